@@ -1,0 +1,264 @@
+"""The ``linli`` command line (typer): serve, worker, demo, db, tenant, plugins, audit.
+Plugins add commands through ``register_commands``."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from kernel.config import Settings
+from kernel.logging import configure_logging
+from kernel.runtime import Runtime
+
+console = Console()
+cli = typer.Typer(help="Linli (邻里): the platform smart communities run on.", no_args_is_help=True)
+db_cli = typer.Typer(help="Database migrations.")
+tenant_cli = typer.Typer(help="Tenants (property-management firms).")
+plugins_cli = typer.Typer(help="Plugins.")
+audit_cli = typer.Typer(help="The hash-chained audit log.")
+cli.add_typer(db_cli, name="db")
+cli.add_typer(tenant_cli, name="tenant")
+cli.add_typer(plugins_cli, name="plugins")
+cli.add_typer(audit_cli, name="audit")
+
+
+def _runtime() -> Runtime:
+    settings = Settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    return Runtime.build(settings)
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+async def upgrade(runtime: Runtime) -> None:
+    from kernel.db.migrate import upgrade as do_upgrade
+
+    await do_upgrade(runtime.settings.database_admin_url, runtime.settings.database_url, runtime.host)
+
+
+def fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(1)
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the kernel's and every plugin's migrations."""
+    runtime = _runtime()
+
+    async def go() -> None:
+        await upgrade(runtime)
+        await runtime.db.dispose()
+
+    run(go())
+    console.print("[green]database is up to date[/green]")
+
+
+@cli.command()
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: bool = True) -> None:
+    """Run the gateway and the background workers in one process."""
+    import uvicorn
+
+    from gateway.app import create_app
+
+    runtime = _runtime()
+    if runtime.settings.is_sqlite:
+        run(upgrade(runtime))  # the embedded default migrates itself
+    app = create_app(runtime, workers=workers)
+    console.print(f"Linli on [bold]http://{host}:{port}/graphql[/bold]")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@cli.command()
+def worker() -> None:
+    """Run the background workers alone (outbox, scheduler, plugins' workers)."""
+    runtime = _runtime()
+
+    async def go() -> None:
+        await runtime.startup()
+        runtime.start_workers()
+        console.print("workers running; Ctrl-C to stop")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runtime.shutdown()
+
+    try:
+        run(go())
+    except KeyboardInterrupt:
+        pass
+
+
+@cli.command()
+def demo(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    units: int = 1000,
+    serve_after: bool = typer.Option(True, "--serve/--no-serve"),
+) -> None:
+    """Seed a demo property firm (two communities, ~1,000 units, owners, staff), then serve."""
+    from tenants.demo import DEMO_PASSWORD, seed_demo
+
+    runtime = _runtime()
+
+    async def go() -> Any:
+        await upgrade(runtime)
+        result = await seed_demo(runtime, units=units, console=console)
+        await runtime.db.dispose()
+        return result
+
+    result = run(go())
+    table = Table(title="Demo logins (tenant: demo)")
+    table.add_column("username")
+    table.add_column("role")
+    for username, role in result.logins:
+        table.add_row(username, role)
+    console.print(table)
+    console.print(f"password for all demo accounts: [bold]{DEMO_PASSWORD}[/bold]")
+    if serve_after:
+        serve(host=host, port=port, workers=True)
+
+
+@tenant_cli.command("create")
+def tenant_create(slug: str, name: str, admin: str = typer.Option(..., help="admin username"), password: str = typer.Option(..., prompt=True, hide_input=True)) -> None:
+    """Provision a property firm with its admin account."""
+    from kernel.errors import LinliError
+    from tenants.lifecycle import provision
+
+    runtime = _runtime()
+
+    async def go() -> Any:
+        try:
+            return await provision(runtime, slug=slug, name=name, admin_username=admin, admin_password=password)
+        finally:
+            await runtime.db.dispose()
+
+    try:
+        p = run(go())
+    except LinliError as exc:
+        fail(f"{exc.message} [{exc.code}]")
+    console.print(f"tenant [bold]{slug}[/bold] provisioned: {p.tenant_id}")
+
+
+@tenant_cli.command("list")
+def tenant_list() -> None:
+    """List tenants and their status."""
+    from tenants.lifecycle import list_tenants
+
+    runtime = _runtime()
+
+    async def go() -> Any:
+        try:
+            return await list_tenants(runtime)
+        finally:
+            await runtime.db.dispose()
+
+    table = Table("slug", "name", "status", "id")
+    for t in run(go()):
+        table.add_row(t.slug, t.name, t.status, str(t.id))
+    console.print(table)
+
+
+def _set_status(slug: str, status: str, reason: str | None) -> None:
+    from kernel.errors import LinliError
+    from kernel.tenancy import TenantStatus
+    from tenants.lifecycle import set_status
+
+    runtime = _runtime()
+
+    async def go() -> None:
+        try:
+            await set_status(runtime, slug, TenantStatus(status), reason)
+        finally:
+            await runtime.db.dispose()
+
+    try:
+        run(go())
+    except LinliError as exc:
+        fail(f"{exc.message} [{exc.code}]")
+    console.print(f"tenant {slug}: {status}")
+
+
+@tenant_cli.command("suspend")
+def tenant_suspend(slug: str, reason: str = "") -> None:
+    """Suspend a tenant: every request of it gets TENANT_SUSPENDED."""
+    _set_status(slug, "suspended", reason)
+
+
+@tenant_cli.command("resume")
+def tenant_resume(slug: str) -> None:
+    """Lift a suspension."""
+    _set_status(slug, "active", None)
+
+
+@tenant_cli.command("delete")
+def tenant_delete(slug: str, yes: bool = typer.Option(False, "--yes", help="confirm")) -> None:
+    """Delete a tenant and all its data (export it first)."""
+    from tenants.lifecycle import delete_tenant
+
+    if not yes:
+        fail("this deletes every row of the tenant; run again with --yes (export first with `linli tenant export`)")
+    runtime = _runtime()
+
+    async def go() -> None:
+        try:
+            await delete_tenant(runtime, slug)
+        finally:
+            await runtime.db.dispose()
+
+    run(go())
+    console.print(f"tenant {slug} deleted")
+
+
+@plugins_cli.command("list")
+def plugins_list() -> None:
+    """Installed plugins with version, SDK API and hooks."""
+    runtime = _runtime()
+    table = Table("name", "version", "sdk", "builtin", "hooks")
+    for p in runtime.host.describe():
+        table.add_row(p["name"], p["version"], p["sdk_api"], "yes" if p["builtin"] else "no", ", ".join(p["hooks"]))
+    console.print(table)
+
+
+@audit_cli.command("verify")
+def audit_verify(slug: str) -> None:
+    """Recompute a tenant's audit hash chain; names the first altered entry."""
+    from kernel.audit import verify
+    from tenants.lifecycle import get_by_slug
+
+    runtime = _runtime()
+
+    async def go() -> Any:
+        tenant = await get_by_slug(runtime, slug)
+        async with runtime.db.tenant(tenant.id) as s:
+            result = await verify(s)
+        await runtime.db.dispose()
+        return result
+
+    result = run(go())
+    if result.ok:
+        console.print(f"[green]audit log intact[/green]: {result.entries} entries, head {result.head}")
+    else:
+        fail(f"audit log altered at entry {result.first_bad_seq}")
+
+
+def main() -> None:
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    runtime_host = None
+    try:
+        from kernel.plugins.host import PluginHost
+
+        runtime_host = PluginHost()
+        runtime_host.load(disabled=Settings().disable_plugins)
+        for _ in runtime_host.collect("register_commands", cli=cli):
+            pass
+    except Exception as exc:  # a broken plugin must not hide the CLI
+        console.print(f"[yellow]warning:[/yellow] plugins not loaded: {exc}")
+    cli()

@@ -1,0 +1,87 @@
+"""Builds the per-request :class:`RequestContext`: who calls, in which tenant, with which
+policies; one session (one transaction) for the request."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import Request
+from strawberry.fastapi import BaseContext
+
+from kernel.db.scope import TENANT_KEY, UNSCOPED_KEY
+from kernel.errors import LinliError, Unauthenticated
+from kernel.graphql.context import Actor, RequestContext
+from kernel.identity.service import parse_api_key, verify_api_key
+from kernel.identity.tokens import decode_access_token
+from kernel.runtime import Runtime
+from kernel.tenancy import Tenant
+
+
+class GatewayContext(RequestContext, BaseContext):
+    auth_error: LinliError | None = None
+    client_ip: str = ""
+    query_cost: int = 0
+    elapsed: float = 0.0
+
+    def require_tenant(self) -> uuid.UUID:
+        if self.auth_error is not None:
+            raise self.auth_error
+        return super().require_tenant()
+
+
+async def open_context(runtime: Runtime, request: Request | Any, request_id: str) -> GatewayContext:
+    ctx = GatewayContext(runtime=runtime, request_id=request_id, request=request)
+    ctx.client_ip = request.client.host if getattr(request, "client", None) else ""
+    headers = request.headers
+    tenant_id: uuid.UUID | None = None
+    api_key: tuple[str, str] | None = None
+    try:
+        auth = headers.get("authorization", "")
+        presented_key = headers.get("x-api-key")
+        if auth:
+            scheme, _, token = auth.partition(" ")
+            if scheme.lower() != "bearer" or not token:
+                raise Unauthenticated("use `Authorization: Bearer <access token>`")
+            claims = decode_access_token(runtime.settings.secret_key, token.strip())
+            ctx.actor = Actor(claims.account_id, platform_admin=claims.platform_admin)
+            tenant_id = claims.tenant_id
+        elif presented_key:
+            tenant_id, prefix, secret = parse_api_key(presented_key)
+            api_key = (prefix, secret)
+    except LinliError as exc:
+        ctx.auth_error = exc
+    if tenant_id is not None:
+        ctx.session = runtime.db.sessions(info={TENANT_KEY: tenant_id})
+        tenant = await ctx.session.get(Tenant, tenant_id)
+        if tenant is None:
+            ctx.auth_error = Unauthenticated("the tenant of this credential no longer exists")
+            return ctx
+        ctx.tenant = tenant
+        if api_key is not None:
+            try:
+                key = await verify_api_key(ctx.session, *api_key)
+                ctx.actor = Actor(None, kind="api_key", api_key_role=key.role)
+            except LinliError as exc:
+                ctx.auth_error = exc
+                return ctx
+        ctx.enforcer = await runtime.enforcers.get(ctx.session, tenant)
+        ctx.enabled_plugins = ctx.enforcer.enabled_plugins
+    else:
+        ctx.session = runtime.db.sessions(info={UNSCOPED_KEY: True})
+    return ctx
+
+
+async def close_context(ctx: GatewayContext) -> None:
+    if ctx.session is not None:
+        await ctx.session.close()
+
+
+async def context_dependency(request: Request) -> AsyncIterator[GatewayContext]:
+    runtime: Runtime = request.app.state.runtime
+    ctx = await open_context(runtime, request, request.state.request_id)
+    try:
+        yield ctx
+    finally:
+        await close_context(ctx)

@@ -1,0 +1,85 @@
+"""Composes the GraphQL schema at start-up: kernel root types plus every loaded plugin's.
+
+A root field defined twice stops start-up with an error naming both owners (strawberry's
+``merge_types`` only warns). Every root field a plugin contributes is guarded by
+``PluginEnabled`` so a tenant that has not enabled the plugin gets PLUGIN_DISABLED.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry import relay
+from strawberry.permission import PermissionExtension
+from strawberry.tools import merge_types
+
+from gateway.extensions import ErrorCodes, Limits, UnitOfWork
+from gateway.kernel_schema import KernelMutation, KernelQuery
+from kernel.graphql.permissions import plugin_enabled
+from kernel.plugins.contributions import GraphQLContribution
+from kernel.plugins.host import PluginHost
+
+
+class SchemaCollisionError(RuntimeError):
+    pass
+
+
+def _root_fields(cls: type) -> list[Any]:
+    return list(cls.__strawberry_definition__.fields)  # type: ignore[attr-defined]
+
+
+def _guard(cls: type, plugin: str) -> None:
+    permission = plugin_enabled(plugin)()
+    for field in _root_fields(cls):
+        if any(isinstance(p, type(permission)) for p in field.permission_classes or ()):
+            continue
+        field.permission_classes = [type(permission), *(field.permission_classes or [])]
+        field.extensions.insert(0, PermissionExtension([permission], use_directives=False))
+
+
+def _node_query() -> type:
+    # a fresh class per schema: strawberry's relay field is bound to the schema it is built into
+    @strawberry.type
+    class NodeQuery:
+        node: relay.Node | None = relay.node(description="Fetch any object by its global id (Relay).")
+
+    return NodeQuery
+
+
+def compose(host: PluginHost) -> strawberry.Schema:
+    roots: dict[str, list[type]] = {"query": [KernelQuery, _node_query()], "mutation": [KernelMutation], "subscription": []}
+    owners: dict[tuple[str, str], str] = {("query", "node"): "kernel"}
+    for field in _root_fields(KernelQuery):
+        owners[("query", field.python_name)] = "kernel"
+    for field in _root_fields(KernelMutation):
+        owners[("mutation", field.python_name)] = "kernel"
+    extra_types: list[type] = []
+    for plugin, contribution in host.collect("register_graphql"):
+        if not isinstance(contribution, GraphQLContribution):
+            raise SchemaCollisionError(f"plugin {plugin!r}: register_graphql must return a GraphQLContribution")
+        is_core = host.plugins[plugin].manifest.core
+        for kind in ("query", "mutation", "subscription"):
+            for cls in getattr(contribution, kind):
+                for field in _root_fields(cls):
+                    key = (kind, field.python_name)
+                    if key in owners:
+                        raise SchemaCollisionError(
+                            f"GraphQL {kind} field {field.python_name!r} is defined by both "
+                            f"{owners[key]!r} and {plugin!r}; rename one of them"
+                        )
+                    owners[key] = plugin
+                if not is_core:
+                    _guard(cls, plugin)
+                roots[kind].append(cls)
+        extra_types.extend(contribution.types)
+    query = merge_types("Query", tuple(roots["query"]))
+    mutation = merge_types("Mutation", tuple(roots["mutation"]))
+    subscription = merge_types("Subscription", tuple(roots["subscription"])) if roots["subscription"] else None
+    return strawberry.Schema(
+        query=query,
+        mutation=mutation,
+        subscription=subscription,
+        types=extra_types,
+        extensions=[ErrorCodes, Limits, UnitOfWork],
+    )

@@ -1,0 +1,84 @@
+"""Configuration from the environment (``LINLI_`` prefix) via pydantic-settings.
+
+The embedded default needs no configuration at all: SQLite in ``./.linli``, the in-process EVM,
+no MQTT broker. Secrets for the embedded default are generated once and kept in the data dir.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LINLI_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path(".linli")
+    #: The application's connection. On PostgreSQL this role must not own the tables and must
+    #: not have BYPASSRLS: row-level security is one of the three tenancy locks.
+    database_url: str = ""
+    #: The owner's connection used for migrations (and role setup). Defaults to database_url.
+    database_admin_url: str = ""
+    chain_url: str | None = None
+    mqtt_url: str | None = None
+    secret_key: str = ""
+    #: Base64 32-byte key-encryption key for per-tenant data keys.
+    master_key: str = ""
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_seconds: int = 14 * 24 * 3600
+    login_max_failures: int = 5
+    login_window_seconds: int = 300
+    disable_plugins: list[str] = Field(default_factory=list)
+    environment: str = "development"
+
+    # Gateway limits
+    max_query_depth: int = 10
+    max_query_cost: int = 25_000
+    max_page_size: int = 100
+    default_page_size: int = 50
+    max_body_bytes: int = 1_000_000
+    rate_limit_cost_per_minute: int = 1_000_000
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    def resolved(self) -> Settings:
+        """Fill embedded defaults (SQLite path, generated secrets kept in the data dir)."""
+        data = self.data_dir
+        updates: dict[str, object] = {}
+        if not self.database_url:
+            data.mkdir(parents=True, exist_ok=True)
+            updates["database_url"] = f"sqlite+aiosqlite:///{(data / 'linli.db').resolve()}"
+        for name, nbytes in (("secret_key", 32), ("master_key", 32)):
+            if not getattr(self, name):
+                updates[name] = _persisted_secret(data, name, nbytes)
+        settings = self.model_copy(update=updates)
+        if not settings.database_admin_url:
+            settings = settings.model_copy(update={"database_admin_url": settings.database_url})
+        return settings
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _persisted_secret(data_dir: Path, name: str, nbytes: int) -> str:
+    import base64
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / f"{name}.secret"
+    if path.exists():
+        return path.read_text().strip()
+    value = base64.b64encode(secrets.token_bytes(nbytes)).decode()
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings().resolved()

@@ -1,0 +1,63 @@
+"""Apply migrations: the kernel's version location plus one per component/plugin
+(``register_migrations``), all branches to ``heads``. On PostgreSQL the application role then
+gets DML rights (and only INSERT/SELECT on the audit log)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from kernel.plugins.host import PluginHost
+
+KERNEL_MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+APPEND_ONLY_TABLES = ("audit_entries",)
+
+
+def alembic_config(admin_url: str, host: PluginHost) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(KERNEL_MIGRATIONS))
+    locations = [str(KERNEL_MIGRATIONS / "versions")]
+    for _, path in host.collect("register_migrations"):
+        locations.append(str(path))
+    cfg.set_main_option("version_locations", " ".join(locations))
+    cfg.set_main_option("path_separator", "space")
+    cfg.set_main_option("sqlalchemy.url", admin_url.replace("%", "%%"))
+    return cfg
+
+
+async def upgrade(admin_url: str, app_url: str, host: PluginHost) -> None:
+    cfg = alembic_config(admin_url, host)
+    await asyncio.to_thread(command.upgrade, cfg, "heads")
+    await grant_app_role(admin_url, app_url)
+
+
+async def grant_app_role(admin_url: str, app_url: str) -> None:
+    admin, app = make_url(admin_url), make_url(app_url)
+    if admin.get_backend_name() != "postgresql" or not app.username or app.username == admin.username:
+        return
+    role = app.username
+    engine = create_async_engine(admin_url)
+    async with engine.begin() as conn:
+        await conn.execute(text(f'GRANT USAGE ON SCHEMA public TO "{role}"'))
+        await conn.execute(text(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"'))
+        await conn.execute(text(f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"'))
+        for table in APPEND_ONLY_TABLES:
+            await conn.execute(text(f'REVOKE UPDATE, DELETE ON "{table}" FROM "{role}"'))
+        await conn.execute(text(f'REVOKE ALL ON alembic_version FROM "{role}"'))
+    await engine.dispose()
+
+
+async def ensure_app_role(admin_url: str, role: str, password: str) -> None:
+    """Create the application's login role (no superuser, no BYPASSRLS, owns nothing)."""
+    engine = create_async_engine(admin_url)
+    async with engine.begin() as conn:
+        exists = await conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role})
+        if not exists:
+            await conn.execute(text(f"CREATE ROLE \"{role}\" LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD '{password}'"))
+    await engine.dispose()

@@ -1,0 +1,32 @@
+"""Lock 2 of 3: PostgreSQL row-level security on every tenant table.
+
+Migrations call :func:`enable_tenant_rls` for each tenant table they create. The policy compares
+``tenant_id`` with the per-transaction setting ``linli.tenant_id`` (set with ``set_config(...,
+true)``, i.e. SET LOCAL, by the session scope). ``FORCE`` makes the policy apply to the table
+owner too; the application connects as a role that owns nothing and has no BYPASSRLS.
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+POLICY = "tenant_isolation"
+SETTING = "linli.tenant_id"
+
+
+def enable_tenant_rls(table: str) -> None:
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    predicate = f"tenant_id = NULLIF(current_setting('{SETTING}', true), '')::uuid"
+    op.execute(f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY')
+    op.execute(f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY')
+    op.execute(f'CREATE POLICY {POLICY} ON "{table}" USING ({predicate}) WITH CHECK ({predicate})')
+
+
+def disable_tenant_rls(table: str) -> None:
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    op.execute(f'DROP POLICY IF EXISTS {POLICY} ON "{table}"')
+    op.execute(f'ALTER TABLE "{table}" DISABLE ROW LEVEL SECURITY')

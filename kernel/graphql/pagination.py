@@ -1,0 +1,94 @@
+"""Relay cursor connections with keyset pagination over SQLAlchemy selects.
+
+Cursors are opaque (base64 of the sort key). ``first`` is capped by ``LINLI_MAX_PAGE_SIZE``; a
+request over the cap is a BAD_USER_INPUT error, not a silent truncation.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+import strawberry
+from sqlalchemy import Select, tuple_
+
+from kernel.errors import BadUserInput
+
+T = TypeVar("T")
+N = TypeVar("N")
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+    total_count: int | None = None
+
+    @strawberry.field
+    def nodes(self) -> list[T]:
+        return [e.node for e in self.edges]
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps([str(v) for v in values]).encode()).decode()
+
+
+def decode_cursor(cursor: str, n: int) -> list[str]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(values, list) or len(values) != n:
+            raise ValueError
+        return [str(v) for v in values]
+    except Exception as exc:
+        raise BadUserInput("the cursor is not valid; use a cursor from a previous page") from exc
+
+
+def page_size(first: int | None, *, default: int, maximum: int) -> int:
+    if first is None:
+        return default
+    if first < 1 or first > maximum:
+        raise BadUserInput(f"`first` must be between 1 and {maximum}", argument="first")
+    return first
+
+
+async def paginate(
+    session: Any,
+    stmt: Select[Any],
+    *,
+    order_by: Sequence[Any],
+    first: int,
+    after: str | None,
+    to_node: Callable[[Any], Any],
+    key_types: Sequence[Callable[[str], Any]] | None = None,
+) -> Connection[Any]:
+    """Run ``stmt`` ordered by ``order_by`` (unique, ascending) after the cursor."""
+    if after:
+        raw = decode_cursor(after, len(order_by))
+        casts = key_types or [str] * len(order_by)
+        try:
+            values = [cast(v) for cast, v in zip(casts, raw, strict=True)]
+        except (ValueError, TypeError) as exc:
+            raise BadUserInput("the cursor is not valid; use a cursor from a previous page") from exc
+        stmt = stmt.where(tuple_(*order_by) > tuple_(*values)) if len(order_by) > 1 else stmt.where(order_by[0] > values[0])
+    rows = (await session.scalars(stmt.order_by(*order_by).limit(first + 1))).all()
+    more = len(rows) > first
+    rows = rows[:first]
+    edges = []
+    for row in rows:
+        key = [getattr(row, col.key) for col in order_by]
+        edges.append(Edge(cursor=encode_cursor(key), node=to_node(row)))
+    return Connection(edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None))

@@ -1,0 +1,209 @@
+"""Hook specifications: the whole contract between the kernel and its plugins.
+
+Project name ``linli``; third-party plugins register through the ``linli.plugins`` entry-point
+group. Every hook may return an awaitable; the host awaits it. Hooks are called with keyword
+arguments only, so a plugin may implement a hook with any subset of the arguments.
+
+Each hook is documented in ``docs/plugins/hooks.md`` and tested by ``test_hook_<name>``; a
+meta-test keeps the three in step.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import uuid
+    from collections.abc import Awaitable
+
+    import typer
+    from fastapi import APIRouter
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from kernel.plugins.contributions import (
+        EventHandlers,
+        GraphQLContribution,
+        PermissionSet,
+        ScheduledJob,
+    )
+    from kernel.runtime import Runtime
+
+hookspec = pluggy.HookspecMarker("linli")
+
+# ---------------------------------------------------------------------------------------------
+# Contributions: called once at start-up, results collected from every loaded plugin.
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def register_models() -> list[type] | None:
+    """Declare the SQLAlchemy models (tables) the plugin owns.
+
+    Called at start-up. The models must derive from ``kernel.sdk.Base``; tenant-owned ones from
+    ``kernel.sdk.TenantRecord`` so that the tenant scope, row-level security and tenant export
+    cover them.
+
+    :return: a list of model classes.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_migrations() -> str | None:
+    """Give the directory of the plugin's Alembic version scripts.
+
+    Called by ``linli db upgrade`` (and the embedded default's automatic upgrade). The scripts
+    form their own branch (``branch_labels = ("<plugin>",)``) depending on the kernel's head.
+
+    :return: an absolute path to a ``versions`` directory.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_graphql() -> GraphQLContribution | None:
+    """Contribute GraphQL root types (query, mutation, subscription fields) and extra types.
+
+    Called once when the schema is composed at start-up. A root field name that collides with
+    another plugin's or the kernel's stops start-up with an error naming both.  Fields of a
+    plugin a tenant has not enabled answer with ``PLUGIN_DISABLED``.
+
+    :return: a :class:`kernel.sdk.GraphQLContribution`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_permissions() -> PermissionSet | None:
+    """Declare the permissions the plugin checks and the role grants it proposes.
+
+    Called at start-up. When a tenant admin enables the plugin, the proposed grants are applied
+    in that tenant's domain; disabling revokes exactly those grants (prepare/apply, as in
+    Aragon OSx).
+
+    :return: a :class:`kernel.sdk.PermissionSet`.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_event_handlers() -> EventHandlers | None:
+    """Subscribe to domain events.
+
+    Called at start-up. Handlers run after the publishing transaction commits, delivered from the
+    outbox at least once (use ``event.id`` for idempotency), only for tenants that enabled the
+    plugin. A handler that raises is logged with the plugin's name, counted, retried with
+    back-off, and never disturbs other handlers.
+
+    :return: a mapping of event type (``"notice.published"``) to ``async def handler(ctx, event)``.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_routes() -> list[APIRouter] | None:
+    """Contribute plain HTTP routes (webhooks, device endpoints, files).
+
+    Called once when the FastAPI app is built. Routes are mounted as given; use a prefix under
+    ``/plugins/<name>/`` unless the plugin implements a standard API.
+
+    :return: a list of ``fastapi.APIRouter``.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_commands(cli: typer.Typer) -> None:
+    """Add sub-commands to the ``linli`` command line.
+
+    Called when the CLI is built.
+
+    :param cli: the root ``typer.Typer`` application; add a sub-app with ``cli.add_typer``.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_scheduled_jobs() -> list[ScheduledJob] | None:
+    """Contribute periodic jobs run by the scheduler worker (in ``linli serve`` and ``linli worker``).
+
+    :return: a list of :class:`kernel.sdk.ScheduledJob` (name, interval, ``async def run(runtime)``).
+
+    .. versionadded:: 0.1
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Notifications
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def on_startup(runtime: Runtime) -> Awaitable[None] | None:
+    """Called once when the process starts, after migrations and before serving requests.
+
+    :param runtime: the process's :class:`kernel.runtime.Runtime` (settings, database, host).
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def on_shutdown(runtime: Runtime) -> Awaitable[None] | None:
+    """Called once when the process stops; release what ``on_startup`` acquired.
+
+    :param runtime: the process's runtime.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def on_tenant_provisioned(tenant_id: uuid.UUID, session: AsyncSession) -> Awaitable[None] | None:
+    """Called inside the provisioning transaction of a new tenant, after its admin, default
+    roles and default plugins exist. Raising aborts the provisioning as a whole.
+
+    :param tenant_id: the new tenant.
+    :param session: a session scoped to the new tenant (flush, do not commit).
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def on_plugin_enabled(plugin: str, tenant_id: uuid.UUID, session: AsyncSession) -> Awaitable[None] | None:
+    """Called inside the transaction that enables ``plugin`` for a tenant, after its grants were
+    applied. Every plugin hears about every enablement; check ``plugin`` against your name.
+
+    :param plugin: the plugin's name.
+    :param tenant_id: the tenant.
+    :param session: a session scoped to that tenant.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def on_plugin_disabled(plugin: str, tenant_id: uuid.UUID, session: AsyncSession) -> Awaitable[None] | None:
+    """Called inside the transaction that disables ``plugin`` for a tenant, after its grants
+    were revoked. The plugin's data is kept.
+
+    :param plugin: the plugin's name.
+    :param tenant_id: the tenant.
+    :param session: a session scoped to that tenant.
+
+    .. versionadded:: 0.1
+    """
+
+
+def _all_hooks() -> dict[str, Any]:
+    return {k: v for k, v in globals().items() if callable(v) and (k.startswith("register_") or k.startswith("on_"))}

@@ -1,0 +1,64 @@
+"""structlog configuration: JSON logs bound with request id, tenant, actor and plugin;
+secrets and personal data are redacted by a processor before anything is written."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from typing import Any
+
+import structlog
+
+SENSITIVE_KEYS = {
+    "password",
+    "new_password",
+    "token",
+    "access_token",
+    "refresh_token",
+    "secret",
+    "api_key",
+    "authorization",
+    "credential",
+    "phone",
+    "id_number",
+    "real_name",
+    "private_key",
+}
+_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+_IDN = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+_BEARER = re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]+")
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        value = _PHONE.sub("[phone]", value)
+        value = _IDN.sub("[id]", value)
+        return _BEARER.sub("Bearer [redacted]", value)
+    if isinstance(value, dict):
+        return {k: ("[redacted]" if k.lower() in SENSITIVE_KEYS else _scrub(v)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub(v) for v in value]
+    return value
+
+
+def redact(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """Drop values of sensitive keys; mask phone and ID numbers and bearer tokens in text."""
+    return _scrub(event_dict)  # type: ignore[no-any-return]
+
+
+def configure_logging(level: str = "INFO", json: bool = True) -> None:
+    renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            redact,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )

@@ -1,0 +1,144 @@
+"""The transactional outbox: whatever must happen after a commit is written here in the same
+transaction and delivered by a worker at least once; the idempotency key makes the effect once.
+
+Topics: ``event:<plugin>`` (a domain event for one plugin's handler) and any topic a component
+registers a deliverer for (e.g. ``chain`` for the relayer). A crash between commit and delivery
+loses nothing: the row is still pending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import JSON, String, Text, UniqueConstraint, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kernel.db.base import Base, TenantRecord, utcnow
+from kernel.metrics import outbox_delivered
+
+log = structlog.get_logger("linli.outbox")
+
+MAX_ATTEMPTS = 8
+
+
+class OutboxMessage(TenantRecord, Base):
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("tenant_id", "idempotency_key"),)
+
+    topic: Mapped[str] = mapped_column(String(120), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+async def enqueue(session: AsyncSession, topic: str, key: str, payload: dict[str, Any]) -> OutboxMessage | None:
+    """Add a message in the caller's transaction; a repeated key is ignored (returns None)."""
+    existing = await session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
+    if existing is not None:
+        return None
+    msg = OutboxMessage(topic=topic, idempotency_key=key, payload=payload)
+    session.add(msg)
+    await session.flush()
+    return msg
+
+
+#: ``async def deliver(session, message)`` — runs inside the tenant transaction that marks the
+#: message delivered, so database effects and the mark commit together.
+Deliverer = Callable[[AsyncSession, OutboxMessage], Awaitable[None]]
+
+
+class OutboxWorker:
+    """Drains pending messages tenant by tenant (row-level security stays on)."""
+
+    def __init__(self, db: Any, resolve: Callable[[str], Deliverer | None], *, batch: int = 100) -> None:
+        self.db = db
+        self.resolve = resolve
+        self.batch = batch
+        self.wakeup = asyncio.Event()
+
+    async def _tenants(self) -> list[uuid.UUID]:
+        from kernel.tenancy import Tenant, TenantStatus
+
+        async with self.db.platform() as s:
+            return list((await s.scalars(select(Tenant.id).where(Tenant.status == TenantStatus.ACTIVE))).all())
+
+    async def drain(self, tenant_id: uuid.UUID | None = None) -> int:
+        """Deliver every due message; returns how many were delivered."""
+        delivered = 0
+        for tid in [tenant_id] if tenant_id else await self._tenants():
+            while True:
+                n = await self._drain_batch(tid)
+                delivered += n
+                if n < self.batch:
+                    break
+        return delivered
+
+    async def _drain_batch(self, tenant_id: uuid.UUID) -> int:
+        async with self.db.tenant(tenant_id) as s:
+            stmt = (
+                select(OutboxMessage.id)
+                .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= utcnow())
+                .order_by(OutboxMessage.created_at)
+                .limit(self.batch)
+            )
+            if self.db.dialect == "postgresql":
+                stmt = stmt.with_for_update(skip_locked=True)
+            ids = list((await s.scalars(stmt)).all())
+        done = 0
+        for mid in ids:
+            if await self._deliver_one(tenant_id, mid):
+                done += 1
+        return done if len(ids) == done else len(ids)
+
+    async def _deliver_one(self, tenant_id: uuid.UUID, mid: uuid.UUID) -> bool:
+        error: str | None = None
+        try:
+            async with self.db.tenant(tenant_id) as s:
+                msg = await s.get(OutboxMessage, {"tenant_id": tenant_id, "id": mid}, with_for_update=self.db.dialect == "postgresql")
+                if msg is None or msg.status != "pending":
+                    return False
+                deliver = self.resolve(msg.topic)
+                if deliver is None:
+                    raise LookupError(f"no deliverer for topic {msg.topic!r}")
+                await deliver(s, msg)
+                msg.status = "delivered"
+                msg.delivered_at = utcnow()
+                msg.attempts += 1
+                topic = msg.topic
+            outbox_delivered.labels(topic.split(":", 1)[0]).inc()
+            return True
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            log.warning("outbox_delivery_failed", message_id=str(mid), error=error)
+        async with self.db.tenant(tenant_id) as s:
+            msg = await s.get(OutboxMessage, {"tenant_id": tenant_id, "id": mid})
+            if msg is not None:
+                msg.attempts += 1
+                msg.last_error = error
+                if msg.attempts >= MAX_ATTEMPTS:
+                    msg.status = "dead"
+                else:
+                    msg.next_attempt_at = utcnow() + timedelta(seconds=min(2**msg.attempts, 300))
+        return False
+
+    async def run(self, stop: asyncio.Event, interval: float = 0.5) -> None:
+        while not stop.is_set():
+            try:
+                await self.drain()
+            except Exception:
+                log.exception("outbox_drain_failed")
+            self.wakeup.clear()
+            try:
+                await asyncio.wait_for(self.wakeup.wait(), timeout=interval)
+            except TimeoutError:
+                pass

@@ -1,0 +1,1 @@
+"""The plugin host: loading, manifests, per-tenant enablement."""

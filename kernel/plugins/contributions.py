@@ -1,0 +1,73 @@
+"""What plugins hand to the host through ``register_*`` hooks."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kernel.identity.authz import Grant
+
+
+@dataclass(frozen=True)
+class GraphQLContribution:
+    """Strawberry root types to merge into the schema, plus types only reachable indirectly."""
+
+    query: tuple[type, ...] = ()
+    mutation: tuple[type, ...] = ()
+    subscription: tuple[type, ...] = ()
+    types: tuple[type, ...] = ()
+
+
+@dataclass(frozen=True)
+class Permission:
+    """A permission ``object:action`` the plugin checks, with a description for admins."""
+
+    obj: str
+    act: str
+    description: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.obj}:{self.act}"
+
+
+@dataclass(frozen=True)
+class PermissionSet:
+    permissions: tuple[Permission, ...] = ()
+    #: Role grants proposed when a tenant enables the plugin.
+    grants: tuple[Grant, ...] = ()
+
+    def validate(self, plugin: str) -> None:
+        declared = {(p.obj, p.act) for p in self.permissions}
+        for g in self.grants:
+            if (g.obj, g.act) not in declared:
+                raise ValueError(f"plugin {plugin!r} proposes a grant of undeclared permission {g.obj}:{g.act}")
+
+
+EventHandler = Callable[[Any, Any], Awaitable[None]]
+EventHandlers = Mapping[str, EventHandler]
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    name: str
+    interval_seconds: float
+    run: Callable[[Any], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class PluginManifest:
+    """Declared by every plugin module as ``MANIFEST``."""
+
+    name: str
+    version: str
+    sdk_api: str
+    description: str = ""
+    #: Enabled for every new tenant at provisioning.
+    default_enabled: bool = False
+    #: Part of the platform itself (the estate registry): always on, cannot be disabled.
+    core: bool = False
+    #: Optional pydantic model class validating the plugin's per-tenant settings.
+    settings_schema: type | None = None
+    requires: tuple[str, ...] = field(default_factory=tuple)

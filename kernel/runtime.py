@@ -1,0 +1,112 @@
+"""The process's runtime: settings, database, plugin host, event bus, outbox worker,
+enforcer cache and vault, built once and handed to the gateway, the CLI and workers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from kernel.config import Settings, get_settings
+from kernel.crypto import Vault
+from kernel.db.engine import Database
+from kernel.events import EventBus
+from kernel.identity.authz import EnforcerCache
+from kernel.outbox import Deliverer, OutboxWorker
+from kernel.plugins.contributions import ScheduledJob
+from kernel.plugins.host import DEFAULT_PLUGINS, PluginHost
+
+log = structlog.get_logger("linli.runtime")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    host: PluginHost
+    bus: EventBus
+    enforcers: EnforcerCache
+    vault: Vault
+    deliverers: dict[str, Deliverer] = field(default_factory=dict)
+    #: Extra state components add (chain client, MQTT bridge, ...), by name.
+    services: dict[str, Any] = field(default_factory=dict)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.bus.runtime = self
+        self.outbox = OutboxWorker(self.db, self._resolve_deliverer)
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings | None = None,
+        *,
+        plugins: Iterable[str] = DEFAULT_PLUGINS,
+        extra_plugins: Iterable[Any] = (),
+        entry_points: bool = True,
+    ) -> Runtime:
+        settings = (settings or get_settings()).resolved()
+        host = PluginHost()
+        host.load(defaults=plugins, extra=extra_plugins, entry_points=entry_points, disabled=settings.disable_plugins)
+        return cls(
+            settings=settings,
+            db=Database(settings.database_url),
+            host=host,
+            bus=EventBus(host),
+            enforcers=EnforcerCache(),
+            vault=Vault(settings.master_key),
+        )
+
+    def _resolve_deliverer(self, topic: str) -> Deliverer | None:
+        if topic.startswith("event:"):
+            return self.bus.deliver
+        return self.deliverers.get(topic.split(":", 1)[0])
+
+    def poke_workers(self) -> None:
+        self.outbox.wakeup.set()
+
+    async def startup(self) -> None:
+        await self.host.notify_isolated("on_startup", runtime=self)
+
+    async def shutdown(self) -> None:
+        await self.stop_workers()
+        await self.host.notify_isolated("on_shutdown", runtime=self)
+        await self.db.dispose()
+
+    # -- workers ---------------------------------------------------------------------------------
+
+    def scheduled_jobs(self) -> list[ScheduledJob]:
+        jobs: list[ScheduledJob] = []
+        for _, result in self.host.collect("register_scheduled_jobs"):
+            jobs.extend(result)
+        return jobs
+
+    def start_workers(self, extra: Iterable[Callable[[asyncio.Event], Awaitable[None]]] = ()) -> None:
+        self._stop.clear()
+        self._tasks.append(asyncio.create_task(self.outbox.run(self._stop)))
+        for job in self.scheduled_jobs():
+            self._tasks.append(asyncio.create_task(self._every(job)))
+        for runner in extra:
+            self._tasks.append(asyncio.create_task(runner(self._stop)))
+
+    async def _every(self, job: ScheduledJob) -> None:
+        while not self._stop.is_set():
+            try:
+                await job.run(self)
+            except Exception:
+                log.exception("scheduled_job_failed", job=job.name)
+            try:
+                await asyncio.wait_for(self._stop.wait(), timeout=job.interval_seconds)
+            except TimeoutError:
+                pass
+
+    async def stop_workers(self) -> None:
+        self._stop.set()
+        for t in self._tasks:
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()

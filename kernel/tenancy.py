@@ -1,0 +1,40 @@
+"""The tenant row: a property-management firm (物业公司) or regional operator.
+
+Lifecycle operations (provision, suspend, export, delete) live in ``tenants.lifecycle``; the
+kernel only needs the table every tenant-owned row points at.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kernel.db.base import Base, GlobalRecord
+
+
+class TenantStatus(enum.StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+class Tenant(GlobalRecord, Base):
+    __tablename__ = "tenants"
+
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default=TenantStatus.ACTIVE)
+    plan: Mapped[str] = mapped_column(String(32), default="standard")
+    #: Bumped whenever the tenant's policies change, so cached enforcers reload.
+    policy_version: Mapped[int] = mapped_column(default=0)
+    suspended_reason: Mapped[str | None] = mapped_column(String(500), default=None)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == TenantStatus.ACTIVE
+
+
+def new_tenant_id() -> uuid.UUID:
+    return uuid.uuid4()

@@ -1,0 +1,181 @@
+"""pytest plugin for Linli and its plugin authors (``pytest -p kernel.testing`` or via conftest).
+
+Fixtures:
+
+* ``linli_backend`` — ``sqlite`` and, when ``LINLI_TEST_POSTGRES_URL`` is set, ``postgres``
+  (with ``LINLI_REQUIRE_POSTGRES=1`` a missing server fails instead of skipping);
+* ``linli_database`` — a fresh migrated database for the backend (on PostgreSQL: a new
+  database, migrated by the owner, used through a new application role that cannot bypass
+  row-level security), dropped afterwards;
+* ``make_runtime`` — builds a :class:`Runtime` on that database with chosen extra plugins;
+* ``gql`` — a GraphQL client over ASGI: ``await gql(query, variables, token=...)``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from kernel.config import Settings
+from kernel.runtime import Runtime
+
+POSTGRES_ENV = "LINLI_TEST_POSTGRES_URL"
+REQUIRE_ENV = "LINLI_REQUIRE_POSTGRES"
+
+
+def backends() -> list[Any]:
+    pg = os.environ.get(POSTGRES_ENV)
+    marks = [] if pg else [pytest.mark.skip(reason=f"set {POSTGRES_ENV} to run the PostgreSQL tests")]
+    if not pg and os.environ.get(REQUIRE_ENV):
+        marks = []
+    return ["sqlite", pytest.param("postgres", marks=[pytest.mark.postgres, *marks])]
+
+
+@dataclass
+class TestDatabase:
+    backend: str
+    app_url: str
+    admin_url: str
+    data_dir: Path
+
+    def settings(self, **overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "database_url": self.app_url,
+            "database_admin_url": self.admin_url,
+            "data_dir": self.data_dir,
+            "secret_key": "test-secret-" + "x" * 32,
+            "master_key": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+            "log_json": False,
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+
+async def create_postgres_database(base_url: str) -> tuple[str, str, Callable[[], Any]]:
+    """A fresh database and application role; returns (app_url, admin_url, drop)."""
+    name = f"linli_test_{secrets.token_hex(4)}"
+    role = f"{name}_app"
+    password = secrets.token_hex(8)
+    base = make_url(base_url)
+    engine = create_async_engine(base_url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        await conn.execute(text(f"CREATE ROLE \"{role}\" LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD '{password}'"))
+    await engine.dispose()
+    admin_url = base.set(database=name).render_as_string(hide_password=False)
+    app_url = base.set(database=name, username=role, password=password).render_as_string(hide_password=False)
+
+    async def drop() -> None:
+        eng = create_async_engine(base_url, isolation_level="AUTOCOMMIT")
+        async with eng.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            await conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+        await eng.dispose()
+
+    return app_url, admin_url, drop
+
+
+@pytest.fixture(scope="session", params=backends())
+def linli_backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgres" and not os.environ.get(POSTGRES_ENV):
+        pytest.fail(f"{REQUIRE_ENV} is set but {POSTGRES_ENV} is not: PostgreSQL tests cannot run")
+    return str(request.param)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def linli_database(linli_backend: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[TestDatabase]:
+    from kernel.db.migrate import upgrade
+    from kernel.plugins.host import PluginHost
+
+    data_dir = tmp_path_factory.mktemp(f"linli-{linli_backend}")
+    drop = None
+    if linli_backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{data_dir / 'linli.db'}"
+        db = TestDatabase("sqlite", url, url, data_dir)
+    else:
+        app_url, admin_url, drop = await create_postgres_database(os.environ[POSTGRES_ENV])
+        db = TestDatabase("postgres", app_url, admin_url, data_dir)
+    host = PluginHost()
+    host.load(extra=test_plugin_modules(), entry_points=True)
+    await upgrade(db.admin_url, db.app_url, host)
+    try:
+        yield db
+    finally:
+        if drop is not None:
+            await drop()
+
+
+def test_plugin_modules() -> list[Any]:
+    """Extra plugin modules every test runtime loads (none by default)."""
+    return []
+
+
+@pytest_asyncio.fixture
+async def make_runtime(linli_database: TestDatabase) -> AsyncIterator[Callable[..., Runtime]]:
+    made: list[Runtime] = []
+
+    def factory(**settings_overrides: Any) -> Runtime:
+        extra = settings_overrides.pop("extra_plugins", ())
+        rt = Runtime.build(linli_database.settings(**settings_overrides), extra_plugins=extra)
+        made.append(rt)
+        return rt
+
+    yield factory
+    for rt in made:
+        await rt.db.dispose()
+
+
+class GraphQLClient:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://linli.test")
+
+    async def __call__(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None, headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        h = dict(headers or {})
+        if token:
+            h["authorization"] = f"Bearer {token}"
+        response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=h)
+        assert response.status_code < 500, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    async def login(self, username: str, password: str, tenant: str | None = None) -> str:
+        result = await self(
+            "mutation($u: String!, $p: String!, $t: String) { login(username: $u, password: $p, tenant: $t) { accessToken } }",
+            {"u": username, "p": password, "t": tenant},
+        )
+        assert not result.get("errors"), result
+        return str(result["data"]["login"]["accessToken"])
+
+
+@pytest_asyncio.fixture
+async def gql_factory() -> AsyncIterator[Callable[[Runtime], GraphQLClient]]:
+    clients: list[GraphQLClient] = []
+
+    def factory(runtime: Runtime) -> GraphQLClient:
+        from gateway.app import create_app
+
+        client = GraphQLClient(create_app(runtime))
+        clients.append(client)
+        return client
+
+    yield factory
+    for c in clients:
+        await c.http.aclose()
+
+
+def unique_slug(prefix: str = "t") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"

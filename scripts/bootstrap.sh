@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Creates .venv (Python 3.11+) and installs Linli with its test tools; installs the contracts'
+# npm toolchain (solc-js, OpenZeppelin, anvil) when npm is present. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+. .venv/bin/activate
+python -m pip install -q --upgrade pip >/dev/null
+python -m pip install -q -e ".[dev]"
+if [ -f contracts/package.json ] && command -v npm >/dev/null 2>&1; then
+  (cd contracts && npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -1,0 +1,126 @@
+"""The demo tenant: one property firm, two communities, ~1,000 units with realistic areas,
+owners including multi-unit buyers, co-owners and the developer's unsold units, staff accounts."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass, field
+
+from rich.console import Console
+from rich.progress import Progress
+from sqlalchemy import select
+
+from kernel.identity import service as identity
+from kernel.identity.authz import Policies
+from kernel.identity.models import Account
+from kernel.runtime import Runtime
+from kernel.tenancy import Tenant
+from tenants.estate import models as m
+from tenants.lifecycle import provision
+
+DEMO_SLUG = "demo"
+DEMO_PASSWORD = "linli-demo-2026"
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀兰霞平刚桂英华"
+STAFF = (
+    ("admin", "tenant_admin", "物业管理员"),
+    ("staff", "property_staff", "客服专员"),
+    ("tech", "technician", "维修师傅"),
+    ("grid", "grid_worker", "网格员"),
+    ("committee", "committee_member", "业委会主任"),
+    ("auditor", "auditor", "审计员"),
+)
+
+
+@dataclass
+class DemoResult:
+    tenant_id: uuid.UUID
+    logins: list[tuple[str, str]] = field(default_factory=list)
+    units: int = 0
+
+
+def _name(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+
+
+async def seed_demo(runtime: Runtime, *, units: int = 1000, console: Console | None = None, seed: int = 278) -> DemoResult:
+    """Create the demo tenant unless it exists; returns its logins."""
+    rng = random.Random(seed)
+    async with runtime.db.platform() as s:
+        existing = await s.scalar(select(Tenant).where(Tenant.slug == DEMO_SLUG))
+    result = DemoResult(tenant_id=existing.id if existing else uuid.uuid4())
+    result.logins = [(f"demo-{u}", role) for u, role, _ in STAFF] + [("demo-owner", "owner")]
+    if existing is not None:
+        return result
+    p = await provision(runtime, slug=DEMO_SLUG, name="邻里示范物业服务有限公司", admin_username="demo-admin", admin_password=DEMO_PASSWORD, admin_name="物业管理员")
+    tid = result.tenant_id = p.tenant_id
+    accounts: dict[str, uuid.UUID] = {"demo-admin": p.admin_account_id}
+    async with runtime.db.platform() as s:
+        for username, _, display in STAFF[1:] + (("owner", "owner", "业主"),):
+            acc = await identity.create_account(s, f"demo-{username}", DEMO_PASSWORD, display, default_tenant_id=tid)
+            accounts[f"demo-{username}"] = acc.id
+    half = units // 2
+    layout = [("C001", "幸福里社区", "滨江街道", half), ("C002", "和睦园社区", "滨江街道", units - half)]
+    with Progress(console=console or Console(), transient=True) as progress:
+        task = progress.add_task("seeding demo units", total=units)
+        async with runtime.db.tenant(tid) as ts:
+            policies = Policies(ts, tid)
+            for username, role in result.logins:
+                await policies.assign_role(accounts[username], role, source="tenant")
+            developer = m.Person(id=uuid.uuid4(), kind="developer", name="示范置业开发有限公司")
+            ts.add(developer)
+            await ts.flush()
+            owner_account_done = False
+            repeat_buyers: list[m.Person] = []
+            for code, cname, street, n in layout:
+                community = m.Community(id=uuid.uuid4(), code=code, name=cname, city="杭州市", district="滨江区", street_code=street)
+                ts.add(community)
+                compound = m.Compound(id=uuid.uuid4(), community_id=community.id, name=f"{cname}一期", address=f"{street}{code}号")
+                ts.add(compound)
+                await ts.flush()
+                per_building = 60
+                for b in range((n + per_building - 1) // per_building):
+                    building = m.Building(id=uuid.uuid4(), compound_id=compound.id, community_id=community.id, name=f"{b + 1:02d}幢", floors=18)
+                    ts.add(building)
+                    await ts.flush()
+                    rows = []
+                    pending: list[m.Ownership] = []
+                    for i in range(min(per_building, n - b * per_building)):
+                        floor = i // 4 + 1
+                        area = rng.choice((4512, 6890, 8963, 8963, 10450, 12788, 14320, 17905))
+                        sold = rng.random() > 0.06
+                        unit = m.Unit(id=uuid.uuid4(), 
+                            building_id=building.id, community_id=community.id, number=f"{floor}{i % 4 + 1:02d}",
+                            floor=floor, registered_area=area + rng.randint(-150, 150), sold=sold,
+                        )
+                        rows.append(unit)
+                        ts.add(unit)
+                        if not sold:
+                            pending.append(m.Ownership(unit_id=unit.id, person_id=developer.id))
+                            continue
+                        if repeat_buyers and rng.random() < 0.05:
+                            pending.append(m.Ownership(unit_id=unit.id, person_id=rng.choice(repeat_buyers).id))
+                            continue
+                        owner = m.Person(id=uuid.uuid4(), name=_name(rng), account_id=None)
+                        if not owner_account_done:
+                            owner.account_id = accounts["demo-owner"]
+                            owner_account_done = True
+                        ts.add(owner)
+                        if rng.random() < 0.1:
+                            repeat_buyers.append(owner)
+                        if rng.random() < 0.08:
+                            spouse = m.Person(id=uuid.uuid4(), name=_name(rng))
+                            ts.add(spouse)
+                            pending.append(m.Ownership(unit_id=unit.id, person_id=owner.id, share_bp=5000))
+                            pending.append(m.Ownership(unit_id=unit.id, person_id=spouse.id, share_bp=5000))
+                        else:
+                            pending.append(m.Ownership(unit_id=unit.id, person_id=owner.id))
+                    await ts.flush()
+                    ts.add_all(pending)
+                    await ts.flush()
+                    progress.advance(task, len(rows))
+                    result.units += len(rows)
+    async with runtime.db.platform() as s:
+        await s.execute(select(Account.id).limit(1))
+    return result

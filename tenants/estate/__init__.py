@@ -1,0 +1,1 @@
+"""The estate registry: communities → compounds → buildings → units, owners and residents."""

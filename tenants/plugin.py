@@ -1,0 +1,53 @@
+"""The estate registry as a core plugin: it uses the same hooks as any plugin."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kernel.sdk import SDK_API_VERSION, PluginManifest, hookimpl
+
+MANIFEST = PluginManifest(
+    name="estate",
+    version="0.1.0",
+    sdk_api=SDK_API_VERSION,
+    description="Communities, compounds, buildings, units with registered areas, owners and residents",
+    core=True,
+    default_enabled=True,
+)
+
+
+@hookimpl
+def register_models() -> list[type]:
+    from tenants.estate import models
+
+    return [models.Community, models.Compound, models.Building, models.Unit, models.Person, models.Ownership, models.Residency]
+
+
+@hookimpl
+def register_migrations() -> str:
+    return str(Path(__file__).resolve().parent / "migrations" / "versions")
+
+
+@hookimpl
+def register_graphql():  # type: ignore[no-untyped-def]
+    from kernel.plugins.contributions import GraphQLContribution
+    from tenants.estate.graphql import EstateMutation, EstateQuery
+
+    return GraphQLContribution(query=(EstateQuery,), mutation=(EstateMutation,))
+
+
+@hookimpl
+def register_permissions():  # type: ignore[no-untyped-def]
+    from kernel.sdk import Grant, Permission, PermissionSet
+
+    perms = (
+        Permission("estate", "read", "See communities, buildings and units"),
+        Permission("estate", "write", "Create and change communities, buildings and units"),
+        Permission("persons", "read", "See owners and residents (masked)"),
+        Permission("persons", "write", "Register owners and residents"),
+    )
+    grants = [Grant(r, "estate", "read") for r in ("tenant_admin", "property_staff", "technician", "grid_worker", "committee_member", "auditor")]
+    grants += [Grant(r, "estate", "write") for r in ("tenant_admin", "property_staff")]
+    grants += [Grant(r, "persons", "read") for r in ("tenant_admin", "property_staff", "committee_member")]
+    grants += [Grant(r, "persons", "write") for r in ("tenant_admin", "property_staff")]
+    return PermissionSet(permissions=perms, grants=tuple(grants))
