@@ -60,4 +60,4 @@ async def revert(client: ChainClient, snapshot_id: Any) -> None:
         ok = await _rpc(client, "evm_revert", [snapshot_id])
         if not ok:
             raise RuntimeError(f"evm_revert({snapshot_id}) failed")
-    client.nonces.resync()
+    client.reset_local_state()

@@ -50,6 +50,13 @@ def _norm(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
+def _lists(value: Any) -> Any:
+    """Struct results come back as tuples: compare them as lists."""
+    if isinstance(value, (list, tuple)):
+        return [_lists(v) for v in value]
+    return value
+
+
 def new_accounts(n: int) -> list[LocalAccount]:
     return [Account.create() for _ in range(n)]
 
@@ -78,7 +85,7 @@ class World:
         return await self.client.transact(fn)
 
     async def call(self, fn: Any) -> Any:
-        return await self.client.call(fn)
+        return _lists(await self.client.call(fn))
 
     async def now(self) -> int:
         return await devchain.latest_timestamp(self.client)

@@ -1,0 +1,195 @@
+"""Gas and throughput of the Linli governance contracts vs the OpenZeppelin Governor stack.
+
+Run from the repository root after ``npm ci`` in ``contracts/``::
+
+    python bench/contracts_gas.py [--units 5000] [--batch 200]
+
+Compiles the OpenZeppelin reference (Governor + GovernorSettings + GovernorCountingSimple + GovernorVotes +
+GovernorVotesQuorumFraction, ERC20Votes token; ``contracts/bench/``) with the manifest's settings in this
+run, deploys both on a fresh anvil, and prints a table: gas per direct vote, per signed vote (alone and
+amortised in a batch), of a disbursement apportioned over 500 units, and signed votes per second for a
+community of ``--units`` units voting through batch transactions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from eth_account import Account  # noqa: E402
+from eth_account.messages import encode_typed_data  # noqa: E402
+
+from contracts import Artifact  # noqa: E402
+from contracts.build import compile_sources, load_manifest  # noqa: E402
+from kernel.chain import FOR, Anvil, ChainClient, deploy_community, sign_ballot  # noqa: E402
+from kernel.chain import devchain  # noqa: E402
+
+
+def oz_artifacts() -> dict[str, Artifact]:
+    manifest = load_manifest()
+    out = compile_sources(["bench/BenchGovernor.sol", "bench/BenchToken.sol"], manifest)
+    arts = {}
+    for source in ("bench/BenchGovernor.sol", "bench/BenchToken.sol"):
+        for name, data in out["contracts"][source].items():
+            arts[name] = Artifact(name, data["abi"], "0x" + data["evm"]["bytecode"]["object"],
+                                  "0x" + data["evm"]["deployedBytecode"]["object"], source, "", {}, {})
+    return arts
+
+
+async def as_voter(client: ChainClient, account) -> ChainClient:
+    await client.transfer_ether(account.address, 10**18)
+    return ChainClient(client.w3, account, client.chain_id, url=client.url)
+
+
+async def bench_linli(client: ChainClient, voters: int = 6) -> dict[str, float]:
+    com = await deploy_community(client, objection_period=60)
+    keys = [Account.create() for _ in range(voters + 100)]
+    await client.transact(com.registry.functions.registerUnits(
+        [k.address for k in keys], [10_000 + i for i in range(len(keys))], [1] * len(keys)))
+    now = await devchain.latest_timestamp(client)
+    receipt = await client.transact(com.governance.functions.propose(3, 0, now + 5, now + 10**6, b"\x01" * 32))
+    pid = receipt["logs"][0]["topics"][1]
+    pid = int.from_bytes(pid, "big")
+    await devchain.increase_time(client, 6)
+    direct = []
+    for k in keys[:3]:
+        v = await as_voter(client, k)
+        direct.append((await v.transact(com.governance.functions.castVote(pid, FOR)))["gasUsed"])
+    single = []
+    for k in keys[3:6]:
+        b = sign_ballot(k.key, client.chain_id, com.governance.address, pid, FOR)
+        single.append((await client.transact(com.governance.functions.castVoteBySig(*b.as_args())))["gasUsed"])
+    batch = [sign_ballot(k.key, client.chain_id, com.governance.address, pid, FOR).as_tuple() for k in keys[6:106]]
+    batch_gas = (await client.transact(com.governance.functions.castVotesBySig(batch)))["gasUsed"]
+    return {"direct": statistics.mean(direct), "signed": statistics.mean(single), "batch100": batch_gas / 100}
+
+
+async def bench_oz(client: ChainClient, arts: dict[str, Artifact], voters: int = 6) -> dict[str, float]:
+    token = await client.deploy(arts["BenchToken"])
+    governor = await client.deploy(arts["BenchGovernor"], token.address)
+    keys = [Account.create() for _ in range(voters)]
+    for k in keys:
+        await client.transact(token.functions.mint(k.address, 10**18))
+        v = await as_voter(client, k)
+        await v.transact(token.functions.delegate(k.address))
+    receipt = await client.transact(governor.functions.propose([token.address], [0], [b""], "bench"))
+    pid = governor.events.ProposalCreated().process_receipt(receipt)[0]["args"]["proposalId"]
+    await devchain.mine(client, 2)
+    direct = []
+    for k in keys[:3]:
+        v = ChainClient(client.w3, k, client.chain_id, url=client.url)
+        direct.append((await v.transact(governor.functions.castVote(pid, FOR)))["gasUsed"])
+    single = []
+    for k in keys[3:6]:
+        nonce = await client.call(governor.functions.nonces(k.address))
+        data = {
+            "types": {
+                "EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
+                                 {"name": "chainId", "type": "uint256"},
+                                 {"name": "verifyingContract", "type": "address"}],
+                "Ballot": [{"name": "proposalId", "type": "uint256"}, {"name": "support", "type": "uint8"},
+                           {"name": "voter", "type": "address"}, {"name": "nonce", "type": "uint256"}],
+            },
+            "primaryType": "Ballot",
+            "domain": {"name": "BenchGovernor", "version": "1", "chainId": client.chain_id,
+                       "verifyingContract": governor.address},
+            "message": {"proposalId": pid, "support": FOR, "voter": k.address, "nonce": nonce},
+        }
+        sig = k.sign_message(encode_typed_data(full_message=data)).signature
+        fn = governor.functions.castVoteBySig(pid, FOR, k.address, bytes(sig))
+        single.append((await client.transact(fn))["gasUsed"])
+    return {"direct": statistics.mean(direct), "signed": statistics.mean(single)}
+
+
+async def bench_disbursement(client: ChainClient, units: int = 500) -> int:
+    com = await deploy_community(client, objection_period=60)
+    owner = Account.create().address
+    ids = list(range(1, units + 1))
+    await client.transact(com.registry.functions.registerUnits([owner] * units, [5_000 + 7 * i for i in ids], [1] * units))
+    await client.transact(com.fund.functions.deposit(ids, [1_000_000] * units, [b"\x01" * 32] * units))
+    receipt = await client.transact(com.fund.functions.emergencyDisburse(ids, 12_345_679, b"\x02" * 32, b"\x03" * 32))
+    return receipt["gasUsed"]
+
+
+async def bench_throughput(client: ChainClient, units: int, batch_size: int) -> dict[str, float]:
+    com = await deploy_community(client, objection_period=60)
+    keys = [Account.create() for _ in range(units)]
+    t0 = time.perf_counter()
+    register_gas = 0
+    for i in range(0, units, 250):
+        chunk = keys[i:i + 250]
+        r = await client.transact(com.registry.functions.registerUnits(
+            [k.address for k in chunk], [8_000 + (j % 97) * 100 for j in range(len(chunk))], [1 + j % 20 for j in range(len(chunk))]))
+        register_gas += r["gasUsed"]
+    register_s = time.perf_counter() - t0
+    now = await devchain.latest_timestamp(client)
+    receipt = await client.transact(com.governance.functions.propose(3, 0, now + 5, now + 10**6, b"\x01" * 32))
+    pid = int.from_bytes(receipt["logs"][0]["topics"][1], "big")
+    await devchain.increase_time(client, 6)
+    t0 = time.perf_counter()
+    ballots = [sign_ballot(k.key, client.chain_id, com.governance.address, pid, FOR).as_tuple() for k in keys]
+    sign_s = time.perf_counter() - t0
+    fn = com.governance.functions.castVotesBySig
+    gas = 90_000 * batch_size
+    t0 = time.perf_counter()
+    sent = []
+    for i in range(0, units, batch_size):
+        signed = await client.sign(fn(ballots[i:i + batch_size]), gas=gas)
+        await client.send_signed(signed)
+        sent.append(signed)
+    total_gas = 0
+    for s in sent:
+        total_gas += (await client.wait_for_receipt(s.tx_hash))["gasUsed"]
+    vote_s = time.perf_counter() - t0
+    tally = await client.call(com.governance.functions.proposalTally(pid))
+    assert tally[4] == units, tally
+    return {"register_s": register_s, "register_txs": -(-units // 250), "register_gas_per_unit": register_gas / units,
+            "sign_s": sign_s, "vote_s": vote_s, "votes_per_s": units / vote_s, "gas_per_vote": total_gas / units,
+            "txs": len(sent)}
+
+
+async def main(units: int, batch: int) -> None:
+    t0 = time.perf_counter()
+    arts = oz_artifacts()
+    compile_s = time.perf_counter() - t0
+    with Anvil() as node:
+        client = await ChainClient.connect(node.url)
+        linli = await bench_linli(client)
+        oz = await bench_oz(client, arts)
+        disb = await bench_disbursement(client)
+        tp = await bench_throughput(client, units, batch)
+        await client.close()
+    rows = [
+        ("castVote (direct)", linli["direct"], oz["direct"]),
+        ("castVoteBySig (single)", linli["signed"], oz["signed"]),
+        ("signed vote in a batch of 100 (amortised)", linli["batch100"], None),
+    ]
+    print(f"OpenZeppelin reference compiled in {compile_s:.1f} s (same solc, optimizer, evmVersion prague)")
+    print(f"{'operation':45} {'Linli gas':>12} {'OZ Governor gas':>16} {'Linli/OZ':>9}")
+    for name, ours, theirs in rows:
+        ratio = f"{ours / theirs:.2f}" if theirs else "-"
+        print(f"{name:45} {ours:12,.0f} {theirs or 0:16,.0f} {ratio:>9}")
+    print(f"{'batch signed vote vs OZ castVoteBySig':45} {linli['batch100']:12,.0f} {oz['signed']:16,.0f} "
+          f"{linli['batch100'] / oz['signed']:9.2f}")
+    print(f"{'disbursement apportioned over 500 units':45} {disb:12,} {'-':>16}")
+    print(f"{'  per unit':45} {disb / 500:12,.0f}")
+    print()
+    print(f"community of {units} units on anvil, batches of {batch} signed votes:")
+    print(f"  registration: {tp['register_txs']} txs, {tp['register_s']:.1f} s, {tp['register_gas_per_unit']:,.0f} gas/unit")
+    print(f"  signing {units} ballots (eth-account, client side): {tp['sign_s']:.1f} s")
+    print(f"  casting: {tp['txs']} txs, {tp['vote_s']:.2f} s -> {tp['votes_per_s']:,.0f} votes/s, "
+          f"{tp['gas_per_vote']:,.0f} gas/vote")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--units", type=int, default=5000)
+    parser.add_argument("--batch", type=int, default=200)
+    args = parser.parse_args()
+    asyncio.run(main(args.units, args.batch))
