@@ -111,6 +111,12 @@ def demo(
     async def go() -> Any:
         await upgrade(runtime)
         result = await seed_demo(runtime, units=units, console=console)
+        if runtime.settings.chain_url and "governance" in runtime.host.plugins:
+            # A proposal open for voting (on an external chain it outlives this process; on the embedded EVM
+            # the serving process seeds it on start-up, see plugins/governance/demo.py).
+            from plugins.governance.demo import seed_governance_demo
+
+            await seed_governance_demo(runtime, result.tenant_id)
         await runtime.db.dispose()
         return result
 
@@ -123,6 +129,9 @@ def demo(
     console.print(table)
     console.print(f"password for all demo accounts: [bold]{DEMO_PASSWORD}[/bold]")
     if serve_after:
+        import os
+
+        os.environ.setdefault("LINLI_DEMO_GOVERNANCE", "1")
         serve(host=host, port=port, workers=True)
 
 
@@ -215,6 +224,111 @@ def tenant_delete(slug: str, yes: bool = typer.Option(False, "--yes", help="conf
 
     run(go())
     console.print(f"tenant {slug} deleted")
+
+
+@tenant_cli.command("export")
+def tenant_export(
+    slug: str,
+    output: str = typer.Option(..., "-o", "--output", help="the zip file to write"),
+    keep_encrypted: bool = typer.Option(
+        False, "--keep-encrypted", help="keep personal data encrypted (platform backups); by default it is decrypted for the tenant"
+    ),
+) -> None:
+    """Export every row of a tenant: a zip of JSON-lines files with a manifest (counts, sha256)."""
+    from pathlib import Path
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from kernel.errors import LinliError
+    from tenants.export import export_tenant
+
+    runtime = _runtime()
+
+    async def go() -> Any:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console, transient=True) as bar:
+            task = bar.add_task("exporting rows", total=None)
+
+            def advance(table: str, rows: int) -> None:
+                bar.update(task, advance=rows, description=f"exporting {table}")
+
+            try:
+                return await export_tenant(
+                    runtime, slug, Path(output), personal_data="encrypted" if keep_encrypted else "decrypted", progress=advance
+                )
+            finally:
+                await runtime.db.dispose()
+
+    try:
+        result = run(go())
+    except LinliError as exc:
+        fail(f"{exc.message} [{exc.code}]")
+    table = Table("table", "rows", "sha256")
+    for name, entry in sorted(result.manifest["tables"].items()):
+        if entry["rows"]:
+            table.add_row(name, str(entry["rows"]), entry["sha256"][:16] + "…")
+    console.print(table)
+    console.print(f"tenant {slug}: {result.total_rows} rows in {len(result.manifest['tables'])} tables → [bold]{output}[/bold] (personal data {result.manifest['personal_data']})")
+
+
+@tenant_cli.command("import")
+def tenant_import(
+    slug: str,
+    csv_file: str = typer.Argument(..., metavar="FILE.csv", help="units and owners, one unit per row"),
+    community_code: str = typer.Option(..., "--community-code", help="the community the units belong to"),
+) -> None:
+    """Import units and owners from a CSV file; any bad row writes nothing and is reported."""
+    from pathlib import Path
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from kernel.errors import LinliError
+    from tenants.estate.importer import (
+        COLUMNS,
+        error_report_path,
+        import_for_tenant,
+        write_error_report,
+    )
+
+    path = Path(csv_file)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read {path}: {exc} (save the file as UTF-8 CSV with the columns {', '.join(COLUMNS)})")
+    runtime = _runtime()
+
+    async def go() -> Any:
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=console, transient=True) as bar:
+            tasks: dict[str, Any] = {}
+
+            def advance(stage: str, n: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task("validating rows" if stage == "validate" else "writing rows", total=total)
+                bar.update(tasks[stage], advance=n)
+
+            try:
+                return await import_for_tenant(runtime, slug, text, community_code=community_code, actor="platform:cli", progress=advance)
+            finally:
+                await runtime.db.dispose()
+
+    try:
+        report = run(go())
+    except LinliError as exc:
+        fail(f"{exc.message} [{exc.code}]")
+    if not report.ok:
+        written = write_error_report(error_report_path(path), report.errors)
+        table = Table("line", "column", "message", title=f"{len(report.errors)} problems — nothing was imported")
+        for e in report.errors[:50]:
+            table.add_row(str(e.line), e.column, e.message)
+        console.print(table)
+        if len(report.errors) > 50:
+            console.print(f"… and {len(report.errors) - 50} more")
+        fail(f"fix the rows listed in {written} and run the import again")
+    console.print(
+        f"[green]imported[/green] {report.units} units ({report.area / 100:.2f} m²) into {community_code}: "
+        f"{report.buildings_created} new buildings, {report.persons_created} new owners "
+        f"({report.persons_reused} already known), {report.ownerships} ownerships"
+    )
 
 
 @plugins_cli.command("list")

@@ -33,13 +33,17 @@ class GatewayContext(RequestContext, BaseContext):
 
 async def open_context(runtime: Runtime, request: Request | Any, request_id: str) -> GatewayContext:
     ctx = GatewayContext(runtime=runtime, request_id=request_id, request=request)
-    ctx.client_ip = request.client.host if getattr(request, "client", None) else ""
+    client = getattr(request, "client", None)
+    ctx.client_ip = client.host if client is not None else ""
     headers = request.headers
     tenant_id: uuid.UUID | None = None
     api_key: tuple[str, str] | None = None
     try:
         auth = headers.get("authorization", "")
         presented_key = headers.get("x-api-key")
+        if auth and presented_key:
+            # two credentials could name two tenants; refuse rather than pick one
+            raise Unauthenticated("send either `Authorization: Bearer …` or `X-API-Key`, not both")
         if auth:
             scheme, _, token = auth.partition(" ")
             if scheme.lower() != "bearer" or not token:

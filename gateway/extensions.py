@@ -38,7 +38,7 @@ class ErrorCodes(MaskErrors):
             original = error.original_error
             if isinstance(original, LinliError) or (error.extensions or {}).get("code"):
                 pass
-            elif original is not None:
+            elif original is not None and not _is_input_error(error):
                 log.error("resolver_failed", path=error.path, exc_info=original)
                 error = self.anonymise_error(error)
                 error.extensions = {"code": "INTERNAL_SERVER_ERROR"}
@@ -47,6 +47,25 @@ class ErrorCodes(MaskErrors):
             graphql_errors.labels(error.extensions.get("code", "?") if error.extensions else "?").inc()
             out.append(error)
         return out
+
+    def on_operation(self) -> Iterator[None]:
+        try:
+            yield from super().on_operation()
+        except GraphQLError as error:
+            # a parse error raised by ParserCache escapes the operation before any result exists:
+            # code it in place (strawberry returns this very error object)
+            self._process_errors([error])
+            raise
+
+
+def _is_input_error(error: GraphQLError) -> bool:
+    """Variable coercion failures (wrong scalar) carry an original error but no path; a global
+    id that does not decode fails while the resolver's arguments are converted."""
+    from strawberry.relay.types import GlobalIDValueError
+
+    if isinstance(error.original_error, GlobalIDValueError):
+        return True
+    return error.path is None and isinstance(error.original_error, (GraphQLError, ValueError, TypeError))
 
 
 def _int_arg(node: FieldNode, name: str, variables: dict[str, Any]) -> int | None:

@@ -10,8 +10,10 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -32,7 +34,8 @@ class Settings(BaseSettings):
     refresh_token_ttl_seconds: int = 14 * 24 * 3600
     login_max_failures: int = 5
     login_window_seconds: int = 300
-    disable_plugins: list[str] = Field(default_factory=list)
+    #: Plugins kept out of the process: ``LINLI_DISABLE_PLUGINS=notices,fees``.
+    disable_plugins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     environment: str = "development"
 
     # Gateway limits
@@ -45,6 +48,17 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = True
+
+    @field_validator("disable_plugins", mode="before")
+    @classmethod
+    def _split_plugins(cls, value: object) -> object:
+        if isinstance(value, str):
+            if value.lstrip().startswith("["):  # a JSON list is accepted too
+                import json
+
+                return json.loads(value)
+            return [p.strip() for p in value.split(",") if p.strip()]
+        return value
 
     def resolved(self) -> Settings:
         """Fill embedded defaults (SQLite path, generated secrets kept in the data dir)."""

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from fastapi import APIRouter
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from kernel.devices.profiles import DeviceProfile
     from kernel.plugins.contributions import (
         EventHandlers,
         GraphQLContribution,
@@ -136,7 +137,25 @@ def register_commands(cli: typer.Typer) -> None:
 def register_scheduled_jobs() -> list[ScheduledJob] | None:
     """Contribute periodic jobs run by the scheduler worker (in ``linli serve`` and ``linli worker``).
 
+    Called when the workers start. A job that raises is logged and runs again at its next
+    interval; jobs run in every worker process, so make them idempotent.
+
     :return: a list of :class:`kernel.sdk.ScheduledJob` (name, interval, ``async def run(runtime)``).
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_device_profiles() -> list[DeviceProfile] | None:
+    """Contribute device profiles: a device type's telemetry keys (kind, unit, valid range),
+    alarm rules (threshold, duration, missing data) and commands (RPC methods).
+
+    Called once at start-up, when the device profile catalog is built. A profile ``type`` is a
+    stable key stored on every device of that type; two plugins contributing the same type stop
+    start-up with an error naming both.
+
+    :return: a list of :class:`kernel.sdk.DeviceProfile`.
 
     .. versionadded:: 0.1
     """

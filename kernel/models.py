@@ -1,12 +1,35 @@
 """Imports every kernel model so that ``Base.metadata`` is complete."""
 
 from kernel.audit import AuditEntry, AuditHead
+from kernel.chain.models import ChainDeployment, ChainEvent, ChainKey, ChainScope, ChainTransaction, ChainUnit
+from kernel.devices.models import (
+    AlarmPending,
+    Device,
+    DeviceAlarm,
+    DeviceCredential,
+    LatestTelemetry,
+    RpcCall,
+    TelemetryPoint,
+)
 from kernel.identity.models import Account, ApiKey, LoginFailure, PolicyRule, RefreshToken
 from kernel.outbox import OutboxMessage
 from kernel.plugins.enablement import PluginEnablement
 from kernel.tenancy import Tenant
 
 __all__ = [
+    "ChainDeployment",
+    "ChainEvent",
+    "ChainKey",
+    "ChainScope",
+    "ChainTransaction",
+    "ChainUnit",
+    "AlarmPending",
+    "Device",
+    "DeviceAlarm",
+    "DeviceCredential",
+    "LatestTelemetry",
+    "RpcCall",
+    "TelemetryPoint",
     "Account",
     "ApiKey",
     "AuditEntry",

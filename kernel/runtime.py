@@ -4,7 +4,7 @@ enforcer cache and vault, built once and handed to the gateway, the CLI and work
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +39,11 @@ class Runtime:
     def __post_init__(self) -> None:
         self.bus.runtime = self
         self.outbox = OutboxWorker(self.db, self._resolve_deliverer)
+        # The chain relayer drains the ``chain`` topic; the chain client connects lazily on first use
+        # (``kernel.chain.relay.chain_client``, kept in ``services["chain"]``).
+        from kernel.chain.relay import make_chain_deliverer
+
+        self.deliverers.setdefault("chain", make_chain_deliverer(self))
 
     @classmethod
     def build(
@@ -80,12 +85,15 @@ class Runtime:
     # -- workers ---------------------------------------------------------------------------------
 
     def scheduled_jobs(self) -> list[ScheduledJob]:
-        jobs: list[ScheduledJob] = []
+        from kernel.chain.indexer import kernel_chain_jobs
+
+        # The kernel's own jobs first (chain indexer, audit anchoring), then the plugins'.
+        jobs: list[ScheduledJob] = list(kernel_chain_jobs())
         for _, result in self.host.collect("register_scheduled_jobs"):
             jobs.extend(result)
         return jobs
 
-    def start_workers(self, extra: Iterable[Callable[[asyncio.Event], Awaitable[None]]] = ()) -> None:
+    def start_workers(self, extra: Iterable[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = ()) -> None:
         self._stop.clear()
         self._tasks.append(asyncio.create_task(self.outbox.run(self._stop)))
         for job in self.scheduled_jobs():

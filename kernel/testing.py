@@ -13,6 +13,7 @@ Fixtures:
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import uuid
@@ -179,3 +180,44 @@ async def gql_factory() -> AsyncIterator[Callable[[Runtime], GraphQLClient]]:
 
 def unique_slug(prefix: str = "t") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+async def add_member(runtime: Runtime, tenant_id: uuid.UUID, username: str, password: str, role: str, display_name: str = "") -> uuid.UUID:
+    """Create an account and give it ``role`` in the tenant (as a tenant admin would); returns
+    the account id. Get a token with :func:`access_token` (fast) or ``gql.login(...)``.
+
+    The argon2id hash of each distinct password is computed once per process: tests create many
+    accounts and a hash costs tens to hundreds of milliseconds by design."""
+    from kernel.identity.authz import Policies
+    from kernel.identity.models import Account
+
+    async with runtime.db.platform() as s:
+        account = Account(
+            username=username, display_name=display_name or username, password_hash=_password_hash(password), default_tenant_id=tenant_id
+        )
+        s.add(account)
+        await s.flush()
+        account_id = account.id
+    async with runtime.db.tenant(tenant_id) as s:
+        await Policies(s, tenant_id).assign_role(account_id, role)
+    return account_id
+
+
+@functools.lru_cache(maxsize=16)
+def _password_hash(password: str) -> str:
+    from kernel.identity.passwords import hash_password
+
+    return hash_password(password)
+
+
+async def access_token(runtime: Runtime, account_id: uuid.UUID, tenant_id: uuid.UUID) -> str:
+    """An access token for the account in the tenant, as ``login`` would issue it, without
+    verifying a password (no argon2 cost). Use ``gql.login`` when the login itself is tested."""
+    from kernel.identity import service as identity
+    from kernel.identity.models import Account
+
+    async with runtime.db.platform() as s:
+        account = await s.get(Account, account_id)
+        assert account is not None, "no such account"
+        pair = await identity.issue_tokens(s, runtime.settings, account, tenant_id)
+    return pair.access_token

@@ -10,6 +10,8 @@ fi
 . .venv/bin/activate
 python -m pip install -q --upgrade pip >/dev/null
 python -m pip install -q -e ".[dev]"
+# A third-party plugin registered through the linli.plugins entry point, for tests/test_plugin_host.py.
+python -m pip install -q -e tests/plugins/linli_test_plugin
 if [ -f contracts/package.json ] && command -v npm >/dev/null 2>&1; then
   (cd contracts && npm ci --no-audit --no-fund --loglevel=error)
 fi

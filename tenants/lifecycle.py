@@ -107,13 +107,21 @@ async def list_tenants(runtime: Runtime) -> list[Tenant]:
 
 
 async def delete_tenant(runtime: Runtime, slug: str) -> None:
-    """Delete the tenant and, by cascade, every row it owns."""
+    """Delete the tenant and, by cascade, every row it owns.
+
+    Append-only tables (the audit log) are not deleted row by row — the application role may
+    not — but go with the tenant row through their ``ON DELETE CASCADE`` foreign key.
+    """
+    from kernel.db.migrate import APPEND_ONLY_TABLES
+
     tenant = await get_by_slug(runtime, slug)
     async with runtime.db.tenant(tenant.id) as ts:
         from kernel.db.base import Base, TenantScoped
 
         # children before parents, so composite foreign keys never dangle mid-way
         for table in reversed(Base.metadata.sorted_tables):
+            if table.name in APPEND_ONLY_TABLES:
+                continue
             mapper_cls = _model_for(table)
             if mapper_cls is not None and issubclass(mapper_cls, TenantScoped):
                 await ts.execute(delete(mapper_cls))

@@ -32,8 +32,9 @@ def register_migrations() -> str:
 def register_graphql():  # type: ignore[no-untyped-def]
     from kernel.plugins.contributions import GraphQLContribution
     from tenants.estate.graphql import EstateMutation, EstateQuery
+    from tenants.operations_graphql import TenantOperationsMutation
 
-    return GraphQLContribution(query=(EstateQuery,), mutation=(EstateMutation,))
+    return GraphQLContribution(query=(EstateQuery,), mutation=(EstateMutation, TenantOperationsMutation))
 
 
 @hookimpl

@@ -13,7 +13,14 @@ The outbox relayer and the event indexer build on this package (see ``docs/contr
 from .anvil import Anvil, AnvilNotFound, anvil_binary, free_port
 from .client import ANVIL_DEFAULT_KEY, ChainClient, SignedTx
 from .deploy import DEFAULT_OBJECTION_PERIOD, Community, deploy_community
-from .errors import ChainError, ChainUnavailable, ContractRevert, ErrorDecoder, decode_revert, revert_data
+from .errors import (
+    ChainError,
+    ChainUnavailable,
+    ContractRevert,
+    ErrorDecoder,
+    decode_revert,
+    revert_data,
+)
 from .nonces import NonceManager
 from .signing import (
     ABSTAIN,

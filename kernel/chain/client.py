@@ -130,9 +130,15 @@ class ChainClient:
     # ----------------------------------------------------------------------------------------- contracts
 
     def contract(self, artifact: str | Artifact, address: str) -> AsyncContract:
-        """A handle on the deployed contract at ``address`` with the ABI of ``artifact``."""
+        """A handle on the deployed contract at ``address`` with the ABI of ``artifact`` (cached: building one
+        parses the whole ABI, ~tens of ms for these contracts)."""
         art = load_artifact(artifact) if isinstance(artifact, str) else artifact
-        return self.w3.eth.contract(address=self.w3.to_checksum_address(address), abi=art.abi)
+        cache: dict[tuple[str, str], AsyncContract] = self.__dict__.setdefault("_contracts", {})
+        key = (art.name, address.lower())
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = self.w3.eth.contract(address=self.w3.to_checksum_address(address), abi=art.abi)
+        return found
 
     async def deploy(self, artifact: str | Artifact, *args: Any, gas: int | None = None) -> AsyncContract:
         """Deploy ``artifact`` (a committed artifact name or an :class:`Artifact`) with constructor ``args``."""

@@ -19,6 +19,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.sql.util import find_tables
 
 from kernel.db.base import TenantScoped
 from kernel.errors import LinliError
@@ -33,7 +34,46 @@ UNSCOPED_KEY = "unscoped"
 
 
 def _touches_tenant_tables(state: ORMExecuteState) -> bool:
-    return any(issubclass(m.class_, TenantScoped) for m in state.all_mappers)
+    if any(issubclass(m.class_, TenantScoped) for m in state.all_mappers):
+        return True
+    # ``select(func.count()).select_from(Model)`` names no mapper among its columns: look at
+    # every table the statement reads (joins, subqueries included) as well
+    return _reads_tenant_table(state.statement)
+
+
+def _core_statement_on_tenant_tables(state: ORMExecuteState) -> bool:
+    if any(issubclass(m.class_, TenantScoped) for m in state.all_mappers):
+        return False
+    statement = state.statement
+    froms = statement.get_final_froms() if hasattr(statement, "get_final_froms") else [getattr(statement, "table", None)]
+    if any("parententity" in getattr(f, "_annotations", {}) for f in froms if f is not None):
+        return False  # e.g. select(func.count()).select_from(Model): the entity is scoped
+    return _reads_tenant_table(statement)
+
+
+_TENANT_TABLES: dict[int, frozenset[str]] = {}
+
+
+def _tenant_tables() -> frozenset[str]:
+    """Names of the mapped tenant tables (recomputed when plugins map more models)."""
+    from kernel.db.base import Base
+
+    mappers = Base.registry.mappers
+    found = _TENANT_TABLES.get(len(mappers))
+    if found is None:
+        found = frozenset(str(getattr(m.local_table, "name", "")) for m in mappers if issubclass(m.class_, TenantScoped))
+        _TENANT_TABLES.clear()
+        _TENANT_TABLES[len(mappers)] = found
+    return found
+
+
+def _reads_tenant_table(statement: object) -> bool:
+    """Whether any table the statement names (joins and subqueries included) is a tenant table."""
+    tables = find_tables(statement, include_joins=True, include_aliases=True, include_crud=True)  # type: ignore[arg-type]
+    if not tables:
+        return False
+    tenant_tables = _tenant_tables()
+    return any(getattr(t, "name", None) in tenant_tables for t in tables)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -48,6 +88,10 @@ def _scope_orm_execute(state: ORMExecuteState) -> None:
         if info.get(UNSCOPED_KEY) or not _touches_tenant_tables(state):
             return
         raise TenancyError("a tenant query was attempted with no tenant in scope")
+    if _core_statement_on_tenant_tables(state):
+        # with_loader_criteria only reaches ORM entities: a statement on bare Table objects
+        # would run unscoped (on SQLite nothing else would stop it)
+        raise TenancyError("a Core statement on a tenant table cannot be scoped; select ORM entities or attributes")
     state.statement = state.statement.options(
         with_loader_criteria(
             TenantScoped,

@@ -31,6 +31,12 @@ ENTRY_POINT_GROUP = "linli.plugins"
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "tenants.plugin",
     "plugins.notices",
+    "plugins.governance",
+    "plugins.workorders",
+    "plugins.fees",
+    "plugins.inspections",
+    "plugins.devices",
+    "plugins.funds",
 )
 
 
@@ -117,13 +123,21 @@ class PluginHost:
             missing = [r for r in p.manifest.requires if r not in self.plugins]
             if missing:
                 raise PluginLoadError(f"plugin {p.name!r} requires {', '.join(missing)}, which is not loaded")
+        # a proposed grant of a permission the plugin never declared is a start-up error too
+        for name, permission_set in self.collect("register_permissions"):
+            try:
+                permission_set.validate(name)
+            except ValueError as exc:
+                raise PluginLoadError(str(exc)) from exc
 
     # -- calling ---------------------------------------------------------------------------------
 
     def _impls(self, hook: str) -> list[tuple[str, Any]]:
         caller = getattr(self.pm.hook, hook)
-        # pluggy calls LIFO; present contributions in registration order instead.
-        return [(impl.plugin_name, impl) for impl in reversed(caller.get_hookimpls())]
+        # pluggy *calls* LIFO, but ``get_hookimpls()`` lists in registration order: keep that
+        # order (built-ins first, then entry points, then extras), so the estate is set up
+        # before the plugins that build on it.
+        return [(impl.plugin_name, impl) for impl in caller.get_hookimpls()]
 
     def collect(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
         """Call a synchronous contribution hook on every plugin: ``[(plugin, result), ...]``."""

@@ -1,3 +1,15 @@
-"""Notices and announcements (通知公告) with read receipts and the public disclosure board (公示)."""
-from plugins.notices.plugin import *  # noqa: F403
-from plugins.notices.plugin import MANIFEST  # noqa: F401
+"""Notices and announcements (通知公告) with read receipts and the public disclosure board (公示).
+
+The package is the plugin module: the host reads ``MANIFEST`` and the ``@hookimpl`` functions
+re-exported here from :mod:`plugins.notices.plugin`.
+"""
+
+from plugins.notices.plugin import (
+    MANIFEST,
+    register_graphql,
+    register_migrations,
+    register_models,
+    register_permissions,
+)
+
+__all__ = ["MANIFEST", "register_graphql", "register_migrations", "register_models", "register_permissions"]

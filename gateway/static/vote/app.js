@@ -1,0 +1,411 @@
+// The residents' voting client: a small hash router over five pages (login, my proposals,
+// proposal detail, confirmation, receipt). Plain ES modules, no build step, no external requests.
+
+import { ApiError, Q, gql, login, session } from "./api.js";
+import { esc, formatArea, resultsChart } from "./charts.js";
+import { translate } from "./i18n.js";
+
+const LANG = "linli.vote.lang";
+const ELDERLY = "linli.vote.elderly";
+const TENANT = "linli.vote.tenant";
+const POLL_MS = 10000;
+
+const state = {
+  lang: localStorage.getItem(LANG) || "zh",
+  elderly: localStorage.getItem(ELDERLY) === "1",
+  timer: null,
+};
+
+const t = (key, params) => translate(state.lang, state.elderly, key, params);
+const main = () => document.getElementById("main");
+
+// ---- chrome: language, elderly mode, logout -------------------------------------------------
+
+function applyPreferences() {
+  document.documentElement.lang = state.lang === "zh" ? "zh-CN" : "en";
+  document.documentElement.classList.toggle("elderly", state.elderly);
+  document.body.classList.toggle("elderly", state.elderly);
+  document.title = t("appTitle");
+  document.getElementById("app-title").textContent = t("appTitle");
+  document.getElementById("skip").textContent = t("skip");
+  const langBtn = document.getElementById("lang-toggle");
+  langBtn.textContent = t("language");
+  langBtn.setAttribute("aria-label", `${t("language")} (${t("languageLabel")})`);
+  const eld = document.getElementById("elderly-toggle");
+  eld.textContent = state.elderly ? t("elderlyOn") : t("elderly");
+  eld.setAttribute("aria-pressed", String(state.elderly));
+  const out = document.getElementById("logout");
+  out.textContent = t("logout");
+  out.hidden = !session.token;
+}
+
+function wireChrome() {
+  document.getElementById("lang-toggle").addEventListener("click", () => {
+    state.lang = state.lang === "zh" ? "en" : "zh";
+    localStorage.setItem(LANG, state.lang);
+    route();
+  });
+  document.getElementById("elderly-toggle").addEventListener("click", () => {
+    state.elderly = !state.elderly;
+    localStorage.setItem(ELDERLY, state.elderly ? "1" : "0");
+    route();
+  });
+  document.getElementById("logout").addEventListener("click", () => {
+    session.clear();
+    location.hash = "#/login";
+  });
+}
+
+// ---- helpers ---------------------------------------------------------------------------------
+
+function when(iso) {
+  if (!iso) return "—";
+  return new Date(iso).toLocaleString(state.lang === "zh" ? "zh-CN" : "en-GB", { dateStyle: "medium", timeStyle: "short" });
+}
+
+function yuan(fen) {
+  return `¥${(fen / 100).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+}
+
+function explain(e) {
+  if (e instanceof ApiError) {
+    if (e.code === "UNAUTHENTICATED") return t("sessionExpired");
+    if (e.code === "CONFLICT" && /already voted/i.test(e.message)) return `${t("alreadyVoted")}（${e.message}）`;
+    if (e.code === "FORBIDDEN") return `${t("forbidden")}（${e.message}）`;
+    if (e.code === "NETWORK") return t("network");
+    return `${t("error")}: ${e.message}`;
+  }
+  return e && e.message ? e.message : `${t("error")}: ${e}`; // the client's own messages are already worded for owners
+}
+
+function showError(e, where = main()) {
+  if (e instanceof ApiError && e.code === "UNAUTHENTICATED") {
+    session.clear();
+    location.hash = "#/login";
+    return;
+  }
+  let box = where.querySelector(".error");
+  if (!box) {
+    box = document.createElement("div");
+    box.className = "error";
+    box.setAttribute("role", "alert");
+    where.prepend(box);
+  }
+  box.textContent = explain(e);
+}
+
+function render(html) {
+  const m = main();
+  m.innerHTML = html;
+  const h = m.querySelector("h1");
+  if (h) {
+    h.tabIndex = -1;
+    h.focus({ preventScroll: false });
+  }
+  return m;
+}
+
+function field(label, value, cls = "") {
+  return `<div class="field ${cls}"><dt>${esc(label)}</dt><dd>${value}</dd></div>`;
+}
+
+const mono = (s) => (s ? `<code class="hash">${esc(s)}</code>` : "—");
+
+// ---- pages ----------------------------------------------------------------------------------
+
+function loginPage() {
+  const tenant = new URLSearchParams(location.search).get("tenant") || localStorage.getItem(TENANT) || "";
+  const m = render(`
+    <h1>${esc(t("loginTitle"))}</h1>
+    <p>${esc(t("loginIntro"))}</p>
+    <form id="login-form" class="card" novalidate>
+      <label for="tenant">${esc(t("tenant"))}</label>
+      <input id="tenant" name="tenant" autocomplete="organization" value="${esc(tenant)}" required>
+      <label for="username">${esc(t("username"))}</label>
+      <input id="username" name="username" autocomplete="username" required>
+      <label for="password">${esc(t("password"))}</label>
+      <input id="password" name="password" type="password" autocomplete="current-password" required>
+      <button type="submit" class="primary">${esc(t("login"))}</button>
+    </form>`);
+  m.querySelector("#login-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const f = ev.target;
+    const button = f.querySelector("button");
+    button.disabled = true;
+    try {
+      await login(f.username.value.trim(), f.password.value, f.tenant.value.trim());
+      localStorage.setItem(TENANT, f.tenant.value.trim());
+      location.hash = "#/";
+    } catch (e) {
+      showError(e.code === "UNAUTHENTICATED" || e.code === "BAD_USER_INPUT" ? new Error(t("loginFailed")) : e);
+      button.disabled = false;
+    }
+  });
+}
+
+async function listPage() {
+  render(`<h1>${esc(t("myProposals"))}</h1><p aria-busy="true">${esc(t("loading"))}</p>`);
+  const { myProposals } = await gql(Q.myProposals);
+  const items = myProposals.map((p) => `
+    <li class="card proposal-item">
+      <a href="#/p/${encodeURIComponent(p.id)}" class="item-link">
+        <span class="badge status-${esc(p.status)}">${esc(t(`status_${p.status}`))}</span>
+        <span class="item-title">${esc(p.title)}</span>
+        <span class="item-meta">${esc(t(`matter_${p.matter}`))}</span>
+        <span class="item-meta">${esc(t("votingEnds"))}: ${esc(when(p.votingEndsAt))}</span>
+        <span class="item-meta ${p.myVote ? "voted" : ""}">${esc(p.myVote ? `✓ ${t("voted")}` : t("notVoted"))}</span>
+      </a>
+    </li>`).join("");
+  render(`<h1>${esc(t("myProposals"))}</h1>${items ? `<ul class="list">${items}</ul>` : `<p>${esc(t("noProposals"))}</p>`}`);
+}
+
+async function detailPage(id) {
+  render(`<h1>${esc(t("loading"))}</h1>`);
+  const { proposal: p } = await gql(Q.proposal, { id });
+  if (!p) throw new ApiError("not found", "NOT_FOUND");
+  const docs = p.documents.length
+    ? `<ul class="docs">${p.documents.map((d) => `<li><a href="${esc(d.url)}">${esc(d.name)}</a><br><small>${esc(t("sha256"))}: ${mono(d.sha256)}</small></li>`).join("")}</ul>`
+    : `<p>${esc(t("noDocuments"))}</p>`;
+  const units = p.myUnits.map((u) => `
+    <div class="card unit">
+      <dl>
+        ${field(t("unit"), esc(`${u.buildingName} ${u.unitNumber}`))}
+        ${field(t("area"), `<span class="nowrap">${esc(formatArea(u.area))}</span>`)}
+        ${field(t("shareOfScope"), esc(`${(u.shareBp / 100).toFixed(2)}%`))}
+        ${field(t("estimatedCost"), u.estimatedCostFen === null ? esc(t("noCost")) : `<b class="nowrap">${esc(yuan(u.estimatedCostFen))}</b>`)}
+      </dl>
+    </div>`).join("");
+  let action = "";
+  if (p.myVote) {
+    action = `<p class="voted-note">✓ ${esc(t("voted"))}: <b>${esc(t(p.myVote.choice))}</b></p>
+      <a class="button primary" href="#/p/${encodeURIComponent(p.id)}/receipt">${esc(t("viewReceipt"))}</a>`;
+  } else if (p.status === "voting") {
+    action = `<fieldset class="choices"><legend>${esc(t("votePrompt"))}</legend>
+      ${["FOR", "AGAINST", "ABSTAIN"].map((c) => `<a class="button choice choice-${c}" href="#/p/${encodeURIComponent(p.id)}/confirm/${c}">${esc(t(c))}</a>`).join("")}
+      </fieldset>`;
+  }
+  const live = p.status === "voting";
+  const m = render(`
+    <p><a href="#/" class="back">← ${esc(t("back"))}</a></p>
+    <h1>${esc(p.title)}</h1>
+    <dl class="meta">
+      ${field(t("status"), `<span class="badge status-${esc(p.status)}">${esc(t(`status_${p.status}`))}</span>`)}
+      ${field(t("matter"), esc(t(`matter_${p.matter}`)))}
+      ${field(t("votingStarts"), esc(when(p.votingStartsAt)))}
+      ${field(t("votingEnds"), esc(when(p.votingEndsAt)))}
+      ${p.objectionEndsAt ? field(t("objectionEnds"), esc(when(p.objectionEndsAt))) : ""}
+      ${field(t("scope"), esc(p.scopeBuildings.length ? p.scopeBuildings.join("、") : t("allBuildings")))}
+    </dl>
+    <section aria-labelledby="h-action" class="action"><h2 id="h-action" class="visually-hidden">${esc(t("votePrompt"))}</h2>${action}</section>
+    <section aria-labelledby="h-body"><h2 id="h-body">${esc(t("body"))}</h2><div class="body-text">${esc(p.body).replace(/\n/g, "<br>")}</div>
+      <p><small>${esc(t("contentHash"))}: ${mono(p.contentHash)}</small></p></section>
+    <section aria-labelledby="h-docs"><h2 id="h-docs">${esc(t("documents"))}</h2>${docs}</section>
+    <section aria-labelledby="h-units"><h2 id="h-units">${esc(t("myShare"))}</h2>${units}</section>
+    <section aria-labelledby="h-results"><h2 id="h-results">${esc(t(live ? "liveResults" : "finalResults"))}</h2>
+      <div id="results" aria-live="polite" aria-atomic="true">${resultsChart(p.tally, p.matter, t)}</div></section>`);
+  if (live) {
+    let last = JSON.stringify(p.tally);
+    state.timer = setInterval(async () => {
+      try {
+        const { proposal } = await gql(Q.tally, { id });
+        const now = JSON.stringify(proposal && proposal.tally);
+        if (proposal && now !== last) {
+          last = now;
+          m.querySelector("#results").innerHTML = resultsChart(proposal.tally, p.matter, t);
+        }
+      } catch { /* a missed poll is retried at the next tick */ }
+    }, POLL_MS);
+  }
+}
+
+async function confirmPage(id, choice) {
+  render(`<h1>${esc(t("loading"))}</h1>`);
+  const { proposal: p } = await gql(Q.proposal, { id });
+  if (!p) throw new ApiError("not found", "NOT_FOUND");
+  if (p.myVote) {
+    location.replace(`#/p/${encodeURIComponent(id)}/receipt`);
+    return;
+  }
+  const m = render(`
+    <h1>${esc(t("confirmTitle"))}</h1>
+    <p>${esc(t("confirmText"))}</p>
+    <div class="card">
+      <p class="confirm-title">${esc(p.title)}</p>
+      <p>${esc(t("yourChoice"))}: <b class="big-choice choice-${esc(choice)}">${esc(t(choice))}</b></p>
+      <div class="row">
+        <button id="confirm" class="primary">${esc(t("confirm"))}</button>
+        <a class="button" href="#/p/${encodeURIComponent(id)}">${esc(t("cancel"))}</a>
+      </div>
+    </div>
+    <details class="card self-custody">
+      <summary>${esc(t("selfCustody"))}</summary>
+      <p>${esc(t("selfCustodyHelp"))}</p>
+      <label for="private-key">${esc(t("privateKey"))}</label>
+      <input id="private-key" type="password" autocomplete="off" spellcheck="false" inputmode="text">
+      <p>${esc(t("keyAddress"))}: <code id="key-address" class="hash">—</code></p>
+      <button id="sign" class="primary" disabled>${esc(t("signAndVote"))}</button>
+    </details>
+    <div id="status" role="status" aria-live="polite"></div>`);
+  const status = m.querySelector("#status");
+  const confirm = m.querySelector("#confirm");
+  confirm.addEventListener("click", async () => {
+    confirm.disabled = true;
+    status.textContent = t("submitting");
+    try {
+      await gql(Q.castVote, { p: id, c: choice });
+      location.hash = `#/p/${encodeURIComponent(id)}/receipt`;
+    } catch (e) {
+      status.textContent = "";
+      showError(e);
+    }
+  });
+  wireSelfCustody(m, id, choice, status);
+}
+
+let ethersModule = null;
+async function ethers() {
+  // Loaded only on demand: the vendored library is large and most owners vote custodially.
+  ethersModule = ethersModule || (await import("./vendor/ethers-6.17.0.min.js"));
+  return ethersModule;
+}
+
+function wireSelfCustody(m, id, choice, status) {
+  const input = m.querySelector("#private-key");
+  const addressOut = m.querySelector("#key-address");
+  const sign = m.querySelector("#sign");
+  let wallet = null;
+  input.addEventListener("input", async () => {
+    const stale = m.querySelector(".error");
+    if (stale) stale.remove();
+    const { Wallet } = await ethers();
+    try {
+      wallet = new Wallet(input.value.trim());
+      addressOut.textContent = wallet.address;
+      sign.disabled = false;
+    } catch {
+      wallet = null;
+      addressOut.textContent = input.value.trim() ? t("keyInvalid") : "—";
+      sign.disabled = true;
+    }
+  });
+  sign.addEventListener("click", async () => {
+    if (!wallet) return;
+    sign.disabled = true;
+    status.textContent = t("submitting");
+    try {
+      const { ballotTypedData } = await gql(Q.ballotTypedData, { p: id, c: choice });
+      const typed = JSON.parse(ballotTypedData);
+      const voter = typed.message && typed.message.voter;
+      if (voter && voter.toLowerCase() !== wallet.address.toLowerCase()) throw new Error(t("keyMismatch"));
+      const types = { ...typed.types };
+      delete types.EIP712Domain; // ethers derives the domain type itself
+      const signature = await wallet.signTypedData(typed.domain, types, typed.message);
+      input.value = "";
+      wallet = null;
+      await gql(Q.castSignedVote, { p: id, c: choice, a: voter || addressOut.textContent, s: signature });
+      location.hash = `#/p/${encodeURIComponent(id)}/receipt`;
+    } catch (e) {
+      status.textContent = "";
+      showError(e);
+      sign.disabled = !wallet;
+    }
+  });
+}
+
+async function receiptPage(id) {
+  render(`<h1>${esc(t("loading"))}</h1>`);
+  const { proposal: p } = await gql(Q.proposal, { id });
+  if (!p || !p.myVote) {
+    location.replace(`#/p/${encodeURIComponent(id)}`);
+    return;
+  }
+  const r = p.myVote;
+  const support = { AGAINST: 0, FOR: 1, ABSTAIN: 2 }[r.choice];
+  const m = render(`
+    <p><a href="#/p/${encodeURIComponent(id)}" class="back">← ${esc(t("back"))}</a></p>
+    <h1>${esc(t("receiptTitle"))}</h1>
+    <p>${esc(t("receiptIntro"))}</p>
+    <div class="card receipt">
+      <p class="confirm-title">${esc(p.title)}</p>
+      <dl>
+        ${field(t("yourChoice"), `<b class="big-choice choice-${esc(r.choice)}">${esc(t(r.choice))}</b>`)}
+        ${field(t("receiptStatus"), `<span id="receipt-status">${esc(t(r.status))}</span>`)}
+        ${field(t("txHash"), `<span id="tx-hash">${mono(r.txHash)}</span>`)}
+        ${field(t("block"), `<span id="block-number">${esc(r.blockNumber ?? "—")}</span>`)}
+        ${field(t("voter"), mono(r.voterAddress))}
+        ${field(t("governanceAddress"), mono(r.governanceAddress))}
+        ${field(t("chainId"), esc(r.chainId))}
+        ${field(t("chainProposalId"), mono(r.chainProposalId))}
+      </dl>
+      ${r.status === "pending" ? `<p class="note pending-note">${esc(t("pendingNote"))}</p>` : ""}
+      <button id="verify" class="primary">${esc(t("verify"))}</button>
+      <div id="verify-result" role="status" aria-live="polite"></div>
+    </div>
+    <details class="card">
+      <summary>${esc(t("howToVerify"))}</summary>
+      <p>${esc(t("howToVerifyText", { chainId: r.chainId, address: r.governanceAddress, proposal: r.chainProposalId, voter: r.voterAddress, support }))}</p>
+    </details>`);
+  if (r.status === "pending") {
+    // the relayer sends the ballot in the background: follow it until it is in a block
+    state.timer = setInterval(async () => {
+      try {
+        const { proposal } = await gql(Q.proposal, { id });
+        const v = proposal && proposal.myVote;
+        if (v && v.status !== "pending") {
+          clearInterval(state.timer);
+          m.querySelector("#receipt-status").textContent = t(v.status);
+          m.querySelector("#tx-hash").innerHTML = mono(v.txHash);
+          m.querySelector("#block-number").textContent = v.blockNumber ?? "—";
+          const note = m.querySelector(".pending-note");
+          if (note) note.remove();
+        }
+      } catch { /* retried at the next tick */ }
+    }, 1500);
+  }
+  const button = m.querySelector("#verify");
+  const out = m.querySelector("#verify-result");
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    out.className = "";
+    out.textContent = t("verifying");
+    try {
+      const { verifyVoteReceipt: v } = await gql(Q.verify, { p: id });
+      const ok = v.onChain && v.matchesChoice;
+      out.className = ok ? "verify-ok" : "verify-bad";
+      out.textContent = ok ? `✓ ${t("verifyOk")} ${t("block")} ${v.blockNumber ?? ""}` : `✗ ${t("verifyBad")}: ${v.message}`;
+      if (ok && v.blockNumber !== null) m.querySelector("#block-number").textContent = v.blockNumber;
+    } catch (e) {
+      out.textContent = "";
+      showError(e);
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+// ---- router ---------------------------------------------------------------------------------
+
+async function route() {
+  clearInterval(state.timer);
+  state.timer = null;
+  applyPreferences();
+  const hash = location.hash.replace(/^#/, "") || "/";
+  if (!session.token && hash !== "/login") {
+    location.replace("#/login");
+    return;
+  }
+  const parts = hash.split("/").filter(Boolean).map(decodeURIComponent);
+  try {
+    if (parts[0] === "login") loginPage();
+    else if (parts[0] === "p" && parts[2] === "confirm" && ["FOR", "AGAINST", "ABSTAIN"].includes(parts[3])) await confirmPage(parts[1], parts[3]);
+    else if (parts[0] === "p" && parts[2] === "receipt") await receiptPage(parts[1]);
+    else if (parts[0] === "p" && parts[1]) await detailPage(parts[1]);
+    else await listPage();
+  } catch (e) {
+    showError(e);
+  }
+}
+
+wireChrome();
+window.addEventListener("hashchange", route);
+route();

@@ -1,0 +1,300 @@
+"""Telemetry and attribute ingestion: parse ThingsBoard-shaped payloads, validate them against
+the device's profile, and store a batch atomically (time series + latest values + activity +
+alarm evaluation in one transaction: a batch is never half-written).
+
+Accepted telemetry forms (as the ThingsBoard device API)::
+
+    {"temperature": 21.5, "humidity": 40}
+    {"ts": 1700000000000, "values": {"temperature": 21.5}}
+    [{"ts": 1700000000000, "values": {...}}, {"temperature": 22}]
+
+``ts`` is epoch milliseconds; without one the server's receive time is used.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kernel.db.base import utcnow
+from kernel.devices.config import DeviceSettings
+from kernel.devices.models import Device, LatestTelemetry, TelemetryPoint
+from kernel.devices.profiles import DeviceProfile, ProfileCatalog
+from kernel.errors import BadUserInput, LinliError
+
+MIN_TS = 946_684_800_000  # 2000-01-01
+KEY_MAX = 64
+
+
+class PayloadTooLarge(LinliError):
+    code = "PAYLOAD_TOO_LARGE"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One validated data point."""
+
+    key: str
+    ts: int
+    num: float | None
+    text: str | None
+
+    @property
+    def value(self) -> float | bool | str | None:
+        return self.text if self.text is not None else self.num
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def ms_to_datetime(ts: int) -> datetime:
+    return datetime.fromtimestamp(ts / 1000, tz=UTC)
+
+
+def decode(raw: bytes | str, settings: DeviceSettings) -> Any:
+    """Size check, then JSON. Errors are coded (PAYLOAD_TOO_LARGE, BAD_USER_INPUT)."""
+    if len(raw) > settings.max_payload_bytes:
+        raise PayloadTooLarge(f"the message is over {settings.max_payload_bytes} bytes")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadUserInput("the message is not valid JSON", reason="bad_json") from exc
+
+
+def _groups(payload: Any, received_ms: int) -> list[tuple[int, dict[str, Any]]]:
+    items = payload if isinstance(payload, list) else [payload]
+    if not items:
+        raise BadUserInput("the message holds no values", reason="empty")
+    out = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise BadUserInput("each entry must be a JSON object", reason="bad_shape")
+        if "values" in item and set(item) <= {"ts", "values"}:
+            ts = item.get("ts", received_ms)
+            values = item["values"]
+            if isinstance(ts, bool) or not isinstance(ts, int):
+                raise BadUserInput("ts must be an integer of epoch milliseconds", reason="bad_ts")
+            if not isinstance(values, dict):
+                raise BadUserInput("values must be a JSON object", reason="bad_shape")
+            out.append((ts, values))
+        else:
+            out.append((received_ms, item))
+    return out
+
+
+def parse_telemetry(
+    payload: Any, profile: DeviceProfile, settings: DeviceSettings, received_ms: int | None = None
+) -> list[Reading]:
+    """Validate a decoded telemetry payload against ``profile``; all or nothing."""
+    received_ms = now_ms() if received_ms is None else received_ms
+    latest_allowed = received_ms + settings.max_future_skew_seconds * 1000
+    earliest_allowed = max(MIN_TS, received_ms - settings.max_age_days * 86_400_000)
+    readings: list[Reading] = []
+    for ts, values in _groups(payload, received_ms):
+        if ts > latest_allowed:
+            raise BadUserInput(
+                f"ts {ts} is more than {settings.max_future_skew_seconds} s in the future", reason="future_ts"
+            )
+        if ts < earliest_allowed:
+            raise BadUserInput(f"ts {ts} is too old (over {settings.max_age_days} days)", reason="old_ts")
+        for key, value in values.items():
+            if not key or len(key) > KEY_MAX:
+                raise BadUserInput(f"a telemetry key is 1–{KEY_MAX} characters", reason="bad_key")
+            spec = profile.keys.get(key)
+            if spec is None:
+                if not profile.allow_undeclared_keys:
+                    raise BadUserInput(f"{key!r} is not a telemetry key of {profile.type}", reason="unknown_key", key=key)
+                if isinstance(value, bool) or isinstance(value, int | float):
+                    readings.append(Reading(key, ts, float(value), None))
+                elif isinstance(value, str) and len(value) <= 256:
+                    readings.append(Reading(key, ts, None, value))
+                else:
+                    raise BadUserInput(f"{key} must be a number, boolean or short string", reason="bad_type", key=key)
+                continue
+            problem = spec.check(value)
+            if problem:
+                reason = "out_of_range" if "valid m" in problem else "bad_type"
+                raise BadUserInput(problem, reason=reason, key=key)
+            if spec.kind == "string":
+                readings.append(Reading(key, ts, None, value))
+            else:
+                readings.append(Reading(key, ts, float(value), None))
+        if len(readings) > settings.max_points_per_message:
+            raise PayloadTooLarge(f"the message holds over {settings.max_points_per_message} data points", reason="too_many_points")
+    return readings
+
+
+def parse_attributes(payload: Any, settings: DeviceSettings) -> dict[str, Any]:
+    """Client attributes: flat JSON objects (also in the array and ``ts``/``values`` forms)."""
+    merged: dict[str, Any] = {}
+    for _, values in _groups(payload, 0):
+        for key, value in values.items():
+            if not key or len(key) > KEY_MAX:
+                raise BadUserInput(f"an attribute key is 1–{KEY_MAX} characters", reason="bad_key")
+            if not (value is None or isinstance(value, bool | int | float | str)):
+                raise BadUserInput(f"attribute {key} must be a scalar", reason="bad_type", key=key)
+            if isinstance(value, str) and len(value) > 1024:
+                raise BadUserInput(f"attribute {key} is over 1024 characters", reason="bad_type", key=key)
+            merged[key] = value
+    if len(merged) > 200:
+        raise PayloadTooLarge("over 200 attributes in one message", reason="too_many_points")
+    return merged
+
+
+# ------------------------------------------------------------------------------------------------
+# Storage
+# ------------------------------------------------------------------------------------------------
+
+
+def _insert(session: AsyncSession, model: type) -> Any:
+    if session.bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model)
+
+
+async def write_points(session: AsyncSession, tenant_id: uuid.UUID, batch: dict[uuid.UUID, list[Reading]]) -> int:
+    """Insert readings (a repeated (device, key, ts) — a QoS 1 redelivery — is ignored) and
+    move the latest values forward. Returns the number of rows offered."""
+    rows = [
+        {"tenant_id": tenant_id, "device_id": d, "key": r.key, "ts": r.ts, "num": r.num, "text": r.text}
+        for d, readings in batch.items()
+        for r in readings
+    ]
+    if not rows:
+        return 0
+    if session.bind.dialect.name == "postgresql":
+        await _write_points_pg(session, tenant_id, rows)
+        return len(rows)
+    stmt = _insert(session, TelemetryPoint).on_conflict_do_nothing()
+    await session.execute(stmt, rows)
+    latest: dict[tuple[uuid.UUID, str], dict[str, Any]] = {}
+    for row in rows:
+        k = (row["device_id"], row["key"])
+        if k not in latest or latest[k]["ts"] <= row["ts"]:
+            latest[k] = row
+    ins = _insert(session, LatestTelemetry)
+    upsert = ins.on_conflict_do_update(
+        index_elements=["tenant_id", "device_id", "key"],
+        set_={"ts": ins.excluded.ts, "num": ins.excluded.num, "text": ins.excluded.text},
+        where=ins.excluded.ts >= LatestTelemetry.__table__.c.ts,
+    )
+    await session.execute(upsert, sorted(latest.values(), key=lambda r: (str(r["device_id"]), r["key"])))
+    return len(rows)
+
+
+_PG_POINTS = text(
+    "INSERT INTO telemetry (tenant_id, device_id, key, ts, num, text) "
+    "SELECT CAST(:tenant AS uuid), d, k, t, n, x FROM unnest("
+    "CAST(:devices AS uuid[]), CAST(:keys AS varchar[]), CAST(:ts AS bigint[]), "
+    "CAST(:nums AS float8[]), CAST(:texts AS text[])) AS u(d, k, t, n, x) "
+    "ON CONFLICT DO NOTHING"
+)
+_PG_POINTS_PLAIN = text(_PG_POINTS.text.removesuffix(" ON CONFLICT DO NOTHING"))
+_PG_LATEST = text(
+    "INSERT INTO telemetry_latest (tenant_id, device_id, key, ts, num, text) "
+    "SELECT CAST(:tenant AS uuid), d, k, t, n, x FROM unnest("
+    "CAST(:devices AS uuid[]), CAST(:keys AS varchar[]), CAST(:ts AS bigint[]), "
+    "CAST(:nums AS float8[]), CAST(:texts AS text[])) AS u(d, k, t, n, x) "
+    "ON CONFLICT (tenant_id, device_id, key) DO UPDATE SET ts = excluded.ts, num = excluded.num, text = excluded.text "
+    "WHERE excluded.ts >= telemetry_latest.ts"
+)
+
+
+def _columns(tenant_id: uuid.UUID, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "tenant": str(tenant_id),
+        "devices": [r["device_id"] for r in rows],
+        "keys": [r["key"] for r in rows],
+        "ts": [r["ts"] for r in rows],
+        "nums": [r["num"] for r in rows],
+        "texts": [r["text"] for r in rows],
+    }
+
+
+async def _write_points_pg(session: AsyncSession, tenant_id: uuid.UUID, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL: one statement per table with arrays (``unnest``) instead of executemany.
+
+    Points go in with a plain INSERT inside a savepoint; only when it meets a duplicate (a QoS 1
+    redelivery, rare) is it redone with ``ON CONFLICT DO NOTHING``, which costs about a third
+    more per row."""
+    columns = _columns(tenant_id, rows)
+    try:
+        async with session.begin_nested():
+            await session.execute(_PG_POINTS_PLAIN, columns)
+    except IntegrityError:
+        await session.execute(_PG_POINTS, columns)
+    latest: dict[tuple[uuid.UUID, str], dict[str, Any]] = {}
+    for row in rows:
+        k = (row["device_id"], row["key"])
+        if k not in latest or latest[k]["ts"] <= row["ts"]:
+            latest[k] = row
+    ordered = sorted(latest.values(), key=lambda r: (str(r["device_id"]), r["key"]))  # same lock order everywhere
+    await session.execute(_PG_LATEST, _columns(tenant_id, ordered))
+
+
+@dataclass
+class DeviceMessage:
+    """A validated message for one device, ready to store."""
+
+    device_id: uuid.UUID
+    readings: list[Reading]
+    attributes: dict[str, Any] | None = None
+
+
+async def store_batch(
+    session: AsyncSession,
+    runtime: Any,
+    catalog: ProfileCatalog,
+    tenant_id: uuid.UUID,
+    messages: list[DeviceMessage],
+) -> int:
+    """Store a batch of one tenant's messages in the caller's transaction: points, latest values,
+    attributes, activity (with ``device.online`` events) and alarm evaluation. Returns points."""
+    from kernel.devices import alarms, events
+
+    by_device: dict[uuid.UUID, list[Reading]] = {}
+    attrs: dict[uuid.UUID, dict[str, Any]] = {}
+    for m in messages:
+        by_device.setdefault(m.device_id, []).extend(m.readings)
+        if m.attributes:
+            attrs.setdefault(m.device_id, {}).update(m.attributes)
+    n = await write_points(session, tenant_id, by_device)
+    ids = list(by_device)
+    devices = {d.id: d for d in await session.scalars(select(Device).where(Device.id.in_(ids)))}
+    now = utcnow()
+    woke = [d for d in devices.values() if not d.online]
+    await session.execute(
+        update(Device)
+        .where(Device.id.in_(ids))
+        .values(last_activity_at=now, online=True)
+        .execution_options(synchronize_session=False)
+    )
+    for device_id, values in attrs.items():
+        device = devices.get(device_id)
+        if device is not None:
+            device.attributes = {**(device.attributes or {}), **values}
+    for device in woke:
+        await events.publish(runtime, session, "device.online", tenant_id, {"device_id": str(device.id), "name": device.name})
+    with_rules = [
+        d for d in ids
+        if d in devices and by_device[d] and (p := catalog.get(devices[d].type)) is not None and p.alarms
+    ]
+    state = await alarms.AlarmState.load(session, with_rules)
+    for device_id in with_rules:
+        device = devices[device_id]
+        profile = catalog.get(device.type)
+        assert profile is not None
+        await alarms.evaluate(session, runtime, profile, device, by_device[device_id], state)
+    await session.flush()
+    return n

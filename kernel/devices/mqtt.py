@@ -1,0 +1,340 @@
+"""The MQTT bridge: a worker inside ``linli serve`` and ``linli worker`` (run by the scheduler
+as the ``devices.mqtt_bridge`` job) that takes device messages from Mosquitto into the store.
+
+* Devices connect to Mosquitto ThingsBoard-style (username = token, QoS 1, topics
+  ``v1/devices/me/telemetry``, ``v1/devices/me/attributes``, ``v1/devices/me/rpc/...``); the
+  ``linli_auth`` broker plugin checks the token digest and rewrites the topic to
+  ``linli/up/<digest>/...`` (see :mod:`kernel.devices.broker`).
+* The bridge holds a persistent session (``clean_session=False``, fixed client id) subscribed
+  to ``linli/up/#`` with QoS 1 and **acknowledges a message only after the transaction that
+  stored it committed** (paho manual acks), so a crash or a broker restart loses nothing: the
+  broker redelivers, and a repeated (device, key, ts) is ignored by the store.
+* Messages are batched (``LINLI_DEVICES_BATCH_MAX_MESSAGES`` / ``..._BATCH_MAX_WAIT_MS``) and
+  written one transaction per tenant (row-level security on); a message is stored whole or
+  dropped whole. Malformed, unknown-token and rate-limited messages are dropped, acknowledged
+  and counted (``linli_mqtt_dropped_total{reason}``); the bridge never stops for them.
+* The in-memory queue is bounded (``LINLI_DEVICES_QUEUE_MAX_MESSAGES``): when it is full the
+  bridge stops reading from the socket and the broker holds the rest (back-pressure, not OOM).
+* After every (re)connection the bridge sends the broker the full set of valid token digests;
+  provisioning, rotation and revocation send changes at once (a revoked device is kicked).
+* Commands: queued calls of devices seen over MQTT are published to
+  ``linli/down/<digest>/rpc/request/<id>``; the broker plugin hands them to that device only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import aiomqtt
+import structlog
+from sqlalchemy import select
+
+from kernel.devices import ingest, rpc
+from kernel.devices.config import DeviceSettings
+from kernel.devices.metrics import (
+    batch_seconds,
+    device_messages,
+    device_points,
+    mqtt_dropped,
+    mqtt_reconnects,
+)
+from kernel.devices.models import Device, DeviceCredential
+from kernel.devices.profiles import catalog
+from kernel.devices.registry import DeviceIdentity
+from kernel.errors import LinliError
+from kernel.tenancy import Tenant, TenantStatus
+
+log = structlog.get_logger("linli.mqtt")
+
+CONTROL_TOPIC = "$CONTROL/linli/v1"
+UP_PREFIX = "linli/up/"
+SYNC_CHUNK = 5000
+
+
+@dataclass
+class _Inbound:
+    generation: int
+    mid: int
+    qos: int
+    digest: str
+    kind: str  # telemetry | attributes | rpc_response
+    request_id: int | None
+    payload: bytes
+    received_at: float
+
+
+class MqttBridge:
+    def __init__(self, runtime: Any, url: str, settings: DeviceSettings | None = None) -> None:
+        from kernel.devices.service import settings_of
+
+        self.runtime = runtime
+        self.settings = settings or settings_of(runtime)
+        u = urlparse(url)
+        self.host = u.hostname or "127.0.0.1"
+        self.port = u.port or 1883
+        self.username = unquote(u.username) if u.username else self.settings.bridge_username
+        self.password = unquote(u.password) if u.password else self.settings.bridge_password
+        self.queue: asyncio.Queue[_Inbound] = asyncio.Queue(maxsize=self.settings.queue_max_messages)
+        self.generation = 0
+        self.client: aiomqtt.Client | None = None
+        self.connected = asyncio.Event()
+        self.stats: dict[str, int] = defaultdict(int)
+        #: (tenant, device) of devices seen over MQTT, with their digest: commands go to them.
+        self.mqtt_devices: dict[tuple[uuid.UUID, uuid.UUID], str] = {}
+        #: Called with [(tenant_id, device_id, points, received_at)] after each commit (benchmarks).
+        self.stored_listeners: list[Any] = []
+        self._flusher: asyncio.Task[None] | None = None
+        rpc.signals(runtime).command_listeners.append(self._on_command)
+
+    # -- connection ------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Connect, sync credentials, consume; reconnect with back-off until cancelled."""
+        self.runtime.services["mqtt_bridge"] = self
+        self._flusher = asyncio.create_task(self._flush_loop())
+        delay = 0.2
+        try:
+            while True:
+                try:
+                    await self._session()
+                    delay = 0.2
+                except aiomqtt.MqttError as exc:
+                    self.connected.clear()
+                    self.client = None
+                    mqtt_reconnects.inc()
+                    self.stats["reconnects"] += 1
+                    log.warning("mqtt_bridge_disconnected", error=str(exc), retry_in=delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 5.0)
+        finally:
+            self.connected.clear()
+            self.client = None
+            if self._flusher is not None:
+                self._flusher.cancel()
+                await asyncio.gather(self._flusher, return_exceptions=True)
+
+    async def _session(self) -> None:
+        client = aiomqtt.Client(
+            self.host,
+            self.port,
+            username=self.username,
+            password=self.password,
+            identifier=self.settings.bridge_client_id,
+            clean_session=False,
+            max_inflight_messages=1000,
+            max_queued_incoming_messages=0,
+        )
+        client._client.manual_ack_set(True)  # ack only after the store committed
+        async with client:
+            self.generation += 1
+            generation = self.generation
+            self.client = client
+            await self.sync_credentials()
+            await client.subscribe(UP_PREFIX + "#", qos=1)
+            self.connected.set()
+            log.info("mqtt_bridge_connected", host=self.host, port=self.port)
+            async for message in client.messages:
+                inbound = self._parse_topic(generation, message)
+                if inbound is None:
+                    self._ack(generation, message.mid, message.qos)
+                    continue
+                await self.queue.put(inbound)  # blocks when full: back-pressure
+
+    def _parse_topic(self, generation: int, message: aiomqtt.Message) -> _Inbound | None:
+        topic = message.topic.value
+        parts = topic[len(UP_PREFIX):].split("/") if topic.startswith(UP_PREFIX) else []
+        kind, request_id = None, None
+        if len(parts) == 2 and parts[1] in ("telemetry", "attributes"):
+            kind = parts[1]
+        elif len(parts) == 4 and parts[1:3] == ["rpc", "response"] and parts[3].isdigit():
+            kind, request_id = "rpc_response", int(parts[3])
+        if kind is None or len(parts[0]) != 64:
+            self._drop("bad_topic")
+            return None
+        payload = message.payload if isinstance(message.payload, bytes) else str(message.payload).encode()
+        return _Inbound(generation, message.mid, message.qos, parts[0], kind, request_id, payload, time.time())
+
+    def _ack(self, generation: int, mid: int, qos: int) -> None:
+        # a mid of an earlier connection must not be acked on this one: the broker redelivers it
+        if qos > 0 and generation == self.generation and self.client is not None:
+            self.client._client.ack(mid, qos)
+
+    def _drop(self, reason: str) -> None:
+        mqtt_dropped.labels(reason).inc()
+        device_messages.labels("mqtt", reason).inc()
+        self.stats[f"dropped_{reason}"] += 1
+
+    # -- credentials -----------------------------------------------------------------------------
+
+    async def _control(self, lines: list[str]) -> None:
+        if self.client is None:
+            return
+        for i in range(0, max(len(lines), 1), SYNC_CHUNK):
+            chunk = lines[i : i + SYNC_CHUNK]
+            await self.client.publish(CONTROL_TOPIC, "\n".join(chunk).encode(), qos=1)
+
+    async def sync_credentials(self) -> None:
+        """Send the broker every valid token digest (replacing what it had)."""
+        async with self.runtime.db.platform() as s:
+            digests = list(
+                await s.scalars(
+                    select(DeviceCredential.token_digest)
+                    .join(Tenant, Tenant.id == DeviceCredential.tenant_id)
+                    .where(Tenant.status == TenantStatus.ACTIVE)
+                )
+            )
+        await self._control(["="] + [f"+{d}" for d in digests])
+
+    async def credentials_changed(self, added: list[str], removed: list[str]) -> None:
+        try:
+            await self._control([f"-{d}" for d in removed] + [f"+{d}" for d in added])
+        except aiomqtt.MqttError:
+            log.warning("mqtt_credentials_not_sent", added=len(added), removed=len(removed))
+
+    # -- ingestion -------------------------------------------------------------------------------
+
+    async def _flush_loop(self) -> None:
+        wait = self.settings.batch_max_wait_ms / 1000
+        while True:
+            batch = [await self.queue.get()]
+            deadline = time.monotonic() + wait
+            while len(batch) < self.settings.batch_max_messages:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                try:
+                    batch.append(await asyncio.wait_for(self.queue.get(), remaining))
+                except TimeoutError:
+                    break
+            try:
+                await self.process(batch)
+            except Exception:  # the bridge never dies for a batch: unacked messages come again
+                log.exception("mqtt_batch_failed", size=len(batch))
+                self.stats["batch_failures"] += 1
+                await asyncio.sleep(0.5)
+
+    async def _identify(self, digests: set[str]) -> dict[str, DeviceIdentity]:
+        async with self.runtime.db.platform() as s:
+            rows = await s.execute(
+                select(DeviceCredential.token_digest, DeviceCredential.tenant_id, DeviceCredential.device_id, Tenant.status)
+                .join(Tenant, Tenant.id == DeviceCredential.tenant_id)
+                .where(DeviceCredential.token_digest.in_(digests))
+            )
+            return {d: DeviceIdentity(t, dev, d, st == TenantStatus.ACTIVE) for d, t, dev, st in rows}
+
+    async def process(self, batch: list[_Inbound]) -> None:
+        """Store a batch: one transaction per tenant; each message whole or dropped; acks after."""
+        from kernel.devices.service import limiter_of
+
+        started = time.perf_counter()
+        identities = await self._identify({m.digest for m in batch})
+        by_tenant: dict[uuid.UUID, list[tuple[_Inbound, DeviceIdentity]]] = defaultdict(list)
+        done: list[_Inbound] = []
+        limiter = limiter_of(self.runtime)
+        for m in batch:
+            ident = identities.get(m.digest)
+            if ident is None or not ident.tenant_active:
+                self._drop("unknown_token")
+                done.append(m)
+                continue
+            self.mqtt_devices[(ident.tenant_id, ident.device_id)] = m.digest
+            if m.kind == "rpc_response":
+                try:
+                    await rpc.answer(self.runtime, ident, m.request_id or 0, m.payload)
+                except LinliError:
+                    self._drop("bad_rpc_response")
+                done.append(m)
+                continue
+            if limiter.admit(ident.tenant_id, ident.device_id) is not None:
+                self._drop("rate_limited")
+                done.append(m)
+                continue
+            by_tenant[ident.tenant_id].append((m, ident))
+        for tenant_id, items in by_tenant.items():
+            done.extend(await self._store_tenant(tenant_id, items))
+        for m in done:
+            self._ack(m.generation, m.mid, m.qos)
+        batch_seconds.labels("mqtt").observe(time.perf_counter() - started)
+
+    async def _store_tenant(self, tenant_id: uuid.UUID, items: list[tuple[_Inbound, DeviceIdentity]]) -> list[_Inbound]:
+        """Validate and store one tenant's messages in one transaction; the messages handled."""
+        profiles = catalog(self.runtime)
+        handled: list[_Inbound] = []
+        valid: list[tuple[_Inbound, ingest.DeviceMessage]] = []
+        try:
+            async with self.runtime.db.tenant(tenant_id) as s:
+                ids = {ident.device_id for _, ident in items}
+                devices = {d.id: d for d in await s.scalars(select(Device).where(Device.id.in_(ids)))}
+                for m, ident in items:
+                    device = devices.get(ident.device_id)
+                    profile = profiles.get(device.type) if device else None
+                    try:
+                        if device is None or profile is None:
+                            raise LinliError("unknown device or profile")
+                        payload = ingest.decode(m.payload, self.settings)
+                        if m.kind == "telemetry":
+                            msg = ingest.DeviceMessage(device.id, ingest.parse_telemetry(payload, profile, self.settings))
+                        else:
+                            msg = ingest.DeviceMessage(device.id, [], ingest.parse_attributes(payload, self.settings))
+                        valid.append((m, msg))
+                    except LinliError as exc:
+                        self._drop(f"malformed_{exc.details.get('reason', exc.code.lower())}")
+                        handled.append(m)
+                if valid:
+                    await ingest.store_batch(s, self.runtime, profiles, tenant_id, [msg for _, msg in valid])
+        except Exception:
+            if not valid:
+                raise
+            # one message may be the cause: store them one by one, drop only those that fail
+            log.exception("mqtt_tenant_batch_failed", tenant=str(tenant_id), size=len(valid))
+            for m, msg in valid:
+                try:
+                    await self._commit(tenant_id, [msg])
+                except Exception:
+                    log.exception("mqtt_message_store_failed", tenant=str(tenant_id))
+                    self._drop("store_failed")
+                    handled.append(m)
+                    continue
+                self._stored([(m, msg)], tenant_id)
+                handled.append(m)
+            return handled
+        if valid:
+            self._stored(valid, tenant_id)
+        return handled + [m for m, _ in valid]
+
+    async def _commit(self, tenant_id: uuid.UUID, messages: list[ingest.DeviceMessage]) -> None:
+        async with self.runtime.db.tenant(tenant_id) as s:
+            await ingest.store_batch(s, self.runtime, catalog(self.runtime), tenant_id, messages)
+
+    def _stored(self, items: list[tuple[_Inbound, ingest.DeviceMessage]], tenant_id: uuid.UUID) -> None:
+        points = sum(len(msg.readings) for _, msg in items)
+        device_messages.labels("mqtt", "stored").inc(len(items))
+        device_points.labels("mqtt").inc(points)
+        self.stats["stored_messages"] += len(items)
+        self.stats["stored_points"] += points
+        for listener in self.stored_listeners:
+            listener([(tenant_id, msg.device_id, len(msg.readings), m.received_at, m.payload) for m, msg in items])
+
+    # -- commands --------------------------------------------------------------------------------
+
+    def _on_command(self, tenant_id: uuid.UUID, device_id: uuid.UUID) -> None:
+        if (tenant_id, device_id) in self.mqtt_devices and self.client is not None:
+            asyncio.get_running_loop().create_task(self.push_commands(tenant_id, device_id))
+
+    async def push_commands(self, tenant_id: uuid.UUID, device_id: uuid.UUID) -> int:
+        """Publish the device's queued commands to it (ThingsBoard: id in the topic)."""
+        digest = self.mqtt_devices.get((tenant_id, device_id))
+        if digest is None or self.client is None:
+            return 0
+        calls = await rpc.take_queued(self.runtime, tenant_id, device_id)
+        for call in calls:
+            body = json.dumps({"method": call.method, "params": call.params}).encode()
+            await self.client.publish(f"linli/down/{digest}/rpc/request/{call.request_id}", body, qos=1)
+        return len(calls)

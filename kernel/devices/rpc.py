@@ -1,0 +1,227 @@
+"""Commands (RPC) to devices, ThingsBoard-shaped.
+
+A call is stored (``device_rpc_calls``: queued → sent → answered | timed_out) with a request id
+per device, committed, then delivered by whichever transport the device uses: an HTTP long-poll
+(``GET /api/v1/{token}/rpc``) or the MQTT bridge (``v1/devices/me/rpc/request/{id}``). The
+device answers on ``POST /api/v1/{token}/rpc/{id}`` or ``v1/devices/me/rpc/response/{id}``; the
+response is correlated by (device, request id). Waiters in this process are woken at once;
+across processes they poll the table once a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections import defaultdict
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kernel import audit
+from kernel.db.base import utcnow
+from kernel.devices import events, registry
+from kernel.devices.models import RpcCall
+from kernel.devices.profiles import catalog
+from kernel.errors import BadUserInput, Conflict, NotFound
+
+QUEUED, SENT, ANSWERED, TIMED_OUT = "queued", "sent", "answered", "timed_out"
+MAX_PARAMS_BYTES = 8192
+
+
+class Signals:
+    """In-process wake-ups keyed by device id or call id."""
+
+    def __init__(self) -> None:
+        self._waiters: dict[Any, set[asyncio.Future[None]]] = defaultdict(set)
+        #: ``listener(tenant_id, device_id)`` when a command is queued (the MQTT bridge).
+        self.command_listeners: list[Any] = []
+
+    async def wait(self, key: Any, seconds: float) -> None:
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters[key].add(fut)
+        try:
+            await asyncio.wait_for(fut, seconds)
+        except TimeoutError:
+            pass
+        finally:
+            self._waiters[key].discard(fut)
+            if not self._waiters[key]:
+                self._waiters.pop(key, None)
+
+    def notify(self, key: Any) -> None:
+        for fut in list(self._waiters.get(key, ())):
+            if not fut.done():
+                fut.set_result(None)
+
+
+def signals(runtime: Any) -> Signals:
+    found = runtime.services.get("device_rpc_signals")
+    if found is None:
+        found = runtime.services["device_rpc_signals"] = Signals()
+    return found  # type: ignore[no-any-return]
+
+
+def call_json(call: RpcCall) -> dict[str, Any]:
+    """The request as the device sees it (ThingsBoard: ``{"id", "method", "params"}``)."""
+    return {"id": call.request_id, "method": call.method, "params": call.params}
+
+
+async def send(
+    runtime: Any, tenant_id: uuid.UUID, device_id: uuid.UUID, method: str, params: dict[str, Any] | None, *,
+    timeout_seconds: int | None = None, actor: str = "system",
+) -> RpcCall:
+    """Queue a command for a device in its own committed transaction (audited there) and wake
+    its transports. Runs outside the caller's transaction so the device can see it at once."""
+    params = params or {}
+    if len(json.dumps(params)) > MAX_PARAMS_BYTES:
+        raise BadUserInput(f"command parameters are over {MAX_PARAMS_BYTES} bytes")
+    for attempt in range(3):
+        try:
+            call = await _queue(runtime, tenant_id, device_id, method, params, timeout_seconds, actor)
+            break
+        except IntegrityError:  # another command took the same request id: take the next one
+            if attempt == 2:
+                raise Conflict("too many commands queued for this device at once; retry") from None
+    sig = signals(runtime)
+    sig.notify(("device", device_id))
+    for listener in sig.command_listeners:
+        listener(tenant_id, device_id)
+    return call
+
+
+async def _queue(
+    runtime: Any, tenant_id: uuid.UUID, device_id: uuid.UUID, method: str, params: dict[str, Any],
+    timeout_seconds: int | None, actor: str,
+) -> RpcCall:
+    async with runtime.db.tenant(tenant_id) as s:
+        device = await registry.get_device(s, device_id)
+        if device.revoked_at is not None:
+            raise BadUserInput("the device's credential is revoked; it cannot take commands")
+        profile = catalog(runtime).get(device.type)
+        command = profile.command(method) if profile else None
+        if command is None:
+            known = ", ".join(c.method for c in profile.commands) if profile else ""
+            raise BadUserInput(f"{device.type} devices take no command {method!r}; they take: {known or 'none'}")
+        for p in command.params:
+            if p.required and p.name not in params:
+                raise BadUserInput(f"the command {method} needs the parameter {p.name!r}")
+        timeout = timeout_seconds or command.timeout_seconds
+        if not 1 <= timeout <= 3600:
+            raise BadUserInput("a command timeout is 1 s to 1 h")
+        last = await s.scalar(select(func.max(RpcCall.request_id)).where(RpcCall.device_id == device_id))
+        call = RpcCall(
+            id=uuid.uuid4(), tenant_id=tenant_id, device_id=device_id, request_id=(last or 0) + 1, method=method,
+            params=params, status=QUEUED, expires_at=utcnow() + timedelta(seconds=timeout), requested_by=actor,
+        )
+        s.add(call)
+        await s.flush()
+        await audit.record(
+            s, tenant_id=tenant_id, actor=actor, action="device.command_sent", target=str(call.id),
+            detail={"method": method, "device_id": str(device_id)},
+        )
+    return call
+
+
+async def _take_next(runtime: Any, identity: registry.DeviceIdentity) -> RpcCall | None:
+    async with runtime.db.tenant(identity.tenant_id) as s:
+        await expire(runtime, s)
+        call = await s.scalar(
+            select(RpcCall)
+            .where(RpcCall.device_id == identity.device_id, RpcCall.status == QUEUED)
+            .order_by(RpcCall.request_id)
+            .limit(1)
+        )
+        if call is not None:
+            call.status = SENT
+        return call
+
+
+async def poll(runtime: Any, identity: registry.DeviceIdentity, seconds: float) -> dict[str, Any] | None:
+    """HTTP long-poll: the next queued command for the device, or None after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        call = await _take_next(runtime, identity)
+        if call is not None:
+            return call_json(call)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        await signals(runtime).wait(("device", identity.device_id), min(remaining, 1.0))
+
+
+async def take_queued(runtime: Any, tenant_id: uuid.UUID, device_id: uuid.UUID) -> list[RpcCall]:
+    """All queued commands for a device, marked sent (the MQTT bridge publishes them)."""
+    async with runtime.db.tenant(tenant_id) as s:
+        calls = list(
+            await s.scalars(
+                select(RpcCall).where(RpcCall.device_id == device_id, RpcCall.status == QUEUED).order_by(RpcCall.request_id)
+            )
+        )
+        for c in calls:
+            c.status = SENT
+        return calls
+
+
+async def answer(runtime: Any, identity: registry.DeviceIdentity, request_id: int, raw: bytes) -> RpcCall:
+    """Record a device's response to its command ``request_id``."""
+    try:
+        response = json.loads(raw) if raw else {}
+    except ValueError as exc:
+        raise BadUserInput("the response is not valid JSON", reason="bad_json") from exc
+    if not isinstance(response, dict):
+        response = {"result": response}
+    async with runtime.db.tenant(identity.tenant_id) as s:
+        call = await s.scalar(
+            select(RpcCall).where(RpcCall.device_id == identity.device_id, RpcCall.request_id == request_id)
+        )
+        if call is None or call.status not in (QUEUED, SENT):
+            raise NotFound("no open command with that id for this device")
+        call.status = ANSWERED
+        call.response = response
+        call.answered_at = utcnow()
+        await events.publish(
+            runtime, s, "device.rpc_answered", identity.tenant_id,
+            {"call_id": str(call.id), "device_id": str(call.device_id), "method": call.method, "response": response},
+        )
+    signals(runtime).notify(("call", call.id))
+    return call
+
+
+async def wait_answer(runtime: Any, tenant_id: uuid.UUID, call_id: uuid.UUID, seconds: float) -> RpcCall:
+    """Wait until the call is answered or expired (or ``seconds`` passed); the call as it is."""
+    deadline = time.monotonic() + seconds
+    while True:
+        async with runtime.db.tenant(tenant_id) as s:
+            call = await s.scalar(select(RpcCall).where(RpcCall.id == call_id))
+            if call is None:
+                raise NotFound("no such command")
+            if call.status in (QUEUED, SENT) and call.expires_at <= utcnow():
+                await expire(runtime, s)
+                call = await s.scalar(select(RpcCall).where(RpcCall.id == call_id))
+        assert call is not None
+        remaining = deadline - time.monotonic()
+        if call.status in (ANSWERED, TIMED_OUT) or remaining <= 0:
+            return call
+        await signals(runtime).wait(("call", call_id), min(remaining, 1.0))
+
+
+async def expire(runtime: Any, session: AsyncSession) -> int:
+    """Mark overdue calls of the session's tenant timed out (with ``device.rpc_timed_out``)."""
+    now = utcnow()
+    overdue = list(await session.scalars(select(RpcCall).where(RpcCall.status.in_((QUEUED, SENT)), RpcCall.expires_at <= now)))
+    if not overdue:
+        return 0
+    await session.execute(
+        update(RpcCall).where(RpcCall.id.in_([c.id for c in overdue])).values(status=TIMED_OUT).execution_options(synchronize_session="fetch")
+    )
+    for c in overdue:
+        await events.publish(
+            runtime, session, "device.rpc_timed_out", c.tenant_id,
+            {"call_id": str(c.id), "device_id": str(c.device_id), "method": c.method},
+        )
+    return len(overdue)

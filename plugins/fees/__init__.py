@@ -1,0 +1,127 @@
+"""Property fees (物业收费): fee items by area, fixed (parking) and meter (utilities), billing runs
+per period, bills per unit, payments from a provider's signed webhook, arrears and reminders,
+receipts and collection rates. Money in integer fen. See docs/fees.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kernel.sdk import (
+    SDK_API_VERSION,
+    Grant,
+    GraphQLContribution,
+    Permission,
+    PermissionSet,
+    PluginManifest,
+    ScheduledJob,
+    hookimpl,
+)
+
+MANIFEST = PluginManifest(
+    name="fees",
+    version="0.1.0",
+    sdk_api=SDK_API_VERSION,
+    description="Fee items, billing runs, bills per unit, provider payments by webhook, arrears and collection rates",
+)
+
+REMINDER_INTERVAL_SECONDS = 3600.0
+
+
+@hookimpl
+def register_models() -> list[type]:
+    from plugins.fees import models as m
+
+    return [
+        m.FeeItem,
+        m.FeeAssignment,
+        m.MeterReading,
+        m.BillingRun,
+        m.Bill,
+        m.Payment,
+        m.FeeSettings,
+    ]
+
+
+@hookimpl
+def register_migrations() -> str:
+    return str(Path(__file__).resolve().parent / "migrations" / "versions")
+
+
+@hookimpl
+def register_graphql() -> GraphQLContribution:
+    from plugins.fees.graphql import FeeMutation, FeeQuery
+
+    return GraphQLContribution(query=(FeeQuery,), mutation=(FeeMutation,))
+
+
+PERMISSIONS = (
+    Permission("fees", "read", "See every fee item, bill, billing run and arrear"),
+    Permission("fees", "read_own", "See the bills and receipts of one's own units"),
+    Permission(
+        "fees",
+        "manage",
+        "Define fee items, assign them, record meter readings, rotate the webhook secret",
+    ),
+    Permission("fees", "bill", "Run billing for a period"),
+    Permission("fees", "collect", "Record money taken at the counter"),
+    Permission("fees", "stats", "See collection rates"),
+)
+GRANTS = (
+    *(Grant(r, "fees", "read") for r in ("tenant_admin", "property_staff", "auditor")),
+    *(Grant(r, "fees", "read_own") for r in ("owner", "resident")),
+    *(Grant(r, "fees", "manage") for r in ("tenant_admin",)),
+    *(Grant(r, "fees", "bill") for r in ("tenant_admin", "property_staff")),
+    *(Grant(r, "fees", "collect") for r in ("tenant_admin", "property_staff")),
+    *(
+        Grant(r, "fees", "stats")
+        for r in ("tenant_admin", "property_staff", "committee_member", "auditor")
+    ),
+)
+
+
+@hookimpl
+def register_permissions() -> PermissionSet:
+    return PermissionSet(permissions=PERMISSIONS, grants=GRANTS)
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    from plugins.fees.webhook import router
+
+    return [router]
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    from plugins.fees.cli import fees_cli
+
+    cli.add_typer(fees_cli, name="fees")
+
+
+async def remind_all(runtime: Any, *, now: Any = None, only: set[Any] | None = None) -> int:
+    """The reminder job: ``fee.reminder_due`` for overdue bills in every tenant that enabled fees."""
+    import structlog
+
+    from kernel.sdk import enabled_plugins
+    from plugins.fees.service import remind_overdue
+    from tenants.lifecycle import list_tenants
+
+    total = 0
+    for tenant in await list_tenants(runtime):
+        if not tenant.is_active or (only is not None and tenant.id not in only):
+            continue
+        try:
+            async with runtime.db.tenant(tenant.id) as session:
+                if "fees" in await enabled_plugins(session):
+                    total += await remind_overdue(session, runtime.bus, tenant.id, now=now)
+        except Exception:
+            structlog.get_logger("linli.plugins.fees").exception(
+                "fee_reminders_failed", tenant=str(tenant.id)
+            )
+    return total
+
+
+@hookimpl
+def register_scheduled_jobs() -> list[ScheduledJob]:
+    return [ScheduledJob("fees.remind_overdue", REMINDER_INTERVAL_SECONDS, remind_all)]

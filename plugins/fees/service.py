@@ -1,0 +1,565 @@
+"""Fee operations: items, billing runs, payments, arrears, reminders and collection statistics.
+
+Amounts (integer fen, never floats):
+
+* ``area``: ``amount = (registered_area × unit_price + 50) // 100`` — ``registered_area`` is in
+  hundredths of m², ``unit_price`` fen per m² per month; the product is in hundredths of a fen,
+  rounded half up to the fen, once per bill (unit × item × month). 89.63 m² at 2.35 yuan/m² →
+  (8963 × 235 + 50) // 100 = 21063 fen = 210.63 yuan.
+* ``fixed``: ``amount = unit_price × quantity``.
+* ``meter``: ``amount = unit_price × (current − previous)``.
+
+A billing run is one transaction (all-or-nothing) and skips every (unit, item, period) that has
+a bill already, so running it again creates nothing twice; the unique key on bills guards
+against a concurrent run (the later one fails as a whole with CONFLICT and can simply be re-run).
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import hmac
+import re
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from kernel.sdk import BadUserInput, Conflict, Event, NotFound, utcnow
+from plugins.fees.models import (
+    Bill,
+    BillingRun,
+    FeeAssignment,
+    FeeItem,
+    FeeSettings,
+    MeterReading,
+    Payment,
+)
+from tenants.estate.models import Community, Unit
+
+KINDS = ("area", "fixed", "meter")
+PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MAX_UNIT_PRICE = 10_000_000  # 100,000 yuan per m² / unit: anything above is a typo
+MAX_PAYMENT = 100_000_000_00  # 100 million yuan
+CHUNK = 2000
+REMIND_EVERY = timedelta(days=7)
+
+
+def parse_period(period: str) -> tuple[int, int]:
+    m = PERIOD.match(period or "")
+    if not m:
+        raise BadUserInput("a period is YYYY-MM, e.g. 2026-11", field="period")
+    return int(m.group(1)), int(m.group(2))
+
+
+def due_date(period: str) -> date:
+    """Bills fall due on the last day of their period; unpaid after that they are arrears."""
+    y, mth = parse_period(period)
+    return date(y, mth, calendar.monthrange(y, mth)[1])
+
+
+def area_amount(registered_area: int, unit_price: int) -> int:
+    """Monthly area-based fee in fen, rounded half up from hundredths of a fen."""
+    return (registered_area * unit_price + 50) // 100
+
+
+def line_amount(kind: str, unit_price: int, quantity: int) -> int:
+    if kind == "area":
+        return area_amount(quantity, unit_price)
+    return unit_price * quantity
+
+
+# -- items, assignments, readings ----------------------------------------------------------------
+
+
+async def _exists(session: Any, model: type, id_: uuid.UUID, what: str) -> Any:
+    row = await session.scalar(select(model).where(model.id == id_))  # type: ignore[attr-defined]
+    if row is None:
+        raise NotFound(f"no {what} with this id")
+    return row
+
+
+async def create_item(
+    session: Any,
+    *,
+    code: str,
+    name: str,
+    kind: str,
+    unit_price: int,
+    meter_unit: str = "",
+    community_id: uuid.UUID | None = None,
+) -> FeeItem:
+    code, name = (code or "").strip(), (name or "").strip()
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", code):
+        raise BadUserInput("a fee item code is 1–32 letters, digits, - or _", field="code")
+    if not name or len(name) > 100:
+        raise BadUserInput("a fee item needs a name of at most 100 characters", field="name")
+    if kind not in KINDS:
+        raise BadUserInput(f"kind is one of {', '.join(KINDS)}", field="kind")
+    if not (0 <= unit_price <= MAX_UNIT_PRICE):
+        raise BadUserInput(f"unit price is 0–{MAX_UNIT_PRICE} fen", field="unitPrice")
+    if kind == "meter" and not meter_unit.strip():
+        raise BadUserInput("a meter item names its meter unit (kWh, m³)", field="meterUnit")
+    if community_id is not None:
+        await _exists(session, Community, community_id, "community")
+    if await session.scalar(select(FeeItem.id).where(FeeItem.code == code)) is not None:
+        raise Conflict(f"fee item code {code!r} is taken", field="code")
+    row = FeeItem(
+        code=code,
+        name=name,
+        kind=kind,
+        unit_price=unit_price,
+        meter_unit=meter_unit.strip() if kind == "meter" else "",
+        community_id=community_id,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def assign(
+    session: Any, *, item_id: uuid.UUID, unit_id: uuid.UUID, quantity: int = 1
+) -> FeeAssignment:
+    item = await _exists(session, FeeItem, item_id, "fee item")
+    await _exists(session, Unit, unit_id, "unit")
+    if item.kind != "fixed":
+        raise BadUserInput(
+            "only fixed items are assigned to units; area items apply to every unit, meter items follow readings",
+            field="itemId",
+        )
+    if not (1 <= quantity <= 100):
+        raise BadUserInput("quantity is 1–100", field="quantity")
+    row = await session.scalar(
+        select(FeeAssignment).where(
+            FeeAssignment.item_id == item_id, FeeAssignment.unit_id == unit_id
+        )
+    )
+    if row is None:
+        row = FeeAssignment(item_id=item_id, unit_id=unit_id)
+        session.add(row)
+    row.quantity = quantity
+    await session.flush()
+    return row
+
+
+async def record_reading(
+    session: Any,
+    *,
+    item_id: uuid.UUID,
+    unit_id: uuid.UUID,
+    period: str,
+    previous: int,
+    current: int,
+) -> MeterReading:
+    parse_period(period)
+    item = await _exists(session, FeeItem, item_id, "fee item")
+    await _exists(session, Unit, unit_id, "unit")
+    if item.kind != "meter":
+        raise BadUserInput("readings are recorded for meter items only", field="itemId")
+    if previous < 0 or current < previous or current - previous > 10_000_000:
+        raise BadUserInput(
+            "readings are non-negative and the current one is not below the previous one",
+            field="current",
+        )
+    existing = await session.scalar(
+        select(MeterReading).where(
+            MeterReading.item_id == item_id,
+            MeterReading.unit_id == unit_id,
+            MeterReading.period == period,
+        )
+    )
+    if existing is not None:
+        billed = await session.scalar(
+            select(Bill.id).where(
+                Bill.item_id == item_id, Bill.unit_id == unit_id, Bill.period == period
+            )
+        )
+        if billed is not None:
+            raise Conflict("this period is billed already; the reading can no longer change")
+        existing.previous_value, existing.current_value = previous, current
+        await session.flush()
+        return existing
+    row = MeterReading(
+        item_id=item_id,
+        unit_id=unit_id,
+        period=period,
+        previous_value=previous,
+        current_value=current,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+# -- billing -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BillLine:
+    unit_id: uuid.UUID
+    item_id: uuid.UUID
+    community_id: uuid.UUID
+    quantity: int
+    unit_price: int
+    amount: int
+
+
+async def compute_lines(
+    session: Any, period: str, community_id: uuid.UUID | None = None
+) -> list[BillLine]:
+    """Every bill line the period calls for (existing bills not subtracted)."""
+    items = list(
+        (
+            await session.scalars(
+                select(FeeItem).where(FeeItem.active.is_(True)).order_by(FeeItem.code)
+            )
+        ).all()
+    )
+    unit_stmt = select(Unit.id, Unit.community_id, Unit.registered_area)
+    if community_id is not None:
+        unit_stmt = unit_stmt.where(Unit.community_id == community_id)
+    units = {uid: (cid, area) for uid, cid, area in (await session.execute(unit_stmt)).all()}
+    lines: list[BillLine] = []
+    for item in items:
+        if community_id is not None and item.community_id not in (None, community_id):
+            continue
+        if item.kind == "area":
+            for uid, (cid, area) in units.items():
+                if item.community_id is None or item.community_id == cid:
+                    lines.append(
+                        BillLine(
+                            uid,
+                            item.id,
+                            cid,
+                            area,
+                            item.unit_price,
+                            area_amount(area, item.unit_price),
+                        )
+                    )
+        elif item.kind == "fixed":
+            for uid, qty in (
+                await session.execute(
+                    select(FeeAssignment.unit_id, FeeAssignment.quantity).where(
+                        FeeAssignment.item_id == item.id
+                    )
+                )
+            ).all():
+                if uid in units and (
+                    item.community_id is None or item.community_id == units[uid][0]
+                ):
+                    lines.append(
+                        BillLine(
+                            uid, item.id, units[uid][0], qty, item.unit_price, item.unit_price * qty
+                        )
+                    )
+        else:
+            rows = await session.execute(
+                select(
+                    MeterReading.unit_id, MeterReading.previous_value, MeterReading.current_value
+                ).where(MeterReading.item_id == item.id, MeterReading.period == period)
+            )
+            for uid, prev, cur in rows.all():
+                if uid in units and (
+                    item.community_id is None or item.community_id == units[uid][0]
+                ):
+                    lines.append(
+                        BillLine(
+                            uid,
+                            item.id,
+                            units[uid][0],
+                            cur - prev,
+                            item.unit_price,
+                            item.unit_price * (cur - prev),
+                        )
+                    )
+    return lines
+
+
+Progress = Callable[[int, int], None]
+
+
+async def run_billing(
+    session: Any,
+    tenant_id: uuid.UUID,
+    period: str,
+    *,
+    community_id: uuid.UUID | None = None,
+    actor: str = "system",
+    progress: Progress | None = None,
+) -> BillingRun:
+    """Bill every unit for the period, in the caller's transaction (commit = all bills, error =
+    none). Bills that exist for (unit, item, period) are left alone and counted as existing.
+    ``progress(done, total)`` is called after each chunk of inserted bills."""
+    parse_period(period)
+    if community_id is not None:
+        await _exists(session, Community, community_id, "community")
+    lines = await compute_lines(session, period, community_id)
+    existing_stmt = select(Bill.unit_id, Bill.item_id).where(Bill.period == period)
+    if community_id is not None:
+        existing_stmt = existing_stmt.where(Bill.community_id == community_id)
+    existing = set((await session.execute(existing_stmt)).all())
+    new = [ln for ln in lines if (ln.unit_id, ln.item_id) not in existing]
+    run = BillingRun(
+        id=uuid.uuid4(),
+        period=period,
+        community_id=community_id,
+        actor=actor,
+        bills_existing=len(lines) - len(new),
+    )
+    session.add(run)
+    await session.flush()
+    due = due_date(period)
+    now = utcnow()
+    total = len(new)
+    if progress:
+        progress(0, total)
+    try:
+        for start in range(0, total, CHUNK):
+            chunk = new[start : start + CHUNK]
+            await session.execute(
+                insert(Bill),
+                [
+                    {
+                        "tenant_id": tenant_id,
+                        "id": uuid.uuid4(),
+                        "unit_id": ln.unit_id,
+                        "item_id": ln.item_id,
+                        "community_id": ln.community_id,
+                        "run_id": run.id,
+                        "period": period,
+                        "quantity": ln.quantity,
+                        "unit_price": ln.unit_price,
+                        "amount": ln.amount,
+                        "paid": 0,
+                        "status": "open" if ln.amount else "paid",
+                        "due_date": due,
+                        "reminders": 0,
+                        "created_at": now,
+                    }
+                    for ln in chunk
+                ],
+            )
+            if progress:
+                progress(min(start + CHUNK, total), total)
+    except IntegrityError as exc:
+        raise Conflict(
+            "another billing run for this period is under way; run it again when it has finished"
+        ) from exc
+    run.bills_created = total
+    run.amount_total = sum(ln.amount for ln in new)
+    run.finished_at = utcnow()
+    await session.flush()
+    return run
+
+
+# -- payments ------------------------------------------------------------------------------------
+
+
+def receipt_number(paid_at: datetime) -> str:
+    return f"R{paid_at:%Y%m%d}-{secrets.token_hex(5).upper()}"
+
+
+@dataclass
+class PaymentResult:
+    payment: Payment
+    bill: Bill
+    duplicate: bool
+
+
+async def apply_payment(
+    session: Any,
+    *,
+    bill_id: uuid.UUID,
+    amount: int,
+    provider: str,
+    provider_txn_id: str,
+    paid_at: datetime | None = None,
+) -> PaymentResult:
+    """Record money against a bill. Idempotent by (provider, transaction id): the same
+    notification again returns the first payment. Partial payments are accepted (the bill becomes
+    ``partial``); more than the outstanding amount is refused (CONFLICT) and nothing is recorded."""
+    provider = (provider or "").strip().lower()
+    provider_txn_id = (provider_txn_id or "").strip()
+    if not re.fullmatch(r"[a-z0-9_-]{1,32}", provider):
+        raise BadUserInput("provider is 1–32 lowercase letters, digits, - or _", field="provider")
+    if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", provider_txn_id):
+        raise BadUserInput("transaction id is 1–64 letters, digits or _.:-", field="transactionId")
+    if isinstance(amount, bool) or not isinstance(amount, int) or not (0 < amount <= MAX_PAYMENT):
+        raise BadUserInput("amount is a positive whole number of fen", field="amount")
+    if paid_at is not None and paid_at.tzinfo is None:
+        raise BadUserInput("paid_at needs a time zone", field="paidAt")
+    previous = await session.scalar(
+        select(Payment).where(
+            Payment.provider == provider, Payment.provider_txn_id == provider_txn_id
+        )
+    )
+    if previous is not None:
+        if previous.bill_id != bill_id or previous.amount != amount:
+            raise Conflict("this transaction id was used for a different bill or amount")
+        bill = await session.scalar(select(Bill).where(Bill.id == bill_id))
+        return PaymentResult(previous, bill, duplicate=True)
+    bill = await session.scalar(select(Bill).where(Bill.id == bill_id).with_for_update())
+    if bill is None:
+        raise NotFound("no bill with this id")
+    outstanding = bill.amount - bill.paid
+    if amount > outstanding:
+        raise Conflict(
+            f"the payment of {amount} fen is more than the {outstanding} fen outstanding; refund the difference",
+            outstanding=outstanding,
+        )
+    paid_at = paid_at or utcnow()
+    payment = Payment(
+        bill_id=bill.id,
+        provider=provider,
+        provider_txn_id=provider_txn_id,
+        amount=amount,
+        paid_at=paid_at,
+        receipt_no=receipt_number(paid_at),
+    )
+    session.add(payment)
+    bill.paid += amount
+    bill.status = "paid" if bill.paid == bill.amount else "partial"
+    await session.flush()
+    return PaymentResult(payment, bill, duplicate=False)
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The webhook signature header value: ``sha256=<hex HMAC-SHA256 of the raw body>``."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
+    return bool(header) and hmac.compare_digest(sign(secret, body), header.strip())
+
+
+async def rotate_secret(session: Any, vault: Any, tenant_id: uuid.UUID) -> str:
+    secret = "whsec_" + secrets.token_urlsafe(32)
+    row = await session.get(FeeSettings, tenant_id)
+    if row is None:
+        row = FeeSettings(tenant_id=tenant_id, webhook_secret_enc="", rotated_at=utcnow())
+        session.add(row)
+    row.webhook_secret_enc = vault.encrypt(tenant_id, secret)
+    row.rotated_at = utcnow()
+    await session.flush()
+    return secret
+
+
+async def webhook_secret(session: Any, vault: Any, tenant_id: uuid.UUID) -> str | None:
+    row = await session.get(FeeSettings, tenant_id)
+    return vault.decrypt(tenant_id, row.webhook_secret_enc) if row is not None else None
+
+
+# -- arrears, reminders, statistics --------------------------------------------------------------
+
+
+@dataclass
+class Arrear:
+    unit_id: uuid.UUID
+    bills: int
+    outstanding: int
+    oldest_due: date
+
+
+async def arrears(
+    session: Any,
+    *,
+    community_id: uuid.UUID | None = None,
+    today: date | None = None,
+    limit: int = 100,
+) -> list[Arrear]:
+    """Units with bills past due and unpaid, largest debt first."""
+    today = today or utcnow().date()
+    stmt = (
+        select(
+            Bill.unit_id, func.count(), func.sum(Bill.amount - Bill.paid), func.min(Bill.due_date)
+        )
+        .where(Bill.status != "paid", Bill.due_date < today)
+        .group_by(Bill.unit_id)
+        .order_by(func.sum(Bill.amount - Bill.paid).desc(), Bill.unit_id)
+        .limit(limit)
+    )
+    if community_id is not None:
+        stmt = stmt.where(Bill.community_id == community_id)
+    return [Arrear(u, int(n), int(s), d) for u, n, s, d in (await session.execute(stmt)).all()]
+
+
+async def remind_overdue(
+    session: Any, bus: Any, tenant_id: uuid.UUID, *, now: datetime | None = None
+) -> int:
+    """Publish ``fee.reminder_due`` for each overdue bill not reminded in the last week."""
+    now = now or utcnow()
+    rows = (
+        await session.scalars(
+            select(Bill).where(
+                Bill.status != "paid",
+                Bill.due_date < now.date(),
+                (Bill.last_reminded_at.is_(None)) | (Bill.last_reminded_at < now - REMIND_EVERY),
+            )
+        )
+    ).all()
+    for bill in rows:
+        bill.reminders += 1
+        bill.last_reminded_at = now
+        await bus.publish(
+            session,
+            Event(
+                "fee.reminder_due",
+                tenant_id,
+                {
+                    "bill_id": str(bill.id),
+                    "unit_id": str(bill.unit_id),
+                    "period": bill.period,
+                    "outstanding": bill.amount - bill.paid,
+                    "reminders": bill.reminders,
+                },
+            ),
+        )
+    await session.flush()
+    return len(rows)
+
+
+@dataclass
+class Collection:
+    bills: int
+    paid_bills: int
+    billed: int
+    collected: int
+    outstanding: int
+    #: collected / billed in basis points (9250 = 92.50%).
+    rate_bp: int
+
+
+async def collection(
+    session: Any, *, period: str | None = None, community_id: uuid.UUID | None = None
+) -> Collection:
+    if period is not None:
+        parse_period(period)
+    stmt = select(
+        func.count(),
+        func.coalesce(func.sum(Bill.amount), 0),
+        func.coalesce(func.sum(Bill.paid), 0),
+    )
+    paid_stmt = select(func.count()).select_from(Bill).where(Bill.status == "paid")
+    if period is not None:
+        stmt, paid_stmt = stmt.where(Bill.period == period), paid_stmt.where(Bill.period == period)
+    if community_id is not None:
+        stmt, paid_stmt = (
+            stmt.where(Bill.community_id == community_id),
+            paid_stmt.where(Bill.community_id == community_id),
+        )
+    n, billed, collected = (await session.execute(stmt.select_from(Bill))).one()
+    paid_bills = int(await session.scalar(paid_stmt) or 0)
+    billed, collected = int(billed), int(collected)
+    return Collection(
+        int(n),
+        paid_bills,
+        billed,
+        collected,
+        billed - collected,
+        collected * 10000 // billed if billed else 0,
+    )

@@ -1,0 +1,115 @@
+"""The payment provider's webhook: ``POST /plugins/fees/webhook/{tenant_id}``.
+
+The provider signs the raw request body with the tenant's webhook secret::
+
+    X-Linli-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>
+
+and sends JSON ``{"provider", "transaction_id", "bill_id", "amount", "paid_at"?}`` (amount in
+fen; ``bill_id`` a bare UUID or a ``FeeBill`` global id). Answers:
+
+* 200 ``{"status": "recorded" | "duplicate", "receipt_no", "bill_status", "outstanding"}`` —
+  a repeated transaction id returns the first result and records nothing;
+* 401 UNAUTHENTICATED — missing or wrong signature (checked before the body is parsed);
+* 400 BAD_USER_INPUT — malformed body; 404 NOT_FOUND — unknown tenant, secret or bill;
+* 409 CONFLICT — more than the outstanding amount, or a transaction id reused differently.
+
+Nothing is written unless the whole notification is accepted.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from kernel.sdk import BadUserInput, Event, NotFound, Unauthenticated, audit, enabled_plugins
+from plugins.fees import service
+
+router = APIRouter(prefix="/plugins/fees", tags=["fees"])
+SIGNATURE_HEADER = "x-linli-signature"
+
+
+def _bill_id(value: Any) -> uuid.UUID:
+    text = str(value or "")
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        pass
+    from strawberry import relay
+
+    try:
+        gid = relay.GlobalID.from_id(text)
+        if gid.type_name == "FeeBill":
+            return uuid.UUID(gid.node_id)
+    except Exception:  # noqa: S110 - any malformed id ends in the BAD_USER_INPUT below
+        pass
+    raise BadUserInput("bill_id is not a bill id", field="bill_id")
+
+
+@router.post("/webhook/{tenant_id}")
+async def payment_webhook(tenant_id: str, request: Request) -> dict[str, Any]:
+    runtime = request.app.state.runtime
+    body = await request.body()
+    try:
+        tid = uuid.UUID(tenant_id)
+    except ValueError:
+        raise NotFound("unknown webhook") from None
+    async with runtime.db.tenant(tid) as session:
+        secret = await service.webhook_secret(session, runtime.vault, tid)
+        if secret is None or "fees" not in await enabled_plugins(session):
+            raise NotFound("unknown webhook")
+        if not service.signature_ok(secret, body, request.headers.get(SIGNATURE_HEADER)):
+            raise Unauthenticated("the signature does not match the body")
+        try:
+            data = json.loads(body)
+        except ValueError:
+            raise BadUserInput("the body is not JSON") from None
+        if not isinstance(data, dict):
+            raise BadUserInput("the body is a JSON object")
+        paid_at = None
+        if data.get("paid_at") is not None:
+            try:
+                paid_at = datetime.fromisoformat(str(data["paid_at"]))
+            except ValueError:
+                raise BadUserInput("paid_at is an ISO 8601 time", field="paid_at") from None
+        result = await service.apply_payment(
+            session,
+            bill_id=_bill_id(data.get("bill_id")),
+            amount=data.get("amount"),  # type: ignore[arg-type]
+            provider=str(data.get("provider") or ""),
+            provider_txn_id=str(data.get("transaction_id") or ""),
+            paid_at=paid_at,
+        )
+        if not result.duplicate:
+            await audit(
+                session,
+                tenant_id=tid,
+                actor=f"webhook:{result.payment.provider}",
+                action="fees.payment_received",
+                target=str(result.bill.id),
+                detail={"amount": result.payment.amount, "receipt_no": result.payment.receipt_no},
+            )
+            await runtime.bus.publish(
+                session,
+                Event(
+                    "fee.paid",
+                    tid,
+                    {
+                        "bill_id": str(result.bill.id),
+                        "unit_id": str(result.bill.unit_id),
+                        "amount": result.payment.amount,
+                        "receipt_no": result.payment.receipt_no,
+                        "bill_status": result.bill.status,
+                    },
+                    actor=f"webhook:{result.payment.provider}",
+                ),
+            )
+        return {
+            "status": "duplicate" if result.duplicate else "recorded",
+            "receipt_no": result.payment.receipt_no,
+            "bill_status": result.bill.status,
+            "outstanding": result.bill.amount - result.bill.paid,
+        }

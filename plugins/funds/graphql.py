@@ -1,0 +1,610 @@
+"""GraphQL for the maintenance fund and public revenue.
+
+Permissions (declared in :mod:`plugins.funds`):
+
+* ``funds:manage`` — record deposits, interest and revenue, allocate, request/execute disbursements,
+  transfer sub-ledgers (property firm staff acting as the fund's treasurer);
+* ``funds:emergency`` — emergency use by the owners' committee, with a mandatory disclosure;
+* ``funds:read`` — every statement of the tenant (staff, committee, auditors);
+* ``funds:read_own`` — owners: their own units' statements and their community's disclosure pages (公示);
+* ``funds:reconcile`` — run the reconciliation against the chain on demand.
+
+Which community or unit an owner may read is an audience rule (the caller's units), not a permission; a
+caller outside the audience gets ``null`` / an empty list, exactly like an id of another tenant.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import Enum
+from typing import NewType
+
+import strawberry
+from sqlalchemy import select
+from strawberry import relay
+
+from kernel.graphql.ids import decode_id, to_gid
+from kernel.graphql.pagination import Connection, page_size, paginate
+from kernel.graphql.permissions import Allowed
+from kernel.sdk import audit
+from plugins.funds import models as m
+from plugins.funds import service
+from plugins.funds.reconcile import Report, run_reconciliation
+from tenants.estate.models import Building, Unit
+from tenants.estate.service import units_owned_by_account
+
+
+def _parse_fen(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("an amount in fen is a whole number")
+    return value
+
+
+Fen = strawberry.scalar(
+    NewType("Fen", int),
+    description="An amount of money in integer fen (1/100 yuan); a JSON integer, may exceed 32 bits",
+    serialize=int,
+    parse_value=lambda v: _parse_fen(v),
+)
+
+
+@strawberry.enum(description="资金流水类别")
+class FundFlowKind(Enum):
+    DEPOSIT = "deposit"
+    INTEREST = "interest"
+    ALLOCATION = "allocation"
+    DISBURSEMENT = "disbursement"
+    EMERGENCY = "emergency"
+    TRANSFER = "transfer"
+    REVENUE = "revenue"
+    RATIO = "ratio"
+
+
+@strawberry.enum(description="公共收益来源")
+class RevenueSource(Enum):
+    ELEVATOR_ADS = "elevator_ads"
+    PARKING = "parking"
+    VENUE_RENTAL = "venue_rental"
+    OTHER = "other"
+
+
+@strawberry.enum
+class DisbursementKind(Enum):
+    VOTED = "voted"
+    EMERGENCY = "emergency"
+
+
+@strawberry.enum
+class DisbursementStatus(Enum):
+    AWAITING_VOTE = "awaiting_vote"
+    EXECUTED = "executed"
+    CANCELLED = "cancelled"
+
+
+def _mask(ref: str) -> str:
+    return ("*" * max(0, len(ref) - 4) + ref[-4:]) if len(ref) > 4 else "****"
+
+
+async def _unit_labels(info: strawberry.Info, unit_ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str]]:
+    """Unit number and building name for a whole list in one query (no N+1)."""
+    if not unit_ids:
+        return {}
+    rows = await info.context.session.execute(
+        select(Unit.id, Unit.number, Building.name).join(Building, (Building.id == Unit.building_id) & (Building.tenant_id == Unit.tenant_id)).where(Unit.id.in_(list(unit_ids)))
+    )
+    return {r[0]: (r[1], r[2]) for r in rows.all()}
+
+
+@strawberry.type(description="分户账: a unit's maintenance fund sub-ledger")
+class FundSubLedger:
+    unit_id: strawberry.ID
+    unit_number: str
+    building_name: str
+    area: int = strawberry.field(description="Registered area, hundredths of m²")
+    chain_unit_id: int = strawberry.field(description="The unit's id in the community's OwnersRegistry")
+    balance_fen: Fen  # type: ignore[valid-type]
+    first_deposit_fen: Fen  # type: ignore[valid-type]
+    top_up_required: bool = strawberry.field(description="Balance below 30% of the first deposit: top up (续交)")
+
+
+@strawberry.type(description="One flow of the fund, as disclosed (公示)")
+class FundFlow:
+    id: strawberry.ID
+    kind: FundFlowKind
+    amount_fen: Fen  # type: ignore[valid-type]
+    unit_id: strawberry.ID | None
+    unit_number: str | None
+    balance_after_fen: Fen | None  # type: ignore[valid-type]
+    reference: str = strawberry.field(description="Off-chain reference (masked for owners)")
+    reference_hash: str = strawberry.field(description="0x sha256 of the reference, as written on chain")
+    disbursement_id: strawberry.ID | None
+    chain_intent: str | None = strawberry.field(description="Idempotency key of the chain transaction")
+    occurred_at: datetime
+
+
+def _flow(row: m.FundEntry, labels: dict[uuid.UUID, tuple[str, str]], *, full: bool) -> FundFlow:
+    return FundFlow(
+        id=strawberry.ID(str(to_gid("FundFlow", row.id))),
+        kind=FundFlowKind(row.kind),
+        amount_fen=row.amount,
+        unit_id=strawberry.ID(str(to_gid("Unit", row.unit_id))) if row.unit_id else None,
+        unit_number=labels.get(row.unit_id, ("", ""))[0] if row.unit_id else None,
+        balance_after_fen=row.balance_after,
+        reference=row.reference if full or row.kind in ("allocation", "ratio", "disbursement", "emergency") else _mask(row.reference),
+        reference_hash=row.reference_hash,
+        disbursement_id=strawberry.ID(str(to_gid("FundDisbursement", row.disbursement_id))) if row.disbursement_id else None,
+        chain_intent=row.intent,
+        occurred_at=row.occurred_at,
+    )
+
+
+@strawberry.type(description="A unit's statement: its sub-ledger and its flows, newest first")
+class UnitFundStatement:
+    sub_ledger: FundSubLedger | None
+    flows: list[FundFlow]
+
+
+@strawberry.type
+class FundReconciliationRun:
+    ran_at: datetime
+    ok: bool
+    mismatch_count: int
+
+
+@strawberry.type(description="A community's fund statement (totals mirror the MaintenanceFund contract)")
+class CommunityFundStatement:
+    community_id: strawberry.ID
+    fund_balance_fen: Fen  # type: ignore[valid-type]
+    sub_ledger_total_fen: Fen  # type: ignore[valid-type]
+    unallocated_fen: Fen = strawberry.field(description="Interest and revenue share not yet credited to units")  # type: ignore[valid-type]
+    welfare_balance_fen: Fen  # type: ignore[valid-type]
+    revenue_received_fen: Fen  # type: ignore[valid-type]
+    revenue_fund_bps: int = strawberry.field(description="Share of each revenue receipt going to the fund (basis points)")
+    deposits_fen: Fen  # type: ignore[valid-type]
+    interest_fen: Fen  # type: ignore[valid-type]
+    disbursed_fen: Fen  # type: ignore[valid-type]
+    emergency_fen: Fen  # type: ignore[valid-type]
+    sub_ledger_count: int
+    top_up_required_units: int
+    last_reconciliation: FundReconciliationRun | None
+
+
+@strawberry.type
+class FundShare:
+    unit_id: strawberry.ID
+    unit_number: str
+    area: int
+    share_fen: Fen  # type: ignore[valid-type]
+    balance_fen: Fen | None = strawberry.field(description="The unit's balance now (previews only)")  # type: ignore[valid-type]
+    shortfall_fen: Fen | None = strawberry.field(description="Missing if paid now (previews only)")  # type: ignore[valid-type]
+
+
+@strawberry.type(description="How an amount would be shared by area, exactly as the contract will debit it")
+class ApportionmentPreview:
+    amount_fen: Fen  # type: ignore[valid-type]
+    total_area: int
+    shares: list[FundShare]
+
+
+@strawberry.type(description="A use of the maintenance fund (voted or emergency), with its apportionment")
+class FundDisbursement:
+    id: strawberry.ID
+    community_id: strawberry.ID
+    kind: DisbursementKind
+    title: str
+    amount_fen: Fen  # type: ignore[valid-type]
+    payee: str
+    payee_hash: str
+    proposal_id: strawberry.ID | None
+    chain_proposal_id: str | None
+    disclosure: str | None
+    disclosure_hash: str | None
+    emergency_no: int | None
+    status: DisbursementStatus
+    executed_at: datetime | None
+    created_at: datetime
+    shares: list[FundShare]
+
+
+async def _disbursement(info: strawberry.Info, d: m.FundDisbursement) -> FundDisbursement:
+    rows = (await info.context.session.scalars(select(m.FundDisbursementShare).where(m.FundDisbursementShare.disbursement_id == d.id).order_by(m.FundDisbursementShare.chain_unit_id))).all()
+    labels = await _unit_labels(info, {r.unit_id for r in rows})
+    return FundDisbursement(
+        id=strawberry.ID(str(to_gid("FundDisbursement", d.id))),
+        community_id=strawberry.ID(str(to_gid("Community", d.community_id))),
+        kind=DisbursementKind(d.kind), title=d.title, amount_fen=d.amount, payee=d.payee, payee_hash=d.payee_hash,
+        proposal_id=strawberry.ID(str(to_gid("Proposal", d.proposal_id))) if d.proposal_id else None,
+        chain_proposal_id=d.chain_proposal_id, disclosure=d.disclosure, disclosure_hash=d.disclosure_hash, emergency_no=d.emergency_no,
+        status=DisbursementStatus(d.status), executed_at=d.executed_at, created_at=d.created_at,
+        shares=[
+            FundShare(unit_id=strawberry.ID(str(to_gid("Unit", r.unit_id))), unit_number=labels.get(r.unit_id, ("", ""))[0], area=r.area, share_fen=r.share, balance_fen=None, shortfall_fen=None)
+            for r in rows
+        ],
+    )
+
+
+@strawberry.type(description="公共收益: a public revenue receipt and its split")
+class FundRevenueReceipt:
+    id: strawberry.ID
+    source: RevenueSource
+    amount_fen: Fen  # type: ignore[valid-type]
+    to_fund_fen: Fen  # type: ignore[valid-type]
+    to_welfare_fen: Fen  # type: ignore[valid-type]
+    fund_bps: int
+    source_ref_hash: str
+    received_at: datetime
+
+    @classmethod
+    def from_row(cls, r: m.FundRevenueReceipt) -> FundRevenueReceipt:
+        return cls(
+            id=strawberry.ID(str(to_gid("FundRevenueReceipt", r.id))), source=RevenueSource(r.source), amount_fen=r.amount, to_fund_fen=r.to_fund,
+            to_welfare_fen=r.to_welfare, fund_bps=r.fund_bps, source_ref_hash=r.source_ref_hash, received_at=r.received_at,
+        )
+
+
+@strawberry.type
+class FundAllocation:
+    round_no: int
+    amount_fen: Fen  # type: ignore[valid-type]
+    unit_count: int
+    total_area: int
+
+
+@strawberry.type
+class FundMismatch:
+    what: str
+    database: Fen  # type: ignore[valid-type]
+    expected: Fen  # type: ignore[valid-type]
+    source: str
+    unit_id: strawberry.ID | None
+
+
+@strawberry.type
+class FundReconciliationReport:
+    community_id: strawberry.ID
+    ok: bool
+    chain_checked: bool
+    mismatches: list[FundMismatch]
+
+    @classmethod
+    def from_report(cls, r: Report) -> FundReconciliationReport:
+        return cls(
+            community_id=strawberry.ID(str(to_gid("Community", r.community_id))), ok=r.ok, chain_checked=r.chain_checked,
+            mismatches=[
+                FundMismatch(what=x["what"], database=x["database"], expected=x["expected"], source=x["source"],
+                             unit_id=strawberry.ID(str(to_gid("Unit", x["unit_id"]))) if x["unit_id"] else None)
+                for x in r.mismatches
+            ],
+        )
+
+
+# -- audience --------------------------------------------------------------------------------------------------
+
+
+async def _my_units(info: strawberry.Info) -> list[Unit]:
+    ctx = info.context
+
+    async def load() -> list[Unit]:
+        if ctx.actor is None or ctx.actor.account_id is None:
+            return []
+        return list(await units_owned_by_account(ctx.session, ctx.actor.account_id))
+
+    key = "funds.my_units"
+    if key not in ctx.loaders:
+        ctx.loaders[key] = await load()
+    return ctx.loaders[key]  # type: ignore[no-any-return]
+
+
+async def _may_read_community(info: strawberry.Info, community_id: uuid.UUID) -> bool:
+    """Staff, committee and auditors read every community; an owner reads the communities they own in."""
+    if info.context.allowed("funds", "read"):
+        return True
+    return any(u.community_id == community_id for u in await _my_units(info))
+
+
+async def _may_read_unit(info: strawberry.Info, unit_id: uuid.UUID) -> bool:
+    if info.context.allowed("funds", "read"):
+        return True
+    return any(u.id == unit_id for u in await _my_units(info))
+
+
+async def _unit_statement(info: strawberry.Info, unit_id: uuid.UUID, first: int | None) -> UnitFundStatement | None:
+    session = info.context.session
+    unit = await session.scalar(select(Unit).where(Unit.id == unit_id))
+    if unit is None:
+        return None
+    n = page_size(first, default=50, maximum=info.context.runtime.settings.max_page_size)
+    ledger = await service.sub_ledger_of(session, unit_id)
+    rows = (await session.scalars(select(m.FundEntry).where(m.FundEntry.unit_id == unit_id).order_by(m.FundEntry.created_at.desc(), m.FundEntry.id.desc()).limit(n))).all()
+    labels = await _unit_labels(info, {unit_id})
+    number, building = labels.get(unit_id, (unit.number, ""))
+    sub = (
+        FundSubLedger(
+            unit_id=strawberry.ID(str(to_gid("Unit", unit_id))), unit_number=number, building_name=building, area=unit.registered_area,
+            chain_unit_id=ledger.chain_unit_id, balance_fen=ledger.balance, first_deposit_fen=ledger.first_deposit, top_up_required=ledger.top_up_required,
+        )
+        if ledger
+        else None
+    )
+    # Staff and the unit's own owner (the only other reader) see the references in full.
+    return UnitFundStatement(sub_ledger=sub, flows=[_flow(r, labels, full=True) for r in rows])
+
+
+async def _community_statement(info: strawberry.Info, community_id: uuid.UUID) -> CommunityFundStatement | None:
+    session = info.context.session
+    account = await session.scalar(select(m.FundAccount).where(m.FundAccount.community_id == community_id))
+    if account is None:
+        return None
+    totals = await service.entry_totals(session, community_id)
+    ledgers = (await session.scalars(select(m.FundSubLedger).where(m.FundSubLedger.community_id == community_id))).all()
+    last = await session.scalar(select(m.FundReconciliation).where(m.FundReconciliation.community_id == community_id).order_by(m.FundReconciliation.ran_at.desc()).limit(1))
+    return CommunityFundStatement(
+        community_id=strawberry.ID(str(to_gid("Community", community_id))),
+        fund_balance_fen=account.fund_balance, sub_ledger_total_fen=account.sub_ledger_total, unallocated_fen=account.unallocated,
+        welfare_balance_fen=account.welfare_balance, revenue_received_fen=account.revenue_received, revenue_fund_bps=account.revenue_fund_bps,
+        deposits_fen=totals.get("deposit", 0), interest_fen=totals.get("interest", 0), disbursed_fen=totals.get("disbursement", 0),
+        emergency_fen=totals.get("emergency", 0), sub_ledger_count=len(ledgers), top_up_required_units=sum(1 for r in ledgers if r.top_up_required),
+        last_reconciliation=FundReconciliationRun(ran_at=last.ran_at, ok=last.ok, mismatch_count=len(last.mismatches)) if last else None,
+    )
+
+
+def _ids(values: list[relay.GlobalID] | None, type_name: str) -> list[uuid.UUID]:
+    return [decode_id(v, type_name) for v in values or []]
+
+
+@strawberry.type
+class FundsQuery:
+    @strawberry.field(permission_classes=[Allowed("funds", "read_own")], description="The community's fund statement (null outside the caller's audience).")
+    async def fund_community_statement(self, info: strawberry.Info, community_id: relay.GlobalID) -> CommunityFundStatement | None:
+        cid = decode_id(community_id, "Community")
+        if not await _may_read_community(info, cid):
+            return None
+        return await _community_statement(info, cid)
+
+    @strawberry.field(permission_classes=[Allowed("funds", "read_own")], description="A unit's statement (owners: only their own units; else null).")
+    async def fund_unit_statement(self, info: strawberry.Info, unit_id: relay.GlobalID, first: int | None = None) -> UnitFundStatement | None:
+        uid = decode_id(unit_id, "Unit")
+        if not await _may_read_unit(info, uid):
+            return None
+        return await _unit_statement(info, uid, first)
+
+    @strawberry.field(permission_classes=[Allowed("funds", "read_own")], description="Statements of the caller's own units.")
+    async def my_fund_statements(self, info: strawberry.Info, first: int | None = None) -> list[UnitFundStatement]:
+        out = []
+        for u in await _my_units(info):
+            s = await _unit_statement(info, u.id, first)
+            if s is not None:
+                out.append(s)
+        return out
+
+    @strawberry.field(
+        permission_classes=[Allowed("funds", "read_own")],
+        description="公示: every flow of the community's fund, oldest first (empty outside the caller's audience).",
+    )
+    async def fund_disclosures(
+        self, info: strawberry.Info, community_id: relay.GlobalID, first: int | None = None, after: str | None = None, kind: FundFlowKind | None = None,
+    ) -> Connection[FundFlow]:
+        cid = decode_id(community_id, "Community")
+        stmt = select(m.FundEntry).where(m.FundEntry.community_id == cid)
+        if not await _may_read_community(info, cid):
+            stmt = stmt.where(m.FundEntry.id.is_(None))
+        if kind is not None:
+            stmt = stmt.where(m.FundEntry.kind == kind.value)
+        full = info.context.allowed("funds", "read")
+        label_cache: dict[uuid.UUID, tuple[str, str]] = {}
+        conn = await paginate(
+            info.context.session, stmt, order_by=[m.FundEntry.created_at, m.FundEntry.id],
+            first=page_size(first, default=info.context.runtime.settings.default_page_size, maximum=info.context.runtime.settings.max_page_size),
+            after=after, to_node=lambda r: r, key_types=[datetime.fromisoformat, uuid.UUID],
+        )
+        label_cache.update(await _unit_labels(info, {e.node.unit_id for e in conn.edges if e.node.unit_id}))
+        for e in conn.edges:
+            e.node = _flow(e.node, label_cache, full=full)
+        return conn  # type: ignore[return-value]
+
+    @strawberry.field(permission_classes=[Allowed("funds", "read_own")], description="Uses of the fund of a community, newest first (公示).")
+    async def fund_disbursements(self, info: strawberry.Info, community_id: relay.GlobalID) -> list[FundDisbursement]:
+        cid = decode_id(community_id, "Community")
+        if not await _may_read_community(info, cid):
+            return []
+        rows = (await info.context.session.scalars(select(m.FundDisbursement).where(m.FundDisbursement.community_id == cid).order_by(m.FundDisbursement.created_at.desc()))).all()
+        return [await _disbursement(info, d) for d in rows]
+
+    @strawberry.field(permission_classes=[Allowed("funds", "read_own")], description="One use of the fund (null outside the caller's audience).")
+    async def fund_disbursement(self, info: strawberry.Info, id: relay.GlobalID) -> FundDisbursement | None:
+        d = await info.context.session.scalar(select(m.FundDisbursement).where(m.FundDisbursement.id == decode_id(id, "FundDisbursement")))
+        if d is None or not await _may_read_community(info, d.community_id):
+            return None
+        return await _disbursement(info, d)
+
+    @strawberry.field(
+        permission_classes=[Allowed("funds", "read_own")],
+        description="Preview how an amount would be shared by area over units or buildings — identical to the contract's debit.",
+    )
+    async def preview_fund_apportionment(
+        self, info: strawberry.Info, community_id: relay.GlobalID, amount_fen: Fen,  # type: ignore[valid-type]
+        unit_ids: list[relay.GlobalID] | None = None, building_ids: list[relay.GlobalID] | None = None,
+    ) -> ApportionmentPreview | None:
+        cid = decode_id(community_id, "Community")
+        if not await _may_read_community(info, cid):
+            return None
+        session = info.context.session
+        units = await service.concerned_units(session, cid, _ids(unit_ids, "Unit"), _ids(building_ids, "Building"))
+        shares = await service.preview_apportionment(session, cid, amount_fen, units)
+        return ApportionmentPreview(
+            amount_fen=amount_fen, total_area=sum(s.area for s in shares),
+            shares=[FundShare(unit_id=strawberry.ID(str(to_gid("Unit", s.unit.id))), unit_number=s.unit.number, area=s.area, share_fen=s.share,
+                              balance_fen=s.balance, shortfall_fen=s.shortfall) for s in shares],
+        )
+
+    @strawberry.field(permission_classes=[Allowed("funds", "read_own")], description="Public revenue receipts of a community, newest first (公示).")
+    async def fund_revenue_receipts(self, info: strawberry.Info, community_id: relay.GlobalID) -> list[FundRevenueReceipt]:
+        cid = decode_id(community_id, "Community")
+        if not await _may_read_community(info, cid):
+            return []
+        rows = (await info.context.session.scalars(select(m.FundRevenueReceipt).where(m.FundRevenueReceipt.community_id == cid).order_by(m.FundRevenueReceipt.received_at.desc()))).all()
+        return [FundRevenueReceipt.from_row(r) for r in rows]
+
+
+@strawberry.input
+class FundDepositInput:
+    unit_id: relay.GlobalID
+    amount_fen: Fen  # type: ignore[valid-type]
+    bank_ref: str = strawberry.field(description="The bank's transaction reference (kept off chain; its sha256 goes on chain)")
+
+
+@strawberry.input
+class FundDisbursementInput:
+    community_id: relay.GlobalID
+    title: str
+    amount_fen: Fen  # type: ignore[valid-type]
+    payee: str
+    unit_ids: list[relay.GlobalID] | None = None
+    building_ids: list[relay.GlobalID] | None = None
+    proposal_id: relay.GlobalID | None = strawberry.field(default=None, description="The USE_FUND proposal putting it to the vote")
+
+
+@strawberry.input
+class EmergencyDisbursementInput:
+    community_id: relay.GlobalID
+    title: str
+    amount_fen: Fen  # type: ignore[valid-type]
+    payee: str
+    disclosure: str = strawberry.field(description="Mandatory disclosure: what endangered safety, what was done, who was paid")
+    unit_ids: list[relay.GlobalID] | None = None
+    building_ids: list[relay.GlobalID] | None = None
+
+
+@strawberry.input
+class PublicRevenueInput:
+    community_id: relay.GlobalID
+    source: RevenueSource
+    amount_fen: Fen  # type: ignore[valid-type]
+    source_ref: str
+
+
+async def _audit(info: strawberry.Info, action: str, target: uuid.UUID, **detail: object) -> None:
+    ctx = info.context
+    await audit(ctx.session, tenant_id=ctx.tenant.id, actor=ctx.actor.label, action=f"funds.{action}", target=str(target), detail=detail)
+
+
+@strawberry.type
+class FundsMutation:
+    @strawberry.mutation(permission_classes=[Allowed("funds", "manage")], description="Record an owner's deposit (缴存) into the unit's sub-ledger.")
+    async def record_fund_deposit(self, info: strawberry.Info, input: FundDepositInput) -> FundFlow:
+        ctx = info.context
+        entry = await service.deposit(
+            ctx.session, ctx.runtime, ctx.tenant.id, unit_id=decode_id(input.unit_id, "Unit"), amount=input.amount_fen, bank_ref=input.bank_ref, actor=ctx.actor.label
+        )
+        await _audit(info, "deposited", entry.id, amount=entry.amount, unit=str(entry.unit_id))
+        return _flow(entry, await _unit_labels(info, {entry.unit_id}), full=True)  # type: ignore[arg-type]
+
+    @strawberry.mutation(
+        permission_classes=[Allowed("funds", "manage")],
+        description="Record a bank statement's deposits of one community at once (one chain transaction); all or nothing.",
+    )
+    async def record_fund_deposits(self, info: strawberry.Info, deposits: list[FundDepositInput]) -> list[FundFlow]:
+        ctx = info.context
+        lines = [service.DepositLine(decode_id(d.unit_id, "Unit"), d.amount_fen, d.bank_ref) for d in deposits]
+        entries = await service.deposit_batch(ctx.session, ctx.runtime, ctx.tenant.id, lines, actor=ctx.actor.label)
+        await _audit(info, "deposited", entries[0].id, count=len(entries), amount=sum(e.amount for e in entries))
+        labels = await _unit_labels(info, {e.unit_id for e in entries if e.unit_id})
+        return [_flow(e, labels, full=True) for e in entries]
+
+    @strawberry.mutation(permission_classes=[Allowed("funds", "manage")], description="Record bank interest; it waits for the next allocation round.")
+    async def record_fund_interest(self, info: strawberry.Info, community_id: relay.GlobalID, amount_fen: Fen, bank_ref: str) -> FundFlow:  # type: ignore[valid-type]
+        ctx = info.context
+        entry = await service.record_interest(ctx.session, ctx.runtime, community_id=decode_id(community_id, "Community"), amount=amount_fen, bank_ref=bank_ref, actor=ctx.actor.label)
+        await _audit(info, "interest_recorded", entry.id, amount=entry.amount)
+        return _flow(entry, {}, full=True)
+
+    @strawberry.mutation(permission_classes=[Allowed("funds", "manage")], description="Credit interest and revenue waiting in the pool to every unit by area.")
+    async def allocate_fund_pool(self, info: strawberry.Info, community_id: relay.GlobalID) -> FundAllocation:
+        ctx = info.context
+        cid = decode_id(community_id, "Community")
+        r = await service.allocate(ctx.session, ctx.runtime, community_id=cid, actor=ctx.actor.label)
+        await _audit(info, "allocated", cid, round=r.round_no, amount=r.amount)
+        return FundAllocation(round_no=r.round_no, amount_fen=r.amount, unit_count=r.unit_count, total_area=r.total_area)
+
+    @strawberry.mutation(permission_classes=[Allowed("funds", "manage")], description="Request a use of the fund to put to the owners' vote, with its apportionment.")
+    async def request_fund_disbursement(self, info: strawberry.Info, input: FundDisbursementInput) -> FundDisbursement:
+        ctx = info.context
+        d = await service.request_disbursement(
+            ctx.session, ctx.runtime, community_id=decode_id(input.community_id, "Community"), title=input.title, amount=input.amount_fen, payee=input.payee,
+            unit_ids=_ids(input.unit_ids, "Unit"), building_ids=_ids(input.building_ids, "Building"),
+            proposal_id=decode_id(input.proposal_id, "Proposal") if input.proposal_id else None, actor=ctx.actor.label,
+        )
+        await _audit(info, "disbursement_requested", d.id, amount=d.amount)
+        return await _disbursement(info, d)
+
+    @strawberry.mutation(permission_classes=[Allowed("funds", "manage")], description="Tie a disbursement request to its USE_FUND proposal.")
+    async def attach_disbursement_proposal(self, info: strawberry.Info, id: relay.GlobalID, proposal_id: relay.GlobalID) -> FundDisbursement:
+        ctx = info.context
+        d = await service.attach_proposal(ctx.session, ctx.runtime, disbursement_id=decode_id(id, "FundDisbursement"), proposal_id=decode_id(proposal_id, "Proposal"))
+        await _audit(info, "disbursement_proposal_attached", d.id, proposal=str(d.proposal_id))
+        return await _disbursement(info, d)
+
+    @strawberry.mutation(permission_classes=[Allowed("funds", "manage")], description="Pay a voted disbursement (only once its proposal is final).")
+    async def execute_fund_disbursement(self, info: strawberry.Info, id: relay.GlobalID) -> FundDisbursement:
+        ctx = info.context
+        d = await service.execute_disbursement(ctx.session, ctx.runtime, ctx.tenant.id, disbursement_id=decode_id(id, "FundDisbursement"), actor=ctx.actor.label)
+        await _audit(info, "disbursed", d.id, amount=d.amount, proposal=str(d.proposal_id))
+        return await _disbursement(info, d)
+
+    @strawberry.mutation(permission_classes=[Allowed("funds", "manage")], description="Withdraw a disbursement request that was not paid.")
+    async def cancel_fund_disbursement(self, info: strawberry.Info, id: relay.GlobalID) -> FundDisbursement:
+        ctx = info.context
+        d = await service.cancel_disbursement(ctx.session, disbursement_id=decode_id(id, "FundDisbursement"))
+        await _audit(info, "disbursement_cancelled", d.id)
+        return await _disbursement(info, d)
+
+    @strawberry.mutation(permission_classes=[Allowed("funds", "emergency")], description="Emergency use by the owners' committee, with a mandatory disclosure.")
+    async def emergency_fund_disbursement(self, info: strawberry.Info, input: EmergencyDisbursementInput) -> FundDisbursement:
+        ctx = info.context
+        d = await service.emergency_disbursement(
+            ctx.session, ctx.runtime, ctx.tenant.id, community_id=decode_id(input.community_id, "Community"), title=input.title, amount=input.amount_fen,
+            payee=input.payee, disclosure=input.disclosure, unit_ids=_ids(input.unit_ids, "Unit"), building_ids=_ids(input.building_ids, "Building"),
+            actor=ctx.actor.label,
+        )
+        await _audit(info, "emergency_disbursed", d.id, amount=d.amount, disclosure_hash=d.disclosure_hash)
+        return await _disbursement(info, d)
+
+    @strawberry.mutation(permission_classes=[Allowed("funds", "manage")], description="After a sale, move the sub-ledger to the unit's new owner.")
+    async def transfer_fund_sub_ledger(self, info: strawberry.Info, unit_id: relay.GlobalID, deed_ref: str) -> FundFlow:
+        ctx = info.context
+        entry = await service.transfer_sub_ledger(ctx.session, ctx.runtime, unit_id=decode_id(unit_id, "Unit"), deed_ref=deed_ref, actor=ctx.actor.label)
+        await _audit(info, "sub_ledger_transferred", entry.id, unit=str(entry.unit_id))
+        return _flow(entry, await _unit_labels(info, {entry.unit_id}), full=True)  # type: ignore[arg-type]
+
+    @strawberry.mutation(permission_classes=[Allowed("funds", "manage")], description="Record public revenue (公共收益), split by the owners' voted ratio.")
+    async def record_public_revenue(self, info: strawberry.Info, input: PublicRevenueInput) -> FundRevenueReceipt:
+        ctx = info.context
+        r = await service.receive_revenue(
+            ctx.session, ctx.runtime, ctx.tenant.id, community_id=decode_id(input.community_id, "Community"), source=input.source.value,
+            amount=input.amount_fen, source_ref=input.source_ref, actor=ctx.actor.label,
+        )
+        await _audit(info, "revenue_received", r.id, amount=r.amount, to_fund=r.to_fund, to_welfare=r.to_welfare, fund_bps=r.fund_bps)
+        return FundRevenueReceipt.from_row(r)
+
+    @strawberry.mutation(permission_classes=[Allowed("funds", "manage")], description="Apply the revenue ratio voted in a final OTHER-matter proposal.")
+    async def apply_revenue_ratio(self, info: strawberry.Info, proposal_id: relay.GlobalID, fund_bps: int) -> CommunityFundStatement:
+        ctx = info.context
+        account = await service.apply_revenue_ratio(ctx.session, ctx.runtime, proposal_id=decode_id(proposal_id, "Proposal"), fund_bps=fund_bps, actor=ctx.actor.label)
+        await _audit(info, "revenue_ratio_applied", account.community_id, fund_bps=fund_bps, proposal=str(account.ratio_proposal_id))
+        statement = await _community_statement(info, account.community_id)
+        assert statement is not None
+        return statement
+
+    @strawberry.mutation(permission_classes=[Allowed("funds", "reconcile")], description="Reconcile the community's fund against the chain now.")
+    async def reconcile_funds(self, info: strawberry.Info, community_id: relay.GlobalID) -> FundReconciliationReport:
+        ctx = info.context
+        cid = decode_id(community_id, "Community")
+        await service.account_of(ctx.session, cid, create=False)
+        report = await run_reconciliation(ctx.runtime, ctx.session, ctx.tenant.id, cid, actor=ctx.actor.label)
+        return FundReconciliationReport.from_report(report)
+
+
+TYPES = (FundSubLedger, FundFlow, UnitFundStatement, CommunityFundStatement, FundDisbursement, ApportionmentPreview, FundRevenueReceipt, FundReconciliationReport)
+
+__all__ = ["TYPES", "FundsMutation", "FundsQuery"]

@@ -1,0 +1,25 @@
+"""Owners' governance (业主共同决定) under Civil Code Art. 278, with votes and outcomes on chain.
+
+The package is the plugin module: the host reads ``MANIFEST`` and the ``@hookimpl`` functions re-exported
+here from :mod:`plugins.governance.plugin`.
+"""
+
+from plugins.governance.plugin import (
+    MANIFEST,
+    on_startup,
+    register_event_handlers,
+    register_graphql,
+    register_migrations,
+    register_models,
+    register_permissions,
+)
+
+__all__ = [
+    "MANIFEST",
+    "on_startup",
+    "register_event_handlers",
+    "register_graphql",
+    "register_migrations",
+    "register_models",
+    "register_permissions",
+]

@@ -1,0 +1,119 @@
+"""Demo data: one proposal open for voting in the demo tenant (used by ``linli demo`` and the client tests)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import select
+from strawberry import relay
+
+from kernel.sdk import chain_client
+from plugins.governance import models as m
+from plugins.governance import service
+from tenants.estate.models import Community
+
+DEMO_TITLE = "关于使用专项维修资金更换1幢电梯的决定"
+DEMO_BODY = (
+    "1幢两部电梯已运行十八年，年检多次整改。业主委员会提议使用专项维修资金更换两部电梯，"
+    "预算 98 万元，按专有部分面积分摊至本小区各户。请各位业主在表决期内投票。"
+)
+
+
+async def seed_governance_demo(runtime: Any, tenant_id: uuid.UUID, *, community_code: str = "C001") -> dict[str, Any]:
+    """Draft, publish and open a USE_FUND proposal in the demo tenant's community (idempotent).
+
+    Runs the relayer until the proposal is on chain and, on development chains, moves the chain clock past
+    the start of the voting window, so owners can vote at once. Returns ``proposal_id`` (GraphQL id),
+    ``proposal_uuid``, ``community_id`` (GraphQL id), ``chain_proposal_id``, ``governance_address``, ``chain_id``.
+    """
+    actor = service.Actor(label="system:demo", account_id=None, tenant_id=tenant_id)
+    async with runtime.db.tenant(tenant_id) as s:
+        community = await s.scalar(select(Community).where(Community.code == community_code))
+        if community is None:
+            community = await s.scalar(select(Community).order_by(Community.code))
+        if community is None:
+            raise LookupError("the demo tenant has no community; run `linli demo` first")
+        row = await s.scalar(select(m.Proposal).where(m.Proposal.community_id == community.id, m.Proposal.title == DEMO_TITLE))
+        if row is None:
+            row = await service.draft(
+                s,
+                actor,
+                community_id=community.id,
+                matter="USE_FUND",
+                title=DEMO_TITLE,
+                body=DEMO_BODY,
+                voting_ends_at=datetime.now(UTC) + timedelta(days=14),
+                estimated_cost_fen=98_000_000,
+                documents=[{"name": "电梯更换方案及预算.pdf", "url": "https://demo.linli.example/docs/elevator-plan.pdf", "sha256": "5" * 64}],
+            )
+            await service.publish(runtime, s, actor, row)
+        proposal_id, community_id = row.id, community.id
+    await runtime.outbox.drain(tenant_id)
+    async with runtime.db.tenant(tenant_id) as s:
+        row = await service.get_proposal(s, proposal_id)
+        if row.status == "published":
+            await service.open_voting(runtime, s, actor, row)
+    for _ in range(5):
+        await runtime.outbox.drain(tenant_id)
+        async with runtime.db.tenant(tenant_id) as s:
+            row = await service.refresh(runtime, s, await service.get_proposal(s, proposal_id))
+            chain_proposal_id = row.chain_proposal_id
+            deployment = await service._deployment(s, row)  # noqa: SLF001 - same plugin
+        if chain_proposal_id:
+            break
+    client = await chain_client(runtime)
+    try:
+        from kernel.chain import devchain
+
+        await devchain.increase_time(client, service.START_DELAY + 1)
+    except Exception as exc:  # a production chain: the window opens by itself a few seconds later
+        structlog.get_logger("linli.governance").info("governance_demo_clock_not_moved", reason=type(exc).__name__)
+    return {
+        "proposal_id": str(relay.GlobalID("Proposal", str(proposal_id))),
+        "proposal_uuid": str(proposal_id),
+        "community_id": str(relay.GlobalID("Community", str(community_id))),
+        "chain_proposal_id": chain_proposal_id,
+        "governance_address": deployment.governance,
+        "chain_id": deployment.chain_id,
+    }
+
+
+DEMO_ENV = "LINLI_DEMO_GOVERNANCE"
+
+
+async def reseed_on_embedded_chain(runtime: Any) -> dict[str, Any] | None:
+    """``linli demo`` on the embedded EVM: the chain lives in one process, so the serving process starts
+    from a fresh chain. Forget the demo tenant's chain records and governance rows and seed them again.
+
+    Only runs when ``LINLI_DEMO_GOVERNANCE=1`` (set by ``linli demo``) and no ``LINLI_CHAIN_URL`` is set.
+    """
+    import os
+
+    from sqlalchemy import delete
+
+    from kernel.chain.models import (
+        ChainDeployment,
+        ChainEvent,
+        ChainKey,
+        ChainScope,
+        ChainTransaction,
+        ChainUnit,
+    )
+    from kernel.tenancy import Tenant
+
+    if os.environ.get(DEMO_ENV) != "1" or runtime.settings.chain_url:
+        return None
+    async with runtime.db.platform() as s:
+        tenant = await s.scalar(select(Tenant).where(Tenant.slug == "demo"))
+    if tenant is None:
+        return None
+    async with runtime.db.tenant(tenant.id) as s:
+        for model in (m.Vote, m.Objection, m.Filing, m.ProposalDocument, m.Proposal, ChainEvent, ChainTransaction, ChainUnit, ChainScope, ChainDeployment, ChainKey):
+            await s.execute(delete(model))
+        from kernel.outbox import OutboxMessage
+
+        await s.execute(delete(OutboxMessage).where(OutboxMessage.topic == "chain"))
+    return await seed_governance_demo(runtime, tenant.id)

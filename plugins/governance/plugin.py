@@ -1,0 +1,81 @@
+"""The governance plugin's hook implementations (public SDK only, like a third-party plugin)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kernel.sdk import (
+    SDK_API_VERSION,
+    Event,
+    Grant,
+    GraphQLContribution,
+    HandlerContext,
+    Permission,
+    PermissionSet,
+    PluginManifest,
+    hookimpl,
+)
+
+MANIFEST = PluginManifest(
+    name="governance",
+    version="0.1.0",
+    sdk_api=SDK_API_VERSION,
+    description="Owners' joint decisions (业主共同决定) under Civil Code Art. 278: proposals, notices, "
+    "votes recorded on chain, preliminary result, objections, final result, filing to the street office",
+    default_enabled=True,
+)
+
+MANAGERS = ("tenant_admin", "committee_member")
+READERS = ("tenant_admin", "property_staff", "committee_member", "auditor")
+
+
+@hookimpl
+def register_models() -> list[type]:
+    from plugins.governance.models import Filing, Objection, Proposal, ProposalDocument, Vote
+
+    return [Proposal, ProposalDocument, Vote, Objection, Filing]
+
+
+@hookimpl
+def register_migrations() -> str:
+    return str(Path(__file__).resolve().parent / "migrations" / "versions")
+
+
+@hookimpl
+def register_graphql() -> GraphQLContribution:
+    from plugins.governance.graphql import GovernanceMutation, GovernanceQuery, Proposal
+
+    return GraphQLContribution(query=(GovernanceQuery,), mutation=(GovernanceMutation,), types=(Proposal,))
+
+
+@hookimpl
+def register_permissions() -> PermissionSet:
+    permissions = (
+        Permission("governance", "manage", "Draft, publish, open, close, finalize, file and cancel proposals"),
+        Permission("governance", "read", "Read every proposal of the tenant and its live participation (never individual choices)"),
+        Permission("governance", "vote", "Vote on, and object to, proposals covering one's own units"),
+    )
+    grants = [Grant(r, "governance", "manage") for r in MANAGERS]
+    grants += [Grant(r, "governance", "read") for r in READERS]
+    grants += [Grant("owner", "governance", "vote")]
+    return PermissionSet(permissions=permissions, grants=tuple(grants))
+
+
+async def _on_chain_done(ctx: HandlerContext, event: Event) -> None:
+    from plugins.governance.service import on_chain_done
+
+    await on_chain_done(ctx.runtime, ctx.session, str(event.payload.get("intent", "")))
+
+
+@hookimpl
+def register_event_handlers() -> dict[str, Any]:
+    return {"chain.transaction_done": _on_chain_done}
+
+
+@hookimpl
+async def on_startup(runtime: Any) -> None:
+    """``linli demo`` on the embedded EVM: re-create the demo proposal on this process's fresh chain."""
+    from plugins.governance.demo import reseed_on_embedded_chain
+
+    await reseed_on_embedded_chain(runtime)

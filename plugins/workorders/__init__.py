@@ -1,0 +1,119 @@
+"""Work orders (工单): repairs and complaints from residents, incidents from grid workers, device
+alarms, inspections and owners' decisions, through the closed loop
+sense → assess → dispatch → handle → feedback (感知—研判—分派—处置—反馈), with SLA escalation,
+automatic dispatch and per-community statistics. See docs/workorders.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kernel.sdk import (
+    SDK_API_VERSION,
+    Grant,
+    GraphQLContribution,
+    Permission,
+    PermissionSet,
+    PluginManifest,
+    ScheduledJob,
+    hookimpl,
+)
+
+MANIFEST = PluginManifest(
+    name="workorders",
+    version="0.1.0",
+    sdk_api=SDK_API_VERSION,
+    description="Repairs, complaints and incidents through the closed loop, with SLA escalation and automatic dispatch",
+)
+
+#: How often the SLA job looks for overdue orders.
+ESCALATION_INTERVAL_SECONDS = 60.0
+
+
+@hookimpl
+def register_models() -> list[type]:
+    from plugins.workorders import models
+
+    return [models.Technician, models.WorkOrder, models.WorkOrderTransition]
+
+
+@hookimpl
+def register_migrations() -> str:
+    return str(Path(__file__).resolve().parent / "migrations" / "versions")
+
+
+@hookimpl
+def register_graphql() -> GraphQLContribution:
+    from plugins.workorders.graphql import WorkOrderMutation, WorkOrderQuery, WorkOrderSubscription
+
+    return GraphQLContribution(
+        query=(WorkOrderQuery,),
+        mutation=(WorkOrderMutation,),
+        subscription=(WorkOrderSubscription,),
+    )
+
+
+PERMISSIONS = (
+    Permission(
+        "workorders",
+        "report",
+        "Report a repair, complaint or incident; see, close and rate one's own",
+    ),
+    Permission("workorders", "read", "See every work order and the technicians"),
+    Permission(
+        "workorders",
+        "manage",
+        "Assess, dispatch, close and cancel work orders; keep technician profiles",
+    ),
+    Permission("workorders", "handle", "Start and resolve the work orders assigned to oneself"),
+    Permission("workorders", "stats", "See response time, closure rate and satisfaction"),
+)
+GRANTS = (
+    *(
+        Grant(r, "workorders", "report")
+        for r in (
+            "tenant_admin",
+            "property_staff",
+            "technician",
+            "grid_worker",
+            "owner",
+            "resident",
+        )
+    ),
+    *(
+        Grant(r, "workorders", "read")
+        for r in ("tenant_admin", "property_staff", "grid_worker", "auditor")
+    ),
+    *(Grant(r, "workorders", "manage") for r in ("tenant_admin", "property_staff")),
+    *(Grant(r, "workorders", "handle") for r in ("tenant_admin", "property_staff", "technician")),
+    *(
+        Grant(r, "workorders", "stats")
+        for r in ("tenant_admin", "property_staff", "committee_member", "auditor")
+    ),
+)
+
+
+@hookimpl
+def register_permissions() -> PermissionSet:
+    return PermissionSet(permissions=PERMISSIONS, grants=GRANTS)
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    from plugins.workorders.photos import router
+
+    return [router]
+
+
+@hookimpl
+def register_event_handlers() -> dict[str, Any]:
+    from plugins.workorders.handlers import HANDLERS
+
+    return dict(HANDLERS)
+
+
+@hookimpl
+def register_scheduled_jobs() -> list[ScheduledJob]:
+    from plugins.workorders.handlers import escalate_all
+
+    return [ScheduledJob("workorders.escalate_overdue", ESCALATION_INTERVAL_SECONDS, escalate_all)]

@@ -1,0 +1,585 @@
+"""Work-order operations: the closed loop as a state machine, SLA timers and escalation,
+automatic dispatch, feedback and statistics. Functions flush, never commit; they validate
+everything before writing, so a refused call leaves nothing behind.
+
+The loop (感知—研判—分派—处置—反馈)::
+
+    reported ──assess──▶ assessed ──dispatch──▶ dispatched ──start──▶ in_progress ──resolve──▶ resolved ──close──▶ closed
+        │                   │                     │  ▲ (re-dispatch)                             │                 │
+        └──cancel──▶ cancelled ◀──cancel──────────┘  └──────────────────── reopen ◀──────────────┘              rate (once)
+
+Any other move is a CONFLICT.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from kernel.sdk import BadUserInput, Conflict, Event, NotFound, utcnow
+from plugins.workorders.live import announce
+from plugins.workorders.models import Technician, WorkOrder, WorkOrderTransition
+from tenants.estate.models import Community, Unit
+
+KINDS = ("repair", "complaint", "incident")
+SOURCES = ("resident", "staff", "grid_worker", "device_alarm", "inspection", "governance")
+CATEGORIES = (
+    "plumbing",
+    "electrical",
+    "elevator",
+    "security",
+    "fire",
+    "sanitation",
+    "public_facility",
+    "greening",
+    "noise",
+    "parking",
+    "other",
+)
+PRIORITIES = ("low", "normal", "high", "urgent")
+OPEN_STATUSES = ("reported", "assessed", "dispatched", "in_progress")
+ACTIVE_LOAD_STATUSES = ("dispatched", "in_progress")
+
+#: Allowed moves: action → (from statuses, to status).
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "assess": (("reported", "assessed"), "assessed"),
+    "dispatch": (("assessed", "dispatched"), "dispatched"),
+    "start": (("dispatched",), "in_progress"),
+    "resolve": (("in_progress",), "resolved"),
+    "close": (("resolved",), "closed"),
+    "reopen": (("resolved",), "in_progress"),
+    "cancel": (("reported", "assessed", "dispatched"), "cancelled"),
+}
+
+#: SLA per priority: (time to dispatch, time to resolve).
+SLA: dict[str, tuple[timedelta, timedelta]] = {
+    "urgent": (timedelta(minutes=30), timedelta(hours=4)),
+    "high": (timedelta(hours=2), timedelta(hours=24)),
+    "normal": (timedelta(hours=8), timedelta(hours=72)),
+    "low": (timedelta(hours=24), timedelta(days=7)),
+}
+
+MAX_PHOTOS = 9
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic")
+PHOTO_URL = re.compile(r"^(https://|/plugins/workorders/photos/)[\w\-./%~:@?=&+]{1,500}$")
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A photo reference: where the bytes are, their type and size (validated, not fetched)."""
+
+    url: str
+    content_type: str
+    size: int
+
+
+def validate_photos(photos: Sequence[Photo]) -> list[dict[str, Any]]:
+    if len(photos) > MAX_PHOTOS:
+        raise BadUserInput(f"at most {MAX_PHOTOS} photos per work order", field="photos")
+    out = []
+    for p in photos:
+        if not PHOTO_URL.match(p.url or ""):
+            raise BadUserInput(
+                "a photo URL must be https:// or an uploaded photo's path", field="photos"
+            )
+        if p.content_type not in PHOTO_TYPES:
+            raise BadUserInput(
+                f"photo type must be one of {', '.join(PHOTO_TYPES)}", field="photos"
+            )
+        if not (0 < p.size <= MAX_PHOTO_BYTES):
+            raise BadUserInput(f"a photo has 1 byte to {MAX_PHOTO_BYTES} bytes", field="photos")
+        out.append({"url": p.url, "content_type": p.content_type, "size": p.size})
+    return out
+
+
+def _choice(value: str, allowed: Sequence[str], field: str) -> str:
+    if value not in allowed:
+        raise BadUserInput(f"{field} is one of {', '.join(allowed)}", field=field)
+    return value
+
+
+def sla_deadlines(priority: str, start: datetime) -> tuple[datetime, datetime]:
+    respond, resolve = SLA[priority]
+    return start + respond, start + resolve
+
+
+async def _community_exists(session: Any, community_id: uuid.UUID) -> None:
+    if await session.scalar(select(Community.id).where(Community.id == community_id)) is None:
+        raise NotFound("no community with this id")
+
+
+async def get(session: Any, order_id: uuid.UUID) -> WorkOrder:
+    row = await session.scalar(select(WorkOrder).where(WorkOrder.id == order_id))
+    if row is None:
+        raise NotFound("no work order with this id")
+    return row
+
+
+async def report(
+    session: Any,
+    *,
+    title: str,
+    kind: str = "repair",
+    source: str = "resident",
+    description: str = "",
+    location: str = "",
+    category: str = "other",
+    priority: str = "normal",
+    community_id: uuid.UUID | None = None,
+    unit_id: uuid.UUID | None = None,
+    reporter_account_id: uuid.UUID | None = None,
+    photos: Sequence[Photo] = (),
+    source_ref: str | None = None,
+    actor: str = "system",
+    now: datetime | None = None,
+) -> WorkOrder:
+    """Open a work order (the *sense* step). The SLA clock starts now."""
+    title = (title or "").strip()
+    if not title or len(title) > 200:
+        raise BadUserInput("a work order needs a title of at most 200 characters", field="title")
+    if len(description) > 5000 or len(location) > 200:
+        raise BadUserInput(
+            "the description has at most 5000 characters, the location 200", field="description"
+        )
+    _choice(kind, KINDS, "kind")
+    _choice(source, SOURCES, "source")
+    _choice(category, CATEGORIES, "category")
+    _choice(priority, PRIORITIES, "priority")
+    photo_rows = validate_photos(photos)
+    if unit_id is not None:
+        unit = await session.scalar(select(Unit).where(Unit.id == unit_id))
+        if unit is None:
+            raise NotFound("no unit with this id")
+        if community_id is not None and community_id != unit.community_id:
+            raise BadUserInput("the unit is not in this community", field="unitId")
+        community_id = unit.community_id
+    elif community_id is not None:
+        await _community_exists(session, community_id)
+    if source_ref is not None:
+        existing = await session.scalar(select(WorkOrder).where(WorkOrder.source_ref == source_ref))
+        if existing is not None:
+            return existing  # the same alarm/proposal/finding delivered twice opens one order
+    now = now or utcnow()
+    respond_by, resolve_by = sla_deadlines(priority, now)
+    row = WorkOrder(
+        id=uuid.uuid4(),
+        kind=kind,
+        source=source,
+        source_ref=source_ref,
+        category=category,
+        priority=priority,
+        status="reported",
+        title=title,
+        description=description,
+        location=location,
+        community_id=community_id,
+        unit_id=unit_id,
+        reporter_account_id=reporter_account_id,
+        photos=photo_rows,
+        response_due_at=respond_by,
+        resolve_due_at=resolve_by,
+        created_at=now,
+    )
+    session.add(row)
+    session.add(
+        WorkOrderTransition(
+            work_order_id=row.id, from_status="", to_status="reported", actor=actor, note=source
+        )
+    )
+    await session.flush()
+    return row
+
+
+def _move(session: Any, order: WorkOrder, action: str, actor: str, note: str = "") -> str:
+    allowed_from, to = TRANSITIONS[action]
+    if order.status not in allowed_from:
+        raise Conflict(
+            f"a work order that is {order.status} cannot be {action}ed (allowed from: {', '.join(allowed_from)})",
+            status=order.status,
+        )
+    before = order.status
+    order.status = to
+    session.add(
+        WorkOrderTransition(
+            work_order_id=order.id, from_status=before, to_status=to, actor=actor, note=note
+        )
+    )
+    return before
+
+
+async def assess(
+    session: Any,
+    order_id: uuid.UUID,
+    *,
+    category: str,
+    priority: str,
+    kind: str | None = None,
+    actor: str,
+    now: datetime | None = None,
+) -> WorkOrder:
+    """Classify and prioritise (研判). A new priority restarts the SLA from the report time."""
+    _choice(category, CATEGORIES, "category")
+    _choice(priority, PRIORITIES, "priority")
+    if kind is not None:
+        _choice(kind, KINDS, "kind")
+    order = await get(session, order_id)
+    _move(session, order, "assess", actor, f"{category}/{priority}")
+    order.category, order.priority = category, priority
+    if kind is not None:
+        order.kind = kind
+    order.response_due_at, order.resolve_due_at = sla_deadlines(priority, order.created_at)
+    order.assessed_at = now or utcnow()
+    await session.flush()
+    return order
+
+
+async def _load(session: Any) -> dict[uuid.UUID, int]:
+    rows = await session.execute(
+        select(WorkOrder.assignee_id, func.count())
+        .where(WorkOrder.status.in_(ACTIVE_LOAD_STATUSES), WorkOrder.assignee_id.is_not(None))
+        .group_by(WorkOrder.assignee_id)
+    )
+    return {a: int(n) for a, n in rows}
+
+
+async def pick_technician(session: Any, order: WorkOrder) -> Technician | None:
+    """Automatic dispatch: an active technician with the order's skill; those based in the
+    order's community first, then those who work anywhere; among them the least loaded (open
+    dispatched/in-progress orders), then by name for a stable choice. Technicians based in
+    another community are not picked."""
+    techs = list(
+        (await session.scalars(select(Technician).where(Technician.active.is_(True)))).all()
+    )
+    load = await _load(session)
+    candidates = []
+    for t in techs:
+        if order.category not in (t.skills or []):
+            continue
+        if t.community_id is not None and t.community_id != order.community_id:
+            continue
+        on_site = 0 if (t.community_id is not None and t.community_id == order.community_id) else 1
+        candidates.append((on_site, load.get(t.id, 0), t.name, str(t.id), t))
+    if not candidates:
+        return None
+    return min(candidates, key=lambda c: c[:4])[4]
+
+
+async def dispatch(
+    session: Any,
+    order_id: uuid.UUID,
+    *,
+    technician_id: uuid.UUID | None = None,
+    actor: str,
+    now: datetime | None = None,
+) -> WorkOrder:
+    """Assign a technician (分派): the one given, or the automatic choice. A reported order is
+    assessed implicitly with its current category and priority."""
+    order = await get(session, order_id)
+    if order.status == "reported":
+        _move(session, order, "assess", actor, "implicit")
+        order.assessed_at = now or utcnow()
+    if technician_id is not None:
+        tech = await session.scalar(select(Technician).where(Technician.id == technician_id))
+        if tech is None:
+            raise NotFound("no technician with this id")
+        if not tech.active:
+            raise Conflict("this technician is inactive")
+    else:
+        tech = await pick_technician(session, order)
+        if tech is None:
+            raise Conflict(
+                f"no active technician has the skill {order.category!r} for this place; add one or dispatch by hand"
+            )
+    _move(
+        session,
+        order,
+        "dispatch",
+        actor if technician_id is not None else f"auto-dispatch by {actor}",
+        f"to {tech.id}",
+    )
+    order.assignee_id = tech.id
+    order.dispatched_at = now or utcnow()
+    await session.flush()
+    return order
+
+
+async def try_auto_dispatch(session: Any, order: WorkOrder, actor: str) -> bool:
+    """Dispatch automatically if some technician fits; otherwise leave the order for staff."""
+    if order.status not in ("reported", "assessed"):
+        return False
+    if await pick_technician(session, order) is None:
+        return False
+    await dispatch(session, order.id, actor=actor)
+    return True
+
+
+async def start(
+    session: Any, order_id: uuid.UUID, *, actor: str, now: datetime | None = None
+) -> WorkOrder:
+    order = await get(session, order_id)
+    _move(session, order, "start", actor)
+    order.started_at = order.started_at or now or utcnow()
+    await session.flush()
+    return order
+
+
+async def resolve(
+    session: Any,
+    order_id: uuid.UUID,
+    *,
+    resolution: str,
+    photos: Sequence[Photo] = (),
+    actor: str,
+    now: datetime | None = None,
+) -> WorkOrder:
+    resolution = (resolution or "").strip()
+    if not resolution or len(resolution) > 5000:
+        raise BadUserInput("say what was done (1–5000 characters)", field="resolution")
+    extra = validate_photos(photos)
+    order = await get(session, order_id)
+    if len(order.photos or []) + len(extra) > MAX_PHOTOS * 2:
+        raise BadUserInput("too many photos on this work order", field="photos")
+    _move(session, order, "resolve", actor, resolution[:200])
+    order.resolution = resolution
+    order.photos = [*(order.photos or []), *extra]
+    order.resolved_at = now or utcnow()
+    await session.flush()
+    return order
+
+
+async def close(
+    session: Any, order_id: uuid.UUID, *, actor: str, now: datetime | None = None
+) -> WorkOrder:
+    order = await get(session, order_id)
+    _move(session, order, "close", actor)
+    order.closed_at = now or utcnow()
+    await session.flush()
+    return order
+
+
+async def reopen(session: Any, order_id: uuid.UUID, *, reason: str, actor: str) -> WorkOrder:
+    reason = (reason or "").strip()
+    if not reason:
+        raise BadUserInput("say why the work order is reopened", field="reason")
+    order = await get(session, order_id)
+    _move(session, order, "reopen", actor, reason[:200])
+    order.resolved_at = None
+    await session.flush()
+    return order
+
+
+async def cancel(session: Any, order_id: uuid.UUID, *, reason: str, actor: str) -> WorkOrder:
+    reason = (reason or "").strip()
+    if not reason:
+        raise BadUserInput("say why the work order is cancelled", field="reason")
+    order = await get(session, order_id)
+    _move(session, order, "cancel", actor, reason[:200])
+    await session.flush()
+    return order
+
+
+async def rate(
+    session: Any, order_id: uuid.UUID, *, rating: int, feedback: str = "", account_id: uuid.UUID
+) -> WorkOrder:
+    """The reporter's feedback (反馈) after closure: 1–5 stars, once."""
+    if not (1 <= rating <= 5):
+        raise BadUserInput("a rating is 1 to 5 stars", field="rating")
+    if len(feedback) > 2000:
+        raise BadUserInput("feedback has at most 2000 characters", field="feedback")
+    order = await get(session, order_id)
+    if order.reporter_account_id != account_id:
+        raise NotFound("no work order with this id among yours")
+    if order.status != "closed":
+        raise Conflict(
+            f"rate a work order after it is closed (it is {order.status})", status=order.status
+        )
+    if order.rating is not None:
+        raise Conflict("this work order is rated already")
+    order.rating = rating
+    order.feedback = feedback
+    await session.flush()
+    return order
+
+
+async def upsert_technician(
+    session: Any,
+    *,
+    account_id: uuid.UUID,
+    name: str,
+    skills: Sequence[str],
+    community_id: uuid.UUID | None = None,
+    active: bool = True,
+) -> Technician:
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise BadUserInput("a technician needs a name of at most 100 characters", field="name")
+    if not skills:
+        raise BadUserInput("a technician needs at least one skill", field="skills")
+    for s in skills:
+        _choice(s, CATEGORIES, "skills")
+    if community_id is not None:
+        await _community_exists(session, community_id)
+    row = await session.scalar(select(Technician).where(Technician.account_id == account_id))
+    if row is None:
+        row = Technician(account_id=account_id)
+        session.add(row)
+    row.name, row.skills, row.community_id, row.active = (
+        name,
+        sorted(set(skills)),
+        community_id,
+        active,
+    )
+    await session.flush()
+    return row
+
+
+# -- escalation ---------------------------------------------------------------------------------
+
+
+def due_escalation(order: WorkOrder, now: datetime) -> int:
+    """The escalation level an open order has reached at ``now``: 1 when not dispatched past the
+    response deadline, 2 when not resolved past the resolution deadline, 0 otherwise."""
+    if order.status not in OPEN_STATUSES:
+        return 0
+    if now > order.resolve_due_at:
+        return 2
+    if order.status in ("reported", "assessed") and now > order.response_due_at:
+        return 1
+    return 0
+
+
+async def escalate_overdue(
+    session: Any, runtime: Any, tenant_id: uuid.UUID, *, now: datetime | None = None
+) -> list[WorkOrder]:
+    """Raise the escalation level of overdue open orders and publish ``workorder.escalated``
+    once per level reached (re-running at the same time escalates nothing more)."""
+    now = now or utcnow()
+    rows = (
+        await session.scalars(
+            select(WorkOrder).where(
+                WorkOrder.status.in_(OPEN_STATUSES),
+                WorkOrder.escalation_level < 2,
+                (WorkOrder.response_due_at < now) | (WorkOrder.resolve_due_at < now),
+            )
+        )
+    ).all()
+    escalated = []
+    for order in rows:
+        level = due_escalation(order, now)
+        if level <= order.escalation_level:
+            continue
+        order.escalation_level = level
+        order.escalated_at = now
+        if level == 2 and order.priority != "urgent":
+            order.priority = PRIORITIES[PRIORITIES.index(order.priority) + 1]
+        session.add(
+            WorkOrderTransition(
+                work_order_id=order.id,
+                from_status=order.status,
+                to_status=order.status,
+                actor="sla",
+                note=f"escalated to level {level}",
+            )
+        )
+        await announce(
+            runtime,
+            session,
+            Event("workorder.escalated", tenant_id, {**payload(order), "level": level}),
+        )
+        escalated.append(order)
+    await session.flush()
+    return escalated
+
+
+def payload(order: WorkOrder) -> dict[str, Any]:
+    """The event payload describing a work order (no personal data)."""
+    return {
+        "work_order_id": str(order.id),
+        "kind": order.kind,
+        "source": order.source,
+        "source_ref": order.source_ref,
+        "category": order.category,
+        "priority": order.priority,
+        "status": order.status,
+        "community_id": str(order.community_id) if order.community_id else None,
+        "assignee_id": str(order.assignee_id) if order.assignee_id else None,
+    }
+
+
+# -- statistics ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Stats:
+    total: int
+    open: int
+    closed: int
+    cancelled: int
+    #: Closed / (all but cancelled), in basis points (9370 = 93.70%).
+    closure_rate_bp: int
+    #: Mean seconds from report to dispatch, over dispatched orders.
+    mean_response_seconds: int | None
+    #: Mean seconds from report to resolution, over resolved orders.
+    mean_resolution_seconds: int | None
+    rated: int
+    #: Mean rating ×100 (435 = 4.35 stars).
+    mean_rating_x100: int | None
+    escalated: int
+    auto_dispatched: int
+
+
+async def stats(
+    session: Any, community_id: uuid.UUID | None, *, since: datetime | None = None
+) -> Stats:
+    stmt = select(
+        WorkOrder.id,
+        WorkOrder.status,
+        WorkOrder.created_at,
+        WorkOrder.dispatched_at,
+        WorkOrder.resolved_at,
+        WorkOrder.rating,
+        WorkOrder.escalation_level,
+    )
+    if community_id is not None:
+        stmt = stmt.where(WorkOrder.community_id == community_id)
+    if since is not None:
+        stmt = stmt.where(WorkOrder.created_at >= since)
+    rows = (await session.execute(stmt)).all()
+    auto = set(
+        (
+            await session.scalars(
+                select(WorkOrderTransition.work_order_id).where(
+                    WorkOrderTransition.to_status == "dispatched",
+                    WorkOrderTransition.actor.like("auto%"),
+                )
+            )
+        ).all()
+    )
+    total = len(rows)
+    closed = sum(1 for r in rows if r.status == "closed")
+    cancelled = sum(1 for r in rows if r.status == "cancelled")
+    opened = sum(1 for r in rows if r.status in OPEN_STATUSES)
+    resp = [(r.dispatched_at - r.created_at).total_seconds() for r in rows if r.dispatched_at]
+    reso = [(r.resolved_at - r.created_at).total_seconds() for r in rows if r.resolved_at]
+    ratings = [r.rating for r in rows if r.rating is not None]
+    base = total - cancelled
+    return Stats(
+        total=total,
+        open=opened,
+        closed=closed,
+        cancelled=cancelled,
+        closure_rate_bp=closed * 10000 // base if base else 0,
+        mean_response_seconds=int(sum(resp) / len(resp)) if resp else None,
+        mean_resolution_seconds=int(sum(reso) / len(reso)) if reso else None,
+        rated=len(ratings),
+        mean_rating_x100=sum(ratings) * 100 // len(ratings) if ratings else None,
+        escalated=sum(1 for r in rows if r.escalation_level > 0),
+        auto_dispatched=sum(1 for r in rows if r.id in auto),
+    )

@@ -1,0 +1,386 @@
+"""Fixtures for the voting-client browser tests: the real app under uvicorn on a free
+127.0.0.1 port (in a background thread), on a fresh database (PostgreSQL through the RLS
+application role when ``LINLI_TEST_POSTGRES_URL`` is set, else SQLite), seeded with the demo
+tenant (40 units) and ``plugins.governance.demo.seed_governance_demo`` (one proposal open for
+voting, on the embedded EVM); and Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = os.environ.get("LINLI_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
+EXTRA_OWNERS = ("demo-owner2", "demo-owner3")
+
+
+def chromium_available() -> bool:
+    return Path(CHROMIUM).exists() or shutil.which("chromium") is not None
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    tenant: str
+    password: str
+    proposal_id: str
+    proposal_uuid: str
+    accounts: dict[str, uuid.UUID] = field(default_factory=dict)
+    tenant_id: uuid.UUID | None = None
+    own_key: str = ""  # demo-owner2's self-custody private key
+    thread: Any = None
+
+    def run(self, coro: Any, timeout: float = 60) -> Any:
+        """Runs ``coro`` in the server's event loop (where the runtime and the chain live)."""
+        return asyncio.run_coroutine_threadsafe(coro, self.thread.loop).result(timeout)
+
+    def close_with_many_votes(self) -> Any:
+        """The coroutine of :func:`close_with_many_votes` for the demo proposal (pass to :meth:`run`)."""
+        return close_with_many_votes(self.thread.runtime, self.tenant_id, self.proposal_uuid)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _link_owners(
+    runtime: Any, tenant_id: uuid.UUID
+) -> dict[str, tuple[uuid.UUID, uuid.UUID]]:
+    """Accounts for two more owners of the demo owner's building (the demo seeds one owner
+    login), so that each test votes as a different, not-yet-voted owner."""
+    from sqlalchemy import select, update
+
+    from kernel.testing import add_member
+    from tenants.demo import DEMO_PASSWORD
+    from tenants.estate import models as m
+
+    linked: dict[str, tuple[uuid.UUID, uuid.UUID]] = {}
+    async with runtime.db.tenant(tenant_id) as s:
+        first = (
+            await s.execute(
+                select(m.Unit.building_id)
+                .join(m.Ownership, m.Ownership.unit_id == m.Unit.id)
+                .join(m.Person, m.Person.id == m.Ownership.person_id)
+                .where(m.Person.account_id.is_not(None))
+                .limit(1)
+            )
+        ).scalar_one()
+        persons = (
+            await s.scalars(
+                select(m.Person)
+                .join(m.Ownership, m.Ownership.person_id == m.Person.id)
+                .join(m.Unit, m.Unit.id == m.Ownership.unit_id)
+                .where(
+                    m.Unit.building_id == first,
+                    m.Unit.sold.is_(True),
+                    m.Ownership.share_bp == 10000,
+                    m.Person.account_id.is_(None),
+                    m.Person.kind == "natural",
+                )
+                .order_by(m.Unit.number)
+                .limit(len(EXTRA_OWNERS))
+            )
+        ).all()
+        persons = list(persons)
+    for username, person in zip(EXTRA_OWNERS, persons, strict=True):
+        account_id = await add_member(
+            runtime, tenant_id, username, DEMO_PASSWORD, "owner", person.name
+        )
+        linked[username] = (account_id, person.id)
+        async with runtime.db.tenant(tenant_id) as s:
+            await s.execute(
+                update(m.Person).where(m.Person.id == person.id).values(account_id=account_id)
+            )
+    return linked
+
+
+async def _register_self_custody(
+    runtime: Any, tenant_id: uuid.UUID, owner: tuple[uuid.UUID, uuid.UUID], address: str
+) -> None:
+    from kernel.chain.custody import register_self_custody
+
+    async with runtime.db.tenant(tenant_id) as s:
+        await register_self_custody(runtime, s, str(owner[1]), address)
+
+
+class _ServerThread(threading.Thread):
+    def __init__(self, settings: Any, port: int, self_custody: str) -> None:
+        super().__init__(daemon=True, name="linli-vote-server")
+        self.settings, self.port = settings, port
+        self.self_custody = self_custody
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.runtime: Any = None
+        self.ready = threading.Event()
+        self.failure: BaseException | None = None
+        self.info: dict[str, Any] = {}
+        self.server: Any = None
+
+    def run(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except BaseException as exc:  # reported to the fixture
+            self.failure = exc
+            self.ready.set()
+
+    async def _main(self) -> None:
+        import uvicorn
+
+        from gateway.app import create_app
+        from kernel.db.migrate import upgrade
+        from kernel.runtime import Runtime
+        from plugins.governance.demo import seed_governance_demo
+        from tenants.demo import seed_demo
+
+        self.loop = asyncio.get_running_loop()
+        clock = time.perf_counter()
+        timings: dict[str, float] = {}
+
+        def lap(name: str) -> None:
+            nonlocal clock
+            timings[name] = round(time.perf_counter() - clock, 2)
+            clock = time.perf_counter()
+
+        runtime = self.runtime = Runtime.build(self.settings)
+        await upgrade(
+            self.settings.database_admin_url or self.settings.database_url,
+            self.settings.database_url,
+            runtime.host,
+        )
+        lap("migrate")
+        demo = await seed_demo(runtime, units=40)  # 20 units per community keeps the suite quick
+        lap("seed_demo")
+        accounts = await _link_owners(runtime, demo.tenant_id)
+        # demo-owner2 holds their own key: registered before the units go on chain
+        await _register_self_custody(
+            runtime, demo.tenant_id, accounts["demo-owner2"], self.self_custody
+        )
+        lap("owners")
+        seeded = await seed_governance_demo(runtime, demo.tenant_id)
+        lap("seed_governance")
+        app = create_app(runtime, workers=True)
+        lap("create_app")
+        self.info = {
+            "seeded": seeded,
+            "accounts": {k: v[0] for k, v in accounts.items()},
+            "tenant_id": demo.tenant_id,
+            "timings": timings,
+        }
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+        )
+        self.server = uvicorn.Server(config)
+
+        async def announce() -> None:
+            while not self.server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
+                await asyncio.sleep(0.02)
+            self.ready.set()
+
+        task = asyncio.create_task(announce())
+        await self.server.serve()
+        task.cancel()
+        await runtime.db.dispose()
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    if not chromium_available():
+        pytest.skip("chromium is missing (apt-get install chromium)")
+    from kernel.testing import POSTGRES_ENV, TestDatabase, create_postgres_database
+    from tenants.demo import DEMO_PASSWORD, DEMO_SLUG
+
+    data_dir = tmp_path_factory.mktemp("vote-client")
+    drop = None
+    if os.environ.get(POSTGRES_ENV):
+        app_url, admin_url, drop = asyncio.run(create_postgres_database(os.environ[POSTGRES_ENV]))
+        db = TestDatabase("postgres", app_url, admin_url, data_dir)
+    else:
+        url = f"sqlite+aiosqlite:///{data_dir / 'linli.db'}"
+        db = TestDatabase("sqlite", url, url, data_dir)
+    from eth_account import Account
+
+    own_key = Account.create()
+    thread = _ServerThread(db.settings(), _free_port(), own_key.address)
+    started = time.perf_counter()
+    thread.start()
+    thread.ready.wait(timeout=120)
+    if thread.failure is not None:
+        raise thread.failure
+    assert thread.ready.is_set(), "the app did not start within 120 s"
+    seeded = thread.info["seeded"]
+    server = LiveServer(
+        base_url=f"http://127.0.0.1:{thread.port}",
+        tenant=DEMO_SLUG,
+        password=DEMO_PASSWORD,
+        proposal_id=seeded["proposal_id"],
+        proposal_uuid=seeded["proposal_uuid"],
+        accounts=dict(thread.info["accounts"]),
+        tenant_id=thread.info["tenant_id"],
+        own_key="0x" + own_key.key.hex().removeprefix("0x"),
+        thread=thread,
+    )
+    server.startup_seconds = time.perf_counter() - started  # type: ignore[attr-defined]
+    print(
+        f"\nvoting client server ready in {server.startup_seconds:.1f} s: {thread.info['timings']}"
+    )
+    try:
+        yield server
+    finally:
+        thread.server.should_exit = True
+        thread.join(timeout=20)
+        if drop is not None:
+            asyncio.run(drop())
+
+
+@pytest.fixture(scope="module")
+def browser(live_server: LiveServer) -> Any:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser: Any, live_server: LiveServer) -> Any:
+    """A phone-sized page in a fresh context (empty storage), failing on any request that
+    leaves the app's origin."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="zh-CN", timezone_id="Asia/Shanghai"
+    )
+    outside: list[str] = []
+
+    def guard(route: Any) -> None:
+        if route.request.url.startswith(live_server.base_url) or route.request.url.startswith(
+            "data:"
+        ):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on(
+        "console",
+        lambda m: (
+            errors.append(m.text)
+            if m.type == "error" and "Content Security Policy" in m.text
+            else None
+        ),
+    )
+    pg.set_default_timeout(10_000)
+    yield pg
+    context.close()
+    assert not outside, f"the client made external requests: {outside}"
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+@pytest.fixture
+def shot() -> Any:
+    """``shot(page, name)`` saves docs/img/vote-<name>.png (the whole page)."""
+
+    def save(page: Any, name: str) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"vote-{name}.png"), full_page=True)
+
+    return save
+
+
+async def close_with_many_votes(
+    runtime: Any, tenant_id: uuid.UUID, proposal_uuid: str, share: float = 1.0
+) -> dict[str, Any]:
+    """Real governance plugin only: most other owners in scope vote (7 for : 2 against : 1
+    abstain), the chain clock moves past the voting window and the committee closes the vote,
+    so the client shows a final result. Runs in the server's event loop (see LiveServer.run)."""
+    from sqlalchemy import select, update
+
+    from plugins.governance import models as gm
+    from plugins.governance import service
+    from tenants.estate import models as m
+
+    pid = uuid.UUID(proposal_uuid)
+    async with runtime.db.tenant(tenant_id) as s:
+        proposal = await service.get_proposal(s, pid)
+        keys = sorted(
+            {
+                u.person_key
+                for u in await service.scope_units(s, proposal)
+                if u.person_key != "developer" and "+" not in u.person_key
+            }
+        )
+        voted = set(
+            (await s.scalars(select(gm.Vote.holder_key).where(gm.Vote.proposal_id == pid))).all()
+        )
+        # persons with a login (the demo owners) vote through the client, not here
+        with_login = {
+            str(p)
+            for p in (
+                await s.scalars(select(m.Person.id).where(m.Person.account_id.is_not(None)))
+            ).all()
+        }
+        todo = [k for k in keys if k not in voted and k not in with_login][: int(len(keys) * share)]
+        choices = ["FOR"] * 7 + ["AGAINST"] * 2 + ["ABSTAIN"]
+        for i, key in enumerate(todo):
+            account = uuid.uuid4()  # an Actor needs only an account id that maps to the person
+            await s.execute(
+                update(m.Person).where(m.Person.id == uuid.UUID(key)).values(account_id=account)
+            )
+            actor = service.Actor(label=f"test:owner-{i}", account_id=account, tenant_id=tenant_id)
+            await service.cast_vote(runtime, s, actor, proposal, choices[i % len(choices)])
+    # the app's outbox workers relay the ballots; draining here too would only contend for the
+    # database (SQLite allows one writer)
+    deadline = time.monotonic() + 60
+    while True:
+        async with runtime.db.tenant(tenant_id) as s:
+            proposal = await service.get_proposal(s, pid)
+            tally = await service.tally(runtime, s, proposal)
+        if tally and tally["participating_persons"] >= len(voted) + len(todo):
+            break
+        assert time.monotonic() < deadline, f"votes not on chain after 60 s: {tally}"
+        await asyncio.sleep(0.3)
+    from kernel.chain import devchain
+    from kernel.sdk import chain_client
+
+    await devchain.increase_time(await chain_client(runtime), 15 * 24 * 3600)
+    async with runtime.db.tenant(tenant_id) as s:
+        proposal = await service.get_proposal(s, pid)
+        await service.close_voting(
+            runtime,
+            s,
+            service.Actor(label="test:committee", account_id=None, tenant_id=tenant_id),
+            proposal,
+        )
+    deadline = time.monotonic() + 30
+    while True:  # the relayer publishes the result; the plugin then opens the objection period
+        async with runtime.db.tenant(tenant_id) as s:
+            status = (await service.get_proposal(s, pid)).status
+        if status != "preliminary" or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.3)
+    return {"status": status, "votes": len(todo)}

@@ -1,0 +1,211 @@
+"""The residents' voting client in headless Chromium: login, my proposals, detail, voting with a
+confirmation step, the receipt and its verification, elderly mode, the language switch, a
+rejected second vote and self-custody signing. Saves the screenshots used by
+docs/governance.md (docs/img/vote-*.png)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+
+def log_in(page: Any, server: Any, username: str = "demo-owner") -> None:
+    page.goto(f"{server.base_url}/vote/?tenant={server.tenant}")
+    page.get_by_label("账号").fill(username)
+    page.get_by_label("密码").fill(server.password)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("heading", name="与我的房屋有关的表决").wait_for()
+
+
+def test_served_at_vote_with_its_assets(page: Any, live_server: Any) -> None:
+    response = page.goto(f"{live_server.base_url}/vote")
+    assert response.ok and page.url.endswith("/vote/#/login")
+    for asset in (
+        "app.js",
+        "i18n.js",
+        "style.css",
+        "vendor/ethers-6.17.0.min.js",
+        "vendor/ethers-LICENSE.md",
+    ):
+        assert page.request.get(f"{live_server.base_url}/vote/{asset}").ok, asset
+
+
+def test_wrong_password_is_refused(page: Any, live_server: Any, shot: Any) -> None:
+    page.goto(f"{live_server.base_url}/vote/?tenant={live_server.tenant}")
+    shot(page, "login")
+    page.get_by_label("账号").fill("demo-owner")
+    page.get_by_label("密码").fill("not the password")
+    page.get_by_role("button", name="登录").click()
+    assert "登录失败" in page.get_by_role("alert").inner_text()
+    assert page.evaluate("sessionStorage.getItem('linli.vote.token')") is None
+
+
+def test_elderly_mode_is_large_high_contrast_and_persists(
+    page: Any, live_server: Any, shot: Any
+) -> None:
+    log_in(page, live_server)
+
+    def size(selector: str) -> float:
+        script = "e => parseFloat(getComputedStyle(e).fontSize)"
+        return float(page.eval_on_selector(selector, script))
+
+    assert size("body") < 22
+    toggle = page.locator("#elderly-toggle")
+    toggle.click()
+    assert toggle.get_attribute("aria-pressed") == "true"
+    page.get_by_role("heading", name="要您投票的事").wait_for()  # plain words
+    page.locator(".proposal-item").first.wait_for()
+    assert size("body") >= 22 and size(".item-meta") >= 22 and size("#elderly-toggle") >= 22
+    color = page.eval_on_selector("body", "e => getComputedStyle(e).color")
+    assert color == "rgb(0, 0, 0)"
+    page.locator(".proposal-item", has_text="电梯").get_by_role("link").click()
+    page.get_by_role("heading", name="议题内容").wait_for()
+    assert size("h1") >= 28 and size("h2") >= 24
+    button = page.locator(".choices .button").first  # demo-owner has not voted yet
+    assert button.bounding_box()["height"] >= 64
+    shot(page, "elderly")
+    page.reload()
+    page.get_by_role("heading", name="议题内容").wait_for()
+    assert page.evaluate("document.body.classList.contains('elderly')")
+    assert page.evaluate("localStorage.getItem('linli.vote.elderly')") == "1"
+
+
+def test_list_detail_vote_receipt_and_verify(page: Any, live_server: Any, shot: Any) -> None:
+    log_in(page, live_server)
+    assert page.evaluate("sessionStorage.getItem('linli.vote.token')")  # tokens in sessionStorage
+    item = page.locator(".proposal-item", has_text="电梯")
+    assert "投票中" in item.inner_text() and "未投票" in item.inner_text()
+    shot(page, "list")
+
+    item.get_by_role("link").click()
+    page.get_by_role("heading", name="议题内容").wait_for()
+    assert "电梯" in page.get_by_role("heading", level=1).inner_text()
+    units = page.locator(".unit").first.inner_text()
+    assert "占表决范围面积" in units and "¥" in units  # the share the owner's unit would bear
+    assert page.locator(".docs a").count() >= 1
+    results = page.locator("#results")
+    assert results.get_attribute("aria-live") == "polite"
+    assert results.locator("svg[role=img]").count() == 2  # participation by persons and by area
+    assert "投票期间不公布" in results.inner_text()
+    shot(page, "detail")
+
+    page.get_by_role("link", name="同意").click()
+    page.get_by_role("heading", name="请确认您的选择").wait_for()
+    assert "同意" in page.locator(".big-choice").inner_text()
+    shot(page, "confirm")
+    page.get_by_role("button", name="确认投票").click()
+
+    page.get_by_role("heading", name="投票回执").wait_for()
+    # the relayer puts the ballot on chain in the background; the page follows it
+    expect(page.locator("#receipt-status")).to_have_text("已上链", timeout=30_000)
+    tx = page.locator("#tx-hash").inner_text()
+    assert re.fullmatch(r"0x[0-9a-f]{64}", tx.strip()), tx
+    receipt = page.locator(".receipt").inner_text()
+    assert "表决合约地址" in receipt and "链 ID" in receipt
+    page.get_by_role("button", name="核验").click()
+    page.locator(".verify-ok").wait_for()
+    assert "核验成功" in page.locator("#verify-result").inner_text()
+    page.locator("details", has_text="自行核验").locator("summary").click()
+    assert "getReceipt(" in page.locator("details", has_text="自行核验").inner_text()
+    shot(page, "receipt")
+
+    # back on the list the proposal shows as voted; the detail no longer offers the choices
+    page.goto(f"{live_server.base_url}/vote/#/")
+    assert "已投票" in page.locator(".proposal-item", has_text="电梯").inner_text()
+    page.goto(f"{live_server.base_url}/vote/#/p/{live_server.proposal_id}")
+    page.get_by_role("link", name="查看回执").wait_for()
+    assert page.locator(".choices").count() == 0
+
+
+def test_second_vote_is_rejected_with_an_error(page: Any, live_server: Any, shot: Any) -> None:
+    log_in(page, live_server, "demo-owner3")
+    page.goto(f"{live_server.base_url}/vote/#/p/{live_server.proposal_id}/confirm/AGAINST")
+    page.get_by_role("button", name="确认投票").wait_for()
+    # meanwhile the same owner votes from another device
+    first = page.evaluate(
+        """async (id) => {
+            const r = await fetch('/graphql', {method: 'POST', headers: {'content-type': 'application/json',
+              authorization: 'Bearer ' + sessionStorage.getItem('linli.vote.token')},
+              body: JSON.stringify({query: 'mutation($p: ID!) { castVote(proposalId: $p, choice: FOR) { choice } }', variables: {p: id}})});
+            return r.json(); }""",
+        live_server.proposal_id,
+    )
+    assert not first.get("errors") and first["data"]["castVote"]["choice"] == "FOR", first
+    page.get_by_role("button", name="确认投票").click()
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert "您已经投过票了" in alert.inner_text()
+    shot(page, "second-vote")
+
+
+def test_language_switch_to_english_and_back(page: Any, live_server: Any, shot: Any) -> None:
+    log_in(page, live_server)
+    page.get_by_role("button", name="切换为英文").click()
+    page.get_by_role("heading", name="Votes about my home").wait_for()
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert "Voting open" in page.locator(".proposal-item", has_text="电梯").inner_text()
+    page.locator(".proposal-item").first.get_by_role("link").click()
+    page.get_by_role("heading", name="Live participation").wait_for()
+    assert "Share of the voting area" in page.locator(".unit").first.inner_text()
+    shot(page, "detail-en")
+    page.get_by_role("button", name="Switch to Chinese").click()
+    page.get_by_role("button", name="切换为英文").wait_for()
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+
+
+def test_self_custody_signs_the_ballot_in_the_page(page: Any, live_server: Any, shot: Any) -> None:
+    from eth_account import Account
+
+    own = Account.from_key(
+        live_server.own_key
+    )  # registered for demo-owner2 before the units went on chain
+    log_in(page, live_server, "demo-owner2")
+    page.goto(f"{live_server.base_url}/vote/#/p/{live_server.proposal_id}/confirm/ABSTAIN")
+    page.locator("summary", has_text="自持密钥").click()
+    page.get_by_label("我的私钥").fill("0x1234")
+    expect(page.locator("#key-address")).to_contain_text("不正确")
+    wrong = Account.create()
+    page.get_by_label("我的私钥").fill(
+        wrong.key.hex() if wrong.key.hex().startswith("0x") else "0x" + wrong.key.hex()
+    )
+    page.wait_for_function("document.querySelector('#key-address').textContent.startsWith('0x')")
+    page.get_by_role("button", name="签名并投票").click()
+    expect(page.get_by_role("alert")).to_contain_text("不是登记给您的投票地址")
+    key = own.key.hex()
+    page.get_by_label("我的私钥").fill(key if key.startswith("0x") else "0x" + key)
+    page.wait_for_function(
+        f"document.querySelector('#key-address').textContent === '{own.address}'"
+    )
+    assert page.get_by_role("alert").count() == 0  # the stale error went with the new key
+    shot(page, "self-custody")
+    page.get_by_role("button", name="签名并投票").click()
+    page.get_by_role("heading", name="投票回执").wait_for()
+    assert own.address in page.locator(".receipt").inner_text()
+    # the ballot signed by ethers in the page is accepted by the contract (castVotesBySig)
+    expect(page.locator("#receipt-status")).to_have_text("已上链", timeout=30_000)
+    page.get_by_role("button", name="核验").click()
+    expect(page.locator(".verify-ok")).to_contain_text("核验成功")
+    assert page.locator("#private-key").count() == 0  # the key is gone with the page
+
+
+def test_final_results_as_charts(page: Any, live_server: Any, shot: Any) -> None:
+    """Runs last: closes the demo vote (after most owners voted) and shows the final result."""
+    closed = live_server.run(live_server.close_with_many_votes(), timeout=120)
+    assert closed["status"] in ("objection", "preliminary"), closed
+    log_in(page, live_server)
+    page.goto(f"{live_server.base_url}/vote/#/p/{live_server.proposal_id}")
+    page.get_by_role("heading", name="表决结果").wait_for()
+    results = page.locator("#results")
+    assert (
+        results.locator("svg[role=img]").count() == 4
+    )  # participation and consent, by persons and by area
+    text = results.inner_text()
+    assert "同意" in text and "反对" in text and "弃权" in text
+    assert "投票期间不公布" not in text
+    shot(page, "results")
+    expect(page.locator(".outcome")).to_have_text("表决通过")

@@ -1,0 +1,136 @@
+"""Lock 2 (PostgreSQL row-level security) and the grants of the application role, attacked with
+raw SQL through the application's own connection (``linli_database.app_url``)."""
+
+from __future__ import annotations
+
+import pytest
+import pytest_asyncio
+from fixtures.estates import fast_passwords, row_counts, shared_tenants  # noqa: F401 - fixture
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import create_async_engine
+
+pytestmark = pytest.mark.usefixtures("fast_passwords")
+
+TENANT_TABLES = ("communities", "compounds", "buildings", "units", "persons", "ownerships", "policy_rules", "audit_entries")
+
+
+@pytest_asyncio.fixture
+async def app_engine(linli_database):  # type: ignore[no-untyped-def]
+    if linli_database.backend != "postgres":
+        pytest.skip("row-level security is a PostgreSQL feature")
+    engine = create_async_engine(linli_database.app_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest_asyncio.fixture(scope="module")
+async def shared_pair(linli_database):  # type: ignore[no-untyped-def]
+    if linli_database.backend != "postgres":
+        pytest.skip("row-level security is a PostgreSQL feature")
+    async with shared_tenants(linli_database, ("sqla", "甲"), ("sqlb", "乙")) as (runtime, (a, b)):
+        yield runtime, (a.tenant_id, b.tenant_id, a.estate, b.estate)
+
+
+@pytest_asyncio.fixture
+async def pair(shared_pair, app_engine):  # type: ignore[no-untyped-def]
+    runtime, members = shared_pair
+    before = await row_counts(runtime, members[1])
+    yield members
+    assert await row_counts(runtime, members[1]) == before, "raw SQL under tenant A changed B's rows"
+
+
+async def _as_tenant(conn, tenant) -> None:  # type: ignore[no-untyped-def]
+    await conn.execute(text("SELECT set_config('linli.tenant_id', :t, true)"), {"t": str(tenant)})
+
+
+async def test_tenant_a_cannot_touch_b_rows(app_engine, pair):
+    a, b, _ea, eb = pair
+    async with app_engine.begin() as conn:
+        await _as_tenant(conn, a)
+        for table in TENANT_TABLES:
+            n = await conn.scalar(text(f'SELECT count(*) FROM "{table}" WHERE tenant_id = :b'), {"b": b})
+            assert n == 0, table
+        assert await conn.scalar(text("SELECT count(*) FROM units WHERE id = :u"), {"u": eb.unit}) == 0
+        # A sees its own rows: the policy filters, it does not simply hide everything
+        assert await conn.scalar(text("SELECT count(*) FROM units")) == 1
+        r = await conn.execute(text("UPDATE units SET floor = 99 WHERE tenant_id = :b"), {"b": b})
+        assert r.rowcount == 0
+        r = await conn.execute(text("UPDATE units SET floor = 99"))
+        assert r.rowcount == 1  # only A's own unit
+        r = await conn.execute(text("DELETE FROM ownerships WHERE tenant_id = :b"), {"b": b})
+        assert r.rowcount == 0
+        r = await conn.execute(text("DELETE FROM persons WHERE id = :p"), {"p": eb.person})
+        assert r.rowcount == 0
+        # moving A's row into B violates the policy's WITH CHECK
+        with pytest.raises(DBAPIError, match="row-level security"):
+            async with conn.begin_nested():
+                await conn.execute(text("UPDATE communities SET tenant_id = :b"), {"b": b})
+        with pytest.raises(DBAPIError, match="row-level security"):
+            async with conn.begin_nested():
+                await conn.execute(
+                    text("INSERT INTO communities (tenant_id, id, code, name, city, district, street_code, created_at) "
+                         "VALUES (:b, gen_random_uuid(), 'X1', 'planted', '', '', '', now())"),
+                    {"b": b},
+                )
+        await conn.rollback()
+
+
+async def test_no_tenant_set_sees_nothing(app_engine, pair):
+    async with app_engine.connect() as conn:
+        for table in TENANT_TABLES:
+            assert await conn.scalar(text(f'SELECT count(*) FROM "{table}"')) == 0, table
+        await conn.execute(text("SELECT set_config('linli.tenant_id', '', true)"))
+        assert await conn.scalar(text("SELECT count(*) FROM units")) == 0
+        r = await conn.execute(text("DELETE FROM units"))
+        assert r.rowcount == 0
+        await conn.rollback()
+
+
+async def test_tenant_setting_is_transaction_local(app_engine, pair):
+    a, _b, _ea, _eb = pair
+    async with app_engine.connect() as conn:
+        async with conn.begin():
+            await _as_tenant(conn, a)
+            assert await conn.scalar(text("SELECT count(*) FROM units")) == 1
+        # the pooled connection forgets the tenant at commit
+        async with conn.begin():
+            assert await conn.scalar(text("SELECT count(*) FROM units")) == 0
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        'ALTER TABLE units DISABLE ROW LEVEL SECURITY',
+        'ALTER TABLE units NO FORCE ROW LEVEL SECURITY',
+        'DROP POLICY tenant_isolation ON units',
+        'CREATE POLICY open_door ON units USING (true)',
+        'SET ROLE postgres',
+        'SET SESSION AUTHORIZATION postgres',
+        'SET row_security = off; SELECT count(*) FROM units',
+        "UPDATE audit_entries SET action = 'forged'",
+        'DELETE FROM audit_entries',
+        'TRUNCATE audit_entries',
+        'UPDATE alembic_version SET version_num = \'x\'',
+    ],
+)
+async def test_app_role_cannot_escape(app_engine, pair, statement):
+    a, _b, _ea, _eb = pair
+    async with app_engine.connect() as conn:
+        await _as_tenant(conn, a)
+        with pytest.raises(DBAPIError) as info:
+            for part in statement.split("; "):
+                await conn.execute(text(part))
+        assert any(w in str(info.value).lower() for w in ("permission denied", "must be owner", "row-level security", "row security")), info.value
+        await conn.rollback()
+
+
+async def test_audit_entries_accept_inserts_only(app_engine, pair, shared_pair):
+    runtime = shared_pair[0]
+    a, _b, _ea, _eb = pair
+    from kernel import audit
+
+    async with runtime.db.tenant(a) as s:
+        await audit.record(s, tenant_id=a, actor="test", action="test.appended")
+        result = await audit.verify(s)
+    assert result.ok and result.entries >= 2
