@@ -1,7 +1,14 @@
 """Imports every kernel model so that ``Base.metadata`` is complete."""
 
 from kernel.audit import AuditEntry, AuditHead
-from kernel.chain.models import ChainDeployment, ChainEvent, ChainKey, ChainScope, ChainTransaction, ChainUnit
+from kernel.chain.models import (
+    ChainDeployment,
+    ChainEvent,
+    ChainKey,
+    ChainScope,
+    ChainTransaction,
+    ChainUnit,
+)
 from kernel.devices.models import (
     AlarmPending,
     Device,

@@ -20,12 +20,31 @@ import pluggy
 
 from kernel.audit import record as audit
 from kernel.chain import ContractRevert, ballot_typed_data, recover_ballot_signer, sign_ballot
-from kernel.chain.custody import holder_account, holder_address, register_self_custody, voter_account
+from kernel.chain.custody import (
+    holder_account,
+    holder_address,
+    register_self_custody,
+    voter_account,
+)
 from kernel.chain.models import ChainDeployment, ChainEvent, ChainTransaction, ChainUnit
-from kernel.chain.relay import chain_client, deployment_for, enqueue_chain_call, ensure_community_contracts, transaction_for
+from kernel.chain.relay import (
+    chain_client,
+    deployment_for,
+    enqueue_chain_call,
+    ensure_community_contracts,
+    transaction_for,
+)
 from kernel.chain.units import UnitToRegister, ensure_scope, sync_units
 from kernel.crypto import mask_id_number, mask_name, mask_phone
-from kernel.db.base import Base, GlobalRecord, TenantRecord, TenantScoped, Timestamped, tenant_fk, utcnow
+from kernel.db.base import (
+    Base,
+    GlobalRecord,
+    TenantRecord,
+    TenantScoped,
+    Timestamped,
+    tenant_fk,
+    utcnow,
+)
 from kernel.devices import service as devices
 from kernel.devices.profiles import (
     AlarmRule,

@@ -56,6 +56,9 @@ async def test_kill_mid_batch_and_resubmit(tmp_path):
                 break
         node = Anvil(port=node.port, state_path=state, state_interval=1).start()
         client = await ChainClient.connect(node.url)
+        # anvil's state dump keeps blocks, not the evm_increaseTime offset open_voting() applied:
+        # move the restarted clock back inside the voting window (start was now+11 s).
+        await devchain.increase_time(client, 60)
         governance = client.contract("OwnersGovernance", w.governance.address)
         counted_before = (await client.call(governance.functions.proposalTally(pid)))[4]
         assert 0 < counted_before < VOTERS  # some survived, some were lost or never sent
