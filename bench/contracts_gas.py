@@ -27,8 +27,14 @@ from eth_account.messages import encode_typed_data  # noqa: E402
 
 from contracts import Artifact  # noqa: E402
 from contracts.build import compile_sources, load_manifest  # noqa: E402
-from kernel.chain import FOR, Anvil, ChainClient, deploy_community, sign_ballot  # noqa: E402
-from kernel.chain import devchain  # noqa: E402
+from kernel.chain import (  # noqa: E402
+    FOR,
+    Anvil,
+    ChainClient,
+    deploy_community,
+    devchain,  # noqa: E402
+    sign_ballot,
+)
 
 
 def oz_artifacts() -> dict[str, Artifact]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,7 @@ class Artifact:
         )
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_artifact(name: str) -> Artifact:
     """The committed artifact of contract ``name`` (e.g. ``"OwnersGovernance"``).
 

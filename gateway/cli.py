@@ -72,7 +72,8 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: bool = True) -> No
     if runtime.settings.is_sqlite:
         run(upgrade(runtime))  # the embedded default migrates itself
     app = create_app(runtime, workers=workers)
-    console.print(f"Linli on [bold]http://{host}:{port}/graphql[/bold]")
+    console.print(f"Linli on [bold]http://{host}:{port}/graphql[/bold] (GraphiQL in a browser)")
+    console.print(f"residents' voting client: [bold]http://{host}:{port}/vote/[/bold]")
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

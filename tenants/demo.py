@@ -20,7 +20,7 @@ from tenants.estate import models as m
 from tenants.lifecycle import provision
 
 DEMO_SLUG = "demo"
-DEMO_PASSWORD = "linli-demo-2026"
+DEMO_PASSWORD = "linli-demo-2026"  # noqa: S105 - published demo login
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀兰霞平刚桂英华"
 STAFF = (
@@ -90,7 +90,7 @@ async def seed_demo(runtime: Runtime, *, units: int = 1000, console: Console | N
                         floor = i // 4 + 1
                         area = rng.choice((4512, 6890, 8963, 8963, 10450, 12788, 14320, 17905))
                         sold = rng.random() > 0.06
-                        unit = m.Unit(id=uuid.uuid4(), 
+                        unit = m.Unit(id=uuid.uuid4(),
                             building_id=building.id, community_id=community.id, number=f"{floor}{i % 4 + 1:02d}",
                             floor=floor, registered_area=area + rng.randint(-150, 150), sold=sold,
                         )

@@ -216,7 +216,7 @@ class ChainClient:
             return None
 
     async def wait_for_receipt(
-        self, tx_hash: bytes | str, *, timeout: float = 120.0, poll: float = 0.02, check: bool = True
+        self, tx_hash: bytes | str, *, timeout: float = 120.0, poll: float = 0.02, check: bool = True  # noqa: ASYNC109
     ) -> TxReceipt:
         """Wait until ``tx_hash`` is mined; with ``check``, a failed transaction raises :class:`ContractRevert`."""
         deadline = time.monotonic() + timeout

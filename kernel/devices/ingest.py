@@ -155,12 +155,18 @@ def parse_attributes(payload: Any, settings: DeviceSettings) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------------
 
 
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
 def _insert(session: AsyncSession, model: type) -> Any:
-    if session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
+    if _dialect(session) == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(model)
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(model)
 
 
 async def write_points(session: AsyncSession, tenant_id: uuid.UUID, batch: dict[uuid.UUID, list[Reading]]) -> int:
@@ -173,12 +179,12 @@ async def write_points(session: AsyncSession, tenant_id: uuid.UUID, batch: dict[
     ]
     if not rows:
         return 0
-    if session.bind.dialect.name == "postgresql":
+    if _dialect(session) == "postgresql":
         await _write_points_pg(session, tenant_id, rows)
         return len(rows)
     stmt = _insert(session, TelemetryPoint).on_conflict_do_nothing()
     await session.execute(stmt, rows)
-    latest: dict[tuple[uuid.UUID, str], dict[str, Any]] = {}
+    latest: dict[tuple[Any, Any], dict[str, Any]] = {}
     for row in rows:
         k = (row["device_id"], row["key"])
         if k not in latest or latest[k]["ts"] <= row["ts"]:
@@ -234,7 +240,7 @@ async def _write_points_pg(session: AsyncSession, tenant_id: uuid.UUID, rows: li
             await session.execute(_PG_POINTS_PLAIN, columns)
     except IntegrityError:
         await session.execute(_PG_POINTS, columns)
-    latest: dict[tuple[uuid.UUID, str], dict[str, Any]] = {}
+    latest: dict[tuple[Any, Any], dict[str, Any]] = {}
     for row in rows:
         k = (row["device_id"], row["key"])
         if k not in latest or latest[k]["ts"] <= row["ts"]:

@@ -92,3 +92,9 @@ async def paginate(
         key = [getattr(row, col.key) for col in order_by]
         edges.append(Edge(cursor=encode_cursor(key), node=to_node(row)))
     return Connection(edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None))
+
+
+def requested_page_size(info: Any, first: int | None) -> int:
+    """``first`` checked against the gateway's page-size settings (default when omitted)."""
+    s = info.context.runtime.settings
+    return page_size(first, default=s.default_page_size, maximum=s.max_page_size)

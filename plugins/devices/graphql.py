@@ -17,15 +17,12 @@ from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
 
 from kernel.graphql.ids import decode_id, to_gid
-from kernel.graphql.pagination import Connection, page_size, paginate
+from kernel.graphql.pagination import Connection, paginate, requested_page_size
 from kernel.graphql.permissions import Allowed
 from kernel.sdk import BadUserInput, NotFound, audit, devices
 from plugins.devices import places
 
-
-def _first(info: strawberry.Info, first: int | None) -> int:
-    s = info.context.runtime.settings
-    return page_size(first, default=s.default_page_size, maximum=s.max_page_size)
+_first = requested_page_size
 
 
 def _ms(value: datetime) -> int:

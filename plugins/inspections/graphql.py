@@ -13,6 +13,7 @@ from strawberry import relay
 from strawberry.permission import BasePermission
 
 from kernel.graphql.ids import decode_id
+from kernel.graphql.loaders import children_loader
 from kernel.sdk import BadUserInput, Forbidden, audit
 from plugins.inspections import models as m
 from plugins.inspections import service
@@ -48,25 +49,7 @@ def _uuid(text: str) -> uuid.UUID | None:
         return None
 
 
-def _children(info: strawberry.Info, name: str, model: Any, fk: Any, order: Any) -> Any:
-    """A per-request DataLoader of ``model`` rows grouped by ``fk`` (no N+1 in lists)."""
-
-    def factory() -> Any:
-        from collections import defaultdict
-
-        from strawberry.dataloader import DataLoader
-
-        session = info.context.session
-
-        async def load(keys: list[uuid.UUID]) -> list[list[Any]]:
-            grouped: dict[uuid.UUID, list[Any]] = defaultdict(list)
-            for row in await session.scalars(select(model).where(fk.in_(keys)).order_by(order)):
-                grouped[getattr(row, fk.key)].append(row)
-            return [grouped.get(k, []) for k in keys]
-
-        return DataLoader(load_fn=load)
-
-    return info.context.loader(name, factory)
+_children = children_loader
 
 
 @strawberry.type

@@ -30,8 +30,8 @@ from kernel.graphql.pagination import (
     PageInfo,
     decode_cursor,
     encode_cursor,
-    page_size,
     paginate,
+    requested_page_size,
 )
 from kernel.graphql.permissions import Allowed
 from kernel.sdk import BadUserInput, Forbidden, audit, utcnow
@@ -70,9 +70,7 @@ class NoticeStatus(Enum):
 _SCOPE_TYPES = {"Community": "community", "Building": "building", "Unit": "unit"}
 
 
-def _first(info: strawberry.Info, first: int | None) -> int:
-    s = info.context.runtime.settings
-    return page_size(first, default=s.default_page_size, maximum=s.max_page_size)
+_first = requested_page_size
 
 
 async def _my_places(info: strawberry.Info) -> list[service.Place]:

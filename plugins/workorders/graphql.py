@@ -18,7 +18,8 @@ from strawberry import relay
 from strawberry.permission import BasePermission
 
 from kernel.graphql.ids import decode_id
-from kernel.graphql.pagination import Connection, page_size, paginate
+from kernel.graphql.loaders import children_loader
+from kernel.graphql.pagination import Connection, paginate, requested_page_size
 from kernel.sdk import BadUserInput, Event, Forbidden, NotFound, audit
 from plugins.workorders import models as m
 from plugins.workorders import photos as photo_links
@@ -52,9 +53,7 @@ def Allowed(obj: str, act: str) -> type[BasePermission]:  # noqa: N802 - reads a
     return AnyOf((obj, act))
 
 
-def _first(info: strawberry.Info, first: int | None) -> int:
-    s = info.context.runtime.settings
-    return page_size(first, default=s.default_page_size, maximum=s.max_page_size)
+_first = requested_page_size
 
 
 @strawberry.type
@@ -97,25 +96,7 @@ def _photos(info: strawberry.Info, items: list[PhotoInput] | None) -> list[servi
     return [service.Photo(p.url, p.content_type, p.size) for p in items or []]
 
 
-def _children(info: strawberry.Info, name: str, model: Any, fk: Any, order: Any) -> Any:
-    """A per-request DataLoader of ``model`` rows grouped by ``fk`` (no N+1 in lists)."""
-
-    def factory() -> Any:
-        from collections import defaultdict
-
-        from strawberry.dataloader import DataLoader
-
-        session = info.context.session
-
-        async def load(keys: list[uuid.UUID]) -> list[list[Any]]:
-            grouped: dict[uuid.UUID, list[Any]] = defaultdict(list)
-            for row in await session.scalars(select(model).where(fk.in_(keys)).order_by(order)):
-                grouped[getattr(row, fk.key)].append(row)
-            return [grouped.get(k, []) for k in keys]
-
-        return DataLoader(load_fn=load)
-
-    return info.context.loader(name, factory)
+_children = children_loader
 
 
 @strawberry.type

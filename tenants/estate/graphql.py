@@ -12,18 +12,15 @@ from sqlalchemy import func, select
 from strawberry import relay
 from strawberry.dataloader import DataLoader
 
+from kernel import audit
 from kernel.crypto import mask_name
 from kernel.graphql.ids import decode_id
-from kernel.graphql.pagination import Connection, page_size, paginate
+from kernel.graphql.pagination import Connection, paginate, requested_page_size
 from kernel.graphql.permissions import Allowed
 from tenants.estate import models as m
 from tenants.estate import service
-from kernel import audit
 
-
-def _first(info: strawberry.Info, first: int | None) -> int:
-    s = info.context.runtime.settings
-    return page_size(first, default=s.default_page_size, maximum=s.max_page_size)
+_first = requested_page_size
 
 
 @strawberry.type

@@ -12,8 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 import pytest_asyncio
 
-from kernel.chain import Anvil, AnvilNotFound, ChainClient, anvil_binary
-from kernel.chain import devchain
+from kernel.chain import Anvil, AnvilNotFound, ChainClient, anvil_binary, devchain
 
 
 @pytest.fixture(scope="session")

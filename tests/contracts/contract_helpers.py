@@ -13,8 +13,7 @@ from eth_account.signers.local import LocalAccount
 from web3.contract import AsyncContract
 from web3.logs import DISCARD
 
-from kernel.chain import ChainClient, Community, ContractRevert, deploy_community
-from kernel.chain import devchain
+from kernel.chain import ChainClient, Community, ContractRevert, deploy_community, devchain
 
 # Proposal states, in the order of IOwnersGovernance.ProposalState.
 PENDING, ACTIVE, NO_QUORUM, DEFEATED, SUCCEEDED, FINAL, EXECUTED, CANCELLED = range(8)

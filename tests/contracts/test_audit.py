@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import pytest_asyncio
-
 from contract_helpers import one_event, reverts
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")

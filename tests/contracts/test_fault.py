@@ -10,12 +10,18 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from contract_helpers import deploy_world, register, reverts
 from eth_account import Account
 
-from kernel.chain import FOR, Anvil, AnvilNotFound, ChainClient, ChainError, anvil_binary, sign_ballot
-from kernel.chain import devchain
-
-from contract_helpers import deploy_world, register, reverts
+from kernel.chain import (
+    FOR,
+    Anvil,
+    AnvilNotFound,
+    ChainClient,
+    anvil_binary,
+    devchain,
+    sign_ballot,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 VOTERS = 240

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import pytest
 import pytest_asyncio
+from contract_helpers import (
+    EXECUTED,
+    OTHER,
+    PROPERTY_FIRM,
+    USE_FUND,
+    World,
+    deploy_world,
+    events,
+    new_accounts,
+    one_event,
+    pass_proposal,
+    register,
+    reverts,
+)
 from eth_abi import encode
+from reference import apportion
 
 from kernel.chain import ChainClient
-
-from contract_helpers import (
-    EXECUTED, OTHER, PROPERTY_FIRM, USE_FUND, World, deploy_world, events, new_accounts, one_event,
-    pass_proposal, register, reverts,
-)
-from reference import apportion
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 AREAS = [10000, 20000, 30000, 15000, 25000]

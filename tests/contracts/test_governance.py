@@ -4,14 +4,29 @@ from __future__ import annotations
 
 import pytest
 import pytest_asyncio
-
-from kernel.chain import ABSTAIN, AGAINST, FOR, ChainClient, deploy_community, sign_ballot
-from kernel.chain import devchain
-
 from contract_helpers import (
-    ACTIVE, CANCELLED, DEFEATED, EXECUTED, FINAL, NO_QUORUM, OBJECTION, PENDING, PROPERTY_FIRM, RAISE_FUND,
-    SUCCEEDED, USE_FUND, World, deploy_world, events, new_accounts, one_event, register, reverts,
+    ACTIVE,
+    CANCELLED,
+    DEFEATED,
+    EXECUTED,
+    FINAL,
+    NO_QUORUM,
+    OBJECTION,
+    PENDING,
+    PROPERTY_FIRM,
+    RAISE_FUND,
+    SUCCEEDED,
+    USE_FUND,
+    World,
+    deploy_world,
+    events,
+    new_accounts,
+    one_event,
+    register,
+    reverts,
 )
+
+from kernel.chain import ABSTAIN, AGAINST, FOR, ChainClient, devchain, sign_ballot
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 AREAS = [10000, 20000, 30000, 15000, 25000]

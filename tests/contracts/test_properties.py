@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import pytest
 import pytest_asyncio
+from contract_helpers import STATE_NAMES, World, deploy_world, events, register, rolled_back
 from eth_account import Account
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reference import Unit, apportion, outcome, persons_and_area
 
 from kernel.chain import sign_ballot
-
-from contract_helpers import STATE_NAMES, World, deploy_world, events, register, rolled_back
-from reference import Unit, apportion, outcome, persons_and_area
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 KEYS = [Account.create() for _ in range(12)]

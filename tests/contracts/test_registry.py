@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import pytest
 import pytest_asyncio
-
-from kernel.chain import ContractRevert
-from kernel.chain import devchain
-
 from contract_helpers import World, deploy_world, events, new_accounts, one_event, register, reverts
+
+from kernel.chain import ContractRevert, devchain
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

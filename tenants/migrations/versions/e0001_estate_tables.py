@@ -1,7 +1,7 @@
 """estate tables
 
 Revision ID: e0001
-Revises: 
+Revises:
 Create Date: 2026-11-21 21:18:33.883141
 """
 from collections.abc import Sequence
