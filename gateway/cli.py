@@ -332,6 +332,34 @@ def tenant_import(
     )
 
 
+@tenant_cli.command("regulator")
+def regulator_create(
+    username: str,
+    street_code: str,
+    name: str = typer.Option("街道办", help="display name"),
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+) -> None:
+    """Create a street office's regulator account for the jurisdiction STREET_CODE (no tenant)."""
+    from kernel.errors import LinliError
+    from kernel.identity import service as identity
+
+    runtime = _runtime()
+
+    async def go() -> None:
+        try:
+            async with runtime.db.platform() as s:
+                account = await identity.create_account(s, username, password, name)
+                account.regulator_street_code = street_code
+        finally:
+            await runtime.db.dispose()
+
+    try:
+        run(go())
+    except LinliError as exc:
+        fail(f"{exc.message} [{exc.code}]")
+    console.print(f"regulator [bold]{username}[/bold] for street {street_code}: log in without a tenant")
+
+
 @plugins_cli.command("list")
 def plugins_list() -> None:
     """Installed plugins with version, SDK API and hooks."""

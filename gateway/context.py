@@ -49,7 +49,10 @@ async def open_context(runtime: Runtime, request: Request | Any, request_id: str
             if scheme.lower() != "bearer" or not token:
                 raise Unauthenticated("use `Authorization: Bearer <access token>`")
             claims = decode_access_token(runtime.settings.secret_key, token.strip())
-            ctx.actor = Actor(claims.account_id, platform_admin=claims.platform_admin)
+            if claims.regulator_street:
+                ctx.actor = Actor(claims.account_id, kind="regulator", regulator_street=claims.regulator_street)
+            else:
+                ctx.actor = Actor(claims.account_id, platform_admin=claims.platform_admin)
             tenant_id = claims.tenant_id
         elif presented_key:
             tenant_id, prefix, secret = parse_api_key(presented_key)

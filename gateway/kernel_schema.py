@@ -65,6 +65,14 @@ async def _login(info: strawberry.Info, username: str, password: str, tenant: st
     try:
         async with runtime.db.platform() as s:
             account, tenant_row = await identity.authenticate(s, runtime.settings, username, password, tenant)
+            if tenant_row is None:
+                await identity.clear_failures(s, username)
+                return AuthPayload(
+                    access_token=identity.issue_regulator_token(runtime.settings, account),
+                    refresh_token="",
+                    expires_in=runtime.settings.access_token_ttl_seconds,
+                    tenant_id=strawberry.ID(""),
+                )
         async with runtime.db.tenant(tenant_row.id) as ts:
             if not account.is_platform_admin and not await identity.has_membership(ts, account.id):
                 raise Unauthenticated("wrong username or password", reason="no_membership")

@@ -21,9 +21,11 @@ class Actor:
     """Who is calling: an account (via JWT) or an integration (via API key)."""
 
     account_id: uuid.UUID | None
-    kind: str = "account"  # account | api_key
+    kind: str = "account"  # account | api_key | regulator
     api_key_role: str | None = None
     platform_admin: bool = False
+    #: For ``kind == "regulator"``: the street code of the jurisdiction.
+    regulator_street: str | None = None
 
     @property
     def label(self) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 import strawberry
 from strawberry.permission import BasePermission
 
-from kernel.errors import Forbidden, LinliError
+from kernel.errors import Forbidden, LinliError, Unauthenticated
 
 
 def Allowed(obj: str, act: str) -> type[BasePermission]:  # noqa: N802 - reads as a class
@@ -45,7 +45,28 @@ class PluginEnabled(BasePermission):
     message = "plugin disabled"
 
     def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
+        actor = info.context.actor
+        if actor is not None and actor.kind == "regulator" and getattr(info.context, "auth_error", None) is None:
+            # a regulator has no tenant: the field's own permission (IsRegulator, or Allowed which
+            # then refuses) decides; regulator reads check enablement per tenant themselves
+            return True
         info.context.require_plugin(self.plugin)
+        return True
+
+
+class IsRegulator(BasePermission):
+    """The caller is a street office's regulator account (read-only, cross-tenant aggregates)."""
+
+    message = "only a street office's regulator account may read this"
+
+    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
+        ctx = info.context
+        if getattr(ctx, "auth_error", None) is not None:
+            raise ctx.auth_error
+        if ctx.actor is None:
+            raise Unauthenticated("log in first: send `Authorization: Bearer <access token>`")
+        if ctx.actor.kind != "regulator" or not ctx.actor.regulator_street:
+            raise Forbidden(self.message)
         return True
 
 

@@ -23,6 +23,9 @@ class Account(GlobalRecord, Base):
         ForeignKey("tenants.id", ondelete="SET NULL"), default=None
     )
     is_platform_admin: Mapped[bool] = mapped_column(default=False)
+    #: Set for a street office's (街道办) regulator account: the street code of its jurisdiction.
+    #: Such an account belongs to no tenant and reads only what ``kernel.regulator`` exposes.
+    regulator_street_code: Mapped[str | None] = mapped_column(String(32), default=None)
     disabled: Mapped[bool] = mapped_column(default=False)
 
 

@@ -62,7 +62,7 @@ async def _throttle(session: AsyncSession, settings: Settings, username: str) ->
 
 async def authenticate(
     platform_session: AsyncSession, settings: Settings, username: str, password: str, tenant_slug: str | None
-) -> tuple[Account, Tenant]:
+) -> tuple[Account, Tenant | None]:
     """Check the password (throttled, constant-time for unknown users) and pick the tenant.
 
     Failures are recorded in their own committed transaction by the caller (see
@@ -79,6 +79,8 @@ async def authenticate(
     else:
         tenant = None
     if tenant is None:
+        if account.regulator_street_code:
+            return account, None  # a street office's regulator: no tenant
         raise Unauthenticated("name the tenant (property firm) to log in to", reason="no_tenant")
     if not tenant.is_active:
         raise TenantSuspended(f"tenant {tenant.slug!r} is suspended; contact the platform operator")
@@ -99,6 +101,16 @@ async def has_membership(tenant_session: AsyncSession, account_id: uuid.UUID) ->
         await tenant_session.scalar(
             select(PolicyRule.id).where(PolicyRule.ptype == "g", PolicyRule.v0 == f"account:{account_id}").limit(1)
         )
+    )
+
+
+def issue_regulator_token(settings: Settings, account: Account) -> str:
+    """A regulator's access token: no tenant, the jurisdiction's street code, no refresh token."""
+    assert account.regulator_street_code
+    return issue_access_token(
+        settings.secret_key,
+        AccessClaims(account.id, None, False, account.regulator_street_code),
+        settings.access_token_ttl_seconds,
     )
 
 

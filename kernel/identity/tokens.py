@@ -21,6 +21,8 @@ class AccessClaims:
     account_id: uuid.UUID
     tenant_id: uuid.UUID | None
     platform_admin: bool = False
+    #: Street code of a regulator's jurisdiction (regulator tokens carry no tenant).
+    regulator_street: str | None = None
 
 
 def issue_access_token(secret: str, claims: AccessClaims, ttl_seconds: int) -> str:
@@ -30,6 +32,7 @@ def issue_access_token(secret: str, claims: AccessClaims, ttl_seconds: int) -> s
         "sub": str(claims.account_id),
         "tid": str(claims.tenant_id) if claims.tenant_id else None,
         "pa": claims.platform_admin,
+        "reg": claims.regulator_street,
         "iat": now,
         "exp": now + timedelta(seconds=ttl_seconds),
         "typ": "access",
@@ -54,7 +57,8 @@ def decode_access_token(secret: str, token: str) -> AccessClaims:
         raise Unauthenticated("not an access token")
     try:
         tid = uuid.UUID(payload["tid"]) if payload.get("tid") else None
-        return AccessClaims(uuid.UUID(payload["sub"]), tid, bool(payload.get("pa")))
+        reg = payload.get("reg")
+        return AccessClaims(uuid.UUID(payload["sub"]), tid, bool(payload.get("pa")), str(reg) if reg else None)
     except (ValueError, TypeError) as exc:
         raise Unauthenticated("the access token is invalid; log in again") from exc
 

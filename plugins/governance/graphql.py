@@ -28,7 +28,8 @@ from kernel.graphql.pagination import (
     encode_cursor,
     page_size,
 )
-from kernel.graphql.permissions import Allowed
+from kernel.graphql.permissions import Allowed, IsRegulator
+from kernel.regulator import read_across_tenants
 from kernel.sdk import BadUserInput, NotFound, ballot_typed_data, deployment_for, holder_address
 from plugins.governance import models as m
 from plugins.governance import service
@@ -249,8 +250,55 @@ async def _load(info: strawberry.Info, gid: relay.GlobalID) -> m.Proposal:
     return row
 
 
+@strawberry.type(description="A decision filed with the street office (备案), as the regulator sees it: aggregates only.")
+class StreetFiling:
+    firm: str
+    community: str
+    title: str
+    matter: str
+    outcome: str | None
+    filed_at: datetime
+    content_hash: str
+    chain_proposal_id: str | None
+    result: strawberry.scalars.JSON | None
+
+
+async def _street_filings(info: strawberry.Info) -> list[StreetFiling]:
+    from tenants.estate.models import Community
+
+    actor = info.context.actor
+    street = actor.regulator_street
+
+    async def read(session: Any, tenant: Any) -> list[StreetFiling]:
+        rows = await session.execute(
+            select(m.Filing, m.Proposal, Community.name)
+            .join(m.Proposal, and_(m.Proposal.id == m.Filing.proposal_id, m.Proposal.tenant_id == m.Filing.tenant_id))
+            .join(Community, and_(Community.id == m.Proposal.community_id, Community.tenant_id == m.Proposal.tenant_id))
+            .where(m.Filing.street_code == street)
+            .order_by(m.Filing.created_at)
+        )
+        return [
+            StreetFiling(
+                firm=tenant.name, community=cname, title=p.title, matter=p.matter, outcome=p.outcome,
+                filed_at=f.created_at, content_hash=p.content_hash, chain_proposal_id=p.chain_proposal_id, result=p.result,
+            )
+            for f, p, cname in rows
+        ]
+
+    return await read_across_tenants(
+        info.context.runtime, regulator=actor.label, street_code=street, action="regulator.read_filings", read=read, plugin="governance"
+    )
+
+
 @strawberry.type
 class GovernanceQuery:
+    @strawberry.field(
+        permission_classes=[IsRegulator],
+        description="Street office: owners' decisions filed by every property firm in the jurisdiction (audited in each firm).",
+    )
+    async def street_filings(self, info: strawberry.Info) -> list[StreetFiling]:
+        return await _street_filings(info)
+
     @strawberry.field(permission_classes=[Allowed("governance", "vote")], description="Published proposals covering one of the caller's units, newest first.")
     async def my_proposals(self, info: strawberry.Info) -> list[Proposal]:
         ctx = info.context
