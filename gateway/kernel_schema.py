@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+
 import strawberry
 from strawberry import relay
 
 from kernel import audit
-from kernel.errors import LinliError, NotFound, Unauthenticated
+from kernel.errors import BadUserInput, LinliError, NotFound, Unauthenticated
 from kernel.graphql.ids import decode_id
 from kernel.graphql.permissions import Allowed, Authenticated
 from kernel.identity import service as identity
@@ -182,6 +184,17 @@ class KernelMutation:
         key, secret = await identity.create_api_key(ctx.session, ctx.tenant.id, name, role)
         await audit.record(ctx.session, tenant_id=ctx.tenant.id, actor=ctx.actor.label, action="api_key.created", target=str(key.id), detail={"role": role})
         return ApiKeyCreated(id=strawberry.ID(str(key.id)), name=name, role=role, secret=secret)
+
+    @strawberry.mutation(permission_classes=[Allowed("api_keys", "manage")], description="Revoke an API key; it stops working at once.")
+    async def revoke_api_key(self, info: strawberry.Info, id: strawberry.ID) -> bool:
+        ctx = info.context
+        try:
+            key_id = uuid.UUID(str(id))
+        except ValueError:
+            raise BadUserInput("malformed API key id", field="id") from None
+        await identity.revoke_api_key(ctx.session, key_id)
+        await audit.record(ctx.session, tenant_id=ctx.tenant.id, actor=ctx.actor.label, action="api_key.revoked", target=str(key_id))
+        return True
 
     @strawberry.mutation(permission_classes=[Allowed("members", "manage")], description="Give an account a role in this tenant.")
     async def assign_role(self, info: strawberry.Info, username: str, role: str) -> Member:

@@ -129,8 +129,15 @@ async def test_api_key_create_use_revoke(gql, runtime, new_tenant):
     lk, tenant_hex, prefix, _secret = key.split(".", 3)
     r = await gql("{ unitCount }", headers={"x-api-key": f"{lk}.{tenant_hex}.{prefix}.wrong"})
     assert codes(r) == ["UNAUTHENTICATED"], r
-    async with runtime.db.tenant(t.tenant_id) as s:
-        await identity.revoke_api_key(s, row.id)
+    other = await new_tenant()
+    r = await gql("mutation($id: ID!) { revokeApiKey(id: $id) }", {"id": created["id"]}, token=other.token)
+    assert codes(r) == ["NOT_FOUND"], r  # another tenant cannot revoke (or see) it
+    r = await gql("{ unitCount }", headers=headers)
+    assert not r.get("errors"), r
+    r = await gql('mutation { revokeApiKey(id: "not-a-uuid") }', token=t.token)
+    assert codes(r) == ["BAD_USER_INPUT"], r
+    r = await gql("mutation($id: ID!) { revokeApiKey(id: $id) }", {"id": created["id"]}, token=t.token)
+    assert r["data"] == {"revokeApiKey": True}, r
     r = await gql("{ unitCount }", headers=headers)
     assert codes(r) == ["UNAUTHENTICATED"], r
     for malformed in ("lk.nothex.a.b", "xx.y", ""):
