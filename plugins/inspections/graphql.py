@@ -12,7 +12,7 @@ from sqlalchemy import select
 from strawberry import relay
 from strawberry.permission import BasePermission
 
-from kernel.graphql.ids import decode_id
+from kernel.graphql.ids import decode_id, load_nodes
 from kernel.graphql.loaders import children_loader
 from kernel.sdk import BadUserInput, Forbidden, audit
 from plugins.inspections import models as m
@@ -166,16 +166,7 @@ class InspectionRound(relay.Node):
 async def _resolve(
     info: strawberry.Info, model: Any, to_node: Any, node_ids: Iterable[str]
 ) -> list[Any]:
-    ctx = info.context
-    ctx.require_plugin(PLUGIN)
-    if not ctx.allowed("inspections", "read"):
-        raise Forbidden("you lack the permission inspections:read")
-    ids = [_uuid(n) for n in node_ids]
-    found = {
-        r.id: r
-        for r in await ctx.session.scalars(select(model).where(model.id.in_([i for i in ids if i])))
-    }
-    return [to_node(found[i]) if i in found else None for i in ids]
+    return await load_nodes(info, model, to_node, node_ids, permission=("inspections", "read"), plugin=PLUGIN)
 
 
 @strawberry.type

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from strawberry import relay
 from strawberry.permission import BasePermission
 
-from kernel.graphql.ids import decode_id
+from kernel.graphql.ids import decode_id, load_nodes
 from kernel.graphql.loaders import children_loader
 from kernel.graphql.pagination import Connection, paginate, requested_page_size
 from kernel.sdk import BadUserInput, Event, Forbidden, NotFound, audit
@@ -134,18 +134,9 @@ class Technician(relay.Node):
     async def resolve_nodes(
         cls, *, info: strawberry.Info, node_ids: Iterable[str], required: bool = False
     ):  # type: ignore[no-untyped-def,override]
-        ctx = info.context
-        ctx.require_plugin(PLUGIN)
-        if not ctx.allowed("workorders", "read"):
-            raise Forbidden("you lack the permission workorders:read")
-        ids = [_uuid(n) for n in node_ids]
-        found = {
-            r.id: r
-            for r in await ctx.session.scalars(
-                select(m.Technician).where(m.Technician.id.in_([i for i in ids if i]))
-            )
-        }
-        return [cls.from_row(found[i]) if i in found else None for i in ids]
+        return await load_nodes(
+            info, m.Technician, cls.from_row, node_ids, permission=("workorders", "read"), plugin=PLUGIN
+        )
 
 
 @strawberry.type

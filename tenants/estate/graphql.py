@@ -14,7 +14,7 @@ from strawberry.dataloader import DataLoader
 
 from kernel import audit
 from kernel.crypto import mask_name
-from kernel.graphql.ids import decode_id
+from kernel.graphql.ids import decode_id, load_nodes
 from kernel.graphql.pagination import Connection, paginate, requested_page_size
 from kernel.graphql.permissions import Allowed
 from tenants.estate import models as m
@@ -157,20 +157,7 @@ class Community(relay.Node):
 
 
 async def _resolve(info: strawberry.Info, model, to_node, node_ids: Iterable[str]):  # type: ignore[no-untyped-def]
-    ctx = info.context
-    ctx.require_tenant()
-    if not ctx.allowed("estate", "read"):
-        from kernel.errors import Forbidden
-
-        raise Forbidden("you lack the permission estate:read")
-    ids = []
-    for n in node_ids:
-        try:
-            ids.append(uuid.UUID(n))
-        except ValueError:
-            ids.append(None)
-    found = {r.id: r for r in await ctx.session.scalars(select(model).where(model.id.in_([i for i in ids if i])))}
-    return [to_node(found[i]) if i in found else None for i in ids]
+    return await load_nodes(info, model, to_node, node_ids, permission=("estate", "read"))
 
 
 @strawberry.type
