@@ -166,7 +166,7 @@ class KernelMutation:
     async def enable_plugin(self, info: strawberry.Info, name: str) -> PluginInfo:
         ctx = info.context
         grants = await enablement.enable(ctx.runtime.host, ctx.session, ctx.tenant.id, name)
-        await audit.record(ctx.session, tenant_id=ctx.tenant.id, actor=ctx.actor.label, action="plugin.enabled", target=name)
+        await ctx.audit("plugin.enabled", name)
         m = ctx.runtime.host.manifest(name)
         return PluginInfo(name=name, version=m.version, description=m.description, enabled=True, core=m.core, proposed_grants=[f"{g.role} → {g.obj}:{g.act}" for g in grants])
 
@@ -174,7 +174,7 @@ class KernelMutation:
     async def disable_plugin(self, info: strawberry.Info, name: str) -> PluginInfo:
         ctx = info.context
         await enablement.disable(ctx.runtime.host, ctx.session, ctx.tenant.id, name)
-        await audit.record(ctx.session, tenant_id=ctx.tenant.id, actor=ctx.actor.label, action="plugin.disabled", target=name)
+        await ctx.audit("plugin.disabled", name)
         m = ctx.runtime.host.manifest(name)
         return PluginInfo(name=name, version=m.version, description=m.description, enabled=False, core=m.core, proposed_grants=[])
 
@@ -182,7 +182,7 @@ class KernelMutation:
     async def create_api_key(self, info: strawberry.Info, name: str, role: str) -> ApiKeyCreated:
         ctx = info.context
         key, secret = await identity.create_api_key(ctx.session, ctx.tenant.id, name, role)
-        await audit.record(ctx.session, tenant_id=ctx.tenant.id, actor=ctx.actor.label, action="api_key.created", target=str(key.id), detail={"role": role})
+        await ctx.audit("api_key.created", str(key.id), role=role)
         return ApiKeyCreated(id=strawberry.ID(str(key.id)), name=name, role=role, secret=secret)
 
     @strawberry.mutation(permission_classes=[Allowed("api_keys", "manage")], description="Revoke an API key; it stops working at once.")
@@ -193,7 +193,7 @@ class KernelMutation:
         except ValueError:
             raise BadUserInput("malformed API key id", field="id") from None
         await identity.revoke_api_key(ctx.session, key_id)
-        await audit.record(ctx.session, tenant_id=ctx.tenant.id, actor=ctx.actor.label, action="api_key.revoked", target=str(key_id))
+        await ctx.audit("api_key.revoked", str(key_id))
         return True
 
     @strawberry.mutation(permission_classes=[Allowed("members", "manage")], description="Give an account a role in this tenant.")
@@ -205,7 +205,7 @@ class KernelMutation:
         if account is None:
             raise NotFound(f"no account {username!r}")
         await Policies(ctx.session, ctx.tenant.id).assign_role(account.id, role)
-        await audit.record(ctx.session, tenant_id=ctx.tenant.id, actor=ctx.actor.label, action="role.assigned", target=str(account.id), detail={"role": role})
+        await ctx.audit("role.assigned", str(account.id), role=role)
         return Member(account_id=strawberry.ID(str(account.id)), username=account.username, display_name=account.display_name, role=role)
 
 

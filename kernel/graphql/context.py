@@ -86,6 +86,13 @@ class RequestContext:
         if plugin not in self.enabled_plugins:
             raise PluginDisabled(f"the {plugin!r} plugin is not enabled for this tenant; a tenant admin can enable it")
 
+    async def audit(self, action: str, target: object = "", **detail: Any) -> None:
+        """Append to the request tenant's audit log, as the request's actor, in its transaction."""
+        from kernel.audit import record
+
+        await record(self.db, tenant_id=self.require_tenant(), actor=self.actor.label if self.actor else "anonymous",
+                     action=action, target=str(target), detail=detail)
+
     def loader(self, name: str, factory: Any) -> Any:
         """Get the request's DataLoader ``name``, creating it with ``factory()`` on first use."""
         found = self.loaders.get(name)

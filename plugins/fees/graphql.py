@@ -16,7 +16,7 @@ from strawberry.permission import BasePermission
 from kernel.graphql.ids import decode_id, load_nodes
 from kernel.graphql.loaders import children_loader
 from kernel.graphql.pagination import Connection, paginate, requested_page_size
-from kernel.sdk import Event, Forbidden, audit
+from kernel.sdk import Event, Forbidden
 from plugins.fees import models as m
 from plugins.fees import service
 from tenants.estate.service import units_owned_by_account
@@ -246,15 +246,7 @@ async def _visible_bill(info: strawberry.Info, bill_id: uuid.UUID) -> m.Bill | N
 
 
 async def _audit(info: strawberry.Info, action: str, target: Any, **detail: Any) -> None:
-    ctx = info.context
-    await audit(
-        ctx.session,
-        tenant_id=ctx.tenant.id,
-        actor=ctx.actor.label,
-        action=f"fees.{action}",
-        target=str(target),
-        detail=detail,
-    )
+    await info.context.audit(f"fees.{action}", target, **detail)
 
 
 @strawberry.type

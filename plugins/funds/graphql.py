@@ -27,7 +27,6 @@ from strawberry import relay
 from kernel.graphql.ids import decode_id, to_gid
 from kernel.graphql.pagination import Connection, page_size, paginate
 from kernel.graphql.permissions import Allowed
-from kernel.sdk import audit
 from plugins.funds import models as m
 from plugins.funds import service
 from plugins.funds.reconcile import Report, run_reconciliation
@@ -485,8 +484,7 @@ class PublicRevenueInput:
 
 
 async def _audit(info: strawberry.Info, action: str, target: uuid.UUID, **detail: object) -> None:
-    ctx = info.context
-    await audit(ctx.session, tenant_id=ctx.tenant.id, actor=ctx.actor.label, action=f"funds.{action}", target=str(target), detail=detail)
+    await info.context.audit(f"funds.{action}", target, **detail)
 
 
 @strawberry.type

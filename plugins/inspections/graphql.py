@@ -14,7 +14,7 @@ from strawberry.permission import BasePermission
 
 from kernel.graphql.ids import decode_id, load_nodes
 from kernel.graphql.loaders import children_loader
-from kernel.sdk import BadUserInput, Forbidden, audit
+from kernel.sdk import BadUserInput, Forbidden
 from plugins.inspections import models as m
 from plugins.inspections import service
 
@@ -185,15 +185,7 @@ class CheckpointInput:
 
 
 async def _audit(info: strawberry.Info, action: str, target: Any, **detail: Any) -> None:
-    ctx = info.context
-    await audit(
-        ctx.session,
-        tenant_id=ctx.tenant.id,
-        actor=ctx.actor.label,
-        action=f"inspections.{action}",
-        target=str(target),
-        detail=detail,
-    )
+    await info.context.audit(f"inspections.{action}", target, **detail)
 
 
 @strawberry.type

@@ -20,7 +20,7 @@ from strawberry.permission import BasePermission
 from kernel.graphql.ids import decode_id, load_nodes
 from kernel.graphql.loaders import children_loader
 from kernel.graphql.pagination import Connection, paginate, requested_page_size
-from kernel.sdk import BadUserInput, Event, Forbidden, NotFound, audit
+from kernel.sdk import BadUserInput, Event, Forbidden, NotFound
 from plugins.workorders import models as m
 from plugins.workorders import photos as photo_links
 from plugins.workorders import service
@@ -315,15 +315,7 @@ async def _publish(
 async def _audit(
     info: strawberry.Info, action: str, order: m.WorkOrder | m.Technician, **detail: Any
 ) -> None:
-    ctx = info.context
-    await audit(
-        ctx.session,
-        tenant_id=ctx.tenant.id,
-        actor=ctx.actor.label,
-        action=f"workorders.{action}",
-        target=str(order.id),
-        detail=detail,
-    )
+    await info.context.audit(f"workorders.{action}", order.id, **detail)
 
 
 @strawberry.type

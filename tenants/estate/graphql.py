@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from strawberry import relay
 from strawberry.dataloader import DataLoader
 
-from kernel import audit
 from kernel.crypto import mask_name
 from kernel.graphql.ids import decode_id, load_nodes
 from kernel.graphql.pagination import Connection, paginate, requested_page_size
@@ -191,21 +190,21 @@ class EstateMutation:
     async def create_community(self, info: strawberry.Info, code: str, name: str, city: str = "", district: str = "", street_code: str = "") -> Community:
         ctx = info.context
         row = await service.create_community(ctx.session, code=code, name=name, city=city, district=district, street_code=street_code)
-        await audit.record(ctx.session, tenant_id=ctx.tenant.id, actor=ctx.actor.label, action="estate.community_created", target=str(row.id))
+        await ctx.audit("estate.community_created", str(row.id))
         return Community.from_row(row)
 
     @strawberry.mutation(permission_classes=[Allowed("estate", "write")])
     async def create_compound(self, info: strawberry.Info, community_id: relay.GlobalID, name: str, address: str = "") -> Compound:
         ctx = info.context
         row = await service.create_compound(ctx.session, community_id=decode_id(community_id, "Community"), name=name, address=address)
-        await audit.record(ctx.session, tenant_id=ctx.tenant.id, actor=ctx.actor.label, action="estate.compound_created", target=str(row.id))
+        await ctx.audit("estate.compound_created", str(row.id))
         return Compound.from_row(row)
 
     @strawberry.mutation(permission_classes=[Allowed("estate", "write")])
     async def create_building(self, info: strawberry.Info, compound_id: relay.GlobalID, name: str, floors: int = 1) -> Building:
         ctx = info.context
         row = await service.create_building(ctx.session, compound_id=decode_id(compound_id, "Compound"), name=name, floors=floors)
-        await audit.record(ctx.session, tenant_id=ctx.tenant.id, actor=ctx.actor.label, action="estate.building_created", target=str(row.id))
+        await ctx.audit("estate.building_created", str(row.id))
         return Building.from_row(row)
 
     @strawberry.mutation(permission_classes=[Allowed("estate", "write")])
@@ -215,7 +214,7 @@ class EstateMutation:
             ctx.session, building_id=decode_id(input.building_id, "Building"), number=input.number,
             registered_area=input.registered_area, floor=input.floor, sold=input.sold,
         )
-        await audit.record(ctx.session, tenant_id=ctx.tenant.id, actor=ctx.actor.label, action="estate.unit_created", target=str(row.id))
+        await ctx.audit("estate.unit_created", str(row.id))
         return Unit.from_row(row)
 
     @strawberry.mutation(permission_classes=[Allowed("persons", "write")], description="Register an owner of a unit (find-or-create the person by ID number).")
@@ -225,5 +224,5 @@ class EstateMutation:
         ctx = info.context
         person = await service.register_person(ctx.session, ctx.runtime.vault, ctx.tenant.id, name=name, phone=phone, id_number=id_number)
         own = await service.add_ownership(ctx.session, unit_id=decode_id(unit_id, "Unit"), person_id=person.id, share_bp=share_bp)
-        await audit.record(ctx.session, tenant_id=ctx.tenant.id, actor=ctx.actor.label, action="estate.owner_registered", target=str(own.id))
+        await ctx.audit("estate.owner_registered", str(own.id))
         return Owner(person_id=strawberry.ID(str(person.id)), kind=person.kind, name=mask_name(person.name) or "", share_bp=own.share_bp)
