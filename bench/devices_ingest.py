@@ -31,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from kernel.process import freeze_startup_heap  # noqa: E402
 
 # ------------------------------------------------------------------------------------------------
 # Load generator (own process)
@@ -174,6 +175,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
 
     workdir = Path(tempfile.mkdtemp(prefix="linli-bench-"))
     runtime, tenant_id, tokens, admin_url, drop = await setup(args.postgres, workdir, args.devices)
+    freeze_startup_heap()  # as `linli worker` does after start-up
     broker = LocalBroker(workdir / "mosquitto").start()
     bridge = MqttBridge(runtime, broker.url, runtime.services["device_settings"])
     latencies: list[float] = []
@@ -275,6 +277,7 @@ async def run_direct(args: argparse.Namespace) -> dict[str, object]:
 
     workdir = Path(tempfile.mkdtemp(prefix="linli-bench-"))
     runtime, tenant_id, tokens, admin_url, drop = await setup(args.postgres, workdir, args.devices)
+    freeze_startup_heap()  # as `linli worker` does after start-up
     bridge = MqttBridge(runtime, "mqtt://x:y@127.0.0.1:1", runtime.services["device_settings"])
     digests = [digest(t) for t in tokens]
     total = int(args.devices * args.rate * args.seconds)
@@ -289,7 +292,7 @@ async def run_direct(args: argparse.Namespace) -> dict[str, object]:
                 f'{{"ts":{base + i},"values":{{"temperature":{random.uniform(15, 30):.2f},'
                 f'"humidity":{random.uniform(30, 70):.2f},"pm25":{random.uniform(5, 80):.1f}}}}}'
             ).encode()
-            batch.append(_Inbound(0, 0, 0, digests[i % len(digests)], "telemetry", None, body, time.time()))
+            batch.append(_Inbound(None, 0, 0, digests[i % len(digests)], "telemetry", None, body, time.time()))
         await bridge.process(batch)
     elapsed = time.perf_counter() - started
     cpu1 = os.times()

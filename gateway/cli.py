@@ -13,6 +13,7 @@ from rich.table import Table
 
 from kernel.config import Settings
 from kernel.logging import configure_logging
+from kernel.process import freeze_startup_heap
 from kernel.runtime import Runtime
 
 console = Console()
@@ -72,6 +73,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: bool = True) -> No
     if runtime.settings.is_sqlite:
         run(upgrade(runtime))  # the embedded default migrates itself
     app = create_app(runtime, workers=workers)
+    freeze_startup_heap()
     console.print(f"Linli on [bold]http://{host}:{port}/graphql[/bold] (GraphiQL in a browser)")
     console.print(f"residents' voting client: [bold]http://{host}:{port}/vote/[/bold]")
     uvicorn.run(app, host=host, port=port, log_level="warning")
@@ -84,6 +86,7 @@ def worker() -> None:
 
     async def go() -> None:
         await runtime.startup()
+        freeze_startup_heap()
         runtime.start_workers()
         console.print("workers running; Ctrl-C to stop")
         try:

@@ -10,6 +10,7 @@ from typing import Any
 
 import structlog
 
+from kernel import notify
 from kernel.config import Settings, get_settings
 from kernel.crypto import Vault
 from kernel.db.engine import Database
@@ -80,6 +81,7 @@ class Runtime:
     async def shutdown(self) -> None:
         await self.stop_workers()
         await self.host.notify_isolated("on_shutdown", runtime=self)
+        await notify.close(self)  # the LISTEN connection, before the pool goes
         await self.db.dispose()
 
     # -- workers ---------------------------------------------------------------------------------

@@ -134,7 +134,10 @@ async def make_runtime(linli_database: TestDatabase) -> AsyncIterator[Callable[.
         return rt
 
     yield factory
+    from kernel import notify
+
     for rt in made:
+        await notify.close(rt)
         await rt.db.dispose()
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.db.base import utcnow
+from kernel.db.sql import in_ids
 from kernel.devices import events
 from kernel.devices.models import AlarmPending, Device, DeviceAlarm
 from kernel.devices.profiles import AlarmRule, DeviceProfile
@@ -119,9 +120,9 @@ class AlarmState:
         state = cls()
         if not device_ids:
             return state
-        for a in await session.scalars(select(DeviceAlarm).where(DeviceAlarm.device_id.in_(device_ids), DeviceAlarm.status != CLEARED)):
+        for a in await session.scalars(select(DeviceAlarm).where(in_ids(session, DeviceAlarm.device_id, device_ids), DeviceAlarm.status != CLEARED)):
             state.open[(a.device_id, a.rule)] = a
-        for p in await session.scalars(select(AlarmPending).where(AlarmPending.device_id.in_(device_ids))):
+        for p in await session.scalars(select(AlarmPending).where(in_ids(session, AlarmPending.device_id, device_ids))):
             state.pending[(p.device_id, p.rule)] = p
         return state
 

@@ -35,6 +35,9 @@ class DeviceSettings(BaseSettings):
     bridge_username: str = "linli-bridge"
     bridge_password: str = ""
     bridge_client_id: str = "linli-bridge"
+    #: Several bridge processes share the load when this names a shared-subscription group
+    #: (``$share/<group>/linli/up/#``); each then needs its own ``bridge_client_id``.
+    bridge_share_group: str = ""
 
 
 @lru_cache

@@ -13,18 +13,20 @@ Accepted telemetry forms (as the ThingsBoard device API)::
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
 
+import orjson
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.db.base import utcnow
+from kernel.db.sql import in_ids
 from kernel.devices.config import DeviceSettings
 from kernel.devices.models import Device, LatestTelemetry, TelemetryPoint
 from kernel.devices.profiles import DeviceProfile, ProfileCatalog
@@ -38,9 +40,8 @@ class PayloadTooLarge(LinliError):
     code = "PAYLOAD_TOO_LARGE"
 
 
-@dataclass(frozen=True)
-class Reading:
-    """One validated data point."""
+class Reading(NamedTuple):
+    """One validated data point (a tuple: there are many of them)."""
 
     key: str
     ts: int
@@ -65,7 +66,7 @@ def decode(raw: bytes | str, settings: DeviceSettings) -> Any:
     if len(raw) > settings.max_payload_bytes:
         raise PayloadTooLarge(f"the message is over {settings.max_payload_bytes} bytes")
     try:
-        return json.loads(raw)
+        return orjson.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadUserInput("the message is not valid JSON", reason="bad_json") from exc
 
@@ -110,6 +111,10 @@ def parse_telemetry(
             if not key or len(key) > KEY_MAX:
                 raise BadUserInput(f"a telemetry key is 1–{KEY_MAX} characters", reason="bad_key")
             spec = profile.keys.get(key)
+            bounds = profile.number_bounds.get(key)
+            if bounds is not None and (type(value) is float or type(value) is int) and bounds[0] <= value <= bounds[1]:
+                readings.append(Reading(key, ts, float(value), None))  # the common case, checked in full below otherwise
+                continue
             if spec is None:
                 if not profile.allow_undeclared_keys:
                     raise BadUserInput(f"{key!r} is not a telemetry key of {profile.type}", reason="unknown_key", key=key)
@@ -169,34 +174,45 @@ def _insert(session: AsyncSession, model: type) -> Any:
     return sqlite.insert(model)
 
 
+def _latest(batch: dict[uuid.UUID, list[Reading]]) -> list[tuple[uuid.UUID, Reading]]:
+    """The newest reading per (device, key), in (device, key) order — the one lock order every
+    writer of ``telemetry_latest`` uses, so concurrent writers cannot deadlock."""
+    latest: dict[tuple[uuid.UUID, str], Reading] = {}
+    for device_id, readings in batch.items():
+        for r in readings:
+            k = (device_id, r.key)
+            cur = latest.get(k)
+            if cur is None or cur.ts <= r.ts:
+                latest[k] = r
+    return [(k[0], r) for k, r in sorted(latest.items(), key=lambda item: (item[0][0].int, item[0][1]))]
+
+
 async def write_points(session: AsyncSession, tenant_id: uuid.UUID, batch: dict[uuid.UUID, list[Reading]]) -> int:
     """Insert readings (a repeated (device, key, ts) — a QoS 1 redelivery — is ignored) and
     move the latest values forward. Returns the number of rows offered."""
+    count = sum(len(readings) for readings in batch.values())
+    if not count:
+        return 0
+    latest = _latest(batch)
+    if _dialect(session) == "postgresql":
+        await _write_points_pg(session, tenant_id, batch, latest)
+        return count
     rows = [
         {"tenant_id": tenant_id, "device_id": d, "key": r.key, "ts": r.ts, "num": r.num, "text": r.text}
         for d, readings in batch.items()
         for r in readings
     ]
-    if not rows:
-        return 0
-    if _dialect(session) == "postgresql":
-        await _write_points_pg(session, tenant_id, rows)
-        return len(rows)
-    stmt = _insert(session, TelemetryPoint).on_conflict_do_nothing()
-    await session.execute(stmt, rows)
-    latest: dict[tuple[Any, Any], dict[str, Any]] = {}
-    for row in rows:
-        k = (row["device_id"], row["key"])
-        if k not in latest or latest[k]["ts"] <= row["ts"]:
-            latest[k] = row
+    await session.execute(_insert(session, TelemetryPoint).on_conflict_do_nothing(), rows)
     ins = _insert(session, LatestTelemetry)
     upsert = ins.on_conflict_do_update(
         index_elements=["tenant_id", "device_id", "key"],
         set_={"ts": ins.excluded.ts, "num": ins.excluded.num, "text": ins.excluded.text},
         where=ins.excluded.ts >= LatestTelemetry.__table__.c.ts,
     )
-    await session.execute(upsert, sorted(latest.values(), key=lambda r: (str(r["device_id"]), r["key"])))
-    return len(rows)
+    await session.execute(
+        upsert, [{"tenant_id": tenant_id, "device_id": d, "key": r.key, "ts": r.ts, "num": r.num, "text": r.text} for d, r in latest]
+    )
+    return count
 
 
 _PG_POINTS = text(
@@ -217,36 +233,41 @@ _PG_LATEST = text(
 )
 
 
-def _columns(tenant_id: uuid.UUID, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "tenant": str(tenant_id),
-        "devices": [r["device_id"] for r in rows],
-        "keys": [r["key"] for r in rows],
-        "ts": [r["ts"] for r in rows],
-        "nums": [r["num"] for r in rows],
-        "texts": [r["text"] for r in rows],
-    }
+def _columns(tenant_id: uuid.UUID, pairs: list[tuple[uuid.UUID, list[Reading]]]) -> dict[str, Any]:
+    """Column arrays for ``unnest`` from (device, readings) pairs (readings are tuples, so each
+    column is one ``zip``)."""
+    devices: list[uuid.UUID] = []
+    keys: list[str] = []
+    ts: list[int] = []
+    nums: list[float | None] = []
+    texts: list[str | None] = []
+    for device_id, readings in pairs:
+        if not readings:
+            continue
+        k, t, n, x = zip(*readings, strict=True)
+        devices.extend([device_id] * len(readings))
+        keys.extend(k)
+        ts.extend(t)
+        nums.extend(n)
+        texts.extend(x)
+    return {"tenant": str(tenant_id), "devices": devices, "keys": keys, "ts": ts, "nums": nums, "texts": texts}
 
 
-async def _write_points_pg(session: AsyncSession, tenant_id: uuid.UUID, rows: list[dict[str, Any]]) -> None:
+async def _write_points_pg(
+    session: AsyncSession, tenant_id: uuid.UUID, batch: dict[uuid.UUID, list[Reading]], latest: list[tuple[uuid.UUID, Reading]]
+) -> None:
     """PostgreSQL: one statement per table with arrays (``unnest``) instead of executemany.
 
     Points go in with a plain INSERT inside a savepoint; only when it meets a duplicate (a QoS 1
     redelivery, rare) is it redone with ``ON CONFLICT DO NOTHING``, which costs about a third
     more per row."""
-    columns = _columns(tenant_id, rows)
+    columns = _columns(tenant_id, list(batch.items()))
     try:
         async with session.begin_nested():
             await session.execute(_PG_POINTS_PLAIN, columns)
     except IntegrityError:
         await session.execute(_PG_POINTS, columns)
-    latest: dict[tuple[Any, Any], dict[str, Any]] = {}
-    for row in rows:
-        k = (row["device_id"], row["key"])
-        if k not in latest or latest[k]["ts"] <= row["ts"]:
-            latest[k] = row
-    ordered = sorted(latest.values(), key=lambda r: (str(r["device_id"]), r["key"]))  # same lock order everywhere
-    await session.execute(_PG_LATEST, _columns(tenant_id, ordered))
+    await session.execute(_PG_LATEST, _columns(tenant_id, [(d, [r]) for d, r in latest]))
 
 
 @dataclass
@@ -258,15 +279,27 @@ class DeviceMessage:
     attributes: dict[str, Any] | None = None
 
 
+#: A device's ``last_activity_at`` is written at most this often while it stays online (its
+#: inactivity timeouts are minutes; writing every device's row on every batch would double the
+#: rows a busy store writes).
+ACTIVITY_RESOLUTION = timedelta(seconds=10)
+
+
+async def load_devices(session: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Device]:
+    return {d.id: d for d in await session.scalars(select(Device).where(in_ids(session, Device.id, ids)))}
+
+
 async def store_batch(
     session: AsyncSession,
     runtime: Any,
     catalog: ProfileCatalog,
     tenant_id: uuid.UUID,
     messages: list[DeviceMessage],
+    devices: dict[uuid.UUID, Device] | None = None,
 ) -> int:
     """Store a batch of one tenant's messages in the caller's transaction: points, latest values,
-    attributes, activity (with ``device.online`` events) and alarm evaluation. Returns points."""
+    attributes, activity (with ``device.online`` events) and alarm evaluation. Returns points.
+    ``devices`` are the messages' devices if the caller loaded them already."""
     from kernel.devices import alarms, events
 
     by_device: dict[uuid.UUID, list[Reading]] = {}
@@ -277,15 +310,21 @@ async def store_batch(
             attrs.setdefault(m.device_id, {}).update(m.attributes)
     n = await write_points(session, tenant_id, by_device)
     ids = list(by_device)
-    devices = {d.id: d for d in await session.scalars(select(Device).where(Device.id.in_(ids)))}
+    if devices is None:
+        devices = await load_devices(session, ids)
     now = utcnow()
     woke = [d for d in devices.values() if not d.online]
-    await session.execute(
-        update(Device)
-        .where(Device.id.in_(ids))
-        .values(last_activity_at=now, online=True)
-        .execution_options(synchronize_session=False)
-    )
+    due = [
+        d.id for d in devices.values()
+        if not d.online or d.last_activity_at is None or now - d.last_activity_at >= ACTIVITY_RESOLUTION
+    ]
+    if due:
+        await session.execute(
+            update(Device)
+            .where(in_ids(session, Device.id, due))
+            .values(last_activity_at=now, online=True)
+            .execution_options(synchronize_session=False)
+        )
     for device_id, values in attrs.items():
         device = devices.get(device_id)
         if device is not None:

@@ -7,14 +7,19 @@ as the ``devices.mqtt_bridge`` job) that takes device messages from Mosquitto in
   ``linli/up/<digest>/...`` (see :mod:`kernel.devices.broker`).
 * The bridge holds a persistent session (``clean_session=False``, fixed client id) subscribed
   to ``linli/up/#`` with QoS 1 and **acknowledges a message only after the transaction that
-  stored it committed** (paho manual acks), so a crash or a broker restart loses nothing: the
-  broker redelivers, and a repeated (device, key, ts) is ignored by the store.
+  stored it committed**, so a crash or a broker restart loses nothing: the broker redelivers,
+  and a repeated (device, key, ts) is ignored by the store. Its connection is
+  :mod:`kernel.devices.mqtt_client` (a protocol that parses a whole socket read at once and
+  acknowledges a batch with one write; see that module for why not paho).
 * Messages are batched (``LINLI_DEVICES_BATCH_MAX_MESSAGES`` / ``..._BATCH_MAX_WAIT_MS``) and
   written one transaction per tenant (row-level security on); a message is stored whole or
   dropped whole. Malformed, unknown-token and rate-limited messages are dropped, acknowledged
   and counted (``linli_mqtt_dropped_total{reason}``); the bridge never stops for them.
-* The in-memory queue is bounded (``LINLI_DEVICES_QUEUE_MAX_MESSAGES``): when it is full the
+* Messages held in memory are bounded (``LINLI_DEVICES_QUEUE_MAX_MESSAGES``): at the bound the
   bridge stops reading from the socket and the broker holds the rest (back-pressure, not OOM).
+* Several bridges (processes) can share the load: with ``LINLI_DEVICES_BRIDGE_SHARE_GROUP`` set,
+  each subscribes to ``$share/<group>/linli/up/#`` and the broker deals messages out among them;
+  each needs its own ``LINLI_DEVICES_BRIDGE_CLIENT_ID``.
 * After every (re)connection the bridge sends the broker the full set of valid token digests;
   provisioning, rotation and revocation send changes at once (a revoked device is kicked).
 * Commands: queued calls of devices seen over MQTT are published to
@@ -32,10 +37,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-import aiomqtt
 import structlog
 from sqlalchemy import select
 
+from kernel.db.sql import in_ids
 from kernel.devices import ingest, rpc
 from kernel.devices.config import DeviceSettings
 from kernel.devices.metrics import (
@@ -45,7 +50,8 @@ from kernel.devices.metrics import (
     mqtt_dropped,
     mqtt_reconnects,
 )
-from kernel.devices.models import Device, DeviceCredential
+from kernel.devices.models import DeviceCredential
+from kernel.devices.mqtt_client import MqttConnection, MqttConnectionError, tls_context
 from kernel.devices.profiles import catalog
 from kernel.devices.registry import DeviceIdentity
 from kernel.errors import LinliError
@@ -56,11 +62,14 @@ log = structlog.get_logger("linli.mqtt")
 CONTROL_TOPIC = "$CONTROL/linli/v1"
 UP_PREFIX = "linli/up/"
 SYNC_CHUNK = 5000
+_UP = UP_PREFIX.encode()
+_KINDS = {b"/telemetry": "telemetry", b"/attributes": "attributes"}
+_RPC_RESPONSE = b"/rpc/response/"
 
 
-@dataclass
+@dataclass(slots=True)
 class _Inbound:
-    generation: int
+    conn: MqttConnection | None  # the connection to acknowledge it on (None: nothing to ack)
     mid: int
     qos: int
     digest: str
@@ -78,17 +87,23 @@ class MqttBridge:
         self.settings = settings or settings_of(runtime)
         u = urlparse(url)
         self.host = u.hostname or "127.0.0.1"
-        self.port = u.port or 1883
+        self.port = u.port or (8883 if u.scheme == "mqtts" else 1883)
+        self.tls = tls_context(u.scheme)
         self.username = unquote(u.username) if u.username else self.settings.bridge_username
         self.password = unquote(u.password) if u.password else self.settings.bridge_password
-        self.queue: asyncio.Queue[_Inbound] = asyncio.Queue(maxsize=self.settings.queue_max_messages)
-        self.generation = 0
-        self.client: aiomqtt.Client | None = None
+        group = self.settings.bridge_share_group
+        self.subscription = f"$share/{group}/{UP_PREFIX}#" if group else UP_PREFIX + "#"
+        #: Received and not yet taken into a batch (bounded by ``queue_max_messages``).
+        self.pending: list[_Inbound] = []
+        self._arrived = asyncio.Event()
+        self._batch_full = asyncio.Event()
+        self._paused = False
+        self.client: MqttConnection | None = None
         self.connected = asyncio.Event()
         self.stats: dict[str, int] = defaultdict(int)
         #: (tenant, device) of devices seen over MQTT, with their digest: commands go to them.
         self.mqtt_devices: dict[tuple[uuid.UUID, uuid.UUID], str] = {}
-        #: Called with [(tenant_id, device_id, points, received_at)] after each commit (benchmarks).
+        #: Called with [(tenant_id, device_id, points, received_at, payload)] after each commit (benchmarks).
         self.stored_listeners: list[Any] = []
         self._flusher: asyncio.Task[None] | None = None
         rpc.signals(runtime).command_listeners.append(self._on_command)
@@ -105,7 +120,7 @@ class MqttBridge:
                 try:
                     await self._session()
                     delay = 0.2
-                except aiomqtt.MqttError as exc:
+                except MqttConnectionError as exc:
                     self.connected.clear()
                     self.client = None
                     mqtt_reconnects.inc()
@@ -115,56 +130,76 @@ class MqttBridge:
                     delay = min(delay * 2, 5.0)
         finally:
             self.connected.clear()
-            self.client = None
+            if self.client is not None:
+                await self.client.close()
+                self.client = None
             if self._flusher is not None:
                 self._flusher.cancel()
                 await asyncio.gather(self._flusher, return_exceptions=True)
 
     async def _session(self) -> None:
-        client = aiomqtt.Client(
+        client = await MqttConnection.open(
             self.host,
             self.port,
+            client_id=self.settings.bridge_client_id,
             username=self.username,
             password=self.password,
-            identifier=self.settings.bridge_client_id,
             clean_session=False,
-            max_inflight_messages=1000,
-            max_queued_incoming_messages=0,
+            tls=self.tls,
+            on_publish=self._on_publish,
         )
-        client._client.manual_ack_set(True)  # ack only after the store committed
-        async with client:
-            self.generation += 1
-            generation = self.generation
-            self.client = client
+        self.client = client
+        try:
             await self.sync_credentials()
-            await client.subscribe(UP_PREFIX + "#", qos=1)
+            await client.subscribe(self.subscription, qos=1)
             self.connected.set()
-            log.info("mqtt_bridge_connected", host=self.host, port=self.port)
-            async for message in client.messages:
-                inbound = self._parse_topic(generation, message)
-                if inbound is None:
-                    self._ack(generation, message.mid, message.qos)
-                    continue
-                await self.queue.put(inbound)  # blocks when full: back-pressure
+            log.info("mqtt_bridge_connected", host=self.host, port=self.port, subscription=self.subscription)
+            await client.closed  # raises MqttConnectionError when the connection is lost
+        finally:
+            self.connected.clear()
+            self.client = None
+        raise MqttConnectionError("the broker closed the connection")
 
-    def _parse_topic(self, generation: int, message: aiomqtt.Message) -> _Inbound | None:
-        topic = message.topic.value
-        parts = topic[len(UP_PREFIX):].split("/") if topic.startswith(UP_PREFIX) else []
+    def _on_publish(self, topic: bytes, payload: bytes, qos: int, mid: int, received_at: float) -> None:
+        """Called by the connection for each message, in the order received."""
+        conn = self.client
+        inbound = self._parse_topic(topic, payload, qos, mid, received_at)
+        if inbound is None:
+            if qos and conn is not None:
+                conn.ack((mid,))
+            return
+        inbound.conn = conn
+        pending = self.pending
+        pending.append(inbound)
+        if len(pending) == 1:
+            self._arrived.set()
+        if len(pending) >= self.settings.batch_max_messages:
+            self._batch_full.set()
+            if len(pending) >= self.settings.queue_max_messages and not self._paused and conn is not None:
+                conn.pause_reading()  # back-pressure: the broker keeps the rest
+                self._paused = True
+
+    def _parse_topic(self, topic: bytes, payload: bytes, qos: int, mid: int, received_at: float) -> _Inbound | None:
         kind, request_id = None, None
-        if len(parts) == 2 and parts[1] in ("telemetry", "attributes"):
-            kind = parts[1]
-        elif len(parts) == 4 and parts[1:3] == ["rpc", "response"] and parts[3].isdigit():
-            kind, request_id = "rpc_response", int(parts[3])
-        if kind is None or len(parts[0]) != 64:
+        if topic.startswith(_UP) and len(topic) > 73:
+            tail = topic[73:]
+            kind = _KINDS.get(tail)
+            if kind is None and tail.startswith(_RPC_RESPONSE) and tail[14:].isdigit():
+                kind, request_id = "rpc_response", int(tail[14:])
+        if kind is None:
             self._drop("bad_topic")
             return None
-        payload = message.payload if isinstance(message.payload, bytes) else str(message.payload).encode()
-        return _Inbound(generation, message.mid, message.qos, parts[0], kind, request_id, payload, time.time())
+        return _Inbound(None, mid, qos, topic[9:73].decode("ascii", "replace"), kind, request_id, payload, received_at)
 
-    def _ack(self, generation: int, mid: int, qos: int) -> None:
-        # a mid of an earlier connection must not be acked on this one: the broker redelivers it
-        if qos > 0 and generation == self.generation and self.client is not None:
-            self.client._client.ack(mid, qos)
+    def _ack(self, messages: list[_Inbound]) -> None:
+        """Acknowledge on the connection each message came on; a message of an earlier
+        connection is not acknowledged (the broker redelivers it)."""
+        by_conn: dict[MqttConnection, list[int]] = {}
+        for m in messages:
+            if m.qos and m.conn is not None:
+                by_conn.setdefault(m.conn, []).append(m.mid)
+        for conn, mids in by_conn.items():
+            conn.ack(mids)
 
     def _drop(self, reason: str) -> None:
         mqtt_dropped.labels(reason).inc()
@@ -195,24 +230,31 @@ class MqttBridge:
     async def credentials_changed(self, added: list[str], removed: list[str]) -> None:
         try:
             await self._control([f"-{d}" for d in removed] + [f"+{d}" for d in added])
-        except aiomqtt.MqttError:
+        except MqttConnectionError:
             log.warning("mqtt_credentials_not_sent", added=len(added), removed=len(removed))
 
     # -- ingestion -------------------------------------------------------------------------------
 
     async def _flush_loop(self) -> None:
         wait = self.settings.batch_max_wait_ms / 1000
+        limit = self.settings.batch_max_messages
         while True:
-            batch = [await self.queue.get()]
-            deadline = time.monotonic() + wait
-            while len(batch) < self.settings.batch_max_messages:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                try:
-                    batch.append(await asyncio.wait_for(self.queue.get(), remaining))
+            if not self.pending:
+                self._arrived.clear()
+                await self._arrived.wait()
+            if len(self.pending) < limit:
+                try:  # a full batch, or whatever came within the wait
+                    await asyncio.wait_for(self._batch_full.wait(), wait)
                 except TimeoutError:
-                    break
+                    pass
+            batch = self.pending[:limit]
+            del self.pending[:limit]
+            if len(self.pending) < limit:
+                self._batch_full.clear()
+            if self._paused and len(self.pending) < self.settings.queue_max_messages // 2:
+                self._paused = False
+                if self.client is not None:
+                    self.client.resume_reading()
             try:
                 await self.process(batch)
             except Exception:  # the bridge never dies for a batch: unacked messages come again
@@ -225,7 +267,7 @@ class MqttBridge:
             rows = await s.execute(
                 select(DeviceCredential.token_digest, DeviceCredential.tenant_id, DeviceCredential.device_id, Tenant.status)
                 .join(Tenant, Tenant.id == DeviceCredential.tenant_id)
-                .where(DeviceCredential.token_digest.in_(digests))
+                .where(in_ids(s, DeviceCredential.token_digest, digests))
             )
             return {d: DeviceIdentity(t, dev, d, st == TenantStatus.ACTIVE) for d, t, dev, st in rows}
 
@@ -259,8 +301,7 @@ class MqttBridge:
             by_tenant[ident.tenant_id].append((m, ident))
         for tenant_id, items in by_tenant.items():
             done.extend(await self._store_tenant(tenant_id, items))
-        for m in done:
-            self._ack(m.generation, m.mid, m.qos)
+        self._ack(done)
         batch_seconds.labels("mqtt").observe(time.perf_counter() - started)
 
     async def _store_tenant(self, tenant_id: uuid.UUID, items: list[tuple[_Inbound, DeviceIdentity]]) -> list[_Inbound]:
@@ -271,7 +312,7 @@ class MqttBridge:
         try:
             async with self.runtime.db.tenant(tenant_id) as s:
                 ids = {ident.device_id for _, ident in items}
-                devices = {d.id: d for d in await s.scalars(select(Device).where(Device.id.in_(ids)))}
+                devices = await ingest.load_devices(s, ids)
                 for m, ident in items:
                     device = devices.get(ident.device_id)
                     profile = profiles.get(device.type) if device else None
@@ -288,7 +329,7 @@ class MqttBridge:
                         self._drop(f"malformed_{exc.details.get('reason', exc.code.lower())}")
                         handled.append(m)
                 if valid:
-                    await ingest.store_batch(s, self.runtime, profiles, tenant_id, [msg for _, msg in valid])
+                    await ingest.store_batch(s, self.runtime, profiles, tenant_id, [msg for _, msg in valid], devices)
         except Exception:
             if not valid:
                 raise

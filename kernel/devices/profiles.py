@@ -9,6 +9,7 @@ each device); two plugins contributing the same type stop start-up with an error
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -16,6 +17,7 @@ ValueKind = Literal["number", "integer", "boolean", "string"]
 Severity = Literal["critical", "major", "minor", "warning", "info"]
 Operator = Literal[">", ">=", "<", "<=", "==", "!="]
 
+_FLOAT_MAX = sys.float_info.max
 SEVERITIES: tuple[str, ...] = ("critical", "major", "minor", "warning", "info")
 _OPS = {
     ">": lambda a, b: a > b,
@@ -126,9 +128,21 @@ class DeviceProfile:
     allow_undeclared_keys: bool = False
     description: str = ""
     keys: dict[str, TelemetryKey] = field(init=False, repr=False, compare=False)
+    #: ``key → (minimum, maximum)`` of the plain ``number`` keys: ingestion's fast path.
+    number_bounds: dict[str, tuple[float, float]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "keys", {k.key: k for k in self.telemetry})
+        object.__setattr__(
+            self,
+            "number_bounds",
+            {
+                # finite bounds even when the key has none, so that an infinity takes the full check
+                k.key: (-_FLOAT_MAX if k.minimum is None else k.minimum, _FLOAT_MAX if k.maximum is None else k.maximum)
+                for k in self.telemetry
+                if k.kind == "number"
+            },
+        )
         for rule in self.alarms:
             if rule.severity not in SEVERITIES:
                 raise ValueError(f"profile {self.type!r}: alarm {rule.name!r} has unknown severity {rule.severity!r}")

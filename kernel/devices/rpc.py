@@ -4,8 +4,15 @@ A call is stored (``device_rpc_calls``: queued → sent → answered | timed_out
 per device, committed, then delivered by whichever transport the device uses: an HTTP long-poll
 (``GET /api/v1/{token}/rpc``) or the MQTT bridge (``v1/devices/me/rpc/request/{id}``). The
 device answers on ``POST /api/v1/{token}/rpc/{id}`` or ``v1/devices/me/rpc/response/{id}``; the
-response is correlated by (device, request id). Waiters in this process are woken at once;
-across processes they poll the table once a second.
+response is correlated by (device, request id).
+
+Wake-ups go through the runtime's notifier (:mod:`kernel.notify`, channel ``linli_device_rpc``),
+sent in the transaction that queued, answered or expired a call, so they reach every process once
+it commits: a command queued on a gateway reaches the MQTT bridge in ``linli worker`` (its
+``command_listeners``), and an answer stored by the bridge wakes the gateway's long-polls and
+``wait_answer``. A notification lost while a listener was disconnected costs at most a second
+(waiters re-read the table every second); after the reconnection the waiters are woken and
+the command listeners are offered every device with queued commands.
 """
 
 from __future__ import annotations
@@ -22,19 +29,22 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kernel import audit
+from kernel import audit, notify
 from kernel.db.base import utcnow
 from kernel.devices import events, registry
 from kernel.devices.models import RpcCall
 from kernel.devices.profiles import catalog
 from kernel.errors import BadUserInput, Conflict, NotFound
+from kernel.tenancy import Tenant, TenantStatus
 
 QUEUED, SENT, ANSWERED, TIMED_OUT = "queued", "sent", "answered", "timed_out"
 MAX_PARAMS_BYTES = 8192
+CHANNEL = "linli_device_rpc"
 
 
 class Signals:
-    """In-process wake-ups keyed by device id or call id."""
+    """This process's wake-ups keyed by ``("device", device_id)`` or ``("call", call_id)``,
+    fired by notifications from any process (:func:`listen`)."""
 
     def __init__(self) -> None:
         self._waiters: dict[Any, set[asyncio.Future[None]]] = defaultdict(set)
@@ -58,12 +68,57 @@ class Signals:
             if not fut.done():
                 fut.set_result(None)
 
+    def notify_all(self) -> None:
+        for key in list(self._waiters):
+            self.notify(key)
+
 
 def signals(runtime: Any) -> Signals:
     found = runtime.services.get("device_rpc_signals")
     if found is None:
         found = runtime.services["device_rpc_signals"] = Signals()
     return found  # type: ignore[no-any-return]
+
+
+async def listen(runtime: Any) -> None:
+    """Hear command notifications in this process (once; every RPC entry point calls it, and so
+    does the MQTT bridge's job)."""
+    await notify.notifier(runtime).subscribe_once(
+        "device_rpc", CHANNEL, lambda payload: _heard(runtime, payload), on_reconnect=lambda: _resync(runtime)
+    )
+
+
+def _heard(runtime: Any, payload: dict[str, Any]) -> None:
+    sig = signals(runtime)
+    if payload.get("kind") == "queued":
+        tenant_id, device_id = uuid.UUID(payload["tenant_id"]), uuid.UUID(payload["device_id"])
+        sig.notify(("device", device_id))
+        for listener in list(sig.command_listeners):
+            listener(tenant_id, device_id)
+    elif payload.get("kind") == "closed":
+        for call_id in payload.get("call_ids", []):
+            sig.notify(("call", uuid.UUID(call_id)))
+
+
+async def _resync(runtime: Any) -> None:
+    """After notifications may have been lost: wake every waiter (they re-read the table) and
+    offer the command listeners every device that has queued commands."""
+    sig = signals(runtime)
+    sig.notify_all()
+    if not sig.command_listeners:
+        return
+    async with runtime.db.platform() as s:
+        tenant_ids = list(await s.scalars(select(Tenant.id).where(Tenant.status == TenantStatus.ACTIVE)))
+    for tenant_id in tenant_ids:
+        async with runtime.db.tenant(tenant_id) as s:
+            device_ids = list(await s.scalars(select(RpcCall.device_id).where(RpcCall.status == QUEUED).distinct()))
+        for device_id in device_ids:
+            for listener in list(sig.command_listeners):
+                listener(tenant_id, device_id)
+
+
+async def _announce_closed(runtime: Any, session: AsyncSession, call_ids: list[uuid.UUID]) -> None:
+    await notify.notifier(runtime).publish_chunked(CHANNEL, "call_ids", [str(c) for c in call_ids], session, kind="closed")
 
 
 def call_json(call: RpcCall) -> dict[str, Any]:
@@ -76,8 +131,11 @@ async def send(
     timeout_seconds: int | None = None, actor: str = "system",
 ) -> RpcCall:
     """Queue a command for a device in its own committed transaction (audited there) and wake
-    its transports. Runs outside the caller's transaction so the device can see it at once."""
+    its transports in every process. Runs outside the caller's transaction so the device can
+    see it at once."""
     params = params or {}
+    if signals(runtime).command_listeners:  # a bridge in this process hears its own commands too
+        await listen(runtime)
     if len(json.dumps(params)) > MAX_PARAMS_BYTES:
         raise BadUserInput(f"command parameters are over {MAX_PARAMS_BYTES} bytes")
     for attempt in range(3):
@@ -87,10 +145,6 @@ async def send(
         except IntegrityError:  # another command took the same request id: take the next one
             if attempt == 2:
                 raise Conflict("too many commands queued for this device at once; retry") from None
-    sig = signals(runtime)
-    sig.notify(("device", device_id))
-    for listener in sig.command_listeners:
-        listener(tenant_id, device_id)
     return call
 
 
@@ -124,6 +178,9 @@ async def _queue(
             s, tenant_id=tenant_id, actor=actor, action="device.command_sent", target=str(call.id),
             detail={"method": method, "device_id": str(device_id)},
         )
+        await notify.notifier(runtime).publish(
+            CHANNEL, {"kind": "queued", "tenant_id": str(tenant_id), "device_id": str(device_id)}, s
+        )
     return call
 
 
@@ -143,6 +200,7 @@ async def _take_next(runtime: Any, identity: registry.DeviceIdentity) -> RpcCall
 
 async def poll(runtime: Any, identity: registry.DeviceIdentity, seconds: float) -> dict[str, Any] | None:
     """HTTP long-poll: the next queued command for the device, or None after ``seconds``."""
+    await listen(runtime)
     deadline = time.monotonic() + seconds
     while True:
         call = await _take_next(runtime, identity)
@@ -188,12 +246,13 @@ async def answer(runtime: Any, identity: registry.DeviceIdentity, request_id: in
             runtime, s, "device.rpc_answered", identity.tenant_id,
             {"call_id": str(call.id), "device_id": str(call.device_id), "method": call.method, "response": response},
         )
-    signals(runtime).notify(("call", call.id))
+        await _announce_closed(runtime, s, [call.id])
     return call
 
 
 async def wait_answer(runtime: Any, tenant_id: uuid.UUID, call_id: uuid.UUID, seconds: float) -> RpcCall:
     """Wait until the call is answered or expired (or ``seconds`` passed); the call as it is."""
+    await listen(runtime)
     deadline = time.monotonic() + seconds
     while True:
         async with runtime.db.tenant(tenant_id) as s:
@@ -224,4 +283,5 @@ async def expire(runtime: Any, session: AsyncSession) -> int:
             runtime, session, "device.rpc_timed_out", c.tenant_id,
             {"call_id": str(c.id), "device_id": str(c.device_id), "method": c.method},
         )
+    await _announce_closed(runtime, session, [c.id for c in overdue])
     return len(overdue)

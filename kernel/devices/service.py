@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel import notify
 from kernel.devices import alarms, ingest, registry
 from kernel.devices import rpc as _rpc
 from kernel.devices.config import DeviceSettings, get_device_settings  # noqa: F401 (re-exported)
@@ -220,13 +221,43 @@ send_command = _rpc.send
 wait_command = _rpc.wait_answer
 
 
-async def broker_credentials_changed(runtime: Any, *, added: list[str] = (), removed: list[str] = ()) -> None:  # type: ignore[assignment]
-    """Tell the MQTT broker (through the running bridge, if any) about token digests added or
-    removed, so a revoked device is refused and disconnected at once. A no-op without a bridge;
-    the bridge also syncs every digest when it (re)connects."""
-    bridge = runtime.services.get("mqtt_bridge")
-    if bridge is not None:
-        await bridge.credentials_changed(list(added), list(removed))
+CREDENTIALS_CHANNEL = "linli_broker_credentials"
+
+
+async def broker_credentials_changed(
+    runtime: Any, *, added: list[str] = (), removed: list[str] = (), session: AsyncSession | None = None,  # type: ignore[assignment]
+) -> None:
+    """Tell the MQTT broker about token digests added or removed, so a revoked device is refused
+    and disconnected at once — through whichever process runs the bridge: a notification (in
+    ``session``'s transaction when given, so only a committed change is announced; split when
+    the lists are long) that :func:`listen_broker_credentials` hands to the bridge's
+    ``credentials_changed``. A no-op where no process runs a bridge; the bridge also syncs every
+    digest when it (re)connects, and again when its notifications may have been lost."""
+    if not added and not removed:
+        return
+    if runtime.services.get("mqtt_bridge") is not None:  # the bridge here hears its own notification
+        await listen_broker_credentials(runtime)
+    n = notify.notifier(runtime)
+    # removals first: a rotation's old digest goes before its new one arrives
+    await n.publish_chunked(CREDENTIALS_CHANNEL, "removed", list(removed), session, added=[])
+    await n.publish_chunked(CREDENTIALS_CHANNEL, "added", list(added), session, removed=[])
+
+
+async def listen_broker_credentials(runtime: Any) -> None:
+    """Hand credential notifications from any process to this process's bridge (once)."""
+
+    async def changed(payload: dict[str, Any]) -> None:
+        bridge = runtime.services.get("mqtt_bridge")
+        if bridge is not None:
+            await bridge.credentials_changed(list(payload.get("added", [])), list(payload.get("removed", [])))
+
+    async def resync() -> None:
+        bridge = runtime.services.get("mqtt_bridge")
+        sync = getattr(bridge, "sync_credentials", None)
+        if sync is not None:
+            await sync()
+
+    await notify.notifier(runtime).subscribe_once("broker_credentials", CREDENTIALS_CHANNEL, changed, on_reconnect=resync)
 
 
 async def run_activity_checks(runtime: Any) -> None:
@@ -246,4 +277,7 @@ async def run_mqtt_bridge(runtime: Any) -> None:
     bridge = runtime.services.get("mqtt_bridge")
     if bridge is None:
         bridge = runtime.services["mqtt_bridge"] = MqttBridge(runtime, runtime.settings.mqtt_url)
+    # commands and credential changes committed in any process reach this bridge
+    await _rpc.listen(runtime)
+    await listen_broker_credentials(runtime)
     await bridge.run()

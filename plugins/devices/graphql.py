@@ -325,7 +325,7 @@ async def _provision(info: strawberry.Info, name: str, type: str, place_gid: rel
         ctx.session, devices.profiles(ctx.runtime), tenant_id=ctx.tenant.id, name=name, type=type, place_kind=kind,
         place_id=place_id, community_id=community_id, serial=serial, inactivity_timeout_seconds=inactivity_timeout,
     )
-    await devices.broker_credentials_changed(ctx.runtime, added=[devices.token_digest(token)])
+    await devices.broker_credentials_changed(ctx.runtime, added=[devices.token_digest(token)], session=ctx.session)
     await audit(ctx.session, tenant_id=ctx.tenant.id, actor=ctx.actor.label, action="device.provisioned", target=str(row.id))
     return ProvisionedDevice(device=Device.from_row(row), token=token)
 
@@ -365,7 +365,7 @@ class DevicesMutation:
     async def rotate_device_token(self, info: strawberry.Info, id: relay.GlobalID) -> ProvisionedDevice:
         ctx = info.context
         row, token, old = await devices.rotate(ctx.session, decode_id(id, "Device"))
-        await devices.broker_credentials_changed(ctx.runtime, added=[devices.token_digest(token)], removed=old)
+        await devices.broker_credentials_changed(ctx.runtime, added=[devices.token_digest(token)], removed=old, session=ctx.session)
         await audit(ctx.session, tenant_id=ctx.tenant.id, actor=ctx.actor.label, action="device.token_rotated", target=str(row.id))
         return ProvisionedDevice(device=Device.from_row(row), token=token)
 
@@ -373,7 +373,7 @@ class DevicesMutation:
     async def revoke_device_token(self, info: strawberry.Info, id: relay.GlobalID) -> Device:
         ctx = info.context
         row, old = await devices.revoke(ctx.session, decode_id(id, "Device"))
-        await devices.broker_credentials_changed(ctx.runtime, removed=old)
+        await devices.broker_credentials_changed(ctx.runtime, removed=old, session=ctx.session)
         await audit(ctx.session, tenant_id=ctx.tenant.id, actor=ctx.actor.label, action="device.token_revoked", target=str(row.id))
         return Device.from_row(row)
 

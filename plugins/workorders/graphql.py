@@ -717,21 +717,22 @@ class WorkOrderSubscription:
         only = str(decode_id(community_id, "Community")) if community_id is not None else None
         async with hub(ctx.runtime).subscribe(ctx.tenant.id) as queue:
             while True:
-                event = await queue.get()
-                p = event.payload
-                if only is not None and p.get("community_id") != only:
+                change = await queue.get()
+                if only is not None and change.community_id != only:
                     continue
                 yield WorkOrderChange(
-                    event=event.type.removeprefix("workorder."),
+                    event=change.type.removeprefix("workorder."),
                     work_order_id=strawberry.ID(
-                        str(relay.GlobalID("WorkOrder", p["work_order_id"]))
+                        str(relay.GlobalID("WorkOrder", change.work_order_id))
                     ),
-                    status=p["status"],
-                    priority=p["priority"],
-                    category=p["category"],
-                    community_id=strawberry.ID(str(relay.GlobalID("Community", p["community_id"])))
-                    if p.get("community_id")
+                    status=change.status,
+                    priority=change.priority,
+                    category=change.category,
+                    community_id=strawberry.ID(
+                        str(relay.GlobalID("Community", change.community_id))
+                    )
+                    if change.community_id
                     else None,
-                    escalation_level=p.get("level"),
-                    at=event.occurred_at,
+                    escalation_level=change.level,
+                    at=change.at,
                 )

@@ -17,19 +17,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import func, select
 
-from kernel.devices.broker import BrokerUnavailable, LocalBroker
 from kernel.devices.models import TelemetryPoint
-
-
-@pytest.fixture
-def broker(tmp_path):  # type: ignore[no-untyped-def]
-    b = LocalBroker(tmp_path / "mosquitto")
-    try:
-        b.start()
-    except BrokerUnavailable as exc:
-        pytest.skip(str(exc))
-    yield b
-    b.stop()
 
 
 @pytest_asyncio.fixture
@@ -206,3 +194,43 @@ async def test_bridge_runs_inside_the_worker_lifecycle(make_runtime, broker):
     finally:
         await rt.stop_workers()
     assert not rt.services["mqtt_bridge"].connected.is_set()
+
+
+async def test_two_bridges_share_the_load_without_duplicates(dev, runtime, broker):
+    """Two bridges in a shared-subscription group (``$share/linli/...``), each with its own
+    persistent session: the broker deals the stream out between them, every message is stored
+    once, and the broker lets the bridge subscribe through the share prefix."""
+    from kernel.devices.config import DeviceSettings
+    from kernel.devices.mqtt import MqttBridge
+
+    settings = {"device_rate_per_second": 10_000, "device_burst": 10_000, "bridge_share_group": "linli", "batch_max_wait_ms": 20}
+    runtime.services["device_settings"] = DeviceSettings(**settings)
+    runtime.services.pop("device_rate_limiter", None)
+    estate = await dev.estate()
+    devices = [await dev.provision(estate, "water_meter", name=f"meter-{i}") for i in range(4)]
+    bridges = [
+        MqttBridge(runtime, broker.url, DeviceSettings(**settings, bridge_client_id=f"linli-bridge-{i}")) for i in range(2)
+    ]
+    tasks = [asyncio.create_task(b.run()) for b in bridges]
+    try:
+        await asyncio.wait_for(asyncio.gather(*(b.connected.wait() for b in bridges)), 10)
+        assert all(b.subscription == "$share/linli/linli/up/#" for b in bridges)
+        per_device = 100
+        base = int(time.time() * 1000) - per_device * 1000
+        for _, token in devices:
+            async with device(token, broker.port) as c:
+                for i in range(per_device):
+                    await c.publish("v1/devices/me/telemetry", json.dumps({"ts": base + i * 1000, "values": {"reading": i}}), qos=1)
+
+        async def all_stored():  # type: ignore[no-untyped-def]
+            counts = [await stored_points(runtime, estate.tenant.tenant_id, d) for d, _ in devices]
+            return counts if counts == [per_device] * len(devices) else None
+
+        assert await eventually(all_stored, within=30), [b.stats for b in bridges]
+        stored = [b.stats["stored_messages"] for b in bridges]
+        assert sum(stored) == per_device * len(devices)  # none twice
+        assert all(n > 0 for n in stored), stored  # both took a share
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -563,34 +563,52 @@ async def test_photo_upload_with_presigned_links(ops, new_tenant):
     assert code_of(r) == "BAD_USER_INPUT"
 
 
+CHANGES = "subscription { workOrderChanges { event workOrderId status priority escalationLevel } }"
+
+
+async def _subscribe(runtime, gql, token, contexts, query=CHANGES):  # type: ignore[no-untyped-def]
+    """A GraphQL subscription as a WebSocket client would open it on ``runtime``'s gateway."""
+    from types import SimpleNamespace
+
+    from gateway.context import open_context
+
+    request = SimpleNamespace(headers={"authorization": f"Bearer {token}"}, client=None)
+    contexts.append(await open_context(runtime, request, "sub"))
+    return await gql.app.state.schema.subscribe(query, context_value=contexts[-1])
+
+
+async def _until_listening(runtime, *tenant_ids) -> None:  # type: ignore[no-untyped-def]
+    """Until the subscriptions' first step ran: the hub LISTENs (PostgreSQL) and holds a queue
+    for each tenant — a change committed from then on reaches them."""
+    import asyncio
+
+    from plugins.workorders.live import hub
+
+    for _ in range(400):
+        if all(hub(runtime)._subscribers.get(t) for t in tenant_ids):
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError("the subscriptions did not start")
+
+
 async def test_staff_subscription_streams_committed_changes_of_own_tenant_only(
     ops, new_tenant, runtime
 ):
     import asyncio
-    from types import SimpleNamespace
 
-    from gateway.context import close_context, open_context
+    from gateway.context import close_context
 
     t, estate, owner, tech, _ = await _setup(ops, new_tenant)
     b = await new_tenant("wo-sub-b")
     await ops.enable(b.token, "workorders")
-    schema = ops.gql.app.state.schema
-    contexts = []
+    contexts: list = []  # type: ignore[type-arg]
 
-    async def subscribe(
-        token: str,
-        query: str = "subscription { workOrderChanges { event workOrderId status priority } }",
-    ):  # type: ignore[no-untyped-def]
-        request = SimpleNamespace(headers={"authorization": f"Bearer {token}"}, client=None)
-        contexts.append(await open_context(runtime, request, "sub"))
-        return await schema.subscribe(query, context_value=contexts[-1])
-
-    denied = await subscribe(owner)
+    denied = await _subscribe(runtime, ops.gql, owner, contexts)
     first = await denied.__anext__() if hasattr(denied, "__anext__") else denied
     assert first.errors and first.errors[0].extensions["code"] == "FORBIDDEN"
-    staff = await subscribe(t.token)
+    staff = await _subscribe(runtime, ops.gql, t.token, contexts)
     nxt = asyncio.ensure_future(staff.__anext__())
-    await asyncio.sleep(0.05)
+    await _until_listening(runtime, t.tenant_id)
     # another tenant's order, and a request rolled back as a whole: nothing arrives
     await ops.gql(REPORT, {"i": {"title": "别家的工单"}}, token=b.token)
     r = await ops.gql(
@@ -607,7 +625,101 @@ async def test_staff_subscription_streams_committed_changes_of_own_tenant_only(
         "workOrderId": oid,
         "status": "reported",
         "priority": "normal",
+        "escalationLevel": None,
     }
     await staff.aclose()
+    for ctx in contexts:
+        await close_context(ctx)
+
+
+class _RolledBack(Exception):
+    pass
+
+
+async def test_changes_committed_in_the_worker_reach_gateway_subscribers(
+    ops, new_tenant, runtime, make_runtime, recorder, linli_backend
+):
+    """A gateway (the test's runtime, serving GraphQL) and ``linli worker`` (a second Runtime:
+    its own pool and LISTEN connection) over one PostgreSQL database. The SLA job and an event
+    handler running in the worker reach the gateway's subscribers through LISTEN/NOTIFY; a
+    rolled-back escalation does not; another tenant's subscriber hears none of it."""
+    import asyncio
+
+    import pytest
+
+    from gateway.context import close_context
+    from kernel import notify
+    from plugins.workorders.live import hub
+
+    if linli_backend != "postgres":
+        pytest.skip("several processes share a database on PostgreSQL only")
+    t, estate, owner, tech, _ = await _setup(ops, new_tenant)
+    b = await new_tenant("wo-mp-b")
+    await ops.enable(b.token, "workorders")
+    worker = make_runtime(extra_plugins=[recorder])
+    r = await ops.gql(REPORT, {"i": {"title": "化粪池满溢", "category": "sanitation"}}, token=owner)
+    oid = r["data"]["reportWorkOrder"]["id"]
+
+    contexts: list = []  # type: ignore[type-arg]
+    staff = await _subscribe(runtime, ops.gql, t.token, contexts)
+    other = await _subscribe(runtime, ops.gql, b.token, contexts)
+    staff_next = asyncio.ensure_future(staff.__anext__())
+    other_next = asyncio.ensure_future(other.__anext__())
+    await _until_listening(runtime, t.tenant_id, b.tenant_id)
+    gateway = notify.notifier(runtime)
+
+    # an escalation the worker rolls back: nothing is heard
+    with pytest.raises(_RolledBack):
+        async with worker.db.tenant(t.tenant_id) as s:
+            late = utcnow() + timedelta(hours=9)
+            assert len(await service.escalate_overdue(s, worker, t.tenant_id, now=late)) == 1
+            raise _RolledBack
+    await gateway.settle()
+    assert not staff_next.done()
+
+    # the worker's SLA job commits an escalation
+    assert await escalate_all(worker, only={t.tenant_id}, now=utcnow() + timedelta(hours=9)) == 1
+    await gateway.settle()
+    got = await asyncio.wait_for(staff_next, 5)
+    assert not got.errors, got.errors
+    assert got.data["workOrderChanges"] == {
+        "event": "escalated",
+        "workOrderId": oid,
+        "status": "reported",
+        "priority": "normal",
+        "escalationLevel": 1,
+    }
+
+    # an event handler in the worker opens (and auto-dispatches) an order from a device alarm
+    alarm = {
+        "device_id": "dev-mp",
+        "alarm_id": "al-mp",
+        "alarm_type": "smoke",
+        "severity": "critical",
+        "place": {"community_id": str(estate.community_id), "label": "1幢 电井"},
+    }
+    await ops.publish(t.tenant_id, "device.alarm_raised", alarm)
+    await worker.outbox.drain(t.tenant_id)
+    await gateway.settle()
+    seen = [
+        (await asyncio.wait_for(staff.__anext__(), 5)).data["workOrderChanges"] for _ in range(2)
+    ]
+    assert [(c["event"], c["status"], c["priority"]) for c in seen] == [
+        ("reported", "reported", "urgent"),
+        ("dispatched", "dispatched", "urgent"),
+    ]
+    assert seen[0]["workOrderId"] == seen[1]["workOrderId"] != oid
+    # heard once each (through LISTEN only), and never by the other tenant's subscriber
+    assert [q.qsize() for q in hub(runtime)._subscribers[t.tenant_id]] == [0]
+    assert not other_next.done()
+    assert hub(worker)._subscribers == {}  # the worker has no subscribers of its own
+
+    # the other tenant's subscription is live: its own change (committed on the gateway) arrives
+    r = await ops.gql(REPORT, {"i": {"title": "别家的工单"}}, token=b.token)
+    await gateway.settle()
+    got = await asyncio.wait_for(other_next, 5)
+    assert got.data["workOrderChanges"]["workOrderId"] == r["data"]["reportWorkOrder"]["id"]
+    for stream in (staff, other):
+        await stream.aclose()
     for ctx in contexts:
         await close_context(ctx)

@@ -11,7 +11,8 @@
  *    plugin_opt_state_file, so it survives a broker restart.
  *  - ACL (MOSQ_EVT_ACL_CHECK): a device may publish only v1/devices/me/telemetry,
  *    v1/devices/me/attributes and v1/devices/me/rpc/response/<id>, and read only
- *    v1/devices/me/...; the bridge only linli/... and $CONTROL/linli/....
+ *    v1/devices/me/...; the bridge only linli/... (also as $share/<group>/linli/...) and
+ *    $CONTROL/linli/....
  *  - Identity (MOSQ_EVT_MESSAGE): a device's v1/devices/me/<rest> is rewritten to
  *    linli/up/<digest>/<rest>; the bridge's linli/down/<digest>/<rest> is delivered to that
  *    device's connections only, as v1/devices/me/<rest>.
@@ -178,6 +179,12 @@ static int on_acl_check(int event, void *event_data, void *userdata)
 	(void)event; (void)userdata;
 	const char *t = ed->topic;
 	if (is_bridge(ed->client)) {
+		/* several bridges may share the load: $share/<group>/linli/up/# */
+		if ((ed->access == MOSQ_ACL_SUBSCRIBE || ed->access == MOSQ_ACL_UNSUBSCRIBE) && starts_with(t, "$share/")) {
+			const char *rest = strchr(t + 7, '/');
+			if (!rest || rest == t + 7) return MOSQ_ERR_ACL_DENIED;
+			t = rest + 1;
+		}
 		return (starts_with(t, "linli/") || strcmp(t, CONTROL_TOPIC) == 0) ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ACL_DENIED;
 	}
 	switch (ed->access) {
