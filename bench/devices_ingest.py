@@ -31,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from kernel.devices.config import DeviceSettings  # noqa: E402
 from kernel.process import freeze_startup_heap  # noqa: E402
 
 # ------------------------------------------------------------------------------------------------
@@ -98,6 +99,32 @@ def generator_main(port: int, tokens: list[str], rate: float, seconds: float, st
 # ------------------------------------------------------------------------------------------------
 
 
+def _proc_cpu_seconds(pids: list[int]) -> float:
+    """CPU seconds (user + system) so far of running processes, from /proc (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+def _postgres_pids() -> list[int]:
+    """The PostgreSQL server's processes (postmaster, backends, background workers)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
 def build_loadgen(workdir: Path) -> Path:
     """Compile the C load generator (``bench/mqtt_loadgen.c``, needs libmosquitto-dev)."""
     import subprocess
@@ -108,7 +135,7 @@ def build_loadgen(workdir: Path) -> Path:
     return out
 
 
-async def setup(base_url: str, workdir: Path, n_devices: int):  # type: ignore[no-untyped-def]
+async def setup(base_url: str, workdir: Path, n_devices: int, batch: tuple[int, int] | None = None):  # type: ignore[no-untyped-def]
     from kernel.config import Settings
     from kernel.db.migrate import upgrade
     from kernel.devices import registry
@@ -132,7 +159,7 @@ async def setup(base_url: str, workdir: Path, n_devices: int):  # type: ignore[n
     runtime = Runtime.build(settings, plugins=plugins, entry_points=False)
     runtime.services["device_settings"] = DeviceSettings(
         device_rate_per_second=1000, device_burst=1000, tenant_rate_per_second=1e6, tenant_burst=1e6,
-        batch_max_messages=5000, batch_max_wait_ms=100,
+        **({"batch_max_messages": batch[0], "batch_max_wait_ms": batch[1]} if batch else {}),
     )
     p = await provision(runtime, slug=f"bench-{uuid.uuid4().hex[:6]}", name="bench", admin_username=f"bench-{uuid.uuid4().hex[:6]}", admin_password="correct horse battery")
     tokens: list[str] = []
@@ -174,7 +201,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     from kernel.devices.mqtt import MqttBridge
 
     workdir = Path(tempfile.mkdtemp(prefix="linli-bench-"))
-    runtime, tenant_id, tokens, admin_url, drop = await setup(args.postgres, workdir, args.devices)
+    runtime, tenant_id, tokens, admin_url, drop = await setup(args.postgres, workdir, args.devices, (args.batch_max_messages, args.batch_max_wait_ms))
     freeze_startup_heap()  # as `linli worker` does after start-up
     broker = LocalBroker(workdir / "mosquitto").start()
     bridge = MqttBridge(runtime, broker.url, runtime.services["device_settings"])
@@ -201,6 +228,9 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     start_at = time.time() + 2 + args.devices / 500
     shares = [tokens[i :: args.generators] for i in range(args.generators)]
     cpu0 = os.times()
+    broker_pid = broker.process.pid if broker.process is not None else 0
+    server_cpu0 = {"broker": _proc_cpu_seconds([broker_pid]), "postgres": _proc_cpu_seconds(_postgres_pids())}
+    wall0 = time.time()
     if args.generator == "c":
         binary = build_loadgen(workdir)
         procs = []
@@ -221,12 +251,18 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         reports = [await asyncio.to_thread(out.get) for _ in gens]
         for g in gens:
             await asyncio.to_thread(g.join)
-    report = {"published": sum(r["published"] for r in reports), "failed": sum(r["failed"] for r in reports)}
+    report = {
+        "published": sum(r["published"] for r in reports),
+        "failed": sum(r["failed"] for r in reports),
+        "cpu_s": sum(r.get("cpu_s", 0.0) for r in reports),
+    }
     expected_points = report["published"] * 3
     deadline = time.time() + args.drain_seconds
     while stored_points < expected_points and time.time() < deadline:  # noqa: ASYNC110 - polling a counter
         await asyncio.sleep(0.2)
     cpu1 = os.times()
+    wall1 = time.time()
+    server_cpu1 = {"broker": _proc_cpu_seconds([broker_pid]), "postgres": _proc_cpu_seconds(_postgres_pids())}
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     async with runtime.db.tenant(tenant_id) as s:
@@ -260,6 +296,16 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "copy_points_per_s": round(len(rows) / copy_seconds),
         "ratio_vs_copy": round((in_db / elapsed) / (len(rows) / copy_seconds), 3),
         "bridge_process_cpu_s": round((cpu1.user - cpu0.user) + (cpu1.system - cpu0.system), 1),
+        # where the machine's CPU went over the run (2 cores = 2 CPU-seconds per second)
+        "cpu_share_of_machine": _cpu_shares(
+            wall1 - wall0,
+            {
+                "bridge": (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system),
+                "mosquitto": server_cpu1["broker"] - server_cpu0["broker"],
+                "postgres": server_cpu1["postgres"] - server_cpu0["postgres"],
+                "load_generator": report["cpu_s"],
+            },
+        ),
         "batches": _batch_stats(),
         "bridge_dropped": {k: v for k, v in bridge.stats.items() if k.startswith("dropped")},
     }
@@ -276,7 +322,7 @@ async def run_direct(args: argparse.Namespace) -> dict[str, object]:
     from kernel.identity.tokens import digest
 
     workdir = Path(tempfile.mkdtemp(prefix="linli-bench-"))
-    runtime, tenant_id, tokens, admin_url, drop = await setup(args.postgres, workdir, args.devices)
+    runtime, tenant_id, tokens, admin_url, drop = await setup(args.postgres, workdir, args.devices, (args.batch_max_messages, args.batch_max_wait_ms))
     freeze_startup_heap()  # as `linli worker` does after start-up
     bridge = MqttBridge(runtime, "mqtt://x:y@127.0.0.1:1", runtime.services["device_settings"])
     digests = [digest(t) for t in tokens]
@@ -315,6 +361,14 @@ async def run_direct(args: argparse.Namespace) -> dict[str, object]:
     }
 
 
+def _cpu_shares(wall: float, used: dict[str, float]) -> dict[str, object]:
+    capacity = wall * (os.cpu_count() or 1)
+    shares: dict[str, object] = {name: f"{seconds / capacity:.0%}" for name, seconds in used.items()}
+    shares["total"] = f"{sum(used.values()) / capacity:.0%}"
+    shares["wall_s"] = round(wall, 1)
+    return shares
+
+
 def _batch_stats() -> dict[str, float]:
     from kernel.metrics import registry
 
@@ -334,6 +388,9 @@ def main() -> None:
     parser.add_argument(
         "--postgres", default=os.environ.get("LINLI_BENCH_POSTGRES_URL") or os.environ.get("LINLI_TEST_POSTGRES_URL") or "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
     )
+    defaults = DeviceSettings.model_fields
+    parser.add_argument("--batch-max-messages", type=int, default=defaults["batch_max_messages"].default, help="the bridge's batch size (LINLI_DEVICES_BATCH_MAX_MESSAGES)")
+    parser.add_argument("--batch-max-wait-ms", type=int, default=defaults["batch_max_wait_ms"].default, help="LINLI_DEVICES_BATCH_MAX_WAIT_MS")
     parser.add_argument("--direct", action="store_true", help="measure the store path alone (no broker, no generator)")
     args = parser.parse_args()
     result = asyncio.run(run_direct(args) if args.direct else run(args))

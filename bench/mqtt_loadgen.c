@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -106,7 +107,10 @@ int main(int argc, char **argv)
 			last_misc = now;
 		}
 	}
-	printf("{\"published\": %lld, \"attempted\": %lld, \"failed\": %lld}\n", acked, attempted, failed);
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	double cpu = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+	printf("{\"published\": %lld, \"attempted\": %lld, \"failed\": %lld, \"cpu_s\": %.2f}\n", acked, attempted, failed, cpu);
 	for (int i = 0; i < n; i++) { mosquitto_disconnect(devs[i].m); mosquitto_destroy(devs[i].m); }
 	mosquitto_lib_cleanup();
 	return 0;

@@ -1,19 +1,20 @@
 """Composes the GraphQL schema at start-up: kernel root types plus every loaded plugin's.
 
 A root field defined twice stops start-up with an error naming both owners (strawberry's
-``merge_types`` only warns). Every root field a plugin contributes is guarded by
-``PluginEnabled`` so a tenant that has not enabled the plugin gets PLUGIN_DISABLED.
+``merge_types`` only warns); so does a custom scalar name two plugins define. Every root field
+a plugin contributes is guarded by ``PluginEnabled`` so a tenant that has not enabled the plugin gets PLUGIN_DISABLED.
 """
 
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 from strawberry import relay
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.permission import PermissionExtension
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from gateway.extensions import ErrorCodes, Limits, UnitOfWork
@@ -21,6 +22,9 @@ from gateway.kernel_schema import KernelMutation, KernelQuery
 from kernel.graphql.permissions import PluginEnabled, plugin_enabled
 from kernel.plugins.contributions import GraphQLContribution
 from kernel.plugins.host import PluginHost
+
+if TYPE_CHECKING:
+    from strawberry.types.scalar import ScalarDefinition
 
 #: Distinct query texts whose parse and validation results are kept (per process).
 QUERY_CACHE_SIZE = 512
@@ -63,6 +67,8 @@ def compose(host: PluginHost) -> strawberry.Schema:
     for field in _root_fields(KernelMutation):
         owners[("mutation", field.python_name)] = "kernel"
     extra_types: list[type] = []
+    scalar_map: dict[object, ScalarDefinition] = {}
+    scalar_owners: dict[str, str] = {}
     for plugin, contribution in host.collect("register_graphql"):
         if not isinstance(contribution, GraphQLContribution):
             raise SchemaCollisionError(f"plugin {plugin!r}: register_graphql must return a GraphQLContribution")
@@ -81,6 +87,13 @@ def compose(host: PluginHost) -> strawberry.Schema:
                     _guard(cls, plugin)
                 roots[kind].append(cls)
         extra_types.extend(contribution.types)
+        for python_type, scalar in contribution.scalar_map.items():
+            if scalar.name in scalar_owners:
+                raise SchemaCollisionError(
+                    f"GraphQL scalar {scalar.name!r} is defined by both {scalar_owners[scalar.name]!r} and {plugin!r}; rename one of them"
+                )
+            scalar_owners[scalar.name] = plugin
+            scalar_map[python_type] = scalar
     query = merge_types("Query", tuple(roots["query"]))
     mutation = merge_types("Mutation", tuple(roots["mutation"]))
     subscription = merge_types("Subscription", tuple(roots["subscription"])) if roots["subscription"] else None
@@ -89,6 +102,7 @@ def compose(host: PluginHost) -> strawberry.Schema:
         mutation=mutation,
         subscription=subscription,
         types=extra_types,
+        config=StrawberryConfig(scalar_map=scalar_map),
         # Parse and validate each distinct query text once per process (bounded LRUs shared by
         # all requests): validation was ~13% of a 50-row page (bench/graphql_vs_handwritten.py).
         # ValidationCache must come before Limits: it sets the (cached) validation errors, which

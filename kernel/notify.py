@@ -27,6 +27,11 @@ the transaction commits. ``LISTEN`` needs no privilege (the application role is 
 a session-level connection: behind PgBouncer, point the listener at a session-pooled port.
 PostgreSQL folds identical notifications (same channel and payload) sent in one transaction into
 one; subscribers treat notifications as idempotent hints.
+
+:class:`TenantHub` is the one per-tenant fan-out over a channel, for live views (GraphQL
+subscriptions): it turns each notification into an item, hands it to this process's subscribers
+of the item's tenant and type, each through a bounded queue. Device events and work-order changes
+use it; plugins get it through ``kernel.sdk`` (:func:`tenant_hub`).
 """
 
 from __future__ import annotations
@@ -37,9 +42,10 @@ import inspect
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 import structlog
 from sqlalchemy import event as sa_event
@@ -377,6 +383,101 @@ class _Listener:
         if self._conn is not None and not self._conn.is_closed():
             await self._conn.close()
         self._conn = None
+
+
+class LiveItem(Protocol):
+    """What a :class:`TenantHub` carries: something of one tenant, of one type, that is a small
+    JSON object on the wire (ids and status fields, never personal data)."""
+
+    @property
+    def tenant_id(self) -> uuid.UUID: ...
+
+    @property
+    def type(self) -> str: ...
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
+Item = TypeVar("Item", bound=LiveItem)
+
+
+class TenantHub(Generic[Item]):
+    """Fan-out of the items committed on ``channel`` — in **any** process of the deployment — to
+    this process's live subscribers, per tenant and type (one per channel and runtime:
+    :func:`tenant_hub`).
+
+    It starts listening with its first subscriber. Each subscriber has a bounded queue; one that
+    does not keep up loses its oldest items (counted in ``dropped``), never the publisher's time
+    or memory. Live, not durable: items committed while this process's listener connection was
+    down are not seen (``gaps`` counts those outages; there is nothing to replay from), so code
+    that must see every change handles the events (the outbox) instead.
+    """
+
+    def __init__(
+        self, notifier: Notifier, channel: str, decode: Callable[[dict[str, Any]], Item], *, queue_size: int = 1000
+    ) -> None:
+        _check_channel(channel)
+        self.notifier = notifier
+        self.channel = channel
+        self.decode = decode
+        self.queue_size = queue_size
+        #: per tenant, each subscriber's queue and the types it wants (``None``: every type)
+        self._subscribers: dict[uuid.UUID, dict[asyncio.Queue[Item], frozenset[str] | None]] = {}
+        self.dropped = 0
+        self.gaps = 0
+
+    @asynccontextmanager
+    async def subscribe(self, tenant_id: uuid.UUID, types: frozenset[str] | None = None) -> AsyncIterator[asyncio.Queue[Item]]:
+        """A queue of ``tenant_id``'s items (of ``types``, or all) committed from now on, for as
+        long as the context lasts."""
+        await self.notifier.subscribe_once(
+            f"tenant_hub:{self.channel}", self.channel, self._on_notification, on_reconnect=self._on_reconnect
+        )
+        queue: asyncio.Queue[Item] = asyncio.Queue(maxsize=self.queue_size)
+        self._subscribers.setdefault(tenant_id, {})[queue] = types
+        try:
+            yield queue
+        finally:
+            subs = self._subscribers.get(tenant_id)
+            if subs is not None:
+                subs.pop(queue, None)
+                if not subs:
+                    self._subscribers.pop(tenant_id, None)
+
+    async def publish(self, session: AsyncSession | None, item: Item) -> None:
+        """Send ``item`` to the subscribers of its tenant in every process, in ``session``'s
+        transaction (when it commits; nothing if it rolls back). Raises
+        :class:`NotificationTooLarge` for an item over the size limit."""
+        await self.notifier.publish(self.channel, item.to_json(), session)
+
+    def dispatch(self, item: Item) -> None:
+        """Hand ``item`` to this process's subscribers of its tenant and type."""
+        for queue, types in list(self._subscribers.get(item.tenant_id, {}).items()):
+            if types is not None and item.type not in types:
+                continue
+            if queue.full():
+                queue.get_nowait()
+                self.dropped += 1
+            queue.put_nowait(item)
+
+    def _on_notification(self, payload: dict[str, Any]) -> None:
+        self.dispatch(self.decode(payload))
+
+    def _on_reconnect(self) -> None:
+        self.gaps += 1
+        log.warning("tenant_hub_gap", channel=self.channel, subscribers=sum(len(s) for s in self._subscribers.values()))
+
+
+def tenant_hub(
+    runtime: Any, channel: str, decode: Callable[[dict[str, Any]], Item], *, queue_size: int = 1000
+) -> TenantHub[Item]:
+    """The runtime's hub for ``channel``, made on first use over the runtime's notifier (the
+    first caller's ``decode`` and ``queue_size`` hold: one channel carries one item type)."""
+    key = f"tenant_hub:{channel}"
+    found = runtime.services.get(key)
+    if found is None:
+        found = runtime.services[key] = TenantHub(notifier(runtime), channel, decode, queue_size=queue_size)
+    return found  # type: ignore[no-any-return]
 
 
 def notifier(runtime: Any) -> Notifier:

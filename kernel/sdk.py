@@ -67,6 +67,7 @@ from kernel.errors import (
 )
 from kernel.events import Event, HandlerContext
 from kernel.identity.authz import Grant
+from kernel.notify import NotificationTooLarge, Notifier, TenantHub, notifier, tenant_hub
 from kernel.outbox import enqueue as enqueue_outbox
 from kernel.plugins.contributions import (
     GraphQLContribution,
@@ -130,6 +131,8 @@ __all__ = [
     "HandlerContext",
     "LinliError",
     "NotFound",
+    "NotificationTooLarge",
+    "Notifier",
     "Permission",
     "PermissionSet",
     "PluginDisabled",
@@ -138,6 +141,7 @@ __all__ = [
     "RateLimited",
     "ScheduledJob",
     "TenantRecord",
+    "TenantHub",
     "TenantScoped",
     "Timestamped",
     "Unauthenticated",
@@ -149,6 +153,8 @@ __all__ = [
     "mask_id_number",
     "mask_name",
     "mask_phone",
+    "notifier",
     "tenant_fk",
+    "tenant_hub",
     "utcnow",
 ]

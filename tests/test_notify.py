@@ -1,13 +1,16 @@
 """Cross-process notifications (kernel/notify.py) on both backends: delivery only on commit,
 order, splitting long lists under PostgreSQL's 8,000-byte limit, isolation of a failing
-callback, and — on PostgreSQL — two runtimes over one database (real LISTEN/NOTIFY, no
-duplicates) and the listener coming back after its backend is terminated."""
+callback, the per-tenant hub (bounded queues, tenant and type filters; its publisher another
+runtime on PostgreSQL), and — on PostgreSQL — two runtimes over one database (real
+LISTEN/NOTIFY, no duplicates) and the listener coming back after its backend is terminated."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import time
+import uuid
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import pytest
@@ -127,6 +130,84 @@ async def test_sqlite_dispatches_in_process_after_commit(make_runtime, linli_bac
         assert inbox.got == []  # held until the commit
     await n.settle()
     assert inbox.got == [{"x": 1}]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A live item as a plugin would define one: a tenant, a type, a small JSON form."""
+
+    type: str
+    tenant_id: uuid.UUID
+    value: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "tenant_id": str(self.tenant_id)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Reading:
+        return cls(data["type"], uuid.UUID(data["tenant_id"]), data["value"])
+
+
+def drain(queue: asyncio.Queue[Reading]) -> list[tuple[str, int]]:
+    got = []
+    while not queue.empty():
+        item = queue.get_nowait()
+        got.append((item.type, item.value))
+    return got
+
+
+async def test_tenant_hub_keeps_tenants_apart_and_bounds_each_queue(make_runtime, linli_backend):  # type: ignore[no-untyped-def]
+    from kernel.sdk import tenant_hub
+
+    gateway = make_runtime()
+    # on PostgreSQL the items are committed by another runtime (a worker: its own pool and
+    # LISTEN connection); on SQLite, one process, by the same one
+    worker = make_runtime() if linli_backend == "postgres" else gateway
+    hub = tenant_hub(gateway, "test_hub", Reading.from_json, queue_size=3)
+    assert tenant_hub(gateway, "test_hub", Reading.from_json) is hub  # one per channel and runtime
+    publisher = tenant_hub(worker, "test_hub", Reading.from_json)
+    a, b = uuid.uuid4(), uuid.uuid4()
+    async with (
+        hub.subscribe(a) as of_a,
+        hub.subscribe(b, frozenset({"meter.read"})) as of_b,
+        hub.subscribe(b) as all_of_b,
+    ):
+        with pytest.raises(RuntimeError):
+            async with worker.db.platform() as s:
+                await publisher.publish(s, Reading("meter.read", a, -1))
+                raise RuntimeError("abort the transaction")
+        async with worker.db.platform() as s:
+            await publisher.publish(s, Reading("meter.read", b, 100))
+            await publisher.publish(s, Reading("meter.reset", b, 101))
+            for i in range(5):
+                await publisher.publish(s, Reading("meter.read", a, i))
+        await notify.notifier(gateway).settle()
+        # A never sees B's items (nor the rolled-back one); its queue of 3 kept the newest 3
+        assert drain(of_a) == [("meter.read", 2), ("meter.read", 3), ("meter.read", 4)]
+        assert hub.dropped == 2
+        assert drain(of_b) == [("meter.read", 100)]  # of its types only
+        assert drain(all_of_b) == [("meter.read", 100), ("meter.reset", 101)]
+    assert hub._subscribers == {}  # leaving the context unsubscribes
+    async with worker.db.platform() as s:
+        await publisher.publish(s, Reading("meter.read", a, 5))
+    await notify.notifier(gateway).settle()
+    assert hub.dropped == 2
+
+
+async def test_an_oversized_device_event_reaches_live_subscribers_truncated(make_runtime):  # type: ignore[no-untyped-def]
+    from kernel.devices import events
+
+    rt = make_runtime()
+    tenant_id = uuid.uuid4()
+    payload = {"device_id": "d-1", "call_id": "c-1", "response": {"log": "x" * 9000}}
+    async with events.hub(rt).subscribe(tenant_id, frozenset({"device.rpc_answered"})) as queue:
+        async with rt.db.tenant(tenant_id) as s:
+            await events.publish(rt, s, "device.rpc_answered", tenant_id, payload)
+        await notify.notifier(rt).settle()
+        got = queue.get_nowait()
+    # live subscribers get the ids; handlers (the outbox) get the whole event
+    assert got.type == "device.rpc_answered" and got.tenant_id == tenant_id
+    assert got.payload == {"device_id": "d-1", "call_id": "c-1", "truncated": True}
 
 
 def _postgres_only(linli_backend: str) -> None:

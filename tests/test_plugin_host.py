@@ -11,7 +11,7 @@ import uuid
 from datetime import timedelta
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
-from typing import Any
+from typing import Any, NewType
 
 import pytest
 import strawberry
@@ -19,6 +19,7 @@ import typer
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi import APIRouter
+from graphql import GraphQLScalarType
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import create_async_engine
 from typer.testing import CliRunner
@@ -348,6 +349,35 @@ def test_hook_register_graphql():
     broken = make_plugin("broken", register_graphql=lambda: [ParcelQuery])
     with pytest.raises(SchemaCollisionError, match="plugin 'broken': register_graphql must return a GraphQLContribution"):
         compose(host_with(broken))
+
+
+#: A plugin's own scalar, as plugins.funds.graphql.Fen: a NewType mapped to its definition.
+Grams = NewType("Grams", int)
+
+
+@strawberry.type
+class Parcel64:
+    weight: Grams
+
+
+def _grams_plugin(name: str, field: str) -> types.ModuleType:
+    def heaviest() -> Parcel64:
+        return Parcel64(weight=Grams(2**40))
+
+    root = strawberry.type(type(f"{name.title()}Query", (), {field: strawberry.field(resolver=heaviest, name=field)}))
+    scalar = strawberry.scalar(name="Grams", description="Weight in grams, 64-bit", serialize=int, parse_value=int)
+    return make_plugin(name, register_graphql=lambda: GraphQLContribution(query=(root,), scalar_map={Grams: scalar}))
+
+
+def test_hook_register_graphql_contributes_a_plugins_own_scalar():
+    schema = compose(host_with(_grams_plugin("parcels", "heaviestParcel")))
+    sdl = str(schema)
+    assert '"""Weight in grams, 64-bit"""\nscalar Grams' in sdl and "weight: Grams!" in sdl
+    grams = schema._schema.get_type("Grams")
+    assert isinstance(grams, GraphQLScalarType)
+    assert grams.serialize(2**40) == 2**40 and grams.parse_value(2**40) == 2**40
+    with pytest.raises(SchemaCollisionError, match=r"scalar 'Grams' is defined by both 'parcels' and 'lockers'"):
+        compose(host_with(_grams_plugin("parcels", "heaviestParcel"), _grams_plugin("lockers", "heaviestLocker")))
 
 
 def test_hook_register_permissions():

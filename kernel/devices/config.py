@@ -25,7 +25,7 @@ class DeviceSettings(BaseSettings):
     tenant_rate_per_second: float = 20_000.0
     tenant_burst: int = 40_000
     #: MQTT bridge: flush a batch at this many messages or after this many milliseconds.
-    batch_max_messages: int = 2000
+    batch_max_messages: int = 5000
     batch_max_wait_ms: int = 50
     #: MQTT bridge: messages held in memory before the bridge stops reading (back-pressure).
     queue_max_messages: int = 20_000

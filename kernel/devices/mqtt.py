@@ -97,7 +97,6 @@ class MqttBridge:
         self.pending: list[_Inbound] = []
         self._arrived = asyncio.Event()
         self._batch_full = asyncio.Event()
-        self._paused = False
         self.client: MqttConnection | None = None
         self.connected = asyncio.Event()
         self.stats: dict[str, int] = defaultdict(int)
@@ -160,12 +159,11 @@ class MqttBridge:
             self.client = None
         raise MqttConnectionError("the broker closed the connection")
 
-    def _on_publish(self, topic: bytes, payload: bytes, qos: int, mid: int, received_at: float) -> None:
+    def _on_publish(self, conn: MqttConnection, topic: bytes, payload: bytes, qos: int, mid: int, received_at: float) -> None:
         """Called by the connection for each message, in the order received."""
-        conn = self.client
         inbound = self._parse_topic(topic, payload, qos, mid, received_at)
         if inbound is None:
-            if qos and conn is not None:
+            if qos:
                 conn.ack((mid,))
             return
         inbound.conn = conn
@@ -175,9 +173,8 @@ class MqttBridge:
             self._arrived.set()
         if len(pending) >= self.settings.batch_max_messages:
             self._batch_full.set()
-            if len(pending) >= self.settings.queue_max_messages and not self._paused and conn is not None:
+            if len(pending) >= self.settings.queue_max_messages:
                 conn.pause_reading()  # back-pressure: the broker keeps the rest
-                self._paused = True
 
     def _parse_topic(self, topic: bytes, payload: bytes, qos: int, mid: int, received_at: float) -> _Inbound | None:
         kind, request_id = None, None
@@ -251,10 +248,8 @@ class MqttBridge:
             del self.pending[:limit]
             if len(self.pending) < limit:
                 self._batch_full.clear()
-            if self._paused and len(self.pending) < self.settings.queue_max_messages // 2:
-                self._paused = False
-                if self.client is not None:
-                    self.client.resume_reading()
+            if self.client is not None and self.client.paused and len(self.pending) < self.settings.queue_max_messages // 2:
+                self.client.resume_reading()
             try:
                 await self.process(batch)
             except Exception:  # the bridge never dies for a batch: unacked messages come again

@@ -32,8 +32,9 @@ _CONNACK_REASONS = {
     5: "not authorised",
 }
 
-#: ``on_publish(topic, payload, qos, mid, received_at)`` for every PUBLISH the broker sends.
-PublishCallback = Callable[[bytes, bytes, int, int, float], None]
+#: ``on_publish(connection, topic, payload, qos, mid, received_at)`` for every PUBLISH the broker
+#: sends — with the connection, since a session's backlog may arrive in the same read as CONNACK.
+PublishCallback = Callable[["MqttConnection", bytes, bytes, int, int, float], None]
 
 
 class MqttConnectionError(Exception):
@@ -78,6 +79,9 @@ class MqttConnection(asyncio.Protocol):
         self._last_in = time.monotonic()
         self._pinger: asyncio.Task[None] | None = None
         self.session_present = False
+        #: Reading is paused (the owner's back-pressure): no more messages are handed over, even
+        #: from the rest of the read in hand, until :meth:`resume_reading`.
+        self.paused = False
 
     # -- opening and closing -----------------------------------------------------------------
 
@@ -209,12 +213,14 @@ class MqttConnection(asyncio.Protocol):
                     qos = (first >> 1) & 3
                     if qos:
                         mid = (buf[topic_end] << 8) | buf[topic_end + 1]
-                        on_publish(buf[i + 2 : topic_end], buf[topic_end + 2 : end], qos, mid, now)
+                        on_publish(self, buf[i + 2 : topic_end], buf[topic_end + 2 : end], qos, mid, now)
                     else:
-                        on_publish(buf[i + 2 : topic_end], buf[topic_end:end], 0, 0, now)
+                        on_publish(self, buf[i + 2 : topic_end], buf[topic_end:end], 0, 0, now)
                 else:
                     self._control(kind, buf[i:end])
                 pos = end
+                if self.paused:
+                    break  # the owner is full: keep the rest of this read until it resumes us
         except MqttConnectionError as exc:
             self._lost(exc)
             return
@@ -285,11 +291,18 @@ class MqttConnection(asyncio.Protocol):
             self.transport.write(data)
 
     def pause_reading(self) -> None:
-        if self.transport is not None and not self.transport.is_closing():
+        if not self.paused and self.transport is not None and not self.transport.is_closing():
             self.transport.pause_reading()
+            self.paused = True
 
     def resume_reading(self) -> None:
-        if self.transport is not None and not self.transport.is_closing():
+        """Take what was held back of the last read first (which may pause again), then read on."""
+        if not self.paused:
+            return
+        self.paused = False
+        if self._buffer:
+            self.data_received(b"")
+        if not self.paused and self.transport is not None and not self.transport.is_closing():
             self.transport.resume_reading()
 
     @property

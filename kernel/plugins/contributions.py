@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kernel.identity.authz import Grant
+
+if TYPE_CHECKING:
+    from strawberry.types.scalar import ScalarDefinition
 
 
 @dataclass(frozen=True)
@@ -17,6 +20,11 @@ class GraphQLContribution:
     mutation: tuple[type, ...] = ()
     subscription: tuple[type, ...] = ()
     types: tuple[type, ...] = ()
+    #: Custom scalars the plugin's types use: a Python type (usually a ``NewType``) mapped to
+    #: ``strawberry.scalar(name=..., serialize=..., parse_value=...)``. Merged into the schema's
+    #: ``StrawberryConfig.scalar_map``, strawberry's replacement for the deprecated
+    #: ``strawberry.scalar(cls, ...)``; the scalar stays defined in the plugin that owns it.
+    scalar_map: Mapping[object, ScalarDefinition] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -50,9 +50,9 @@ def register_migrations() -> str:
 
 @hookimpl
 def register_graphql() -> GraphQLContribution:
-    from plugins.fees.graphql import FeeMutation, FeeQuery
+    from plugins.fees.graphql import SCALARS, FeeMutation, FeeQuery
 
-    return GraphQLContribution(query=(FeeQuery,), mutation=(FeeMutation,))
+    return GraphQLContribution(query=(FeeQuery,), mutation=(FeeMutation,), scalar_map=SCALARS)
 
 
 PERMISSIONS = (

@@ -12,6 +12,7 @@ import strawberry
 from sqlalchemy import select
 from strawberry import relay
 from strawberry.permission import BasePermission
+from strawberry.types.scalar import ScalarDefinition
 
 from kernel.graphql.ids import decode_id, load_nodes
 from kernel.graphql.loaders import children_loader
@@ -24,12 +25,16 @@ from tenants.estate.service import units_owned_by_account
 PLUGIN = "fees"
 
 #: Money in integer fen. GraphQL's Int is 32-bit (±21.47 million yuan), too small for totals.
-FeeAmount = strawberry.scalar(
-    NewType("FeeAmount", int),
-    description="An amount of money in integer fen (分), 64-bit",
-    serialize=int,
-    parse_value=int,
-)
+FeeAmount = NewType("FeeAmount", int)
+#: Contributed through ``GraphQLContribution.scalar_map`` (see :mod:`plugins.fees`).
+SCALARS: dict[object, ScalarDefinition] = {
+    FeeAmount: strawberry.scalar(
+        name="FeeAmount",
+        description="An amount of money in integer fen (分), 64-bit",
+        serialize=int,
+        parse_value=int,
+    )
+}
 
 
 def AnyOf(*perms: tuple[str, str]) -> type[BasePermission]:  # noqa: N802 - reads as a class

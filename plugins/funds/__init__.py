@@ -64,9 +64,9 @@ def register_migrations() -> str:
 
 @hookimpl
 def register_graphql() -> GraphQLContribution:
-    from plugins.funds.graphql import TYPES, FundsMutation, FundsQuery
+    from plugins.funds.graphql import SCALARS, TYPES, FundsMutation, FundsQuery
 
-    return GraphQLContribution(query=(FundsQuery,), mutation=(FundsMutation,), types=TYPES)
+    return GraphQLContribution(query=(FundsQuery,), mutation=(FundsMutation,), types=TYPES, scalar_map=SCALARS)
 
 
 @hookimpl

@@ -23,6 +23,7 @@ from typing import NewType
 import strawberry
 from sqlalchemy import select
 from strawberry import relay
+from strawberry.types.scalar import ScalarDefinition
 
 from kernel.graphql.ids import decode_id, to_gid
 from kernel.graphql.pagination import Connection, page_size, paginate
@@ -40,12 +41,16 @@ def _parse_fen(value: object) -> int:
     return value
 
 
-Fen = strawberry.scalar(
-    NewType("Fen", int),
-    description="An amount of money in integer fen (1/100 yuan); a JSON integer, may exceed 32 bits",
-    serialize=int,
-    parse_value=lambda v: _parse_fen(v),
-)
+Fen = NewType("Fen", int)
+#: Contributed through ``GraphQLContribution.scalar_map`` (see :mod:`plugins.funds`).
+SCALARS: dict[object, ScalarDefinition] = {
+    Fen: strawberry.scalar(
+        name="Fen",
+        description="An amount of money in integer fen (1/100 yuan); a JSON integer, may exceed 32 bits",
+        serialize=int,
+        parse_value=_parse_fen,
+    )
+}
 
 
 @strawberry.enum(description="资金流水类别")
@@ -102,8 +107,8 @@ class FundSubLedger:
     building_name: str
     area: int = strawberry.field(description="Registered area, hundredths of m²")
     chain_unit_id: int = strawberry.field(description="The unit's id in the community's OwnersRegistry")
-    balance_fen: Fen  # type: ignore[valid-type]
-    first_deposit_fen: Fen  # type: ignore[valid-type]
+    balance_fen: Fen
+    first_deposit_fen: Fen
     top_up_required: bool = strawberry.field(description="Balance below 30% of the first deposit: top up (续交)")
 
 
@@ -111,10 +116,10 @@ class FundSubLedger:
 class FundFlow:
     id: strawberry.ID
     kind: FundFlowKind
-    amount_fen: Fen  # type: ignore[valid-type]
+    amount_fen: Fen
     unit_id: strawberry.ID | None
     unit_number: str | None
-    balance_after_fen: Fen | None  # type: ignore[valid-type]
+    balance_after_fen: Fen | None
     reference: str = strawberry.field(description="Off-chain reference (masked for owners)")
     reference_hash: str = strawberry.field(description="0x sha256 of the reference, as written on chain")
     disbursement_id: strawberry.ID | None
@@ -154,16 +159,16 @@ class FundReconciliationRun:
 @strawberry.type(description="A community's fund statement (totals mirror the MaintenanceFund contract)")
 class CommunityFundStatement:
     community_id: strawberry.ID
-    fund_balance_fen: Fen  # type: ignore[valid-type]
-    sub_ledger_total_fen: Fen  # type: ignore[valid-type]
-    unallocated_fen: Fen = strawberry.field(description="Interest and revenue share not yet credited to units")  # type: ignore[valid-type]
-    welfare_balance_fen: Fen  # type: ignore[valid-type]
-    revenue_received_fen: Fen  # type: ignore[valid-type]
+    fund_balance_fen: Fen
+    sub_ledger_total_fen: Fen
+    unallocated_fen: Fen = strawberry.field(description="Interest and revenue share not yet credited to units")
+    welfare_balance_fen: Fen
+    revenue_received_fen: Fen
     revenue_fund_bps: int = strawberry.field(description="Share of each revenue receipt going to the fund (basis points)")
-    deposits_fen: Fen  # type: ignore[valid-type]
-    interest_fen: Fen  # type: ignore[valid-type]
-    disbursed_fen: Fen  # type: ignore[valid-type]
-    emergency_fen: Fen  # type: ignore[valid-type]
+    deposits_fen: Fen
+    interest_fen: Fen
+    disbursed_fen: Fen
+    emergency_fen: Fen
     sub_ledger_count: int
     top_up_required_units: int
     last_reconciliation: FundReconciliationRun | None
@@ -174,14 +179,14 @@ class FundShare:
     unit_id: strawberry.ID
     unit_number: str
     area: int
-    share_fen: Fen  # type: ignore[valid-type]
-    balance_fen: Fen | None = strawberry.field(description="The unit's balance now (previews only)")  # type: ignore[valid-type]
-    shortfall_fen: Fen | None = strawberry.field(description="Missing if paid now (previews only)")  # type: ignore[valid-type]
+    share_fen: Fen
+    balance_fen: Fen | None = strawberry.field(description="The unit's balance now (previews only)")
+    shortfall_fen: Fen | None = strawberry.field(description="Missing if paid now (previews only)")
 
 
 @strawberry.type(description="How an amount would be shared by area, exactly as the contract will debit it")
 class ApportionmentPreview:
-    amount_fen: Fen  # type: ignore[valid-type]
+    amount_fen: Fen
     total_area: int
     shares: list[FundShare]
 
@@ -192,7 +197,7 @@ class FundDisbursement:
     community_id: strawberry.ID
     kind: DisbursementKind
     title: str
-    amount_fen: Fen  # type: ignore[valid-type]
+    amount_fen: Fen
     payee: str
     payee_hash: str
     proposal_id: strawberry.ID | None
@@ -227,9 +232,9 @@ async def _disbursement(info: strawberry.Info, d: m.FundDisbursement) -> FundDis
 class FundRevenueReceipt:
     id: strawberry.ID
     source: RevenueSource
-    amount_fen: Fen  # type: ignore[valid-type]
-    to_fund_fen: Fen  # type: ignore[valid-type]
-    to_welfare_fen: Fen  # type: ignore[valid-type]
+    amount_fen: Fen
+    to_fund_fen: Fen
+    to_welfare_fen: Fen
     fund_bps: int
     source_ref_hash: str
     received_at: datetime
@@ -245,7 +250,7 @@ class FundRevenueReceipt:
 @strawberry.type
 class FundAllocation:
     round_no: int
-    amount_fen: Fen  # type: ignore[valid-type]
+    amount_fen: Fen
     unit_count: int
     total_area: int
 
@@ -253,8 +258,8 @@ class FundAllocation:
 @strawberry.type
 class FundMismatch:
     what: str
-    database: Fen  # type: ignore[valid-type]
-    expected: Fen  # type: ignore[valid-type]
+    database: Fen
+    expected: Fen
     source: str
     unit_id: strawberry.ID | None
 
@@ -422,7 +427,7 @@ class FundsQuery:
         description="Preview how an amount would be shared by area over units or buildings — identical to the contract's debit.",
     )
     async def preview_fund_apportionment(
-        self, info: strawberry.Info, community_id: relay.GlobalID, amount_fen: Fen,  # type: ignore[valid-type]
+        self, info: strawberry.Info, community_id: relay.GlobalID, amount_fen: Fen,
         unit_ids: list[relay.GlobalID] | None = None, building_ids: list[relay.GlobalID] | None = None,
     ) -> ApportionmentPreview | None:
         cid = decode_id(community_id, "Community")
@@ -449,7 +454,7 @@ class FundsQuery:
 @strawberry.input
 class FundDepositInput:
     unit_id: relay.GlobalID
-    amount_fen: Fen  # type: ignore[valid-type]
+    amount_fen: Fen
     bank_ref: str = strawberry.field(description="The bank's transaction reference (kept off chain; its sha256 goes on chain)")
 
 
@@ -457,7 +462,7 @@ class FundDepositInput:
 class FundDisbursementInput:
     community_id: relay.GlobalID
     title: str
-    amount_fen: Fen  # type: ignore[valid-type]
+    amount_fen: Fen
     payee: str
     unit_ids: list[relay.GlobalID] | None = None
     building_ids: list[relay.GlobalID] | None = None
@@ -468,7 +473,7 @@ class FundDisbursementInput:
 class EmergencyDisbursementInput:
     community_id: relay.GlobalID
     title: str
-    amount_fen: Fen  # type: ignore[valid-type]
+    amount_fen: Fen
     payee: str
     disclosure: str = strawberry.field(description="Mandatory disclosure: what endangered safety, what was done, who was paid")
     unit_ids: list[relay.GlobalID] | None = None
@@ -479,7 +484,7 @@ class EmergencyDisbursementInput:
 class PublicRevenueInput:
     community_id: relay.GlobalID
     source: RevenueSource
-    amount_fen: Fen  # type: ignore[valid-type]
+    amount_fen: Fen
     source_ref: str
 
 
@@ -511,7 +516,7 @@ class FundsMutation:
         return [_flow(e, labels, full=True) for e in entries]
 
     @strawberry.mutation(permission_classes=[Allowed("funds", "manage")], description="Record bank interest; it waits for the next allocation round.")
-    async def record_fund_interest(self, info: strawberry.Info, community_id: relay.GlobalID, amount_fen: Fen, bank_ref: str) -> FundFlow:  # type: ignore[valid-type]
+    async def record_fund_interest(self, info: strawberry.Info, community_id: relay.GlobalID, amount_fen: Fen, bank_ref: str) -> FundFlow:
         ctx = info.context
         entry = await service.record_interest(ctx.session, ctx.runtime, community_id=decode_id(community_id, "Community"), amount=amount_fen, bank_ref=bank_ref, actor=ctx.actor.label)
         await _audit(info, "interest_recorded", entry.id, amount=entry.amount)

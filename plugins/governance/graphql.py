@@ -18,6 +18,7 @@ from typing import Any, NewType
 import strawberry
 from sqlalchemy import and_, or_, select
 from strawberry import relay
+from strawberry.types.scalar import ScalarDefinition
 
 from kernel.graphql.ids import decode_id
 from kernel.graphql.pagination import (
@@ -38,12 +39,16 @@ from tenants.estate.models import Building, Unit
 PLUGIN = "governance"
 
 Matter = strawberry.enum(Enum("Matter", {name: name for name in m.MATTERS}), description="Art. 278 para. 1 items 1–9, in order")  # type: ignore[misc]
-ChainId = strawberry.scalar(
-    NewType("ChainId", int),
-    serialize=int,
-    parse_value=int,
-    description="An EVM chain id as a JSON number (the embedded EVM's id, 131277322940537, exceeds GraphQL's 32-bit Int)",
-)
+ChainId = NewType("ChainId", int)
+#: Contributed through ``GraphQLContribution.scalar_map`` (see :mod:`plugins.governance.plugin`).
+SCALARS: dict[object, ScalarDefinition] = {
+    ChainId: strawberry.scalar(
+        name="ChainId",
+        serialize=int,
+        parse_value=int,
+        description="An EVM chain id as a JSON number (the embedded EVM's id, 131277322940537, exceeds GraphQL's 32-bit Int)",
+    )
+}
 VoteChoice = strawberry.enum(Enum("VoteChoice", {"FOR": "FOR", "AGAINST": "AGAINST", "ABSTAIN": "ABSTAIN"}))  # type: ignore[misc]
 
 
@@ -101,7 +106,7 @@ class VoteReceipt:
     block_number: int | None
     status: str = strawberry.field(description="pending | confirmed (| rejected)")
     governance_address: str
-    chain_id: ChainId  # type: ignore[valid-type]
+    chain_id: ChainId
     chain_proposal_id: str
 
 
@@ -151,7 +156,7 @@ class Proposal(relay.Node):
     content_hash: str
     chain_proposal_id: str | None
     governance_address: str | None
-    chain_id: ChainId | None  # type: ignore[valid-type]
+    chain_id: ChainId | None
     community_id: strawberry.ID
     row: strawberry.Private[m.Proposal]
 

@@ -44,9 +44,9 @@ def register_migrations() -> str:
 
 @hookimpl
 def register_graphql() -> GraphQLContribution:
-    from plugins.governance.graphql import GovernanceMutation, GovernanceQuery, Proposal
+    from plugins.governance.graphql import SCALARS, GovernanceMutation, GovernanceQuery, Proposal
 
-    return GraphQLContribution(query=(GovernanceQuery,), mutation=(GovernanceMutation,), types=(Proposal,))
+    return GraphQLContribution(query=(GovernanceQuery,), mutation=(GovernanceMutation,), types=(Proposal,), scalar_map=SCALARS)
 
 
 @hookimpl

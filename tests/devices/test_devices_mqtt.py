@@ -234,3 +234,52 @@ async def test_two_bridges_share_the_load_without_duplicates(dev, runtime, broke
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_a_slow_store_pauses_reading_instead_of_growing_memory(dev, runtime, broker):
+    """Back-pressure: while the store is slower than the devices, the bridge holds at most
+    ``queue_max_messages`` and stops reading (the broker holds the rest), and resumes when it has
+    caught up — memory stays bounded and every message is stored in the end."""
+    from kernel.devices.config import DeviceSettings
+    from kernel.devices.mqtt import MqttBridge
+
+    settings = DeviceSettings(
+        device_rate_per_second=100_000, device_burst=100_000, batch_max_messages=50, batch_max_wait_ms=10, queue_max_messages=200
+    )
+    runtime.services["device_settings"] = settings
+    runtime.services.pop("device_rate_limiter", None)
+    estate = await dev.estate()
+    device_id, token = await dev.provision(estate, "water_meter")
+    bridge = MqttBridge(runtime, broker.url, settings)
+    most_held, paused_seen = 0, False
+    store = bridge.process
+
+    async def slow_process(batch):  # type: ignore[no-untyped-def]
+        nonlocal most_held, paused_seen
+        most_held = max(most_held, len(bridge.pending) + len(batch))
+        paused_seen = paused_seen or bool(bridge.client and bridge.client.paused)
+        await asyncio.sleep(0.05)  # a store slower than the devices
+        await store(batch)
+
+    bridge.process = slow_process  # type: ignore[method-assign]
+    task = asyncio.create_task(bridge.run())
+    try:
+        await asyncio.wait_for(bridge.connected.wait(), 10)
+        total = 2000
+        base = int(time.time() * 1000) - total
+        async with aiomqtt.Client("127.0.0.1", broker.port, username=token, identifier="burst", max_inflight_messages=1000) as c:
+            await asyncio.gather(
+                *(c.publish("v1/devices/me/telemetry", json.dumps({"ts": base + i, "values": {"reading": i}}), qos=1) for i in range(total))
+            )
+
+        async def all_stored():  # type: ignore[no-untyped-def]
+            return await stored_points(runtime, estate.tenant.tenant_id, device_id) == total
+
+        assert await eventually(all_stored, within=60), dict(bridge.stats)
+        assert paused_seen
+        # waiting messages at most queue_max_messages, plus the batch being stored
+        assert most_held <= settings.queue_max_messages + settings.batch_max_messages, most_held
+        assert bridge.client is not None and not bridge.client.paused
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

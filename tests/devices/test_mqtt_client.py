@@ -47,7 +47,7 @@ def test_any_split_of_the_stream_gives_every_message_once(messages, cuts):  # ty
     received: list[tuple[bytes, bytes, int, int]] = []
 
     async def feed() -> None:
-        conn = MqttConnection(lambda t, p, q, mid, _at: received.append((bytes(t), bytes(p), q, mid)), keepalive=0)
+        conn = MqttConnection(lambda _c, t, p, q, mid, _at: received.append((bytes(t), bytes(p), q, mid)), keepalive=0)
         for a, b in zip(points, points[1:], strict=False):
             if b > a:
                 conn.data_received(stream[a:b])
