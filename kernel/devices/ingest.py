@@ -187,16 +187,20 @@ def _latest(batch: dict[uuid.UUID, list[Reading]]) -> list[tuple[uuid.UUID, Read
     return [(k[0], r) for k, r in sorted(latest.items(), key=lambda item: (item[0][0].int, item[0][1]))]
 
 
-async def write_points(session: AsyncSession, tenant_id: uuid.UUID, batch: dict[uuid.UUID, list[Reading]]) -> int:
+async def write_points(
+    session: AsyncSession, tenant_id: uuid.UUID, batch: dict[uuid.UUID, list[Reading]]
+) -> tuple[int, set[tuple[uuid.UUID, str]]]:
     """Insert readings (a repeated (device, key, ts) — a QoS 1 redelivery — is ignored) and
-    move the latest values forward. Returns the number of rows offered."""
+    move the latest values forward. Returns the number of rows offered and the (device, key)
+    pairs whose latest value this batch set: the newest reading of each other pair is older
+    than one another transaction committed (two bridges, or a redelivery), and alarm rules are
+    evaluated on the newest data only."""
     count = sum(len(readings) for readings in batch.values())
     if not count:
-        return 0
+        return 0, set()
     latest = _latest(batch)
     if _dialect(session) == "postgresql":
-        await _write_points_pg(session, tenant_id, batch, latest)
-        return count
+        return count, await _write_points_pg(session, tenant_id, batch, latest)
     rows = [
         {"tenant_id": tenant_id, "device_id": d, "key": r.key, "ts": r.ts, "num": r.num, "text": r.text}
         for d, readings in batch.items()
@@ -209,10 +213,20 @@ async def write_points(session: AsyncSession, tenant_id: uuid.UUID, batch: dict[
         set_={"ts": ins.excluded.ts, "num": ins.excluded.num, "text": ins.excluded.text},
         where=ins.excluded.ts >= LatestTelemetry.__table__.c.ts,
     )
+    # SQLite has one writer at a time: what is stored now is what this upsert competes with
+    stored = {
+        (d, k): ts
+        for d, k, ts in await session.execute(
+            select(LatestTelemetry.device_id, LatestTelemetry.key, LatestTelemetry.ts).where(
+                in_ids(session, LatestTelemetry.device_id, list(batch))
+            )
+        )
+    }
+    advanced = {(d, r.key) for d, r in latest if stored.get((d, r.key), r.ts) <= r.ts}
     await session.execute(
         upsert, [{"tenant_id": tenant_id, "device_id": d, "key": r.key, "ts": r.ts, "num": r.num, "text": r.text} for d, r in latest]
     )
-    return count
+    return count, advanced
 
 
 _PG_POINTS = text(
@@ -229,7 +243,8 @@ _PG_LATEST = text(
     "CAST(:devices AS uuid[]), CAST(:keys AS varchar[]), CAST(:ts AS bigint[]), "
     "CAST(:nums AS float8[]), CAST(:texts AS text[])) AS u(d, k, t, n, x) "
     "ON CONFLICT (tenant_id, device_id, key) DO UPDATE SET ts = excluded.ts, num = excluded.num, text = excluded.text "
-    "WHERE excluded.ts >= telemetry_latest.ts"
+    "WHERE excluded.ts >= telemetry_latest.ts "
+    "RETURNING device_id, key"
 )
 
 
@@ -255,7 +270,7 @@ def _columns(tenant_id: uuid.UUID, pairs: list[tuple[uuid.UUID, list[Reading]]])
 
 async def _write_points_pg(
     session: AsyncSession, tenant_id: uuid.UUID, batch: dict[uuid.UUID, list[Reading]], latest: list[tuple[uuid.UUID, Reading]]
-) -> None:
+) -> set[tuple[uuid.UUID, str]]:
     """PostgreSQL: one statement per table with arrays (``unnest``) instead of executemany.
 
     Points go in with a plain INSERT inside a savepoint; only when it meets a duplicate (a QoS 1
@@ -267,7 +282,8 @@ async def _write_points_pg(
             await session.execute(_PG_POINTS_PLAIN, columns)
     except IntegrityError:
         await session.execute(_PG_POINTS, columns)
-    await session.execute(_PG_LATEST, _columns(tenant_id, [(d, [r]) for d, r in latest]))
+    moved = await session.execute(_PG_LATEST, _columns(tenant_id, [(d, [r]) for d, r in latest]))
+    return {(d, k) for d, k in moved}
 
 
 @dataclass
@@ -308,7 +324,7 @@ async def store_batch(
         by_device.setdefault(m.device_id, []).extend(m.readings)
         if m.attributes:
             attrs.setdefault(m.device_id, {}).update(m.attributes)
-    n = await write_points(session, tenant_id, by_device)
+    n, advanced = await write_points(session, tenant_id, by_device)
     ids = list(by_device)
     if devices is None:
         devices = await load_devices(session, ids)
@@ -340,6 +356,7 @@ async def store_batch(
         device = devices[device_id]
         profile = catalog.get(device.type)
         assert profile is not None
-        await alarms.evaluate(session, runtime, profile, device, by_device[device_id], state)
+        newest = [r for r in by_device[device_id] if (device_id, r.key) in advanced]
+        await alarms.evaluate(session, runtime, profile, device, newest, state)
     await session.flush()
     return n

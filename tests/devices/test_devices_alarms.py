@@ -185,3 +185,26 @@ async def test_subscriptions_stream_committed_alarm_and_status_changes(dev, runt
     await status.aclose()
     for ctx in contexts:
         await close_context(ctx)
+
+
+async def test_a_late_older_reading_does_not_overturn_alarms_decided_on_newer_data(dev):
+    """Readings can arrive out of time order (two bridges on a shared subscription, a QoS 1
+    redelivery, a gateway's buffered upload): they are stored, but alarm rules are decided on
+    the newest data, so an older reading never raises or clears what a newer one settled."""
+    estate = await dev.estate()
+    device_id, token = await dev.provision(estate, "environment_sensor")
+    now = int(time.time() * 1000)
+    assert (await dev.post(token, {"ts": now - 10_000, "values": {"temperature": 25}})).status_code == 200
+    # older and hot: kept in the history, but the newer 25 °C stands
+    assert (await dev.post(token, {"ts": now - 20_000, "values": {"temperature": 45}})).status_code == 200
+    assert await dev.alarms(estate, open_only=True) == []
+    assert (await dev.latest(estate, device_id))["temperature"] == 25
+    # newer and hot: raised
+    assert (await dev.post(token, {"ts": now - 5_000, "values": {"temperature": 45}})).status_code == 200
+    assert [a["rule"] for a in await dev.alarms(estate, open_only=True)] == ["heat"]
+    # older and cool: does not clear it
+    assert (await dev.post(token, {"ts": now - 7_000, "values": {"temperature": 20}})).status_code == 200
+    assert [a["rule"] for a in await dev.alarms(estate, open_only=True)] == ["heat"]
+    # newer and cool: cleared
+    assert (await dev.post(token, {"ts": now - 1_000, "values": {"temperature": 20}})).status_code == 200
+    assert await dev.alarms(estate, open_only=True) == []

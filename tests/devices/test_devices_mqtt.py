@@ -283,3 +283,61 @@ async def test_a_slow_store_pauses_reading_instead_of_growing_memory(dev, runtim
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_tenfold_burst_is_shed_as_rate_limited_and_counted(dev, runtime, broker, gql):
+    """Devices publishing at ten times their allowed rate: what is over the budget is dropped,
+    acknowledged and counted as ``rate_limited`` (never stored half, never queued without
+    bound), what is within it is stored, and the devices are served normally once they slow
+    down."""
+    from kernel.devices.config import DeviceSettings
+    from kernel.devices.mqtt import MqttBridge
+
+    settings = DeviceSettings(device_rate_per_second=20, device_burst=20, batch_max_wait_ms=10)
+    runtime.services["device_settings"] = settings
+    runtime.services.pop("device_rate_limiter", None)
+    estate = await dev.estate()
+    meters = [await dev.provision(estate, "water_meter", name=f"burst-{i}") for i in range(5)]
+    bridge = MqttBridge(runtime, broker.url, settings)
+    task = asyncio.create_task(bridge.run())
+    try:
+        await asyncio.wait_for(bridge.connected.wait(), 10)
+        per_device, seconds = 400, 2.0  # 200 messages/s against an allowance of 20/s
+        base = int(time.time() * 1000) - 10 * per_device
+
+        async def burst(token: str) -> None:
+            async with aiomqtt.Client("127.0.0.1", broker.port, username=token, identifier=f"b-{token[:6]}", max_inflight_messages=100) as c:
+                for i in range(per_device):
+                    await c.publish("v1/devices/me/telemetry", json.dumps({"ts": base + i, "values": {"reading": i}}), qos=1)
+                    await asyncio.sleep(seconds / per_device)
+
+        started = time.monotonic()
+        await asyncio.gather(*(burst(token) for _, token in meters))
+        elapsed = time.monotonic() - started
+        total = per_device * len(meters)
+
+        async def all_handled():  # type: ignore[no-untyped-def]
+            return bridge.stats["stored_messages"] + bridge.stats["dropped_rate_limited"] == total
+
+        assert await eventually(all_handled, within=30), dict(bridge.stats)
+        stored = [await stored_points(runtime, estate.tenant.tenant_id, d) for d, _ in meters]
+        allowance = settings.device_burst + settings.device_rate_per_second * (elapsed + 1)
+        assert all(settings.device_burst <= n <= allowance for n in stored), (stored, allowance)
+        assert sum(stored) == bridge.stats["stored_messages"]
+        assert bridge.stats["dropped_rate_limited"] >= total * 0.7
+        metrics = (await gql.http.get("/metrics")).text
+        assert 'linli_mqtt_dropped_total{reason="rate_limited"}' in metrics
+        # slowed down again: accepted
+        await asyncio.sleep(1.0)
+        device_id, token = meters[0]
+        before = stored[0]
+        async with device(token, broker.port) as c:
+            await c.publish("v1/devices/me/telemetry", json.dumps({"ts": base + per_device + 1, "values": {"reading": 1}}), qos=1)
+
+        async def one_more():  # type: ignore[no-untyped-def]
+            return await stored_points(runtime, estate.tenant.tenant_id, device_id) == before + 1
+
+        assert await eventually(one_more)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
