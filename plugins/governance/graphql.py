@@ -28,10 +28,19 @@ from kernel.graphql.pagination import (
     decode_cursor,
     encode_cursor,
     page_size,
+    paginate,
+    requested_page_size,
 )
 from kernel.graphql.permissions import Allowed, IsRegulator
 from kernel.regulator import read_across_tenants
-from kernel.sdk import BadUserInput, NotFound, ballot_typed_data, deployment_for, holder_address
+from kernel.sdk import (
+    BadUserInput,
+    Forbidden,
+    NotFound,
+    ballot_typed_data,
+    deployment_for,
+    holder_address,
+)
 from plugins.governance import models as m
 from plugins.governance import service
 from tenants.estate.models import Building, Unit
@@ -140,6 +149,17 @@ async def _receipt(info: strawberry.Info, row: m.Proposal, vote: m.Vote, *, just
     )
 
 
+@strawberry.type(description="An objection to a preliminary result (异议). Who filed it is in the audit log, not here.")
+class ProposalObjection:
+    id: strawberry.ID
+    text: str
+    filed_at: datetime
+
+    @staticmethod
+    def from_row(row: m.Objection) -> ProposalObjection:
+        return ProposalObjection(id=strawberry.ID(str(row.id)), text=row.text, filed_at=row.created_at)
+
+
 @strawberry.type(description="An owners' proposal (业主大会表决事项).")
 class Proposal(relay.Node):
     id: relay.NodeID[str]
@@ -186,6 +206,30 @@ class Proposal(relay.Node):
                 cost = self.row.estimated_cost_fen * area // total
             out.append(MyUnitShare(unit_number=number, building_name=building, area=area, share_bp=area * 10000 // total, estimated_cost_fen=cost))
         return out
+
+    @strawberry.field(description="How many objections were filed (everyone who sees the proposal)")
+    async def objection_count(self, info: strawberry.Info) -> int:
+        return await service.objection_count(info.context.session, self.row)
+
+    @strawberry.field(description="The caller's own objections, oldest first")
+    async def my_objections(self, info: strawberry.Info) -> list[ProposalObjection]:
+        stmt = service.objections_query(self.row, info.context.actor.account_id).order_by(m.Objection.created_at, m.Objection.id)
+        return [ProposalObjection.from_row(r) for r in await info.context.session.scalars(stmt)]
+
+    @strawberry.field(description="Every objection, for the committee and the firm's staff (governance:read or :manage); FORBIDDEN to others")
+    async def objections(self, info: strawberry.Info, first: int | None = None, after: str | None = None) -> Connection[ProposalObjection]:
+        ctx = info.context
+        if not (ctx.allowed("governance", "read") or ctx.allowed("governance", "manage")):
+            raise Forbidden("only the committee and the firm's staff read every objection", permission="governance:read")
+        return await paginate(
+            ctx.session,
+            service.objections_query(self.row),
+            order_by=[m.Objection.id],
+            first=requested_page_size(info, first),
+            after=after,
+            to_node=ProposalObjection.from_row,
+            key_types=[uuid.UUID],
+        )
 
     @strawberry.field(description="The caller's own vote, if any")
     async def my_vote(self, info: strawberry.Info) -> VoteReceipt | None:

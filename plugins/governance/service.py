@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -598,6 +598,18 @@ async def file_objection(runtime: Any, session: AsyncSession, actor: Actor, prop
     await session.flush()
     await audit(session, tenant_id=actor.tenant_id, actor=actor.label, action="governance.objection_filed", target=str(proposal.id), detail={"objection": str(row.id)})
     return row
+
+
+async def objection_count(session: AsyncSession, proposal: m.Proposal) -> int:
+    return int(await session.scalar(select(func.count()).select_from(m.Objection).where(m.Objection.proposal_id == proposal.id)) or 0)
+
+
+def objections_query(proposal: m.Proposal, account_id: uuid.UUID | None = None) -> Select[Any]:
+    """A proposal's objections (optionally one account's), oldest first by id for paging."""
+    stmt = select(m.Objection).where(m.Objection.proposal_id == proposal.id)
+    if account_id is not None:
+        stmt = stmt.where(m.Objection.account_id == account_id)
+    return stmt
 
 
 async def finalize(runtime: Any, session: AsyncSession, actor: Actor, proposal: m.Proposal) -> m.Proposal:

@@ -57,6 +57,14 @@ class LiveServer:
         """The coroutine of :func:`close_with_many_votes` for the demo proposal (pass to :meth:`run`)."""
         return close_with_many_votes(self.thread.runtime, self.tenant_id, self.proposal_uuid)
 
+    def objections(self) -> Any:
+        """The coroutine of :func:`objections_on_record` for the demo proposal (pass to :meth:`run`)."""
+        return objections_on_record(self.thread.runtime, self.tenant_id, self.proposal_uuid)
+
+    def end_objection_period(self) -> Any:
+        """The coroutine of :func:`end_objection_period` for the demo proposal (pass to :meth:`run`)."""
+        return end_objection_period(self.thread.runtime, self.tenant_id, self.proposal_uuid)
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -384,3 +392,49 @@ async def close_with_many_votes(
             break
         await asyncio.sleep(0.3)
     return {"status": status, "votes": len(todo)}
+
+
+async def objections_on_record(
+    runtime: Any, tenant_id: uuid.UUID, proposal_uuid: str
+) -> dict[str, Any]:
+    """The objections filed on a proposal and their audit entries, read from the database: the
+    GraphQL API records objections (``fileObjection``) but exposes no list or count of them."""
+    from sqlalchemy import select
+
+    from kernel.audit import AuditEntry
+    from plugins.governance import models as gm
+
+    pid = uuid.UUID(proposal_uuid)
+    async with runtime.db.tenant(tenant_id) as s:
+        rows = (await s.scalars(select(gm.Objection).where(gm.Objection.proposal_id == pid))).all()
+        audited = (
+            await s.scalars(
+                select(AuditEntry.target).where(AuditEntry.action == "governance.objection_filed")
+            )
+        ).all()
+    return {
+        "objections": [(r.account_id, r.text) for r in rows],
+        "audited": [t for t in audited if t == proposal_uuid],
+    }
+
+
+async def end_objection_period(runtime: Any, tenant_id: uuid.UUID, proposal_uuid: str) -> str:
+    """The chain clock moves past the objection period and the committee makes the result final
+    (the relayer sends ``finalize``); returns the status once the relayer has it on chain."""
+    from kernel.chain import devchain
+    from kernel.sdk import chain_client
+    from plugins.governance import service
+
+    pid = uuid.UUID(proposal_uuid)
+    await devchain.increase_time(await chain_client(runtime), 30 * 24 * 3600)
+    committee = service.Actor(label="test:committee", account_id=None, tenant_id=tenant_id)
+    async with runtime.db.tenant(tenant_id) as s:
+        await service.finalize(runtime, s, committee, await service.get_proposal(s, pid))
+    deadline = time.monotonic() + 30
+    while True:
+        async with runtime.db.tenant(tenant_id) as s:
+            proposal = await service.refresh(runtime, s, await service.get_proposal(s, pid))
+            status = proposal.status
+        if status != "objection" or time.monotonic() > deadline:
+            return status
+        await asyncio.sleep(0.3)

@@ -1,7 +1,7 @@
 """The residents' voting client in headless Chromium: login, my proposals, detail, voting with a
 confirmation step, the receipt and its verification, elderly mode, the language switch, a
-rejected second vote and self-custody signing. Saves the screenshots used by
-docs/governance.md (docs/img/vote-*.png)."""
+rejected second vote, self-custody signing, the preliminary result and objections. Saves the
+screenshots used by docs/governance.md (docs/img/vote-*.png)."""
 
 from __future__ import annotations
 
@@ -194,12 +194,17 @@ def test_self_custody_signs_the_ballot_in_the_page(page: Any, live_server: Any, 
 
 
 def test_final_results_as_charts(page: Any, live_server: Any, shot: Any) -> None:
-    """Runs last: closes the demo vote (after most owners voted) and shows the final result."""
+    """Closes the demo vote (after most owners voted) and shows the preliminary result, on notice
+    for objections; the objection tests below run on it."""
     closed = live_server.run(live_server.close_with_many_votes(), timeout=120)
     assert closed["status"] in ("objection", "preliminary"), closed
     log_in(page, live_server)
     page.goto(f"{live_server.base_url}/vote/#/p/{live_server.proposal_id}")
-    page.get_by_role("heading", name="表决结果").wait_for()
+    page.get_by_role("heading", name="初步统计结果").wait_for()  # on notice: not final yet
+    notice = page.locator(".objection-notice")
+    assert "异议期截止" in notice.inner_text()
+    assert notice.locator("#objection-deadline").inner_text().strip() not in ("", "—")
+    expect(notice.get_by_role("link", name="提出异议")).to_be_visible()
     results = page.locator("#results")
     assert (
         results.locator("svg[role=img]").count() == 4
@@ -209,3 +214,133 @@ def test_final_results_as_charts(page: Any, live_server: Any, shot: Any) -> None
     assert "投票期间不公布" not in text
     shot(page, "results")
     expect(page.locator(".outcome")).to_have_text("表决通过")
+
+
+# ---- objections (异议公示): the demo proposal is in its objection period from here on ----------
+
+
+def objection_requests(page: Any) -> list[str]:
+    """Collects the bodies of the GraphQL requests that file an objection."""
+    sent: list[str] = []
+    page.on(
+        "request",
+        lambda r: (
+            sent.append(r.post_data or "")
+            if r.url.endswith("/graphql") and "fileObjection" in (r.post_data or "")
+            else None
+        ),
+    )
+    return sent
+
+
+def test_objection_form_refuses_empty_text_before_calling_the_api(
+    page: Any, live_server: Any
+) -> None:
+    sent = objection_requests(page)
+    log_in(page, live_server)
+    item = page.locator(".proposal-item", has_text="电梯")
+    assert "异议期" in item.inner_text() and "异议期截止" in item.inner_text()
+    item.get_by_role("link").click()
+    page.get_by_role("link", name="提出异议").click()
+    page.get_by_role("heading", name="提出异议").wait_for()
+    text = page.get_by_label("异议内容")
+    assert text.get_attribute("maxlength") == "5000"  # the API's limit
+    page.get_by_role("button", name="提交异议").click()
+    expect(page.get_by_role("alert")).to_have_text("请先写下您的异议内容，再提交。")
+    assert text.get_attribute("aria-invalid") == "true"
+    text.fill("   \n  ")  # blank is empty too
+    page.get_by_role("button", name="提交异议").click()
+    expect(page.get_by_role("alert")).to_contain_text("请先写下您的异议内容")
+    assert page.get_by_role("heading", name="确认提交？").count() == 0
+    assert sent == [], "an empty objection reached the API"
+
+
+def test_owner_files_an_objection_and_sees_it_recorded(
+    page: Any, live_server: Any, shot: Any
+) -> None:
+    sent = objection_requests(page)
+    objection = "电梯维修报价偏高，请公开三家比价记录。\n请在结果生效前答复。"
+    log_in(page, live_server, "demo-owner2")
+    page.goto(f"{live_server.base_url}/vote/#/p/{live_server.proposal_id}/objection")
+    page.get_by_label("异议内容").fill(objection)
+    expect(page.locator("#objection-count")).to_contain_text(f"已写 {len(objection)} 字")
+    shot(page, "objection")
+    page.get_by_role("button", name="提交异议").click()
+
+    page.get_by_role("heading", name="确认提交？").wait_for()
+    assert "请公开三家比价记录" in page.locator(".objection-text").inner_text()
+    page.get_by_role("button", name="返回修改").click()  # editing keeps the text
+    expect(page.get_by_label("异议内容")).to_have_value(objection)
+    page.get_by_role("button", name="提交异议").click()
+    page.get_by_role("button", name="确认提交").click()
+
+    page.get_by_role("heading", name="异议已提交").wait_for()
+    assert "已记录在案" in page.get_by_role("status").inner_text()
+    assert "请在结果生效前答复" in page.locator(".objection-text").inner_text()
+    assert len(sent) == 1
+    # recorded for this owner, with an audit entry (the API exposes neither: read from the database)
+    filed = live_server.run(live_server.objections())
+    assert (live_server.accounts["demo-owner2"], objection) in filed["objections"]
+    assert len(filed["audited"]) == len(filed["objections"]) >= 1
+    # the draft is gone once sent: a new objection starts empty
+    page.get_by_role("link", name="返回表决事项").click()
+    page.get_by_role("link", name="提出异议").click()
+    expect(page.get_by_label("异议内容")).to_have_value("")
+
+
+def test_objection_form_in_elderly_mode_is_large(page: Any, live_server: Any) -> None:
+    log_in(page, live_server)
+    page.locator("#elderly-toggle").click()
+    page.get_by_role("heading", name="要您投票的事").wait_for()
+    page.goto(f"{live_server.base_url}/vote/#/p/{live_server.proposal_id}")
+    page.get_by_role("heading", name="初步结果（还没最终确定）").wait_for()  # plain words
+    action = page.get_by_role("link", name="我有不同意见（提出异议）")
+    assert action.bounding_box()["height"] >= 64
+    action.click()
+    page.get_by_role("heading", name="我有不同意见").wait_for()
+
+    def size(selector: str) -> float:
+        script = "e => parseFloat(getComputedStyle(e).fontSize)"
+        return float(page.eval_on_selector(selector, script))
+
+    for selector in ("#objection-text", "label[for=objection-text]", "#objection-count", "h1"):
+        assert size(selector) >= 22, selector
+    submit = page.locator("#objection-form button[type=submit]")
+    assert size("#objection-form button[type=submit]") >= 22
+    assert submit.bounding_box()["height"] >= 64
+    assert page.locator("#objection-text").bounding_box()["height"] >= 64
+    submit.click()
+    expect(page.get_by_role("alert")).to_contain_text("请先写下您的异议内容")
+    assert size(".error") >= 22
+
+
+def test_objection_after_the_period_ended_shows_a_readable_error(
+    page: Any, live_server: Any, shot: Any
+) -> None:
+    """Runs last: while the owner confirms, the objection period ends and the committee makes
+    the result final; the API answers CONFLICT, which the page words for the owner, in English
+    and in Chinese, keeping the text."""
+    objection = "The lift quote was never compared with other offers."
+    log_in(page, live_server, "demo-owner3")
+    page.get_by_role("button", name="切换为英文").click()
+    page.get_by_role("heading", name="Votes about my home").wait_for()
+    page.goto(f"{live_server.base_url}/vote/#/p/{live_server.proposal_id}/objection")
+    page.get_by_label("Your objection").fill(objection)
+    page.get_by_role("button", name="Submit objection").click()
+    page.get_by_role("heading", name="Submit this objection?").wait_for()
+    assert live_server.run(live_server.end_objection_period(), timeout=90) == "final"
+    page.get_by_role("button", name="Yes, submit it").click()
+
+    alert = page.get_by_role("alert")
+    expect(alert).to_have_text("Objections can no longer be filed: the objection period has ended.")
+    expect(page.get_by_label("Your objection")).to_have_value(objection)  # nothing lost
+    shot(page, "objection-closed")
+    filed = live_server.run(live_server.objections())
+    assert all(text != objection for _, text in filed["objections"])
+
+    page.get_by_role("button", name="Switch to Chinese").click()  # the page reloads the proposal
+    expect(page.locator(".closed-note")).to_have_text("现在不能再提出异议：异议期已经结束。")
+    assert objection in page.locator(".objection-text").inner_text()  # the unsent text, kept
+    page.goto(f"{live_server.base_url}/vote/#/p/{live_server.proposal_id}")
+    page.get_by_role("heading", name="表决结果").wait_for()
+    assert page.locator("#file-objection").count() == 0

@@ -140,6 +140,17 @@ async def test_lifecycle_end_to_end(chain_runtime, gql_factory) -> None:  # type
 
     r = await gql("mutation($p: ID!, $t: String!) { fileObjection(proposalId: $p, text: $t) { status } }", {"p": pid, "t": "费用过高"}, token=e.tokens["f"])
     assert not r.get("errors"), r
+    # the objector sees their own; every owner sees how many; the committee reads them all (no names)
+    mine = "query($p: ID!) { proposal(id: $p) { objectionCount myObjections { text filedAt } } }"
+    r = await gql(mine, {"p": pid}, token=e.tokens["f"])
+    assert r["data"]["proposal"]["objectionCount"] == 1 and [o["text"] for o in r["data"]["proposal"]["myObjections"]] == ["费用过高"]
+    r = await gql(mine, {"p": pid}, token=e.tokens["a"])
+    assert r["data"]["proposal"]["objectionCount"] == 1 and r["data"]["proposal"]["myObjections"] == []
+    every = "query($p: ID!) { proposal(id: $p) { objections(first: 10) { edges { node { text filedAt } } pageInfo { hasNextPage } } } }"
+    r = await gql(every, {"p": pid}, token=e.tokens["committee"])
+    assert [edge["node"]["text"] for edge in r["data"]["proposal"]["objections"]["edges"]] == ["费用过高"], r
+    r = await gql(every, {"p": pid}, token=e.tokens["a"])
+    assert code(r) == "FORBIDDEN"
     r = await gql(STEP.format(name="finalizeProposal", fields="status"), {"id": pid}, token=e.tokens["committee"])
     assert code(r) == "CONFLICT"  # objection period running
 

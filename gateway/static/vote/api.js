@@ -81,7 +81,7 @@ const TALLY = `totalPersons totalArea participatingPersons participatingArea for
   againstArea abstainPersons abstainArea participationReached passed`;
 
 export const Q = {
-  myProposals: `query { myProposals { id title matter status votingStartsAt votingEndsAt myVote { status } } }`,
+  myProposals: `query { myProposals { id title matter status votingStartsAt votingEndsAt objectionEndsAt myVote { status } } }`,
   proposal: `query($id: ID!) { proposal(id: $id) { id title body matter status votingStartsAt votingEndsAt objectionEndsAt
     scopeBuildings totalPersons totalArea contentHash chainProposalId governanceAddress chainId
     documents { name url sha256 } tally { ${TALLY} }
@@ -92,4 +92,5 @@ export const Q = {
   castSignedVote: `mutation($p: ID!, $c: VoteChoice!, $a: String!, $s: String!) {
     castSignedVote(proposalId: $p, choice: $c, voterAddress: $a, signature: $s) { ${RECEIPT} } }`,
   verify: `query($p: ID!) { verifyVoteReceipt(proposalId: $p) { onChain matchesChoice blockNumber message } }`,
+  fileObjection: `mutation($p: ID!, $t: String!) { fileObjection(proposalId: $p, text: $t) { id status objectionEndsAt } }`,
 };

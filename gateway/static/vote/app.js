@@ -1,5 +1,5 @@
-// The residents' voting client: a small hash router over five pages (login, my proposals,
-// proposal detail, confirmation, receipt). Plain ES modules, no build step, no external requests.
+// The residents' voting client: a small hash router over six pages (login, my proposals,
+// proposal detail, confirmation, receipt, objection). Plain ES modules, no build step, no external requests.
 
 import { ApiError, Q, gql, login, session } from "./api.js";
 import { esc, formatArea, resultsChart } from "./charts.js";
@@ -9,11 +9,21 @@ const LANG = "linli.vote.lang";
 const ELDERLY = "linli.vote.elderly";
 const TENANT = "linli.vote.tenant";
 const POLL_MS = 10000;
+// The API takes objections in these statuses, of 1–5000 characters (service.file_objection).
+const OBJECTABLE = ["preliminary", "objection"];
+const OBJECTION_MAX = 5000;
+// What an owner reads when the API refuses an objection, by error code.
+const OBJECTION_ERRORS = { CONFLICT: "objectionClosed", FORBIDDEN: "objectionForbidden", BAD_USER_INPUT: "objectionInvalid" };
 
 const state = {
   lang: localStorage.getItem(LANG) || "zh",
   elderly: localStorage.getItem(ELDERLY) === "1",
   timer: null,
+  // Unsent objection texts by proposal id: in memory only (never stored), so that a failed submit,
+  // a language switch or logging in again after an expired session loses nothing. Cleared on log
+  // out and when someone else logs in on the same page (a shared phone).
+  drafts: new Map(),
+  draftsOf: null, // "tenant/account" whose drafts these are
 };
 
 const t = (key, params) => translate(state.lang, state.elderly, key, params);
@@ -52,6 +62,7 @@ function wireChrome() {
   });
   document.getElementById("logout").addEventListener("click", () => {
     session.clear();
+    state.drafts.clear();
     location.hash = "#/login";
   });
 }
@@ -67,18 +78,21 @@ function yuan(fen) {
   return `¥${(fen / 100).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 }
 
-function explain(e) {
+/** The owner's wording of an error; `messages` maps API error codes to keys for this page's action. */
+function explain(e, messages = {}) {
   if (e instanceof ApiError) {
     if (e.code === "UNAUTHENTICATED") return t("sessionExpired");
+    if (messages[e.code]) return t(messages[e.code]);
     if (e.code === "CONFLICT" && /already voted/i.test(e.message)) return `${t("alreadyVoted")}（${e.message}）`;
     if (e.code === "FORBIDDEN") return `${t("forbidden")}（${e.message}）`;
     if (e.code === "NETWORK") return t("network");
+    if (e.code === "NOT_FOUND") return t("notFound");
     return `${t("error")}: ${e.message}`;
   }
   return e && e.message ? e.message : `${t("error")}: ${e}`; // the client's own messages are already worded for owners
 }
 
-function showError(e, where = main()) {
+function showError(e, where = main(), messages = {}) {
   if (e instanceof ApiError && e.code === "UNAUTHENTICATED") {
     session.clear();
     location.hash = "#/login";
@@ -91,7 +105,7 @@ function showError(e, where = main()) {
     box.setAttribute("role", "alert");
     where.prepend(box);
   }
-  box.textContent = explain(e);
+  box.textContent = explain(e, messages);
 }
 
 function render(html) {
@@ -135,6 +149,9 @@ function loginPage() {
     try {
       await login(f.username.value.trim(), f.password.value, f.tenant.value.trim());
       localStorage.setItem(TENANT, f.tenant.value.trim());
+      const who = `${f.tenant.value.trim()}/${f.username.value.trim()}`;
+      if (state.draftsOf !== who) state.drafts.clear();
+      state.draftsOf = who;
       location.hash = "#/";
     } catch (e) {
       showError(e.code === "UNAUTHENTICATED" || e.code === "BAD_USER_INPUT" ? new Error(t("loginFailed")) : e);
@@ -153,6 +170,7 @@ async function listPage() {
         <span class="item-title">${esc(p.title)}</span>
         <span class="item-meta">${esc(t(`matter_${p.matter}`))}</span>
         <span class="item-meta">${esc(t("votingEnds"))}: ${esc(when(p.votingEndsAt))}</span>
+        ${OBJECTABLE.includes(p.status) && p.objectionEndsAt ? `<span class="item-meta">${esc(t("objectionEnds"))}: ${esc(when(p.objectionEndsAt))}</span>` : ""}
         <span class="item-meta ${p.myVote ? "voted" : ""}">${esc(p.myVote ? `✓ ${t("voted")}` : t("notVoted"))}</span>
       </a>
     </li>`).join("");
@@ -185,6 +203,9 @@ async function detailPage(id) {
       </fieldset>`;
   }
   const live = p.status === "voting";
+  const preliminary = OBJECTABLE.includes(p.status);
+  const results = `<section aria-labelledby="h-results"><h2 id="h-results">${esc(t(live ? "liveResults" : preliminary ? "preliminaryResults" : "finalResults"))}</h2>
+      <div id="results" aria-live="polite" aria-atomic="true">${resultsChart(p.tally, p.matter, t)}</div></section>`;
   const m = render(`
     <p><a href="#/" class="back">← ${esc(t("back"))}</a></p>
     <h1>${esc(p.title)}</h1>
@@ -197,12 +218,12 @@ async function detailPage(id) {
       ${field(t("scope"), esc(p.scopeBuildings.length ? p.scopeBuildings.join("、") : t("allBuildings")))}
     </dl>
     <section aria-labelledby="h-action" class="action"><h2 id="h-action" class="visually-hidden">${esc(t("votePrompt"))}</h2>${action}</section>
+    ${preliminary ? `${objectionNotice(p)}${results}` : ""}
     <section aria-labelledby="h-body"><h2 id="h-body">${esc(t("body"))}</h2><div class="body-text">${esc(p.body).replace(/\n/g, "<br>")}</div>
       <p><small>${esc(t("contentHash"))}: ${mono(p.contentHash)}</small></p></section>
     <section aria-labelledby="h-docs"><h2 id="h-docs">${esc(t("documents"))}</h2>${docs}</section>
     <section aria-labelledby="h-units"><h2 id="h-units">${esc(t("myShare"))}</h2>${units}</section>
-    <section aria-labelledby="h-results"><h2 id="h-results">${esc(t(live ? "liveResults" : "finalResults"))}</h2>
-      <div id="results" aria-live="polite" aria-atomic="true">${resultsChart(p.tally, p.matter, t)}</div></section>`);
+    ${preliminary ? "" : results}`);
   if (live) {
     let last = JSON.stringify(p.tally);
     state.timer = setInterval(async () => {
@@ -383,6 +404,134 @@ async function receiptPage(id) {
   });
 }
 
+// ---- objections (异议公示) ---------------------------------------------------------------------
+
+/** True when the caller may object now: the proposal takes objections, the caller owns a unit in its
+ * scope, and the deadline (if already set) has not passed. The API decides; this only spares a refusal. */
+function objectionOpen(p) {
+  const before = !p.objectionEndsAt || new Date(p.objectionEndsAt) > new Date();
+  return OBJECTABLE.includes(p.status) && p.myUnits.length > 0 && before;
+}
+
+/** The preliminary result notice on the detail page: the deadline and the way to object. */
+function objectionNotice(p) {
+  const href = `#/p/${encodeURIComponent(p.id)}/objection`;
+  return `<section aria-labelledby="h-objection" class="card objection-notice">
+      <h2 id="h-objection">${esc(t("objectionPeriod"))}</h2>
+      <p>${esc(t("objectionNotice"))}</p>
+      <dl>${field(t("objectionEnds"), `<b id="objection-deadline">${esc(when(p.objectionEndsAt))}</b>`)}</dl>
+      ${objectionOpen(p)
+        ? `<a id="file-objection" class="button primary" href="${href}">${esc(t("fileObjection"))}</a>`
+        : `<p class="note">${esc(t(p.myUnits.length ? "objectionClosed" : "objectionForbidden"))}</p>`}
+    </section>`;
+}
+
+async function objectionPage(id) {
+  render(`<h1>${esc(t("loading"))}</h1>`);
+  const { proposal: p } = await gql(Q.proposal, { id });
+  if (!p) throw new ApiError("not found", "NOT_FOUND");
+  if (objectionOpen(p)) {
+    objectionForm(p);
+    return;
+  }
+  const why = OBJECTABLE.includes(p.status) || !["draft", "published", "voting"].includes(p.status) ? "objectionClosed" : "objectionNotOpen";
+  const draft = state.drafts.get(p.id);
+  render(`
+    <p><a href="#/p/${encodeURIComponent(p.id)}" class="back">← ${esc(t("back"))}</a></p>
+    <h1>${esc(t("fileObjection"))}</h1>
+    <p class="note closed-note">${esc(t(p.myUnits.length ? why : "objectionForbidden"))}</p>
+    ${draft ? `<div class="card"><p>${esc(t("objectionDraftKept"))}</p><div class="body-text objection-text">${esc(draft).replace(/\n/g, "<br>")}</div></div>` : ""}`);
+}
+
+function objectionForm(p) {
+  const m = render(`
+    <p><a href="#/p/${encodeURIComponent(p.id)}" class="back">← ${esc(t("back"))}</a></p>
+    <h1>${esc(t("fileObjection"))}</h1>
+    <p>${esc(t("objectionIntro"))}</p>
+    <div class="card">
+      <p class="confirm-title">${esc(p.title)}</p>
+      <dl>${field(t("objectionEnds"), `<b>${esc(when(p.objectionEndsAt))}</b>`)}</dl>
+    </div>
+    <form id="objection-form" class="card" novalidate>
+      <label for="objection-text">${esc(t("objectionText"))}</label>
+      <textarea id="objection-text" name="text" rows="7" maxlength="${OBJECTION_MAX}" required aria-describedby="objection-count"></textarea>
+      <p id="objection-count" class="note counter"></p>
+      <button type="submit" class="primary">${esc(t("objectionSubmit"))}</button>
+    </form>`);
+  const area = m.querySelector("#objection-text");
+  const count = m.querySelector("#objection-count");
+  const recount = () => { count.textContent = t("objectionCount", { n: area.value.trim().length, max: OBJECTION_MAX }); };
+  area.value = state.drafts.get(p.id) || "";
+  recount();
+  area.addEventListener("input", () => {
+    state.drafts.set(p.id, area.value);
+    area.removeAttribute("aria-invalid");
+    recount();
+  });
+  m.querySelector("#objection-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const text = area.value.trim();
+    if (!text || text.length > OBJECTION_MAX) {
+      // refused here, before any request: the API would answer BAD_USER_INPUT
+      showError(new Error(t(text ? "objectionInvalid" : "objectionEmpty")));
+      area.setAttribute("aria-invalid", "true");
+      area.focus();
+      return;
+    }
+    objectionConfirm(p, text);
+  });
+}
+
+function objectionConfirm(p, text) {
+  const m = render(`
+    <h1>${esc(t("objectionConfirmTitle"))}</h1>
+    <p>${esc(t("objectionConfirmText"))}</p>
+    <div class="card">
+      <p class="confirm-title">${esc(p.title)}</p>
+      <p>${esc(t("yourObjection"))}:</p>
+      <div class="body-text objection-text">${esc(text).replace(/\n/g, "<br>")}</div>
+      <div class="row">
+        <button id="confirm" class="primary">${esc(t("objectionConfirm"))}</button>
+        <button id="edit" type="button">${esc(t("cancel"))}</button>
+      </div>
+    </div>
+    <div id="status" role="status" aria-live="polite"></div>`);
+  const status = m.querySelector("#status");
+  const confirm = m.querySelector("#confirm");
+  m.querySelector("#edit").addEventListener("click", () => objectionForm(p));
+  confirm.addEventListener("click", async () => {
+    confirm.disabled = true;
+    status.textContent = t("submitting");
+    try {
+      await gql(Q.fileObjection, { p: p.id, t: text });
+      state.drafts.delete(p.id);
+      objectionDone(p, text);
+    } catch (e) {
+      if (e instanceof ApiError && e.code === "UNAUTHENTICATED") {
+        showError(e); // to the login page; the draft waits in memory
+        return;
+      }
+      objectionForm(p); // back to the text, unchanged, with the reason above it
+      showError(e, main(), OBJECTION_ERRORS);
+    }
+  });
+}
+
+function objectionDone(p, text) {
+  render(`
+    <h1>${esc(t("objectionDoneTitle"))}</h1>
+    <p class="verify-ok" role="status">✓ ${esc(t("objectionDone"))}</p>
+    <div class="card">
+      <p class="confirm-title">${esc(p.title)}</p>
+      <p>${esc(t("yourObjection"))}:</p>
+      <div class="body-text objection-text">${esc(text).replace(/\n/g, "<br>")}</div>
+    </div>
+    <div class="row">
+      <a class="button primary" href="#/p/${encodeURIComponent(p.id)}">${esc(t("backToProposal"))}</a>
+      <a class="button" href="#/">${esc(t("myProposals"))}</a>
+    </div>`);
+}
+
 // ---- router ---------------------------------------------------------------------------------
 
 async function route() {
@@ -399,6 +548,7 @@ async function route() {
     if (parts[0] === "login") loginPage();
     else if (parts[0] === "p" && parts[2] === "confirm" && ["FOR", "AGAINST", "ABSTAIN"].includes(parts[3])) await confirmPage(parts[1], parts[3]);
     else if (parts[0] === "p" && parts[2] === "receipt") await receiptPage(parts[1]);
+    else if (parts[0] === "p" && parts[2] === "objection") await objectionPage(parts[1]);
     else if (parts[0] === "p" && parts[1]) await detailPage(parts[1]);
     else await listPage();
   } catch (e) {
