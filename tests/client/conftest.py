@@ -310,12 +310,15 @@ def page(browser: Any, live_server: LiveServer) -> Any:
 
 
 @pytest.fixture
-def shot() -> Any:
-    """``shot(page, name)`` saves docs/img/vote-<name>.png (the whole page)."""
+def shot(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """``shot(page, name)`` takes a whole-page screenshot ``vote-<name>.png``: into docs/img (the
+    pictures docs/governance.md shows) with ``LINLI_UPDATE_SCREENSHOTS=1``, else into a temporary
+    folder, so that running the tests does not rewrite tracked files."""
+    folder = SCREENSHOTS if os.environ.get("LINLI_UPDATE_SCREENSHOTS") == "1" else tmp_path_factory.mktemp("screenshots")
 
     def save(page: Any, name: str) -> None:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"vote-{name}.png"), full_page=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(folder / f"vote-{name}.png"), full_page=True)
 
     return save
 
