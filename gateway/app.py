@@ -26,6 +26,7 @@ from gateway.ratelimit import TokenBuckets
 from gateway.schema import compose
 from kernel.errors import LinliError
 from kernel.metrics import http_requests, registry, request_seconds
+from kernel.ratelimit import buckets_for
 from kernel.runtime import Runtime
 
 log = structlog.get_logger("linli.gateway")
@@ -131,7 +132,9 @@ def create_app(runtime: Runtime | None = None, *, workers: bool = False) -> Fast
     schema = compose(runtime.host)
     runtime.services.setdefault(
         "rate_limiter",
-        TokenBuckets(runtime.settings.rate_limit_cost_per_minute, runtime.settings.rate_limit_cost_per_minute / 60),
+        TokenBuckets(
+            runtime.settings.rate_limit_cost_per_minute, runtime.settings.rate_limit_cost_per_minute / 60, buckets_for(runtime)
+        ),
     )
 
     @asynccontextmanager

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import structlog
@@ -131,7 +131,7 @@ class Limits(SchemaExtension):
     """Refuses too deep or too costly operations before execution and charges the tenant's
     rate budget with the operation's cost."""
 
-    def on_validate(self) -> Iterator[None]:
+    async def on_validate(self) -> AsyncIterator[None]:  # type: ignore[override]
         ec = self.execution_context
         ctx = ec.context
         settings = ctx.runtime.settings
@@ -153,7 +153,7 @@ class Limits(SchemaExtension):
                 limiter = ctx.runtime.services.get("rate_limiter")
                 key = str(ctx.tenant.id) if ctx.tenant is not None else f"anon:{ctx.client_ip}"
                 if limiter is not None:
-                    retry = limiter.charge(key, max(cost, 1))
+                    retry = await limiter.charge(key, max(cost, 1))
                     if retry is not None:
                         rate_limited.labels("tenant" if ctx.tenant else "anonymous").inc()
                         error = GraphQLError(

@@ -1,30 +1,18 @@
-"""Per-tenant token buckets priced by query cost (in-process).
-
-Each process keeps its own buckets; with N gateway processes behind a balancer the effective
-budget is N × the configured one. See docs/architecture.md for the Redis-backed option.
-"""
+"""The GraphQL budget: per-tenant token buckets priced by query cost, on
+:mod:`kernel.ratelimit`'s buckets — in-process by default (behind N gateways the budget is then
+N × the configured one), shared by all gateways when ``LINLI_REDIS_URL`` is set."""
 
 from __future__ import annotations
 
-import time
+from kernel.ratelimit import Buckets, Rate
 
 
 class TokenBuckets:
-    def __init__(self, capacity: int, refill_per_second: float, max_keys: int = 100_000) -> None:
-        self.capacity = capacity
-        self.refill = refill_per_second
-        self.max_keys = max_keys
-        self._state: dict[str, tuple[float, float]] = {}
+    def __init__(self, capacity: int, refill_per_second: float, buckets: Buckets | None = None) -> None:
+        self.rate = Rate(refill_per_second, float(capacity))
+        self.buckets = buckets or Buckets(max_keys=100_000)
 
-    def charge(self, key: str, cost: int) -> float | None:
-        """Take ``cost`` tokens; returns None if allowed, else seconds until it would be."""
-        now = time.monotonic()
-        tokens, last = self._state.get(key, (float(self.capacity), now))
-        tokens = min(self.capacity, tokens + (now - last) * self.refill)
-        if tokens < cost:
-            self._state[key] = (tokens, now)
-            return (cost - tokens) / self.refill if self.refill else float("inf")
-        if len(self._state) >= self.max_keys and key not in self._state:
-            self._state.clear()
-        self._state[key] = (tokens - cost, now)
-        return None
+    async def charge(self, key: str, cost: int) -> float | None:
+        """Take ``cost`` tokens from ``key``'s budget; None if allowed, else seconds until it would be."""
+        [(short, wait)] = await self.buckets.take_many([(((("graphql", key), self.rate),), cost)])
+        return wait if short else None

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     database_admin_url: str = ""
     chain_url: str | None = None
     mqtt_url: str | None = None
+    #: Rate-limit buckets shared by all processes (``redis://host:6379/0``). Empty: each process
+    #: keeps its own (behind N gateways the budget is then N ×); see :mod:`kernel.ratelimit`.
+    redis_url: str = ""
     secret_key: str = ""
     #: Base64 32-byte key-encryption key for per-tenant data keys.
     master_key: str = ""

@@ -17,3 +17,8 @@ plugin_handler_failures = Counter(
 )
 outbox_delivered = Counter("linli_outbox_delivered_total", "Outbox messages delivered", ["topic"], registry=registry)
 rate_limited = Counter("linli_rate_limited_total", "Requests refused by the rate limiter", ["scope"], registry=registry)
+rate_limit_fallback = Counter(
+    "linli_rate_limit_fallback_total",
+    "Rate-limit decisions taken in-process because Redis (LINLI_REDIS_URL) was unavailable",
+    registry=registry,
+)

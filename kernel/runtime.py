@@ -10,7 +10,7 @@ from typing import Any
 
 import structlog
 
-from kernel import notify
+from kernel import notify, ratelimit
 from kernel.config import Settings, get_settings
 from kernel.crypto import Vault
 from kernel.db.engine import Database
@@ -82,6 +82,7 @@ class Runtime:
         await self.stop_workers()
         await self.host.notify_isolated("on_shutdown", runtime=self)
         await notify.close(self)  # the LISTEN connection, before the pool goes
+        await ratelimit.close(self)  # the Redis client of shared rate limits, if any
         await self.db.dispose()
 
     # -- workers ---------------------------------------------------------------------------------

@@ -274,7 +274,8 @@ class MqttBridge:
         identities = await self._identify({m.digest for m in batch})
         by_tenant: dict[uuid.UUID, list[tuple[_Inbound, DeviceIdentity]]] = defaultdict(list)
         done: list[_Inbound] = []
-        limiter = limiter_of(self.runtime)
+        admissible = [i for m in batch if m.kind != "rpc_response" and (i := identities.get(m.digest)) and i.tenant_active]
+        refusals = iter(await limiter_of(self.runtime).admit_many((i.tenant_id, i.device_id) for i in admissible))
         for m in batch:
             ident = identities.get(m.digest)
             if ident is None or not ident.tenant_active:
@@ -289,7 +290,7 @@ class MqttBridge:
                     self._drop("bad_rpc_response")
                 done.append(m)
                 continue
-            if limiter.admit(ident.tenant_id, ident.device_id) is not None:
+            if next(refusals) is not None:
                 self._drop("rate_limited")
                 done.append(m)
                 continue

@@ -1,52 +1,38 @@
-"""Per-device and per-tenant token buckets for device messages (in-process).
+"""Per-device and per-tenant rate limits for device messages, on :mod:`kernel.ratelimit`'s
+buckets: in-process by default, shared by every gateway and MQTT bridge when
+``LINLI_REDIS_URL`` is set.
 
-Each process keeps its own buckets, like the GraphQL limiter; behind N gateways the effective
-budget is N × the configured one. The maps are bounded: past ``max_keys`` they are reset, which
-errs on the side of letting traffic through rather than growing without limit.
+A message is admitted only if both its device's and its tenant's bucket allow it; a message the
+tenant's bucket refuses takes nothing from the device's. The MQTT bridge asks for a whole batch
+at once (:meth:`DeviceRateLimiter.admit_many`): with Redis that is one round trip per batch, in
+message order, as if asked one by one.
 """
 
 from __future__ import annotations
 
-import time
+import uuid
+from collections.abc import Iterable
 
+from kernel.ratelimit import Buckets, Charge, Rate
 
-class Buckets:
-    def __init__(self, rate_per_second: float, burst: float, max_keys: int = 200_000) -> None:
-        self.rate = rate_per_second
-        self.burst = float(burst)
-        self.max_keys = max_keys
-        self._state: dict[object, tuple[float, float]] = {}
-
-    def take(self, key: object, n: float = 1.0, now: float | None = None) -> bool:
-        """Take ``n`` tokens for ``key``; False (and nothing taken) if there are not enough."""
-        now = time.monotonic() if now is None else now
-        tokens, last = self._state.get(key, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - last) * self.rate)
-        if tokens < n:
-            self._state[key] = (tokens, now)
-            return False
-        if len(self._state) >= self.max_keys and key not in self._state:
-            self._state.clear()
-        self._state[key] = (tokens - n, now)
-        return True
-
-    def give_back(self, key: object, n: float = 1.0) -> None:
-        tokens, last = self._state.get(key, (self.burst, time.monotonic()))
-        self._state[key] = (min(self.burst, tokens + n), last)
+_SCOPES = (None, "device", "tenant")
 
 
 class DeviceRateLimiter:
-    """A message is admitted only if both its device's and its tenant's bucket allow it."""
+    def __init__(
+        self, device_rate: float, device_burst: float, tenant_rate: float, tenant_burst: float, buckets: Buckets | None = None
+    ) -> None:
+        self.device_rate = Rate(device_rate, float(device_burst))
+        self.tenant_rate = Rate(tenant_rate, float(tenant_burst))
+        self.buckets = buckets or Buckets()
 
-    def __init__(self, device_rate: float, device_burst: float, tenant_rate: float, tenant_burst: float) -> None:
-        self.devices = Buckets(device_rate, device_burst)
-        self.tenants = Buckets(tenant_rate, tenant_burst)
+    async def admit_many(self, messages: Iterable[tuple[uuid.UUID, uuid.UUID]]) -> list[str | None]:
+        """For each (tenant, device) message in order: None if admitted, else the scope that
+        refused (``"device"`` or ``"tenant"``)."""
+        d, t = self.device_rate, self.tenant_rate
+        charges: list[Charge] = [(((("device", device), d), (("tenant", tenant), t)), 1.0) for tenant, device in messages]
+        return [_SCOPES[position] for position, _ in await self.buckets.take_many(charges)]
 
-    def admit(self, tenant_id: object, device_id: object) -> str | None:
-        """None if admitted, else the scope that refused (``"device"`` or ``"tenant"``)."""
-        if not self.devices.take(device_id):
-            return "device"
-        if not self.tenants.take(tenant_id):
-            self.devices.give_back(device_id)
-            return "tenant"
-        return None
+    async def admit(self, tenant_id: uuid.UUID, device_id: uuid.UUID) -> str | None:
+        """One message (the HTTP device API): None if admitted, else the scope that refused."""
+        return (await self.admit_many([(tenant_id, device_id)]))[0]

@@ -24,6 +24,7 @@ from kernel.devices.ratelimit import DeviceRateLimiter
 from kernel.errors import BadUserInput, LinliError, RateLimited, TenantSuspended, Unauthenticated
 from kernel.identity.tokens import digest as token_digest  # noqa: F401 (re-exported)
 from kernel.metrics import rate_limited
+from kernel.ratelimit import buckets_for
 
 acknowledge_alarm = alarms.acknowledge
 clear_alarm = alarms.clear
@@ -47,7 +48,7 @@ def limiter_of(runtime: Any) -> DeviceRateLimiter:
     if found is None:
         s = settings_of(runtime)
         found = runtime.services["device_rate_limiter"] = DeviceRateLimiter(
-            s.device_rate_per_second, s.device_burst, s.tenant_rate_per_second, s.tenant_burst
+            s.device_rate_per_second, s.device_burst, s.tenant_rate_per_second, s.tenant_burst, buckets_for(runtime)
         )
     return found  # type: ignore[no-any-return]
 
@@ -56,9 +57,9 @@ def profiles(runtime: Any) -> ProfileCatalog:
     return catalog(runtime)
 
 
-def admit(runtime: Any, identity: registry.DeviceIdentity, transport: str) -> None:
+async def admit(runtime: Any, identity: registry.DeviceIdentity, transport: str) -> None:
     """Refuse a message over the device's or the tenant's rate (RATE_LIMITED)."""
-    refused = limiter_of(runtime).admit(identity.tenant_id, identity.device_id)
+    refused = await limiter_of(runtime).admit(identity.tenant_id, identity.device_id)
     if refused is not None:
         rate_limited.labels(f"device_{refused}").inc()
         device_messages.labels(transport, "rate_limited").inc()
@@ -85,7 +86,7 @@ async def ingest_message(
     settings = settings_of(runtime)
     try:
         payload = ingest.decode(raw, settings)
-        admit(runtime, identity, transport)
+        await admit(runtime, identity, transport)
         async with runtime.db.tenant(identity.tenant_id) as s:
             device = await s.get(Device, {"tenant_id": identity.tenant_id, "id": identity.device_id})
             if device is None:  # pragma: no cover - credential rows go with their device

@@ -173,7 +173,7 @@ async def test_command_from_the_gateway_reaches_the_device_through_the_worker(de
     # the gateway heard the queueing (its own commit) and the answer (the worker's commit)
     kinds = [p["kind"] for p in heard]
     assert kinds[:1] == ["queued"] and "closed" in kinds, heard
-    assert elapsed < 10, elapsed
+    assert elapsed < 14, elapsed  # answered, not timed out (15 s)
 
 
 async def test_revoking_on_the_gateway_kicks_the_device_off_the_worker_bridge(dev, runtime, gql, broker, worker):  # type: ignore[no-untyped-def]
@@ -186,7 +186,7 @@ async def test_revoking_on_the_gateway_kicks_the_device_off_the_worker_bridge(de
         r = await gql("mutation($d: ID!) { revokeDeviceToken(id: $d) { revoked } }", {"d": device_gid}, token=estate.tenant.token)
         assert r["data"]["revokeDeviceToken"]["revoked"] is True
         with pytest.raises(aiomqtt.MqttError):  # kicked by the broker, told by the worker's bridge
-            for _ in range(100):
+            for _ in range(300):  # generous: a loaded CI machine runs the worker process slowly
                 await device.publish("v1/devices/me/telemetry", json.dumps({"battery": 79}), qos=1)
                 await asyncio.sleep(0.05)
     with pytest.raises(aiomqtt.MqttError):
