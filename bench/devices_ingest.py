@@ -11,7 +11,9 @@ Each message is ~100 bytes with 3 data points
 (``{"ts":…,"values":{"temperature":…,"humidity":…,"pm25":…}}``), so ``--rate 5`` per device
 offers 15,000 data points/s from 1,000 devices. The generator runs in its own process(es): by
 default ``bench/mqtt_loadgen.c`` (libmosquitto, one thread, epoll), so that the devices cost
-little of the machine; ``--generator python`` uses aiomqtt instead.
+little of the machine; ``--generator python`` uses aiomqtt instead. ``--bridges N`` runs N bridge
+processes on a shared subscription (as N ``linli worker`` would; latency is the first one's).
+The report says where the machine's CPU went (bridges, Mosquitto, PostgreSQL, generator).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -92,6 +95,49 @@ def generator_main(port: int, tokens: list[str], rate: float, seconds: float, st
 
     asyncio.run(main())
     out.put({"published": published, "failed": failed})
+
+
+def bridge_main(config: dict[str, object], stop: Any, out: mp.Queue) -> None:  # type: ignore[type-arg]
+    """One more MQTT bridge in its own process, on the shared subscription (``--bridges N``), as
+    a second ``linli worker`` would run it. Reports what it stored when ``stop`` is set."""
+
+    async def main() -> None:
+        from kernel.config import Settings
+        from kernel.devices.config import DeviceSettings
+        from kernel.devices.mqtt import MqttBridge
+        from kernel.runtime import Runtime
+
+        settings = Settings(**config["settings"])  # type: ignore[arg-type]
+        runtime = Runtime.build(settings, plugins=("tenants.plugin", "plugins.devices"), entry_points=False)
+        device_settings = DeviceSettings(**config["device_settings"])  # type: ignore[arg-type]
+        runtime.services["device_settings"] = device_settings
+        freeze_startup_heap()
+        bridge = MqttBridge(runtime, str(config["broker_url"]), device_settings)
+        latencies: list[float] = []
+
+        def on_stored(items):  # type: ignore[no-untyped-def]
+            now = time.time()
+            latencies.extend(now - int(payload[6 : payload.index(b",")]) / 1000 for *_x, payload in items)
+
+        bridge.stored_listeners.append(on_stored)
+        task = asyncio.create_task(bridge.run())
+        cpu0 = os.times()
+        await asyncio.to_thread(stop.wait)  # the parent's multiprocessing.Event
+        cpu1 = os.times()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await runtime.db.dispose()
+        latencies.sort()
+        out.put(
+            {
+                "stored_points": bridge.stats["stored_points"],
+                "cpu_s": (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system),
+                "p50_ms": round(statistics.median(latencies) * 1000, 1) if latencies else None,
+                "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1) if latencies else None,
+            }
+        )
+
+    asyncio.run(main())
 
 
 # ------------------------------------------------------------------------------------------------
@@ -204,7 +250,23 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     runtime, tenant_id, tokens, admin_url, drop = await setup(args.postgres, workdir, args.devices, (args.batch_max_messages, args.batch_max_wait_ms))
     freeze_startup_heap()  # as `linli worker` does after start-up
     broker = LocalBroker(workdir / "mosquitto").start()
-    bridge = MqttBridge(runtime, broker.url, runtime.services["device_settings"])
+    ctx = mp.get_context("spawn")
+    device_settings = runtime.services["device_settings"]
+    extra_bridges: list[Any] = []
+    stop_bridges = ctx.Event()
+    bridge_reports: mp.Queue = ctx.Queue()  # type: ignore[type-arg]
+    if args.bridges > 1:  # a shared subscription: the broker deals messages out among the bridges
+        shared = {**device_settings.model_dump(), "bridge_share_group": "bench"}
+        device_settings = runtime.services["device_settings"] = type(device_settings)(**{**shared, "bridge_client_id": "bench-bridge-0"})
+        s = runtime.settings
+        base = {"database_url": s.database_url, "database_admin_url": s.database_admin_url, "data_dir": str(s.data_dir),
+                "secret_key": s.secret_key, "master_key": s.master_key, "log_json": False, "log_level": "WARNING"}
+        for i in range(1, args.bridges):
+            config = {"settings": base, "device_settings": {**shared, "bridge_client_id": f"bench-bridge-{i}"}, "broker_url": broker.url}
+            extra_bridges.append(ctx.Process(target=bridge_main, args=(config, stop_bridges, bridge_reports)))
+        for process in extra_bridges:
+            process.start()
+    bridge = MqttBridge(runtime, broker.url, device_settings)
     latencies: list[float] = []
     receive_latencies: list[float] = []
     stored_points = 0
@@ -223,7 +285,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     bridge.stored_listeners.append(on_stored)
     task = asyncio.create_task(bridge.run())
     await asyncio.wait_for(bridge.connected.wait(), 10)
-    ctx = mp.get_context("spawn")
+    await asyncio.sleep(3 if extra_bridges else 0)  # the other bridges connect and subscribe
     out: mp.Queue = ctx.Queue()  # type: ignore[type-arg]
     start_at = time.time() + 2 + args.devices / 500
     shares = [tokens[i :: args.generators] for i in range(args.generators)]
@@ -258,11 +320,22 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     }
     expected_points = report["published"] * 3
     deadline = time.time() + args.drain_seconds
-    while stored_points < expected_points and time.time() < deadline:  # noqa: ASYNC110 - polling a counter
+    if extra_bridges:  # the other bridges' counts are in their processes: ask the database
+        while time.time() < deadline:
+            async with runtime.db.tenant(tenant_id) as s:
+                if int(await s.scalar(select(func.count()).select_from(TelemetryPoint)) or 0) >= expected_points:
+                    break
+            await asyncio.sleep(0.25)
+        last_stored_at = time.time()
+    while stored_points < expected_points and time.time() < deadline and not extra_bridges:  # noqa: ASYNC110 - polling a counter
         await asyncio.sleep(0.2)
     cpu1 = os.times()
     wall1 = time.time()
     server_cpu1 = {"broker": _proc_cpu_seconds([broker_pid]), "postgres": _proc_cpu_seconds(_postgres_pids())}
+    stop_bridges.set()
+    others = [await asyncio.to_thread(bridge_reports.get) for _ in extra_bridges]
+    for process in extra_bridges:
+        await asyncio.to_thread(process.join)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     async with runtime.db.tenant(tenant_id) as s:
@@ -300,12 +373,14 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "cpu_share_of_machine": _cpu_shares(
             wall1 - wall0,
             {
-                "bridge": (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system),
+                "bridges": (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system) + sum(o["cpu_s"] for o in others),
                 "mosquitto": server_cpu1["broker"] - server_cpu0["broker"],
                 "postgres": server_cpu1["postgres"] - server_cpu0["postgres"],
                 "load_generator": report["cpu_s"],
             },
         ),
+        "bridges": args.bridges,
+        "other_bridges": others,
         "batches": _batch_stats(),
         "bridge_dropped": {k: v for k, v in bridge.stats.items() if k.startswith("dropped")},
     }
@@ -383,6 +458,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=5.0, help="messages per second per device")
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--generators", type=int, default=1, help="load-generator processes")
+    parser.add_argument("--bridges", type=int, default=1, help="bridge processes on a shared subscription (latency: the first one's)")
     parser.add_argument("--drain-seconds", type=float, default=300, help="how long to wait for the backlog after publishing ends")
     parser.add_argument("--generator", choices=("c", "python"), default="c", help="C (libmosquitto, epoll) or Python (aiomqtt) devices")
     parser.add_argument(
