@@ -6,11 +6,10 @@ import uuid
 from dataclasses import dataclass
 
 import pytest_asyncio
+from fixtures.estates import PASSWORD  # noqa: F401 - one definition (tests/fixtures), re-exported
 
 from kernel.testing import *  # noqa: F403
 from kernel.testing import GraphQLClient, unique_slug
-
-PASSWORD = "correct horse battery"
 
 
 @dataclass

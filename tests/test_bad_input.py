@@ -7,8 +7,7 @@ import json
 
 import pytest
 import pytest_asyncio
-from conftest import PASSWORD
-from fixtures.estates import build_estate, fast_passwords, row_counts, shared_tenants  # noqa: F401 - fixture
+from fixtures.estates import PASSWORD, build_estate, fast_passwords, row_counts, shared_tenants  # noqa: F401 - fixture
 
 from kernel.graphql.pagination import encode_cursor
 from kernel.tenancy import TenantStatus

@@ -6,8 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
-from conftest import PASSWORD
-from fixtures.estates import fast_passwords  # noqa: F401 - fixture
+from fixtures.estates import (
+    PASSWORD,
+    fast_passwords,  # noqa: F401 - fixture
+)
 from sqlalchemy import func, select
 
 from kernel.identity import service as identity

@@ -7,8 +7,7 @@ import json
 import zipfile
 
 import pytest
-from conftest import PASSWORD
-from fixtures.estates import build_estate, fast_passwords, row_counts, tenant_models  # noqa: F401 - fixture
+from fixtures.estates import PASSWORD, build_estate, fast_passwords, row_counts, tenant_models  # noqa: F401 - fixture
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from typer.testing import CliRunner
