@@ -282,8 +282,27 @@ def test_owner_files_an_objection_and_sees_it_recorded(
     filed = live_server.run(live_server.objections())
     assert (live_server.accounts["demo-owner2"], objection) in filed["objections"]
     assert len(filed["audited"]) == len(filed["objections"]) >= 1
-    # the draft is gone once sent: a new objection starts empty
+    # back on the detail page: listed under 您已提出的异议 (as text, line break kept), with its
+    # date in the page's locale, and counted in the public total
     page.get_by_role("link", name="返回表决事项").click()
+    mine = page.get_by_role("list", name="您已提出的异议")
+    expect(mine.locator(".filed-objection").last).to_have_text(objection)
+    assert mine.locator(".filed-objection").last.inner_text() == objection
+    assert re.search(
+        r"提交时间: \d{4}年\d{1,2}月\d{1,2}日", mine.locator(".filed-at").last.inner_text()
+    )
+    total = re.fullmatch(
+        r"共收到 (\d+) 条异议", page.locator("#objection-total").inner_text().strip()
+    )
+    assert total and int(total.group(1)) >= 1
+    shot(page, "objection-filed")
+    page.locator("#elderly-toggle").click()  # elderly mode: the list is large too
+    mine.locator(".filed-objection").last.wait_for()
+    for selector in ("#objection-total", "#h-my-objections", ".filed-at", ".filed-objection"):
+        size = page.eval_on_selector(selector, "e => parseFloat(getComputedStyle(e).fontSize)")
+        assert float(size) >= 22, selector
+    page.locator("#elderly-toggle").click()  # back to the normal wording
+    # the draft is gone once sent: a new objection starts empty
     page.get_by_role("link", name="提出异议").click()
     expect(page.get_by_label("异议内容")).to_have_value("")
 
@@ -344,3 +363,6 @@ def test_objection_after_the_period_ended_shows_a_readable_error(
     page.goto(f"{live_server.base_url}/vote/#/p/{live_server.proposal_id}")
     page.get_by_role("heading", name="表决结果").wait_for()
     assert page.locator("#file-objection").count() == 0
+    # still public once final: how many objections were filed (demo-owner3 filed none of them)
+    expect(page.locator("#objection-total")).to_have_text(re.compile(r"共收到 [1-9]\d* 条异议"))
+    assert page.get_by_role("list", name="您已提出的异议").count() == 0

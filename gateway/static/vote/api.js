@@ -85,7 +85,8 @@ export const Q = {
   proposal: `query($id: ID!) { proposal(id: $id) { id title body matter status votingStartsAt votingEndsAt objectionEndsAt
     scopeBuildings totalPersons totalArea contentHash chainProposalId governanceAddress chainId
     documents { name url sha256 } tally { ${TALLY} }
-    myUnits { unitNumber buildingName area shareBp estimatedCostFen } myVote { ${RECEIPT} } } }`,
+    myUnits { unitNumber buildingName area shareBp estimatedCostFen } myVote { ${RECEIPT} }
+    objectionCount myObjections { id text filedAt } } }`,
   tally: `query($id: ID!) { proposal(id: $id) { id status tally { ${TALLY} } } }`,
   castVote: `mutation($p: ID!, $c: VoteChoice!) { castVote(proposalId: $p, choice: $c) { ${RECEIPT} } }`,
   ballotTypedData: `query($p: ID!, $c: VoteChoice!) { ballotTypedData(proposalId: $p, choice: $c) }`,

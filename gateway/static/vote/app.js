@@ -11,6 +11,9 @@ const TENANT = "linli.vote.tenant";
 const POLL_MS = 10000;
 // The API takes objections in these statuses, of 1–5000 characters (service.file_objection).
 const OBJECTABLE = ["preliminary", "objection"];
+// From the close of voting on, objections may have been filed: the detail page shows how many, and the
+// caller's own (also on a proposal cancelled during its objection period, when there are any).
+const AFTER_VOTE = [...OBJECTABLE, "final", "executed", "defeated", "defeated_no_quorum"];
 const OBJECTION_MAX = 5000;
 // What an owner reads when the API refuses an objection, by error code.
 const OBJECTION_ERRORS = { CONFLICT: "objectionClosed", FORBIDDEN: "objectionForbidden", BAD_USER_INPUT: "objectionInvalid" };
@@ -204,6 +207,7 @@ async function detailPage(id) {
   }
   const live = p.status === "voting";
   const preliminary = OBJECTABLE.includes(p.status);
+  const objectionsAfter = !preliminary && (AFTER_VOTE.includes(p.status) || p.objectionCount > 0);
   const results = `<section aria-labelledby="h-results"><h2 id="h-results">${esc(t(live ? "liveResults" : preliminary ? "preliminaryResults" : "finalResults"))}</h2>
       <div id="results" aria-live="polite" aria-atomic="true">${resultsChart(p.tally, p.matter, t)}</div></section>`;
   const m = render(`
@@ -223,7 +227,9 @@ async function detailPage(id) {
       <p><small>${esc(t("contentHash"))}: ${mono(p.contentHash)}</small></p></section>
     <section aria-labelledby="h-docs"><h2 id="h-docs">${esc(t("documents"))}</h2>${docs}</section>
     <section aria-labelledby="h-units"><h2 id="h-units">${esc(t("myShare"))}</h2>${units}</section>
-    ${preliminary ? "" : results}`);
+    ${preliminary ? "" : results}
+    ${objectionsAfter ? objectionNotice(p) : ""}`);
+  showMyObjections(m, p);
   if (live) {
     let last = JSON.stringify(p.tally);
     state.timer = setInterval(async () => {
@@ -413,17 +419,44 @@ function objectionOpen(p) {
   return OBJECTABLE.includes(p.status) && p.myUnits.length > 0 && before;
 }
 
-/** The preliminary result notice on the detail page: the deadline and the way to object. */
+/** The objection box on the detail page: while the preliminary result is on notice, the deadline and
+ * the way to object; from then on, how many objections were filed and the caller's own (an empty
+ * list here, filled by showMyObjections so that no owner's text goes through innerHTML). */
 function objectionNotice(p) {
   const href = `#/p/${encodeURIComponent(p.id)}/objection`;
+  const onNotice = OBJECTABLE.includes(p.status);
+  const total = t(p.objectionCount === 1 ? "objectionTotalOne" : "objectionTotal", { n: p.objectionCount });
   return `<section aria-labelledby="h-objection" class="card objection-notice">
       <h2 id="h-objection">${esc(t("objectionPeriod"))}</h2>
-      <p>${esc(t("objectionNotice"))}</p>
-      <dl>${field(t("objectionEnds"), `<b id="objection-deadline">${esc(when(p.objectionEndsAt))}</b>`)}</dl>
+      ${onNotice ? `<p>${esc(t("objectionNotice"))}</p>` : ""}
+      ${onNotice || p.objectionEndsAt ? `<dl>${field(t("objectionEnds"), `<b id="objection-deadline">${esc(when(p.objectionEndsAt))}</b>`)}</dl>` : ""}
+      <p id="objection-total" class="objection-total">${esc(total)}</p>
+      ${p.myObjections.length ? `<h3 id="h-my-objections">${esc(t("myObjections"))}</h3>
+      <ol id="my-objections" class="my-objections" aria-labelledby="h-my-objections"></ol>` : ""}
       ${objectionOpen(p)
         ? `<a id="file-objection" class="button primary" href="${href}">${esc(t("fileObjection"))}</a>`
         : `<p class="note">${esc(t(p.myUnits.length ? "objectionClosed" : "objectionForbidden"))}</p>`}
     </section>`;
+}
+
+/** Lists the caller's objections, oldest first, as text nodes: what an owner wrote is never parsed as HTML. */
+function showMyObjections(m, p) {
+  const list = m.querySelector("#my-objections");
+  if (!list) return;
+  for (const o of p.myObjections) {
+    const filedAt = document.createElement("time");
+    filedAt.dateTime = o.filedAt;
+    filedAt.textContent = when(o.filedAt);
+    const label = document.createElement("p");
+    label.className = "filed-at";
+    label.append(`${t("filedAt")}: `, filedAt);
+    const text = document.createElement("div");
+    text.className = "body-text filed-objection";
+    text.textContent = o.text;
+    const item = document.createElement("li");
+    item.append(label, text);
+    list.append(item);
+  }
 }
 
 async function objectionPage(id) {
