@@ -272,10 +272,8 @@ class MqttBridge:
 
         started = time.perf_counter()
         identities = await self._identify({m.digest for m in batch})
-        by_tenant: dict[uuid.UUID, list[tuple[_Inbound, DeviceIdentity]]] = defaultdict(list)
         done: list[_Inbound] = []
-        admissible = [i for m in batch if m.kind != "rpc_response" and (i := identities.get(m.digest)) and i.tenant_active]
-        refusals = iter(await limiter_of(self.runtime).admit_many((i.tenant_id, i.device_id) for i in admissible))
+        telemetry: list[tuple[_Inbound, DeviceIdentity]] = []  # known devices' data, before rate limits
         for m in batch:
             ident = identities.get(m.digest)
             if ident is None or not ident.tenant_active:
@@ -290,11 +288,15 @@ class MqttBridge:
                     self._drop("bad_rpc_response")
                 done.append(m)
                 continue
-            if next(refusals) is not None:
+            telemetry.append((m, ident))
+        refusals = await limiter_of(self.runtime).admit_many((i.tenant_id, i.device_id) for _, i in telemetry)
+        by_tenant: dict[uuid.UUID, list[tuple[_Inbound, DeviceIdentity]]] = defaultdict(list)
+        for (m, ident), refused in zip(telemetry, refusals, strict=True):
+            if refused is not None:
                 self._drop("rate_limited")
                 done.append(m)
-                continue
-            by_tenant[ident.tenant_id].append((m, ident))
+            else:
+                by_tenant[ident.tenant_id].append((m, ident))
         for tenant_id, items in by_tenant.items():
             done.extend(await self._store_tenant(tenant_id, items))
         self._ack(done)
