@@ -149,8 +149,10 @@ class MqttBridge:
         )
         self.client = client
         try:
-            await self.sync_credentials()
+            # subscribe before admitting devices: on a session's very first connection the broker
+            # queues nothing for the bridge until it has subscribed
             await client.subscribe(self.subscription, qos=1)
+            await self.sync_credentials()
             self.connected.set()
             log.info("mqtt_bridge_connected", host=self.host, port=self.port, subscription=self.subscription)
             await client.closed  # raises MqttConnectionError when the connection is lost
