@@ -115,12 +115,8 @@ def demo(
     async def go() -> Any:
         await upgrade(runtime)
         result = await seed_demo(runtime, units=units, console=console)
-        if runtime.settings.chain_url and "governance" in runtime.host.plugins:
-            # A proposal open for voting (on an external chain it outlives this process; on the embedded EVM
-            # the serving process seeds it on start-up, see plugins/governance/demo.py).
-            from plugins.governance.demo import seed_governance_demo
-
-            await seed_governance_demo(runtime, result.tenant_id)
+        # Plugins add their demo data (e.g. a proposal open for voting) through the on_demo_seeded hook.
+        await runtime.host.acall("on_demo_seeded", runtime=runtime, tenant_id=result.tenant_id)
         await runtime.db.dispose()
         return result
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from kernel.devices.profiles import DeviceProfile
     from kernel.plugins.contributions import (
+        ContractContribution,
         EventHandlers,
         GraphQLContribution,
         PermissionSet,
@@ -161,6 +162,37 @@ def register_device_profiles() -> list[DeviceProfile] | None:
     """
 
 
+@hookspec
+def register_contracts() -> ContractContribution | list[ContractContribution] | None:
+    """Contribute smart contracts to every community's deployment: their artifacts by role, the
+    deployment step, how the relayer classifies their reverts and receipts (done / retry / failed),
+    which of their calls it batches, the indexer's event projections and a reconcile check.
+
+    Called once per process, when the contract catalog is built (on the first chain use). A role
+    (``"governance"``) is the name ``enqueue_chain_call(contract=...)`` uses; two plugins contributing
+    the same role stop with an error naming both. The kernel contributes ``registry`` and ``audit``.
+
+    :return: a :class:`kernel.sdk.ContractContribution` (or a list of them).
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def register_services() -> dict[str, Any] | None:
+    """Contribute named services other plugins call (``kernel.sdk.service(runtime, name)``).
+
+    Called once when the runtime is built. Name services ``<plugin>.<what>``; a plugin that
+    uses another's service lists that plugin in its manifest's ``requires`` (so it is loaded
+    and enabled first). ``runtime.services[name]`` set before the lookup replaces a service
+    (a test's stand-in, another implementation).
+
+    :return: a mapping of service name to the service (any object, often an async function).
+
+    .. versionadded:: 0.2
+    """
+
+
 # ---------------------------------------------------------------------------------------------
 # Notifications
 # ---------------------------------------------------------------------------------------------
@@ -221,6 +253,19 @@ def on_plugin_disabled(plugin: str, tenant_id: uuid.UUID, session: AsyncSession)
     :param session: a session scoped to that tenant.
 
     .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def on_demo_seeded(runtime: Runtime, tenant_id: uuid.UUID) -> Awaitable[None] | None:
+    """Called by ``linli demo`` after the demo tenant's estate (communities, units, owners, staff)
+    was seeded and committed: add the plugin's demo data (idempotently: ``linli demo`` may run twice).
+
+    :param runtime: the command's runtime (workers are not running: drain the outbox yourself if
+        your data needs the relayer).
+    :param tenant_id: the demo tenant.
+
+    .. versionadded:: 0.2
     """
 
 

@@ -19,21 +19,26 @@ from __future__ import annotations
 import pluggy
 
 from kernel.audit import record as audit
-from kernel.chain import ContractRevert, ballot_typed_data, recover_ballot_signer, sign_ballot
+from kernel.chain import ContractRevert, TypedStruct, devchain
+from kernel.chain.catalog import CallOutcome
 from kernel.chain.custody import (
     holder_account,
     holder_address,
     register_self_custody,
     voter_account,
 )
+from kernel.chain.deploy import DeployContext
+from kernel.chain.indexer import ProjectionContext, ReconcileContext
 from kernel.chain.models import ChainDeployment, ChainEvent, ChainTransaction, ChainUnit
 from kernel.chain.relay import (
+    CommunityContracts,
     chain_client,
     deployment_for,
     enqueue_chain_call,
     ensure_community_contracts,
     transaction_for,
 )
+from kernel.chain.reset import forget_chain_state
 from kernel.chain.units import UnitToRegister, ensure_scope, sync_units
 from kernel.crypto import mask_id_number, mask_name, mask_phone
 from kernel.db.base import (
@@ -70,6 +75,9 @@ from kernel.identity.authz import Grant
 from kernel.notify import NotificationTooLarge, Notifier, TenantHub, notifier, tenant_hub
 from kernel.outbox import enqueue as enqueue_outbox
 from kernel.plugins.contributions import (
+    CallBatch,
+    CallVerdict,
+    ContractContribution,
     GraphQLContribution,
     Permission,
     PermissionSet,
@@ -77,7 +85,9 @@ from kernel.plugins.contributions import (
     ScheduledJob,
 )
 from kernel.plugins.enablement import enabled_plugins
+from kernel.plugins.services import service
 from kernel.sdk_version import SDK_API_VERSION
+from kernel.tenancy import tenant_id_by_slug
 
 hookimpl = pluggy.HookimplMarker("linli")
 
@@ -92,13 +102,25 @@ def build_runtime(settings=None):  # type: ignore[no-untyped-def]
     return Runtime.build(settings)
 
 __all__ = [
+    "CallBatch",
+    "CallOutcome",
+    "CallVerdict",
+    "CommunityContracts",
+    "ContractContribution",
+    "DeployContext",
+    "ProjectionContext",
+    "ReconcileContext",
+    "TypedStruct",
+    "devchain",
+    "forget_chain_state",
+    "service",
+    "tenant_id_by_slug",
     "ChainDeployment",
     "ChainEvent",
     "ChainTransaction",
     "ChainUnit",
     "ContractRevert",
     "UnitToRegister",
-    "ballot_typed_data",
     "chain_client",
     "deployment_for",
     "enqueue_chain_call",
@@ -106,9 +128,7 @@ __all__ = [
     "ensure_scope",
     "holder_account",
     "holder_address",
-    "recover_ballot_signer",
     "register_self_custody",
-    "sign_ballot",
     "sync_units",
     "transaction_for",
     "voter_account",

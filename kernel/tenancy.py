@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from typing import Any
 
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -38,3 +39,11 @@ class Tenant(GlobalRecord, Base):
 
 def new_tenant_id() -> uuid.UUID:
     return uuid.uuid4()
+
+
+async def tenant_id_by_slug(runtime: Any, slug: str) -> uuid.UUID | None:
+    """The id of the tenant called ``slug`` (``None`` when there is none), e.g. the demo tenant's."""
+    from sqlalchemy import select
+
+    async with runtime.db.platform() as s:
+        return await s.scalar(select(Tenant.id).where(Tenant.slug == slug))  # type: ignore[no-any-return]

@@ -1,18 +1,20 @@
-"""Linli's chain client (standalone: no database).
+"""Linli's chain client (standalone: no database), knowing no scenario.
 
-- :class:`ChainClient` — connect to an embedded EVM (``url=None``) or JSON-RPC, deploy from the committed
-  artifacts, sign and send transactions with explicit nonces, look up receipts, decode reverts.
+- :class:`ChainClient` — connect to an embedded EVM (``url=None``) or JSON-RPC, deploy from artifacts, sign
+  and send transactions with explicit nonces, look up receipts, decode reverts.
 - :class:`ContractRevert` — a revert with its custom error's name and arguments, on every backend.
-- :func:`sign_ballot` — EIP-712 vote signatures that ``OwnersGovernance`` verifies.
+- :class:`TypedStruct` — EIP-712 typed-data signing of one struct type (a plugin defines its own, e.g. ballots).
 - :class:`Anvil` — a local anvil process for tests and benchmarks.
-- :func:`deploy_community` — one community's registry, governance, fund and audit anchor, wired.
+- :class:`ContractCatalog` and :func:`deploy_contracts` — the contracts contributed through
+  ``register_contracts`` (the kernel's registry and audit anchor among them) and one community's deployment.
 
 The outbox relayer and the event indexer build on this package (see ``docs/contracts.md``).
 """
 
 from .anvil import Anvil, AnvilNotFound, anvil_binary, free_port
+from .catalog import CallOutcome, ContractCatalog, ContractConflict
 from .client import ANVIL_DEFAULT_KEY, ChainClient, SignedTx
-from .deploy import DEFAULT_OBJECTION_PERIOD, Community, deploy_community
+from .deploy import DeployContext, DeployedContracts, deploy_contracts
 from .errors import (
     ChainError,
     ChainUnavailable,
@@ -22,41 +24,28 @@ from .errors import (
     revert_data,
 )
 from .nonces import NonceManager
-from .signing import (
-    ABSTAIN,
-    AGAINST,
-    FOR,
-    SignedBallot,
-    ballot_digest,
-    ballot_typed_data,
-    recover_ballot_signer,
-    sign_ballot,
-)
+from .signing import TypedStruct
 
 __all__ = [
-    "ABSTAIN",
-    "AGAINST",
     "ANVIL_DEFAULT_KEY",
-    "DEFAULT_OBJECTION_PERIOD",
-    "FOR",
     "Anvil",
     "AnvilNotFound",
+    "CallOutcome",
     "ChainClient",
     "ChainError",
     "ChainUnavailable",
-    "Community",
+    "ContractCatalog",
+    "ContractConflict",
     "ContractRevert",
+    "DeployContext",
+    "DeployedContracts",
     "ErrorDecoder",
     "NonceManager",
-    "SignedBallot",
     "SignedTx",
+    "TypedStruct",
     "anvil_binary",
-    "ballot_digest",
-    "ballot_typed_data",
     "decode_revert",
-    "deploy_community",
+    "deploy_contracts",
     "free_port",
-    "recover_ballot_signer",
     "revert_data",
-    "sign_ballot",
 ]

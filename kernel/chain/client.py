@@ -72,6 +72,8 @@ class ChainClient:
         self.retries = retries
         self.retry_delay = retry_delay
         self.decoder = ErrorDecoder(load_artifact(n).abi for n in artifact_names())
+        #: Artifacts known by name beyond the committed ones (contributed by plugins from their own packages).
+        self.artifacts: dict[str, Artifact] = {}
         self.nonces = NonceManager(lambda: self.w3.eth.get_transaction_count(self.account.address, "pending"))
         self._fees: tuple[float, dict[str, int]] | None = None
 
@@ -129,10 +131,21 @@ class ChainClient:
 
     # ----------------------------------------------------------------------------------------- contracts
 
+    def register_artifact(self, artifact: Artifact) -> None:
+        """Know ``artifact`` by name (for :meth:`contract` and :meth:`deploy`) and decode its custom errors."""
+        if self.artifacts.get(artifact.name) is artifact:
+            return
+        self.artifacts[artifact.name] = artifact
+        self.decoder.add_abi(artifact.abi)
+
+    def artifact(self, name: str) -> Artifact:
+        """A registered artifact, else the committed one of that name."""
+        return self.artifacts.get(name) or load_artifact(name)
+
     def contract(self, artifact: str | Artifact, address: str) -> AsyncContract:
         """A handle on the deployed contract at ``address`` with the ABI of ``artifact`` (cached: building one
         parses the whole ABI, ~tens of ms for these contracts)."""
-        art = load_artifact(artifact) if isinstance(artifact, str) else artifact
+        art = self.artifact(artifact) if isinstance(artifact, str) else artifact
         cache: dict[tuple[str, str], AsyncContract] = self.__dict__.setdefault("_contracts", {})
         key = (art.name, address.lower())
         found = cache.get(key)
@@ -142,7 +155,7 @@ class ChainClient:
 
     async def deploy(self, artifact: str | Artifact, *args: Any, gas: int | None = None) -> AsyncContract:
         """Deploy ``artifact`` (a committed artifact name or an :class:`Artifact`) with constructor ``args``."""
-        art = load_artifact(artifact) if isinstance(artifact, str) else artifact
+        art = self.artifact(artifact) if isinstance(artifact, str) else artifact
         factory = self.w3.eth.contract(abi=art.abi, bytecode=art.bytecode)
         receipt = await self.transact(factory.constructor(*args), gas=gas)
         return self.w3.eth.contract(address=receipt["contractAddress"], abi=art.abi)

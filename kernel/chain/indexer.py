@@ -1,11 +1,13 @@
-"""The chain indexer: project the contract events of every community deployment into ``chain_events``, and
-reconcile those projections (and the relayer's records) with the contracts' views.
+"""The chain indexer: project the contract events of every community deployment into ``chain_events`` (and,
+through the contributions' projections, into the plugins' tables), and reconcile those projections (and the
+relayer's records) with the contracts' views.
 
-:func:`index_deployment` reads the logs of a deployment's four contracts from the block after
-``indexed_block`` and stores each decoded event once (unique per transaction hash and log index); the cursor
-and the events commit together. :func:`reconcile` recomputes, from the indexed events, what the chain's views
-must say — every proposal's tally, the registry's unit count, the audit anchor count — and lists any
-difference. :func:`anchor_audit_heads` queues the anchoring of each tenant's audit-log head (the hash
+:func:`index_deployment` reads the logs of each of a community's contracts from the block after its
+``indexed_block`` and stores each decoded event once (unique per transaction hash and log index), handing
+each new event to the projection its contract's contribution declares for that event name; cursors, events
+and projections commit together. :func:`reconcile` runs every contribution's reconcile check (the kernel's:
+the registry's unit count and the audit anchor count against indexed events) and lists any difference.
+:func:`anchor_audit_heads` queues the anchoring of each tenant's audit-log head (the hash
 chain's last hash and entry count) in the ``AuditAnchor`` of the tenant's first community.
 """
 
@@ -22,12 +24,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.plugins.contributions import ScheduledJob
 
-from .models import CONTRACTS, ChainDeployment, ChainEvent, ChainUnit
-from .relay import ARTIFACTS, chain_client, decode_receipt_events, enqueue_chain_call
+from .catalog import contract_catalog
+from .client import ChainClient
+from .models import ChainDeployment, ChainEvent
+from .relay import (
+    CommunityContracts,
+    chain_client,
+    decode_receipt_events,
+    deployment_for,
+    enqueue_chain_call,
+)
 
 __all__ = [
     "INDEX_INTERVAL_SECONDS",
     "ANCHOR_INTERVAL_SECONDS",
+    "ProjectionContext",
+    "ReconcileContext",
     "Reconciliation",
     "anchor_audit_heads",
     "anchor_tenant_audit_head",
@@ -45,40 +57,63 @@ ANCHOR_INTERVAL_SECONDS = 3600.0
 MAX_BLOCKS = 5000
 
 
-async def index_deployment(runtime: Any, session: AsyncSession, deployment: ChainDeployment, *, max_blocks: int = MAX_BLOCKS) -> int:
-    """Project the deployment's new events; returns how many were stored."""
+@dataclass(frozen=True)
+class ProjectionContext:
+    """What an event projection gets: the new event (already stored in ``chain_events``) and the indexer's
+    tenant session (write the plugin's tables in it; raising rolls the whole run back, retried next run)."""
+
+    runtime: Any
+    session: AsyncSession
+    community_id: uuid.UUID
+    contract: str
+    event: ChainEvent
+
+
+async def index_deployment(runtime: Any, session: AsyncSession, deployment: CommunityContracts, *, max_blocks: int = MAX_BLOCKS) -> int:
+    """Project the new events of the community's contracts; returns how many were stored."""
     client = await chain_client(runtime)
     latest = int(await client.w3.eth.block_number)
-    start = max(deployment.indexed_block + 1, deployment.deployed_block)
-    end = min(latest, start + max_blocks - 1)
-    if start > end:
-        return 0
+    catalog = contract_catalog(runtime)
     stored = 0
-    for contract in CONTRACTS:
-        address = deployment.address_of(contract)
-        logs = await client.w3.eth.get_logs({"address": address, "fromBlock": start, "toBlock": end})
-        events = decode_receipt_events(client, ARTIFACTS[contract], address, list(logs))
-        if not events:
+    for row in deployment.rows.values():
+        start = max(row.indexed_block + 1, row.deployed_block)
+        end = min(latest, start + max_blocks - 1)
+        if start > end:
             continue
-        hashes = list({e["tx_hash"] for e in events})
-        seen = set((await session.execute(select(ChainEvent.tx_hash, ChainEvent.log_index).where(ChainEvent.tx_hash.in_(hashes)))).all())
-        for e in events:
-            if (e["tx_hash"], e["log_index"]) in seen:
-                continue
-            session.add(
-                ChainEvent(
-                    community_id=deployment.community_id,
-                    contract=contract,
-                    event=e["event"],
-                    args=e["args"],
-                    block_number=e["block_number"],
-                    tx_hash=e["tx_hash"],
-                    log_index=e["log_index"],
-                )
-            )
-            stored += 1
-    deployment.indexed_block = end
+        stored += await _index_contract(runtime, session, client, row, start, end, catalog.contribution(row.contract))
+        row.indexed_block = end
     await session.flush()
+    return stored
+
+
+async def _index_contract(
+    runtime: Any, session: AsyncSession, client: ChainClient, row: ChainDeployment, start: int, end: int, contribution: Any
+) -> int:
+    logs = await client.w3.eth.get_logs({"address": row.address, "fromBlock": start, "toBlock": end})
+    events = decode_receipt_events(client, row.artifact, row.address, list(logs))
+    if not events:
+        return 0
+    hashes = list({e["tx_hash"] for e in events})
+    seen = set((await session.execute(select(ChainEvent.tx_hash, ChainEvent.log_index).where(ChainEvent.tx_hash.in_(hashes)))).all())
+    projections = contribution.projections if contribution is not None else {}
+    stored = 0
+    for e in events:
+        if (e["tx_hash"], e["log_index"]) in seen:
+            continue
+        event = ChainEvent(
+            community_id=row.community_id,
+            contract=row.contract,
+            event=e["event"],
+            args=e["args"],
+            block_number=e["block_number"],
+            tx_hash=e["tx_hash"],
+            log_index=e["log_index"],
+        )
+        session.add(event)
+        stored += 1
+        projection = projections.get(e["event"])
+        if projection is not None:
+            await projection(ProjectionContext(runtime, session, row.community_id, row.contract, event))
     return stored
 
 
@@ -94,11 +129,10 @@ async def index_all(runtime: Any) -> int:
     total = 0
     for tenant_id in await _active_tenants(runtime):
         async with runtime.db.tenant(tenant_id) as s:
-            deployments = (await s.scalars(select(ChainDeployment))).all()
-            if not deployments:
-                continue
-            for d in deployments:
-                if d.chain_id != (await chain_client(runtime)).chain_id:
+            communities = (await s.scalars(select(ChainDeployment.community_id).distinct())).all()
+            for community_id in communities:
+                d = await deployment_for(s, community_id)
+                if d is None or d.chain_id != (await chain_client(runtime)).chain_id:
                     continue  # recorded on another chain (e.g. a previous embedded EVM)
                 total += await index_deployment(runtime, s, d)
     return total
@@ -117,53 +151,59 @@ class Reconciliation:
         return not self.mismatches
 
 
+@dataclass
+class ReconcileContext:
+    """What a contribution's ``reconcile`` check gets: the community's contracts and indexed events, the
+    chain client, and where to report (``mismatch(text)``, ``checked[name] = count``)."""
+
+    runtime: Any
+    session: AsyncSession
+    client: ChainClient
+    deployment: CommunityContracts
+    result: Reconciliation
+    by_name: dict[str, list[ChainEvent]]
+
+    @property
+    def community_id(self) -> uuid.UUID:
+        return self.deployment.community_id
+
+    @property
+    def checked(self) -> dict[str, int]:
+        return self.result.checked
+
+    def events(self, name: str) -> list[ChainEvent]:
+        """The community's indexed events called ``name``."""
+        return self.by_name.get(name, [])
+
+    def contract(self, role: str) -> Any:
+        """A handle on the community's ``role`` contract."""
+        row = self.deployment.rows[role]
+        return self.client.contract(row.artifact, row.address)
+
+    def mismatch(self, text: str) -> None:
+        self.result.mismatches.append(text)
+
+
 async def reconcile(runtime: Any, session: AsyncSession, community_id: uuid.UUID) -> Reconciliation:
     """Compare the projections of one community with the chain (index first for an up-to-date answer).
 
-    Checks every proposal's tally against the sum of its indexed ``VoteCast`` events (area and persons per
-    option), the registry's ``unitCount`` against ``UnitRegistered`` events and the units the platform
-    registered, and ``anchorCount`` against ``Anchored`` events.
+    Runs the reconcile check of every contribution whose contracts the community has: the kernel's compares
+    the registry's ``unitCount`` with ``UnitRegistered`` events and the units the platform registered, and
+    ``anchorCount`` with ``Anchored`` events; plugins compare their own (e.g. every proposal's tally).
     """
     result = Reconciliation(community_id)
-    deployment = await session.scalar(select(ChainDeployment).where(ChainDeployment.community_id == community_id))
+    deployment = await deployment_for(session, community_id)
     if deployment is None:
         result.mismatches.append("no deployment")
         return result
     client = await chain_client(runtime)
-    events = (await session.scalars(select(ChainEvent).where(ChainEvent.community_id == community_id))).all()
     by_name: dict[str, list[ChainEvent]] = defaultdict(list)
-    for e in events:
+    for e in (await session.scalars(select(ChainEvent).where(ChainEvent.community_id == community_id))).all():
         by_name[e.event].append(e)
-
-    gov = client.contract("OwnersGovernance", deployment.governance)
-    sums: dict[int, list[int]] = defaultdict(lambda: [0] * 6)  # againstArea, forArea, abstainArea, persons x3
-    for e in by_name["VoteCast"]:
-        support = int(e.args["support"])
-        s = sums[int(e.args["proposalId"])]
-        s[support] += int(e.args["area"])
-        s[3 + support] += 1
-    for e in by_name["ProposalCreated"]:
-        pid = int(e.args["proposalId"])
-        tally = [int(x) for x in await client.call(gov.functions.proposalTally(pid))]
-        if tally != sums[pid]:
-            result.mismatches.append(f"proposal {pid}: chain tally {tally} != indexed votes {sums[pid]}")
-    result.checked["proposals"] = len(by_name["ProposalCreated"])
-    result.checked["votes"] = len(by_name["VoteCast"])
-
-    registry = client.contract("OwnersRegistry", deployment.registry)
-    unit_count = int(await client.call(registry.functions.unitCount()))
-    ours = len((await session.scalars(select(ChainUnit.id).where(ChainUnit.community_id == community_id))).all())
-    if unit_count != len(by_name["UnitRegistered"]):
-        result.mismatches.append(f"registry: unitCount {unit_count} != indexed UnitRegistered {len(by_name['UnitRegistered'])}")
-    if unit_count != ours:
-        result.mismatches.append(f"registry: unitCount {unit_count} != units registered by the platform {ours}")
-    result.checked["units"] = unit_count
-
-    audit = client.contract("AuditAnchor", deployment.audit)
-    anchors = int(await client.call(audit.functions.anchorCount()))
-    if anchors != len(by_name["Anchored"]):
-        result.mismatches.append(f"audit: anchorCount {anchors} != indexed Anchored {len(by_name['Anchored'])}")
-    result.checked["anchors"] = anchors
+    ctx = ReconcileContext(runtime, session, client, deployment, result, by_name)
+    for _, contribution in contract_catalog(runtime).ordered():
+        if contribution.reconcile is not None and set(contribution.roles) <= set(deployment.roles):
+            await contribution.reconcile(ctx)
     if result.mismatches:
         log.warning("chain_reconcile_mismatch", community_id=str(community_id), mismatches=result.mismatches)
     return result
@@ -182,7 +222,9 @@ async def anchor_tenant_audit_head(session: AsyncSession) -> str | None:
     head = await session.get(AuditHead, tenant_id)
     if head is None or head.seq == 0:
         return None
-    deployment = await session.scalar(select(ChainDeployment).order_by(ChainDeployment.created_at).limit(1))
+    deployment = await session.scalar(
+        select(ChainDeployment).where(ChainDeployment.contract == "audit").order_by(ChainDeployment.created_at).limit(1)
+    )
     if deployment is None:
         return None
     intent = f"audit:{deployment.community_id}:{head.seq}"

@@ -1,4 +1,4 @@
-"""Tables of the chain client: deployments per community, relayed transactions (one per intent), indexed
+"""Tables of the chain client: deployed contracts per community, relayed transactions (one per intent), indexed
 contract events, custodial keys, and the mapping of estate units/buildings/scopes to their on-chain ids.
 
 All are tenant tables (row-level security on PostgreSQL). ``community_id`` is a plain UUID column, not a
@@ -8,7 +8,6 @@ foreign key: the kernel's migrations do not depend on the estate's.
 from __future__ import annotations
 
 import uuid
-import warnings
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, Text, UniqueConstraint
@@ -17,7 +16,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from kernel.db.base import Base, TenantRecord
 
 __all__ = [
-    "CONTRACTS",
     "ChainDeployment",
     "ChainEvent",
     "ChainKey",
@@ -27,38 +25,26 @@ __all__ = [
     "TX_STATUSES",
 ]
 
-#: Contract roles of a community deployment, as ``enqueue_chain_call(contract=...)`` names them.
-CONTRACTS = ("registry", "governance", "fund", "audit")
 #: pending (queued) | sent (signed and sent, receipt not seen) | confirmed | reverted | skipped (already done).
 TX_STATUSES = ("pending", "sent", "confirmed", "reverted", "skipped")
 
 
-with warnings.catch_warnings():
-    # ``registry`` is the agreed column name; SQLAlchemy merely warns that it shadows ``Base.registry`` on
-    # this subclass (nothing of ours reads the declarative registry through a mapped class).
-    warnings.filterwarnings("ignore", message="Attribute name 'registry'")
+class ChainDeployment(TenantRecord, Base):
+    """One contract of one community on one chain: its role (``registry``, or whatever role a plugin's
+    ``register_contracts`` contribution names), the artifact it was built from, its address, and the
+    indexer's cursor over its events."""
 
-    class ChainDeployment(TenantRecord, Base):
-        """One community's contracts on one chain."""
+    __tablename__ = "chain_deployments"
+    __table_args__ = (UniqueConstraint("tenant_id", "community_id", "contract"),)
 
-        __tablename__ = "chain_deployments"
-        __table_args__ = (UniqueConstraint("tenant_id", "community_id"),)
-
-        community_id: Mapped[uuid.UUID] = mapped_column(index=True)
-        chain_id: Mapped[int] = mapped_column(BigInteger)
-        registry: Mapped[str] = mapped_column(String(42))
-        governance: Mapped[str] = mapped_column(String(42))
-        fund: Mapped[str] = mapped_column(String(42))
-        audit: Mapped[str] = mapped_column(String(42))
-        deployed_block: Mapped[int] = mapped_column(BigInteger, default=0)
-        #: Last block whose events the indexer has projected (``deployed_block - 1`` before the first run).
-        indexed_block: Mapped[int] = mapped_column(BigInteger, default=-1)
-
-        def address_of(self, contract: str) -> str:
-            """The address of ``contract`` (registry, governance, fund, audit)."""
-            if contract not in CONTRACTS:
-                raise ValueError(f"unknown contract {contract!r}")
-            return str(getattr(self, contract))
+    community_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    contract: Mapped[str] = mapped_column(String(16))
+    artifact: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(42))
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    deployed_block: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Last block whose events the indexer has projected (``deployed_block - 1`` before the first run).
+    indexed_block: Mapped[int] = mapped_column(BigInteger, default=-1)
 
 
 class ChainTransaction(TenantRecord, Base):

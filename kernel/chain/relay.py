@@ -9,20 +9,22 @@ hash, block, status and decoded events — in the same transaction that marks th
 Exactly-once effect: the intent is the idempotency key (a second enqueue is ignored). A crash after the send
 but before the mark re-delivers the message; the re-delivery must not repeat the effect, so
 
-* votes go through ``castVotesBySig``, which skips a ballot already counted (``VoteRejected(AlreadyVoted)``);
 * calls whose repetition would be harmful carry a *guard* (a view that shows the effect is already there,
   e.g. ``unitCount() >= n`` for ``registerUnits``), checked before signing;
-* a revert whose custom error means "already done" (``GovernanceAlreadyVoted``,
-  ``AuditAnchorCountNotIncreasing``, ...) marks the intent ``skipped`` instead of failing it.
+* the contract contributing a role classifies its outcomes (``ContractContribution``, see
+  :mod:`kernel.chain.catalog`): a revert whose custom error means "already done" marks the intent
+  ``skipped`` instead of failing it; "not yet" raises, so the outbox retries with back-off; a receipt may
+  say the call was skipped (a batch member already counted) or must be retried.
 
-Transient failures (``ChainUnavailable``, a proposal not active yet, a scope still being filled) raise, so
-the outbox retries with back-off; any other revert marks the intent ``reverted`` with the error's name.
+Transient failures (``ChainUnavailable``) raise too; any other revert marks the intent ``reverted`` with the
+error's name. Calls of a function the contribution batches ride together in one transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -31,14 +33,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.outbox import OutboxMessage
 from kernel.outbox import enqueue as enqueue_outbox
+from kernel.plugins.contributions import CallBatch, CallVerdict
 
+from .catalog import ROLE, CallOutcome, ContractCatalog, contract_catalog
 from .client import ChainClient
-from .deploy import deploy_community
+from .deploy import deploy_contracts
 from .errors import ChainError, ChainUnavailable, ContractRevert
-from .models import CONTRACTS, ChainDeployment, ChainTransaction
+from .models import ChainDeployment, ChainTransaction
 
 __all__ = [
-    "ARTIFACTS",
+    "CommunityContracts",
+    "RetryLater",
     "chain_client",
     "decode_receipt_events",
     "enqueue_chain_call",
@@ -50,37 +55,6 @@ __all__ = [
 ]
 
 log = structlog.get_logger("linli.chain.relay")
-
-#: Artifact name of each contract role.
-ARTIFACTS = {
-    "registry": "OwnersRegistry",
-    "governance": "OwnersGovernance",
-    "fund": "MaintenanceFund",
-    "audit": "AuditAnchor",
-}
-
-#: Custom errors meaning "the effect is already there" — the intent is done (status ``skipped``).
-DONE_ERRORS = {
-    "GovernanceAlreadyVoted",
-    "AuditAnchorCountNotIncreasing",
-    "RegistryUnitAlreadyInScope",
-    "RegistrySameOwner",
-}
-#: Custom errors meaning "not yet" — the outbox retries later.
-RETRY_ERRORS = {"GovernanceScopeNotReady", "GovernanceObjectionPeriodRunning", "RegistryAreasLocked"}
-#: ``ProposalState`` values (IOwnersGovernance) and those in which a proposal still waits for time to pass.
-PROPOSAL_STATES = ("Pending", "Active", "DefeatedNoQuorum", "Defeated", "Succeeded", "Final", "Executed", "Cancelled")
-#: ``VoteRejected.reason`` values (OwnersGovernance.Rejection).
-REJECTIONS = (
-    "None",
-    "NonexistentProposal",
-    "NotActive",
-    "InvalidSupport",
-    "AlreadyVoted",
-    "InvalidNonce",
-    "InvalidSignature",
-    "NoVotingWeight",
-)
 
 _CONNECT_LOCK = "chain_connect_lock"
 _SEND_LOCK = "chain_send_lock"
@@ -103,6 +77,8 @@ async def chain_client(runtime: Any) -> ChainClient:
         client = runtime.services.get("chain")
         if client is None:
             client = await ChainClient.connect(runtime.settings.chain_url)
+            for artifact in contract_catalog(runtime).artifacts():
+                client.register_artifact(artifact)
             runtime.services["chain"] = client
     return client  # type: ignore[no-any-return]
 
@@ -127,19 +103,22 @@ async def enqueue_chain_call(
 ) -> None:
     """Queue a call of ``contract.function(*args)`` for the relayer, in the caller's transaction.
 
-    ``contract`` is one of registry, governance, fund, audit of the community's deployment (see
-    :func:`ensure_community_contracts`); ``args`` are JSON values (hex strings for bytes and addresses,
-    ints or decimal strings for large numbers; structs as lists); ``intent`` is the idempotency key
+    ``contract`` is a role of the community's deployment (``registry``, ``audit``, or a role a plugin
+    contributes; see :func:`ensure_community_contracts`); ``args`` are JSON values (hex strings for bytes and
+    addresses, ints or decimal strings for large numbers; structs as lists); ``intent`` is the idempotency key
     (``vote:<proposal>:<person_key>``): enqueuing the same intent again does nothing. ``guard`` optionally
     names a view of the same contract whose result ``>= min`` means the effect is already on chain.
     """
-    if contract not in CONTRACTS:
-        raise ValueError(f"unknown contract {contract!r}; one of {', '.join(CONTRACTS)}")
+    if not ROLE.match(contract):
+        raise ValueError(f"unknown contract {contract!r}")
     if not intent or len(intent) > 200:
         raise ValueError("intent must be 1..200 characters")
     existing = await session.scalar(select(ChainTransaction.id).where(ChainTransaction.intent == intent))
     if existing is not None:
         return
+    deployed = set((await session.scalars(select(ChainDeployment.contract).where(ChainDeployment.community_id == community_id))).all())
+    if deployed and contract not in deployed:
+        raise ValueError(f"unknown contract {contract!r}; the community has {', '.join(sorted(deployed))}")
     session.add(
         ChainTransaction(
             intent=intent,
@@ -159,39 +138,83 @@ async def transaction_for(session: AsyncSession, intent: str) -> ChainTransactio
     return await session.scalar(select(ChainTransaction).where(ChainTransaction.intent == intent))
 
 
-async def deployment_for(session: AsyncSession, community_id: uuid.UUID) -> ChainDeployment | None:
-    """The community's deployment, if its contracts were deployed."""
-    return await session.scalar(select(ChainDeployment).where(ChainDeployment.community_id == community_id))
+@dataclass(frozen=True)
+class CommunityContracts:
+    """The deployed contracts of one community, by role (read from ``chain_deployments``)."""
+
+    community_id: uuid.UUID
+    rows: dict[str, ChainDeployment]
+
+    @property
+    def chain_id(self) -> int:
+        """The chain the community's contracts live on (that of its first contract)."""
+        return min(self.rows.values(), key=lambda r: (r.deployed_block, r.contract)).chain_id
+
+    @property
+    def deployed_block(self) -> int:
+        return min(r.deployed_block for r in self.rows.values())
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        return tuple(self.rows)
+
+    def __contains__(self, role: object) -> bool:
+        return role in self.rows
+
+    def address_of(self, contract: str) -> str:
+        """The address of role ``contract``; ``ValueError`` when the community has no such contract."""
+        row = self.rows.get(contract)
+        if row is None:
+            raise ValueError(f"unknown contract {contract!r}; the community has {', '.join(sorted(self.rows))}")
+        return row.address
+
+    def addresses(self) -> dict[str, str]:
+        return {role: row.address for role, row in self.rows.items()}
 
 
-async def ensure_community_contracts(runtime: Any, session: AsyncSession, community_id: uuid.UUID) -> ChainDeployment:
-    """The community's deployment; deploys registry, governance, fund and audit anchor the first time.
+async def deployment_for(session: AsyncSession, community_id: uuid.UUID) -> CommunityContracts | None:
+    """The community's deployed contracts, if any were deployed."""
+    rows = (await session.scalars(select(ChainDeployment).where(ChainDeployment.community_id == community_id))).all()
+    if not rows:
+        return None
+    return CommunityContracts(community_id, {r.contract: r for r in sorted(rows, key=lambda r: r.created_at)})
 
-    The deployment runs at once (not through the outbox: later intents need the addresses) with the relayer
-    account as administrator; the addresses are recorded in the caller's transaction.
+
+async def ensure_community_contracts(
+    runtime: Any, session: AsyncSession, community_id: uuid.UUID, *, options: dict[str, Any] | None = None
+) -> CommunityContracts:
+    """The community's contracts; deploys every role of the catalog not deployed yet (all of them the first
+    time; a plugin's contracts when it arrives later).
+
+    Each contribution's deployment step runs at once (not through the outbox: later intents need the
+    addresses) with the relayer account as administrator; the addresses are recorded in the caller's
+    transaction. ``options`` go to the steps (``DeployContext.options``).
     """
     existing = await deployment_for(session, community_id)
-    if existing is not None:
+    catalog = contract_catalog(runtime)
+    if existing is not None and set(catalog.roles) <= set(existing.roles):
         return existing
     client = await chain_client(runtime)
     async with send_lock(runtime):
         block = int(await client.w3.eth.block_number)
-        community = await deploy_community(client)
-    addresses = community.addresses()
-    deployment = ChainDeployment(
-        community_id=community_id,
-        chain_id=client.chain_id,
-        registry=addresses["registry"],
-        governance=addresses["governance"],
-        fund=addresses["fund"],
-        audit=addresses["audit"],
-        deployed_block=block + 1,
-        indexed_block=block,
-    )
-    session.add(deployment)
+        deployed = await deploy_contracts(client, catalog, existing=existing.addresses() if existing else None, options=options)
+    for role, contract in deployed.items():
+        session.add(
+            ChainDeployment(
+                community_id=community_id,
+                contract=role,
+                artifact=catalog.artifact(role).name,
+                address=contract.address,
+                chain_id=client.chain_id,
+                deployed_block=block + 1,
+                indexed_block=block,
+            )
+        )
     await session.flush()
-    log.info("community_contracts_deployed", community_id=str(community_id), chain_id=client.chain_id, **addresses)
-    return deployment
+    log.info("community_contracts_deployed", community_id=str(community_id), chain_id=client.chain_id, **deployed.addresses())
+    found = await deployment_for(session, community_id)
+    assert found is not None
+    return found
 
 
 # ------------------------------------------------------------------------------------------- conversion
@@ -296,13 +319,13 @@ def make_chain_deliverer(runtime: Any):  # type: ignore[no-untyped-def]
         if tx is None or tx.status in ("confirmed", "reverted", "skipped"):
             return
         deployment = await deployment_for(session, tx.community_id)
-        if deployment is None:
-            raise RetryLater(f"community {tx.community_id} has no deployment yet")
+        if deployment is None or tx.contract not in deployment:
+            raise RetryLater(f"community {tx.community_id} has no {tx.contract} contract yet")
         client = await chain_client(runtime)
         await relay(client, runtime, session, deployment, tx)
-        if not intent.startswith("vote:"):
+        if contract_catalog(runtime).batch_for(tx.contract, tx.function) is None:
             # Workflows waiting on this call (a proposal's id, a published result) react to this event.
-            # Votes publish none: their receipts are read from the row, and there are many.
+            # Batched calls publish none: their outcomes are read from the rows, and there are many.
             from kernel.events import Event
 
             await runtime.bus.publish(
@@ -317,15 +340,16 @@ def make_chain_deliverer(runtime: Any):  # type: ignore[no-untyped-def]
     return deliver
 
 
-async def relay(client: ChainClient, runtime: Any, session: AsyncSession, deployment: ChainDeployment, tx: ChainTransaction) -> None:
+async def relay(client: ChainClient, runtime: Any, session: AsyncSession, deployment: CommunityContracts, tx: ChainTransaction) -> None:
     """Send ``tx`` (or find it already done) and record the outcome on the row."""
-    artifact = ARTIFACTS[tx.contract]
-    address = deployment.address_of(tx.contract)
+    catalog = contract_catalog(runtime)
+    row = deployment.rows[tx.contract]
+    artifact, address = row.artifact, row.address
     contract = client.contract(artifact, address)
     if tx.tx_hash:  # sent by an earlier attempt whose mark was committed: look for its receipt first
         receipt = await client.get_receipt(tx.tx_hash)
         if receipt is not None:
-            await _record_receipt(client, tx, artifact, address, receipt)
+            await _record_receipt(catalog, client, tx, artifact, address, receipt)
             return
     if tx.guard and await _guard_met(client, contract, tx.guard, deployment, tx):
         tx.status, tx.error_name = "skipped", "AlreadyDone"
@@ -333,11 +357,12 @@ async def relay(client: ChainClient, runtime: Any, session: AsyncSession, deploy
     fn_abi = _abi_function(contract.abi, tx.function, len(tx.args))
     members = [tx]
     call_args = tx.args
-    if tx.contract == "governance" and tx.function == "castVotesBySig":
-        # Ballots waiting in other intents ride along in the same transaction (the contract counts each
-        # once and skips, never reverts on, a bad one); each intent gets its own outcome below.
-        members += await _waiting_ballots(session, tx)
-        call_args = [[ballot for m in members for ballot in m.args[0]]]
+    batch = catalog.batch_for(tx.contract, tx.function)
+    if batch is not None:
+        # Calls waiting in other intents ride along in the same transaction (the contract skips, never
+        # reverts on, a bad member); each intent gets its own outcome below.
+        members += await _waiting_members(session, tx, batch)
+        call_args = batch.merge([m.args for m in members])
     args = [_to_web3(i, v) for i, v in zip(fn_abi["inputs"], call_args, strict=True)]
     fn = getattr(contract.functions, tx.function)(*args)
     try:
@@ -353,49 +378,59 @@ async def relay(client: ChainClient, runtime: Any, session: AsyncSession, deploy
         if receipt["status"] == 0:
             raise await client._explain_failure(receipt)  # noqa: SLF001 - the client's own revert decoding
     except ContractRevert as revert:
-        await _handle_revert(client, contract, tx, revert)
+        verdict = await catalog.classify(CallOutcome(client, tx.contract, address, tx.function, tx.args, tx.intent, revert=revert))
+        _apply(tx, verdict, revert)
         return
     except ChainUnavailable:
         raise
     if len(members) == 1:
-        await _record_receipt(client, tx, artifact, address, receipt)
+        await _record_receipt(catalog, client, tx, artifact, address, receipt)
         return
+    assert batch is not None
     for member in members[1:]:
         try:
-            await _record_receipt(client, member, artifact, address, receipt, ballots=member.args[0])
-        except RetryLater:  # not active yet: this intent stays pending and is retried with its own message
+            await _record_receipt(catalog, client, member, artifact, address, receipt, batch=batch)
+        except RetryLater:  # not yet: this intent stays pending and is retried with its own message
             member.tx_hash, member.block_number, member.result = None, None, None
-    await _record_receipt(client, tx, artifact, address, receipt, ballots=tx.args[0])
+    await _record_receipt(catalog, client, tx, artifact, address, receipt, batch=batch)
 
 
-#: Most ballots relayed in one ``castVotesBySig`` transaction.
-VOTE_BATCH = 100
+def _apply(tx: ChainTransaction, verdict: CallVerdict, revert: ContractRevert | None = None) -> None:
+    if verdict.outcome == "retry":
+        raise RetryLater(verdict.reason or f"{tx.intent}: not yet")
+    if verdict.outcome == "done":
+        tx.status, tx.error_name = "skipped", verdict.reason or "AlreadyDone"
+    elif verdict.outcome == "failed":
+        tx.status, tx.error_name = "reverted", verdict.reason or "revert"
+        log.warning("chain_intent_reverted", intent=tx.intent, error=str(revert) if revert else tx.error_name)
+    else:
+        tx.status, tx.error_name = "confirmed", None
 
 
-async def _waiting_ballots(session: AsyncSession, tx: ChainTransaction) -> list[ChainTransaction]:
+async def _waiting_members(session: AsyncSession, tx: ChainTransaction, batch: CallBatch) -> list[ChainTransaction]:
     stmt = (
         select(ChainTransaction)
         .where(
             ChainTransaction.community_id == tx.community_id,
-            ChainTransaction.contract == "governance",
-            ChainTransaction.function == "castVotesBySig",
+            ChainTransaction.contract == tx.contract,
+            ChainTransaction.function == tx.function,
             ChainTransaction.status == "pending",
             ChainTransaction.tx_hash.is_(None),
             ChainTransaction.id != tx.id,
         )
         .order_by(ChainTransaction.created_at)
-        .limit(VOTE_BATCH - 1)
+        .limit(batch.max_calls - 1)
     )
     return list((await session.scalars(stmt)).all())
 
 
 async def _guard_met(
-    client: ChainClient, contract: Any, guard: dict[str, Any], deployment: ChainDeployment, tx: ChainTransaction
+    client: ChainClient, contract: Any, guard: dict[str, Any], deployment: CommunityContracts, tx: ChainTransaction
 ) -> bool:
     if "event" in guard:
         # {"event": "ProposalCreated", "field": "contentHash", "equals": "0x.."}: the effect is an event
         # already emitted by this contract; its decoded form becomes the intent's result.
-        logs = await getattr(contract.events, guard["event"])().get_logs(from_block=deployment.deployed_block)
+        logs = await getattr(contract.events, guard["event"])().get_logs(from_block=deployment.rows[tx.contract].deployed_block)
         for entry in logs:
             args = _jsonable(dict(entry["args"]))
             if str(args.get(guard["field"])).lower() == str(guard["equals"]).lower():
@@ -411,58 +446,16 @@ async def _guard_met(
     return int(value) >= int(guard["min"])
 
 
-async def _handle_revert(client: ChainClient, contract: Any, tx: ChainTransaction, revert: ContractRevert) -> None:
-    name = revert.error_name or "revert"
-    if name in DONE_ERRORS:
-        tx.status, tx.error_name = "skipped", name
-        return
-    if name in RETRY_ERRORS:
-        raise RetryLater(f"{tx.intent}: {revert}")
-    if name == "GovernanceUnexpectedProposalState":
-        current = PROPOSAL_STATES[int(revert.error_kwargs.get("current", revert.error_args[-1]))]
-        if tx.function in ("publishResult", "finalize") and current in ("Pending", "Active"):
-            raise RetryLater(f"{tx.intent}: proposal still {current}")
-        if (tx.function == "publishResult" and current not in ("Pending", "Active")) or (
-            tx.function == "finalize" and current in ("Final", "Executed")
-        ) or (tx.function == "cancel" and current == "Cancelled"):
-            tx.status, tx.error_name = "skipped", name
-            return
-    tx.status, tx.error_name = "reverted", name
-    log.warning("chain_intent_reverted", intent=tx.intent, error=str(revert))
-
-
 async def _record_receipt(
-    client: ChainClient, tx: ChainTransaction, artifact: str, address: str, receipt: Any, *, ballots: list[Any] | None = None
+    catalog: ContractCatalog, client: ChainClient, tx: ChainTransaction, artifact: str, address: str, receipt: Any, *, batch: CallBatch | None = None
 ) -> None:
     events = decode_receipt_events(client, artifact, address, list(receipt["logs"]))
-    if ballots is not None:  # a shared batch: keep the events of this intent's ballots
-        mine = {(int(b[0]), str(b[2]).lower()) for b in ballots}
-        events = [
-            e
-            for e in events
-            if e["event"] in ("VoteCast", "VoteRejected") and (int(e["args"]["proposalId"]), str(e["args"]["voter"]).lower()) in mine
-        ]
+    if batch is not None:  # a shared batch: keep the events of this intent's calls
+        events = [e for e in events if batch.owns(tx.args, e)]
     tx.tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
     tx.block_number = int(receipt["blockNumber"])
     tx.result = events
     if int(receipt["status"]) == 0:
         tx.status, tx.error_name = "reverted", "revert"
         return
-    rejected = [e for e in events if e["event"] == "VoteRejected"]
-    counted = [e for e in events if e["event"] == "VoteCast"]
-    if rejected and not counted:
-        reasons = {REJECTIONS[int(e["args"]["reason"])] for e in rejected}
-        if reasons <= {"AlreadyVoted"}:
-            tx.status, tx.error_name = "skipped", "AlreadyVoted"
-            return
-        if "NotActive" in reasons and await _proposal_pending(client, address, int(rejected[0]["args"]["proposalId"])):
-            raise RetryLater(f"{tx.intent}: voting has not started on chain yet")
-        tx.status, tx.error_name = "reverted", "VoteRejected:" + ",".join(sorted(reasons))
-        return
-    tx.status, tx.error_name = "confirmed", None
-
-
-async def _proposal_pending(client: ChainClient, governance: str, proposal_id: int) -> bool:
-    contract = client.contract("OwnersGovernance", governance)
-    state = int(await client.call(contract.functions.state(proposal_id)))
-    return PROPOSAL_STATES[state] == "Pending"
+    _apply(tx, await catalog.classify(CallOutcome(client, tx.contract, address, tx.function, tx.args, tx.intent, events=events)))

@@ -1,138 +1,92 @@
-"""EIP-712 ballots: what a voter signs and what ``OwnersGovernance`` verifies.
+"""EIP-712 typed-data signing for one flat struct type: what a wallet signs and a contract verifies.
 
-Domain: name ``"Linli Owners Governance"``, version ``"1"``, the chain id and the governance contract's
-address, so a signature is bound to one community's contract on one chain. The ``Ballot`` struct carries
-the proposal id and the voter's per-proposal nonce (``OwnersGovernance.nonces(proposalId, voter)``, 0 before
-the vote), so it cannot be replayed on another proposal, another community or another chain.
+A :class:`TypedStruct` names the domain (name, version; the chain id and the verifying contract come with
+each call, so a signature is bound to one contract on one chain) and the struct's fields. It builds the
+``eth_signTypedData_v4`` payload for wallets that sign themselves, computes the digest directly (about 50x
+faster than the generic typed-data encoder: a custodial relayer signs one message per request), signs with a
+local key and recovers the signer. Which structs exist is the contributing plugin's business.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from eth_abi import encode as abi_encode
 from eth_account import Account
-from eth_account.messages import _hash_eip191_message, encode_typed_data
+from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 
-__all__ = [
-    "DOMAIN_NAME",
-    "DOMAIN_VERSION",
-    "AGAINST",
-    "FOR",
-    "ABSTAIN",
-    "SignedBallot",
-    "ballot_typed_data",
-    "ballot_digest",
-    "sign_ballot",
-    "recover_ballot_signer",
+__all__ = ["TypedStruct"]
+
+_DOMAIN_FIELDS = [
+    {"name": "name", "type": "string"},
+    {"name": "version", "type": "string"},
+    {"name": "chainId", "type": "uint256"},
+    {"name": "verifyingContract", "type": "address"},
 ]
-
-DOMAIN_NAME = "Linli Owners Governance"
-DOMAIN_VERSION = "1"
-AGAINST, FOR, ABSTAIN = 0, 1, 2
-
-_TYPES = {
-    "Ballot": [
-        {"name": "proposalId", "type": "uint256"},
-        {"name": "support", "type": "uint8"},
-        {"name": "voter", "type": "address"},
-        {"name": "nonce", "type": "uint256"},
-    ]
-}
-
-
-@dataclass(frozen=True)
-class SignedBallot:
-    """A signed vote, ready for ``castVoteBySig`` or a ``castVotesBySig`` batch."""
-
-    proposal_id: int
-    support: int
-    voter: str
-    nonce: int
-    signature: bytes
-
-    def as_tuple(self) -> tuple[int, int, str, int, bytes]:
-        """The ``SignedBallot`` struct as web3 expects it in ``castVotesBySig``."""
-        return (self.proposal_id, self.support, self.voter, self.nonce, self.signature)
-
-    def as_args(self) -> tuple[int, int, str, int, bytes]:
-        """Positional arguments of ``castVoteBySig``."""
-        return self.as_tuple()
-
-
-def ballot_typed_data(
-    chain_id: int, governance: str, proposal_id: int, support: int, voter: str, nonce: int = 0
-) -> dict[str, Any]:
-    """The EIP-712 typed data (``eth_signTypedData_v4`` shape) of a ballot, for wallets that sign themselves."""
-    return {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            **_TYPES,
-        },
-        "primaryType": "Ballot",
-        "domain": {
-            "name": DOMAIN_NAME,
-            "version": DOMAIN_VERSION,
-            "chainId": chain_id,
-            "verifyingContract": governance,
-        },
-        "message": {"proposalId": proposal_id, "support": support, "voter": voter, "nonce": nonce},
-    }
-
-
-def ballot_digest(chain_id: int, governance: str, proposal_id: int, support: int, voter: str, nonce: int = 0) -> bytes:
-    """The 32-byte digest that is signed (equals ``OwnersGovernance.hashBallot``)."""
-    message = encode_typed_data(full_message=ballot_typed_data(chain_id, governance, proposal_id, support, voter, nonce))
-    return bytes(_hash_eip191_message(message))
-
-
 _DOMAIN_TYPEHASH = keccak(text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
-_BALLOT_TYPEHASH = keccak(text="Ballot(uint256 proposalId,uint8 support,address voter,uint256 nonce)")
+_DYNAMIC = ("string", "bytes")
 
 
-@lru_cache(maxsize=256)
-def _domain_separator(chain_id: int, governance: str) -> bytes:
+@lru_cache(maxsize=512)
+def _domain_separator(name: str, version: str, chain_id: int, verifying_contract: str) -> bytes:
     return keccak(
         abi_encode(
             ["bytes32", "bytes32", "bytes32", "uint256", "address"],
-            [_DOMAIN_TYPEHASH, keccak(text=DOMAIN_NAME), keccak(text=DOMAIN_VERSION), chain_id, governance],
+            [_DOMAIN_TYPEHASH, keccak(text=name), keccak(text=version), chain_id, verifying_contract],
         )
     )
 
 
-def _fast_digest(chain_id: int, governance: str, proposal_id: int, support: int, voter: str, nonce: int) -> bytes:
-    """The EIP-712 digest computed directly (what :func:`ballot_digest` returns, ~50x faster than the
-    generic typed-data encoder; a custodial relayer signs a ballot per vote request)."""
-    struct = keccak(abi_encode(["bytes32", "uint256", "uint8", "address", "uint256"], [_BALLOT_TYPEHASH, proposal_id, support, voter, nonce]))
-    return keccak(b"\x19\x01" + _domain_separator(chain_id, governance.lower()) + struct)
+@dataclass(frozen=True)
+class TypedStruct:
+    """An EIP-712 domain plus one struct of atomic fields (``(name, solidity type)`` in order)."""
 
+    domain_name: str
+    domain_version: str
+    primary_type: str
+    fields: tuple[tuple[str, str], ...]
+    _typehash: bytes = field(init=False, repr=False, compare=False)
 
-def sign_ballot(
-    private_key: str | bytes,
-    chain_id: int,
-    governance: str,
-    proposal_id: int,
-    support: int,
-    nonce: int = 0,
-) -> SignedBallot:
-    """Sign a ballot with a local key (custodial or the resident's own)."""
-    account = Account.from_key(private_key)
-    digest = _fast_digest(chain_id, governance, proposal_id, support, account.address, nonce)
-    signed = account.unsafe_sign_hash(digest)
-    return SignedBallot(proposal_id, support, account.address, nonce, bytes(signed.signature))
+    def __post_init__(self) -> None:
+        for _, kind in self.fields:
+            if kind.endswith("]") or kind.startswith("tuple"):
+                raise ValueError(f"{self.primary_type}: only atomic field types are supported, not {kind}")
+        signature = f"{self.primary_type}({','.join(f'{k} {n}' for n, k in self.fields)})"
+        object.__setattr__(self, "_typehash", keccak(text=signature))
 
+    def typed_data(self, chain_id: int, verifying_contract: str, message: dict[str, Any]) -> dict[str, Any]:
+        """The ``eth_signTypedData_v4`` payload of ``message``."""
+        return {
+            "types": {"EIP712Domain": _DOMAIN_FIELDS, self.primary_type: [{"name": n, "type": k} for n, k in self.fields]},
+            "primaryType": self.primary_type,
+            "domain": {"name": self.domain_name, "version": self.domain_version, "chainId": chain_id, "verifyingContract": verifying_contract},
+            "message": {n: message[n] for n, _ in self.fields},
+        }
 
-def recover_ballot_signer(ballot: SignedBallot, chain_id: int, governance: str) -> str:
-    """The address that signed ``ballot`` (a resident can check their receipt with it)."""
-    message = encode_typed_data(
-        full_message=ballot_typed_data(chain_id, governance, ballot.proposal_id, ballot.support, ballot.voter, ballot.nonce)
-    )
-    return Account.recover_message(message, signature=ballot.signature)
+    def digest(self, chain_id: int, verifying_contract: str, message: dict[str, Any]) -> bytes:
+        """The 32-byte digest that is signed (what the contract's ``_hashTypedDataV4`` computes)."""
+        types = ["bytes32"] + ["bytes32" if k in _DYNAMIC else k for _, k in self.fields]
+        values: list[Any] = [self._typehash]
+        for n, k in self.fields:
+            value = message[n]
+            if k == "string":
+                value = keccak(text=value)
+            elif k == "bytes":
+                value = keccak(value)
+            values.append(value)
+        struct = keccak(abi_encode(types, values))
+        domain = _domain_separator(self.domain_name, self.domain_version, chain_id, verifying_contract.lower())
+        return keccak(b"\x19\x01" + domain + struct)
+
+    def sign(self, private_key: str | bytes, chain_id: int, verifying_contract: str, message: dict[str, Any]) -> bytes:
+        """The 65-byte signature of ``message`` with a local key."""
+        signed = Account.from_key(private_key).unsafe_sign_hash(self.digest(chain_id, verifying_contract, message))
+        return bytes(signed.signature)
+
+    def recover(self, signature: bytes, chain_id: int, verifying_contract: str, message: dict[str, Any]) -> str:
+        """The address that signed ``message`` (through the standard encoder: an independent check)."""
+        encoded = encode_typed_data(full_message=self.typed_data(chain_id, verifying_contract, message))
+        return str(Account.recover_message(encoded, signature=signature))

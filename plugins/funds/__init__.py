@@ -13,6 +13,7 @@ from pathlib import Path
 
 from kernel.sdk import (
     SDK_API_VERSION,
+    ContractContribution,
     Grant,
     GraphQLContribution,
     Permission,
@@ -29,6 +30,9 @@ MANIFEST = PluginManifest(
     description="Maintenance fund sub-ledgers, voted and emergency disbursements, public revenue, 公示 and "
     "reconciliation against the chain",
     default_enabled=True,
+    # The fund's contract pays against the owners' governance contract, and a disbursement needs the
+    # proposal's facts (the ``governance.proposal_facts`` service).
+    requires=("governance",),
 )
 
 #: Seconds between two reconciliation runs of every community's fund.
@@ -82,3 +86,10 @@ def register_scheduled_jobs() -> list[ScheduledJob]:
         await reconcile_all(runtime)
 
     return [ScheduledJob("funds.reconcile", RECONCILIATION_INTERVAL_SECONDS, run)]
+
+
+@hookimpl
+def register_contracts() -> ContractContribution:
+    from plugins.funds.contracts import funds_contracts
+
+    return funds_contracts()

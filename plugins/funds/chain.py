@@ -10,7 +10,9 @@ plain database code. It uses only the SDK's chain API:
   every split, exactly as the contract sees them;
 * writes go through ``enqueue_chain_call`` (outbox + ``ChainTransaction`` in the caller's transaction; the
   relayer signs and sends after commit, in order);
-* reads use the community's ``ChainDeployment`` and the runtime's chain client.
+* reads use the community's deployed contracts (``deployment_for``) and the runtime's chain client;
+* a proposal's facts come from the governance plugin's ``governance.proposal_facts`` service (looked up
+  through the SDK; the plugin ``requires`` governance), never from its tables.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from kernel.sdk import (
     deployment_for,
     enqueue_chain_call,
     ensure_community_contracts,
+    service,
     sync_units,
 )
 from tenants.estate.models import Unit
@@ -111,7 +114,7 @@ async def fund_view_for(runtime: Any, session: AsyncSession, community_id: uuid.
     if deployment is None:
         return None
     client = await chain_client(runtime)
-    return ContractFundView(client, client.contract("MaintenanceFund", deployment.fund))
+    return ContractFundView(client, client.contract("MaintenanceFund", deployment.address_of("fund")))
 
 
 async def pending_fund_calls(session: AsyncSession, community_id: uuid.UUID) -> int:
@@ -154,19 +157,17 @@ def _norm(value: Any) -> str:
 
 
 async def proposal_facts(runtime: Any, session: AsyncSession, proposal_id: uuid.UUID) -> ProposalFacts | None:
-    """Facts of a governance proposal (None if unknown in this tenant).
+    """Facts of a governance proposal (None if unknown in this tenant, or when no plugin offers them).
 
-    Reads the governance plugin's ``Proposal`` table; a runtime service ``funds.proposal_facts``
-    (``async (session, proposal_id) -> ProposalFacts | None``) replaces it, e.g. for another governance plugin.
+    Asks the ``governance.proposal_facts`` service (``async (session, proposal_id) -> facts | None``, the
+    facts having ``id``, ``community_id``, ``matter``, ``status``, ``chain_proposal_id``, ``content_hash``);
+    whoever sets ``runtime.services["governance.proposal_facts"]`` replaces it (another governance plugin,
+    a test's stand-in). Read in the caller's transaction, so a check sees the proposal as it is now.
     """
-    override = runtime.services.get("funds.proposal_facts")
-    if override is not None:
-        return await override(session, proposal_id)  # type: ignore[no-any-return]
-    try:
-        from plugins.governance.models import Proposal  # type: ignore[import-not-found]
-    except ImportError:
+    lookup = service(runtime, "governance.proposal_facts")
+    if lookup is None:
         return None
-    row = await session.scalar(select(Proposal).where(Proposal.id == proposal_id))
+    row = await lookup(session, proposal_id)
     if row is None:
         return None
     chain_pid = getattr(row, "chain_proposal_id", None)

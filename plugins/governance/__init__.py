@@ -6,20 +6,26 @@ here from :mod:`plugins.governance.plugin`.
 
 from plugins.governance.plugin import (
     MANIFEST,
+    on_demo_seeded,
     on_startup,
+    register_contracts,
     register_event_handlers,
     register_graphql,
     register_migrations,
     register_models,
     register_permissions,
+    register_services,
 )
 
 __all__ = [
     "MANIFEST",
+    "on_demo_seeded",
     "on_startup",
+    "register_contracts",
     "register_event_handlers",
     "register_graphql",
     "register_migrations",
     "register_models",
     "register_permissions",
+    "register_services",
 ]

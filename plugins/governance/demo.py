@@ -10,7 +10,7 @@ import structlog
 from sqlalchemy import select
 from strawberry import relay
 
-from kernel.sdk import chain_client
+from kernel.sdk import chain_client, devchain, forget_chain_state, tenant_id_by_slug
 from plugins.governance import models as m
 from plugins.governance import service
 from tenants.estate.models import Community
@@ -66,8 +66,6 @@ async def seed_governance_demo(runtime: Any, tenant_id: uuid.UUID, *, community_
             break
     client = await chain_client(runtime)
     try:
-        from kernel.chain import devchain
-
         await devchain.increase_time(client, service.START_DELAY + 1)
     except Exception as exc:  # a production chain: the window opens by itself a few seconds later
         structlog.get_logger("linli.governance").info("governance_demo_clock_not_moved", reason=type(exc).__name__)
@@ -76,7 +74,7 @@ async def seed_governance_demo(runtime: Any, tenant_id: uuid.UUID, *, community_
         "proposal_uuid": str(proposal_id),
         "community_id": str(relay.GlobalID("Community", str(community_id))),
         "chain_proposal_id": chain_proposal_id,
-        "governance_address": deployment.governance,
+        "governance_address": deployment.address_of("governance"),
         "chain_id": deployment.chain_id,
     }
 
@@ -94,26 +92,13 @@ async def reseed_on_embedded_chain(runtime: Any) -> dict[str, Any] | None:
 
     from sqlalchemy import delete
 
-    from kernel.chain.models import (
-        ChainDeployment,
-        ChainEvent,
-        ChainKey,
-        ChainScope,
-        ChainTransaction,
-        ChainUnit,
-    )
-    from kernel.tenancy import Tenant
-
     if os.environ.get(DEMO_ENV) != "1" or runtime.settings.chain_url:
         return None
-    async with runtime.db.platform() as s:
-        tenant = await s.scalar(select(Tenant).where(Tenant.slug == "demo"))
-    if tenant is None:
+    tenant_id = await tenant_id_by_slug(runtime, "demo")
+    if tenant_id is None:
         return None
-    async with runtime.db.tenant(tenant.id) as s:
-        for model in (m.Vote, m.Objection, m.Filing, m.ProposalDocument, m.Proposal, ChainEvent, ChainTransaction, ChainUnit, ChainScope, ChainDeployment, ChainKey):
+    async with runtime.db.tenant(tenant_id) as s:
+        for model in (m.Vote, m.Objection, m.Filing, m.ProposalDocument, m.Proposal):
             await s.execute(delete(model))
-        from kernel.outbox import OutboxMessage
-
-        await s.execute(delete(OutboxMessage).where(OutboxMessage.topic == "chain"))
-    return await seed_governance_demo(runtime, tenant.id)
+        await forget_chain_state(s)
+    return await seed_governance_demo(runtime, tenant_id)

@@ -37,12 +37,12 @@ from kernel.sdk import (
     BadUserInput,
     Forbidden,
     NotFound,
-    ballot_typed_data,
     deployment_for,
     holder_address,
 )
 from plugins.governance import models as m
 from plugins.governance import service
+from plugins.governance.ballots import ballot_typed_data
 from tenants.estate.models import Building, Unit
 
 PLUGIN = "governance"
@@ -143,7 +143,7 @@ async def _receipt(info: strawberry.Info, row: m.Proposal, vote: m.Vote, *, just
         tx_hash=tx_hash,
         block_number=block,
         status=status,
-        governance_address=deployment.governance if deployment else "",
+        governance_address=deployment.address_of("governance") if deployment else "",
         chain_id=deployment.chain_id if deployment else 0,
         chain_proposal_id=row.chain_proposal_id or "",
     )
@@ -257,7 +257,7 @@ class Proposal(relay.Node):
             total_area=row.total_area,
             content_hash=row.content_hash,
             chain_proposal_id=row.chain_proposal_id,
-            governance_address=deployment.governance if deployment else None,
+            governance_address=deployment.address_of("governance") if deployment else None,
             chain_id=deployment.chain_id if deployment else None,
             community_id=strawberry.ID(str(relay.GlobalID("Community", str(row.community_id)))),
             row=row,
@@ -410,7 +410,7 @@ class GovernanceQuery:
         if not keys or deployment is None:
             raise NotFound("you have no unit in this proposal's scope")
         voter = await holder_address(ctx.runtime, ctx.session, sorted(keys)[0])
-        data = ballot_typed_data(deployment.chain_id, deployment.governance, int(row.chain_proposal_id), m.CHOICES.index(choice.value), voter, 0)
+        data = ballot_typed_data(deployment.chain_id, deployment.address_of("governance"), int(row.chain_proposal_id), m.CHOICES.index(choice.value), voter, 0)
         return json.dumps(data)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from kernel.sdk import (
     SDK_API_VERSION,
+    ContractContribution,
     Event,
     Grant,
     GraphQLContribution,
@@ -71,6 +72,30 @@ async def _on_chain_done(ctx: HandlerContext, event: Event) -> None:
 @hookimpl
 def register_event_handlers() -> dict[str, Any]:
     return {"chain.transaction_done": _on_chain_done}
+
+
+@hookimpl
+def register_contracts() -> ContractContribution:
+    from plugins.governance.contracts import governance_contracts
+
+    return governance_contracts()
+
+
+@hookimpl
+def register_services() -> dict[str, Any]:
+    from plugins.governance.facts import proposal_facts
+
+    return {"governance.proposal_facts": proposal_facts}
+
+
+@hookimpl
+async def on_demo_seeded(runtime: Any, tenant_id: Any) -> None:
+    """``linli demo`` on an external chain: a proposal open for voting (it outlives this process; on the
+    embedded EVM the serving process seeds it on start-up instead, see :func:`on_startup`)."""
+    if runtime.settings.chain_url:
+        from plugins.governance.demo import seed_governance_demo
+
+        await seed_governance_demo(runtime, tenant_id)
 
 
 @hookimpl

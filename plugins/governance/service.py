@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.sdk import (
     BadUserInput,
-    ChainDeployment,
+    CommunityContracts,
     Conflict,
     Event,
     Forbidden,
@@ -43,13 +43,12 @@ from kernel.sdk import (
     ensure_scope,
     holder_account,
     holder_address,
-    recover_ballot_signer,
-    sign_ballot,
     sync_units,
     transaction_for,
     utcnow,
 )
 from plugins.governance import models as m
+from plugins.governance.ballots import SignedBallot, recover_ballot_signer, sign_ballot
 from tenants.estate.models import Building, Community, Ownership, Person, Unit
 from tenants.estate.voting import VotingUnit, person_key_for, totals, voting_units
 
@@ -350,7 +349,7 @@ async def cast_vote(runtime: Any, session: AsyncSession, actor: Actor, proposal:
         address, private_key = await holder_account(runtime, session, key)
         if private_key is None:
             raise BadUserInput("you vote with your own key: sign the ballot (castSignedVote)", field="choice")
-        ballot = sign_ballot(private_key, deployment.chain_id, deployment.governance, int(proposal.chain_proposal_id or 0), m.CHOICES.index(choice))
+        ballot = sign_ballot(private_key, deployment.chain_id, deployment.address_of("governance"), int(proposal.chain_proposal_id or 0), m.CHOICES.index(choice))
         vote = await _record_vote(runtime, session, actor, proposal, key, address, choice, "0x" + ballot.signature.hex(), self_signed=False)
         first = first or vote
     assert first is not None
@@ -374,11 +373,9 @@ async def cast_signed_vote(
         sig = bytes.fromhex(signature[2:] if signature.startswith("0x") else signature)
     except ValueError as exc:
         raise BadUserInput("the signature is not hex", field="signature") from exc
-    from kernel.chain import SignedBallot
-
     ballot = SignedBallot(int(proposal.chain_proposal_id or 0), m.CHOICES.index(choice), voter_address, 0, sig)
     try:
-        signer = recover_ballot_signer(ballot, deployment.chain_id, deployment.governance)
+        signer = recover_ballot_signer(ballot, deployment.chain_id, deployment.address_of("governance"))
     except Exception as exc:  # malformed signature bytes
         raise BadUserInput("the signature does not verify", field="signature") from exc
     if signer.lower() != voter_address.lower():
@@ -485,7 +482,7 @@ async def verify_receipt(runtime: Any, session: AsyncSession, proposal: m.Propos
     if not proposal.chain_proposal_id:
         return {"on_chain": False, "matches_choice": False, "block_number": None, "message": "the proposal is not on chain yet"}
     client = await chain_client(runtime)
-    gov = client.contract("OwnersGovernance", deployment.governance)
+    gov = client.contract("OwnersGovernance", deployment.address_of("governance"))
     has_voted, support, area = await client.call(gov.functions.getReceipt(int(proposal.chain_proposal_id), vote.voter_address))
     _, tx_hash, block = await vote_status(session, vote)
     if not has_voted:
@@ -506,7 +503,7 @@ async def tally(runtime: Any, session: AsyncSession, proposal: m.Proposal) -> di
         return None
     deployment = await _deployment(session, proposal)
     client = await chain_client(runtime)
-    gov = client.contract("OwnersGovernance", deployment.governance)
+    gov = client.contract("OwnersGovernance", deployment.address_of("governance"))
     pid = int(proposal.chain_proposal_id)
     p = await client.call(gov.functions.proposal(pid))
     t = await client.call(gov.functions.proposalTally(pid))
@@ -717,7 +714,7 @@ async def _apply_result(runtime: Any, session: AsyncSession, proposal: m.Proposa
     else:  # published by someone else: read the chain
         deployment = await _deployment(session, proposal)
         client = await chain_client(runtime)
-        gov = client.contract("OwnersGovernance", deployment.governance)
+        gov = client.contract("OwnersGovernance", deployment.address_of("governance"))
         state = int(await client.call(gov.functions.state(int(proposal.chain_proposal_id or 0))))
         outcome_name = OUTCOMES.get(state, "Defeated")
         p = await client.call(gov.functions.proposal(int(proposal.chain_proposal_id or 0)))
@@ -734,7 +731,7 @@ async def _apply_result(runtime: Any, session: AsyncSession, proposal: m.Proposa
     await runtime.bus.publish(session, Event("governance.result_published", proposal.tenant_id, {**_event_payload(proposal), "outcome": outcome_name}))
 
 
-async def _deployment(session: AsyncSession, proposal: m.Proposal) -> ChainDeployment:
+async def _deployment(session: AsyncSession, proposal: m.Proposal) -> CommunityContracts:
     deployment = await deployment_for(session, proposal.community_id)
     if deployment is None:
         raise Conflict("the community's contracts are not deployed; publish the proposal first")

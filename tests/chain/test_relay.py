@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 
 from kernel.audit import AuditHead
 from kernel.audit import record as audit
-from kernel.chain import devchain, sign_ballot
+from kernel.chain import devchain
 from kernel.chain.custody import holder_account, voter_account
 from kernel.chain.indexer import anchor_tenant_audit_head, index_deployment, reconcile
 from kernel.chain.models import ChainEvent, ChainKey, ChainTransaction
@@ -24,6 +24,7 @@ from kernel.chain.relay import (
 from kernel.chain.units import UnitToRegister, sync_units
 from kernel.outbox import OutboxMessage
 from kernel.testing import unique_slug
+from plugins.governance.ballots import sign_ballot
 from tenants.estate import service as estate
 from tenants.lifecycle import provision
 
@@ -85,7 +86,7 @@ async def test_enqueue_is_idempotent_and_registration_survives_a_crash(chain_run
         assert (await transaction_for(s, intent)).status == "pending"  # the mark was lost
         from kernel.chain.relay import deployment_for
 
-        registry = client.contract("OwnersRegistry", (await deployment_for(s, community)).registry)
+        registry = client.contract("OwnersRegistry", (await deployment_for(s, community)).address_of("registry"))
     assert await client.call(registry.functions.unitCount()) == 2
     await runtime.outbox.drain(tid)
     async with runtime.db.tenant(tid) as s:
@@ -119,14 +120,14 @@ async def test_vote_redelivered_after_crash_counts_once_and_indexer_reconciles(c
 
         deployment = await deployment_for(s, community)
         address, key = await voter_account(runtime, s, persons[0])
-        ballot = sign_ballot(key, deployment.chain_id, deployment.governance, pid, 1)
+        ballot = sign_ballot(key, deployment.chain_id, deployment.address_of("governance"), pid, 1)
         await enqueue_chain_call(
             s, community_id=community, contract="governance", function="castVotesBySig",
             args=[[[str(pid), 1, address, 0, "0x" + ballot.signature.hex()]]], intent=f"vote:{pid}:{persons[0]}",
         )
     await deliver_then_crash(runtime, tid, f"vote:{pid}:{persons[0]}")
     await runtime.outbox.drain(tid)
-    gov = client.contract("OwnersGovernance", deployment.governance)
+    gov = client.contract("OwnersGovernance", deployment.address_of("governance"))
     assert list(await client.call(gov.functions.proposalTally(pid))) == [0, 10000, 0, 0, 1, 0]  # counted once
     async with runtime.db.tenant(tid) as s:
         tx = await transaction_for(s, f"vote:{pid}:{persons[0]}")
@@ -185,7 +186,7 @@ async def test_audit_head_is_anchored_once(chain_runtime) -> None:  # type: igno
     async with runtime.db.tenant(tid) as s:
         from kernel.chain.relay import deployment_for
 
-        anchor = client.contract("AuditAnchor", (await deployment_for(s, community)).audit)
+        anchor = client.contract("AuditAnchor", (await deployment_for(s, community)).address_of("audit"))
         assert (await transaction_for(s, intent)).status == "confirmed"
     assert await client.call(anchor.functions.anchorCount()) == 1
     latest = await client.call(anchor.functions.latestAnchor())

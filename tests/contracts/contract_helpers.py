@@ -13,7 +13,14 @@ from eth_account.signers.local import LocalAccount
 from web3.contract import AsyncContract
 from web3.logs import DISCARD
 
-from kernel.chain import ChainClient, Community, ContractRevert, deploy_community, devchain
+from kernel.chain import (
+    ChainClient,
+    ContractCatalog,
+    ContractRevert,
+    DeployedContracts,
+    deploy_contracts,
+    devchain,
+)
 
 # Proposal states, in the order of IOwnersGovernance.ProposalState.
 PENDING, ACTIVE, NO_QUORUM, DEFEATED, SUCCEEDED, FINAL, EXECUTED, CANCELLED = range(8)
@@ -65,7 +72,7 @@ class World:
     """A deployed community plus its owners' keys."""
 
     client: ChainClient
-    community: Community
+    community: DeployedContracts
     owners: list[LocalAccount] = field(default_factory=list)
 
     @property
@@ -105,6 +112,20 @@ class World:
         return await self.call(self.governance.functions.state(proposal_id))
 
 
+def builtin_catalog() -> ContractCatalog:
+    """The contracts the kernel and the built-in plugins contribute (``register_contracts``)."""
+    from kernel.plugins.host import PluginHost
+
+    host = PluginHost()
+    host.load(entry_points=False)
+    return ContractCatalog.from_host(host)
+
+
+async def deploy_community(client: ChainClient, *, objection_period: int) -> DeployedContracts:
+    """One community's built-in contracts, wired, administered by the client's account."""
+    return await deploy_contracts(client, builtin_catalog(), options={"objection_period": objection_period})
+
+
 async def deploy_world(client: ChainClient, *, objection: int = OBJECTION) -> World:
     community = await deploy_community(client, objection_period=objection)
     return World(client, community)
@@ -118,7 +139,7 @@ async def register(world: World, owners: list[str], areas: list[int], buildings:
 async def pass_proposal(world: World, matter: int, voters: list[LocalAccount], *, content: bytes = b"\x01" * 32,
                         finalize: bool = True) -> int:
     """Create a proposal, have ``voters`` vote For by signature, publish and (by default) finalize it."""
-    from kernel.chain import FOR, sign_ballot
+    from plugins.governance.ballots import FOR, sign_ballot
 
     pid = await world.propose(matter, content=content)
     await world.open_voting()

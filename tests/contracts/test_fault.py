@@ -14,14 +14,13 @@ from contract_helpers import deploy_world, register, reverts
 from eth_account import Account
 
 from kernel.chain import (
-    FOR,
     Anvil,
     AnvilNotFound,
     ChainClient,
     anvil_binary,
     devchain,
-    sign_ballot,
 )
+from plugins.governance.ballots import FOR, sign_ballot
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 VOTERS = 240

@@ -26,7 +26,8 @@ from contract_helpers import (
     reverts,
 )
 
-from kernel.chain import ABSTAIN, AGAINST, FOR, ChainClient, devchain, sign_ballot
+from kernel.chain import ChainClient, devchain
+from plugins.governance.ballots import ABSTAIN, AGAINST, FOR, sign_ballot
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 AREAS = [10000, 20000, 30000, 15000, 25000]
@@ -206,7 +207,7 @@ async def test_replay_protection(w: World):
     with reverts("GovernanceInvalidSignature", owner.address):
         await w.client.transact(other.functions.castVoteBySig(*signed.as_args()))
     # The digest the contract computes is the one the helper signs.
-    from kernel.chain import ballot_digest, recover_ballot_signer
+    from plugins.governance.ballots import ballot_digest, recover_ballot_signer
 
     assert await w.call(w.governance.functions.hashBallot(p1, FOR, owner.address, 0)) == ballot_digest(
         w.client.chain_id, w.governance.address, p1, FOR, owner.address, 0)

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reference import Unit, apportion, outcome, persons_and_area
 
-from kernel.chain import sign_ballot
+from plugins.governance.ballots import sign_ballot
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 KEYS = [Account.create() for _ in range(12)]

@@ -11,8 +11,7 @@ from strawberry import relay
 
 from kernel.chain.devchain import increase_time, latest_timestamp
 from kernel.chain.models import ChainDeployment, ChainTransaction, ChainUnit
-from kernel.chain.relay import chain_client, send_lock
-from kernel.chain.signing import FOR, sign_ballot
+from kernel.chain.relay import chain_client, deployment_for, send_lock
 from kernel.sdk import holder_account
 from kernel.testing import access_token, add_member, unique_slug
 from plugins.funds import chain as funds_chain
@@ -25,6 +24,7 @@ from plugins.funds.models import (
     FundSubLedger,
 )
 from plugins.funds.reconcile import reconcile_all
+from plugins.governance.ballots import FOR, sign_ballot
 from tenants.estate import service as estate
 from tenants.estate.models import Ownership
 
@@ -135,8 +135,8 @@ async def counts(runtime, tenant_id) -> tuple[int, ...]:  # type: ignore[no-unty
 async def fund_contract(runtime, est: Estate):  # type: ignore[no-untyped-def]
     client = await chain_client(runtime)
     async with runtime.db.tenant(est.tenant.tenant_id) as s:
-        d = await s.scalar(select(ChainDeployment))
-    return client, d, client.contract("MaintenanceFund", d.fund), client.contract("OwnersGovernance", d.governance)
+        d = await deployment_for(s, await s.scalar(select(ChainDeployment.community_id)))
+    return client, d, client.contract("MaintenanceFund", d.address_of("fund")), client.contract("OwnersGovernance", d.address_of("governance"))
 
 
 async def final_proposal(runtime, est: Estate, matter: int, content_hash: bytes) -> int:  # type: ignore[no-untyped-def]
@@ -152,7 +152,7 @@ async def final_proposal(runtime, est: Estate, matter: int, content_hash: bytes)
         accounts = [await holder_account(runtime, s, k) for k in keys]
     async with send_lock(runtime):
         for _, key in accounts:
-            b = sign_ballot(key, client.chain_id, d.governance, pid, FOR)
+            b = sign_ballot(key, client.chain_id, d.address_of("governance"), pid, FOR)
             await client.transact(gov.functions.castVoteBySig(pid, FOR, b.voter, b.nonce, b.signature))
         await increase_time(client, 120)
         await client.transact(gov.functions.publishResult(pid))
@@ -169,7 +169,7 @@ def fake_governance(runtime, est: Estate) -> dict[uuid.UUID, funds_chain.Proposa
     async def lookup(session, proposal_id):  # type: ignore[no-untyped-def]
         return facts.get(proposal_id)
 
-    runtime.services["funds.proposal_facts"] = lookup
+    runtime.services["governance.proposal_facts"] = lookup
     return facts
 
 

@@ -14,10 +14,12 @@ import pytest
 import pytest_asyncio
 from eth_account import Account
 
-from kernel.chain import ChainClient, deploy_community, devchain, sign_ballot
+from kernel.chain import ChainClient, devchain
 from plugins.governance import art278
+from plugins.governance.ballots import sign_ballot
 from plugins.governance.models import MATTERS
 from tenants.estate.voting import VotingUnit, person_key_for, totals
+from tests.contracts.contract_helpers import deploy_community
 
 SUPER = {"RAISE_FUND", "REBUILD", "COMMON_PARTS_CHANGE"}
 
