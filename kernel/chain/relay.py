@@ -58,6 +58,7 @@ log = structlog.get_logger("linli.chain.relay")
 
 _CONNECT_LOCK = "chain_connect_lock"
 _SEND_LOCK = "chain_send_lock"
+_ARTIFACTS_KNOWN = "chain_artifacts_known"
 
 
 # ----------------------------------------------------------------------------------------------- client
@@ -70,16 +71,18 @@ async def chain_client(runtime: Any) -> ChainClient:
     the process (one per runtime).
     """
     client = runtime.services.get("chain")
-    if client is not None:
-        return client  # type: ignore[no-any-return]
-    lock = runtime.services.setdefault(_CONNECT_LOCK, asyncio.Lock())
-    async with lock:
-        client = runtime.services.get("chain")
-        if client is None:
-            client = await ChainClient.connect(runtime.settings.chain_url)
-            for artifact in contract_catalog(runtime).artifacts():
-                client.register_artifact(artifact)
-            runtime.services["chain"] = client
+    if client is None:
+        lock = runtime.services.setdefault(_CONNECT_LOCK, asyncio.Lock())
+        async with lock:
+            client = runtime.services.get("chain")
+            if client is None:
+                client = runtime.services["chain"] = await ChainClient.connect(runtime.settings.chain_url)
+    if runtime.services.get(_ARTIFACTS_KNOWN) is not client:
+        # The contributed artifacts (a plugin's own among them), known by name to the client and its error
+        # decoder; also when the client was handed in (a test sharing one chain between runtimes).
+        for artifact in contract_catalog(runtime).artifacts():
+            client.register_artifact(artifact)
+        runtime.services[_ARTIFACTS_KNOWN] = client
     return client  # type: ignore[no-any-return]
 
 

@@ -48,11 +48,18 @@ def _indexes() -> None:
         batch_op.create_index(batch_op.f('ix_chain_deployments_tenant_id'), ['tenant_id'], unique=False)
 
 
+_TYPES = {
+    "id": sa.Uuid(), "tenant_id": sa.Uuid(), "community_id": sa.Uuid(), "chain_id": sa.BigInteger(),
+    "deployed_block": sa.BigInteger(), "indexed_block": sa.BigInteger(),
+    "created_at": kernel.db.base.UTCDateTime(timezone=True), "updated_at": kernel.db.base.UTCDateTime(timezone=True),
+}
+
+
 def _read_and_drop(columns: Sequence[str]) -> list[dict]:  # type: ignore[type-arg]
     # Policies off first: FORCE makes them apply to the table's owner too, and the copy spans every tenant.
     disable_tenant_rls(TABLE)
-    bind = op.get_bind()
-    rows = [dict(r._mapping) for r in bind.execute(sa.text(f"SELECT {', '.join(columns)} FROM {TABLE}"))]
+    old = sa.table(TABLE, *(sa.column(c, _TYPES.get(c, sa.String())) for c in columns))
+    rows = [dict(r._mapping) for r in op.get_bind().execute(sa.select(old))]
     op.drop_table(TABLE)
     return rows
 
