@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .custody import holder_addresses
-from .models import ChainDeployment, ChainScope, ChainUnit
-from .relay import enqueue_chain_call
+from .models import ChainScope, ChainUnit
+from .relay import CommunityContracts, enqueue_chain_call
 
 __all__ = ["BATCH", "UnitToRegister", "ensure_scope", "sync_units"]
 
@@ -36,7 +36,7 @@ class UnitToRegister:
     holder_key: str
 
 
-async def sync_units(runtime: Any, session: AsyncSession, deployment: ChainDeployment, units: list[UnitToRegister]) -> dict[str, int]:
+async def sync_units(runtime: Any, session: AsyncSession, deployment: CommunityContracts, units: list[UnitToRegister]) -> dict[str, int]:
     """Register the units not yet on chain and transfer those whose holder changed; returns counts."""
     community_id = deployment.community_id
     known = {cu.unit_id: cu for cu in (await session.scalars(select(ChainUnit).where(ChainUnit.community_id == community_id))).all()}
@@ -95,7 +95,7 @@ async def sync_units(runtime: Any, session: AsyncSession, deployment: ChainDeplo
     return {"registered": len(new), "transferred": len(transfers)}
 
 
-async def ensure_scope(session: AsyncSession, deployment: ChainDeployment, building_ids: list[uuid.UUID]) -> int:
+async def ensure_scope(session: AsyncSession, deployment: CommunityContracts, building_ids: list[uuid.UUID]) -> int:
     """The registry scope of exactly ``building_ids`` (0 = the whole community when empty).
 
     A new scope is declared (``defineScope``) and back-filled with the units already registered in those
