@@ -28,13 +28,23 @@ from eth_account.messages import encode_typed_data  # noqa: E402
 from contracts import Artifact  # noqa: E402
 from contracts.build import compile_sources, load_manifest  # noqa: E402
 from kernel.chain import (  # noqa: E402
-    FOR,
     Anvil,
     ChainClient,
-    deploy_community,
-    devchain,  # noqa: E402
-    sign_ballot,
+    ContractCatalog,
+    DeployedContracts,
+    deploy_contracts,
+    devchain,
 )
+from plugins.governance.ballots import FOR, sign_ballot  # noqa: E402
+
+
+async def deploy_community(client: ChainClient, *, objection_period: int) -> DeployedContracts:
+    """One community's built-in contracts (the kernel's and the built-in plugins' contributions), wired."""
+    from kernel.plugins.host import PluginHost
+
+    host = PluginHost()
+    host.load(entry_points=False)
+    return await deploy_contracts(client, ContractCatalog.from_host(host), options={"objection_period": objection_period})
 
 
 def oz_artifacts() -> dict[str, Artifact]:
