@@ -51,7 +51,7 @@ def kernel_contracts() -> ContractContribution:
         deploy=_deploy,
         # A re-delivered registration or anchoring finds its effect already there.
         done_errors=frozenset({"AuditAnchorCountNotIncreasing", "RegistryUnitAlreadyInScope", "RegistrySameOwner"}),
-        # Areas are locked while a use of the fund is being apportioned: correct them after.
+        # Areas are locked while a contract apportions by them (a locker role holds them): correct them after.
         retry_errors=frozenset({"RegistryAreasLocked"}),
         reconcile=_reconcile,
     )

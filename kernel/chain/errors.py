@@ -39,7 +39,7 @@ class ChainUnavailable(ChainError):
 class ContractRevert(ChainError):
     """A transaction or call reverted.
 
-    ``error_name`` is the custom error's name (``"GovernanceAlreadyVoted"``), ``"Error"`` for a
+    ``error_name`` is the custom error's name (``"RegistrySameOwner"``), ``"Error"`` for a
     ``require`` message, ``"Panic"`` for a panic code, or ``None`` when the data is unknown or empty;
     ``error_args`` the decoded arguments as a tuple and ``error_kwargs`` by parameter name.
     """

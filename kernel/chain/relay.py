@@ -109,7 +109,7 @@ async def enqueue_chain_call(
     ``contract`` is a role of the community's deployment (``registry``, ``audit``, or a role a plugin
     contributes; see :func:`ensure_community_contracts`); ``args`` are JSON values (hex strings for bytes and
     addresses, ints or decimal strings for large numbers; structs as lists); ``intent`` is the idempotency key
-    (``vote:<proposal>:<person_key>``): enqueuing the same intent again does nothing. ``guard`` optionally
+    (``audit:<community>:<seq>``): enqueuing the same intent again does nothing. ``guard`` optionally
     names a view of the same contract whose result ``>= min`` means the effect is already on chain.
     """
     if not ROLE.match(contract):
@@ -327,7 +327,7 @@ def make_chain_deliverer(runtime: Any):  # type: ignore[no-untyped-def]
         client = await chain_client(runtime)
         await relay(client, runtime, session, deployment, tx)
         if contract_catalog(runtime).batch_for(tx.contract, tx.function) is None:
-            # Workflows waiting on this call (a proposal's id, a published result) react to this event.
+            # Workflows waiting on this call (an id it creates, a state it reaches) react to this event.
             # Batched calls publish none: their outcomes are read from the rows, and there are many.
             from kernel.events import Event
 
@@ -431,7 +431,7 @@ async def _guard_met(
     client: ChainClient, contract: Any, guard: dict[str, Any], deployment: CommunityContracts, tx: ChainTransaction
 ) -> bool:
     if "event" in guard:
-        # {"event": "ProposalCreated", "field": "contentHash", "equals": "0x.."}: the effect is an event
+        # {"event": "Created", "field": "contentHash", "equals": "0x.."}: the effect is an event
         # already emitted by this contract; its decoded form becomes the intent's result.
         logs = await getattr(contract.events, guard["event"])().get_logs(from_block=deployment.rows[tx.contract].deployed_block)
         for entry in logs:

@@ -1,6 +1,6 @@
 """Mirror the estate's voting units into a community's ``OwnersRegistry`` (through the relayer).
 
-The caller (the governance plugin, the funds plugin) computes the units and who votes for each with
+The caller (a plugin whose contract builds on the registry) computes the units and who votes for each with
 ``tenants.estate.voting`` (Art. 278 counting rules) and passes them here; this module assigns on-chain unit
 and building numbers, maps each holder key to its address (:mod:`kernel.chain.custody`) and queues the
 ``registerUnits`` / ``transferUnits`` / ``defineScope`` / ``includeUnitsInScope`` intents. Each batch carries
