@@ -191,3 +191,42 @@ async def test_audit_head_is_anchored_once(chain_runtime) -> None:  # type: igno
     assert await client.call(anchor.functions.anchorCount()) == 1
     latest = await client.call(anchor.functions.latestAnchor())
     assert "0x" + bytes(latest[0]).hex() == "0x" + head_hash and seq in latest
+
+
+async def test_waiting_ballots_ride_in_one_transaction_each_with_its_own_outcome(chain_runtime) -> None:  # type: ignore[no-untyped-def]
+    """Governance's CallBatch: pending castVotesBySig intents go in one transaction; each intent keeps the
+    events of its own ballot and gets its own outcome."""
+    runtime = chain_runtime
+    tid, community, persons = await setup_community(runtime)
+    await runtime.outbox.drain(tid)
+    client = await chain_client(runtime)
+    import time
+
+    now = max(await devchain.latest_timestamp(client), int(time.time()))
+    async with runtime.db.tenant(tid) as s:
+        await enqueue_chain_call(s, community_id=community, contract="governance", function="propose",
+                                 args=[8, 0, now + 2, now + 3600, "0x" + "22" * 32], intent="test:propose2")
+    await runtime.outbox.drain(tid)
+    await devchain.increase_time(client, 5)
+    from kernel.chain.relay import deployment_for
+
+    async with runtime.db.tenant(tid) as s:
+        pid = int(next(e for e in (await transaction_for(s, "test:propose2")).result if e["event"] == "ProposalCreated")["args"]["proposalId"])
+        deployment = await deployment_for(s, community)
+        ballots = []
+        for person in persons:
+            address, key = await voter_account(runtime, s, person)
+            b = sign_ballot(key, deployment.chain_id, deployment.address_of("governance"), pid, 1)
+            ballots.append([str(pid), 1, address, 0, "0x" + b.signature.hex()])
+        for person, ballot in zip(persons, ballots, strict=True):
+            await enqueue_chain_call(s, community_id=community, contract="governance", function="castVotesBySig",
+                                     args=[[ballot]], intent=f"vote:{pid}:{person}")
+    await runtime.outbox.drain(tid)
+    async with runtime.db.tenant(tid) as s:
+        first, second = [await transaction_for(s, f"vote:{pid}:{p}") for p in persons]
+        assert (first.status, second.status) == ("confirmed", "confirmed")
+        assert first.tx_hash == second.tx_hash  # one transaction
+        assert [(e["event"], e["args"]["voter"].lower()) for e in first.result] == [("VoteCast", ballots[0][2].lower())]
+        assert [(e["event"], e["args"]["voter"].lower()) for e in second.result] == [("VoteCast", ballots[1][2].lower())]
+    gov = client.contract("OwnersGovernance", deployment.address_of("governance"))
+    assert list(await client.call(gov.functions.proposalTally(pid))) == [0, 15000, 0, 0, 2, 0]
