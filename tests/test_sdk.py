@@ -4,6 +4,7 @@ resolve, the estate is reached through the kernel's interface."""
 from __future__ import annotations
 
 import importlib
+import os
 import re
 import subprocess
 import sys
@@ -62,3 +63,23 @@ def test_the_estate_is_read_through_the_kernels_interface():
     assert estate.totals([estate.VotingUnit(__import__("uuid").uuid4(), 100, estate.DEVELOPER)]) == estate.Totals(area=100, persons=1)
     with pytest.raises(TypeError):
         estate.register_estate(object())  # type: ignore[arg-type]
+
+
+def test_linli_help_loads_no_heavy_dependency():
+    """`linli --help` stays under a second: it imports typer, the plugin host and the plugins'
+    manifest modules, not the runtime (docs/benchmarks.md, "CLI start-up")."""
+    code = (
+        "import sys\n"
+        "sys.argv = ['linli', '--help']\n"
+        "from gateway.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = [m for m in ('sqlalchemy', 'strawberry', 'casbin', 'web3', 'fastapi', 'pydantic_settings', 'kernel.runtime') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # Linli as installed: no test plugin
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120, env=env)
+    assert "Usage" in done.stdout and "fees" in done.stdout  # plugins' commands are listed
+    assert "HEAVY []" in done.stdout, done.stdout[-500:]
