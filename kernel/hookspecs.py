@@ -43,9 +43,10 @@ hookspec = pluggy.HookspecMarker("linli")
 def register_models() -> list[type] | None:
     """Declare the SQLAlchemy models (tables) the plugin owns.
 
-    Called at start-up. The models must derive from ``kernel.sdk.Base``; tenant-owned ones from
-    ``kernel.sdk.TenantRecord`` so that the tenant scope, row-level security and tenant export
-    cover them.
+    Called by ``PluginHost.models()`` (tenant export maps every contributed model through it).
+    The models must derive from ``kernel.sdk.Base`` — anything else is refused with a
+    ``PluginLoadError`` naming the plugin; tenant-owned ones from ``kernel.sdk.TenantRecord`` so
+    that the tenant scope, row-level security and tenant export cover them.
 
     :return: a list of model classes.
 
@@ -258,11 +259,13 @@ def on_plugin_disabled(plugin: str, tenant_id: uuid.UUID, session: AsyncSession)
 
 @hookspec
 def on_demo_seeded(runtime: Runtime, tenant_id: uuid.UUID) -> Awaitable[None] | None:
-    """Called by ``linli demo`` after the demo tenant's estate (communities, units, owners, staff)
-    was seeded and committed: add the plugin's demo data (idempotently: ``linli demo`` may run twice).
+    """Called by ``linli demo`` after the demo firm (tenant ``demo``: communities, units,
+    owners, staff) was seeded and migrations ran; add the plugin's own demo data here.
 
-    :param runtime: the command's runtime (workers are not running: drain the outbox yourself if
-        your data needs the relayer).
+    Runs once per ``linli demo`` invocation, outside any transaction: open your own session
+    with ``runtime.db.tenant(tenant_id)``. A plugin that raises aborts the demo command.
+
+    :param runtime: the process's runtime (settings, database, host).
     :param tenant_id: the demo tenant.
 
     .. versionadded:: 0.2

@@ -6,10 +6,23 @@ import uuid
 from dataclasses import dataclass
 
 import pytest_asyncio
+from fixtures import third_party_plugin
 from fixtures.estates import PASSWORD  # noqa: F401 - one definition (tests/fixtures), re-exported
 
 from kernel.testing import *  # noqa: F403
 from kernel.testing import GraphQLClient, unique_slug
+
+_test_plugin_site = None
+
+
+def pytest_configure(config):  # type: ignore[no-untyped-def]
+    """The third-party test plugin is visible to the tests only (tests/fixtures/third_party_plugin.py)."""
+    global _test_plugin_site
+    _test_plugin_site = third_party_plugin.expose()
+
+
+def pytest_unconfigure(config):  # type: ignore[no-untyped-def]
+    third_party_plugin.remove(_test_plugin_site)
 
 
 @dataclass

@@ -9,20 +9,22 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from kernel.sdk.runtime import Runtime
+
 fees_cli = typer.Typer(help="Property fees: billing runs.", no_args_is_help=True)
 console = Console()
 
 
 async def bill(
-    tenant_slug: str, period: str, community_code: str | None, runtime: Any = None
+    tenant_slug: str, period: str, community_code: str | None, runtime: Runtime | None = None
 ) -> Any:
     """Run billing for a tenant (by slug) and period; returns the BillingRun."""
     from sqlalchemy import select
 
     from kernel.sdk import NotFound, audit, build_runtime, enabled_plugins
+    from kernel.sdk.estate import Community
+    from kernel.sdk.tenants import tenant_by_slug as get_by_slug
     from plugins.fees import service
-    from tenants.estate.models import Community
-    from tenants.lifecycle import get_by_slug
 
     own = runtime is None
     runtime = runtime or build_runtime()

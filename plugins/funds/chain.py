@@ -36,8 +36,7 @@ from kernel.sdk import (
     service,
     sync_units,
 )
-from tenants.estate.models import Unit
-from tenants.estate.voting import voting_units
+from kernel.sdk.estate import Unit, voting_units
 
 
 def sha256_hex(text: str) -> str:

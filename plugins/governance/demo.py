@@ -11,9 +11,9 @@ from sqlalchemy import select
 from strawberry import relay
 
 from kernel.sdk import chain_client, devchain, forget_chain_state, tenant_id_by_slug
+from kernel.sdk.estate import Community
 from plugins.governance import models as m
 from plugins.governance import service
-from tenants.estate.models import Community
 
 DEMO_TITLE = "关于使用专项维修资金更换1幢电梯的决定"
 DEMO_BODY = (

@@ -47,10 +47,19 @@ from kernel.sdk import (
     transaction_for,
     utcnow,
 )
+from kernel.sdk.estate import (
+    Building,
+    Community,
+    Ownership,
+    Person,
+    Unit,
+    VotingUnit,
+    person_key_for,
+    totals,
+    voting_units,
+)
 from plugins.governance import models as m
 from plugins.governance.ballots import SignedBallot, recover_ballot_signer, sign_ballot
-from tenants.estate.models import Building, Community, Ownership, Person, Unit
-from tenants.estate.voting import VotingUnit, person_key_for, totals, voting_units
 
 #: Seconds between opening the vote and the first second votes count on chain (the propose transaction
 #: must be mined before ``voteStart``).

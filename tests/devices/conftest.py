@@ -37,7 +37,7 @@ def broker(tmp_path):  # type: ignore[no-untyped-def]
 
 def _probe() -> types.ModuleType:
     mod = types.ModuleType("device_event_probe")
-    mod.MANIFEST = PluginManifest(name="device_event_probe", version="0", sdk_api=SDK_API_VERSION, core=True)  # type: ignore[attr-defined]
+    mod.MANIFEST = PluginManifest(name="device_event_probe", version="0", sdk_api=SDK_API_VERSION, default_enabled=True)  # type: ignore[attr-defined]
     mod.seen = []  # type: ignore[attr-defined]
 
     async def record(ctx: Any, event: Any) -> None:

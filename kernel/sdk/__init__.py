@@ -1,0 +1,299 @@
+"""The public plugin SDK. Plugins — built-in and third-party — import only from ``kernel.sdk``
+and its submodules; everything exported is documented in docs/plugins/sdk.md.
+
+A plugin is a module with a ``MANIFEST`` and ``@hookimpl`` functions::
+
+    from kernel.sdk import PluginManifest, hookimpl, SDK_API_VERSION
+    from kernel.sdk.graphql import GraphQLContribution
+
+    MANIFEST = PluginManifest(name="parcels", version="1.0.0", sdk_api=SDK_API_VERSION)
+
+    @hookimpl
+    def register_graphql():
+        return GraphQLContribution(query=(ParcelQuery,))
+
+registered under the ``linli.plugins`` entry-point group of its distribution.
+
+The submodules, one per concern: :mod:`~kernel.sdk.graphql`, :mod:`~kernel.sdk.db`,
+:mod:`~kernel.sdk.jobs`, :mod:`~kernel.sdk.estate`, :mod:`~kernel.sdk.events`,
+:mod:`~kernel.sdk.errors`, :mod:`~kernel.sdk.auditlog`, :mod:`~kernel.sdk.devices`,
+:mod:`~kernel.sdk.chain`, :mod:`~kernel.sdk.live`, :mod:`~kernel.sdk.privacy`,
+:mod:`~kernel.sdk.regulator`, :mod:`~kernel.sdk.tenants`, :mod:`~kernel.sdk.runtime`.
+
+Importing ``kernel.sdk`` for :data:`hookimpl` and :class:`PluginManifest` is light: the names
+below that need SQLAlchemy, strawberry, casbin, web3 or the device layer are re-exported lazily
+(PEP 562 module ``__getattr__``) and load their submodule on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from kernel.plugins.contributions import (
+    Grant,
+    GraphQLContribution,
+    Permission,
+    PermissionSet,
+    PluginManifest,
+    ScheduledJob,
+)
+from kernel.sdk_version import SDK_API_VERSION
+
+#: Marks a plugin's hook implementations (``@hookimpl``, ``@hookimpl(tryfirst=True)``, ...).
+hookimpl = pluggy.HookimplMarker("linli")
+
+#: Name → submodule of ``kernel.sdk`` that defines it, loaded on first attribute access.
+_LAZY: dict[str, str] = {
+    # audit
+    "audit": "auditlog",
+    # chain
+    "CallBatch": "chain",
+    "CallOutcome": "chain",
+    "CallVerdict": "chain",
+    "CommunityContracts": "chain",
+    "ContractContribution": "chain",
+    "DeployContext": "chain",
+    "ProjectionContext": "chain",
+    "ReconcileContext": "chain",
+    "TypedStruct": "chain",
+    "devchain": "chain",
+    "forget_chain_state": "chain",
+    "ChainDeployment": "chain",
+    "ChainEvent": "chain",
+    "ChainTransaction": "chain",
+    "ChainUnit": "chain",
+    "ContractRevert": "chain",
+    "UnitToRegister": "chain",
+    "chain_client": "chain",
+    "deployment_for": "chain",
+    "enqueue_chain_call": "chain",
+    "ensure_community_contracts": "chain",
+    "ensure_scope": "chain",
+    "holder_account": "chain",
+    "holder_address": "chain",
+    "register_self_custody": "chain",
+    "sync_units": "chain",
+    "transaction_for": "chain",
+    "voter_account": "chain",
+    # tenants
+    "tenant_id_by_slug": "tenants",
+    # services
+    "service": "services",
+    # db
+    "Base": "db",
+    "GlobalRecord": "db",
+    "TenantRecord": "db",
+    "TenantScoped": "db",
+    "Timestamped": "db",
+    "UTCDateTime": "db",
+    "tenant_fk": "db",
+    "utcnow": "db",
+    # devices
+    "AlarmRule": "devices",
+    "CommandParam": "devices",
+    "DeviceCommand": "devices",
+    "DeviceProfile": "devices",
+    "TelemetryKey": "devices",
+    "devices": "devices",
+    # errors
+    "BadUserInput": "errors",
+    "ChainUnavailable": "errors",
+    "Conflict": "errors",
+    "Forbidden": "errors",
+    "LinliError": "errors",
+    "NotFound": "errors",
+    "PluginDisabled": "errors",
+    "QuotaExceeded": "errors",
+    "RateLimited": "errors",
+    "Unauthenticated": "errors",
+    # events
+    "Event": "events",
+    "HandlerContext": "events",
+    "enqueue_outbox": "events",
+    # jobs
+    "enabled_plugins": "jobs",
+    "for_each_enabled_tenant": "jobs",
+    # live
+    "NotificationTooLarge": "live",
+    "Notifier": "live",
+    "TenantHub": "live",
+    "notifier": "live",
+    "tenant_hub": "live",
+    # privacy
+    "mask_id_number": "privacy",
+    "mask_name": "privacy",
+    "mask_phone": "privacy",
+    # runtime
+    "Runtime": "runtime",
+    "build_runtime": "runtime",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    submodule = importlib.import_module(f"{__name__}.{module}")
+    # ``devices`` is the submodule itself (it is also the device service's namespace)
+    value = submodule if name == module else getattr(submodule, name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
+    from kernel.sdk import devices
+    from kernel.sdk.auditlog import audit
+    from kernel.sdk.chain import (
+        CallBatch,
+        CallOutcome,
+        CallVerdict,
+        ChainDeployment,
+        ChainEvent,
+        ChainTransaction,
+        ChainUnit,
+        CommunityContracts,
+        ContractContribution,
+        ContractRevert,
+        DeployContext,
+        ProjectionContext,
+        ReconcileContext,
+        TypedStruct,
+        UnitToRegister,
+        chain_client,
+        deployment_for,
+        devchain,
+        enqueue_chain_call,
+        ensure_community_contracts,
+        ensure_scope,
+        forget_chain_state,
+        holder_account,
+        holder_address,
+        register_self_custody,
+        sync_units,
+        transaction_for,
+        voter_account,
+    )
+    from kernel.sdk.db import (
+        Base,
+        GlobalRecord,
+        TenantRecord,
+        TenantScoped,
+        Timestamped,
+        UTCDateTime,
+        tenant_fk,
+        utcnow,
+    )
+    from kernel.sdk.devices import (
+        AlarmRule,
+        CommandParam,
+        DeviceCommand,
+        DeviceProfile,
+        TelemetryKey,
+    )
+    from kernel.sdk.errors import (
+        BadUserInput,
+        ChainUnavailable,
+        Conflict,
+        Forbidden,
+        LinliError,
+        NotFound,
+        PluginDisabled,
+        QuotaExceeded,
+        RateLimited,
+        Unauthenticated,
+    )
+    from kernel.sdk.events import Event, HandlerContext, enqueue_outbox
+    from kernel.sdk.jobs import enabled_plugins, for_each_enabled_tenant
+    from kernel.sdk.live import NotificationTooLarge, Notifier, TenantHub, notifier, tenant_hub
+    from kernel.sdk.privacy import mask_id_number, mask_name, mask_phone
+    from kernel.sdk.runtime import Runtime, build_runtime
+    from kernel.sdk.services import service
+    from kernel.sdk.tenants import tenant_id_by_slug
+
+__all__ = [
+    "AlarmRule",
+    "CallBatch",
+    "CallOutcome",
+    "CallVerdict",
+    "CommunityContracts",
+    "ContractContribution",
+    "DeployContext",
+    "ProjectionContext",
+    "ReconcileContext",
+    "TypedStruct",
+    "devchain",
+    "forget_chain_state",
+    "service",
+    "tenant_id_by_slug",
+    "audit",
+    "BadUserInput",
+    "Base",
+    "build_runtime",
+    "chain_client",
+    "ChainDeployment",
+    "ChainEvent",
+    "ChainTransaction",
+    "ChainUnavailable",
+    "ChainUnit",
+    "CommandParam",
+    "Conflict",
+    "ContractRevert",
+    "deployment_for",
+    "DeviceCommand",
+    "DeviceProfile",
+    "devices",
+    "enabled_plugins",
+    "enqueue_chain_call",
+    "enqueue_outbox",
+    "ensure_community_contracts",
+    "ensure_scope",
+    "Event",
+    "for_each_enabled_tenant",
+    "Forbidden",
+    "GlobalRecord",
+    "Grant",
+    "GraphQLContribution",
+    "HandlerContext",
+    "holder_account",
+    "holder_address",
+    "hookimpl",
+    "LinliError",
+    "mask_id_number",
+    "mask_name",
+    "mask_phone",
+    "NotFound",
+    "NotificationTooLarge",
+    "Notifier",
+    "notifier",
+    "Permission",
+    "PermissionSet",
+    "PluginDisabled",
+    "PluginManifest",
+    "QuotaExceeded",
+    "RateLimited",
+    "register_self_custody",
+    "Runtime",
+    "ScheduledJob",
+    "SDK_API_VERSION",
+    "sync_units",
+    "TelemetryKey",
+    "tenant_fk",
+    "tenant_hub",
+    "TenantHub",
+    "TenantRecord",
+    "TenantScoped",
+    "Timestamped",
+    "transaction_for",
+    "Unauthenticated",
+    "UnitToRegister",
+    "UTCDateTime",
+    "utcnow",
+    "voter_account",
+]
