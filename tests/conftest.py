@@ -12,7 +12,6 @@ from fixtures.estates import PASSWORD  # noqa: F401 - one definition (tests/fixt
 from kernel.testing import *  # noqa: F403
 from kernel.testing import GraphQLClient, unique_slug
 
-
 _test_plugin_site = None
 
 
