@@ -198,6 +198,8 @@ async def ensure_community_contracts(
     if existing is not None and set(catalog.roles) <= set(existing.roles):
         return existing
     client = await chain_client(runtime)
+    if existing is not None and existing.chain_id != client.chain_id:
+        return existing  # recorded on another chain (a previous embedded EVM): nothing to build on here
     async with send_lock(runtime):
         block = int(await client.w3.eth.block_number)
         deployed = await deploy_contracts(client, catalog, existing=existing.addresses() if existing else None, options=options)
