@@ -17,6 +17,7 @@ import pluggy
 if TYPE_CHECKING:
     import uuid
     from collections.abc import Awaitable
+    from types import ModuleType
 
     import typer
     from fastapi import APIRouter
@@ -36,6 +37,22 @@ hookspec = pluggy.HookspecMarker("linli")
 # ---------------------------------------------------------------------------------------------
 # Contributions: called once at start-up, results collected from every loaded plugin.
 # ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def register_hookspecs() -> ModuleType | type | None:
+    """Declare hooks of the plugin's own, which other plugins may implement.
+
+    Called once at start-up, after every plugin is registered and before unknown hooks are
+    refused (``check_pending``), as pytest's ``pytest_addhooks``: the host passes each result to
+    pluggy's ``add_hookspecs``. Mark the specs with ``kernel.sdk.hookspec``; call them through
+    ``kernel.sdk.plugin_hooks(runtime).<name>(...)``. An implementing plugin that must also load
+    without the declaring one marks its implementation ``@hookimpl(optionalhook=True)``.
+
+    :return: a module or class holding ``@hookspec`` functions.
+
+    .. versionadded:: 0.2
+    """
 
 
 @hookspec

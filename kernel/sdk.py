@@ -80,6 +80,14 @@ from kernel.plugins.enablement import enabled_plugins
 from kernel.sdk_version import SDK_API_VERSION
 
 hookimpl = pluggy.HookimplMarker("linli")
+#: Marks the specs of hooks a plugin declares for other plugins (see ``register_hookspecs``).
+hookspec = pluggy.HookspecMarker("linli")
+
+
+def plugin_hooks(runtime):  # type: ignore[no-untyped-def]
+    """The hook relay (``pluggy.HookRelay``) to call hooks plugins declared through
+    ``register_hookspecs``: ``await`` each awaitable in ``plugin_hooks(runtime).<name>(**kw)``."""
+    return runtime.host.pm.hook
 
 
 def build_runtime(settings=None):  # type: ignore[no-untyped-def]
@@ -150,6 +158,8 @@ __all__ = [
     "enabled_plugins",
     "enqueue_outbox",
     "hookimpl",
+    "hookspec",
+    "plugin_hooks",
     "mask_id_number",
     "mask_name",
     "mask_phone",

@@ -109,7 +109,13 @@ class PluginHost:
                 self.register(module)
         for module in extra:
             self.register(module)
+        self.add_plugin_hookspecs()
         self.check()
+
+    def add_plugin_hookspecs(self) -> None:
+        """Add the hooks plugins declare through ``register_hookspecs`` (before ``check``)."""
+        for _, specs in self.collect("register_hookspecs"):
+            self.pm.add_hookspecs(specs)
 
     def check(self) -> None:
         """Refuse unknown hooks (``check_pending``) and unmet ``requires``."""

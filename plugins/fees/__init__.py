@@ -86,6 +86,13 @@ def register_permissions() -> PermissionSet:
 
 
 @hookimpl
+def register_hookspecs() -> Any:
+    from plugins.fees import hookspecs
+
+    return hookspecs
+
+
+@hookimpl
 def register_routes() -> list[Any]:
     from plugins.fees.webhook import router
 
