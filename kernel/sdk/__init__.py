@@ -67,6 +67,16 @@ from kernel.errors import (
 )
 from kernel.events import Event, HandlerContext
 from kernel.identity.authz import Grant
+from kernel.notifications import (
+    ChannelUnavailable,
+    DeliveryRejected,
+    NotificationChannel,
+    NotificationTemplate,
+    OutgoingMessage,
+    Recipient,
+    Urgency,
+    notify,
+)
 from kernel.notify import NotificationTooLarge, Notifier, TenantHub, notifier, tenant_hub
 from kernel.outbox import enqueue as enqueue_outbox
 from kernel.plugins.contributions import (
@@ -140,6 +150,14 @@ __all__ = [
     "LinliError",
     "NotFound",
     "NotificationTooLarge",
+    "ChannelUnavailable",
+    "DeliveryRejected",
+    "NotificationChannel",
+    "NotificationTemplate",
+    "OutgoingMessage",
+    "Recipient",
+    "Urgency",
+    "notify",
     "Notifier",
     "Permission",
     "PermissionSet",

@@ -1,0 +1,2 @@
+"""Consent records per person and purpose (purposes declared by plugins). See
+docs/plugins/consent.md."""
