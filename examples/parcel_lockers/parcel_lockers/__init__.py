@@ -75,6 +75,13 @@ def register_device_profiles() -> list[Any]:
     return [PARCEL_LOCKER]
 
 
+@hookimpl
+def register_notification_templates() -> list[Any]:
+    from parcel_lockers.notifications import TEMPLATES
+
+    return list(TEMPLATES)
+
+
 async def on_telemetry_event(ctx: Any, event: Any) -> None:
     """A locker's deposit message → a parcel (other devices' events are not ours)."""
     from parcel_lockers.service import record_arrival

@@ -3,7 +3,8 @@ locker's RPC, overdue reminders, and the storage days the fees plugin bills.
 
 The service owns audit and events; GraphQL resolvers and the event handler call it. Pickup codes
 are six digits, unique among a tenant's waiting parcels, stored as a keyed digest (lookups) and
-encrypted with the tenant's key (shown to the recipient) — never in clear at rest or in logs.
+encrypted with the tenant's key (shown to the recipient) — never in clear at rest, in logs or in
+notifications.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from kernel.sdk import Event, NotFound, audit
+from kernel.sdk import Event, NotFound, audit, devices, notify
 from kernel.sdk.db import utcnow
-from kernel.sdk.devices import devices
 from kernel.sdk.estate import Building, Ownership, Person, Residency, Unit
 from parcel_lockers.models import COLLECTED, WAITING, Parcel
+from parcel_lockers.notifications import ARRIVED, OVERDUE
 from parcel_lockers.profile import TYPE
 
 log = structlog.get_logger("linli.plugins.parcel_lockers")
@@ -119,17 +120,26 @@ async def record_arrival(runtime: Any, session: Any, tenant_id: uuid.UUID, paylo
     if unit_id is None:
         log.warning("parcel_for_unknown_unit", tenant=str(tenant_id), parcel=str(parcel.id))
     else:
-        await tell_recipients(session, tenant_id, parcel, "parcel_lockers.pickup_code", code)
+        await tell_recipients(session, tenant_id, parcel, ARRIVED, f"parcel_lockers:{parcel.id}:arrived")
     return parcel
 
 
-async def tell_recipients(session: Any, tenant_id: uuid.UUID, parcel: Parcel, template: str, code: str) -> int:
-    """Tell the unit's people (accounts) about their parcel. Until the SDK's ``notify`` is
-    available here the recipients read the code in ``parcels`` (GraphQL); this records who was
-    meant to be told, so wiring ``notify`` changes nothing else."""
+async def tell_recipients(session: Any, tenant_id: uuid.UUID, parcel: Parcel, template: str, key: str) -> int:
+    """Notify the unit's people (their logins: inbox and their own channels) about their parcel,
+    once per ``key``. The message names the locker and compartment, never the pickup code: the
+    code is read in ``parcels``, where only the unit's people see it."""
     assert parcel.unit_id is not None
     accounts = await unit_accounts(session, parcel.unit_id)
-    log.info("parcel_recipients", tenant=str(tenant_id), parcel=str(parcel.id), template=template, recipients=len(accounts))
+    if not accounts:
+        return 0
+    device = await devices.get_device(session, parcel.device_id)
+    data = {
+        "locker": device.name,
+        "compartment": parcel.compartment,
+        "tracking_tail": parcel.tracking_number[-4:],
+        "days": max(1, (utcnow() - parcel.deposited_at).days),
+    }
+    await notify(session, tenant_id=tenant_id, recipients=accounts, template=template, data=data, key=key)
     return len(accounts)
 
 
@@ -176,8 +186,7 @@ async def remind_overdue(runtime: Any, session: Any, tenant_id: uuid.UUID, *, no
             continue
         parcel.reminders += 1
         parcel.last_reminded_at = now
-        code = runtime.vault.decrypt(tenant_id, parcel.code_enc)
-        await tell_recipients(session, tenant_id, parcel, "parcel_lockers.overdue", code)
+        await tell_recipients(session, tenant_id, parcel, OVERDUE, f"parcel_lockers:{parcel.id}:overdue:{parcel.reminders}")
         await runtime.bus.publish(
             session, Event("parcel_lockers.parcel_overdue", tenant_id, {"parcel_id": str(parcel.id), "reminders": parcel.reminders})
         )

@@ -93,6 +93,13 @@ async def test_a_deposit_gives_the_recipient_unit_a_pickup_code_and_the_code_ope
     staff_view = await parcels(gql, s.tenant.token)
     assert [p["id"] for p in staff_view] == [parcel["id"]] and staff_view[0]["pickupCode"] is None
 
+    # the unit's people are notified (inbox), without the code
+    await deliver(s.tenant)
+    r = await gql("{ myNotifications { edges { node { template body } } } }", token=s.resident.token)
+    assert not r.get("errors"), r
+    [note] = [e["node"] for e in r["data"]["myNotifications"]["edges"] if e["node"]["template"] == "parcel_lockers.arrived"]
+    assert "A03" in note["body"] and "7890" in note["body"] and code not in note["body"]
+
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     r = await gql(COLLECT, {"c": wrong}, token=s.resident.token)
     assert r["errors"][0]["extensions"]["code"] == "NOT_FOUND"
@@ -149,6 +156,10 @@ async def test_overdue_parcels_are_reminded_once_a_day(site, gql, deliver, runti
     assert await remind_all(runtime) >= 1
     reminders = {p["compartment"]: p["reminders"] for p in await parcels(gql, s.resident.token)}
     assert reminders == {"D02": 1, "D03": 0}
+    await deliver(s.tenant)
+    r = await gql("{ myNotifications { edges { node { template body } } } }", token=s.resident.token)
+    overdue = [e["node"]["body"] for e in r["data"]["myNotifications"]["edges"] if e["node"]["template"] == "parcel_lockers.overdue"]
+    assert len(overdue) == 1 and "D02" in overdue[0] and "3" in overdue[0]
     await remind_all(runtime)  # within the day: no second reminder
     reminders = {p["compartment"]: p["reminders"] for p in await parcels(gql, s.resident.token)}
     assert reminders == {"D02": 1, "D03": 0}
