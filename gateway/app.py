@@ -197,9 +197,8 @@ def create_app(runtime: Runtime | None = None, *, workers: bool = False) -> Fast
     async def plugins() -> list[dict[str, Any]]:
         return runtime.host.describe()
 
-    for _, routers in runtime.host.collect("register_routes"):
-        for router in routers:
-            app.include_router(router)
+    for router in runtime.host.routes():
+        app.include_router(router)
     app.include_router(devices_api.router())  # ThingsBoard-compatible device API (kernel registry)
     _mount_voting_client(app)
     return app

@@ -3,19 +3,22 @@ Plugins add commands through ``register_commands``."""
 
 from __future__ import annotations
 
-import asyncio
 import os
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from gateway.plugin_cli import plugin_cli
-from kernel.config import Settings
-from kernel.logging import configure_logging
-from kernel.process import freeze_startup_heap
-from kernel.runtime import Runtime
+
+if TYPE_CHECKING:
+    from kernel.runtime import Runtime
+
+# Everything heavy (settings, the runtime, SQLAlchemy, web3, the gateway) is imported inside the
+# command that needs it: `linli --help` and `linli <group> --help` load only typer, the plugin
+# host and the plugins' light manifest modules (docs/benchmarks.md, "CLI start-up").
 
 console = Console()
 cli = typer.Typer(help="Linli (邻里): the platform smart communities run on.", no_args_is_help=True)
@@ -31,12 +34,18 @@ cli.add_typer(plugin_cli, name="plugin")
 
 
 def _runtime() -> Runtime:
+    from kernel.config import Settings
+    from kernel.logging import configure_logging
+    from kernel.runtime import Runtime
+
     settings = Settings()
     configure_logging(settings.log_level, json=settings.log_json)
     return Runtime.build(settings)
 
 
 def run(coro: Any) -> Any:
+    import asyncio
+
     return asyncio.run(coro)
 
 
@@ -75,6 +84,8 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: bool = True) -> No
     if runtime.settings.is_sqlite:
         run(upgrade(runtime))  # the embedded default migrates itself
     app = create_app(runtime, workers=workers)
+    from kernel.process import freeze_startup_heap
+
     freeze_startup_heap()
     console.print(f"Linli on [bold]http://{host}:{port}/graphql[/bold] (GraphiQL in a browser)")
     console.print(f"residents' voting client: [bold]http://{host}:{port}/vote/[/bold]")
@@ -87,6 +98,10 @@ def worker() -> None:
     runtime = _runtime()
 
     async def go() -> None:
+        import asyncio
+
+        from kernel.process import freeze_startup_heap
+
         await runtime.startup()
         freeze_startup_heap()
         runtime.start_workers()
@@ -117,12 +132,8 @@ def demo(
     async def go() -> Any:
         await upgrade(runtime)
         result = await seed_demo(runtime, units=units, console=console)
-        if runtime.settings.chain_url and "governance" in runtime.host.plugins:
-            # A proposal open for voting (on an external chain it outlives this process; on the embedded EVM
-            # the serving process seeds it on start-up, see plugins/governance/demo.py).
-            from plugins.governance.demo import seed_governance_demo
-
-            await seed_governance_demo(runtime, result.tenant_id)
+        # each plugin adds its own demo data (governance: a proposal open for voting, with a chain)
+        await runtime.host.demo_seeded(runtime, result.tenant_id)
         await runtime.db.dispose()
         return result
 
@@ -397,6 +408,16 @@ def audit_verify(slug: str) -> None:
         fail(f"audit log altered at entry {result.first_bad_seq}")
 
 
+def _disabled_plugins() -> list[str]:
+    """``LINLI_DISABLE_PLUGINS`` as the settings read it; the settings class (pydantic) is only
+    loaded when the variable or a ``.env`` file is there to read."""
+    if "LINLI_DISABLE_PLUGINS" not in os.environ and not Path(".env").exists():
+        return []
+    from kernel.config import Settings
+
+    return Settings().disable_plugins
+
+
 def main() -> None:
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     runtime_host = None
@@ -404,9 +425,8 @@ def main() -> None:
         from kernel.plugins.host import PluginHost
 
         runtime_host = PluginHost()
-        runtime_host.load(disabled=Settings().disable_plugins)
-        for _ in runtime_host.collect("register_commands", cli=cli):
-            pass
+        runtime_host.load(disabled=_disabled_plugins())
+        runtime_host.add_commands(cli)
     except Exception as exc:  # a broken plugin must not hide the CLI
         console.print(f"[yellow]warning:[/yellow] plugins not loaded: {exc}")
     cli()

@@ -69,7 +69,7 @@ def compose(host: PluginHost) -> strawberry.Schema:
     extra_types: list[type] = []
     scalar_map: dict[object, ScalarDefinition] = {}
     scalar_owners: dict[str, str] = {}
-    for plugin, contribution in host.collect("register_graphql"):
+    for plugin, contribution in host.graphql_contributions():
         if not isinstance(contribution, GraphQLContribution):
             raise SchemaCollisionError(f"plugin {plugin!r}: register_graphql must return a GraphQLContribution")
         is_core = host.plugins[plugin].manifest.core

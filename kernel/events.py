@@ -72,7 +72,7 @@ class EventBus:
     def __init__(self, host: PluginHost) -> None:
         self.host = host
         self.handlers: dict[str, list[tuple[str, EventHandler]]] = defaultdict(list)
-        for plugin, mapping in host.collect("register_event_handlers"):
+        for plugin, mapping in host.event_handlers():
             for event_type, handler in mapping.items():
                 self.handlers[event_type].append((plugin, handler))
         self.runtime: Any = None  # set by the runtime

@@ -275,5 +275,20 @@ def on_plugin_disabled(plugin: str, tenant_id: uuid.UUID, session: AsyncSession)
     """
 
 
+@hookspec
+def on_demo_seeded(runtime: Runtime, tenant_id: uuid.UUID) -> Awaitable[None] | None:
+    """Called by ``linli demo`` after the demo firm (tenant ``demo``: communities, units,
+    owners, staff) was seeded and migrations ran; add the plugin's own demo data here.
+
+    Runs once per ``linli demo`` invocation, outside any transaction: open your own session
+    with ``runtime.db.tenant(tenant_id)``. A plugin that raises aborts the demo command.
+
+    :param runtime: the process's runtime (settings, database, host).
+    :param tenant_id: the demo tenant.
+
+    .. versionadded:: 0.2
+    """
+
+
 def _all_hooks() -> dict[str, Any]:
     return {k: v for k, v in globals().items() if callable(v) and (k.startswith("register_") or k.startswith("on_"))}

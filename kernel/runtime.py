@@ -18,7 +18,7 @@ from kernel.events import EventBus
 from kernel.identity.authz import EnforcerCache
 from kernel.outbox import Deliverer, OutboxWorker
 from kernel.plugins.contributions import ScheduledJob
-from kernel.plugins.host import DEFAULT_PLUGINS, PluginHost
+from kernel.plugins.host import PluginHost
 
 log = structlog.get_logger("linli.runtime")
 
@@ -55,7 +55,7 @@ class Runtime:
         cls,
         settings: Settings | None = None,
         *,
-        plugins: Iterable[str] = DEFAULT_PLUGINS,
+        plugins: Iterable[str] | None = None,
         extra_plugins: Iterable[Any] = (),
         entry_points: bool = True,
     ) -> Runtime:
@@ -80,11 +80,11 @@ class Runtime:
         self.outbox.wakeup.set()
 
     async def startup(self) -> None:
-        await self.host.notify_isolated("on_startup", runtime=self)
+        await self.host.startup(self)
 
     async def shutdown(self) -> None:
         await self.stop_workers()
-        await self.host.notify_isolated("on_shutdown", runtime=self)
+        await self.host.shutdown(self)
         await notify.close(self)  # the LISTEN connection, before the pool goes
         await ratelimit.close(self)  # the Redis client of shared rate limits, if any
         await self.db.dispose()
@@ -96,8 +96,7 @@ class Runtime:
 
         # The kernel's own jobs first (chain indexer, audit anchoring), then the plugins'.
         jobs: list[ScheduledJob] = list(kernel_chain_jobs())
-        for _, result in self.host.collect("register_scheduled_jobs"):
-            jobs.extend(result)
+        jobs.extend(self.host.scheduled_jobs())
         return jobs
 
     def start_workers(self, extra: Iterable[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = ()) -> None:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import enum
 import uuid
+from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.db.base import Base, GlobalRecord
@@ -38,3 +39,20 @@ class Tenant(GlobalRecord, Base):
 
 def new_tenant_id() -> uuid.UUID:
     return uuid.uuid4()
+
+
+async def all_tenants(runtime: Any) -> list[Tenant]:
+    """Every tenant, active or suspended, ordered by slug (a platform read, no tenant scope)."""
+    async with runtime.db.platform() as s:
+        return list((await s.scalars(select(Tenant).order_by(Tenant.slug))).all())
+
+
+async def tenant_by_slug(runtime: Any, slug: str) -> Tenant:
+    """The tenant named ``slug``; NOT_FOUND otherwise."""
+    from kernel.errors import NotFound
+
+    async with runtime.db.platform() as s:
+        tenant = await s.scalar(select(Tenant).where(Tenant.slug == slug))
+    if tenant is None:
+        raise NotFound(f"no tenant {slug!r}; see `linli tenant list`")
+    return tenant

@@ -179,15 +179,33 @@ async def gql_factory() -> AsyncIterator[Callable[[Runtime], GraphQLClient]]:
     clients: list[GraphQLClient] = []
 
     def factory(runtime: Runtime) -> GraphQLClient:
-        from gateway.app import create_app
-
-        client = GraphQLClient(create_app(runtime))
+        client = GraphQLClient(app_factory()(runtime))
         clients.append(client)
         return client
 
     yield factory
     for c in clients:
         await c.http.aclose()
+
+
+APP_ENTRY_POINT_GROUP = "linli.app"
+
+
+@functools.cache
+def app_factory() -> Callable[[Runtime], Any]:
+    """The ASGI application factory, ``create_app(runtime)``, of the installed distribution.
+
+    The kernel does not import the gateway (the rooms' import rules, docs/architecture.md): the
+    factory is found through the ``linli.app`` entry-point group, which Linli's own pyproject
+    declares (``gateway = "gateway.app:create_app"``).
+    """
+    from importlib.metadata import entry_points
+
+    found = sorted(entry_points(group=APP_ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+    if not found:
+        raise RuntimeError("no `linli.app` entry point is installed: reinstall Linli with `pip install -e .`")
+    factory: Callable[[Runtime], Any] = found[0].load()
+    return factory
 
 
 def unique_slug(prefix: str = "t") -> str:

@@ -10,8 +10,10 @@ fi
 . .venv/bin/activate
 python -m pip install -q --upgrade pip >/dev/null
 python -m pip install -q -e ".[dev]"
-# A third-party plugin registered through the linli.plugins entry point, for tests/test_plugin_host.py.
-python -m pip install -q -e tests/plugins/linli_test_plugin
+# The third-party test plugin (tests/plugins/linli_test_plugin) is NOT installed here: the test
+# session exposes it (tests/fixtures/third_party_plugin.py), so the product never serves it.
+# Environments bootstrapped before that had it installed: remove it.
+python -m pip uninstall -y -q linli-test-plugin >/dev/null 2>&1 || true
 # The external example plugin, installed from its own pyproject like any third party's.
 python -m pip install -q -e examples/parcel_lockers
 if [ -f contracts/package.json ] && command -v npm >/dev/null 2>&1; then

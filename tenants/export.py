@@ -71,8 +71,7 @@ def tenant_mappers() -> list[Mapper[Any]]:
 
 def _load_contributed_models(runtime: Runtime) -> None:
     # plugins import their models inside ``register_models``; make sure every one is mapped
-    for _ in runtime.host.collect("register_models"):
-        pass
+    runtime.host.models()
 
 
 def _json_value(value: Any) -> Any:

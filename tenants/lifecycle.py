@@ -15,13 +15,13 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from kernel import audit
-from kernel.errors import BadUserInput, Conflict, NotFound
+from kernel.errors import BadUserInput, Conflict
 from kernel.identity import service as identity
 from kernel.identity.authz import Grant, Policies
 from kernel.identity.models import Account
 from kernel.plugins import enablement
 from kernel.runtime import Runtime
-from kernel.tenancy import Tenant, TenantStatus
+from kernel.tenancy import Tenant, TenantStatus, all_tenants, tenant_by_slug
 
 SLUG = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
 
@@ -70,7 +70,7 @@ async def provision(
                     await policies.grant(list(enablement.prepare(runtime.host, p.name)), source=f"plugin:{p.name}")
                 elif p.manifest.default_enabled:
                     await enablement.enable(runtime.host, ts, tenant_id, p.name)
-            await runtime.host.acall("on_tenant_provisioned", tenant_id=tenant_id, session=ts)
+            await runtime.host.tenant_provisioned(tenant_id, ts)
             await audit.record(ts, tenant_id=tenant_id, actor="platform", action="tenant.provisioned", target=slug)
     except BaseException:
         async with runtime.db.platform() as s:
@@ -80,11 +80,7 @@ async def provision(
 
 
 async def get_by_slug(runtime: Runtime, slug: str) -> Tenant:
-    async with runtime.db.platform() as s:
-        tenant = await s.scalar(select(Tenant).where(Tenant.slug == slug))
-    if tenant is None:
-        raise NotFound(f"no tenant {slug!r}; see `linli tenant list`")
-    return tenant
+    return await tenant_by_slug(runtime, slug)
 
 
 async def set_status(runtime: Runtime, slug: str, status: TenantStatus, reason: str | None = None) -> Tenant:
@@ -102,8 +98,7 @@ async def set_status(runtime: Runtime, slug: str, status: TenantStatus, reason: 
 
 
 async def list_tenants(runtime: Runtime) -> list[Tenant]:
-    async with runtime.db.platform() as s:
-        return list((await s.scalars(select(Tenant).order_by(Tenant.slug))).all())
+    return await all_tenants(runtime)
 
 
 async def delete_tenant(runtime: Runtime, slug: str) -> None:

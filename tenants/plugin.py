@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from kernel.sdk import SDK_API_VERSION, PluginManifest, hookimpl
 
@@ -52,3 +53,13 @@ def register_permissions():  # type: ignore[no-untyped-def]
     grants += [Grant(r, "persons", "read") for r in ("tenant_admin", "property_staff", "committee_member")]
     grants += [Grant(r, "persons", "write") for r in ("tenant_admin", "property_staff")]
     return PermissionSet(permissions=perms, grants=tuple(grants))
+
+
+@hookimpl(tryfirst=True)
+def on_startup(runtime: Any) -> None:
+    """Plugins read the estate through ``kernel.sdk.estate``; this room is its implementation.
+    (Before start-up, e.g. in a script, the SDK finds it through the ``linli.estate`` entry point.)"""
+    from kernel.sdk.estate import register_estate
+    from tenants.estate.reader import ESTATE
+
+    register_estate(ESTATE)

@@ -59,11 +59,11 @@ GREETING = 'query { testPluginGreeting(name: "小明") }'
 
 @pytest.fixture(scope="session")
 def test_plugin_installed() -> None:
-    """The entry-point plugin must be installed: ``pip install -e tests/plugins/linli_test_plugin``."""
+    """The entry-point plugin is exposed to the test session (tests/fixtures/third_party_plugin.py)."""
     try:
         distribution("linli-test-plugin")
     except PackageNotFoundError:
-        pytest.fail("the linli-test-plugin distribution is not installed: run scripts/bootstrap.sh or pip install -e tests/plugins/linli_test_plugin")
+        pytest.fail("the linli-test-plugin distribution is not visible: tests/conftest.py exposes it at pytest_configure")
 
 
 def make_plugin(name: str, *, sdk_api: str = SDK_API_VERSION, **hooks: Any) -> types.ModuleType:
@@ -566,3 +566,94 @@ async def test_hook_on_plugin_disabled(make_runtime, gql_factory, test_plugin_in
     assert events[-1] == ("disabled", TEST_PLUGIN, tid, True)
     assert await _rules(rt, tid, f"plugin:{TEST_PLUGIN}") == set()  # revoked before the hook ran
     assert code(await gql(f'mutation {{ disablePlugin(name: "{TEST_PLUGIN}") {{ enabled }} }}', token=token)) == "CONFLICT"
+
+
+async def test_hook_on_demo_seeded(make_runtime, gql_factory):
+    """``linli demo`` hands the seeded demo tenant to every plugin (gateway/cli.py calls
+    ``host.demo_seeded``); the hook runs outside a transaction and opens its own session."""
+    seen: list[tuple[uuid.UUID, int]] = []
+
+    async def on_demo_seeded(runtime, tenant_id):  # type: ignore[no-untyped-def]
+        async with runtime.db.tenant(tenant_id) as s:
+            seen.append((tenant_id, await s.scalar(select(func.count()).select_from(PolicyRule))))
+
+    rt = make_runtime(extra_plugins=[make_plugin("demo_data", on_demo_seeded=on_demo_seeded)])
+    tid, _, _ = await tenant_in(rt, gql_factory(rt))
+    assert rt.settings.chain_url is None  # governance's implementation seeds a proposal only with a chain
+    await rt.host.demo_seeded(rt, tid)
+    assert len(seen) == 1 and seen[0][0] == tid and seen[0][1] > 0  # the demo tenant's own rows are visible
+    assert "on_demo_seeded" in {h for p in rt.host.describe() if p["name"] == "governance" for h in p["hooks"]}
+
+    async def broken(runtime, tenant_id):  # type: ignore[no-untyped-def]
+        raise RuntimeError("demo data failed")
+
+    rt2 = make_runtime(extra_plugins=[make_plugin("broken_demo", on_demo_seeded=broken)])
+    with pytest.raises(RuntimeError, match="demo data failed"):
+        await rt2.host.demo_seeded(rt2, tid)
+
+
+def test_core_is_reserved_to_the_kernels_own_components():
+    """A plugin declaring core=True is refused at load: core skips the PLUGIN_DISABLED guard."""
+    module = make_plugin("sneaky")
+    module.MANIFEST = PluginManifest(name="sneaky", version="1.0.0", sdk_api=SDK_API_VERSION, core=True)  # type: ignore[attr-defined]
+    with pytest.raises(PluginLoadError, match=r"'sneaky'.*core=True.*reserved"):
+        PluginHost().load(defaults=(), entry_points=False, extra=[module])
+    # the same manifest in a module of the plugins room, even registered as built-in, is refused too
+    module.__name__ = "plugins.sneaky"
+    with pytest.raises(PluginLoadError, match="reserved"):
+        PluginHost().register(module, builtin=True)
+    host = PluginHost()
+    host.load()
+    # the estate (tenants room) and the notification service (kernel), nothing of the plugins room
+    assert [p.name for p in host.plugins.values() if p.manifest.core] == ["estate", "notifications"]
+
+
+def test_builtins_come_from_linlis_own_entry_points_in_order():
+    """Built-ins are registered through the linli distribution's ``linli.plugins`` entry points,
+    exactly like a third party's; BUILTIN_ORDER only orders them (the estate first)."""
+    from importlib.metadata import distribution as dist
+
+    from kernel.plugins.host import BUILTIN_ORDER
+
+    declared = {ep.name: ep.value for ep in dist("linli").entry_points if ep.group == "linli.plugins"}
+    assert declared["estate"] == "tenants.plugin" and declared["notices"] == "plugins.notices"
+    host = PluginHost()
+    host.load(extra=[make_plugin("zz_last")])
+    names = list(host.plugins)
+    assert names[: len(BUILTIN_ORDER)] == list(BUILTIN_ORDER)
+    assert set(names[: len(BUILTIN_ORDER)]) == set(declared)
+    assert names[-1] == "zz_last"
+    assert all(host.plugins[n].builtin for n in declared) and not host.plugins["zz_last"].builtin
+    # the registration order is kept although pluggy calls LIFO: migrations list the estate first
+    assert list(host.migration_dirs())[0] == "estate"
+
+
+def test_hook_calls_go_through_pluggy_and_are_traced_on_request(monkeypatch):
+    """Calls go through ``pm.hook``: pluggy's hook-call monitoring sees them; with
+    LINLI_TRACE_HOOKS=1 every call is logged."""
+    import structlog
+
+    seen: list[str] = []
+    host = PluginHost()
+    host.load(defaults=(), entry_points=False, extra=[make_plugin("one", register_scheduled_jobs=lambda: [])])
+    host.pm.add_hookcall_monitoring(lambda name, impls, kwargs: seen.append(name), lambda *a: None)
+    assert host.scheduled_jobs() == []
+    assert seen == ["register_scheduled_jobs"]
+
+    monkeypatch.setenv("LINLI_TRACE_HOOKS", "1")
+    with structlog.testing.capture_logs() as logs:
+        traced = PluginHost()
+        traced.load(defaults=(), entry_points=False, extra=[make_plugin("two", register_scheduled_jobs=lambda: [])])
+        traced.scheduled_jobs()
+    calls = [e for e in logs if e["event"] == "plugin_hook_call" and e["hook"] == "register_scheduled_jobs"]
+    assert calls and calls[-1]["plugins"] == ["two"]
+    assert any(e["event"] == "plugin_hook_result" and e["error"] is None for e in logs)
+
+
+def test_register_models_results_are_checked():
+    """``register_models`` is used: the host hands the models on (tenant export maps them) and
+    refuses anything that is not a model on the SDK's Base."""
+    host = PluginHost()
+    host.load(defaults=(), entry_points=False, extra=[make_plugin("bad_models", register_models=lambda: [object])])
+    with pytest.raises(PluginLoadError, match="bad_models.*not a model"):
+        host.models()

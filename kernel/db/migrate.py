@@ -23,8 +23,7 @@ def alembic_config(admin_url: str, host: PluginHost) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(KERNEL_MIGRATIONS))
     locations = [str(KERNEL_MIGRATIONS / "versions")]
-    for _, path in host.collect("register_migrations"):
-        locations.append(str(path))
+    locations.extend(host.migration_dirs().values())
     cfg.set_main_option("version_locations", " ".join(locations))
     cfg.set_main_option("path_separator", "space")
     cfg.set_main_option("sqlalchemy.url", admin_url.replace("%", "%%"))

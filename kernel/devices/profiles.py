@@ -177,7 +177,7 @@ class ProfileCatalog:
     @classmethod
     def from_host(cls, host: Any) -> ProfileCatalog:
         catalog = cls()
-        for plugin, profiles in host.collect("register_device_profiles"):
+        for plugin, profiles in host.device_profiles():
             for profile in profiles:
                 catalog.add(plugin, profile)
         return catalog

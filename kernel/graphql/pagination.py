@@ -7,6 +7,7 @@ request over the cap is a BAD_USER_INPUT error, not a silent truncation.
 from __future__ import annotations
 
 import base64
+import inspect
 import json
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
@@ -74,8 +75,14 @@ async def paginate(
     after: str | None,
     to_node: Callable[[Any], Any],
     key_types: Sequence[Callable[[str], Any]] | None = None,
+    descending: bool = False,
 ) -> Connection[Any]:
-    """Run ``stmt`` ordered by ``order_by`` (unique, ascending) after the cursor."""
+    """Run ``stmt`` ordered by the columns ``order_by`` (together unique) after the cursor:
+    ascending, or with ``descending=True`` newest/largest first (every column descending).
+
+    ``key_types`` turn the cursor's strings back into the columns' types (``uuid.UUID``,
+    ``datetime.fromisoformat``, ...). ``to_node`` may be async; it is awaited row by row.
+    """
     if after:
         raw = decode_cursor(after, len(order_by))
         casts = key_types or [str] * len(order_by)
@@ -83,14 +90,20 @@ async def paginate(
             values = [cast(v) for cast, v in zip(casts, raw, strict=True)]
         except (ValueError, TypeError) as exc:
             raise BadUserInput("the cursor is not valid; use a cursor from a previous page") from exc
-        stmt = stmt.where(tuple_(*order_by) > tuple_(*values)) if len(order_by) > 1 else stmt.where(order_by[0] > values[0])
-    rows = (await session.scalars(stmt.order_by(*order_by).limit(first + 1))).all()
+        key = tuple_(*order_by) if len(order_by) > 1 else order_by[0]
+        bound = tuple_(*values) if len(order_by) > 1 else values[0]
+        stmt = stmt.where(key < bound if descending else key > bound)
+    ordering = [col.desc() for col in order_by] if descending else list(order_by)
+    rows = (await session.scalars(stmt.order_by(*ordering).limit(first + 1))).all()
     more = len(rows) > first
     rows = rows[:first]
     edges = []
     for row in rows:
-        key = [getattr(row, col.key) for col in order_by]
-        edges.append(Edge(cursor=encode_cursor(key), node=to_node(row)))
+        key_values = [getattr(row, col.key) for col in order_by]
+        node = to_node(row)
+        if inspect.isawaitable(node):
+            node = await node
+        edges.append(Edge(cursor=encode_cursor(key_values), node=node))
     return Connection(edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None))
 
 

@@ -13,21 +13,38 @@ from strawberry.permission import BasePermission
 from kernel.errors import Forbidden, LinliError, Unauthenticated
 
 
-def Allowed(obj: str, act: str) -> type[BasePermission]:  # noqa: N802 - reads as a class
-    """A permission class granting the field to actors whose roles allow ``obj:act``."""
+def AnyOf(*perms: tuple[str, str], plugin: str | None = None) -> type[BasePermission]:  # noqa: N802 - reads as a class
+    """A permission class granting the field to actors whose roles allow any of ``perms``
+    (``("fee", "read"), ("fee", "manage")``).
 
-    class _Allowed(BasePermission):
-        message = f"you lack the permission {obj}:{act}"
+    With ``plugin``, the tenant must have enabled that plugin first (PLUGIN_DISABLED otherwise,
+    whatever order guards run in); without, the request must be bound to an active tenant.
+    """
+    if not perms:
+        raise ValueError("AnyOf needs at least one (object, action) permission")
+    keys = [f"{o}:{a}" for o, a in perms]
+
+    class _AnyOf(BasePermission):
+        message = "you lack the permission " + " or ".join(keys)
 
         def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
             ctx = info.context
-            ctx.require_tenant()  # raises UNAUTHENTICATED / TENANT_SUSPENDED with its own code
-            if not ctx.allowed(obj, act):
-                raise Forbidden(self.message, permission=f"{obj}:{act}")
+            if plugin is not None:
+                ctx.require_plugin(plugin)
+            else:
+                ctx.require_tenant()  # raises UNAUTHENTICATED / TENANT_SUSPENDED with its own code
+            if not any(ctx.allowed(o, a) for o, a in perms):
+                raise Forbidden(self.message, permission=" or ".join(keys))
             return True
 
-    _Allowed.__name__ = f"Allowed_{obj}_{act}"
-    return _Allowed
+    prefix = "Allowed" if len(perms) == 1 else "AnyOf"
+    _AnyOf.__name__ = f"{prefix}_{plugin + '_' if plugin else ''}" + "_".join(f"{o}_{a}" for o, a in perms)
+    return _AnyOf
+
+
+def Allowed(obj: str, act: str, *, plugin: str | None = None) -> type[BasePermission]:  # noqa: N802 - reads as a class
+    """A permission class granting the field to actors whose roles allow ``obj:act``."""
+    return AnyOf((obj, act), plugin=plugin)
 
 
 class Authenticated(BasePermission):
@@ -74,4 +91,4 @@ def plugin_enabled(plugin: str) -> type[BasePermission]:
     return type(f"PluginEnabled_{plugin}", (PluginEnabled,), {"plugin": plugin})
 
 
-__all__ = ["Allowed", "Authenticated", "LinliError", "plugin_enabled"]
+__all__ = ["Allowed", "AnyOf", "Authenticated", "LinliError", "plugin_enabled"]

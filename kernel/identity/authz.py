@@ -7,13 +7,13 @@ keeps one in-memory enforcer per tenant, rebuilt when the tenant's ``policy_vers
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
 import casbin
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.identity.models import PolicyRule
+from kernel.plugins.contributions import Grant
 from kernel.tenancy import Tenant
 
 MODEL_TEXT = """
@@ -45,15 +45,6 @@ TENANT_ROLES = (
     "auditor",
 )
 GLOBAL_ROLES = ("platform_admin", "regulator")
-
-
-@dataclass(frozen=True)
-class Grant:
-    """Permission ``object:action`` granted to a role."""
-
-    role: str
-    obj: str
-    act: str
 
 
 def subject_for(account_id: uuid.UUID) -> str:

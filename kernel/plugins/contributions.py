@@ -6,10 +6,18 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from kernel.identity.authz import Grant
-
 if TYPE_CHECKING:
     from strawberry.types.scalar import ScalarDefinition
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Permission ``object:action`` granted to a role (kept here, free of casbin, so that a
+    plugin's manifest module imports light; the enforcer lives in ``kernel.identity.authz``)."""
+
+    role: str
+    obj: str
+    act: str
 
 
 @dataclass(frozen=True)

@@ -29,10 +29,7 @@ class PluginEnablement(TenantScoped, Timestamped, Base):
 
 
 def permission_set(host: PluginHost, plugin: str) -> PermissionSet:
-    for name, result in host.collect("register_permissions"):
-        if name == plugin:
-            return result  # type: ignore[no-any-return]
-    return PermissionSet()
+    return host.permission_sets().get(plugin, PermissionSet())
 
 
 def prepare(host: PluginHost, plugin: str) -> tuple[Grant, ...]:
@@ -68,7 +65,7 @@ async def enable(
     await Policies(session, tenant_id).grant(list(grants), source=f"plugin:{plugin}")
     session.add(PluginEnablement(plugin=plugin, settings=settings))
     await session.flush()
-    await host.acall("on_plugin_enabled", plugin=plugin, tenant_id=tenant_id, session=session)
+    await host.plugin_enabled(plugin, tenant_id, session)
     return grants
 
 
@@ -84,5 +81,5 @@ async def disable(host: PluginHost, session: AsyncSession, tenant_id: uuid.UUID,
         raise Conflict(f"disable {', '.join(dependants)} first: it requires {plugin!r}")
     await session.delete(row)
     revoked = await Policies(session, tenant_id).revoke_source(f"plugin:{plugin}")
-    await host.acall("on_plugin_disabled", plugin=plugin, tenant_id=tenant_id, session=session)
+    await host.plugin_disabled(plugin, tenant_id, session)
     return revoked

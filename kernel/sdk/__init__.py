@@ -1,9 +1,10 @@
-"""The public plugin SDK. Plugins — built-in and third-party — import only from here
-(and from ``tenants``' public API). Everything exported is documented in docs/plugins/.
+"""The public plugin SDK. Plugins — built-in and third-party — import only from ``kernel.sdk``
+and its submodules; everything exported is documented in docs/plugins/sdk.md.
 
 A plugin is a module with a ``MANIFEST`` and ``@hookimpl`` functions::
 
     from kernel.sdk import PluginManifest, hookimpl, SDK_API_VERSION
+    from kernel.sdk.graphql import GraphQLContribution
 
     MANIFEST = PluginManifest(name="parcels", version="1.0.0", sdk_api=SDK_API_VERSION)
 
@@ -12,144 +13,254 @@ A plugin is a module with a ``MANIFEST`` and ``@hookimpl`` functions::
         return GraphQLContribution(query=(ParcelQuery,))
 
 registered under the ``linli.plugins`` entry-point group of its distribution.
+
+The submodules, one per concern: :mod:`~kernel.sdk.graphql`, :mod:`~kernel.sdk.db`,
+:mod:`~kernel.sdk.jobs`, :mod:`~kernel.sdk.estate`, :mod:`~kernel.sdk.events`,
+:mod:`~kernel.sdk.errors`, :mod:`~kernel.sdk.auditlog`, :mod:`~kernel.sdk.devices`,
+:mod:`~kernel.sdk.chain`, :mod:`~kernel.sdk.live`, :mod:`~kernel.sdk.privacy`,
+:mod:`~kernel.sdk.regulator`, :mod:`~kernel.sdk.tenants`, :mod:`~kernel.sdk.runtime`.
+
+Importing ``kernel.sdk`` for :data:`hookimpl` and :class:`PluginManifest` is light: the names
+below that need SQLAlchemy, strawberry, casbin, web3 or the device layer are re-exported lazily
+(PEP 562 module ``__getattr__``) and load their submodule on first use.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 import pluggy
 
-from kernel.audit import record as audit
-from kernel.chain import ContractRevert, ballot_typed_data, recover_ballot_signer, sign_ballot
-from kernel.chain.custody import (
-    holder_account,
-    holder_address,
-    register_self_custody,
-    voter_account,
-)
-from kernel.chain.models import ChainDeployment, ChainEvent, ChainTransaction, ChainUnit
-from kernel.chain.relay import (
-    chain_client,
-    deployment_for,
-    enqueue_chain_call,
-    ensure_community_contracts,
-    transaction_for,
-)
-from kernel.chain.units import UnitToRegister, ensure_scope, sync_units
-from kernel.crypto import mask_id_number, mask_name, mask_phone
-from kernel.db.base import (
-    Base,
-    GlobalRecord,
-    TenantRecord,
-    TenantScoped,
-    Timestamped,
-    tenant_fk,
-    utcnow,
-)
-from kernel.devices import service as devices
-from kernel.devices.profiles import (
-    AlarmRule,
-    CommandParam,
-    DeviceCommand,
-    DeviceProfile,
-    TelemetryKey,
-)
-from kernel.errors import (
-    BadUserInput,
-    ChainUnavailable,
-    Conflict,
-    Forbidden,
-    LinliError,
-    NotFound,
-    PluginDisabled,
-    QuotaExceeded,
-    RateLimited,
-    Unauthenticated,
-)
-from kernel.events import Event, HandlerContext
-from kernel.identity.authz import Grant
-from kernel.notifications import (
-    ChannelUnavailable,
-    DeliveryRejected,
-    NotificationChannel,
-    NotificationTemplate,
-    OutgoingMessage,
-    Recipient,
-    Urgency,
-    notify,
-)
-from kernel.notify import NotificationTooLarge, Notifier, TenantHub, notifier, tenant_hub
-from kernel.outbox import enqueue as enqueue_outbox
 from kernel.plugins.contributions import (
+    Grant,
     GraphQLContribution,
     Permission,
     PermissionSet,
     PluginManifest,
     ScheduledJob,
 )
-from kernel.plugins.enablement import enabled_plugins
 from kernel.sdk_version import SDK_API_VERSION
 
+#: Marks a plugin's hook implementations (``@hookimpl``, ``@hookimpl(tryfirst=True)``, ...).
 hookimpl = pluggy.HookimplMarker("linli")
 #: Marks the specs of hooks a plugin declares for other plugins (see ``register_hookspecs``).
 hookspec = pluggy.HookspecMarker("linli")
 
 
-def plugin_hooks(runtime):  # type: ignore[no-untyped-def]
+def plugin_hooks(runtime: Any) -> Any:
     """The hook relay (``pluggy.HookRelay``) to call hooks plugins declared through
     ``register_hookspecs``: ``await`` each awaitable in ``plugin_hooks(runtime).<name>(**kw)``."""
     return runtime.host.pm.hook
 
+#: Name → submodule of ``kernel.sdk`` that defines it, loaded on first attribute access.
+_LAZY: dict[str, str] = {
+    # audit
+    "audit": "auditlog",
+    # chain
+    "ChainDeployment": "chain",
+    "ChainEvent": "chain",
+    "ChainTransaction": "chain",
+    "ChainUnit": "chain",
+    "ContractRevert": "chain",
+    "SignedBallot": "chain",
+    "UnitToRegister": "chain",
+    "ballot_typed_data": "chain",
+    "chain_client": "chain",
+    "deployment_for": "chain",
+    "enqueue_chain_call": "chain",
+    "ensure_community_contracts": "chain",
+    "ensure_scope": "chain",
+    "holder_account": "chain",
+    "holder_address": "chain",
+    "recover_ballot_signer": "chain",
+    "register_self_custody": "chain",
+    "sign_ballot": "chain",
+    "sync_units": "chain",
+    "transaction_for": "chain",
+    "voter_account": "chain",
+    # db
+    "Base": "db",
+    "GlobalRecord": "db",
+    "TenantRecord": "db",
+    "TenantScoped": "db",
+    "Timestamped": "db",
+    "UTCDateTime": "db",
+    "tenant_fk": "db",
+    "utcnow": "db",
+    # devices
+    "AlarmRule": "devices",
+    "CommandParam": "devices",
+    "DeviceCommand": "devices",
+    "DeviceProfile": "devices",
+    "TelemetryKey": "devices",
+    "devices": "devices",
+    # errors
+    "BadUserInput": "errors",
+    "ChainUnavailable": "errors",
+    "Conflict": "errors",
+    "Forbidden": "errors",
+    "LinliError": "errors",
+    "NotFound": "errors",
+    "PluginDisabled": "errors",
+    "QuotaExceeded": "errors",
+    "RateLimited": "errors",
+    "Unauthenticated": "errors",
+    # events
+    "Event": "events",
+    "HandlerContext": "events",
+    "enqueue_outbox": "events",
+    # jobs
+    "enabled_plugins": "jobs",
+    "for_each_enabled_tenant": "jobs",
+    # live
+    "NotificationTooLarge": "live",
+    "Notifier": "live",
+    "TenantHub": "live",
+    "notifier": "live",
+    "tenant_hub": "live",
+    # notifications
+    "ChannelUnavailable": "notifications",
+    "DeliveryRejected": "notifications",
+    "NotificationChannel": "notifications",
+    "NotificationTemplate": "notifications",
+    "OutgoingMessage": "notifications",
+    "Recipient": "notifications",
+    "Urgency": "notifications",
+    "notify": "notifications",
+    # privacy
+    "mask_id_number": "privacy",
+    "mask_name": "privacy",
+    "mask_phone": "privacy",
+    # runtime
+    "Runtime": "runtime",
+    "build_runtime": "runtime",
+}
 
-def build_runtime(settings=None):  # type: ignore[no-untyped-def]
-    """Build the process runtime from the environment (``LINLI_*``), for plugin CLI commands.
 
-    Call ``await runtime.db.dispose()`` when done. Imported lazily: the runtime imports the host.
-    """
-    from kernel.runtime import Runtime
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    submodule = importlib.import_module(f"{__name__}.{module}")
+    # ``devices`` is the submodule itself (it is also the device service's namespace)
+    value = submodule if name == module else getattr(submodule, name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
 
-    return Runtime.build(settings)
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
+    from kernel.sdk import devices
+    from kernel.sdk.auditlog import audit
+    from kernel.sdk.chain import (
+        ChainDeployment,
+        ChainEvent,
+        ChainTransaction,
+        ChainUnit,
+        ContractRevert,
+        SignedBallot,
+        UnitToRegister,
+        ballot_typed_data,
+        chain_client,
+        deployment_for,
+        enqueue_chain_call,
+        ensure_community_contracts,
+        ensure_scope,
+        holder_account,
+        holder_address,
+        recover_ballot_signer,
+        register_self_custody,
+        sign_ballot,
+        sync_units,
+        transaction_for,
+        voter_account,
+    )
+    from kernel.sdk.db import (
+        Base,
+        GlobalRecord,
+        TenantRecord,
+        TenantScoped,
+        Timestamped,
+        UTCDateTime,
+        tenant_fk,
+        utcnow,
+    )
+    from kernel.sdk.devices import (
+        AlarmRule,
+        CommandParam,
+        DeviceCommand,
+        DeviceProfile,
+        TelemetryKey,
+    )
+    from kernel.sdk.errors import (
+        BadUserInput,
+        ChainUnavailable,
+        Conflict,
+        Forbidden,
+        LinliError,
+        NotFound,
+        PluginDisabled,
+        QuotaExceeded,
+        RateLimited,
+        Unauthenticated,
+    )
+    from kernel.sdk.events import Event, HandlerContext, enqueue_outbox
+    from kernel.sdk.jobs import enabled_plugins, for_each_enabled_tenant
+    from kernel.sdk.live import NotificationTooLarge, Notifier, TenantHub, notifier, tenant_hub
+    from kernel.sdk.notifications import (
+        ChannelUnavailable,
+        DeliveryRejected,
+        NotificationChannel,
+        NotificationTemplate,
+        OutgoingMessage,
+        Recipient,
+        Urgency,
+        notify,
+    )
+    from kernel.sdk.privacy import mask_id_number, mask_name, mask_phone
+    from kernel.sdk.runtime import Runtime, build_runtime
 
 __all__ = [
+    "AlarmRule",
+    "audit",
+    "BadUserInput",
+    "ballot_typed_data",
+    "Base",
+    "build_runtime",
+    "chain_client",
     "ChainDeployment",
     "ChainEvent",
     "ChainTransaction",
+    "ChainUnavailable",
     "ChainUnit",
-    "ContractRevert",
-    "UnitToRegister",
-    "ballot_typed_data",
-    "chain_client",
-    "deployment_for",
-    "enqueue_chain_call",
-    "ensure_community_contracts",
-    "ensure_scope",
-    "holder_account",
-    "holder_address",
-    "recover_ballot_signer",
-    "register_self_custody",
-    "sign_ballot",
-    "sync_units",
-    "transaction_for",
-    "voter_account",
-    "SDK_API_VERSION",
-    "AlarmRule",
     "CommandParam",
+    "Conflict",
+    "ContractRevert",
+    "deployment_for",
     "DeviceCommand",
     "DeviceProfile",
-    "TelemetryKey",
     "devices",
-    "BadUserInput",
-    "Base",
-    "ChainUnavailable",
-    "Conflict",
+    "enabled_plugins",
+    "enqueue_chain_call",
+    "enqueue_outbox",
+    "ensure_community_contracts",
+    "ensure_scope",
     "Event",
+    "for_each_enabled_tenant",
     "Forbidden",
     "GlobalRecord",
     "Grant",
     "GraphQLContribution",
     "HandlerContext",
-    "LinliError",
-    "NotFound",
-    "NotificationTooLarge",
+    "holder_account",
+    "holder_address",
+    "hookimpl",
+    "hookspec",
+    "plugin_hooks",
     "ChannelUnavailable",
     "DeliveryRejected",
     "NotificationChannel",
@@ -158,31 +269,39 @@ __all__ = [
     "Recipient",
     "Urgency",
     "notify",
+    "LinliError",
+    "mask_id_number",
+    "mask_name",
+    "mask_phone",
+    "NotFound",
+    "NotificationTooLarge",
     "Notifier",
+    "notifier",
     "Permission",
     "PermissionSet",
     "PluginDisabled",
     "PluginManifest",
     "QuotaExceeded",
     "RateLimited",
+    "recover_ballot_signer",
+    "register_self_custody",
+    "Runtime",
     "ScheduledJob",
-    "TenantRecord",
-    "TenantHub",
-    "TenantScoped",
-    "Timestamped",
-    "Unauthenticated",
-    "audit",
-    "build_runtime",
-    "enabled_plugins",
-    "enqueue_outbox",
-    "hookimpl",
-    "hookspec",
-    "plugin_hooks",
-    "mask_id_number",
-    "mask_name",
-    "mask_phone",
-    "notifier",
+    "SDK_API_VERSION",
+    "sign_ballot",
+    "SignedBallot",
+    "sync_units",
+    "TelemetryKey",
     "tenant_fk",
     "tenant_hub",
+    "TenantHub",
+    "TenantRecord",
+    "TenantScoped",
+    "Timestamped",
+    "transaction_for",
+    "Unauthenticated",
+    "UnitToRegister",
+    "UTCDateTime",
     "utcnow",
+    "voter_account",
 ]

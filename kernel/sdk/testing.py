@@ -44,6 +44,7 @@ Helpers: :func:`unique_slug`, :func:`add_member`, :func:`access_token`, :data:`P
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -100,9 +101,27 @@ async def gql(runtime: Any, gql_factory: Callable[[Any], GraphQLClient]) -> Grap
     return gql_factory(runtime)
 
 
+PROVISIONING_ENTRY_POINT_GROUP = "linli.provisioning"
+
+
+@functools.cache
+def tenant_provisioner() -> Callable[..., Awaitable[Any]]:
+    """``provision(runtime, *, slug, name, admin_username, admin_password)`` of the installed
+    distribution, found through the ``linli.provisioning`` entry-point group (Linli's pyproject
+    declares ``tenants = "tenants.lifecycle:provision"``): the kit is kernel code and imports no
+    other room, as ``app_factory`` finds the gateway."""
+    from importlib.metadata import entry_points
+
+    found = sorted(entry_points(group=PROVISIONING_ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+    if not found:
+        raise RuntimeError("no `linli.provisioning` entry point is installed: reinstall Linli with `pip install -e .`")
+    provision: Callable[..., Awaitable[Any]] = found[0].load()
+    return provision
+
+
 @pytest_asyncio.fixture
 async def new_tenant(runtime: Any, gql: GraphQLClient) -> Callable[..., Awaitable[TenantFixture]]:
-    from tenants.lifecycle import provision
+    provision = tenant_provisioner()
 
     async def make(prefix: str = "firm") -> TenantFixture:
         slug = unique_slug(prefix)

@@ -16,10 +16,8 @@ from strawberry import relay
 from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
 
-from kernel.graphql.ids import decode_id, to_gid
-from kernel.graphql.pagination import Connection, paginate, requested_page_size
-from kernel.graphql.permissions import Allowed
 from kernel.sdk import BadUserInput, NotFound, audit, devices
+from kernel.sdk.graphql import Allowed, Connection, decode_id, paginate, requested_page_size, to_gid
 from plugins.devices import places
 
 _first = requested_page_size

@@ -8,9 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
-from kernel.graphql.ids import decode_id
-from kernel.sdk import NotFound
-from tenants.estate import models as estate
+from kernel.sdk import NotFound, estate
+from kernel.sdk.graphql import decode_id
 
 _KINDS = {"Community": ("community", estate.Community), "Building": ("building", estate.Building), "Unit": ("unit", estate.Unit)}
 

@@ -17,6 +17,8 @@ from kernel.sdk import (
     ScheduledJob,
     hookimpl,
 )
+from kernel.sdk.jobs import for_each_enabled_tenant
+from kernel.sdk.runtime import Runtime
 
 MANIFEST = PluginManifest(
     name="fees",
@@ -106,27 +108,15 @@ def register_commands(cli: Any) -> None:
     cli.add_typer(fees_cli, name="fees")
 
 
-async def remind_all(runtime: Any, *, now: Any = None, only: set[Any] | None = None) -> int:
+async def remind_all(runtime: Runtime, *, now: Any = None, only: set[Any] | None = None) -> int:
     """The reminder job: ``fee.reminder_due`` for overdue bills in every tenant that enabled fees."""
-    import structlog
-
-    from kernel.sdk import enabled_plugins
     from plugins.fees.service import remind_overdue
-    from tenants.lifecycle import list_tenants
 
-    total = 0
-    for tenant in await list_tenants(runtime):
-        if not tenant.is_active or (only is not None and tenant.id not in only):
-            continue
-        try:
-            async with runtime.db.tenant(tenant.id) as session:
-                if "fees" in await enabled_plugins(session):
-                    total += await remind_overdue(session, runtime.bus, tenant.id, now=now)
-        except Exception:
-            structlog.get_logger("linli.plugins.fees").exception(
-                "fee_reminders_failed", tenant=str(tenant.id)
-            )
-    return total
+    async def remind(session: Any, tenant: Any) -> int:
+        return await remind_overdue(session, runtime.bus, tenant.id, now=now)
+
+    counts = await for_each_enabled_tenant(runtime, "fees", remind, only=only, failure_event="fee_reminders_failed")
+    return sum(counts)
 
 
 @hookimpl

@@ -20,9 +20,9 @@ async def bill(
     from sqlalchemy import select
 
     from kernel.sdk import NotFound, audit, build_runtime, enabled_plugins
+    from kernel.sdk.estate import Community
+    from kernel.sdk.tenants import tenant_by_slug as get_by_slug
     from plugins.fees import service
-    from tenants.estate.models import Community
-    from tenants.lifecycle import get_by_slug
 
     own = runtime is None
     runtime = runtime or build_runtime()

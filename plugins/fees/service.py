@@ -31,6 +31,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from kernel.sdk import BadUserInput, Conflict, Event, NotFound, utcnow
+from kernel.sdk.estate import Community, Unit
 from plugins.fees.models import (
     Bill,
     BillingRun,
@@ -40,7 +41,6 @@ from plugins.fees.models import (
     MeterReading,
     Payment,
 )
-from tenants.estate.models import Community, Unit
 
 KINDS = ("area", "fixed", "meter")
 PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")

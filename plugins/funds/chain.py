@@ -33,8 +33,7 @@ from kernel.sdk import (
     ensure_community_contracts,
     sync_units,
 )
-from tenants.estate.models import Unit
-from tenants.estate.voting import voting_units
+from kernel.sdk.estate import Unit, voting_units
 
 
 def sha256_hex(text: str) -> str:

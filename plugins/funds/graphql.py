@@ -25,14 +25,11 @@ from sqlalchemy import select
 from strawberry import relay
 from strawberry.types.scalar import ScalarDefinition
 
-from kernel.graphql.ids import decode_id, to_gid
-from kernel.graphql.pagination import Connection, page_size, paginate
-from kernel.graphql.permissions import Allowed
+from kernel.sdk.estate import Building, Unit, units_owned_by_account
+from kernel.sdk.graphql import Allowed, Connection, decode_id, page_size, paginate, to_gid
 from plugins.funds import models as m
 from plugins.funds import service
 from plugins.funds.reconcile import Report, run_reconciliation
-from tenants.estate.models import Building, Unit
-from tenants.estate.service import units_owned_by_account
 
 
 def _parse_fen(value: object) -> int:

@@ -101,7 +101,7 @@ async def run_reconciliation(runtime: Any, session: AsyncSession, tenant_id: uui
 
 async def reconcile_all(runtime: Any, *, only: set[uuid.UUID] | None = None) -> list[Report]:
     """The scheduled job: reconcile every community's fund in every active tenant that enabled the plugin."""
-    from tenants.lifecycle import list_tenants
+    from kernel.sdk.tenants import all_tenants as list_tenants
 
     reports: list[Report] = []
     for tenant in await list_tenants(runtime):

@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.sdk import BadUserInput, ChainUnit, Conflict, Event, NotFound, utcnow
+from kernel.sdk.estate import Building, Community, Unit
 from plugins.funds import chain
 from plugins.funds.apportionment import BPS, apportion, revenue_split
 from plugins.funds.models import (
@@ -39,7 +40,6 @@ from plugins.funds.models import (
     FundRevenueReceipt,
     FundSubLedger,
 )
-from tenants.estate.models import Building, Community, Unit
 
 #: A sub-ledger balance is a uint48 on chain.
 MAX_AMOUNT = 2**48 - 1

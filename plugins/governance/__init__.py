@@ -6,6 +6,7 @@ here from :mod:`plugins.governance.plugin`.
 
 from plugins.governance.plugin import (
     MANIFEST,
+    on_demo_seeded,
     on_startup,
     register_event_handlers,
     register_graphql,
@@ -16,6 +17,7 @@ from plugins.governance.plugin import (
 
 __all__ = [
     "MANIFEST",
+    "on_demo_seeded",
     "on_startup",
     "register_event_handlers",
     "register_graphql",

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from strawberry import relay
 
 from kernel.sdk import chain_client
+from kernel.sdk.estate import Community
 from plugins.governance import models as m
 from plugins.governance import service
-from tenants.estate.models import Community
 
 DEMO_TITLE = "关于使用专项维修资金更换1幢电梯的决定"
 DEMO_BODY = (
@@ -102,7 +102,7 @@ async def reseed_on_embedded_chain(runtime: Any) -> dict[str, Any] | None:
         ChainTransaction,
         ChainUnit,
     )
-    from kernel.tenancy import Tenant
+    from kernel.sdk.tenants import Tenant
 
     if os.environ.get(DEMO_ENV) != "1" or runtime.settings.chain_url:
         return None

@@ -20,19 +20,6 @@ from sqlalchemy import and_, or_, select
 from strawberry import relay
 from strawberry.types.scalar import ScalarDefinition
 
-from kernel.graphql.ids import decode_id
-from kernel.graphql.pagination import (
-    Connection,
-    Edge,
-    PageInfo,
-    decode_cursor,
-    encode_cursor,
-    page_size,
-    paginate,
-    requested_page_size,
-)
-from kernel.graphql.permissions import Allowed, IsRegulator
-from kernel.regulator import read_across_tenants
 from kernel.sdk import (
     BadUserInput,
     Forbidden,
@@ -41,9 +28,23 @@ from kernel.sdk import (
     deployment_for,
     holder_address,
 )
+from kernel.sdk.estate import Building, Unit
+from kernel.sdk.graphql import (
+    Allowed,
+    Connection,
+    Edge,
+    IsRegulator,
+    PageInfo,
+    decode_cursor,
+    decode_id,
+    encode_cursor,
+    page_size,
+    paginate,
+    requested_page_size,
+)
+from kernel.sdk.regulator import read_across_tenants
 from plugins.governance import models as m
 from plugins.governance import service
-from tenants.estate.models import Building, Unit
 
 PLUGIN = "governance"
 
@@ -313,7 +314,7 @@ class StreetFiling:
 
 
 async def _street_filings(info: strawberry.Info) -> list[StreetFiling]:
-    from tenants.estate.models import Community
+    from kernel.sdk.estate import Community
 
     actor = info.context.actor
     street = actor.regulator_street

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kernel.sdk import (
     SDK_API_VERSION,
-    Event,
     Grant,
     GraphQLContribution,
-    HandlerContext,
     Permission,
     PermissionSet,
     PluginManifest,
     hookimpl,
 )
+
+if TYPE_CHECKING:
+    from kernel.sdk.events import Event, HandlerContext
+    from kernel.sdk.runtime import Runtime
 
 MANIFEST = PluginManifest(
     name="governance",
@@ -74,7 +77,18 @@ def register_event_handlers() -> dict[str, Any]:
 
 
 @hookimpl
-async def on_startup(runtime: Any) -> None:
+async def on_demo_seeded(runtime: Runtime, tenant_id: uuid.UUID) -> None:
+    """``linli demo`` with a chain: a proposal open for voting (on an external chain it outlives
+    the command; on the embedded EVM the serving process seeds it on start-up, see :func:`on_startup`)."""
+    if not runtime.settings.chain_url:
+        return
+    from plugins.governance.demo import seed_governance_demo
+
+    await seed_governance_demo(runtime, tenant_id)
+
+
+@hookimpl
+async def on_startup(runtime: Runtime) -> None:
     """``linli demo`` on the embedded EVM: re-create the demo proposal on this process's fresh chain."""
     from plugins.governance.demo import reseed_on_embedded_chain
 

@@ -49,9 +49,18 @@ from kernel.sdk import (
     transaction_for,
     utcnow,
 )
+from kernel.sdk.estate import (
+    Building,
+    Community,
+    Ownership,
+    Person,
+    Unit,
+    VotingUnit,
+    person_key_for,
+    totals,
+    voting_units,
+)
 from plugins.governance import models as m
-from tenants.estate.models import Building, Community, Ownership, Person, Unit
-from tenants.estate.voting import VotingUnit, person_key_for, totals, voting_units
 
 #: Seconds between opening the vote and the first second votes count on chain (the propose transaction
 #: must be mined before ``voteStart``).
@@ -374,7 +383,7 @@ async def cast_signed_vote(
         sig = bytes.fromhex(signature[2:] if signature.startswith("0x") else signature)
     except ValueError as exc:
         raise BadUserInput("the signature is not hex", field="signature") from exc
-    from kernel.chain import SignedBallot
+    from kernel.sdk.chain import SignedBallot
 
     ballot = SignedBallot(int(proposal.chain_proposal_id or 0), m.CHOICES.index(choice), voter_address, 0, sig)
     try:

@@ -16,6 +16,8 @@ from kernel.sdk import (
     ScheduledJob,
     hookimpl,
 )
+from kernel.sdk.jobs import for_each_enabled_tenant
+from kernel.sdk.runtime import Runtime
 
 MANIFEST = PluginManifest(
     name="inspections",
@@ -89,28 +91,18 @@ def register_event_handlers() -> dict[str, Any]:
 
 
 async def open_due_rounds_all(
-    runtime: Any, *, now: Any = None, only: set[Any] | None = None
+    runtime: Runtime, *, now: Any = None, only: set[Any] | None = None
 ) -> int:
     """The scheduler job: open the rounds that fell due, in every tenant that enabled the plugin."""
-    import structlog
-
-    from kernel.sdk import enabled_plugins
     from plugins.inspections.service import open_due_rounds
-    from tenants.lifecycle import list_tenants
 
-    total = 0
-    for tenant in await list_tenants(runtime):
-        if not tenant.is_active or (only is not None and tenant.id not in only):
-            continue
-        try:
-            async with runtime.db.tenant(tenant.id) as session:
-                if "inspections" in await enabled_plugins(session):
-                    total += len(await open_due_rounds(session, runtime.bus, tenant.id, now=now))
-        except Exception:
-            structlog.get_logger("linli.plugins.inspections").exception(
-                "inspection_scheduler_failed", tenant=str(tenant.id)
-            )
-    return total
+    async def open_due(session: Any, tenant: Any) -> int:
+        return len(await open_due_rounds(session, runtime.bus, tenant.id, now=now))
+
+    counts = await for_each_enabled_tenant(
+        runtime, "inspections", open_due, only=only, failure_event="inspection_scheduler_failed"
+    )
+    return sum(counts)
 
 
 @hookimpl

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from strawberry import relay
 from strawberry.permission import BasePermission
 
-from kernel.graphql.ids import decode_id, load_nodes
-from kernel.graphql.loaders import children_loader
-from kernel.sdk import BadUserInput, Forbidden
+from kernel.sdk import BadUserInput
+from kernel.sdk import graphql as sdk_graphql
+from kernel.sdk.graphql import children_loader, decode_id, load_nodes
 from plugins.inspections import models as m
 from plugins.inspections import service
 
@@ -22,20 +22,8 @@ PLUGIN = "inspections"
 
 
 def Allowed(obj: str, act: str) -> type[BasePermission]:  # noqa: N802 - reads as a class
-    """``obj:act`` for this plugin's fields: PLUGIN_DISABLED first, then casbin."""
-
-    class _Allowed(BasePermission):
-        message = f"you lack the permission {obj}:{act}"
-
-        def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
-            ctx = info.context
-            ctx.require_plugin(PLUGIN)
-            if not ctx.allowed(obj, act):
-                raise Forbidden(self.message)
-            return True
-
-    _Allowed.__name__ = f"Inspections_{obj}_{act}"
-    return _Allowed
+    """``obj:act`` for this plugin's fields (PLUGIN_DISABLED first, then casbin)."""
+    return sdk_graphql.AnyOf((obj, act), plugin=PLUGIN)
 
 
 def _gid(type_name: str, value: uuid.UUID | None) -> strawberry.ID | None:

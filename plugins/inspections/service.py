@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from kernel.sdk import BadUserInput, Conflict, Event, NotFound, utcnow
+from kernel.sdk.estate import Community
 from plugins.inspections.models import (
     Checkpoint,
     Finding,
@@ -25,7 +26,6 @@ from plugins.inspections.models import (
     InspectionRoute,
     InspectionSchedule,
 )
-from tenants.estate.models import Community
 
 CATEGORIES = (
     "plumbing",

@@ -19,25 +19,21 @@ from datetime import datetime
 from enum import Enum
 
 import strawberry
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, select
 from strawberry import relay
 from strawberry.dataloader import DataLoader
 
-from kernel.graphql.ids import decode_id
-from kernel.graphql.pagination import (
+from kernel.sdk import BadUserInput, Forbidden, audit, utcnow
+from kernel.sdk.estate import Unit
+from kernel.sdk.graphql import (
+    Allowed,
     Connection,
-    Edge,
-    PageInfo,
-    decode_cursor,
-    encode_cursor,
+    decode_id,
     paginate,
     requested_page_size,
 )
-from kernel.graphql.permissions import Allowed
-from kernel.sdk import BadUserInput, Forbidden, audit, utcnow
 from plugins.notices import models as m
 from plugins.notices import service
-from tenants.estate.models import Unit
 
 PLUGIN = "notices"
 
@@ -179,18 +175,10 @@ async def _readable(info: strawberry.Info) -> Select[tuple[m.Notice]]:
 
 async def _newest_first(info: strawberry.Info, stmt: Select[tuple[m.Notice]], first: int | None, after: str | None) -> Connection[Notice]:
     """Keyset pagination, newest first, on ``(created_at, id)``."""
-    n = _first(info, first)
-    if after:
-        at_raw, id_raw = decode_cursor(after, 2)
-        try:
-            at, nid = datetime.fromisoformat(at_raw), uuid.UUID(id_raw)
-        except ValueError as exc:
-            raise BadUserInput("the cursor is not valid; use a cursor from a previous page") from exc
-        stmt = stmt.where(or_(m.Notice.created_at < at, and_(m.Notice.created_at == at, m.Notice.id < nid)))
-    rows = (await info.context.session.scalars(stmt.order_by(m.Notice.created_at.desc(), m.Notice.id.desc()).limit(n + 1))).all()
-    more = len(rows) > n
-    edges = [Edge(cursor=encode_cursor([r.created_at.isoformat(), r.id]), node=Notice.from_row(r)) for r in rows[:n]]
-    return Connection(edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None))
+    return await paginate(
+        info.context.session, stmt, order_by=[m.Notice.created_at, m.Notice.id], first=_first(info, first),
+        after=after, to_node=Notice.from_row, key_types=[datetime.fromisoformat, uuid.UUID], descending=True,
+    )
 
 
 @strawberry.type

@@ -22,9 +22,8 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.sdk import BadUserInput, Conflict, Event, NotFound, utcnow
+from kernel.sdk.estate import Building, Community, Person, Residency, Unit, units_owned_by_account
 from plugins.notices.models import CATEGORIES, Notice, NoticeReceipt
-from tenants.estate.models import Building, Community, Person, Residency, Unit
-from tenants.estate.service import units_owned_by_account
 
 MAX_TITLE = 200
 MAX_BODY = 20_000

@@ -17,40 +17,33 @@ from sqlalchemy import select
 from strawberry import relay
 from strawberry.permission import BasePermission
 
-from kernel.graphql.ids import decode_id, load_nodes
-from kernel.graphql.loaders import children_loader
-from kernel.graphql.pagination import Connection, paginate, requested_page_size
 from kernel.sdk import BadUserInput, Event, Forbidden, NotFound
+from kernel.sdk import graphql as sdk_graphql
+from kernel.sdk.estate import units_owned_by_account
+from kernel.sdk.graphql import (
+    Connection,
+    children_loader,
+    decode_id,
+    load_nodes,
+    paginate,
+    requested_page_size,
+)
 from plugins.workorders import models as m
 from plugins.workorders import photos as photo_links
 from plugins.workorders import service
 from plugins.workorders.live import announce
-from tenants.estate.service import units_owned_by_account
 
 PLUGIN = "workorders"
 
 
 def AnyOf(*perms: tuple[str, str]) -> type[BasePermission]:  # noqa: N802 - reads as a class
-    """Granted when the actor holds any of the permissions. Checks first that the tenant enabled
-    the plugin, so a disabled plugin answers PLUGIN_DISABLED whatever order guards run in."""
-
-    class _AnyOf(BasePermission):
-        message = "you lack the permission " + " or ".join(f"{o}:{a}" for o, a in perms)
-
-        def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
-            ctx = info.context
-            ctx.require_plugin(PLUGIN)
-            if not any(ctx.allowed(o, a) for o, a in perms):
-                raise Forbidden(self.message)
-            return True
-
-    _AnyOf.__name__ = "AnyOf_" + "_".join(f"{o}_{a}" for o, a in perms)
-    return _AnyOf
+    """Any of ``perms``, once the tenant enabled this plugin (PLUGIN_DISABLED first, then casbin)."""
+    return sdk_graphql.AnyOf(*perms, plugin=PLUGIN)
 
 
 def Allowed(obj: str, act: str) -> type[BasePermission]:  # noqa: N802 - reads as a class
     """``obj:act`` for this plugin's fields (PLUGIN_DISABLED first, then casbin)."""
-    return AnyOf((obj, act))
+    return sdk_graphql.AnyOf((obj, act), plugin=PLUGIN)
 
 
 _first = requested_page_size

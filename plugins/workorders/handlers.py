@@ -18,7 +18,9 @@ from typing import Any
 
 import structlog
 
-from kernel.sdk import Event, HandlerContext, enabled_plugins
+from kernel.sdk import Event, HandlerContext
+from kernel.sdk.jobs import for_each_enabled_tenant
+from kernel.sdk.runtime import Runtime
 from plugins.workorders import service
 from plugins.workorders.live import announce
 
@@ -99,8 +101,8 @@ async def _exists(session: Any, model: type, id_: uuid.UUID | None) -> uuid.UUID
 async def _open(ctx: HandlerContext, event: Event, **fields: Any) -> None:
     from sqlalchemy import select
 
+    from kernel.sdk.estate import Community, Unit
     from plugins.workorders.models import WorkOrder
-    from tenants.estate.models import Community, Unit
 
     session = ctx.session
     if (
@@ -237,21 +239,15 @@ HANDLERS = {
 
 
 async def escalate_all(
-    runtime: Any, *, now: datetime | None = None, only: set[uuid.UUID] | None = None
+    runtime: Runtime, *, now: datetime | None = None, only: set[uuid.UUID] | None = None
 ) -> int:
     """The SLA job: escalate overdue orders in every active tenant that enabled the plugin
     (or only in the tenants given). Returns how many orders were escalated."""
-    from tenants.lifecycle import list_tenants
 
-    total = 0
-    for tenant in await list_tenants(runtime):
-        if not tenant.is_active or (only is not None and tenant.id not in only):
-            continue
-        try:
-            async with runtime.db.tenant(tenant.id) as session:
-                if "workorders" not in await enabled_plugins(session):
-                    continue
-                total += len(await service.escalate_overdue(session, runtime, tenant.id, now=now))
-        except Exception:
-            log.exception("workorder_escalation_failed", tenant=str(tenant.id))
-    return total
+    async def escalate(session: Any, tenant: Any) -> int:
+        return len(await service.escalate_overdue(session, runtime, tenant.id, now=now))
+
+    counts = await for_each_enabled_tenant(
+        runtime, "workorders", escalate, only=only, failure_event="workorder_escalation_failed"
+    )
+    return sum(counts)

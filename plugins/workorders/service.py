@@ -23,9 +23,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from kernel.sdk import BadUserInput, Conflict, Event, NotFound, utcnow
+from kernel.sdk.estate import Community, Unit
 from plugins.workorders.live import announce
 from plugins.workorders.models import Technician, WorkOrder, WorkOrderTransition
-from tenants.estate.models import Community, Unit
 
 KINDS = ("repair", "complaint", "incident")
 SOURCES = ("resident", "staff", "grid_worker", "device_alarm", "inspection", "governance")

@@ -10,38 +10,12 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.sdk.estate import DEVELOPER, Totals, VotingUnit, person_key_for, totals
 from tenants.estate.models import Building, Ownership, Unit
-
-DEVELOPER = "developer"
-
-
-@dataclass(frozen=True)
-class VotingUnit:
-    unit_id: uuid.UUID
-    area: int
-    #: Who votes for the unit: ``developer`` or a sorted tuple of owner person ids.
-    person_key: str
-
-
-@dataclass(frozen=True)
-class Totals:
-    area: int
-    persons: int
-
-
-def person_key_for(sold: bool, owners: list[uuid.UUID]) -> str:
-    if not sold or not owners:
-        return DEVELOPER
-    return "+".join(sorted(str(o) for o in owners))
-
-
-def totals(units: list[VotingUnit]) -> Totals:
-    return Totals(area=sum(u.area for u in units), persons=len({u.person_key for u in units}))
 
 
 async def voting_units(session: AsyncSession, community_id: uuid.UUID, building_ids: list[uuid.UUID] | None = None) -> list[VotingUnit]:
@@ -58,4 +32,4 @@ async def voting_units(session: AsyncSession, community_id: uuid.UUID, building_
     return [VotingUnit(u.id, u.registered_area, person_key_for(u.sold, owners[u.id])) for u in units]
 
 
-__all__ = ["Building", "Totals", "VotingUnit", "person_key_for", "totals", "voting_units"]
+__all__ = ["DEVELOPER", "Building", "Totals", "VotingUnit", "person_key_for", "totals", "voting_units"]

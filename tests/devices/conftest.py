@@ -22,7 +22,7 @@ from kernel.sdk import SDK_API_VERSION, PluginManifest, hookimpl
 
 def _probe() -> types.ModuleType:
     mod = types.ModuleType("device_event_probe")
-    mod.MANIFEST = PluginManifest(name="device_event_probe", version="0", sdk_api=SDK_API_VERSION, core=True)  # type: ignore[attr-defined]
+    mod.MANIFEST = PluginManifest(name="device_event_probe", version="0", sdk_api=SDK_API_VERSION, default_enabled=True)  # type: ignore[attr-defined]
     mod.seen = []  # type: ignore[attr-defined]
 
     async def record(ctx: Any, event: Any) -> None:

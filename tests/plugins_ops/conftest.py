@@ -22,9 +22,10 @@ PASSWORD = "correct horse battery"
 
 
 def _recorder() -> types.ModuleType:
+    # enabled for every tenant provisioned here (core=True is reserved to the kernel's own)
     mod = types.ModuleType("ops_event_recorder")
     mod.MANIFEST = PluginManifest(
-        name="ops_event_recorder", version="0", sdk_api=SDK_API_VERSION, core=True
+        name="ops_event_recorder", version="0", sdk_api=SDK_API_VERSION, default_enabled=True
     )  # type: ignore[attr-defined]
     mod.seen = []  # type: ignore[attr-defined]
 

@@ -9,8 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import kernel.db.base  # noqa: F401
-from kernel.db.rls import enable_tenant_rls
+from kernel.sdk.db import UTCDateTime, enable_tenant_rls
 
 revision: str = 'f0001'
 down_revision: str | Sequence[str] | None = None
@@ -23,10 +22,10 @@ def upgrade() -> None:
 
     op.create_table('fee_settings',
     sa.Column('webhook_secret_enc', sa.String(length=300), nullable=False),
-    sa.Column('rotated_at', kernel.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('rotated_at', UTCDateTime(timezone=True), nullable=False),
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', kernel.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_fee_settings_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('tenant_id', name=op.f('pk_fee_settings'))
     )
@@ -41,11 +40,11 @@ def upgrade() -> None:
     sa.Column('bills_existing', sa.Integer(), nullable=False),
     sa.Column('amount_total', sa.BigInteger(), nullable=False),
     sa.Column('actor', sa.String(length=100), nullable=False),
-    sa.Column('finished_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', UTCDateTime(timezone=True), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', kernel.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['tenant_id', 'community_id'], ['communities.tenant_id', 'communities.id'], name=op.f('fk_fee_billing_runs_tenant_id_community_id_communities')),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_fee_billing_runs_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', 'tenant_id', name=op.f('pk_fee_billing_runs'))
@@ -65,8 +64,8 @@ def upgrade() -> None:
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', kernel.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint('unit_price >= 0', name=op.f('ck_fee_items_price_not_negative')),
     sa.ForeignKeyConstraint(['tenant_id', 'community_id'], ['communities.tenant_id', 'communities.id'], name=op.f('fk_fee_items_tenant_id_community_id_communities')),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_fee_items_tenant_id_tenants'), ondelete='CASCADE'),
@@ -83,8 +82,8 @@ def upgrade() -> None:
     sa.Column('quantity', sa.Integer(), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', kernel.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint('quantity > 0', name=op.f('ck_fee_assignments_quantity_positive')),
     sa.ForeignKeyConstraint(['tenant_id', 'item_id'], ['fee_items.tenant_id', 'fee_items.id'], name=op.f('fk_fee_assignments_tenant_id_item_id_fee_items'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tenant_id', 'unit_id'], ['units.tenant_id', 'units.id'], name=op.f('fk_fee_assignments_tenant_id_unit_id_units'), ondelete='CASCADE'),
@@ -110,11 +109,11 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=8), nullable=False),
     sa.Column('due_date', sa.Date(), nullable=False),
     sa.Column('reminders', sa.Integer(), nullable=False),
-    sa.Column('last_reminded_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_reminded_at', UTCDateTime(timezone=True), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', kernel.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint('amount >= 0', name=op.f('ck_fee_bills_amount_not_negative')),
     sa.CheckConstraint('paid >= 0 AND paid <= amount', name=op.f('ck_fee_bills_paid_within_amount')),
     sa.ForeignKeyConstraint(['tenant_id', 'community_id'], ['communities.tenant_id', 'communities.id'], name=op.f('fk_fee_bills_tenant_id_community_id_communities')),
@@ -139,8 +138,8 @@ def upgrade() -> None:
     sa.Column('current_value', sa.Integer(), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', kernel.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint('current_value >= previous_value', name=op.f('ck_fee_meter_readings_reading_not_decreasing')),
     sa.ForeignKeyConstraint(['tenant_id', 'item_id'], ['fee_items.tenant_id', 'fee_items.id'], name=op.f('fk_fee_meter_readings_tenant_id_item_id_fee_items'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tenant_id', 'unit_id'], ['units.tenant_id', 'units.id'], name=op.f('fk_fee_meter_readings_tenant_id_unit_id_units'), ondelete='CASCADE'),
@@ -158,12 +157,12 @@ def upgrade() -> None:
     sa.Column('provider', sa.String(length=32), nullable=False),
     sa.Column('provider_txn_id', sa.String(length=64), nullable=False),
     sa.Column('amount', sa.BigInteger(), nullable=False),
-    sa.Column('paid_at', kernel.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('paid_at', UTCDateTime(timezone=True), nullable=False),
     sa.Column('receipt_no', sa.String(length=32), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', kernel.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint('amount > 0', name=op.f('ck_fee_payments_amount_positive')),
     sa.ForeignKeyConstraint(['tenant_id', 'bill_id'], ['fee_bills.tenant_id', 'fee_bills.id'], name=op.f('fk_fee_payments_tenant_id_bill_id_fee_bills'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_fee_payments_tenant_id_tenants'), ondelete='CASCADE'),

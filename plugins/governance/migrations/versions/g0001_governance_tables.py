@@ -9,8 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import kernel.db.base  # noqa: F401
-from kernel.db.rls import disable_tenant_rls, enable_tenant_rls
+from kernel.sdk.db import UTCDateTime, disable_tenant_rls, enable_tenant_rls
 
 revision: str = 'g0001'
 down_revision: str | Sequence[str] | None = None
@@ -28,12 +27,12 @@ def upgrade() -> None:
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('building_ids', sa.JSON(), nullable=False),
-    sa.Column('voting_starts_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('voting_ends_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('voting_starts_at', UTCDateTime(timezone=True), nullable=True),
+    sa.Column('voting_ends_at', UTCDateTime(timezone=True), nullable=True),
     sa.Column('objection_days', sa.Integer(), nullable=False),
-    sa.Column('objection_ends_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('objection_ends_at', UTCDateTime(timezone=True), nullable=True),
     sa.Column('estimated_cost_fen', sa.BigInteger(), nullable=True),
-    sa.Column('published_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('published_at', UTCDateTime(timezone=True), nullable=True),
     sa.Column('total_persons', sa.Integer(), nullable=False),
     sa.Column('total_area', sa.BigInteger(), nullable=False),
     sa.Column('content_hash', sa.String(length=66), nullable=False),
@@ -41,12 +40,12 @@ def upgrade() -> None:
     sa.Column('chain_proposal_id', sa.String(length=78), nullable=True),
     sa.Column('outcome', sa.String(length=20), nullable=True),
     sa.Column('result', sa.JSON(), nullable=True),
-    sa.Column('filed_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('filed_at', UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_by', sa.String(length=100), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', kernel.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint("status IN ('draft', 'published', 'voting', 'preliminary', 'objection', 'final', 'defeated', 'defeated_no_quorum', 'executed', 'cancelled')", name=op.f('ck_gov_proposals_status_known')),
     sa.ForeignKeyConstraint(['tenant_id', 'community_id'], ['communities.tenant_id', 'communities.id'], name=op.f('fk_gov_proposals_tenant_id_community_id_communities'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_gov_proposals_tenant_id_tenants'), ondelete='CASCADE'),
@@ -63,8 +62,8 @@ def upgrade() -> None:
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', kernel.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['tenant_id', 'proposal_id'], ['gov_proposals.tenant_id', 'gov_proposals.id'], name=op.f('fk_gov_documents_tenant_id_proposal_id_gov_proposals'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_gov_documents_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', 'tenant_id', name=op.f('pk_gov_documents'))
@@ -80,8 +79,8 @@ def upgrade() -> None:
     sa.Column('summary', sa.JSON(), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', kernel.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['tenant_id', 'proposal_id'], ['gov_proposals.tenant_id', 'gov_proposals.id'], name=op.f('fk_gov_filings_tenant_id_proposal_id_gov_proposals'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_gov_filings_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', 'tenant_id', name=op.f('pk_gov_filings')),
@@ -96,8 +95,8 @@ def upgrade() -> None:
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', kernel.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['tenant_id', 'proposal_id'], ['gov_proposals.tenant_id', 'gov_proposals.id'], name=op.f('fk_gov_objections_tenant_id_proposal_id_gov_proposals'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_gov_objections_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', 'tenant_id', name=op.f('pk_gov_objections'))
@@ -116,8 +115,8 @@ def upgrade() -> None:
     sa.Column('self_signed', sa.Boolean(), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', kernel.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['tenant_id', 'proposal_id'], ['gov_proposals.tenant_id', 'gov_proposals.id'], name=op.f('fk_gov_votes_tenant_id_proposal_id_gov_proposals'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_gov_votes_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', 'tenant_id', name=op.f('pk_gov_votes')),

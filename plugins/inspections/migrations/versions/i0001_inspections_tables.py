@@ -9,8 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import kernel.db.base  # noqa: F401
-from kernel.db.rls import enable_tenant_rls
+from kernel.sdk.db import UTCDateTime, enable_tenant_rls
 
 revision: str = 'i0001'
 down_revision: str | Sequence[str] | None = None
@@ -27,8 +26,8 @@ def upgrade() -> None:
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', kernel.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['tenant_id', 'community_id'], ['communities.tenant_id', 'communities.id'], name=op.f('fk_inspection_routes_tenant_id_community_id_communities'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_inspection_routes_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', 'tenant_id', name=op.f('pk_inspection_routes')),
@@ -47,8 +46,8 @@ def upgrade() -> None:
     sa.Column('category', sa.String(length=24), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', kernel.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['tenant_id', 'route_id'], ['inspection_routes.tenant_id', 'inspection_routes.id'], name=op.f('fk_inspection_checkpoints_tenant_id_route_id_inspection_routes'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_inspection_checkpoints_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', 'tenant_id', name=op.f('pk_inspection_checkpoints')),
@@ -63,12 +62,12 @@ def upgrade() -> None:
     sa.Column('route_id', sa.Uuid(), nullable=False),
     sa.Column('interval_hours', sa.Integer(), nullable=False),
     sa.Column('inspector_account_id', sa.Uuid(), nullable=True),
-    sa.Column('next_due_at', kernel.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('next_due_at', UTCDateTime(timezone=True), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', kernel.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint('interval_hours > 0', name=op.f('ck_inspection_schedules_interval_positive')),
     sa.ForeignKeyConstraint(['tenant_id', 'route_id'], ['inspection_routes.tenant_id', 'inspection_routes.id'], name=op.f('fk_inspection_schedules_tenant_id_route_id_inspection_routes'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_inspection_schedules_tenant_id_tenants'), ondelete='CASCADE'),
@@ -84,14 +83,14 @@ def upgrade() -> None:
     sa.Column('schedule_id', sa.Uuid(), nullable=True),
     sa.Column('inspector_account_id', sa.Uuid(), nullable=True),
     sa.Column('status', sa.String(length=12), nullable=False),
-    sa.Column('due_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('started_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('finished_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('due_at', UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', UTCDateTime(timezone=True), nullable=True),
     sa.Column('missed', sa.Integer(), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', kernel.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['tenant_id', 'route_id'], ['inspection_routes.tenant_id', 'inspection_routes.id'], name=op.f('fk_inspection_rounds_tenant_id_route_id_inspection_routes'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tenant_id', 'schedule_id'], ['inspection_schedules.tenant_id', 'inspection_schedules.id'], name=op.f('fk_inspection_rounds_tenant_id_schedule_id_inspection_schedules')),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_inspection_rounds_tenant_id_tenants'), ondelete='CASCADE'),
@@ -113,8 +112,8 @@ def upgrade() -> None:
     sa.Column('work_order_id', sa.Uuid(), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', kernel.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['tenant_id', 'checkpoint_id'], ['inspection_checkpoints.tenant_id', 'inspection_checkpoints.id'], name=op.f('fk_inspection_findings_tenant_id_checkpoint_id_inspection_checkpoints'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tenant_id', 'round_id'], ['inspection_rounds.tenant_id', 'inspection_rounds.id'], name=op.f('fk_inspection_findings_tenant_id_round_id_inspection_rounds'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_inspection_findings_tenant_id_tenants'), ondelete='CASCADE'),

@@ -9,8 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import kernel.db.base
-from kernel.db.rls import disable_tenant_rls, enable_tenant_rls
+from kernel.sdk.db import UTCDateTime, disable_tenant_rls, enable_tenant_rls
 
 revision: str = 'n0001'
 down_revision: str | Sequence[str] | None = None
@@ -32,14 +31,14 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('public_disclosure', sa.Boolean(), nullable=False),
     sa.Column('display_days', sa.Integer(), nullable=True),
-    sa.Column('published_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('display_until', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('withdrawn_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('published_at', UTCDateTime(timezone=True), nullable=True),
+    sa.Column('display_until', UTCDateTime(timezone=True), nullable=True),
+    sa.Column('withdrawn_at', UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_by', sa.String(length=100), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', kernel.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint("scope IN ('community', 'building', 'unit')", name=op.f('ck_notices_scope_known')),
     sa.CheckConstraint("status IN ('draft', 'published', 'withdrawn')", name=op.f('ck_notices_status_known')),
     sa.ForeignKeyConstraint(['tenant_id', 'building_id'], ['buildings.tenant_id', 'buildings.id'], name=op.f('fk_notices_tenant_id_building_id_buildings'), ondelete='CASCADE'),
@@ -52,11 +51,11 @@ def upgrade() -> None:
     sa.Column('notice_id', sa.Uuid(), nullable=False),
     sa.Column('unit_id', sa.Uuid(), nullable=False),
     sa.Column('account_id', sa.Uuid(), nullable=False),
-    sa.Column('read_at', kernel.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('read_at', UTCDateTime(timezone=True), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', kernel.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['tenant_id', 'notice_id'], ['notices.tenant_id', 'notices.id'], name=op.f('fk_notice_receipts_tenant_id_notice_id_notices'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tenant_id', 'unit_id'], ['units.tenant_id', 'units.id'], name=op.f('fk_notice_receipts_tenant_id_unit_id_units'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_notice_receipts_tenant_id_tenants'), ondelete='CASCADE'),

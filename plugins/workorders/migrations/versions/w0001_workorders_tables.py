@@ -8,8 +8,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-import kernel.db.base  # noqa: F401
-from kernel.db.rls import enable_tenant_rls
+from kernel.sdk.db import UTCDateTime, enable_tenant_rls
 
 revision: str = 'w0001'
 down_revision: str | Sequence[str] | None = None
@@ -28,8 +27,8 @@ def upgrade() -> None:
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', kernel.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['tenant_id', 'community_id'], ['communities.tenant_id', 'communities.id'], name=op.f('fk_workorder_technicians_tenant_id_community_id_communities')),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_workorder_technicians_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', 'tenant_id', name=op.f('pk_workorder_technicians')),
@@ -54,22 +53,22 @@ def upgrade() -> None:
     sa.Column('reporter_account_id', sa.Uuid(), nullable=True),
     sa.Column('assignee_id', sa.Uuid(), nullable=True),
     sa.Column('photos', sa.JSON(), nullable=False),
-    sa.Column('response_due_at', kernel.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('resolve_due_at', kernel.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('response_due_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('resolve_due_at', UTCDateTime(timezone=True), nullable=False),
     sa.Column('escalation_level', sa.Integer(), nullable=False),
-    sa.Column('escalated_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('assessed_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('dispatched_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('started_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('resolved_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('closed_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('escalated_at', UTCDateTime(timezone=True), nullable=True),
+    sa.Column('assessed_at', UTCDateTime(timezone=True), nullable=True),
+    sa.Column('dispatched_at', UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', UTCDateTime(timezone=True), nullable=True),
+    sa.Column('resolved_at', UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', UTCDateTime(timezone=True), nullable=True),
     sa.Column('resolution', sa.Text(), nullable=False),
     sa.Column('rating', sa.Integer(), nullable=True),
     sa.Column('feedback', sa.Text(), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', kernel.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint('rating IS NULL OR (rating >= 1 AND rating <= 5)', name=op.f('ck_work_orders_rating_range')),
     sa.ForeignKeyConstraint(['tenant_id', 'assignee_id'], ['workorder_technicians.tenant_id', 'workorder_technicians.id'], name=op.f('fk_work_orders_tenant_id_assignee_id_workorder_technicians')),
     sa.ForeignKeyConstraint(['tenant_id', 'community_id'], ['communities.tenant_id', 'communities.id'], name=op.f('fk_work_orders_tenant_id_community_id_communities')),
@@ -93,8 +92,8 @@ def upgrade() -> None:
     sa.Column('note', sa.Text(), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
-    sa.Column('created_at', kernel.db.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['tenant_id', 'work_order_id'], ['work_orders.tenant_id', 'work_orders.id'], name=op.f('fk_work_order_transitions_tenant_id_work_order_id_work_orders'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_work_order_transitions_tenant_id_tenants'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', 'tenant_id', name=op.f('pk_work_order_transitions'))

@@ -1,13 +1,12 @@
 """A third-party Linli plugin used by the tests: one GraphQL field and one permission.
 
-It imports only ``kernel.sdk`` and ``kernel.graphql`` helpers, like any outside plugin.
+It imports only ``kernel.sdk`` (and its submodules), like any outside plugin.
 """
 
 from __future__ import annotations
 
 import strawberry
 
-from kernel.graphql.permissions import Allowed
 from kernel.sdk import (
     SDK_API_VERSION,
     Grant,
@@ -17,6 +16,7 @@ from kernel.sdk import (
     PluginManifest,
     hookimpl,
 )
+from kernel.sdk.graphql import Allowed
 
 MANIFEST = PluginManifest(
     name="linli_test_plugin",

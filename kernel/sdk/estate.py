@@ -1,0 +1,147 @@
+"""The estate and its occupancy, as plugins read them: communities, compounds, buildings, units,
+persons, ownerships, residencies, and the Art. 278 counting of voting units.
+
+The kernel defines the interface (:class:`EstateReader`); the ``tenants`` room implements it and
+registers it with :func:`register_estate` when it loads. Plugins never import ``tenants``: they
+use the model classes and calls here, e.g.::
+
+    from kernel.sdk.estate import Unit, units_owned_by_account
+
+    units = await units_owned_by_account(session, actor.account_id)
+    stmt = select(Unit).where(Unit.community_id == community_id)
+
+The model names (``Community``, ``Compound``, ``Building``, ``Unit``, ``Person``, ``Ownership``,
+``Residency``) are SQLAlchemy mapped classes, resolved from the registered reader on first use.
+When nothing registered one yet (a script or test importing a plugin module without a plugin
+host), the reader is found through the ``linli.estate`` entry-point group of the installed
+distributions — the same mechanism plugins are found by, so no static import crosses rooms.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+ENTRY_POINT_GROUP = "linli.estate"
+
+#: The person key of the developer's unsold or undelivered units (they count as one person).
+DEVELOPER = "developer"
+
+MODEL_NAMES = ("Community", "Compound", "Building", "Unit", "Person", "Ownership", "Residency")
+
+
+@dataclass(frozen=True)
+class VotingUnit:
+    """One unit as Art. 278 counts it: its registered area and who votes for it."""
+
+    unit_id: uuid.UUID
+    area: int
+    #: Who votes for the unit: ``developer`` or the sorted owner person ids joined by ``+``.
+    person_key: str
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Total area (hundredths of m²) and number of persons of a set of voting units."""
+
+    area: int
+    persons: int
+
+
+def person_key_for(sold: bool, owners: list[uuid.UUID]) -> str:
+    """Units owned by the same buyer count once; unsold units all count as the developer."""
+    if not sold or not owners:
+        return DEVELOPER
+    return "+".join(sorted(str(o) for o in owners))
+
+
+def totals(units: list[VotingUnit]) -> Totals:
+    return Totals(area=sum(u.area for u in units), persons=len({u.person_key for u in units}))
+
+
+@runtime_checkable
+class EstateReader(Protocol):
+    """What the estate room offers plugins. Model attributes are the mapped classes."""
+
+    Community: type[Any]
+    Compound: type[Any]
+    Building: type[Any]
+    Unit: type[Any]
+    Person: type[Any]
+    Ownership: type[Any]
+    Residency: type[Any]
+
+    async def units_owned_by_account(self, session: AsyncSession, account_id: uuid.UUID) -> Sequence[Any]:
+        """The units whose registered owner (a person) is linked to ``account_id``."""
+        ...
+
+    async def voting_units(
+        self, session: AsyncSession, community_id: uuid.UUID, building_ids: list[uuid.UUID] | None = None
+    ) -> list[VotingUnit]:
+        """The community's units (or those of the given buildings) as Art. 278 counts them."""
+        ...
+
+
+_reader: EstateReader | None = None
+
+
+def register_estate(reader: EstateReader) -> None:
+    """Install the estate implementation (the ``tenants`` room does at load)."""
+    global _reader
+    if not isinstance(reader, EstateReader):
+        raise TypeError(f"{reader!r} does not implement kernel.sdk.estate.EstateReader")
+    _reader = reader
+
+
+def estate() -> EstateReader:
+    """The registered estate reader (found through the ``linli.estate`` entry point if needed)."""
+    if _reader is None:
+        from importlib.metadata import entry_points
+
+        found = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+        if not found:
+            raise RuntimeError(
+                "no estate is installed: a distribution must declare a `linli.estate` entry point "
+                "(Linli's own `tenants` room does; reinstall with `pip install -e .`)"
+            )
+        register_estate(found[0].load())
+    assert _reader is not None
+    return _reader
+
+
+async def units_owned_by_account(session: AsyncSession, account_id: uuid.UUID) -> Sequence[Any]:
+    """The units owned by the person linked to ``account_id`` (empty when none)."""
+    return await estate().units_owned_by_account(session, account_id)
+
+
+async def voting_units(
+    session: AsyncSession, community_id: uuid.UUID, building_ids: list[uuid.UUID] | None = None
+) -> list[VotingUnit]:
+    """The community's units (or those of ``building_ids``) as Art. 278 counts them."""
+    return await estate().voting_units(session, community_id, building_ids)
+
+
+def __getattr__(name: str) -> Any:
+    if name in MODEL_NAMES:
+        return getattr(estate(), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "DEVELOPER",
+    "EstateReader",
+    "Totals",
+    "VotingUnit",
+    "estate",
+    "person_key_for",
+    "register_estate",
+    "totals",
+    "units_owned_by_account",
+    "voting_units",
+    *MODEL_NAMES,
+]

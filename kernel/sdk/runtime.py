@@ -1,0 +1,61 @@
+"""The process runtime as a plugin sees it: a typed protocol instead of ``runtime: Any``.
+
+Hooks that take ``runtime`` (``on_startup``, scheduled jobs, event handlers through
+``HandlerContext.runtime``, ``info.context.runtime`` in resolvers) receive the kernel's runtime,
+which satisfies :class:`Runtime`. Plugins type their parameters with it and use only what it
+declares. :func:`build_runtime` builds one from the environment for a plugin's CLI command.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
+
+if TYPE_CHECKING:
+    from kernel.config import Settings
+    from kernel.crypto import Vault
+    from kernel.db.engine import Database
+    from kernel.events import EventBus
+
+S = TypeVar("S")
+
+
+class Runtime(Protocol):
+    """Settings, the database (``db.tenant(tenant_id)`` / ``db.platform()`` sessions), the event
+    bus (``bus.publish(session, Event(...))``), the per-tenant vault, and the named services
+    components add at start-up."""
+
+    settings: Settings
+    db: Database
+    bus: EventBus
+    vault: Vault
+    services: dict[str, Any]
+
+    def poke_workers(self) -> None:
+        """Wake the outbox worker now (after a commit that queued messages)."""
+        ...
+
+
+@overload
+def service(runtime: Runtime, name: str) -> Any: ...
+@overload
+def service(runtime: Runtime, name: str, kind: type[S]) -> S: ...
+def service(runtime: Runtime, name: str, kind: type[Any] | None = None) -> Any:
+    """The service a component registered under ``name`` (``None`` when absent), checked against
+    ``kind`` when given — a typed read of ``runtime.services`` instead of a bare string lookup."""
+    value = runtime.services.get(name)
+    if value is not None and kind is not None and not isinstance(value, kind):
+        raise TypeError(f"runtime service {name!r} is a {type(value).__name__}, not a {kind.__name__}")
+    return value
+
+
+def build_runtime(settings: Settings | None = None) -> Runtime:
+    """Build the process runtime from the environment (``LINLI_*``), for plugin CLI commands.
+
+    Call ``await runtime.db.dispose()`` when done.
+    """
+    from kernel.runtime import Runtime as KernelRuntime
+
+    return KernelRuntime.build(settings)
+
+
+__all__ = ["Runtime", "build_runtime", "service"]
