@@ -34,6 +34,25 @@ DEVELOPER = "developer"
 
 MODEL_NAMES = ("Community", "Compound", "Building", "Unit", "Person", "Ownership", "Residency")
 
+# The mapped classes, declared (annotation only: the module ``__getattr__`` below resolves them
+# from the registered reader) so that the SDK reference documents them.
+Community: type[Any]
+"""A community (小区) of the tenant: ``code``, ``name``, ``city``, ``district``, ``street_code``."""
+Compound: type[Any]
+"""A compound (期/苑) of a community: ``community_id``, ``name``, ``address``."""
+Building: type[Any]
+"""A building (楼栋): ``compound_id``, ``community_id``, ``name``, ``floors``."""
+Unit: type[Any]
+"""A unit (房屋): ``building_id``, ``community_id``, ``number``, ``floor``, ``registered_area``
+(hundredths of m²), ``use``, ``sold``."""
+Person: type[Any]
+"""A person of the owner register: ``kind``, ``name``, ``account_id`` (the linked login, if
+any); contact and ID number only encrypted."""
+Ownership: type[Any]
+"""A person's share of a unit: ``unit_id``, ``person_id``, ``share_bp`` (basis points)."""
+Residency: type[Any]
+"""A person living in a unit: ``unit_id``, ``person_id``, ``kind`` (owner, family, renter)."""
+
 
 @dataclass(frozen=True)
 class VotingUnit:
