@@ -35,6 +35,7 @@ from kernel.chain.relay import (
     transaction_for,
 )
 from kernel.chain.units import UnitToRegister, ensure_scope, sync_units
+from kernel.consent import ConsentPurpose, grant_consent, require_consent, revoke_consent
 from kernel.crypto import mask_id_number, mask_name, mask_phone
 from kernel.db.base import (
     Base,
@@ -143,6 +144,10 @@ __all__ = [
     "NotFound",
     "NotificationTooLarge",
     "ChannelUnavailable",
+    "ConsentPurpose",
+    "grant_consent",
+    "require_consent",
+    "revoke_consent",
     "DeliveryRejected",
     "NotificationChannel",
     "NotificationTemplate",

@@ -2,7 +2,8 @@
 
 It contributes the built-in channels (inbox, e-mail, webhook) and the kernel's templates
 through the same hooks a third-party plugin uses, plus the inbox/preferences/delivery-log
-GraphQL and the ``notifications:read_log`` permission.
+GraphQL and the ``notifications:read_log`` permission, and the consent GraphQL
+(``consents:read`` for staff).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ MANIFEST = PluginManifest(
 hookimpl = pluggy.HookimplMarker("linli")
 
 LOG_READERS = ("tenant_admin", "property_staff")
+CONSENT_READERS = ("tenant_admin", "property_staff", "auditor")
 
 
 @hookimpl
@@ -50,19 +52,29 @@ def register_notification_templates() -> list[NotificationTemplate]:
 
 @hookimpl
 def register_graphql() -> GraphQLContribution:
+    from kernel.consent.graphql import ConsentMutation, ConsentQuery
     from kernel.notifications.graphql import (
         NotificationsMutation,
         NotificationsQuery,
         NotificationsSubscription,
     )
 
-    return GraphQLContribution(query=(NotificationsQuery,), mutation=(NotificationsMutation,), subscription=(NotificationsSubscription,))
+    return GraphQLContribution(
+        query=(NotificationsQuery, ConsentQuery),
+        mutation=(NotificationsMutation, ConsentMutation),
+        subscription=(NotificationsSubscription,),
+    )
 
 
 @hookimpl
 def register_permissions() -> PermissionSet:
-    permissions = (Permission("notifications", "read_log", "See the notification delivery log (status, attempts, errors)"),)
-    return PermissionSet(permissions=permissions, grants=tuple(Grant(r, "notifications", "read_log") for r in LOG_READERS))
+    permissions = (
+        Permission("notifications", "read_log", "See the notification delivery log (status, attempts, errors)"),
+        Permission("consents", "read", "See a register person's consents and their history"),
+    )
+    grants = [Grant(r, "notifications", "read_log") for r in LOG_READERS]
+    grants += [Grant(r, "consents", "read") for r in CONSENT_READERS]
+    return PermissionSet(permissions=permissions, grants=tuple(grants))
 
 
 @hookimpl
