@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from fastapi import APIRouter
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from kernel.consent.service import ConsentPurpose
     from kernel.devices.profiles import DeviceProfile
     from kernel.notifications.channels import NotificationChannel
     from kernel.notifications.templates import NotificationTemplate
@@ -207,6 +208,22 @@ def register_notification_channels() -> list[NotificationChannel] | None:
     defined twice stops start-up with an error naming both.
 
     :return: a list of :class:`kernel.sdk.NotificationChannel`.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def register_consent_purposes() -> list[ConsentPurpose] | None:
+    """Declare the purposes the plugin processes personal data for, with the data categories
+    each uses, so that people can grant and revoke consent per purpose.
+
+    Called when the purposes are first needed (GraphQL ``consentPurposes``, a grant). Check
+    ``await sdk.require_consent(session, person_id, key)`` before processing the data, and handle
+    the ``consent.revoked`` event (payload ``person_id``, ``purpose``) to stop. A key declared by
+    two plugins differently stops with an error naming both.
+
+    :return: a list of :class:`kernel.sdk.ConsentPurpose`.
 
     .. versionadded:: 0.2
     """

@@ -50,7 +50,7 @@ class AccountContacts:
         return None
 
 
-def _mapped(table: str) -> type | None:
+def mapped_model(table: str) -> type | None:
     for mapper in Base.registry.mappers:
         if getattr(mapper.local_table, "name", None) == table:
             return mapper.class_  # type: ignore[no-any-return]
@@ -77,7 +77,7 @@ async def account_contacts(session: AsyncSession, account_ids: Iterable[uuid.UUI
             values = dict(zip(account_cols, row[1:], strict=True))
             if any(values.values()):
                 found[row[0]] = values
-    person = _mapped("persons")
+    person = mapped_model("persons")
     if person is not None and hasattr(person, "account_id"):
         person_cols = _columns(person, fields)
         missing = [i for i in ids if i not in found]

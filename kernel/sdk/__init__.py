@@ -119,6 +119,11 @@ _LAZY: dict[str, str] = {
     "TenantHub": "live",
     "notifier": "live",
     "tenant_hub": "live",
+    # consent
+    "ConsentPurpose": "consent",
+    "grant_consent": "consent",
+    "require_consent": "consent",
+    "revoke_consent": "consent",
     # notifications
     "ChannelUnavailable": "notifications",
     "DeliveryRejected": "notifications",
@@ -179,6 +184,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
         transaction_for,
         voter_account,
     )
+    from kernel.sdk.consent import ConsentPurpose, grant_consent, require_consent, revoke_consent
     from kernel.sdk.db import (
         Base,
         GlobalRecord,
@@ -262,6 +268,10 @@ __all__ = [
     "hookspec",
     "plugin_hooks",
     "ChannelUnavailable",
+    "ConsentPurpose",
+    "grant_consent",
+    "require_consent",
+    "revoke_consent",
     "DeliveryRejected",
     "NotificationChannel",
     "NotificationTemplate",
