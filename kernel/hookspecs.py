@@ -62,9 +62,10 @@ def register_hookspecs() -> ModuleType | type | None:
 def register_models() -> list[type] | None:
     """Declare the SQLAlchemy models (tables) the plugin owns.
 
-    Called at start-up. The models must derive from ``kernel.sdk.Base``; tenant-owned ones from
-    ``kernel.sdk.TenantRecord`` so that the tenant scope, row-level security and tenant export
-    cover them.
+    Called by ``PluginHost.models()`` (tenant export maps every contributed model through it).
+    The models must derive from ``kernel.sdk.Base`` — anything else is refused with a
+    ``PluginLoadError`` naming the plugin; tenant-owned ones from ``kernel.sdk.TenantRecord`` so
+    that the tenant scope, row-level security and tenant export cover them.
 
     :return: a list of model classes.
 

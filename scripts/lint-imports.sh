@@ -8,7 +8,7 @@
 # PENDING (or run with LINLI_LINT_IMPORTS_STRICT=1) so that every violation fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-if [ -x .venv/bin/lint-imports ]; then LINT=.venv/bin/lint-imports; else LINT=lint-imports; fi
+if command -v lint-imports >/dev/null 2>&1; then LINT=lint-imports; else LINT=.venv/bin/lint-imports; fi
 
 PENDING=(
   "plugins.governance.demo -> kernel.chain.devchain"

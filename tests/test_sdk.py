@@ -83,3 +83,20 @@ def test_linli_help_loads_no_heavy_dependency():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120, env=env)
     assert "Usage" in done.stdout and "fees" in done.stdout  # plugins' commands are listed
     assert "HEAVY []" in done.stdout, done.stdout[-500:]
+
+
+def test_the_product_does_not_serve_the_test_plugin():
+    """Outside the test session (no test-only site on the path), the plugins loaded are Linli's
+    own: the quick start's schema has no ``testPluginGreeting``."""
+    code = (
+        "from kernel.plugins.host import PluginHost\n"
+        "from gateway.schema import compose\n"
+        "host = PluginHost()\n"
+        "host.load()\n"
+        "print(sorted(host.plugins), 'testPluginGreeting' in str(compose(host)))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "linli_test_plugin" not in done.stdout and done.stdout.strip().endswith("False"), done.stdout
+    assert "'estate'" in done.stdout and "'notices'" in done.stdout

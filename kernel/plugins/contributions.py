@@ -69,7 +69,7 @@ EventHandlers = Mapping[str, EventHandler]
 class ScheduledJob:
     name: str
     interval_seconds: float
-    run: Callable[[Any], Awaitable[None]]
+    run: Callable[[Any], Awaitable[Any]]
 
 
 @dataclass(frozen=True)

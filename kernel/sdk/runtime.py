@@ -8,15 +8,13 @@ declares. :func:`build_runtime` builds one from the environment for a plugin's C
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from kernel.config import Settings
     from kernel.crypto import Vault
     from kernel.db.engine import Database
     from kernel.events import EventBus
-
-S = TypeVar("S")
 
 
 class Runtime(Protocol):
@@ -35,19 +33,6 @@ class Runtime(Protocol):
         ...
 
 
-@overload
-def service(runtime: Runtime, name: str) -> Any: ...
-@overload
-def service(runtime: Runtime, name: str, kind: type[S]) -> S: ...
-def service(runtime: Runtime, name: str, kind: type[Any] | None = None) -> Any:
-    """The service a component registered under ``name`` (``None`` when absent), checked against
-    ``kind`` when given — a typed read of ``runtime.services`` instead of a bare string lookup."""
-    value = runtime.services.get(name)
-    if value is not None and kind is not None and not isinstance(value, kind):
-        raise TypeError(f"runtime service {name!r} is a {type(value).__name__}, not a {kind.__name__}")
-    return value
-
-
 def build_runtime(settings: Settings | None = None) -> Runtime:
     """Build the process runtime from the environment (``LINLI_*``), for plugin CLI commands.
 
@@ -58,4 +43,4 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     return KernelRuntime.build(settings)
 
 
-__all__ = ["Runtime", "build_runtime", "service"]
+__all__ = ["Runtime", "build_runtime"]

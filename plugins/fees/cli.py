@@ -9,12 +9,14 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from kernel.sdk.runtime import Runtime
+
 fees_cli = typer.Typer(help="Property fees: billing runs.", no_args_is_help=True)
 console = Console()
 
 
 async def bill(
-    tenant_slug: str, period: str, community_code: str | None, runtime: Any = None
+    tenant_slug: str, period: str, community_code: str | None, runtime: Runtime | None = None
 ) -> Any:
     """Run billing for a tenant (by slug) and period; returns the BillingRun."""
     from sqlalchemy import select

@@ -1,5 +1,5 @@
 """GraphQL for fees. Staff with ``fees:read`` see every bill; owners (``fees:read_own``) see
-only the bills of units they own (``tenants.estate.service.units_owned_by_account``)."""
+only the bills of units they own (``kernel.sdk.estate.units_owned_by_account``)."""
 
 from __future__ import annotations
 

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.sdk import BadUserInput, ChainUnit, Conflict, Event, NotFound, utcnow
 from kernel.sdk.estate import Building, Community, Unit
+from kernel.sdk.runtime import Runtime
 from plugins.funds import chain
 from plugins.funds.apportionment import BPS, apportion, revenue_split
 from plugins.funds.models import (
@@ -131,7 +132,7 @@ def _entry(session: AsyncSession, **kw: Any) -> FundEntry:
     return row
 
 
-async def _publish(runtime: Any, session: AsyncSession, tenant_id: uuid.UUID, type_: str, payload: dict[str, Any], actor: str) -> None:
+async def _publish(runtime: Runtime, session: AsyncSession, tenant_id: uuid.UUID, type_: str, payload: dict[str, Any], actor: str) -> None:
     if runtime is not None:
         await runtime.bus.publish(session, Event(type_, tenant_id, payload, actor=actor))
 
@@ -153,13 +154,13 @@ MAX_DEPOSITS = 200
 
 
 async def deposit(
-    session: AsyncSession, runtime: Any, tenant_id: uuid.UUID, *, unit_id: uuid.UUID, amount: int, bank_ref: str, actor: str
+    session: AsyncSession, runtime: Runtime, tenant_id: uuid.UUID, *, unit_id: uuid.UUID, amount: int, bank_ref: str, actor: str
 ) -> FundEntry:
     """Record an owner's deposit (缴存) into the unit's sub-ledger; the bank reference's sha256 goes on chain."""
     return (await deposit_batch(session, runtime, tenant_id, [DepositLine(unit_id, amount, bank_ref)], actor=actor))[0]
 
 
-async def deposit_batch(session: AsyncSession, runtime: Any, tenant_id: uuid.UUID, lines: Sequence[DepositLine], *, actor: str) -> list[FundEntry]:
+async def deposit_batch(session: AsyncSession, runtime: Runtime, tenant_id: uuid.UUID, lines: Sequence[DepositLine], *, actor: str) -> list[FundEntry]:
     """Record deposits of one community (a bank statement) in one ``deposit`` transaction.
 
     Every line is validated before anything is written: a bad line refuses the whole batch."""
@@ -215,7 +216,7 @@ async def deposit_batch(session: AsyncSession, runtime: Any, tenant_id: uuid.UUI
 
 
 async def record_interest(
-    session: AsyncSession, runtime: Any, *, community_id: uuid.UUID, amount: int, bank_ref: str, actor: str
+    session: AsyncSession, runtime: Runtime, *, community_id: uuid.UUID, amount: int, bank_ref: str, actor: str
 ) -> FundEntry:
     """Record bank interest (利息) into the unallocated pool; :func:`allocate` credits it to the units."""
     amount = _amount(amount)
@@ -241,7 +242,7 @@ class AllocationResult:
     total_area: int
 
 
-async def allocate(session: AsyncSession, runtime: Any, *, community_id: uuid.UUID, actor: str) -> AllocationResult:
+async def allocate(session: AsyncSession, runtime: Runtime, *, community_id: uuid.UUID, actor: str) -> AllocationResult:
     """Credit the whole unallocated pool to every registered unit of the community by area (one round),
     in registry order, exactly as ``startAllocation`` / ``continueAllocation`` do."""
     account = await account_of(session, community_id)
@@ -373,7 +374,7 @@ async def _proposal_free(session: AsyncSession, proposal_id: uuid.UUID, disburse
         raise Conflict("another disbursement request is already tied to this proposal", field="proposalId")
 
 
-async def _check_proposal(runtime: Any, session: AsyncSession, proposal_id: uuid.UUID, community_id: uuid.UUID, matter: str) -> chain.ProposalFacts:
+async def _check_proposal(runtime: Runtime, session: AsyncSession, proposal_id: uuid.UUID, community_id: uuid.UUID, matter: str) -> chain.ProposalFacts:
     facts = await chain.proposal_facts(runtime, session, proposal_id)
     if facts is None:
         raise NotFound("no such proposal", field="proposalId")
@@ -385,7 +386,7 @@ async def _check_proposal(runtime: Any, session: AsyncSession, proposal_id: uuid
 
 
 async def request_disbursement(
-    session: AsyncSession, runtime: Any, *, community_id: uuid.UUID, title: str, amount: int, payee: str,
+    session: AsyncSession, runtime: Runtime, *, community_id: uuid.UUID, title: str, amount: int, payee: str,
     unit_ids: Sequence[uuid.UUID] = (), building_ids: Sequence[uuid.UUID] = (), proposal_id: uuid.UUID | None = None, actor: str,
 ) -> FundDisbursement:
     """A use of the fund to put to the owners' vote, with its apportionment per unit fixed for the notice."""
@@ -418,7 +419,7 @@ async def get_disbursement(session: AsyncSession, disbursement_id: uuid.UUID) ->
     return d
 
 
-async def attach_proposal(session: AsyncSession, runtime: Any, *, disbursement_id: uuid.UUID, proposal_id: uuid.UUID) -> FundDisbursement:
+async def attach_proposal(session: AsyncSession, runtime: Runtime, *, disbursement_id: uuid.UUID, proposal_id: uuid.UUID) -> FundDisbursement:
     """Tie a disbursement request to the USE_FUND proposal that puts it to the vote."""
     d = await get_disbursement(session, disbursement_id)
     if d.status != "awaiting_vote":
@@ -465,7 +466,7 @@ async def _debit(
     return shares
 
 
-async def execute_disbursement(session: AsyncSession, runtime: Any, tenant_id: uuid.UUID, *, disbursement_id: uuid.UUID, actor: str) -> FundDisbursement:
+async def execute_disbursement(session: AsyncSession, runtime: Runtime, tenant_id: uuid.UUID, *, disbursement_id: uuid.UUID, actor: str) -> FundDisbursement:
     """Pay a voted disbursement once its proposal is final: debit the units and queue ``disburse``."""
     d = await get_disbursement(session, disbursement_id)
     if d.kind != "voted" or d.status != "awaiting_vote":
@@ -497,7 +498,7 @@ async def execute_disbursement(session: AsyncSession, runtime: Any, tenant_id: u
     return d
 
 
-async def _top_up_events(session: AsyncSession, runtime: Any, tenant_id: uuid.UUID, shares: list[UnitShare], actor: str) -> None:
+async def _top_up_events(session: AsyncSession, runtime: Runtime, tenant_id: uuid.UUID, shares: list[UnitShare], actor: str) -> None:
     ledgers = (await session.scalars(select(FundSubLedger).where(FundSubLedger.unit_id.in_([s.unit.id for s in shares])))).all()
     for ledger in ledgers:
         if ledger.top_up_required:
@@ -505,7 +506,7 @@ async def _top_up_events(session: AsyncSession, runtime: Any, tenant_id: uuid.UU
 
 
 async def emergency_disbursement(
-    session: AsyncSession, runtime: Any, tenant_id: uuid.UUID, *, community_id: uuid.UUID, title: str, amount: int, payee: str,
+    session: AsyncSession, runtime: Runtime, tenant_id: uuid.UUID, *, community_id: uuid.UUID, title: str, amount: int, payee: str,
     disclosure: str, unit_ids: Sequence[uuid.UUID] = (), building_ids: Sequence[uuid.UUID] = (), actor: str,
 ) -> FundDisbursement:
     """Emergency use by the owners' committee (Art. 281 para. 2): paid at once, with a mandatory disclosure."""
@@ -554,7 +555,7 @@ async def cancel_disbursement(session: AsyncSession, *, disbursement_id: uuid.UU
 # -- sale ----------------------------------------------------------------------------------------------------
 
 
-async def transfer_sub_ledger(session: AsyncSession, runtime: Any, *, unit_id: uuid.UUID, deed_ref: str, actor: str) -> FundEntry:
+async def transfer_sub_ledger(session: AsyncSession, runtime: Runtime, *, unit_id: uuid.UUID, deed_ref: str, actor: str) -> FundEntry:
     """After a sale, the sub-ledger (and its balance) follows the unit to its new owner."""
     deed_ref = _ref(deed_ref, "deedRef", "the deed (不动产权证) reference")
     unit = await get_unit(session, unit_id)
@@ -583,7 +584,7 @@ async def transfer_sub_ledger(session: AsyncSession, runtime: Any, *, unit_id: u
 
 
 async def receive_revenue(
-    session: AsyncSession, runtime: Any, tenant_id: uuid.UUID, *, community_id: uuid.UUID, source: str, amount: int, source_ref: str,
+    session: AsyncSession, runtime: Runtime, tenant_id: uuid.UUID, *, community_id: uuid.UUID, source: str, amount: int, source_ref: str,
     actor: str, received_at: datetime | None = None,
 ) -> FundRevenueReceipt:
     """Record a public revenue receipt (elevator ads, parking, venue rental) split by the ratio in force."""
@@ -615,7 +616,7 @@ async def receive_revenue(
     return receipt
 
 
-async def apply_revenue_ratio(session: AsyncSession, runtime: Any, *, proposal_id: uuid.UUID, fund_bps: int, actor: str) -> FundAccount:
+async def apply_revenue_ratio(session: AsyncSession, runtime: Runtime, *, proposal_id: uuid.UUID, fund_bps: int, actor: str) -> FundAccount:
     """Apply the revenue split the owners voted (a Final matter-9 proposal binding that exact figure)."""
     if isinstance(fund_bps, bool) or not isinstance(fund_bps, int) or not 0 <= fund_bps <= BPS:
         raise BadUserInput("the fund's share is 0–10000 basis points", field="fundBps")

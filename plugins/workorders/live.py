@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from kernel.sdk import Event, TenantHub, tenant_hub
+from kernel.sdk.runtime import Runtime
 
 CHANNEL = "linli_workorder_changes"
 
@@ -78,12 +79,12 @@ class Change:
 LiveHub = TenantHub[Change]
 
 
-def hub(runtime: Any) -> LiveHub:
+def hub(runtime: Runtime) -> LiveHub:
     """The runtime's work-order change hub (subscribers: ``subscribe(tenant_id)``)."""
     return tenant_hub(runtime, CHANNEL, Change.from_json, queue_size=500)
 
 
-async def announce(runtime: Any, session: Any, event: Event) -> None:
+async def announce(runtime: Runtime, session: Any, event: Event) -> None:
     """Publish on the bus in the caller's transaction, and to live subscribers in every process
     once that transaction commits (nothing if it rolls back)."""
     await runtime.bus.publish(session, event)

@@ -27,6 +27,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 
 from kernel.sdk import BadUserInput, Conflict, Forbidden, NotFound
+from kernel.sdk.runtime import Runtime
 
 PREFIX = "/plugins/workorders/photos"
 TTL_SECONDS = 600
@@ -81,7 +82,7 @@ def _magic_ok(ext: str, head: bytes) -> bool:
     return head[4:8] == b"ftyp"  # heic
 
 
-def _file(runtime: Any, tenant_id: str, name: str) -> Path:
+def _file(runtime: Runtime, tenant_id: str, name: str) -> Path:
     try:
         tid = uuid.UUID(tenant_id)
     except ValueError:

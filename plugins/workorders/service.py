@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 
 from kernel.sdk import BadUserInput, Conflict, Event, NotFound, utcnow
 from kernel.sdk.estate import Community, Unit
+from kernel.sdk.runtime import Runtime
 from plugins.workorders.live import announce
 from plugins.workorders.models import Technician, WorkOrder, WorkOrderTransition
 
@@ -456,7 +457,7 @@ def due_escalation(order: WorkOrder, now: datetime) -> int:
 
 
 async def escalate_overdue(
-    session: Any, runtime: Any, tenant_id: uuid.UUID, *, now: datetime | None = None
+    session: Any, runtime: Runtime, tenant_id: uuid.UUID, *, now: datetime | None = None
 ) -> list[WorkOrder]:
     """Raise the escalation level of overdue open orders and publish ``workorder.escalated``
     once per level reached (re-running at the same time escalates nothing more)."""
