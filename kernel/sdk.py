@@ -78,6 +78,7 @@ from kernel.notifications import (
     Urgency,
     notify,
 )
+from kernel.notifications.audience import accounts_with_roles
 from kernel.notify import NotificationTooLarge, Notifier, TenantHub, notifier, tenant_hub
 from kernel.outbox import enqueue as enqueue_outbox
 from kernel.plugins.contributions import (
@@ -144,6 +145,7 @@ __all__ = [
     "NotFound",
     "NotificationTooLarge",
     "ChannelUnavailable",
+    "accounts_with_roles",
     "ConsentPurpose",
     "grant_consent",
     "require_consent",
