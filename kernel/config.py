@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     notify_webhook_url: str = ""
     notify_webhook_secret: str = ""
     notify_webhook_timeout_seconds: float = 10.0
+    #: Notification deliveries sent at once by one worker (PostgreSQL; SQLite sends one at a
+    #: time), and so the SMTP connections kept open per process.
+    notify_delivery_concurrency: int = 8
 
     log_level: str = "INFO"
     log_json: bool = True

@@ -1,7 +1,8 @@
 """The e-mail channel: plain-text UTF-8 mail over SMTP (``LINLI_SMTP_*``).
 
-One connection per process is kept open and reused (a fan-out of a thousand mails does not open
-a thousand connections); it is reopened after the server drops it. A 5xx answer to the
+A few connections per process (``LINLI_NOTIFY_DELIVERY_CONCURRENCY``, as many as deliveries run
+at once) are kept open and reused: a fan-out of a thousand mails does not open a thousand
+connections; a dropped one is reopened. A 5xx answer to the
 recipient or the message is final (:class:`DeliveryRejected`: a bad address never gets
 better); anything else — connection refused, timeouts, 4xx — is :class:`ChannelUnavailable` and
 retried by the outbox. The ``Message-ID`` carries the notification id, so a mail sent twice
@@ -28,10 +29,14 @@ SERVICE = "notifications.smtp"
 
 
 class SmtpSender:
+    """A small pool of SMTP connections (as many as deliveries run at once), each reused for
+    many messages and reopened when the server dropped it."""
+
     def __init__(self, settings: Any) -> None:
         self.settings = settings
-        self._client: aiosmtplib.SMTP | None = None
-        self._lock = asyncio.Lock()
+        self.size = max(1, int(getattr(settings, "notify_delivery_concurrency", 1)))
+        self._idle: list[aiosmtplib.SMTP] = []
+        self._gate = asyncio.Semaphore(self.size)
 
     async def _connect(self) -> aiosmtplib.SMTP:
         s = self.settings
@@ -46,33 +51,44 @@ class SmtpSender:
     async def send(self, mail: EmailMessage) -> None:
         if not self.settings.smtp_host:
             raise DeliveryRejected("e-mail is not configured (set LINLI_SMTP_HOST)")
-        async with self._lock:
+        async with self._gate:
+            client = self._idle.pop() if self._idle else None
             for attempt in (1, 2):
                 try:
-                    if self._client is None or not self._client.is_connected:
-                        self._client = await self._connect()
-                    errors, _ = await self._client.send_message(mail)
+                    if client is None or not client.is_connected:
+                        client = await self._connect()
+                    await client.send_message(mail)
+                    self._idle.append(client)
                     return
                 except aiosmtplib.SMTPRecipientsRefused as exc:
+                    await _drop(client)  # a fresh connection for the next message, whatever state this one is in
                     if any(r.code >= 500 for r in exc.recipients):
                         raise DeliveryRejected(f"recipient refused: {exc.recipients[0].code}") from exc
                     raise ChannelUnavailable(f"recipient deferred: {exc.recipients[0].code}") from exc
                 except aiosmtplib.SMTPResponseException as exc:
+                    await _drop(client)
                     if exc.code >= 500:
                         raise DeliveryRejected(f"SMTP {exc.code}") from exc
                     raise ChannelUnavailable(f"SMTP {exc.code}") from exc
                 except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-                    await self.close()
+                    await _drop(client)
+                    client = None
                     if attempt == 2:
                         raise ChannelUnavailable(f"SMTP server unreachable: {type(exc).__name__}") from exc
 
     async def close(self) -> None:
-        client, self._client = self._client, None
-        if client is not None and client.is_connected:
-            try:
-                await client.quit()
-            except Exception:
-                client.close()
+        idle, self._idle = self._idle, []
+        for client in idle:
+            await _drop(client)
+
+
+async def _drop(client: aiosmtplib.SMTP | None) -> None:
+    if client is None or not client.is_connected:
+        return
+    try:
+        await client.quit()
+    except Exception:
+        client.close()
 
 
 def sender(runtime: Any) -> SmtpSender:

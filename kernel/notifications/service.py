@@ -5,20 +5,21 @@ What :func:`notify` does, inside the caller's transaction (it flushes, never com
 1. renders the template for every recipient in their locale (a missing placeholder fails first,
    before anything is written);
 2. writes one ``notifications`` row per recipient not yet notified under ``key`` — for a login,
-   that row is its inbox entry;
+   that row is its inbox entry (the inbox's delivery: it needs no log row and no retry);
 3. per channel the recipient can be reached on and wants (preferences per category and channel;
    quiet hours hold back channels other than the inbox; ``urgent`` ignores both), writes a
    delivery-log row and an outbox message, delayed to the end of the quiet hours if need be;
 4. signals the inbox's live subscribers once the transaction commits.
 
-The outbox worker then calls :func:`deliver` per message, at least once; a channel that is down
-is retried with back-off by the outbox, and the request that called ``notify`` never waits for
+The outbox worker then hands the messages to :func:`deliver_messages` in batches, at least
+once; a channel that is down is retried with back-off by the outbox, and the request that called ``notify`` never waits for
 a channel. Templates and channels are per runtime (its plugins'); a runtime registers itself
 with :func:`install` when it is built, and ``notify`` finds it through the session's engine.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -31,7 +32,7 @@ from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.crypto import mask_phone
@@ -61,7 +62,6 @@ Urgency = Literal["low", "normal", "urgent"]
 URGENCIES: tuple[str, ...] = get_args(Urgency)
 TOPIC = "notification"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
-INBOX = "inbox"
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9]{5,20}$")
@@ -126,7 +126,8 @@ def install(runtime: Any) -> Registries:
     for plugin, channels in runtime.host.collect("register_notification_channels"):
         reg.channels.add(plugin, channels or ())
     runtime.services[SERVICE] = reg
-    runtime.deliverers.setdefault(TOPIC, _deliverer(runtime))
+    # one message per recipient and channel, independent of each other: delivered in batches
+    runtime.outbox.batch_deliverers.setdefault(TOPIC, _batch_deliverer(runtime))
     _RUNTIMES[id(runtime.db.engine.sync_engine)] = runtime
     return reg
 
@@ -254,32 +255,33 @@ async def notify(
     now = utcnow()
     urgent = urgency == "urgent"
     channels = reg.channels.all()
-    rows: list[Any] = []
+    # plain rows for one multi-row INSERT per table: a notice to a thousand residents is three
+    # statements, not three thousand ORM objects
+    notifications: list[dict[str, Any]] = []
+    deliveries: list[dict[str, Any]] = []
+    messages: list[dict[str, Any]] = []
     live: list[tuple[uuid.UUID, uuid.UUID]] = []
-    queued = 0
+
+    def delivery(notification_id: uuid.UUID, channel: str, outbox_key: str, not_before: datetime | None) -> None:
+        deliveries.append({
+            "tenant_id": tenant_id, "id": uuid.uuid4(), "notification_id": notification_id, "channel": channel, "status": "pending",
+            "detail": None, "outbox_key": outbox_key, "not_before": not_before, "sent_at": None, "created_at": now,
+        })
+
     for person in people:
         setting = settings.get(person.account_id) if person.account_id else None
         locale = setting.locale if setting is not None and setting.locale else person.locale
         subject, body = tpl.render(locale, values)
-        n = Notification(
-            id=uuid.uuid4(),
-            recipient=person.key(),
-            account_id=person.account_id,
-            contact_hint=person.hint(),
-            key=key,
-            template=tpl.key,
-            category=tpl.category,
-            urgency=urgency,
-            locale=locale,
-            subject="" if tpl.secret else subject,
-            body="" if tpl.secret else body,
-            data=stored_data,
-            in_inbox=person.account_id is not None and not tpl.secret,
-        )
-        rows.append(n)
-        if n.in_inbox:
-            rows.append(NotificationDelivery(notification_id=n.id, channel=INBOX, status="sent", sent_at=now))
-            live.append((person.account_id, n.id))  # type: ignore[arg-type]
+        nid = uuid.uuid4()
+        in_inbox = person.account_id is not None and not tpl.secret
+        notifications.append({
+            "tenant_id": tenant_id, "id": nid, "recipient": person.key(), "account_id": person.account_id,
+            "contact_hint": person.hint(), "key": key, "template": tpl.key, "category": tpl.category, "urgency": urgency,
+            "locale": locale, "subject": "" if tpl.secret else subject, "body": "" if tpl.secret else body,
+            "data": stored_data, "in_inbox": in_inbox, "read_at": None, "created_at": now,
+        })
+        if in_inbox:  # the row is the inbox delivery: no log row, nothing to retry
+            live.append((person.account_id, nid))  # type: ignore[arg-type]
         quiet = (
             quiet_until(now, setting.quiet_start_minute, setting.quiet_end_minute, setting.timezone)
             if setting is not None and not urgent
@@ -288,7 +290,7 @@ async def notify(
         for channel in channels:
             if channel.send is None:
                 continue
-            payload: dict[str, Any] = {"notification_id": str(n.id), "channel": channel.name}
+            payload: dict[str, Any] = {"notification_id": str(nid), "channel": channel.name}
             if person.account_id is not None:
                 if not _wants(channel, prefs.get(person.account_id, {}), urgent):
                     continue
@@ -303,12 +305,17 @@ async def notify(
             if tpl.secret:
                 payload.update(subject=subject, body=body)
             not_before = quiet if channel.quiet_hours else None
-            outbox_key = f"{TOPIC}:{n.id}:{channel.name}"
-            rows.append(NotificationDelivery(notification_id=n.id, channel=channel.name, outbox_key=outbox_key, not_before=not_before))
-            rows.append(OutboxMessage(topic=TOPIC, idempotency_key=outbox_key, payload=payload, next_attempt_at=not_before or now))
-            queued += 1
-    session.add_all(rows)
-    await session.flush()
+            outbox_key = f"{TOPIC}:{nid}:{channel.name}"
+            delivery(nid, channel.name, outbox_key, not_before)
+            messages.append({
+                "tenant_id": tenant_id, "id": uuid.uuid4(), "topic": TOPIC, "idempotency_key": outbox_key, "payload": payload,
+                "status": "pending", "attempts": 0, "next_attempt_at": not_before or now, "delivered_at": None,
+                "last_error": None, "created_at": now,
+            })
+    for model, rows in ((Notification, notifications), (NotificationDelivery, deliveries), (OutboxMessage, messages)):
+        if rows:
+            await session.execute(insert(model), rows)
+    queued = len(messages)
     if runtime is not None:
         if live:
             await inbox.announce(runtime, session, tenant_id, live)
@@ -319,62 +326,90 @@ async def notify(
 # -- delivery ------------------------------------------------------------------------------------
 
 
-def _deliverer(runtime: Any) -> Any:
-    async def deliver(session: AsyncSession, msg: OutboxMessage) -> None:
-        await deliver_message(runtime, session, msg)
+def _batch_deliverer(runtime: Any) -> Any:
+    async def deliver(session: AsyncSession, messages: list[OutboxMessage]) -> dict[uuid.UUID, str | None]:
+        return await deliver_messages(runtime, session, messages)
 
     return deliver
 
 
-async def deliver_message(runtime: Any, session: AsyncSession, msg: OutboxMessage) -> None:
-    """Send one outbox message through its channel and log the outcome.
+async def deliver_messages(runtime: Any, session: AsyncSession, messages: list[OutboxMessage]) -> dict[uuid.UUID, str | None]:
+    """Send a batch of outbox messages (one per notification and channel) and log each outcome,
+    in the worker's transaction: the notifications, their log rows and the logins' contacts are
+    read in three queries, the sends run concurrently (``LINLI_NOTIFY_DELIVERY_CONCURRENCY``).
 
-    Raising leaves the message pending: the outbox retries it with back-off and records the
-    attempt and the error (shown in the delivery log)."""
-    payload = msg.payload
-    notification_id = uuid.UUID(payload["notification_id"])
-    name = payload["channel"]
-    n = await session.get(Notification, {"tenant_id": msg.tenant_id, "id": notification_id})
-    d = await session.scalar(
-        select(NotificationDelivery).where(NotificationDelivery.notification_id == notification_id, NotificationDelivery.channel == name)
-    )
-    if n is None or d is None or d.status != "pending":
-        _scrub(msg)
-        return
-    channel = registries(runtime).channels.get(name)
-    if channel is None or channel.send is None:
-        raise LookupError(f"no notification channel {name!r} in this process")
-    address = payload.get("address")
-    if address is None and channel.address != "account" and n.account_id is not None:
-        found = (await account_contacts(session, [n.account_id])).get(n.account_id)
-        address = found.address(channel.address, runtime.vault, msg.tenant_id) if found else None
-        if address is None:
-            d.status, d.detail = "skipped", "no_address"
+    Returns, per message, ``None`` (done: sent, skipped or rejected for good — see the log) or
+    the error text of a channel that failed now (the outbox retries it with back-off)."""
+    if not messages:
+        return {}
+    ids = {uuid.UUID(m.payload["notification_id"]) for m in messages}
+    notes = {n.id: n for n in await session.scalars(select(Notification).where(Notification.id.in_(ids)))}
+    logs = {
+        (d.notification_id, d.channel): d
+        for d in await session.scalars(select(NotificationDelivery).where(NotificationDelivery.notification_id.in_(ids)))
+    }
+    channels = registries(runtime).channels
+    wanted = {
+        n.account_id
+        for m in messages
+        if "address" not in m.payload
+        and (n := notes.get(uuid.UUID(m.payload["notification_id"]))) is not None
+        and n.account_id is not None
+        and (c := channels.get(m.payload["channel"])) is not None
+        and c.address != "account"
+    }
+    contacts = await account_contacts(session, wanted) if wanted else {}  # type: ignore[arg-type]
+    gate = asyncio.Semaphore(max(1, runtime.settings.notify_delivery_concurrency))
+
+    async def one(msg: OutboxMessage) -> str | None:
+        payload = msg.payload
+        n = notes.get(uuid.UUID(payload["notification_id"]))
+        name = payload["channel"]
+        d = logs.get((n.id, name)) if n is not None else None
+        if n is None or d is None or d.status != "pending":
+            return None  # delivered before a crash, or gone with its tenant: nothing to do
+        channel = channels.get(name)
+        if channel is None or channel.send is None:
+            return f"LookupError: no notification channel {name!r} in this process"
+        address = payload.get("address")
+        if address is None and channel.address != "account" and n.account_id is not None:
+            found = contacts.get(n.account_id)
+            address = found.address(channel.address, runtime.vault, msg.tenant_id) if found else None
+            if address is None:
+                d.status, d.detail = "skipped", "no_address"
+                return None
+        message = OutgoingMessage(
+            tenant_id=msg.tenant_id,
+            notification_id=n.id,
+            channel=name,
+            template=n.template,
+            category=n.category,
+            urgency=n.urgency,
+            locale=n.locale,
+            subject=payload.get("subject", n.subject),
+            body=payload.get("body", n.body),
+            account_id=n.account_id,
+            address=address,
+            data=dict(n.data),
+        )
+        try:
+            async with gate:
+                await channel.send(runtime, message)
+        except DeliveryRejected as exc:
+            d.status, d.detail = "failed", str(exc)[:300]
+            log.warning("notification_rejected", channel=name, notification_id=str(n.id), error=type(exc).__name__)
+            return None
+        except Exception as exc:
+            log.warning("notification_channel_failed", channel=name, notification_id=str(n.id), error=type(exc).__name__)
+            return f"{type(exc).__name__}: {exc}"[:1000]
+        d.status, d.sent_at = "sent", utcnow()
+        return None
+
+    outcomes = await asyncio.gather(*(one(m) for m in messages))
+    for msg, error in zip(messages, outcomes, strict=True):
+        if error is None:
             _scrub(msg)
-            return
-    message = OutgoingMessage(
-        tenant_id=msg.tenant_id,
-        notification_id=n.id,
-        channel=name,
-        template=n.template,
-        category=n.category,
-        urgency=n.urgency,
-        locale=n.locale,
-        subject=payload.get("subject", n.subject),
-        body=payload.get("body", n.body),
-        account_id=n.account_id,
-        address=address,
-        data=dict(n.data),
-    )
-    try:
-        await channel.send(runtime, message)
-    except DeliveryRejected as exc:
-        d.status, d.detail = "failed", str(exc)[:300]
-        log.warning("notification_rejected", channel=name, notification_id=str(n.id), error=type(exc).__name__)
-        _scrub(msg)
-        return
-    d.status, d.sent_at = "sent", utcnow()
-    _scrub(msg)
+    return {m.id: e for m, e in zip(messages, outcomes, strict=True)}
 
 
 def _scrub(msg: OutboxMessage) -> None:

@@ -133,6 +133,7 @@ _LAZY: dict[str, str] = {
     "Recipient": "notifications",
     "Urgency": "notifications",
     "notify": "notifications",
+    "accounts_with_roles": "notifications",
     # privacy
     "mask_id_number": "privacy",
     "mask_name": "privacy",
@@ -225,6 +226,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
         OutgoingMessage,
         Recipient,
         Urgency,
+        accounts_with_roles,
         notify,
     )
     from kernel.sdk.privacy import mask_id_number, mask_name, mask_phone
@@ -278,6 +280,7 @@ __all__ = [
     "OutgoingMessage",
     "Recipient",
     "Urgency",
+    "accounts_with_roles",
     "notify",
     "LinliError",
     "mask_id_number",

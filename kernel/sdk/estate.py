@@ -105,6 +105,10 @@ class EstateReader(Protocol):
         """The community's units (or those of the given buildings) as Art. 278 counts them."""
         ...
 
+    async def accounts_of_units(self, session: AsyncSession, units: Any, *, residents: bool = True) -> list[uuid.UUID]:
+        """The logins of the units' owners (and, with ``residents``, the people living there)."""
+        ...
+
 
 _reader: EstateReader | None = None
 
@@ -145,6 +149,12 @@ async def voting_units(
     return await estate().voting_units(session, community_id, building_ids)
 
 
+async def accounts_of_units(session: AsyncSession, units: Any, *, residents: bool = True) -> list[uuid.UUID]:
+    """The logins of the persons who own the units (and, with ``residents``, live in them): the
+    people to tell about those units. ``units`` is a list of unit ids or a ``select`` of them."""
+    return await estate().accounts_of_units(session, units, residents=residents)
+
+
 def __getattr__(name: str) -> Any:
     if name in MODEL_NAMES:
         return getattr(estate(), name)
@@ -153,6 +163,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "DEVELOPER",
+    "accounts_of_units",
     "EstateReader",
     "Totals",
     "VotingUnit",

@@ -16,6 +16,7 @@ from kernel.notifications import (
     Urgency,
     notify,
 )
+from kernel.notifications.audience import accounts_with_roles
 
 __all__ = [
     "ChannelUnavailable",
@@ -25,5 +26,6 @@ __all__ = [
     "OutgoingMessage",
     "Recipient",
     "Urgency",
+    "accounts_with_roles",
     "notify",
 ]

@@ -12,7 +12,9 @@ from plugins.governance.plugin import (
     register_graphql,
     register_migrations,
     register_models,
+    register_notification_templates,
     register_permissions,
+    register_scheduled_jobs,
 )
 
 __all__ = [
@@ -23,5 +25,7 @@ __all__ = [
     "register_graphql",
     "register_migrations",
     "register_models",
+    "register_notification_templates",
     "register_permissions",
+    "register_scheduled_jobs",
 ]

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kernel.sdk import Event, NotFound, audit, devices, notify
 from kernel.sdk.db import utcnow
-from kernel.sdk.estate import Building, Ownership, Person, Residency, Unit
+from kernel.sdk.estate import Building, Ownership, Person, Residency, Unit, accounts_of_units
 from parcel_lockers.models import COLLECTED, WAITING, Parcel
 from parcel_lockers.notifications import ARRIVED, OVERDUE
 from parcel_lockers.profile import TYPE
@@ -60,14 +60,6 @@ async def account_units(session: Any, account_id: uuid.UUID | None) -> list[uuid
     owned = select(Ownership.unit_id).join(Person, Person.id == Ownership.person_id).where(Person.account_id == account_id)
     lived = select(Residency.unit_id).join(Person, Person.id == Residency.person_id).where(Person.account_id == account_id)
     return sorted(set((await session.scalars(owned)).all()) | set((await session.scalars(lived)).all()), key=str)
-
-
-async def unit_accounts(session: Any, unit_id: uuid.UUID) -> list[uuid.UUID]:
-    """The accounts of the unit's owners and residents (people who can log in)."""
-    owners = select(Person.account_id).join(Ownership, Ownership.person_id == Person.id).where(Ownership.unit_id == unit_id)
-    residents = select(Person.account_id).join(Residency, Residency.person_id == Person.id).where(Residency.unit_id == unit_id)
-    found = set((await session.scalars(owners)).all()) | set((await session.scalars(residents)).all())
-    return sorted((a for a in found if a is not None), key=str)
 
 
 async def _find_unit(session: Any, community_id: uuid.UUID | None, building: str, number: str) -> uuid.UUID | None:
@@ -129,7 +121,7 @@ async def tell_recipients(session: Any, tenant_id: uuid.UUID, parcel: Parcel, te
     once per ``key``. The message names the locker and compartment, never the pickup code: the
     code is read in ``parcels``, where only the unit's people see it."""
     assert parcel.unit_id is not None
-    accounts = await unit_accounts(session, parcel.unit_id)
+    accounts = await accounts_of_units(session, [parcel.unit_id])
     if not accounts:
         return 0
     device = await devices.get_device(session, parcel.device_id)
