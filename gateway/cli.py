@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from gateway.plugin_cli import plugin_cli
+
 if TYPE_CHECKING:
     from kernel.runtime import Runtime
 
@@ -28,6 +30,7 @@ cli.add_typer(db_cli, name="db")
 cli.add_typer(tenant_cli, name="tenant")
 cli.add_typer(plugins_cli, name="plugins")
 cli.add_typer(audit_cli, name="audit")
+cli.add_typer(plugin_cli, name="plugin")
 
 
 def _runtime() -> Runtime:

@@ -9,6 +9,7 @@ from kernel.chain.models import (
     ChainTransaction,
     ChainUnit,
 )
+from kernel.consent.models import Consent, ConsentRecord
 from kernel.devices.models import (
     AlarmPending,
     Device,
@@ -19,6 +20,12 @@ from kernel.devices.models import (
     TelemetryPoint,
 )
 from kernel.identity.models import Account, ApiKey, LoginFailure, PolicyRule, RefreshToken
+from kernel.notifications.models import (
+    Notification,
+    NotificationDelivery,
+    NotificationPreference,
+    NotificationSettings,
+)
 from kernel.outbox import OutboxMessage
 from kernel.plugins.enablement import PluginEnablement
 from kernel.tenancy import Tenant
@@ -41,7 +48,13 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "AuditHead",
+    "Consent",
+    "ConsentRecord",
     "LoginFailure",
+    "Notification",
+    "NotificationDelivery",
+    "NotificationPreference",
+    "NotificationSettings",
     "OutboxMessage",
     "PluginEnablement",
     "PolicyRule",

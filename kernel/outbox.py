@@ -56,6 +56,21 @@ async def enqueue(session: AsyncSession, topic: str, key: str, payload: dict[str
 #: message delivered, so database effects and the mark commit together.
 Deliverer = Callable[[AsyncSession, OutboxMessage], Awaitable[None]]
 
+#: ``async def deliver(session, messages) -> {message id: error or None}`` — delivers many
+#: independent messages of one topic in one tenant transaction (a notification fan-out: a
+#: thousand e-mails are not a thousand transactions). It returns an error text for each message
+#: that must be retried and never raises for one message; raising retries the whole batch.
+BatchDeliverer = Callable[[AsyncSession, list[OutboxMessage]], Awaitable[dict[uuid.UUID, str | None]]]
+
+
+def _failed(msg: OutboxMessage, error: str | None) -> None:
+    """Record a failed attempt (already counted): retry with back-off, or give up."""
+    msg.last_error = error
+    if msg.attempts >= MAX_ATTEMPTS:
+        msg.status = "dead"
+    else:
+        msg.next_attempt_at = utcnow() + timedelta(seconds=min(2**msg.attempts, 300))
+
 
 class OutboxWorker:
     """Drains pending messages tenant by tenant (row-level security stays on)."""
@@ -65,6 +80,9 @@ class OutboxWorker:
         self.resolve = resolve
         self.batch = batch
         self.wakeup = asyncio.Event()
+        #: Topics (the part before ``:``) delivered in batches; every other topic is delivered one
+        #: message at a time, in order (the chain relayer's nonces depend on it).
+        self.batch_deliverers: dict[str, BatchDeliverer] = {}
 
     async def _tenants(self) -> list[uuid.UUID]:
         from kernel.tenancy import Tenant, TenantStatus
@@ -93,12 +111,48 @@ class OutboxWorker:
             )
             if self.db.dialect == "postgresql":
                 stmt = stmt.with_for_update(skip_locked=True)
-            ids = list((await s.scalars(stmt)).all())
+            rows = list((await s.execute(stmt.add_columns(OutboxMessage.topic))).all())
+        ids = [mid for mid, _ in rows]
+        batches: dict[str, list[uuid.UUID]] = {}
         done = 0
-        for mid in ids:
-            if await self._deliver_one(tenant_id, mid):
+        for mid, topic in rows:
+            kind = topic.split(":", 1)[0]
+            if kind in self.batch_deliverers:
+                batches.setdefault(kind, []).append(mid)
+            elif await self._deliver_one(tenant_id, mid):
                 done += 1
+        for kind, mids in batches.items():
+            done += await self._deliver_batch(tenant_id, kind, mids)
         return done if len(ids) == done else len(ids)
+
+    async def _deliver_batch(self, tenant_id: uuid.UUID, kind: str, mids: list[uuid.UUID]) -> int:
+        deliver = self.batch_deliverers[kind]
+        pending = select(OutboxMessage).where(OutboxMessage.id.in_(mids), OutboxMessage.status == "pending")
+        try:
+            async with self.db.tenant(tenant_id) as s:
+                stmt = pending.with_for_update(skip_locked=True) if self.db.dialect == "postgresql" else pending
+                messages = list((await s.scalars(stmt)).all())
+                errors = await deliver(s, messages)
+                done = 0
+                for msg in messages:
+                    error = errors.get(msg.id)
+                    msg.attempts += 1
+                    if error is None:
+                        msg.status, msg.delivered_at = "delivered", utcnow()
+                        done += 1
+                    else:
+                        _failed(msg, error)
+            if done:
+                outbox_delivered.labels(kind).inc(done)
+            return done
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            log.warning("outbox_batch_failed", topic=kind, messages=len(mids), error=error)
+        async with self.db.tenant(tenant_id) as s:
+            for msg in (await s.scalars(pending)).all():
+                msg.attempts += 1
+                _failed(msg, error)
+        return 0
 
     async def _deliver_one(self, tenant_id: uuid.UUID, mid: uuid.UUID) -> bool:
         error: str | None = None
@@ -124,11 +178,7 @@ class OutboxWorker:
             msg = await s.get(OutboxMessage, {"tenant_id": tenant_id, "id": mid})
             if msg is not None:
                 msg.attempts += 1
-                msg.last_error = error
-                if msg.attempts >= MAX_ATTEMPTS:
-                    msg.status = "dead"
-                else:
-                    msg.next_attempt_at = utcnow() + timedelta(seconds=min(2**msg.attempts, 300))
+                _failed(msg, error)
         return False
 
     async def run(self, stop: asyncio.Event, interval: float = 0.5) -> None:

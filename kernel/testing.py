@@ -95,8 +95,17 @@ def linli_backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@pytest.fixture(scope="session")
+def linli_plugins() -> list[Any]:
+    """Extra plugin modules the test database is migrated for and the test runtimes load
+    (besides built-ins and installed plugins); override in a conftest: ``return [my_plugin]``."""
+    return test_plugin_modules()
+
+
 @pytest_asyncio.fixture(scope="session")
-async def linli_database(linli_backend: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[TestDatabase]:
+async def linli_database(
+    linli_backend: str, tmp_path_factory: pytest.TempPathFactory, linli_plugins: list[Any]
+) -> AsyncIterator[TestDatabase]:
     from kernel.db.migrate import upgrade
     from kernel.plugins.host import PluginHost
 
@@ -109,7 +118,7 @@ async def linli_database(linli_backend: str, tmp_path_factory: pytest.TempPathFa
         app_url, admin_url, drop = await create_postgres_database(os.environ[POSTGRES_ENV])
         db = TestDatabase("postgres", app_url, admin_url, data_dir)
     host = PluginHost()
-    host.load(extra=test_plugin_modules(), entry_points=True)
+    host.load(extra=linli_plugins, entry_points=True)
     await upgrade(db.admin_url, db.app_url, host)
     try:
         yield db

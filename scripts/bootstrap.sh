@@ -14,6 +14,8 @@ python -m pip install -q -e ".[dev]"
 # session exposes it (tests/fixtures/third_party_plugin.py), so the product never serves it.
 # Environments bootstrapped before that had it installed: remove it.
 python -m pip uninstall -y -q linli-test-plugin >/dev/null 2>&1 || true
+# The external example plugin, installed from its own pyproject like any third party's.
+python -m pip install -q -e examples/parcel_lockers
 if [ -f contracts/package.json ] && command -v npm >/dev/null 2>&1; then
   (cd contracts && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -1,16 +1,14 @@
-"""Shared fixtures: see kernel/testing.py (also usable by third-party plugin authors)."""
+"""Linli's own tests use the testing kit (``kernel.sdk.testing``), the pytest plugin installed with
+Linli for plugin authors too: ``runtime``, ``gql``, ``new_tenant``, ``tenant``, ``actor``,
+``enable_plugin``, ``deliver``, ``chain``, ``broker`` and the database fixtures come from there.
+"""
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
-
-import pytest_asyncio
 from fixtures import third_party_plugin
 from fixtures.estates import PASSWORD  # noqa: F401 - one definition (tests/fixtures), re-exported
 
-from kernel.testing import *  # noqa: F403
-from kernel.testing import GraphQLClient, unique_slug
+from kernel.sdk.testing import TenantFixture  # noqa: F401 - re-exported for type hints in tests
 
 _test_plugin_site = None
 
@@ -23,35 +21,3 @@ def pytest_configure(config):  # type: ignore[no-untyped-def]
 
 def pytest_unconfigure(config):  # type: ignore[no-untyped-def]
     third_party_plugin.remove(_test_plugin_site)
-
-
-@dataclass
-class TenantFixture:
-    slug: str
-    tenant_id: uuid.UUID
-    admin: str
-    token: str
-
-
-@pytest_asyncio.fixture
-async def runtime(make_runtime):  # type: ignore[no-untyped-def]
-    return make_runtime()
-
-
-@pytest_asyncio.fixture
-async def gql(runtime, gql_factory) -> GraphQLClient:  # type: ignore[no-untyped-def]
-    return gql_factory(runtime)
-
-
-@pytest_asyncio.fixture
-async def new_tenant(runtime, gql):  # type: ignore[no-untyped-def]
-    from tenants.lifecycle import provision
-
-    async def make(prefix: str = "firm") -> TenantFixture:
-        slug = unique_slug(prefix)
-        admin = f"{slug}-admin"
-        p = await provision(runtime, slug=slug, name=f"{slug} 物业", admin_username=admin, admin_password=PASSWORD)
-        token = await gql.login(admin, PASSWORD, slug)
-        return TenantFixture(slug, p.tenant_id, admin, token)
-
-    return make

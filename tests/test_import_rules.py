@@ -65,3 +65,13 @@ def test_lint_imports_passes_but_for_the_listed_pending_violations():
     done = subprocess.run(["bash", str(script)], cwd=ROOT, capture_output=True, text=True, env={"PATH": f"{bindir}:/usr/bin:/bin"}, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Contracts:" in done.stdout
+
+
+def test_the_example_plugin_is_held_to_the_plugins_rule():
+    """examples/parcel_lockers (a separate distribution) imports kernel.sdk and itself only."""
+    assert "parcel_lockers" in CONFIG["root_packages"]
+    forbidden = set(CONTRACTS["examples-sdk-only"]["forbidden_modules"])
+    assert forbidden == set(CONTRACTS["plugins-sdk-only"]["forbidden_modules"]) | {"plugins"}
+    assert CONTRACTS["examples-sdk-only"]["source_modules"] == ["parcel_lockers"]
+    versions = ROOT / "examples" / "parcel_lockers" / "parcel_lockers" / "migrations" / "versions"
+    assert (versions / "__init__.py").exists() and (versions.parent / "__init__.py").exists()

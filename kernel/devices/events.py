@@ -7,7 +7,8 @@ SQLite). Live, not durable: plugins that must see every change use event handler
 
 Types: ``device.online``, ``device.offline``, ``device.alarm_raised``,
 ``device.alarm_acknowledged``, ``device.alarm_cleared``, ``device.rpc_answered``,
-``device.rpc_timed_out``.
+``device.rpc_timed_out``, ``device.telemetry_event`` (a message carrying one of its profile's
+``event_keys``: ``{device_id, device_type, ts, values}``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ EVENT_TYPES = (
     "device.alarm_cleared",
     "device.rpc_answered",
     "device.rpc_timed_out",
+    "device.telemetry_event",
 )
 CHANNEL = "linli_device_events"
 

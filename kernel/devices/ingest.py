@@ -358,5 +358,35 @@ async def store_batch(
         assert profile is not None
         newest = [r for r in by_device[device_id] if (device_id, r.key) in advanced]
         await alarms.evaluate(session, runtime, profile, device, newest, state)
+    await _publish_telemetry_events(session, runtime, catalog, tenant_id, by_device, devices)
     await session.flush()
     return n
+
+
+async def _publish_telemetry_events(
+    session: AsyncSession,
+    runtime: Any,
+    catalog: ProfileCatalog,
+    tenant_id: uuid.UUID,
+    by_device: dict[uuid.UUID, list[Reading]],
+    devices: dict[uuid.UUID, Device],
+) -> None:
+    """``device.telemetry_event`` for each timestamp of a device's readings that carries one of
+    its profile's ``event_keys`` (values of that timestamp together: a deposit's compartment and
+    recipient arrive as one message)."""
+    from kernel.devices import events
+
+    for device_id, readings in by_device.items():
+        device = devices.get(device_id)
+        profile = catalog.get(device.type) if device is not None else None
+        if device is None or profile is None or not profile.event_keys:
+            continue
+        by_ts: dict[int, dict[str, Any]] = {}
+        for r in readings:
+            by_ts.setdefault(r.ts, {})[r.key] = r.value
+        for ts, values in sorted(by_ts.items()):
+            if any(k in values for k in profile.event_keys):
+                await events.publish(
+                    runtime, session, "device.telemetry_event", tenant_id,
+                    {"device_id": str(device_id), "device_type": device.type, "ts": ts, "values": values},
+                )

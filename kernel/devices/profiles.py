@@ -126,6 +126,11 @@ class DeviceProfile:
     inactivity_timeout_seconds: int = 600
     #: Accept telemetry keys the profile does not declare (stored, never validated).
     allow_undeclared_keys: bool = False
+    #: Keys that report discrete happenings (a parcel deposited, a card read) rather than
+    #: measurements: a message carrying one of them is also published as a
+    #: ``device.telemetry_event`` domain event (with every value of that timestamp), so a plugin
+    #: handles it through ``register_event_handlers``. Keep them rare: each is an outbox row.
+    event_keys: tuple[str, ...] = ()
     description: str = ""
     keys: dict[str, TelemetryKey] = field(init=False, repr=False, compare=False)
     #: ``key → (minimum, maximum)`` of the plain ``number`` keys: ingestion's fast path.
@@ -148,6 +153,9 @@ class DeviceProfile:
                 raise ValueError(f"profile {self.type!r}: alarm {rule.name!r} has unknown severity {rule.severity!r}")
             if rule.kind == "threshold" and (rule.key not in self.keys or rule.op not in _OPS):
                 raise ValueError(f"profile {self.type!r}: alarm {rule.name!r} needs a declared key and an operator")
+        unknown = [k for k in self.event_keys if k not in self.keys]
+        if unknown:
+            raise ValueError(f"profile {self.type!r}: event keys {unknown} are not declared telemetry keys")
         names = [r.name for r in self.alarms]
         if len(names) != len(set(names)):
             raise ValueError(f"profile {self.type!r}: alarm rule names must be unique")

@@ -62,6 +62,7 @@ TRACE_ENV = "LINLI_TRACE_HOOKS"
 #: by name.
 BUILTIN_ORDER: tuple[str, ...] = (
     "estate",
+    "notifications",
     "notices",
     "governance",
     "workorders",
@@ -176,8 +177,13 @@ class PluginHost:
             self.register(module, builtin=builtin)
         for module in extra:
             self.register(module)
+        self.add_plugin_hookspecs()
         self.check()
 
+    def add_plugin_hookspecs(self) -> None:
+        """Add the hooks plugins declare through ``register_hookspecs`` (before ``check``)."""
+        for _, specs in self.collect("register_hookspecs"):
+            self.pm.add_hookspecs(specs)
     @staticmethod
     def _entry_points() -> list[tuple[Any, bool]]:
         from importlib.metadata import entry_points

@@ -44,6 +44,14 @@ from kernel.sdk_version import SDK_API_VERSION
 
 #: Marks a plugin's hook implementations (``@hookimpl``, ``@hookimpl(tryfirst=True)``, ...).
 hookimpl = pluggy.HookimplMarker("linli")
+#: Marks the specs of hooks a plugin declares for other plugins (see ``register_hookspecs``).
+hookspec = pluggy.HookspecMarker("linli")
+
+
+def plugin_hooks(runtime: Any) -> Any:
+    """The hook relay (``pluggy.HookRelay``) to call hooks plugins declared through
+    ``register_hookspecs``: ``await`` each awaitable in ``plugin_hooks(runtime).<name>(**kw)``."""
+    return runtime.host.pm.hook
 
 #: Name → submodule of ``kernel.sdk`` that defines it, loaded on first attribute access.
 _LAZY: dict[str, str] = {
@@ -122,6 +130,21 @@ _LAZY: dict[str, str] = {
     "TenantHub": "live",
     "notifier": "live",
     "tenant_hub": "live",
+    # consent
+    "ConsentPurpose": "consent",
+    "grant_consent": "consent",
+    "require_consent": "consent",
+    "revoke_consent": "consent",
+    # notifications
+    "ChannelUnavailable": "notifications",
+    "DeliveryRejected": "notifications",
+    "NotificationChannel": "notifications",
+    "NotificationTemplate": "notifications",
+    "OutgoingMessage": "notifications",
+    "Recipient": "notifications",
+    "Urgency": "notifications",
+    "notify": "notifications",
+    "accounts_with_roles": "notifications",
     # privacy
     "mask_id_number": "privacy",
     "mask_name": "privacy",
@@ -180,6 +203,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
         transaction_for,
         voter_account,
     )
+    from kernel.sdk.consent import ConsentPurpose, grant_consent, require_consent, revoke_consent
     from kernel.sdk.db import (
         Base,
         GlobalRecord,
@@ -212,6 +236,17 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
     from kernel.sdk.events import Event, HandlerContext, enqueue_outbox
     from kernel.sdk.jobs import enabled_plugins, for_each_enabled_tenant
     from kernel.sdk.live import NotificationTooLarge, Notifier, TenantHub, notifier, tenant_hub
+    from kernel.sdk.notifications import (
+        ChannelUnavailable,
+        DeliveryRejected,
+        NotificationChannel,
+        NotificationTemplate,
+        OutgoingMessage,
+        Recipient,
+        Urgency,
+        accounts_with_roles,
+        notify,
+    )
     from kernel.sdk.privacy import mask_id_number, mask_name, mask_phone
     from kernel.sdk.runtime import Runtime, build_runtime
     from kernel.sdk.services import service
@@ -264,6 +299,21 @@ __all__ = [
     "holder_account",
     "holder_address",
     "hookimpl",
+    "hookspec",
+    "plugin_hooks",
+    "ChannelUnavailable",
+    "ConsentPurpose",
+    "grant_consent",
+    "require_consent",
+    "revoke_consent",
+    "DeliveryRejected",
+    "NotificationChannel",
+    "NotificationTemplate",
+    "OutgoingMessage",
+    "Recipient",
+    "Urgency",
+    "accounts_with_roles",
+    "notify",
     "LinliError",
     "mask_id_number",
     "mask_name",

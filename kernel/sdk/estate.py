@@ -34,6 +34,25 @@ DEVELOPER = "developer"
 
 MODEL_NAMES = ("Community", "Compound", "Building", "Unit", "Person", "Ownership", "Residency")
 
+# The mapped classes, declared (annotation only: the module ``__getattr__`` below resolves them
+# from the registered reader) so that the SDK reference documents them.
+Community: type[Any]
+"""A community (小区) of the tenant: ``code``, ``name``, ``city``, ``district``, ``street_code``."""
+Compound: type[Any]
+"""A compound (期/苑) of a community: ``community_id``, ``name``, ``address``."""
+Building: type[Any]
+"""A building (楼栋): ``compound_id``, ``community_id``, ``name``, ``floors``."""
+Unit: type[Any]
+"""A unit (房屋): ``building_id``, ``community_id``, ``number``, ``floor``, ``registered_area``
+(hundredths of m²), ``use``, ``sold``."""
+Person: type[Any]
+"""A person of the owner register: ``kind``, ``name``, ``account_id`` (the linked login, if
+any); contact and ID number only encrypted."""
+Ownership: type[Any]
+"""A person's share of a unit: ``unit_id``, ``person_id``, ``share_bp`` (basis points)."""
+Residency: type[Any]
+"""A person living in a unit: ``unit_id``, ``person_id``, ``kind`` (owner, family, renter)."""
+
 
 @dataclass(frozen=True)
 class VotingUnit:
@@ -86,6 +105,10 @@ class EstateReader(Protocol):
         """The community's units (or those of the given buildings) as Art. 278 counts them."""
         ...
 
+    async def accounts_of_units(self, session: AsyncSession, units: Any, *, residents: bool = True) -> list[uuid.UUID]:
+        """The logins of the units' owners (and, with ``residents``, the people living there)."""
+        ...
+
 
 _reader: EstateReader | None = None
 
@@ -126,6 +149,12 @@ async def voting_units(
     return await estate().voting_units(session, community_id, building_ids)
 
 
+async def accounts_of_units(session: AsyncSession, units: Any, *, residents: bool = True) -> list[uuid.UUID]:
+    """The logins of the persons who own the units (and, with ``residents``, live in them): the
+    people to tell about those units. ``units`` is a list of unit ids or a ``select`` of them."""
+    return await estate().accounts_of_units(session, units, residents=residents)
+
+
 def __getattr__(name: str) -> Any:
     if name in MODEL_NAMES:
         return getattr(estate(), name)
@@ -134,6 +163,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "DEVELOPER",
+    "accounts_of_units",
     "EstateReader",
     "Totals",
     "VotingUnit",

@@ -66,3 +66,17 @@ def register_scheduled_jobs():  # type: ignore[no-untyped-def]
         ScheduledJob("devices.activity", interval, devices.run_activity_checks),
         ScheduledJob("devices.mqtt_bridge", 1.0, devices.run_mqtt_bridge),
     ]
+
+
+@hookimpl
+def register_event_handlers():  # type: ignore[no-untyped-def]
+    from plugins.devices.notifications import HANDLERS
+
+    return dict(HANDLERS)
+
+
+@hookimpl
+def register_notification_templates():  # type: ignore[no-untyped-def]
+    from plugins.devices.notifications import TEMPLATES
+
+    return list(TEMPLATES)

@@ -88,6 +88,13 @@ def register_permissions() -> PermissionSet:
 
 
 @hookimpl
+def register_hookspecs() -> Any:
+    from plugins.fees import hookspecs
+
+    return hookspecs
+
+
+@hookimpl
 def register_routes() -> list[Any]:
     from plugins.fees.webhook import router
 
@@ -115,3 +122,17 @@ async def remind_all(runtime: Runtime, *, now: Any = None, only: set[Any] | None
 @hookimpl
 def register_scheduled_jobs() -> list[ScheduledJob]:
     return [ScheduledJob("fees.remind_overdue", REMINDER_INTERVAL_SECONDS, remind_all)]
+
+
+@hookimpl
+def register_event_handlers() -> dict[str, Any]:
+    from plugins.fees.notifications import HANDLERS
+
+    return dict(HANDLERS)
+
+
+@hookimpl
+def register_notification_templates() -> list[Any]:
+    from plugins.fees.notifications import TEMPLATES
+
+    return list(TEMPLATES)

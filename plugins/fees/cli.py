@@ -59,6 +59,7 @@ async def bill(
                     community_id=community_id,
                     actor="cli",
                     progress=advance,
+                    runtime=runtime,
                 )
                 await audit(
                     session,

@@ -441,7 +441,8 @@ class FeeMutation:
         ctx = info.context
         cid = decode_id(community_id, "Community") if community_id is not None else None
         run = await service.run_billing(
-            ctx.session, ctx.tenant.id, period, community_id=cid, actor=ctx.actor.label
+            ctx.session, ctx.tenant.id, period, community_id=cid, actor=ctx.actor.label,
+            runtime=ctx.runtime,
         )
         await _audit(
             info,

@@ -280,6 +280,47 @@ async def compute_lines(
     return lines
 
 
+async def contributed_lines(
+    runtime: Any, session: Any, tenant_id: uuid.UUID, period: str, community_id: uuid.UUID | None
+) -> list[BillLine]:
+    """Bill lines other plugins contribute through ``fees_billing_lines`` (see
+    :mod:`plugins.fees.hookspecs`), priced at the active fee item of their code; one line per
+    (unit, item), quantities added up."""
+    import inspect
+
+    from kernel.sdk import plugin_hooks
+
+    answers = plugin_hooks(runtime).fees_billing_lines(
+        session=session, tenant_id=tenant_id, period=period, community_id=community_id
+    )
+    raw: list[Any] = []
+    for answer in answers:
+        raw.extend((await answer) if inspect.isawaitable(answer) else (answer or ()))
+    if not raw:
+        return []
+    items = {
+        i.code: i
+        for i in await session.scalars(select(FeeItem).where(FeeItem.active.is_(True)))
+    }
+    quantities: dict[tuple[uuid.UUID, str], int] = {}
+    for line in raw:
+        if line["item_code"] in items and int(line["quantity"]) > 0:
+            key = (line["unit_id"], line["item_code"])
+            quantities[key] = quantities.get(key, 0) + int(line["quantity"])
+    units = dict(
+        (await session.execute(select(Unit.id, Unit.community_id).where(Unit.id.in_({u for u, _ in quantities})))).all()
+    )
+    out = []
+    for (unit_id, code), qty in sorted(quantities.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
+        item, cid = items[code], units.get(unit_id)
+        if cid is None or (community_id is not None and cid != community_id):
+            continue
+        if item.community_id is not None and item.community_id != cid:
+            continue
+        out.append(BillLine(unit_id, item.id, cid, qty, item.unit_price, item.unit_price * qty))
+    return out
+
+
 Progress = Callable[[int, int], None]
 
 
@@ -291,14 +332,18 @@ async def run_billing(
     community_id: uuid.UUID | None = None,
     actor: str = "system",
     progress: Progress | None = None,
+    runtime: Any = None,
 ) -> BillingRun:
     """Bill every unit for the period, in the caller's transaction (commit = all bills, error =
     none). Bills that exist for (unit, item, period) are left alone and counted as existing.
-    ``progress(done, total)`` is called after each chunk of inserted bills."""
+    ``progress(done, total)`` is called after each chunk of inserted bills. With ``runtime``,
+    lines other plugins contribute (``fees_billing_lines``) are billed too."""
     parse_period(period)
     if community_id is not None:
         await _exists(session, Community, community_id, "community")
     lines = await compute_lines(session, period, community_id)
+    if runtime is not None:
+        lines += await contributed_lines(runtime, session, tenant_id, period, community_id)
     existing_stmt = select(Bill.unit_id, Bill.item_id).where(Bill.period == period)
     if community_id is not None:
         existing_stmt = existing_stmt.where(Bill.community_id == community_id)

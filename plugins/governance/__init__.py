@@ -13,7 +13,9 @@ from plugins.governance.plugin import (
     register_graphql,
     register_migrations,
     register_models,
+    register_notification_templates,
     register_permissions,
+    register_scheduled_jobs,
     register_services,
 )
 
@@ -26,6 +28,8 @@ __all__ = [
     "register_graphql",
     "register_migrations",
     "register_models",
+    "register_notification_templates",
     "register_permissions",
     "register_services",
+    "register_scheduled_jobs",
 ]

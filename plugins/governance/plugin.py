@@ -74,7 +74,24 @@ async def _on_chain_done(ctx: HandlerContext, event: Event) -> None:
 
 @hookimpl
 def register_event_handlers() -> dict[str, Any]:
-    return {"chain.transaction_done": _on_chain_done}
+    from plugins.governance import notifications
+
+    return {"chain.transaction_done": _on_chain_done, **notifications.HANDLERS}
+
+
+@hookimpl
+def register_notification_templates() -> list[Any]:
+    from plugins.governance.notifications import TEMPLATES
+
+    return list(TEMPLATES)
+
+
+@hookimpl
+def register_scheduled_jobs() -> list[Any]:
+    from kernel.sdk import ScheduledJob
+    from plugins.governance.notifications import REMINDER_INTERVAL_SECONDS, remind_closing_all
+
+    return [ScheduledJob("governance.remind_closing", REMINDER_INTERVAL_SECONDS, remind_closing_all)]
 
 
 @hookimpl

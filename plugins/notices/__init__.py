@@ -6,10 +6,20 @@ re-exported here from :mod:`plugins.notices.plugin`.
 
 from plugins.notices.plugin import (
     MANIFEST,
+    register_event_handlers,
     register_graphql,
     register_migrations,
     register_models,
+    register_notification_templates,
     register_permissions,
 )
 
-__all__ = ["MANIFEST", "register_graphql", "register_migrations", "register_models", "register_permissions"]
+__all__ = [
+    "MANIFEST",
+    "register_event_handlers",
+    "register_graphql",
+    "register_migrations",
+    "register_models",
+    "register_notification_templates",
+    "register_permissions",
+]

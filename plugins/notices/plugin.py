@@ -4,6 +4,7 @@ public modules, like any third-party plugin would."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from kernel.sdk import (
     SDK_API_VERSION,
@@ -59,3 +60,17 @@ def register_permissions() -> PermissionSet:
     grants += [Grant(r, "notices", "read") for r in READERS]
     grants += [Grant(r, "notices", "read_own") for r in OWN_READERS]
     return PermissionSet(permissions=permissions, grants=tuple(grants))
+
+
+@hookimpl
+def register_notification_templates() -> list[Any]:
+    from plugins.notices.notifications import TEMPLATES
+
+    return list(TEMPLATES)
+
+
+@hookimpl
+def register_event_handlers() -> dict[str, Any]:
+    from plugins.notices.notifications import HANDLERS
+
+    return dict(HANDLERS)

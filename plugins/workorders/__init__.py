@@ -107,9 +107,17 @@ def register_routes() -> list[Any]:
 
 @hookimpl
 def register_event_handlers() -> dict[str, Any]:
+    from plugins.workorders import notifications
     from plugins.workorders.handlers import HANDLERS
 
-    return dict(HANDLERS)
+    return {**HANDLERS, **notifications.HANDLERS}
+
+
+@hookimpl
+def register_notification_templates() -> list[Any]:
+    from plugins.workorders.notifications import TEMPLATES
+
+    return list(TEMPLATES)
 
 
 @hookimpl

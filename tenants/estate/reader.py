@@ -31,5 +31,8 @@ class TenantsEstate:
     ) -> list[VotingUnit]:
         return await voting.voting_units(session, community_id, building_ids)
 
+    async def accounts_of_units(self, session: AsyncSession, units: Any, *, residents: bool = True) -> list[uuid.UUID]:
+        return await service.accounts_of_units(session, units, residents=residents)
+
 
 ESTATE = TenantsEstate()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.crypto import Vault
@@ -174,3 +175,22 @@ async def units_owned_by_account(session: AsyncSession, account_id: uuid.UUID) -
         .where(Person.account_id == account_id)
     )
     return (await session.scalars(stmt)).all()
+
+
+async def accounts_of_units(session: AsyncSession, units: Any, *, residents: bool = True) -> list[uuid.UUID]:
+    """The logins of the persons who own the units (and, with ``residents``, live in them): the
+    people to tell about those units. ``units`` is a list of unit ids or a ``select`` of them
+    (a community's thousand units stay one query)."""
+    unit_filter = units if isinstance(units, Select) else list(units)
+    links: list[tuple[Any, Any]] = [(Ownership.person_id, Ownership)]
+    if residents:
+        links.append((Residency.person_id, Residency))
+    found: set[uuid.UUID] = set()
+    for person_id, link in links:  # two scoped ORM queries (a UNION would be a Core statement)
+        stmt = (
+            select(Person.account_id)
+            .join(link, (person_id == Person.id) & (link.tenant_id == Person.tenant_id))
+            .where(link.unit_id.in_(unit_filter), Person.account_id.is_not(None))
+        )
+        found.update(a for a in (await session.scalars(stmt)).all() if a is not None)
+    return sorted(found, key=str)

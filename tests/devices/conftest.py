@@ -4,8 +4,7 @@
   ``device.*`` event, so tests can assert what was published;
 * ``dev`` — helpers: a tenant with a community/building/unit, provisioning through GraphQL,
   posting to the ThingsBoard-compatible HTTP API, delivering the outbox;
-* ``broker`` — a Mosquitto with the ``linli_auth`` plugin on a free port (skips where it cannot
-  be built).
+* ``broker`` comes from the testing kit (``kernel.sdk.testing``).
 """
 
 from __future__ import annotations
@@ -16,23 +15,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 import pytest_asyncio
 
 from kernel.sdk import SDK_API_VERSION, PluginManifest, hookimpl
-
-
-@pytest.fixture
-def broker(tmp_path):  # type: ignore[no-untyped-def]
-    from kernel.devices.broker import BrokerUnavailable, LocalBroker
-
-    b = LocalBroker(tmp_path / "mosquitto")
-    try:
-        b.start()
-    except BrokerUnavailable as exc:
-        pytest.skip(str(exc))
-    yield b
-    b.stop()
 
 
 def _probe() -> types.ModuleType:
