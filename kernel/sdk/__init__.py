@@ -33,6 +33,9 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from kernel.plugins.contributions import (
+    CallBatch,
+    CallVerdict,
+    ContractContribution,
     Grant,
     GraphQLContribution,
     Permission,
@@ -58,11 +61,8 @@ _LAZY: dict[str, str] = {
     # audit
     "audit": "auditlog",
     # chain
-    "CallBatch": "chain",
     "CallOutcome": "chain",
-    "CallVerdict": "chain",
     "CommunityContracts": "chain",
-    "ContractContribution": "chain",
     "DeployContext": "chain",
     "ProjectionContext": "chain",
     "ReconcileContext": "chain",
@@ -174,15 +174,12 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
     from kernel.sdk import devices
     from kernel.sdk.auditlog import audit
     from kernel.sdk.chain import (
-        CallBatch,
         CallOutcome,
-        CallVerdict,
         ChainDeployment,
         ChainEvent,
         ChainTransaction,
         ChainUnit,
         CommunityContracts,
-        ContractContribution,
         ContractRevert,
         DeployContext,
         ProjectionContext,
