@@ -18,7 +18,8 @@ The submodules, one per concern: :mod:`~kernel.sdk.graphql`, :mod:`~kernel.sdk.d
 :mod:`~kernel.sdk.jobs`, :mod:`~kernel.sdk.estate`, :mod:`~kernel.sdk.events`,
 :mod:`~kernel.sdk.errors`, :mod:`~kernel.sdk.auditlog`, :mod:`~kernel.sdk.devices`,
 :mod:`~kernel.sdk.chain`, :mod:`~kernel.sdk.live`, :mod:`~kernel.sdk.privacy`,
-:mod:`~kernel.sdk.regulator`, :mod:`~kernel.sdk.tenants`, :mod:`~kernel.sdk.runtime`.
+:mod:`~kernel.sdk.regulator`, :mod:`~kernel.sdk.tenants`, :mod:`~kernel.sdk.runtime`,
+:mod:`~kernel.sdk.repository`.
 
 Importing ``kernel.sdk`` for :data:`hookimpl` and :class:`PluginManifest` is light: the names
 below that need SQLAlchemy, strawberry, casbin, web3 or the device layer are re-exported lazily
@@ -126,6 +127,9 @@ _LAZY: dict[str, str] = {
     "mask_id_number": "privacy",
     "mask_name": "privacy",
     "mask_phone": "privacy",
+    # repository
+    "Repository": "repository",
+    "Viewer": "repository",
     # runtime
     "Runtime": "runtime",
     "build_runtime": "runtime",
@@ -213,6 +217,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
     from kernel.sdk.jobs import enabled_plugins, for_each_enabled_tenant
     from kernel.sdk.live import NotificationTooLarge, Notifier, TenantHub, notifier, tenant_hub
     from kernel.sdk.privacy import mask_id_number, mask_name, mask_phone
+    from kernel.sdk.repository import Repository, Viewer
     from kernel.sdk.runtime import Runtime, build_runtime
     from kernel.sdk.services import service
     from kernel.sdk.tenants import tenant_id_by_slug
@@ -279,6 +284,7 @@ __all__ = [
     "QuotaExceeded",
     "RateLimited",
     "register_self_custody",
+    "Repository",
     "Runtime",
     "ScheduledJob",
     "SDK_API_VERSION",
@@ -295,5 +301,6 @@ __all__ = [
     "UnitToRegister",
     "UTCDateTime",
     "utcnow",
+    "Viewer",
     "voter_account",
 ]
