@@ -19,7 +19,7 @@ The submodules, one per concern: :mod:`~kernel.sdk.graphql`, :mod:`~kernel.sdk.d
 :mod:`~kernel.sdk.errors`, :mod:`~kernel.sdk.auditlog`, :mod:`~kernel.sdk.devices`,
 :mod:`~kernel.sdk.chain`, :mod:`~kernel.sdk.live`, :mod:`~kernel.sdk.privacy`,
 :mod:`~kernel.sdk.regulator`, :mod:`~kernel.sdk.tenants`, :mod:`~kernel.sdk.runtime`,
-:mod:`~kernel.sdk.repository`.
+:mod:`~kernel.sdk.repository`, :mod:`~kernel.sdk.inputs`, :mod:`~kernel.sdk.vocabulary`.
 
 Importing ``kernel.sdk`` for :data:`hookimpl` and :class:`PluginManifest` is light: the names
 below that need SQLAlchemy, strawberry, casbin, web3 or the device layer are re-exported lazily
@@ -114,6 +114,8 @@ _LAZY: dict[str, str] = {
     "Event": "events",
     "HandlerContext": "events",
     "enqueue_outbox": "events",
+    # inputs
+    "parse_input": "inputs",
     # jobs
     "enabled_plugins": "jobs",
     "for_each_enabled_tenant": "jobs",
@@ -130,6 +132,8 @@ _LAZY: dict[str, str] = {
     # repository
     "Repository": "repository",
     "Viewer": "repository",
+    # vocabulary
+    "FacilityCategory": "vocabulary",
     # runtime
     "Runtime": "runtime",
     "build_runtime": "runtime",
@@ -214,6 +218,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
         Unauthenticated,
     )
     from kernel.sdk.events import Event, HandlerContext, enqueue_outbox
+    from kernel.sdk.inputs import parse_input
     from kernel.sdk.jobs import enabled_plugins, for_each_enabled_tenant
     from kernel.sdk.live import NotificationTooLarge, Notifier, TenantHub, notifier, tenant_hub
     from kernel.sdk.privacy import mask_id_number, mask_name, mask_phone
@@ -221,6 +226,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
     from kernel.sdk.runtime import Runtime, build_runtime
     from kernel.sdk.services import service
     from kernel.sdk.tenants import tenant_id_by_slug
+    from kernel.sdk.vocabulary import FacilityCategory
 
 __all__ = [
     "AlarmRule",
@@ -260,6 +266,7 @@ __all__ = [
     "ensure_community_contracts",
     "ensure_scope",
     "Event",
+    "FacilityCategory",
     "for_each_enabled_tenant",
     "Forbidden",
     "GlobalRecord",
@@ -281,6 +288,7 @@ __all__ = [
     "PermissionSet",
     "PluginDisabled",
     "PluginManifest",
+    "parse_input",
     "QuotaExceeded",
     "RateLimited",
     "register_self_custody",
