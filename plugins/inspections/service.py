@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from kernel.sdk import BadUserInput, Conflict, Event, NotFound, utcnow
 from kernel.sdk.estate import Community
+from kernel.sdk.vocabulary import FacilityCategory, values
 from plugins.inspections.models import (
     Checkpoint,
     Finding,
@@ -27,19 +28,7 @@ from plugins.inspections.models import (
     InspectionSchedule,
 )
 
-CATEGORIES = (
-    "plumbing",
-    "electrical",
-    "elevator",
-    "security",
-    "fire",
-    "sanitation",
-    "public_facility",
-    "greening",
-    "noise",
-    "parking",
-    "other",
-)
+CATEGORIES = values(FacilityCategory)
 SEVERITIES = ("low", "normal", "high", "urgent")
 MAX_CHECKPOINTS = 200
 PHOTO_URL = re.compile(r"^https://[\w\-./%~:@?=&+]{1,500}$")
