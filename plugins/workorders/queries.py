@@ -18,6 +18,7 @@ from plugins.workorders import service
 from plugins.workorders.permissions import Allowed, AnyOf
 from plugins.workorders.repository import TechnicianRepository, WorkOrderRepository
 from plugins.workorders.types import Technician, WorkOrder, WorkOrderChange, WorkOrderStats
+from plugins.workorders.vocabulary import FacilityCategory, WorkOrderPriority
 
 _first = requested_page_size
 
@@ -143,8 +144,8 @@ class WorkOrderSubscription:
                         str(relay.GlobalID("WorkOrder", change.work_order_id))
                     ),
                     status=change.status,
-                    priority=change.priority,
-                    category=change.category,
+                    priority=WorkOrderPriority(change.priority),
+                    category=FacilityCategory(change.category),
                     community_id=strawberry.ID(
                         str(relay.GlobalID("Community", change.community_id))
                     )
