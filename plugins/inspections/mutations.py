@@ -1,9 +1,9 @@
-"""The inspection plugin's mutation root: decode ids, call the service, audit."""
+"""The inspection plugin's mutation root: decode ids, call the service (which audits and
+publishes its own changes)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -22,10 +22,6 @@ from plugins.inspections.types import (
     _gid,
     _uuid,
 )
-
-
-async def _audit(info: strawberry.Info, action: str, target: Any, **detail: Any) -> None:
-    await info.context.audit(f"inspections.{action}", target, **detail)
 
 
 @strawberry.type
@@ -49,8 +45,8 @@ class InspectionMutation:
             checkpoints=[
                 service.CheckpointSpec(c.name, c.location, c.category.value) for c in checkpoints
             ],
+            actor=ctx.actor.label,
         )
-        await _audit(info, "route_created", route.id, checkpoints=len(checkpoints))
         return InspectionRoute.from_row(route)
 
     @strawberry.mutation(permission_classes=[Allowed("inspections", "manage")])
@@ -74,8 +70,8 @@ class InspectionMutation:
             interval_hours=interval_hours,
             first_due_at=first_due_at,
             inspector_account_id=inspector,
+            actor=ctx.actor.label,
         )
-        await _audit(info, "schedule_created", row.id, interval_hours=interval_hours)
         return InspectionSchedule(
             id=strawberry.ID(str(row.id)),
             route_id=_gid("InspectionRoute", row.route_id),
@@ -95,8 +91,8 @@ class InspectionMutation:
             ctx.session,
             route_id=decode_id(route_id, "InspectionRoute"),
             inspector_account_id=ctx.actor.account_id,
+            actor=ctx.actor.label,
         )
-        await _audit(info, "round_started", rnd.id)
         return InspectionRound.from_row(rnd)
 
     @strawberry.mutation(
@@ -126,8 +122,8 @@ class InspectionMutation:
             severity=severity,
             category=category.value if category is not None else None,
             photos=photo_urls or [],
+            actor=ctx.actor.label,
         )
-        await _audit(info, "finding_recorded", f.id, result=f.result)
         return InspectionFinding.from_row(f)
 
     @strawberry.mutation(permission_classes=[Allowed("inspections", "perform")])
@@ -136,7 +132,6 @@ class InspectionMutation:
     ) -> InspectionRound:
         ctx = info.context
         rnd = await service.finish_round(
-            ctx.session, round_id=decode_id(round_id, "InspectionRound")
+            ctx.session, round_id=decode_id(round_id, "InspectionRound"), actor=ctx.actor.label
         )
-        await _audit(info, "round_finished", rnd.id, missed=rnd.missed)
         return InspectionRound.from_row(rnd)
