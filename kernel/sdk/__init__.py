@@ -18,7 +18,8 @@ The submodules, one per concern: :mod:`~kernel.sdk.graphql`, :mod:`~kernel.sdk.d
 :mod:`~kernel.sdk.jobs`, :mod:`~kernel.sdk.estate`, :mod:`~kernel.sdk.events`,
 :mod:`~kernel.sdk.errors`, :mod:`~kernel.sdk.auditlog`, :mod:`~kernel.sdk.devices`,
 :mod:`~kernel.sdk.chain`, :mod:`~kernel.sdk.live`, :mod:`~kernel.sdk.privacy`,
-:mod:`~kernel.sdk.regulator`, :mod:`~kernel.sdk.tenants`, :mod:`~kernel.sdk.runtime`.
+:mod:`~kernel.sdk.regulator`, :mod:`~kernel.sdk.tenants`, :mod:`~kernel.sdk.runtime`,
+:mod:`~kernel.sdk.repository`, :mod:`~kernel.sdk.inputs`, :mod:`~kernel.sdk.vocabulary`.
 
 Importing ``kernel.sdk`` for :data:`hookimpl` and :class:`PluginManifest` is light: the names
 below that need SQLAlchemy, strawberry, casbin, web3 or the device layer are re-exported lazily
@@ -121,6 +122,8 @@ _LAZY: dict[str, str] = {
     "Event": "events",
     "HandlerContext": "events",
     "enqueue_outbox": "events",
+    # inputs
+    "parse_input": "inputs",
     # jobs
     "enabled_plugins": "jobs",
     "for_each_enabled_tenant": "jobs",
@@ -149,6 +152,11 @@ _LAZY: dict[str, str] = {
     "mask_id_number": "privacy",
     "mask_name": "privacy",
     "mask_phone": "privacy",
+    # repository
+    "Repository": "repository",
+    "Viewer": "repository",
+    # vocabulary
+    "FacilityCategory": "vocabulary",
     # runtime
     "Runtime": "runtime",
     "build_runtime": "runtime",
@@ -231,6 +239,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
         Unauthenticated,
     )
     from kernel.sdk.events import Event, HandlerContext, enqueue_outbox
+    from kernel.sdk.inputs import parse_input
     from kernel.sdk.jobs import enabled_plugins, for_each_enabled_tenant
     from kernel.sdk.live import NotificationTooLarge, Notifier, TenantHub, notifier, tenant_hub
     from kernel.sdk.notifications import (
@@ -245,9 +254,11 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
         notify,
     )
     from kernel.sdk.privacy import mask_id_number, mask_name, mask_phone
+    from kernel.sdk.repository import Repository, Viewer
     from kernel.sdk.runtime import Runtime, build_runtime
     from kernel.sdk.services import service
     from kernel.sdk.tenants import tenant_id_by_slug
+    from kernel.sdk.vocabulary import FacilityCategory
 
 __all__ = [
     "AlarmRule",
@@ -287,6 +298,7 @@ __all__ = [
     "ensure_community_contracts",
     "ensure_scope",
     "Event",
+    "FacilityCategory",
     "for_each_enabled_tenant",
     "Forbidden",
     "GlobalRecord",
@@ -323,9 +335,11 @@ __all__ = [
     "PermissionSet",
     "PluginDisabled",
     "PluginManifest",
+    "parse_input",
     "QuotaExceeded",
     "RateLimited",
     "register_self_custody",
+    "Repository",
     "Runtime",
     "ScheduledJob",
     "SDK_API_VERSION",
@@ -342,5 +356,6 @@ __all__ = [
     "UnitToRegister",
     "UTCDateTime",
     "utcnow",
+    "Viewer",
     "voter_account",
 ]

@@ -16,6 +16,7 @@ caller outside the audience gets ``null`` / an empty list, exactly like an id of
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from enum import Enum
 from typing import NewType
@@ -209,8 +210,21 @@ class FundDisbursement:
 
 
 async def _disbursement(info: strawberry.Info, d: m.FundDisbursement) -> FundDisbursement:
-    rows = (await info.context.session.scalars(select(m.FundDisbursementShare).where(m.FundDisbursementShare.disbursement_id == d.id).order_by(m.FundDisbursementShare.chain_unit_id))).all()
-    labels = await _unit_labels(info, {r.unit_id for r in rows})
+    return (await _disbursements(info, [d]))[0]
+
+
+async def _disbursements(info: strawberry.Info, ds: Sequence[m.FundDisbursement]) -> list[FundDisbursement]:
+    """The types of ``ds`` with their shares: one query for every share, one for the unit labels."""
+    shares: dict[uuid.UUID, list[m.FundDisbursementShare]] = {}
+    if ds:
+        stmt = select(m.FundDisbursementShare).where(m.FundDisbursementShare.disbursement_id.in_([d.id for d in ds])).order_by(m.FundDisbursementShare.chain_unit_id)
+        for r in await info.context.session.scalars(stmt):
+            shares.setdefault(r.disbursement_id, []).append(r)
+    labels = await _unit_labels(info, {r.unit_id for rows in shares.values() for r in rows})
+    return [_disbursement_of(d, shares.get(d.id, []), labels) for d in ds]
+
+
+def _disbursement_of(d: m.FundDisbursement, rows: list[m.FundDisbursementShare], labels: dict[uuid.UUID, tuple[str, str]]) -> FundDisbursement:
     return FundDisbursement(
         id=strawberry.ID(str(to_gid("FundDisbursement", d.id))),
         community_id=strawberry.ID(str(to_gid("Community", d.community_id))),
@@ -410,7 +424,7 @@ class FundsQuery:
         if not await _may_read_community(info, cid):
             return []
         rows = (await info.context.session.scalars(select(m.FundDisbursement).where(m.FundDisbursement.community_id == cid).order_by(m.FundDisbursement.created_at.desc()))).all()
-        return [await _disbursement(info, d) for d in rows]
+        return await _disbursements(info, rows)
 
     @strawberry.field(permission_classes=[Allowed("funds", "read_own")], description="One use of the fund (null outside the caller's audience).")
     async def fund_disbursement(self, info: strawberry.Info, id: relay.GlobalID) -> FundDisbursement | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from enum import Enum
 from typing import Any, NewType
@@ -42,9 +42,11 @@ from kernel.sdk.graphql import (
     requested_page_size,
 )
 from kernel.sdk.regulator import read_across_tenants
+from kernel.sdk.repository import Viewer
 from plugins.governance import models as m
 from plugins.governance import service
 from plugins.governance.ballots import ballot_typed_data
+from plugins.governance.repository import ProposalRepository, ProposalView, views
 
 PLUGIN = "governance"
 
@@ -239,25 +241,30 @@ class Proposal(relay.Node):
 
     @classmethod
     async def from_row(cls, info: strawberry.Info, row: m.Proposal) -> Proposal:
-        session = info.context.session
-        names: list[str] = []
-        if row.building_ids:
-            names = sorted((await session.scalars(select(Building.name).where(Building.id.in_([uuid.UUID(b) for b in row.building_ids])))).all())
-        deployment = await deployment_for(session, row.community_id) if row.status != "draft" else None
+        return (await cls.from_rows(info, [row]))[0]
+
+    @classmethod
+    async def from_rows(cls, info: strawberry.Info, rows: Sequence[m.Proposal]) -> list[Proposal]:
+        """The types of ``rows``, loaded together (:func:`plugins.governance.repository.views`)."""
+        return [cls.from_view(v) for v in await views(info.context.session, rows)]
+
+    @classmethod
+    def from_view(cls, view: ProposalView) -> Proposal:
+        row, state, deployment = view.row, view.state, view.deployment
         return cls(
             id=str(row.id),
             title=row.title,
             body=row.body,
             matter=Matter(row.matter),
-            status=row.status,
+            status=state.status,
             voting_starts_at=row.voting_starts_at,
             voting_ends_at=row.voting_ends_at,
-            objection_ends_at=row.objection_ends_at,
-            scope_buildings=names,
+            objection_ends_at=state.objection_ends_at,
+            scope_buildings=view.scope_buildings,
             total_persons=row.total_persons,
             total_area=row.total_area,
             content_hash=row.content_hash,
-            chain_proposal_id=row.chain_proposal_id,
+            chain_proposal_id=state.chain_proposal_id,
             governance_address=deployment.address_of("governance") if deployment else None,
             chain_id=deployment.chain_id if deployment else None,
             community_id=strawberry.ID(str(relay.GlobalID("Community", str(row.community_id)))),
@@ -267,30 +274,22 @@ class Proposal(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: strawberry.Info, node_ids: Iterable[str], required: bool = False):  # type: ignore[no-untyped-def,override]
         info.context.require_plugin(PLUGIN)
-        out = []
+        rows: list[m.Proposal | None] = []
         for n in node_ids:
             try:
-                row = await _visible(info, uuid.UUID(n))
+                rows.append(await _visible(info, uuid.UUID(n)))
             except ValueError:
-                row = None
-            out.append(await cls.from_row(info, row) if row else None)
-        return out
+                rows.append(None)
+        found = iter(await cls.from_rows(info, [r for r in rows if r is not None]))
+        return [next(found) if r is not None else None for r in rows]
 
 
 async def _visible(info: strawberry.Info, proposal_id: uuid.UUID) -> m.Proposal | None:
-    """The proposal if the caller may see it: readers all; owners the published ones covering their units."""
+    """The proposal if the caller may see it (:meth:`ProposalRepository.readable_statement`); the
+    read writes nothing."""
     ctx = info.context
     ctx.require_tenant()
-    row = await ctx.session.get(m.Proposal, {"tenant_id": ctx.tenant.id, "id": proposal_id})
-    if row is None:
-        return None
-    if ctx.allowed("governance", "read") or ctx.allowed("governance", "manage"):
-        await service.refresh(ctx.runtime, ctx.session, row)
-        return row
-    if ctx.allowed("governance", "vote") and row.status != "draft" and await service.covers_account(ctx.session, row, ctx.actor.account_id):
-        await service.refresh(ctx.runtime, ctx.session, row)
-        return row
-    return None
+    return await ProposalRepository(ctx.session).visible(proposal_id, Viewer.of(ctx))
 
 
 async def _load(info: strawberry.Info, gid: relay.GlobalID) -> m.Proposal:
@@ -352,13 +351,7 @@ class GovernanceQuery:
     @strawberry.field(permission_classes=[Allowed("governance", "vote")], description="Published proposals covering one of the caller's units, newest first.")
     async def my_proposals(self, info: strawberry.Info) -> list[Proposal]:
         ctx = info.context
-        rows = (await ctx.session.scalars(select(m.Proposal).where(m.Proposal.status != "draft").order_by(m.Proposal.created_at.desc()).limit(200))).all()
-        out = []
-        for row in rows:
-            if await service.covers_account(ctx.session, row, ctx.actor.account_id):
-                await service.refresh(ctx.runtime, ctx.session, row)
-                out.append(await Proposal.from_row(info, row))
-        return out
+        return await Proposal.from_rows(info, await ProposalRepository(ctx.session).covering(Viewer.of(ctx)))
 
     @strawberry.field(description="One proposal, if the caller may see it (else null).")
     async def proposal(self, info: strawberry.Info, id: strawberry.ID) -> Proposal | None:
@@ -375,7 +368,7 @@ class GovernanceQuery:
         cid = decode_id(_gid(community_id), "Community")
         s = ctx.runtime.settings
         n = page_size(first, default=s.default_page_size, maximum=s.max_page_size)
-        stmt = select(m.Proposal).where(m.Proposal.community_id == cid)
+        stmt = ProposalRepository(ctx.session).readable_statement(Viewer.of(ctx)).where(m.Proposal.community_id == cid)
         if after:
             at_raw, id_raw = decode_cursor(after, 2)
             try:
@@ -384,10 +377,8 @@ class GovernanceQuery:
                 raise BadUserInput("the cursor is not valid; use a cursor from a previous page") from exc
             stmt = stmt.where(or_(m.Proposal.created_at < at, and_(m.Proposal.created_at == at, m.Proposal.id < pid)))
         rows = (await ctx.session.scalars(stmt.order_by(m.Proposal.created_at.desc(), m.Proposal.id.desc()).limit(n + 1))).all()
-        edges = []
-        for r in rows[:n]:
-            await service.refresh(ctx.runtime, ctx.session, r)
-            edges.append(Edge(cursor=encode_cursor([r.created_at.isoformat(), r.id]), node=await Proposal.from_row(info, r)))
+        page = rows[:n]
+        edges = [Edge(cursor=encode_cursor([r.created_at.isoformat(), r.id]), node=node) for r, node in zip(page, await Proposal.from_rows(info, page), strict=True)]
         return Connection(edges=edges, page_info=PageInfo(has_next_page=len(rows) > n, end_cursor=edges[-1].cursor if edges else None))
 
     @strawberry.field(permission_classes=[Allowed("governance", "vote")], description="Check the caller's vote against the contract.")

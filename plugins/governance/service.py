@@ -58,8 +58,10 @@ from kernel.sdk.estate import (
     totals,
     voting_units,
 )
+from kernel.sdk.inputs import parse_input
 from plugins.governance import models as m
 from plugins.governance.ballots import SignedBallot, recover_ballot_signer, sign_ballot
+from plugins.governance.inputs import DraftProposal
 
 #: Seconds between opening the vote and the first second votes count on chain (the propose transaction
 #: must be mined before ``voteStart``).
@@ -201,52 +203,47 @@ async def draft(
     estimated_cost_fen: int | None = None,
     documents: list[dict[str, str]] | None = None,
 ) -> m.Proposal:
-    """Write a draft proposal (committee or tenant admin)."""
-    if matter not in m.MATTERS:
-        raise BadUserInput(f"matter is one of {', '.join(m.MATTERS)}", field="matter")
-    title, body = title.strip(), body.strip()
-    if not title or len(title) > 200:
-        raise BadUserInput("a title has 1–200 characters", field="title")
-    if not body or len(body) > 50_000:
-        raise BadUserInput("a body has 1–50000 characters", field="body")
-    if await session.get(Community, {"tenant_id": actor.tenant_id, "id": community_id}) is None:
-        raise NotFound("no such community")
-    buildings = sorted(set(building_ids or []), key=str)
-    if buildings:
-        found = set((await session.scalars(select(Building.id).where(Building.id.in_(buildings), Building.community_id == community_id))).all())
-        if len(found) != len(buildings):
-            raise NotFound("a building of the scope does not exist in this community")
-    if objection_days is not None and not (1 <= objection_days <= 60):
-        raise BadUserInput("the objection period is 1–60 days", field="objectionDays")
-    for name, value in (("votingStartsAt", voting_starts_at), ("votingEndsAt", voting_ends_at)):
-        if value is not None and value.tzinfo is None:
-            raise BadUserInput("times carry a time zone (UTC)", field=name)
-    if voting_starts_at and voting_ends_at and voting_ends_at <= voting_starts_at:
-        raise BadUserInput("voting ends after it starts", field="votingEndsAt")
-    if estimated_cost_fen is not None and estimated_cost_fen < 0:
-        raise BadUserInput("a cost is a non-negative number of fen", field="estimatedCostFen")
-    row = m.Proposal(
+    """Write a draft proposal (committee or tenant admin); the input is validated first
+    (:class:`plugins.governance.inputs.DraftProposal`), so a bad one writes nothing."""
+    spec = parse_input(
+        DraftProposal,
         community_id=community_id,
         matter=matter,
         title=title,
         body=body,
-        status="draft",
-        building_ids=[str(b) for b in buildings],
+        building_ids=building_ids or [],
         voting_starts_at=voting_starts_at,
         voting_ends_at=voting_ends_at,
-        objection_days=objection_days or 7,
+        objection_days=objection_days,
         estimated_cost_fen=estimated_cost_fen,
+        documents=documents or [],
+    )
+    if await session.get(Community, {"tenant_id": actor.tenant_id, "id": spec.community_id}) is None:
+        raise NotFound("no such community")
+    buildings = spec.building_ids
+    if buildings:
+        found = set((await session.scalars(select(Building.id).where(Building.id.in_(buildings), Building.community_id == spec.community_id))).all())
+        if len(found) != len(buildings):
+            raise NotFound("a building of the scope does not exist in this community")
+    row = m.Proposal(
+        community_id=spec.community_id,
+        matter=spec.matter,
+        title=spec.title,
+        body=spec.body,
+        status="draft",
+        building_ids=[str(b) for b in buildings],
+        voting_starts_at=spec.voting_starts_at,
+        voting_ends_at=spec.voting_ends_at,
+        objection_days=spec.objection_days or 7,
+        estimated_cost_fen=spec.estimated_cost_fen,
         created_by=actor.label,
     )
     session.add(row)
     await session.flush()
-    for d in documents or []:
-        name, url, digest = (d.get("name") or "").strip(), (d.get("url") or "").strip(), (d.get("sha256") or "").strip().lower()
-        if not name or not url or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-            raise BadUserInput("a document has a name, a url and a sha256 of 64 hex digits", field="documents")
-        session.add(m.ProposalDocument(proposal_id=row.id, name=name[:200], url=url[:1000], sha256=digest))
+    for d in spec.documents:
+        session.add(m.ProposalDocument(proposal_id=row.id, name=d.name[:200], url=d.url[:1000], sha256=d.sha256))
     await session.flush()
-    await audit(session, tenant_id=actor.tenant_id, actor=actor.label, action="governance.drafted", target=str(row.id), detail={"matter": matter})
+    await audit(session, tenant_id=actor.tenant_id, actor=actor.label, action="governance.drafted", target=str(row.id), detail={"matter": spec.matter})
     return row
 
 

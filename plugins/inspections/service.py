@@ -17,8 +17,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from kernel.sdk import BadUserInput, Conflict, Event, NotFound, utcnow
+from kernel.sdk import BadUserInput, Conflict, Event, NotFound, audit, utcnow
 from kernel.sdk.estate import Community
+from kernel.sdk.vocabulary import FacilityCategory, values
 from plugins.inspections.models import (
     Checkpoint,
     Finding,
@@ -27,19 +28,7 @@ from plugins.inspections.models import (
     InspectionSchedule,
 )
 
-CATEGORIES = (
-    "plumbing",
-    "electrical",
-    "elevator",
-    "security",
-    "fire",
-    "sanitation",
-    "public_facility",
-    "greening",
-    "noise",
-    "parking",
-    "other",
-)
+CATEGORIES = values(FacilityCategory)
 SEVERITIES = ("low", "normal", "high", "urgent")
 MAX_CHECKPOINTS = 200
 PHOTO_URL = re.compile(r"^https://[\w\-./%~:@?=&+]{1,500}$")
@@ -59,8 +48,25 @@ async def _get(session: Any, model: type, id_: uuid.UUID, what: str) -> Any:
     return row
 
 
+async def _audit(session: Any, actor: str, action: str, target: uuid.UUID, **detail: Any) -> None:
+    """The service audits its own changes (``inspections.<action>``), in the change's transaction."""
+    await audit(
+        session,
+        tenant_id=session.info["tenant_id"],
+        actor=actor,
+        action=f"inspections.{action}",
+        target=str(target),
+        detail=detail,
+    )
+
+
 async def create_route(
-    session: Any, *, community_id: uuid.UUID, name: str, checkpoints: Sequence[CheckpointSpec]
+    session: Any,
+    *,
+    community_id: uuid.UUID,
+    name: str,
+    checkpoints: Sequence[CheckpointSpec],
+    actor: str = "system",
 ) -> InspectionRoute:
     name = (name or "").strip()
     if not name or len(name) > 100:
@@ -97,6 +103,7 @@ async def create_route(
         for i, c in enumerate(checkpoints)
     )
     await session.flush()
+    await _audit(session, actor, "route_created", route.id, checkpoints=len(checkpoints))
     return route
 
 
@@ -107,6 +114,7 @@ async def create_schedule(
     interval_hours: int,
     first_due_at: datetime,
     inspector_account_id: uuid.UUID | None = None,
+    actor: str = "system",
 ) -> InspectionSchedule:
     await _get(session, InspectionRoute, route_id, "route")
     if not (1 <= interval_hours <= 24 * 31):
@@ -121,6 +129,7 @@ async def create_schedule(
     )
     session.add(row)
     await session.flush()
+    await _audit(session, actor, "schedule_created", row.id, interval_hours=interval_hours)
     return row
 
 
@@ -179,6 +188,7 @@ async def start_round(
     route_id: uuid.UUID,
     inspector_account_id: uuid.UUID | None,
     now: datetime | None = None,
+    actor: str = "system",
 ) -> InspectionRound:
     """Start walking a route: take over its earliest scheduled round, or open an ad-hoc one."""
     route = await _get(session, InspectionRoute, route_id, "route")
@@ -204,6 +214,7 @@ async def start_round(
     rnd.started_at = now or utcnow()
     rnd.inspector_account_id = inspector_account_id or rnd.inspector_account_id
     await session.flush()
+    await _audit(session, actor, "round_started", rnd.id)
     return rnd
 
 
@@ -219,6 +230,7 @@ async def record_finding(
     severity: str = "normal",
     category: str | None = None,
     photos: Sequence[str] = (),
+    actor: str = "system",
 ) -> Finding:
     if severity not in SEVERITIES:
         raise BadUserInput(f"severity is one of {', '.join(SEVERITIES)}", field="severity")
@@ -273,11 +285,12 @@ async def record_finding(
                 },
             ),
         )
+    await _audit(session, actor, "finding_recorded", finding.id, result=finding.result)
     return finding
 
 
 async def finish_round(
-    session: Any, *, round_id: uuid.UUID, now: datetime | None = None
+    session: Any, *, round_id: uuid.UUID, now: datetime | None = None, actor: str = "system"
 ) -> InspectionRound:
     rnd = await _get(session, InspectionRound, round_id, "round")
     if rnd.status != "in_progress":
@@ -292,6 +305,7 @@ async def finish_round(
     rnd.status = "completed"
     rnd.finished_at = now or utcnow()
     await session.flush()
+    await _audit(session, actor, "round_finished", rnd.id, missed=rnd.missed)
     return rnd
 
 

@@ -27,23 +27,12 @@ from kernel.sdk.estate import Community, Unit
 from kernel.sdk.runtime import Runtime
 from plugins.workorders.live import announce
 from plugins.workorders.models import Technician, WorkOrder, WorkOrderTransition
+from plugins.workorders.vocabulary import FacilityCategory, WorkOrderKind, WorkOrderPriority, values
 
-KINDS = ("repair", "complaint", "incident")
+KINDS = values(WorkOrderKind)
 SOURCES = ("resident", "staff", "grid_worker", "device_alarm", "inspection", "governance")
-CATEGORIES = (
-    "plumbing",
-    "electrical",
-    "elevator",
-    "security",
-    "fire",
-    "sanitation",
-    "public_facility",
-    "greening",
-    "noise",
-    "parking",
-    "other",
-)
-PRIORITIES = ("low", "normal", "high", "urgent")
+CATEGORIES = values(FacilityCategory)
+PRIORITIES = values(WorkOrderPriority)
 OPEN_STATUSES = ("reported", "assessed", "dispatched", "in_progress")
 ACTIVE_LOAD_STATUSES = ("dispatched", "in_progress")
 

@@ -318,3 +318,18 @@ async def test_deleting_a_tenant_removes_all_operations_data(ops, new_tenant):
     async with ops.runtime.db.tenant(t.tenant_id) as s:
         for model in (WorkOrder, Finding, InspectionRoute, Bill):
             assert await s.scalar(select(func.count()).select_from(model)) == 0
+
+
+async def test_the_service_audits_each_change_as_the_caller(ops, new_tenant):
+    from kernel.audit import AuditEntry
+
+    t, estate, route = await _setup(ops, new_tenant)
+    r = await ops.gql("mutation($r: ID!) { startInspectionRound(routeId: $r) { id } }", {"r": route["id"]}, token=t.token)
+    rid = r["data"]["startInspectionRound"]["id"]
+    r = await ops.gql("mutation($r: ID!) { finishInspectionRound(roundId: $r) { missed } }", {"r": rid}, token=t.token)
+    assert r["data"]["finishInspectionRound"]["missed"] == 3
+    async with ops.runtime.db.tenant(t.tenant_id) as s:
+        rows = (await s.execute(select(AuditEntry.action, AuditEntry.actor, AuditEntry.detail).where(AuditEntry.action.like("inspections.%")).order_by(AuditEntry.seq))).all()
+    assert [a for a, _, _ in rows] == ["inspections.route_created", "inspections.round_started", "inspections.round_finished"]
+    assert len({actor for _, actor, _ in rows}) == 1 and rows[0][1].startswith("account:")
+    assert rows[0][2] == {"checkpoints": 3} and rows[2][2] == {"missed": 3}

@@ -64,7 +64,7 @@ async def test_closed_loop_from_resident_report_to_rating(ops, new_tenant):
     oid = order["id"]
 
     r = await ops.gql(
-        'mutation($id: ID!) { assessWorkOrder(id: $id, category: "plumbing", priority: "high") { status priority } }',
+        'mutation($id: ID!) { assessWorkOrder(id: $id, category: plumbing, priority: high) { status priority } }',
         {"id": oid},
         token=t.token,
     )
@@ -169,7 +169,7 @@ async def test_invalid_transitions_are_conflicts_and_change_nothing(ops, new_ten
     )
     assert r["data"]["cancelWorkOrder"]["status"] == "cancelled"
     r = await ops.gql(
-        'mutation($id: ID!) { assessWorkOrder(id: $id, category: "electrical", priority: "low") { status } }',
+        'mutation($id: ID!) { assessWorkOrder(id: $id, category: electrical, priority: low) { status } }',
         {"id": oid},
         token=t.token,
     )
@@ -248,7 +248,7 @@ async def test_disabled_plugin_and_roles(ops, new_tenant, gql):
     )
     assert r["data"]["reportWorkOrder"]["source"] == "grid_worker"
     r = await gql(
-        'mutation($id: ID!) { assessWorkOrder(id: $id, category: "fire", priority: "high") { status } }',
+        'mutation($id: ID!) { assessWorkOrder(id: $id, category: fire, priority: high) { status } }',
         {"id": r["data"]["reportWorkOrder"]["id"]},
         token=grid,
     )
@@ -266,7 +266,7 @@ async def test_tenant_isolation(ops, new_tenant):
     r = await ops.gql("query($id: ID!) { node(id: $id) { id } }", {"id": oid}, token=b.token)
     assert r["data"]["node"] is None
     for mutation in (
-        'assessWorkOrder(id: $id, category: "plumbing", priority: "low") { id }',
+        'assessWorkOrder(id: $id, category: plumbing, priority: low) { id }',
         "dispatchWorkOrder(id: $id) { id }",
         'cancelWorkOrder(id: $id, reason: "x") { id }',
     ):

@@ -1,0 +1,38 @@
+"""Closed vocabularies several plugins share, defined once.
+
+A vocabulary is a ``StrEnum`` whose values are the strings stored in the database (so a stored
+row reads back unchanged) and whose GraphQL values are the same words (the member names equal the
+values): a client sends ``"plumbing"`` in a variable, or ``plumbing`` inline, and reads
+``"plumbing"``. Each is also a GraphQL enum (``@strawberry.enum``), so the schema lists the words
+and a query with another word is refused as ``BAD_USER_INPUT`` before a resolver runs.
+
+A vocabulary only one plugin uses belongs in that plugin (``plugins/workorders/vocabulary.py``).
+"""
+
+from __future__ import annotations
+
+from enum import Enum, StrEnum
+
+import strawberry
+
+__all__ = ["FacilityCategory", "values"]
+
+
+@strawberry.enum(description="What a work order, inspection checkpoint or finding is about (专业类别).")
+class FacilityCategory(StrEnum):
+    plumbing = "plumbing"
+    electrical = "electrical"
+    elevator = "elevator"
+    security = "security"
+    fire = "fire"
+    sanitation = "sanitation"
+    public_facility = "public_facility"
+    greening = "greening"
+    noise = "noise"
+    parking = "parking"
+    other = "other"
+
+
+def values(vocabulary: type[Enum]) -> tuple[str, ...]:
+    """The stored strings of a vocabulary, in definition order (``values(FacilityCategory)``)."""
+    return tuple(str(member.value) for member in vocabulary)

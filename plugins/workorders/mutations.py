@@ -1,0 +1,313 @@
+"""The work-order plugin's mutation root: decode ids, check who acts on which order, call the
+service, announce. Inputs and enums are in :mod:`plugins.workorders.types`."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry import relay
+
+from kernel.sdk import BadUserInput, Event, Forbidden, NotFound
+from kernel.sdk.estate import units_owned_by_account
+from kernel.sdk.graphql import decode_id
+from plugins.workorders import models as m
+from plugins.workorders import photos as photo_links
+from plugins.workorders import service
+from plugins.workorders.live import announce
+from plugins.workorders.permissions import Allowed, AnyOf
+from plugins.workorders.repository import TechnicianRepository
+from plugins.workorders.types import (
+    PhotoInput,
+    PhotoUpload,
+    ReportWorkOrderInput,
+    Technician,
+    WorkOrder,
+    _uuid,
+)
+from plugins.workorders.vocabulary import FacilityCategory, WorkOrderKind, WorkOrderPriority
+
+
+def _photos(info: strawberry.Info, items: list[PhotoInput] | None) -> list[service.Photo]:
+    """Photo references; an uploaded photo must be one of this tenant's."""
+    own = f"{photo_links.PREFIX}/{info.context.tenant.id}/"
+    for p in items or []:
+        if p.url.startswith(photo_links.PREFIX) and not p.url.startswith(own):
+            raise BadUserInput("an uploaded photo of another tenant", field="photos")
+    return [service.Photo(p.url, p.content_type, p.size) for p in items or []]
+
+
+def _source_for(roles: list[str]) -> str:
+    if {"tenant_admin", "property_staff", "technician"} & set(roles):
+        return "staff"
+    if "grid_worker" in roles:
+        return "grid_worker"
+    return "resident"
+
+
+async def _publish(
+    info: strawberry.Info, event_type: str, order: m.WorkOrder, **extra: Any
+) -> None:
+    ctx = info.context
+    await announce(
+        ctx.runtime,
+        ctx.session,
+        Event(
+            event_type, ctx.tenant.id, {**service.payload(order), **extra}, actor=ctx.actor.label
+        ),
+    )
+
+
+async def _audit(
+    info: strawberry.Info, action: str, order: m.WorkOrder | m.Technician, **detail: Any
+) -> None:
+    await info.context.audit(f"workorders.{action}", order.id, **detail)
+
+
+@strawberry.type
+class WorkOrderMutation:
+    @strawberry.mutation(
+        permission_classes=[Allowed("workorders", "report")],
+        description="Report a repair, complaint or incident (with photo references).",
+    )
+    async def report_work_order(
+        self, info: strawberry.Info, input: ReportWorkOrderInput
+    ) -> WorkOrder:
+        ctx = info.context
+        staff = ctx.allowed("workorders", "read")
+        unit_id = decode_id(input.unit_id, "Unit") if input.unit_id is not None else None
+        community_id = (
+            decode_id(input.community_id, "Community") if input.community_id is not None else None
+        )
+        if not staff and unit_id is not None:
+            owned = (
+                {u.id for u in await units_owned_by_account(ctx.session, ctx.actor.account_id)}
+                if ctx.actor.account_id
+                else set()
+            )
+            if unit_id not in owned:
+                raise NotFound("no unit with this id among yours")
+        if input.priority is not None and not ctx.allowed("workorders", "manage"):
+            raise Forbidden("only staff set a priority; it is assessed after the report")
+        order = await service.report(
+            ctx.session,
+            title=input.title,
+            kind=input.kind.value,
+            source=_source_for(ctx.roles()),
+            description=input.description,
+            location=input.location,
+            category=input.category.value,
+            priority=input.priority.value if input.priority is not None else "normal",
+            community_id=community_id,
+            unit_id=unit_id,
+            reporter_account_id=ctx.actor.account_id,
+            photos=_photos(info, input.photos),
+            actor=ctx.actor.label,
+        )
+        await _audit(info, "reported", order, kind=order.kind)
+        await _publish(info, "workorder.reported", order)
+        return WorkOrder.from_row(order)
+
+    @strawberry.mutation(
+        permission_classes=[AnyOf(("workorders", "report"), ("workorders", "handle"))],
+        description="A pre-signed URL to upload one photo (JPEG/PNG/WebP/HEIC, ≤10 MiB) for a work order.",
+    )
+    def request_work_order_photo_upload(
+        self, info: strawberry.Info, content_type: str, size: int
+    ) -> PhotoUpload:
+        from datetime import UTC
+
+        ctx = info.context
+        upload, url, expires = photo_links.upload_url(
+            ctx.runtime.settings.secret_key, ctx.tenant.id, content_type, size
+        )
+        return PhotoUpload(
+            upload_url=upload, url=url, expires_at=datetime.fromtimestamp(expires, UTC)
+        )
+
+    @strawberry.mutation(
+        permission_classes=[Allowed("workorders", "manage")],
+        description="Assess: set category and priority (研判).",
+    )
+    async def assess_work_order(
+        self,
+        info: strawberry.Info,
+        id: relay.GlobalID,
+        category: FacilityCategory,
+        priority: WorkOrderPriority,
+        kind: WorkOrderKind | None = None,
+    ) -> WorkOrder:
+        ctx = info.context
+        order = await service.assess(
+            ctx.session,
+            decode_id(id, "WorkOrder"),
+            category=category.value,
+            priority=priority.value,
+            kind=kind.value if kind is not None else None,
+            actor=ctx.actor.label,
+        )
+        await _audit(info, "assessed", order, category=category.value, priority=priority.value)
+        return WorkOrder.from_row(order)
+
+    @strawberry.mutation(
+        permission_classes=[Allowed("workorders", "manage")],
+        description="Dispatch to a technician; without one, pick automatically by skill, place and load.",
+    )
+    async def dispatch_work_order(
+        self, info: strawberry.Info, id: relay.GlobalID, technician_id: relay.GlobalID | None = None
+    ) -> WorkOrder:
+        ctx = info.context
+        tid = decode_id(technician_id, "Technician") if technician_id is not None else None
+        order = await service.dispatch(
+            ctx.session, decode_id(id, "WorkOrder"), technician_id=tid, actor=ctx.actor.label
+        )
+        await _audit(
+            info, "dispatched", order, technician=str(order.assignee_id), automatic=tid is None
+        )
+        await _publish(info, "workorder.dispatched", order)
+        return WorkOrder.from_row(order)
+
+    @strawberry.mutation(
+        permission_classes=[Allowed("workorders", "handle")],
+        description="The assigned technician starts work (处置).",
+    )
+    async def start_work_order(self, info: strawberry.Info, id: relay.GlobalID) -> WorkOrder:
+        ctx = info.context
+        await _require_assignee(info, decode_id(id, "WorkOrder"))
+        order = await service.start(ctx.session, decode_id(id, "WorkOrder"), actor=ctx.actor.label)
+        await _audit(info, "started", order)
+        return WorkOrder.from_row(order)
+
+    @strawberry.mutation(
+        permission_classes=[Allowed("workorders", "handle")],
+        description="The assigned technician reports the work done, with photos.",
+    )
+    async def resolve_work_order(
+        self,
+        info: strawberry.Info,
+        id: relay.GlobalID,
+        resolution: str,
+        photos: list[PhotoInput] | None = None,
+    ) -> WorkOrder:
+        ctx = info.context
+        await _require_assignee(info, decode_id(id, "WorkOrder"))
+        order = await service.resolve(
+            ctx.session,
+            decode_id(id, "WorkOrder"),
+            resolution=resolution,
+            photos=_photos(info, photos),
+            actor=ctx.actor.label,
+        )
+        await _audit(info, "resolved", order)
+        await _publish(info, "workorder.resolved", order)
+        return WorkOrder.from_row(order)
+
+    @strawberry.mutation(
+        permission_classes=[AnyOf(("workorders", "manage"), ("workorders", "report"))],
+        description="Confirm a resolved order: the reporter or staff closes it.",
+    )
+    async def close_work_order(self, info: strawberry.Info, id: relay.GlobalID) -> WorkOrder:
+        ctx = info.context
+        await _require_reporter_or_staff(info, decode_id(id, "WorkOrder"))
+        order = await service.close(ctx.session, decode_id(id, "WorkOrder"), actor=ctx.actor.label)
+        await _audit(info, "closed", order)
+        await _publish(info, "workorder.closed", order)
+        return WorkOrder.from_row(order)
+
+    @strawberry.mutation(
+        permission_classes=[AnyOf(("workorders", "manage"), ("workorders", "report"))],
+        description="Not fixed: send a resolved order back to the technician.",
+    )
+    async def reopen_work_order(
+        self, info: strawberry.Info, id: relay.GlobalID, reason: str
+    ) -> WorkOrder:
+        ctx = info.context
+        await _require_reporter_or_staff(info, decode_id(id, "WorkOrder"))
+        order = await service.reopen(
+            ctx.session, decode_id(id, "WorkOrder"), reason=reason, actor=ctx.actor.label
+        )
+        await _audit(info, "reopened", order)
+        return WorkOrder.from_row(order)
+
+    @strawberry.mutation(
+        permission_classes=[AnyOf(("workorders", "manage"), ("workorders", "report"))],
+        description="Withdraw an order not yet being handled.",
+    )
+    async def cancel_work_order(
+        self, info: strawberry.Info, id: relay.GlobalID, reason: str
+    ) -> WorkOrder:
+        ctx = info.context
+        await _require_reporter_or_staff(info, decode_id(id, "WorkOrder"))
+        order = await service.cancel(
+            ctx.session, decode_id(id, "WorkOrder"), reason=reason, actor=ctx.actor.label
+        )
+        await _audit(info, "cancelled", order)
+        await _publish(info, "workorder.cancelled", order)
+        return WorkOrder.from_row(order)
+
+    @strawberry.mutation(
+        permission_classes=[Allowed("workorders", "report")],
+        description="The reporter rates a closed order (1–5 stars), once.",
+    )
+    async def rate_work_order(
+        self, info: strawberry.Info, id: relay.GlobalID, rating: int, feedback: str = ""
+    ) -> WorkOrder:
+        ctx = info.context
+        if ctx.actor.account_id is None:
+            raise Forbidden("an API key cannot rate a work order")
+        order = await service.rate(
+            ctx.session,
+            decode_id(id, "WorkOrder"),
+            rating=rating,
+            feedback=feedback,
+            account_id=ctx.actor.account_id,
+        )
+        await _audit(info, "rated", order, rating=rating)
+        await _publish(info, "workorder.rated", order, rating=rating)
+        return WorkOrder.from_row(order)
+
+    @strawberry.mutation(
+        permission_classes=[Allowed("workorders", "manage")],
+        description="Create or update a technician's profile (skills, base community).",
+    )
+    async def upsert_technician(
+        self,
+        info: strawberry.Info,
+        account_id: strawberry.ID,
+        name: str,
+        skills: list[str],
+        community_id: relay.GlobalID | None = None,
+        active: bool = True,
+    ) -> Technician:
+        ctx = info.context
+        aid = _uuid(str(account_id))
+        if aid is None:
+            raise BadUserInput("malformed account id", field="accountId")
+        cid = decode_id(community_id, "Community") if community_id is not None else None
+        row = await service.upsert_technician(
+            ctx.session, account_id=aid, name=name, skills=skills, community_id=cid, active=active
+        )
+        await _audit(info, "technician_saved", row, skills=row.skills)
+        return Technician.from_row(row)
+
+
+async def _require_assignee(info: strawberry.Info, order_id: uuid.UUID) -> None:
+    """Staff with workorders:manage may act for anyone; a technician only on their own orders."""
+    ctx = info.context
+    order = await service.get(ctx.session, order_id)
+    if ctx.allowed("workorders", "manage"):
+        return
+    mine = await TechnicianRepository(ctx.session).id_of_account(ctx.actor.account_id)
+    if mine is None or order.assignee_id != mine:
+        raise Forbidden("this work order is assigned to someone else")
+
+
+async def _require_reporter_or_staff(info: strawberry.Info, order_id: uuid.UUID) -> None:
+    ctx = info.context
+    if ctx.allowed("workorders", "manage"):
+        return
+    order = await service.get(ctx.session, order_id)
+    if ctx.actor.account_id is None or order.reporter_account_id != ctx.actor.account_id:
+        raise NotFound("no work order with this id among yours")

@@ -1,0 +1,19 @@
+"""Permission classes of the work-order plugin's fields: PLUGIN_DISABLED first, then casbin."""
+
+from __future__ import annotations
+
+from strawberry.permission import BasePermission
+
+from kernel.sdk import graphql as sdk_graphql
+
+PLUGIN = "workorders"
+
+
+def AnyOf(*perms: tuple[str, str]) -> type[BasePermission]:  # noqa: N802 - reads as a class
+    """Any of ``perms``, once the tenant enabled this plugin (PLUGIN_DISABLED first, then casbin)."""
+    return sdk_graphql.AnyOf(*perms, plugin=PLUGIN)
+
+
+def Allowed(obj: str, act: str) -> type[BasePermission]:  # noqa: N802 - reads as a class
+    """``obj:act`` for this plugin's fields (PLUGIN_DISABLED first, then casbin)."""
+    return sdk_graphql.AnyOf((obj, act), plugin=PLUGIN)
