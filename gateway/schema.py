@@ -12,18 +12,19 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 from strawberry import relay
-from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.permission import PermissionExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from gateway.extensions import ErrorCodes, Limits, UnitOfWork
+from gateway.extensions import BoundedParser, BoundedValidation, ErrorCodes, Limits, UnitOfWork
 from gateway.kernel_schema import KernelMutation, KernelQuery
 from kernel.graphql.permissions import PluginEnabled, plugin_enabled
 from kernel.plugins.contributions import GraphQLContribution
 from kernel.plugins.host import PluginHost
 
 if TYPE_CHECKING:
+    from graphql import GraphQLError
+    from strawberry.types import ExecutionContext
     from strawberry.types.scalar import ScalarDefinition
 
 #: Distinct query texts whose parse and validation results are kept (per process).
@@ -32,6 +33,14 @@ QUERY_CACHE_SIZE = 512
 
 class SchemaCollisionError(RuntimeError):
     pass
+
+
+class LinliSchema(strawberry.Schema):
+    """strawberry logs every error with its traceback (``strawberry.execution``); here errors are
+    summarised into the request's one log entry by :class:`gateway.extensions.ErrorCodes`."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        return None
 
 
 def _root_fields(cls: type) -> list[Any]:
@@ -97,7 +106,7 @@ def compose(host: PluginHost) -> strawberry.Schema:
     query = merge_types("Query", tuple(roots["query"]))
     mutation = merge_types("Mutation", tuple(roots["mutation"]))
     subscription = merge_types("Subscription", tuple(roots["subscription"])) if roots["subscription"] else None
-    return strawberry.Schema(
+    return LinliSchema(
         query=query,
         mutation=mutation,
         subscription=subscription,
@@ -107,5 +116,5 @@ def compose(host: PluginHost) -> strawberry.Schema:
         # all requests): validation was ~13% of a 50-row page (bench/graphql_vs_handwritten.py).
         # ValidationCache must come before Limits: it sets the (cached) validation errors, which
         # Limits may then replace with a depth/cost/rate error; after it, it would erase them.
-        extensions=[partial(ParserCache, maxsize=QUERY_CACHE_SIZE), partial(ValidationCache, maxsize=QUERY_CACHE_SIZE), ErrorCodes, Limits, UnitOfWork],
+        extensions=[partial(BoundedParser, maxsize=QUERY_CACHE_SIZE), partial(BoundedValidation, maxsize=QUERY_CACHE_SIZE), ErrorCodes, Limits, UnitOfWork],
     )

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     # Gateway limits
     max_query_depth: int = 10
     max_query_cost: int = 25_000
+    #: Bounds on the document itself, checked before validation (docs/security.md).
+    max_query_tokens: int = 2_000
+    max_query_fields: int = 1_000
+    max_query_aliases: int = 100
+    #: How often one response name may occur in one selection set (fragments merged).
+    max_query_repeats: int = 10
     max_page_size: int = 100
     default_page_size: int = 50
     max_body_bytes: int = 1_000_000
