@@ -88,8 +88,8 @@ class ErrorCodes(MaskErrors):
         if errors:
             summary["errors"] = dict(Counter(str((e.extensions or {}).get("code", "?")) for e in errors))
             summary["query"] = query_outline(ec.query)
-        request = getattr(ctx, "request", None)
-        if request is not None and request.scope.get("type") == "http":
+        request: Any = getattr(ctx, "request", None)
+        if _is_http(request):
             request.state.graphql = summary
             request.state.unexpected = self._unexpected
         else:  # a WebSocket operation has no HTTP request entry of its own
@@ -273,13 +273,17 @@ class BoundedParser(ParserCache):
 
 def _subscription_over_http(ec: Any) -> bool:
     """Subscriptions are served over WebSocket only (graphql-transport-ws, docs/graphql.md)."""
-    request = getattr(ec.context, "request", None)
-    if request is None or request.scope.get("type") != "http":
+    if not _is_http(getattr(ec.context, "request", None)):
         return False
     try:
         return bool(ec.operation_type == OperationType.SUBSCRIPTION)
     except RuntimeError:  # no single operation to run: validation says so
         return False
+
+
+def _is_http(request: Any) -> bool:
+    """An HTTP request (not a WebSocket, nor a test's stand-in without an ASGI scope)."""
+    return isinstance(getattr(request, "scope", None), dict) and request.scope.get("type") == "http"
 
 
 #: Characters no string argument may carry: NUL (PostgreSQL text refuses it) and lone

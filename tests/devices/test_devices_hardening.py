@@ -3,7 +3,9 @@ beyond BIGINT, answers with NaN, Infinity, lone surrogates or NUL, and generated
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -85,3 +87,37 @@ async def test_generated_device_payloads_never_get_a_5xx(dev):  # type: ignore[n
             assert response.json()["error"]["code"], (kind, raw, response.text)
     print(f"device fuzz: {len(sent)} payloads, by status {dict(sorted(seen.items()))}")
     assert len(sent) >= 100
+
+
+WAIT = 'mutation($d: ID!) { sendDeviceCommand(deviceId: $d, method: "raise", timeoutSeconds: 4, wait: true) { status } }'
+
+
+async def test_waiting_commands_hold_no_connection_and_are_bounded_per_tenant(dev, make_runtime, gql_factory, probe):  # type: ignore[no-untyped-def]
+    """On a pool of two connections, one tenant's four waiting commands (each used to hold a
+    pooled connection for its whole wait) leave another tenant's queries served at once; a
+    fifth concurrent wait is RATE_LIMITED."""
+    a = await dev.estate()
+    b = await dev.estate("other")
+    gates = [(await dev.provision(a, "barrier_gate", name=f"{n}号道闸"))[0] for n in range(5)]
+    small = make_runtime(
+        database_pool_size=2, database_max_overflow=0, database_pool_timeout=3, max_waits_per_tenant=4, extra_plugins=[probe]
+    )
+    client = gql_factory(small)
+    waits = [asyncio.create_task(client(WAIT, {"d": gate}, token=a.tenant.token)) for gate in gates[:4]]
+    for _ in range(400):
+        if small.services.get("waits_per_tenant", {}).get(a.tenant.tenant_id) == 4:
+            break
+        await asyncio.sleep(0.025)
+    else:
+        raise AssertionError(f"the waits did not start: {[w.result() for w in waits if w.done()]}")
+    r = await client(WAIT, {"d": gates[4]}, token=a.tenant.token)
+    assert [e["extensions"]["code"] for e in r["errors"]] == ["RATE_LIMITED"], r
+    for _ in range(5):
+        started = time.perf_counter()
+        r = await client("{ communities { edges { node { name } } } }", token=b.tenant.token)
+        assert not r.get("errors") and r["data"]["communities"]["edges"], r
+        assert time.perf_counter() - started < 2.5
+    assert not any(w.done() for w in waits)  # the other tenant was served while they waited
+    for r in await asyncio.gather(*waits):
+        assert r == {"data": {"sendDeviceCommand": {"status": "timed_out"}}}, r
+    assert not small.services["waits_per_tenant"]
