@@ -25,6 +25,8 @@ class GatewayContext(RequestContext, BaseContext):
     client_ip: str = ""
     query_cost: int = 0
     elapsed: float = 0.0
+    #: Field tasks still running (gateway.schema.SettledExecution); set per connection.
+    pending_fields: set[Any] | None = None
 
     def require_tenant(self) -> uuid.UUID:
         if self.auth_error is not None:

@@ -391,10 +391,16 @@ class UnitOfWork(SchemaExtension):
 
     async def on_operation(self) -> Any:  # type: ignore[override]
         started = time.perf_counter()
-        yield
         ctx = self.execution_context.context
+        if ctx is not None and getattr(ctx, "pending_fields", None) is None:
+            with contextlib.suppress(AttributeError):
+                ctx.pending_fields = set()  # see gateway.schema.SettledExecution
+        yield
         result = self.execution_context.result
         session = ctx.session
+        pending = getattr(ctx, "pending_fields", None)
+        if pending:  # fields whose waiters were cancelled still use the session: let them end
+            await asyncio.gather(*list(pending), return_exceptions=True)
         if session is None:
             return
         if result is not None and getattr(result, "errors", None):

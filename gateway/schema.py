@@ -7,6 +7,7 @@ a plugin contributes is guarded by ``PluginEnabled`` so a tenant that has not en
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,7 @@ import strawberry
 from strawberry import relay
 from strawberry.permission import PermissionExtension
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import merge_types
 
 from gateway.extensions import BoundedParser, BoundedValidation, ErrorCodes, Limits, UnitOfWork
@@ -33,6 +35,34 @@ QUERY_CACHE_SIZE = 512
 
 class SchemaCollisionError(RuntimeError):
     pass
+
+
+class SettledExecution(StrawberryGraphQLCoreExecutionContext):
+    """graphql-core cancels a field's siblings when a non-null field fails; a sibling cancelled
+    in the middle of a query on the request's session breaks that session's connection
+    (aiosqlite hangs terminating it, asyncpg closes it), and the request's rollback then fails.
+    Each asynchronous field runs in a task of its own behind a shield instead: cancellation
+    stops graphql-core waiting for it, not the query, and :class:`~gateway.extensions.UnitOfWork`
+    lets every such task settle before it commits or rolls back."""
+
+    def execute_field(self, *args: Any, **kwargs: Any) -> Any:
+        result = super().execute_field(*args, **kwargs)
+        if not self.is_awaitable(result):
+            return result
+        task = asyncio.ensure_future(result)
+        pending = getattr(self.context_value, "pending_fields", None)
+        if isinstance(pending, set):
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+        task.add_done_callback(_retrieved)
+        return asyncio.shield(task)
+
+
+def _retrieved(task: asyncio.Future[Any]) -> None:
+    """A shielded field whose waiter was cancelled fails unobserved: mark its error seen (the
+    operation's result already carries the error that cancelled it)."""
+    if not task.cancelled():
+        task.exception()
 
 
 class LinliSchema(strawberry.Schema):
@@ -107,6 +137,7 @@ def compose(host: PluginHost) -> strawberry.Schema:
     mutation = merge_types("Mutation", tuple(roots["mutation"]))
     subscription = merge_types("Subscription", tuple(roots["subscription"])) if roots["subscription"] else None
     return LinliSchema(
+        execution_context_class=SettledExecution,
         query=query,
         mutation=mutation,
         subscription=subscription,
