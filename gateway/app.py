@@ -60,7 +60,9 @@ class RequestIdAndLimits(BaseHTTPMiddleware):
             unexpected = exc
             response = _error(500, "INTERNAL_SERVER_ERROR", "internal error; it has been logged with the request id", request.url.path)
         route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
+        # the route's template (a device token in the path stays out of logs and labels); the
+        # GraphQL router's own template is empty, its path is the fixed /graphql
+        path = getattr(route, "path", "unmatched") or request.url.path
         seconds = time.perf_counter() - started
         request_seconds.labels(path).observe(seconds)
         http_requests.labels(path, str(response.status_code)).inc()

@@ -353,7 +353,7 @@ class Limits(SchemaExtension):
         ctx = ec.context
         settings = ctx.runtime.settings
         if ec.graphql_document is not None:
-            shape = measure(ec.graphql_document, ec.variables or {}, ec.operation_name, settings.default_page_size)
+            shape = await _off_loop(ec.query, measure, ec.graphql_document, ec.variables or {}, ec.operation_name, settings.default_page_size)
             depth, cost = shape.depth, shape.cost
             ctx.query_cost = cost
             error = None
