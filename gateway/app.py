@@ -4,6 +4,7 @@ graphql-transport-ws), ``/healthz``, ``/readyz``, ``/metrics``, ``/-/plugins``, 
 from __future__ import annotations
 
 import gc
+import re
 import time
 import uuid
 from contextlib import asynccontextmanager
@@ -12,16 +13,19 @@ from typing import Any
 
 import structlog
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from gateway import devices_api
-from gateway.context import GatewayContext, context_dependency
+from gateway.context import GatewayContext, authenticate_connection, context_dependency
 from gateway.ratelimit import TokenBuckets
 from gateway.schema import compose
 from kernel.errors import LinliError
@@ -32,30 +36,56 @@ from kernel.runtime import Runtime
 log = structlog.get_logger("linli.gateway")
 
 
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
 class RequestIdAndLimits(BaseHTTPMiddleware):
-    """Binds a request id to the logs, refuses oversized bodies, records metrics."""
+    """Binds a request id to the logs (the client's ``x-request-id`` if it is a plain token of at
+    most 64 characters, else a new one) and sends it back on every response; refuses oversized
+    bodies; records metrics; writes the request's one log entry (docs/security.md: route, status,
+    time, GraphQL operation and error codes with counts, the query's outline without literals
+    when it failed, a traceback only for an unexpected error); answers an exception that escapes
+    everything with a coded 500 rather than a bare one."""
 
     async def dispatch(self, request: Request, call_next: Any) -> Response:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        presented = request.headers.get("x-request-id", "")
+        request_id = presented if _REQUEST_ID.fullmatch(presented) else uuid.uuid4().hex
         request.state.request_id = request_id
         structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        unexpected: BaseException | None = None
+        try:
+            response = await self._answer(request, call_next)
+        except Exception as exc:  # noqa: BLE001 - the one place an unexpected error is logged
+            unexpected = exc
+            response = _error(500, "INTERNAL_SERVER_ERROR", "internal error; it has been logged with the request id", request.url.path)
+        route = request.scope.get("route")
+        # the route's template (a device token in the path stays out of logs and labels); the
+        # GraphQL router's own template is empty, its path is the fixed /graphql
+        path = getattr(route, "path", "unmatched") or request.url.path
+        seconds = time.perf_counter() - started
+        request_seconds.labels(path).observe(seconds)
+        http_requests.labels(path, str(response.status_code)).inc()
+        response.headers["x-request-id"] = request_id
+        unexpected = unexpected or getattr(request.state, "unexpected", None)
+        graphql = getattr(request.state, "graphql", None) or {}
+        (log.error if unexpected is not None else log.info)(
+            "request", method=request.method, route=path, status=response.status_code, ms=round(seconds * 1000, 1),
+            **graphql, exc_info=unexpected,
+        )
+        structlog.contextvars.clear_contextvars()
+        return response
+
+    @staticmethod
+    async def _answer(request: Request, call_next: Any) -> Response:
         limit = request.app.state.runtime.settings.max_body_bytes
         length = request.headers.get("content-length")
         try:
             if length is not None and int(length) > limit:
-                return _error(413, "PAYLOAD_TOO_LARGE", f"the request body is over {limit} bytes")
+                return _error(413, "PAYLOAD_TOO_LARGE", f"the request body is over {limit} bytes", request.url.path)
         except ValueError:
-            return _error(400, "BAD_USER_INPUT", "invalid Content-Length")
-        started = time.perf_counter()
-        try:
-            response: Response = await call_next(request)
-        finally:
-            structlog.contextvars.clear_contextvars()
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        request_seconds.labels(path).observe(time.perf_counter() - started)
-        http_requests.labels(path, str(response.status_code)).inc()
-        response.headers["x-request-id"] = request_id
+            return _error(400, "BAD_USER_INPUT", "invalid Content-Length", request.url.path)
+        response: Response = await call_next(request)
         return response
 
 
@@ -80,7 +110,7 @@ class StreamedBodyLimit:
                 messages.append(message)
                 size += len(message.get("body", b""))
                 if size > limit:
-                    await _error(413, "PAYLOAD_TOO_LARGE", f"the request body is over {limit} bytes")(scope, receive, send)
+                    await _error(413, "PAYLOAD_TOO_LARGE", f"the request body is over {limit} bytes", scope.get("path", ""))(scope, receive, send)
                     return
                 if message["type"] != "http.request" or not message.get("more_body"):
                     break
@@ -123,8 +153,64 @@ class StreamedBodyLimit:
         return wrapped
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status)
+def _error(status: int, code: str, message: str, path: str = "/graphql") -> JSONResponse:
+    """A coded error in the shape of the API asked: GraphQL's ``{"errors": [...]}`` under
+    ``/graphql``, ``{"error": {"code", "message"}}`` everywhere else (the device API, plugin
+    routes)."""
+    if path.startswith("/graphql"):
+        return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status)
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+#: FastAPI's and Starlette's own answers (unknown route, wrong method, a path or query parameter
+#: of the wrong type) get the documented codes instead of ``{"detail": ...}``.
+_HTTP_CODES = {400: "BAD_USER_INPUT", 401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND", 405: "BAD_USER_INPUT",
+               408: "BAD_USER_INPUT", 409: "CONFLICT", 413: "PAYLOAD_TOO_LARGE", 422: "BAD_USER_INPUT", 429: "RATE_LIMITED"}
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LinliError)
+    async def _linli_error(request: Request, exc: LinliError) -> JSONResponse:
+        return _error(exc.http_status, exc.code, exc.message, request.url.path)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code < 400:
+            return Response(status_code=exc.status_code, headers=exc.headers)
+        code = _HTTP_CODES.get(exc.status_code, "BAD_USER_INPUT" if exc.status_code < 500 else "INTERNAL_SERVER_ERROR")
+        message = exc.detail if isinstance(exc.detail, str) else "the request was refused"
+        response = _error(exc.status_code, code, message, request.url.path)
+        response.headers.update(exc.headers or {})
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        where = ", ".join(".".join(str(p) for p in e.get("loc", ())) for e in exc.errors()[:5])
+        return _error(400, "BAD_USER_INPUT", f"invalid request parameters: {where}", request.url.path)
+
+
+class LinliGraphQLRouter(GraphQLRouter[GatewayContext, None]):
+    """``/graphql`` over HTTP and WebSocket (graphql-transport-ws). A WebSocket authenticates in
+    ``connection_init``: payload ``{"Authorization": "Bearer <access token>"}`` or
+    ``{"token": "<access token>"}`` (or an ``Authorization`` header on the upgrade, for clients
+    that can send one). No credential, an expired or invalid one: the connection is closed with
+    4403 before any operation runs."""
+
+    async def on_ws_connect(self, context: GatewayContext) -> dict[str, object] | None:
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        authorization = params.get("Authorization", params.get("authorization"))
+        token = params.get("token")
+        if isinstance(token, str) and token and authorization is None:
+            authorization = f"Bearer {token}"
+        if authorization is not None:
+            if not isinstance(authorization, str):
+                raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
+            await authenticate_connection(context, authorization)
+        if context.auth_error is not None or context.tenant is None:
+            code = context.auth_error.code if context.auth_error is not None else "UNAUTHENTICATED"
+            log.info("websocket_refused", code=code)
+            raise ConnectionRejectionError({"code": code})
+        return None
 
 
 def create_app(runtime: Runtime | None = None, *, workers: bool = False) -> FastAPI:
@@ -154,8 +240,10 @@ def create_app(runtime: Runtime | None = None, *, workers: bool = False) -> Fast
     app = FastAPI(title="Linli", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.runtime = runtime
     app.state.schema = schema
-    app.add_middleware(RequestIdAndLimits)
+    # the last added runs first: every answer, the streamed body limit's 413 included, passes
+    # through RequestIdAndLimits (request id header, metrics, the one log entry)
     app.add_middleware(StreamedBodyLimit)
+    app.add_middleware(RequestIdAndLimits)
 
     async def get_context(ctx: GatewayContext = Depends(context_dependency)) -> GatewayContext:  # noqa: B008
         structlog.contextvars.bind_contextvars(
@@ -163,7 +251,7 @@ def create_app(runtime: Runtime | None = None, *, workers: bool = False) -> Fast
         )
         return ctx
 
-    graphql = GraphQLRouter(
+    graphql = LinliGraphQLRouter(
         schema,
         context_getter=get_context,
         graphql_ide="graphiql" if runtime.settings.environment == "development" else None,
@@ -171,9 +259,7 @@ def create_app(runtime: Runtime | None = None, *, workers: bool = False) -> Fast
     )
     app.include_router(graphql, prefix="/graphql")
 
-    @app.exception_handler(LinliError)
-    async def _linli_error(_request: Request, exc: LinliError) -> JSONResponse:
-        return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.http_status)
+    _install_error_handlers(app)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

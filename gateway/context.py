@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import Request
+from starlette.requests import HTTPConnection
 from strawberry.fastapi import BaseContext
 
 from kernel.db.scope import TENANT_KEY, UNSCOPED_KEY
@@ -24,6 +25,8 @@ class GatewayContext(RequestContext, BaseContext):
     client_ip: str = ""
     query_cost: int = 0
     elapsed: float = 0.0
+    #: Field tasks still running (gateway.schema.SettledExecution); set per connection.
+    pending_fields: set[Any] | None = None
 
     def require_tenant(self) -> uuid.UUID:
         if self.auth_error is not None:
@@ -31,7 +34,8 @@ class GatewayContext(RequestContext, BaseContext):
         return super().require_tenant()
 
 
-async def open_context(runtime: Runtime, request: Request | Any, request_id: str) -> GatewayContext:
+async def open_context(runtime: Runtime, request: Request | Any, request_id: str, *, authorization: str | None = None) -> GatewayContext:
+    """``authorization`` stands in for the request's header (a WebSocket's ``connection_init``)."""
     ctx = GatewayContext(runtime=runtime, request_id=request_id, request=request)
     client = getattr(request, "client", None)
     ctx.client_ip = client.host if client is not None else ""
@@ -39,7 +43,7 @@ async def open_context(runtime: Runtime, request: Request | Any, request_id: str
     tenant_id: uuid.UUID | None = None
     api_key: tuple[str, str] | None = None
     try:
-        auth = headers.get("authorization", "")
+        auth = authorization if authorization is not None else headers.get("authorization", "")
         presented_key = headers.get("x-api-key")
         if auth and presented_key:
             # two credentials could name two tenants; refuse rather than pick one
@@ -85,9 +89,23 @@ async def close_context(ctx: GatewayContext) -> None:
         await ctx.session.close()
 
 
-async def context_dependency(request: Request) -> AsyncIterator[GatewayContext]:
-    runtime: Runtime = request.app.state.runtime
-    ctx = await open_context(runtime, request, request.state.request_id)
+async def authenticate_connection(ctx: GatewayContext, authorization: str) -> None:
+    """A WebSocket's credential arrives in ``connection_init`` (browsers cannot set headers on
+    the upgrade): rebuild the connection's context in place from it. The connection then holds
+    no database connection between its operations."""
+    await close_context(ctx)
+    fresh = await open_context(ctx.runtime, ctx.request, ctx.request_id, authorization=authorization)
+    for name in ("auth_error", "session", "tenant", "actor", "enforcer", "enabled_plugins"):
+        setattr(ctx, name, getattr(fresh, name))
+    if ctx.session is not None:
+        await ctx.session.close()
+
+
+async def context_dependency(connection: HTTPConnection) -> AsyncIterator[GatewayContext]:
+    """The context of an HTTP request or of a WebSocket connection (all its operations)."""
+    runtime: Runtime = connection.app.state.runtime
+    request_id = getattr(connection.state, "request_id", None) or uuid.uuid4().hex  # WebSockets skip the HTTP middleware
+    ctx = await open_context(runtime, connection, request_id)
     try:
         yield ctx
     finally:

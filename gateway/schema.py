@@ -7,23 +7,26 @@ a plugin contributes is guarded by ``PluginEnabled`` so a tenant that has not en
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import strawberry
 from strawberry import relay
-from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.permission import PermissionExtension
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import merge_types
 
-from gateway.extensions import ErrorCodes, Limits, UnitOfWork
+from gateway.extensions import BoundedParser, BoundedValidation, ErrorCodes, Limits, UnitOfWork
 from gateway.kernel_schema import KernelMutation, KernelQuery
 from kernel.graphql.permissions import PluginEnabled, plugin_enabled
 from kernel.plugins.contributions import GraphQLContribution
 from kernel.plugins.host import PluginHost
 
 if TYPE_CHECKING:
+    from graphql import GraphQLError
+    from strawberry.types import ExecutionContext
     from strawberry.types.scalar import ScalarDefinition
 
 #: Distinct query texts whose parse and validation results are kept (per process).
@@ -32,6 +35,42 @@ QUERY_CACHE_SIZE = 512
 
 class SchemaCollisionError(RuntimeError):
     pass
+
+
+class SettledExecution(StrawberryGraphQLCoreExecutionContext):
+    """graphql-core cancels a field's siblings when a non-null field fails; a sibling cancelled
+    in the middle of a query on the request's session breaks that session's connection
+    (aiosqlite hangs terminating it, asyncpg closes it), and the request's rollback then fails.
+    Each asynchronous field runs in a task of its own behind a shield instead: cancellation
+    stops graphql-core waiting for it, not the query, and :class:`~gateway.extensions.UnitOfWork`
+    lets every such task settle before it commits or rolls back."""
+
+    def execute_field(self, *args: Any, **kwargs: Any) -> Any:
+        result = super().execute_field(*args, **kwargs)
+        if not self.is_awaitable(result):
+            return result
+        task = asyncio.ensure_future(result)
+        pending = getattr(self.context_value, "pending_fields", None)
+        if isinstance(pending, set):
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+        task.add_done_callback(_retrieved)
+        return asyncio.shield(task)
+
+
+def _retrieved(task: asyncio.Future[Any]) -> None:
+    """A shielded field whose waiter was cancelled fails unobserved: mark its error seen (the
+    operation's result already carries the error that cancelled it)."""
+    if not task.cancelled():
+        task.exception()
+
+
+class LinliSchema(strawberry.Schema):
+    """strawberry logs every error with its traceback (``strawberry.execution``); here errors are
+    summarised into the request's one log entry by :class:`gateway.extensions.ErrorCodes`."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        return None
 
 
 def _root_fields(cls: type) -> list[Any]:
@@ -97,7 +136,8 @@ def compose(host: PluginHost) -> strawberry.Schema:
     query = merge_types("Query", tuple(roots["query"]))
     mutation = merge_types("Mutation", tuple(roots["mutation"]))
     subscription = merge_types("Subscription", tuple(roots["subscription"])) if roots["subscription"] else None
-    return strawberry.Schema(
+    return LinliSchema(
+        execution_context_class=SettledExecution,
         query=query,
         mutation=mutation,
         subscription=subscription,
@@ -107,5 +147,5 @@ def compose(host: PluginHost) -> strawberry.Schema:
         # all requests): validation was ~13% of a 50-row page (bench/graphql_vs_handwritten.py).
         # ValidationCache must come before Limits: it sets the (cached) validation errors, which
         # Limits may then replace with a depth/cost/rate error; after it, it would erase them.
-        extensions=[partial(ParserCache, maxsize=QUERY_CACHE_SIZE), partial(ValidationCache, maxsize=QUERY_CACHE_SIZE), ErrorCodes, Limits, UnitOfWork],
+        extensions=[partial(BoundedParser, maxsize=QUERY_CACHE_SIZE), partial(BoundedValidation, maxsize=QUERY_CACHE_SIZE), ErrorCodes, Limits, UnitOfWork],
     )

@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     database_url: str = ""
     #: The owner's connection used for migrations (and role setup). Defaults to database_url.
     database_admin_url: str = ""
+    #: The application's connection pool (PostgreSQL): connections kept, extra ones allowed,
+    #: seconds a request waits for one.
+    database_pool_size: int = 10
+    database_max_overflow: int = 20
+    database_pool_timeout: float = 30.0
     chain_url: str | None = None
     mqtt_url: str | None = None
     #: Rate-limit buckets shared by all processes (``redis://host:6379/0``). Empty: each process
@@ -43,6 +48,15 @@ class Settings(BaseSettings):
     # Gateway limits
     max_query_depth: int = 10
     max_query_cost: int = 25_000
+    #: Bounds on the document itself, checked before validation (docs/security.md).
+    max_query_tokens: int = 2_000
+    max_query_fields: int = 1_000
+    max_query_aliases: int = 100
+    #: How often one response name may occur in one selection set (fragments merged).
+    max_query_repeats: int = 10
+    #: Long waits (``sendDeviceCommand(wait: true)``) one tenant may have at once, per gateway
+    #: process; beyond it RATE_LIMITED. A wait holds no database connection.
+    max_waits_per_tenant: int = 8
     max_page_size: int = 100
     default_page_size: int = 50
     max_body_bytes: int = 1_000_000

@@ -43,6 +43,29 @@ def _scrub(value: Any) -> Any:
     return value
 
 
+#: GraphQL literals (block strings, strings, numbers) and comments: what a query text may carry
+#: of a password, a token, a phone or ID number, or a name.
+_GRAPHQL_LITERAL = re.compile(
+    r'"""[\s\S]*?(?:"""|$)|"(?:[^"\\\n]|\\.)*(?:"|$)|#[^\n]*|(?<![_A-Za-z0-9])-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?'
+)
+_SPACE = re.compile(r"\s+")
+QUERY_PREFIX_CHARS = 200
+
+
+def query_outline(query: str | None, limit: int = QUERY_PREFIX_CHARS) -> str | None:
+    """A query text fit for a log: every literal and comment replaced (``"…"``, ``0``),
+    whitespace collapsed, at most ``limit`` characters. Variables are never logged."""
+    if not query:
+        return None
+
+    def mask(m: re.Match[str]) -> str:
+        text = m.group(0)
+        return '"…"' if text.startswith('"') else ("" if text.startswith("#") else "0")
+
+    outline = _SPACE.sub(" ", _GRAPHQL_LITERAL.sub(mask, query[: limit * 20])).strip()
+    return outline if len(outline) <= limit else outline[:limit] + "…"
+
+
 def redact(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> Mapping[str, Any]:
     """Drop values of sensitive keys; mask phone and ID numbers and bearer tokens in text."""
     return _scrub(dict(event_dict))  # type: ignore[no-any-return]

@@ -64,7 +64,10 @@ class Runtime:
         host.load(defaults=plugins, extra=extra_plugins, entry_points=entry_points, disabled=settings.disable_plugins)
         return cls(
             settings=settings,
-            db=Database(settings.database_url),
+            db=Database(
+                settings.database_url, pool_size=settings.database_pool_size,
+                max_overflow=settings.database_max_overflow, pool_timeout=settings.database_pool_timeout,
+            ),
             host=host,
             bus=EventBus(host),
             enforcers=EnforcerCache(),

@@ -43,9 +43,10 @@ class Database:
     ``platform()`` opens one on global tables only.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, **pool: object) -> None:
+        """``pool``: ``pool_size``, ``max_overflow``, ``pool_timeout`` (server databases only)."""
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, **({} if url.startswith("sqlite") else pool))
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @property

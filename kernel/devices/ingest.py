@@ -65,10 +65,29 @@ def decode(raw: bytes | str, settings: DeviceSettings) -> Any:
     """Size check, then JSON. Errors are coded (PAYLOAD_TOO_LARGE, BAD_USER_INPUT)."""
     if len(raw) > settings.max_payload_bytes:
         raise PayloadTooLarge(f"the message is over {settings.max_payload_bytes} bytes")
+    return parse_json(raw)
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """Strict JSON a database can store: orjson refuses NaN, Infinity and lone surrogates; a NUL
+    character (PostgreSQL's text and jsonb refuse it) is refused here. BAD_USER_INPUT."""
     try:
-        return orjson.loads(raw)
+        value = orjson.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadUserInput("the message is not valid JSON", reason="bad_json") from exc
+    if _has_nul(value):
+        raise BadUserInput("the message contains a NUL character", reason="bad_json")
+    return value
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any("\x00" in k or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def _groups(payload: Any, received_ms: int) -> list[tuple[int, dict[str, Any]]]:

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel import audit, notify
 from kernel.db.base import utcnow
-from kernel.devices import events, registry
+from kernel.devices import events, ingest, registry
 from kernel.devices.models import RpcCall
 from kernel.devices.profiles import catalog
 from kernel.errors import BadUserInput, Conflict, NotFound
@@ -40,6 +40,8 @@ from kernel.tenancy import Tenant, TenantStatus
 QUEUED, SENT, ANSWERED, TIMED_OUT = "queued", "sent", "answered", "timed_out"
 MAX_PARAMS_BYTES = 8192
 CHANNEL = "linli_device_rpc"
+#: Request ids are stored as BIGINT: 2^63 and above name no command.
+MAX_REQUEST_ID = 2**63
 
 
 class Signals:
@@ -226,11 +228,12 @@ async def take_queued(runtime: Any, tenant_id: uuid.UUID, device_id: uuid.UUID) 
 
 
 async def answer(runtime: Any, identity: registry.DeviceIdentity, request_id: int, raw: bytes) -> RpcCall:
-    """Record a device's response to its command ``request_id``."""
-    try:
-        response = json.loads(raw) if raw else {}
-    except ValueError as exc:
-        raise BadUserInput("the response is not valid JSON", reason="bad_json") from exc
+    """Record a device's response to its command ``request_id``. The response must be strict
+    JSON a database stores (no NaN, Infinity, lone surrogate or NUL: BAD_USER_INPUT); an id
+    outside the column's range names no command (NOT_FOUND)."""
+    if not 0 < request_id < MAX_REQUEST_ID:
+        raise NotFound("no open command with that id for this device")
+    response = ingest.parse_json(raw) if raw else {}
     if not isinstance(response, dict):
         response = {"result": response}
     async with runtime.db.tenant(identity.tenant_id) as s:

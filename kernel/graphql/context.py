@@ -3,10 +3,35 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from kernel.errors import PluginDisabled, TenantSuspended, Unauthenticated
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from kernel.errors import PluginDisabled, RateLimited, TenantSuspended, Unauthenticated
+
+#: ``session.info`` flag: the session's current transaction has flushed writes.
+WROTE_KEY = "linli_wrote"
+
+
+@event.listens_for(Session, "after_flush")
+def _mark_written(session: Session, _flush_context: Any) -> None:
+    session.info[WROTE_KEY] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _mark_dml(state: Any) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[WROTE_KEY] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _clear_written(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the outermost transaction ended
+        session.info.pop(WROTE_KEY, None)
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -92,6 +117,30 @@ class RequestContext:
 
         await record(self.db, tenant_id=self.require_tenant(), actor=self.actor.label if self.actor else "anonymous",
                      action=action, target=str(target), detail=detail)
+
+    @asynccontextmanager
+    async def waiting(self) -> AsyncIterator[None]:
+        """Wrap a long wait (a device's answer to a command, ...). At most
+        ``max_waits_per_tenant`` waits per tenant at once in this process (RATE_LIMITED beyond),
+        and the wait holds no pooled database connection: a request that has only read so far
+        ends its transaction (nothing to lose) and takes a fresh one on its next query. One that
+        has written keeps its transaction, so that it still commits or rolls back whole."""
+        tenant_id = self.require_tenant()
+        counts: dict[uuid.UUID, int] = self.runtime.services.setdefault("waits_per_tenant", {})
+        limit = self.runtime.settings.max_waits_per_tenant
+        if counts.get(tenant_id, 0) >= limit:
+            raise RateLimited(f"this tenant already has {limit} long waits running; retry when one ends", retryAfter=1.0)
+        counts[tenant_id] = counts.get(tenant_id, 0) + 1
+        try:
+            if self.session is not None and not self.session.info.get(WROTE_KEY):
+                # nothing written: committing ends the transaction like a rollback would, and
+                # (expire_on_commit=False) leaves what the request loaded readable
+                await self.session.commit()
+            yield
+        finally:
+            counts[tenant_id] -= 1
+            if not counts[tenant_id]:
+                del counts[tenant_id]
 
     def loader(self, name: str, factory: Any) -> Any:
         """Get the request's DataLoader ``name``, creating it with ``factory()`` on first use."""

@@ -4,6 +4,7 @@ and revocation, commands (RPC)."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import uuid
@@ -403,11 +404,14 @@ class DevicesMutation:
         # the request's own session must see the device first (tenant scope + RLS), so a
         # foreign id is NOT_FOUND before anything is queued
         await devices.get_device(ctx.session, decode_id(device_id, "Device"))
-        call = await devices.send_command(
-            ctx.runtime, ctx.tenant.id, decode_id(device_id, "Device"), method, params, timeout_seconds=timeout_seconds, actor=ctx.actor.label,
-        )
-        if wait:
-            call = await devices.wait_command(ctx.runtime, ctx.tenant.id, call.id, (call.expires_at - datetime.now(UTC)).total_seconds())
+        # a wait holds no pooled connection (the command is queued in a session of its own)
+        # and a tenant has a bounded number of them at once
+        async with ctx.waiting() if wait else contextlib.nullcontext():
+            call = await devices.send_command(
+                ctx.runtime, ctx.tenant.id, decode_id(device_id, "Device"), method, params, timeout_seconds=timeout_seconds, actor=ctx.actor.label,
+            )
+            if wait:
+                call = await devices.wait_command(ctx.runtime, ctx.tenant.id, call.id, (call.expires_at - datetime.now(UTC)).total_seconds())
         return DeviceCommandCall.from_row(call)
 
 
