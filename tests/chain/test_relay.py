@@ -6,9 +6,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from cryptography.exceptions import InvalidTag
 from sqlalchemy import delete, func, select
 
-from kernel.audit import AuditHead
+from kernel.audit import AuditEntry, AuditHead
 from kernel.audit import record as audit
 from kernel.chain import devchain
 from kernel.chain.custody import holder_account, voter_account
@@ -76,7 +77,7 @@ async def test_enqueue_is_idempotent_and_registration_survives_a_crash(chain_run
         assert await s.scalar(select(func.count()).select_from(ChainTransaction)) == 1
         assert await s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.topic == "chain")) == 1
         intent = tx.intent
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown contract 'bank'"):
         async with runtime.db.tenant(tid) as s:
             await enqueue_chain_call(s, community_id=community, contract="bank", function="x", args=[], intent="x")
 
@@ -161,7 +162,7 @@ async def test_custodial_keys_are_encrypted_per_tenant(chain_runtime) -> None:  
 
         assert Account.from_key(key).address == address
     other = uuid.uuid4()
-    with pytest.raises(Exception):
+    with pytest.raises(InvalidTag):
         runtime.vault.decrypt(other, row.key_enc)  # another tenant's key cannot open it
     async with runtime.db.tenant(tid) as s:
         from kernel.chain.custody import register_self_custody
@@ -191,6 +192,43 @@ async def test_audit_head_is_anchored_once(chain_runtime) -> None:  # type: igno
     assert await client.call(anchor.functions.anchorCount()) == 1
     latest = await client.call(anchor.functions.latestAnchor())
     assert "0x" + bytes(latest[0]).hex() == "0x" + head_hash and seq in latest
+
+
+async def test_audit_verify_checks_against_the_anchors_on_chain(chain_runtime) -> None:  # type: ignore[no-untyped-def]
+    """The anchors are read from the chain: removing the anchored entry and rolling the head back (as the
+    database owner) is reported at the anchored count."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from kernel.audit import verify
+    from kernel.chain.indexer import audit_anchors
+
+    runtime = chain_runtime
+    tid, _community, _ = await setup_community(runtime)
+    async with runtime.db.tenant(tid) as s:
+        assert await audit_anchors(runtime, s) == []
+        await audit(s, tenant_id=tid, actor="test", action="test.anchored")
+        await anchor_tenant_audit_head(s)
+    await runtime.outbox.drain(tid)
+    async with runtime.db.tenant(tid) as s:
+        anchors = await audit_anchors(runtime, s)
+        result = await verify(s, anchors)
+        head = await s.get(AuditHead, tid)
+        n, prev = head.seq, (await s.scalar(select(AuditEntry.prev_hash).where(AuditEntry.seq == head.seq)))
+    assert [a.entry_count for a in anchors] == [n] and result.ok and result.anchored == n
+    owner = create_async_engine(runtime.settings.database_admin_url or runtime.settings.database_url)
+    async with owner.begin() as conn:
+        pg = conn.dialect.name == "postgresql"
+        t = str(tid) if pg else tid.hex
+        if pg:
+            await conn.execute(text("SELECT set_config('linli.tenant_id', :t, true)"), {"t": t})
+        await conn.execute(text("DELETE FROM audit_entries WHERE tenant_id = :t AND seq = :n"), {"t": t, "n": n})
+        await conn.execute(text("UPDATE audit_heads SET seq = :k, hash = :h WHERE tenant_id = :t"), {"t": t, "k": n - 1, "h": prev})
+    await owner.dispose()
+    async with runtime.db.tenant(tid) as s:
+        assert (await verify(s)).ok  # consistent in itself
+        result = await verify(s, await audit_anchors(runtime, s))
+    assert result.first_bad_seq == n and result.divergence.found == f"{n - 1} entries (truncated)"
 
 
 async def test_waiting_ballots_ride_in_one_transaction_each_with_its_own_outcome(chain_runtime) -> None:  # type: ignore[no-untyped-def]
