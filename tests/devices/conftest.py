@@ -20,6 +20,7 @@ import pytest
 import pytest_asyncio
 
 from kernel.sdk import SDK_API_VERSION, PluginManifest, hookimpl
+from kernel.testing import missing
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ def broker(tmp_path):  # type: ignore[no-untyped-def]
     try:
         b.start()
     except BrokerUnavailable as exc:
-        pytest.skip(str(exc))
+        missing("mqtt", str(exc))
     yield b
     b.stop()
 
