@@ -219,7 +219,8 @@ async def _audit_deployment(session: AsyncSession) -> ChainDeployment | None:
 
 async def audit_anchors(runtime: Any, session: AsyncSession) -> list[Any] | None:
     """Every anchor of this tenant's audit log, read from the chain (not from the indexed events, which live
-    in the database being checked); ``None`` when the tenant has no anchor contract on the current chain.
+    in the database being checked); ``None`` when the tenant has no anchor contract on the current chain
+    (none deployed, deployed on another chain, or no code at the recorded address).
     One call per anchor: at most one anchor per hour of activity."""
     from kernel.audit import Anchor
 
@@ -227,6 +228,8 @@ async def audit_anchors(runtime: Any, session: AsyncSession) -> list[Any] | None
     client = await chain_client(runtime)
     if deployment is None or deployment.chain_id != client.chain_id:
         return None
+    if not await client.w3.eth.get_code(deployment.address):
+        return None  # recorded, but not on this chain (e.g. an embedded EVM that was not kept)
     contract = client.contract(deployment.artifact, deployment.address)
     anchors = []
     for i in range(int(await client.call(contract.functions.anchorCount()))):

@@ -21,6 +21,8 @@ KERNEL_MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 APPEND_ONLY_TABLES = ("audit_entries",)
 #: Tables the application reads but never writes: a database trigger (owned by the migration owner) writes them.
 READ_ONLY_TABLES = ("audit_heads",)
+#: Tables whose rows the application role cannot delete: they go with the tenant row (ON DELETE CASCADE).
+UNDELETABLE_TABLES = APPEND_ONLY_TABLES + READ_ONLY_TABLES
 
 
 def alembic_config(admin_url: str, host: PluginHost) -> Config:

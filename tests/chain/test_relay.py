@@ -3,6 +3,7 @@ and audit anchoring. SQLite + embedded EVM and PostgreSQL + anvil."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
@@ -216,6 +217,13 @@ async def test_audit_verify_checks_against_the_anchors_on_chain(chain_runtime) -
         head = await s.get(AuditHead, tid)
         n, prev = head.seq, (await s.scalar(select(AuditEntry.prev_hash).where(AuditEntry.seq == head.seq)))
     assert [a.entry_count for a in anchors] == [n] and result.ok and result.anchored == n
+    from kernel.tenancy import Tenant
+
+    async with runtime.db.platform() as s:
+        slug = await s.scalar(select(Tenant.slug).where(Tenant.id == tid))
+    if runtime.settings.chain_url:  # the command, with its own runtime, on the same anvil (the embedded EVM is in-process)
+        out = await asyncio.to_thread(_linli, runtime, "audit", "verify", slug)
+        assert out.exit_code == 0 and f"matches 1 on-chain anchors, the newest covering {n} entries" in out.output, out.output
     owner = create_async_engine(runtime.settings.database_admin_url or runtime.settings.database_url)
     async with owner.begin() as conn:
         pg = conn.dialect.name == "postgresql"
@@ -229,6 +237,24 @@ async def test_audit_verify_checks_against_the_anchors_on_chain(chain_runtime) -
         assert (await verify(s)).ok  # consistent in itself
         result = await verify(s, await audit_anchors(runtime, s))
     assert result.first_bad_seq == n and result.divergence.found == f"{n - 1} entries (truncated)"
+    if runtime.settings.chain_url:
+        out = await asyncio.to_thread(_linli, runtime, "audit", "verify", slug)
+        assert out.exit_code == 1, out.output
+        assert f"audit log altered at entry {n}: anchored entry expected {n} entries" in " ".join(out.output.split())
+
+
+def _linli(runtime, *args: str):  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from gateway.cli import cli
+
+    st = runtime.settings
+    env = {
+        "LINLI_DATABASE_URL": st.database_url, "LINLI_DATABASE_ADMIN_URL": st.database_admin_url,
+        "LINLI_SECRET_KEY": st.secret_key, "LINLI_MASTER_KEY": st.master_key,
+        "LINLI_DATA_DIR": str(st.data_dir), "LINLI_CHAIN_URL": st.chain_url or "", "LINLI_LOG_JSON": "false",
+    }
+    return CliRunner().invoke(cli, list(args), env=env)
 
 
 async def test_waiting_ballots_ride_in_one_transaction_each_with_its_own_outcome(chain_runtime) -> None:  # type: ignore[no-untyped-def]
