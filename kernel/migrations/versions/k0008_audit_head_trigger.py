@@ -40,7 +40,7 @@ DECLARE
 BEGIN
     INSERT INTO audit_heads (tenant_id, seq, hash) VALUES (NEW.tenant_id, 0, '0000000000000000000000000000000000000000000000000000000000000000') ON CONFLICT (tenant_id) DO NOTHING;
     SELECT h.seq, h.hash INTO head_seq, head_hash FROM audit_heads AS h WHERE h.tenant_id = NEW.tenant_id FOR UPDATE;
-    IF NEW.seq <> head_seq + 1 OR NEW.prev_hash <> head_hash THEN
+    IF head_seq IS NULL OR NEW.seq <> head_seq + 1 OR NEW.prev_hash IS DISTINCT FROM head_hash THEN
         RAISE EXCEPTION 'audit entry % does not extend the head (seq %)', NEW.seq, head_seq USING ERRCODE = 'check_violation';
     END IF;
     UPDATE audit_heads SET seq = NEW.seq, hash = NEW.hash WHERE tenant_id = NEW.tenant_id;
