@@ -159,3 +159,39 @@ async def test_app_role_cannot_move_the_head(runtime, logged, linli_database) ->
     finally:
         await app.dispose()
     assert (await _verify(runtime, tenant, [anchor])).ok
+
+
+async def test_k0008_installs_the_head_trigger_and_takes_it_back(linli_backend, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Up to k0008 the trigger (and on PostgreSQL its functions) exist; down to k0007 they are gone; up again."""
+    import asyncio
+    import os
+
+    from alembic import command
+
+    from kernel.db.migrate import alembic_config
+    from kernel.plugins.host import PluginHost
+    from kernel.testing import POSTGRES_ENV, create_postgres_database
+
+    drop = None
+    if linli_backend == "sqlite":
+        admin_url = f"sqlite+aiosqlite:///{tmp_path / 'k0008.db'}"
+        probe = "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'audit_entries_advance_head'"
+    else:
+        _, admin_url, drop = await create_postgres_database(os.environ[POSTGRES_ENV])
+        probe = ("SELECT (SELECT count(*) FROM pg_trigger WHERE tgname = 'audit_entries_advance_head')"
+                 " + (SELECT count(*) FROM pg_proc WHERE proname IN ('audit_advance_head', 'audit_head_for_append'))")
+    host = PluginHost()
+    host.load(entry_points=False)
+    cfg = alembic_config(admin_url, host)
+    engine = create_async_engine(admin_url)
+    expected = 1 if linli_backend == "sqlite" else 3
+    try:
+        for target, present in (("k0008", expected), ("k0007", 0), ("k0008", expected)):
+            step = command.upgrade if present else command.downgrade
+            await asyncio.to_thread(step, cfg, target)
+            async with engine.connect() as conn:
+                assert await conn.scalar(text(probe)) == present, target
+    finally:
+        await engine.dispose()
+        if drop is not None:
+            await drop()
