@@ -195,3 +195,20 @@ async def test_k0008_installs_the_head_trigger_and_takes_it_back(linli_backend, 
         await engine.dispose()
         if drop is not None:
             await drop()
+
+
+async def test_concurrent_appends_are_serialised_by_the_head_lock(runtime, logged, linli_database) -> None:  # type: ignore[no-untyped-def]
+    """``audit_head_for_append()`` locks the head: appends from parallel transactions queue up, none is refused."""
+    if linli_database.backend != "postgres":
+        pytest.skip("parallel writers are a PostgreSQL matter (SQLite serialises the whole database)")
+    import asyncio
+
+    tenant, anchor = logged
+
+    async def append(i: int) -> None:
+        async with runtime.db.tenant(tenant) as s:
+            await audit.record(s, tenant_id=tenant, actor="test", action="test.parallel", detail={"i": i})
+
+    await asyncio.gather(*(append(i) for i in range(8)))
+    result = await _verify(runtime, tenant, [anchor])
+    assert result.ok and result.entries == anchor.entry_count + 8
