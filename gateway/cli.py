@@ -388,8 +388,10 @@ def plugins_list() -> None:
 
 @audit_cli.command("verify")
 def audit_verify(slug: str) -> None:
-    """Recompute a tenant's audit hash chain; names the first altered entry."""
+    """Recompute a tenant's audit hash chain and check it against the on-chain anchors; names the entry
+    where it diverges, with what was expected and what was found."""
     from kernel.audit import verify
+    from kernel.chain.indexer import audit_anchors
     from tenants.lifecycle import get_by_slug
 
     runtime = _runtime()
@@ -397,15 +399,19 @@ def audit_verify(slug: str) -> None:
     async def go() -> Any:
         tenant = await get_by_slug(runtime, slug)
         async with runtime.db.tenant(tenant.id) as s:
-            result = await verify(s)
+            anchors = await audit_anchors(runtime, s)
+            result = await verify(s, anchors or ())
         await runtime.db.dispose()
-        return result
+        return result, anchors
 
-    result = run(go())
-    if result.ok:
-        console.print(f"[green]audit log intact[/green]: {result.entries} entries, head {result.head}")
+    result, anchors = run(go())
+    if not result.ok:
+        fail(f"audit log altered at {result.divergence}")
+    console.print(f"[green]audit log intact[/green]: {result.entries} entries, head {result.head}")
+    if anchors is None:
+        console.print("[yellow]no on-chain anchor to check against[/yellow] (no community contracts on this chain)")
     else:
-        fail(f"audit log altered at entry {result.first_bad_seq}")
+        console.print(f"matches {len(anchors)} on-chain anchors, the newest covering {result.anchored} entries")
 
 
 def _disabled_plugins() -> list[str]:

@@ -1,10 +1,21 @@
-"""Append-only, hash-chained audit log.
+"""Append-only, hash-chained audit log, anchored on chain.
 
 Each entry carries the hash of the previous entry of the same tenant:
 ``hash = sha256(prev_hash | seq | at | actor | action | target | canonical(detail))``.
-The per-tenant head (``audit_heads``) is updated in the same transaction and serialises appends.
-On PostgreSQL the application role may only INSERT and SELECT ``audit_entries``.
-``linli audit verify`` recomputes the chain and names the first altered row.
+
+The per-tenant head (``audit_heads``: last seq and hash) is not written by the application. Migration
+k0008 puts a trigger on ``audit_entries`` that checks each new entry extends the head (``seq = head + 1``,
+``prev_hash = head hash``) and advances it, in the inserting transaction. On PostgreSQL the trigger
+function and ``audit_head_for_append()`` (create the head if missing and lock it, which serialises appends)
+are SECURITY DEFINER functions owned by the migration owner; the application role may only INSERT and
+SELECT ``audit_entries`` and only SELECT ``audit_heads``. So the application can neither roll the head
+back nor rewrite a row.
+
+A database owner still can (delete the newest rows and roll the head back, or rewrite a row and recompute
+every later hash and the head). Against that the head hash is anchored on chain together with the entry
+count (``AuditAnchor.anchor(head, entryCount)``, :mod:`kernel.chain.indexer`), and :func:`verify` checks the
+recomputed chain against those anchors: ``linli audit verify`` reports the entry where it diverges, with
+what was expected and what was found.
 """
 
 from __future__ import annotations
@@ -12,11 +23,12 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, select, update
+from sqlalchemy import JSON, String, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -56,6 +68,15 @@ def entry_hash(prev: str, seq: int, at: datetime, actor: str, action: str, targe
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+async def _head_for_append(session: AsyncSession, tenant_id: uuid.UUID) -> tuple[int, str]:
+    """The tenant's head, locked until the transaction ends (PostgreSQL), or (0, genesis) for a new log."""
+    if session.get_bind().dialect.name == "postgresql":
+        locked = (await session.execute(text("SELECT seq, hash FROM audit_head_for_append()"))).one()
+        return int(locked.seq), str(locked.hash)
+    row = (await session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.tenant_id == tenant_id))).first()
+    return (int(row.seq), str(row.hash)) if row is not None else (0, GENESIS)
+
+
 async def record(
     session: AsyncSession,
     *,
@@ -65,46 +86,96 @@ async def record(
     target: str = "",
     detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append an entry in the caller's transaction. Never put personal data in ``detail``."""
+    """Append an entry in the caller's transaction. Never put personal data in ``detail``.
+
+    The database trigger advances the head; an entry that does not extend it is refused."""
     detail = json.loads(json.dumps(detail or {}, default=str))
-    head = await session.get(AuditHead, tenant_id, with_for_update=True)
-    if head is None:
-        head = AuditHead(tenant_id=tenant_id, seq=0, hash=GENESIS)
-        session.add(head)
-        await session.flush()
+    head_seq, head_hash = await _head_for_append(session, tenant_id)
     at = utcnow()
-    seq = head.seq + 1
-    digest = entry_hash(head.hash, seq, at, actor, action, target, detail)
-    entry = AuditEntry(seq=seq, at=at, actor=actor, action=action, target=target, detail=detail, prev_hash=head.hash, hash=digest)
+    seq = head_seq + 1
+    digest = entry_hash(head_hash, seq, at, actor, action, target, detail)
+    entry = AuditEntry(seq=seq, at=at, actor=actor, action=action, target=target, detail=detail, prev_hash=head_hash, hash=digest)
     session.add(entry)
-    await session.execute(update(AuditHead).where(AuditHead.tenant_id == tenant_id).values(seq=seq, hash=digest))
     await session.flush()
-    session.expire(head)
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, AuditHead):
+            session.expire(obj)  # the trigger moved it
     return entry
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """An on-chain anchor: the head hash (hex, no ``0x``) after ``entry_count`` entries."""
+
+    entry_count: int
+    head: str
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """Where the log stops matching: entry ``seq``, what was checked, what was expected and what was found."""
+
+    seq: int
+    check: str
+    expected: str
+    found: str
+
+    def __str__(self) -> str:
+        return f"entry {self.seq}: {self.check} expected {self.expected}, found {self.found}"
 
 
 @dataclass
 class VerifyResult:
     entries: int
     head: str
-    first_bad_seq: int | None
+    divergence: Divergence | None = None
+    anchored: int = 0  # entries covered by the newest anchor checked
+
+    @property
+    def first_bad_seq(self) -> int | None:
+        return self.divergence.seq if self.divergence else None
 
     @property
     def ok(self) -> bool:
-        return self.first_bad_seq is None
+        return self.divergence is None
 
 
-async def verify(session: AsyncSession) -> VerifyResult:
+async def verify(session: AsyncSession, anchors: Sequence[Anchor] = ()) -> VerifyResult:
+    """Recompute the tenant's chain, compare it with its head and with the on-chain ``anchors``.
+
+    Internal checks find a row altered in place; the anchors find what the database alone cannot show: the
+    newest entries removed with the head rolled back (fewer entries than anchored) and a row rewritten with
+    every later hash and the head recomputed (the hash at an anchored count differs)."""
+    wanted = {a.entry_count for a in anchors}
+    at_count: dict[int, str] = {}
     prev = GENESIS
     count = 0
     result = await session.stream_scalars(select(AuditEntry).order_by(AuditEntry.seq))
     async for e in result:
         count += 1
+        if e.seq != count:
+            return VerifyResult(count - 1, prev, Divergence(count, "sequence", f"entry {count}", f"entry {e.seq} next"))
+        if e.prev_hash != prev:
+            return VerifyResult(count - 1, prev, Divergence(e.seq, "previous hash", prev, e.prev_hash))
         expected = entry_hash(prev, e.seq, e.at, e.actor, e.action, e.target, e.detail)
-        if e.seq != count or e.prev_hash != prev or e.hash != expected:
-            return VerifyResult(count, prev, e.seq)
+        if e.hash != expected:
+            return VerifyResult(count - 1, prev, Divergence(e.seq, "hash", expected, e.hash))
         prev = e.hash
+        if count in wanted:
+            at_count[count] = prev
     head = await session.scalar(select(AuditHead))
-    if head is not None and (head.seq != count or head.hash != prev):
-        return VerifyResult(count, prev, head.seq)
-    return VerifyResult(count, prev, None)
+    head_seq, head_hash = (head.seq, head.hash) if head is not None else (0, GENESIS)
+    if head_seq != count:
+        return VerifyResult(count, prev, Divergence(head_seq, "head count", f"{count} entries", f"head at {head_seq}"))
+    if head_hash != prev:
+        return VerifyResult(count, prev, Divergence(head_seq, "head hash", prev, head_hash))
+    anchored = 0
+    for a in sorted(anchors, key=lambda a: a.entry_count):
+        if a.entry_count > count:
+            return VerifyResult(count, prev, Divergence(
+                a.entry_count, "anchored entry", f"{a.entry_count} entries, head {a.head}", f"{count} entries (truncated)"), anchored)
+        if at_count[a.entry_count] != a.head:
+            return VerifyResult(count, prev, Divergence(
+                a.entry_count, f"anchored hash (altered after entry {anchored})", a.head, at_count[a.entry_count]), anchored)
+        anchored = a.entry_count
+    return VerifyResult(count, prev, None, anchored)

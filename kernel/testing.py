@@ -9,18 +9,25 @@ Fixtures:
   row-level security), dropped afterwards;
 * ``make_runtime`` — builds a :class:`Runtime` on that database with chosen extra plugins;
 * ``gql`` — a GraphQL client over ASGI: ``await gql(query, variables, token=...)``.
+
+Helpers: :func:`eventually` polls for a condition instead of sleeping; :func:`missing` skips a test whose
+real component (PostgreSQL, Redis, anvil, Mosquitto, Chromium) is absent — or fails it when CI requires
+that component (``LINLI_REQUIRE_<COMPONENT>=1``, all set by ``.ci/run``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import inspect
 import os
 import secrets
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import pytest
@@ -34,6 +41,41 @@ from kernel.runtime import Runtime
 
 POSTGRES_ENV = "LINLI_TEST_POSTGRES_URL"
 REQUIRE_ENV = "LINLI_REQUIRE_POSTGRES"
+
+
+#: The real components a test may need, and the variable that makes their absence a failure (``.ci/run``).
+REQUIRED_COMPONENTS = {
+    "postgres": "LINLI_REQUIRE_POSTGRES",
+    "redis": "LINLI_REQUIRE_REDIS",
+    "anvil": "LINLI_REQUIRE_ANVIL",  # the contracts' npm toolchain: anvil and solc-js (npm ci in contracts/)
+    "mqtt": "LINLI_REQUIRE_MQTT",  # Mosquitto and the headers to build its linli_auth plugin
+    "browser": "LINLI_REQUIRE_BROWSER",  # Chromium, driven by Playwright
+}
+
+
+def missing(component: str, reason: str) -> NoReturn:
+    """Skip the test because ``component`` is absent (``reason`` says how to get it) — or fail it when
+    ``LINLI_REQUIRE_<COMPONENT>`` is set: in CI a missing component must not pass as a skip."""
+    env = REQUIRED_COMPONENTS[component]
+    if os.environ.get(env):
+        pytest.fail(f"{env} is set but {reason}")
+    pytest.skip(reason)
+
+
+async def eventually(check: Callable[[], Any], within: float = 10.0, interval: float = 0.02, what: str = "") -> Any:
+    """Poll ``check`` (sync or async) until it returns something truthy and return that; fail the test
+    after ``within`` seconds. Use instead of sleeping for a condition: fast when it holds early, and it
+    cannot pass silently when it never holds."""
+    deadline = time.monotonic() + within
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {within} s: {what or getattr(check, '__name__', 'condition')} (last: {result!r})")
+        await asyncio.sleep(interval)
 
 
 def backends() -> list[Any]:

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Creates .venv (Python 3.11+) and installs Linli with its test tools; installs the contracts'
-# npm toolchain (solc-js, OpenZeppelin, anvil) when npm is present. Idempotent.
+# Creates .venv (Python 3.11+) and installs Linli with its test tools from requirements.lock (every
+# dependency pinned with its sha256: a fresh machine gets exactly what CI tested; refresh the lock with
+# scripts/lock.sh); installs the contracts' npm toolchain (solc-js, OpenZeppelin, anvil; package-lock.json)
+# when npm is present — required when LINLI_REQUIRE_ANVIL is set (CI). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -9,7 +11,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 . .venv/bin/activate
 python -m pip install -q --upgrade pip >/dev/null
-python -m pip install -q -e ".[dev]"
+python -m pip install -q --require-hashes -r requirements.lock
+python -m pip install -q --no-deps --no-build-isolation -e .
 # The third-party test plugin (tests/plugins/linli_test_plugin) is NOT installed here: the test
 # session exposes it (tests/fixtures/third_party_plugin.py), so the product never serves it.
 # Environments bootstrapped before that had it installed: remove it.
@@ -18,4 +21,7 @@ python -m pip uninstall -y -q linli-test-plugin >/dev/null 2>&1 || true
 python -m pip install -q -e examples/parcel_lockers
 if [ -f contracts/package.json ] && command -v npm >/dev/null 2>&1; then
   (cd contracts && npm ci --no-audit --no-fund --loglevel=error)
+elif [ -n "${LINLI_REQUIRE_ANVIL:-}" ]; then
+  echo "LINLI_REQUIRE_ANVIL is set but npm is missing: anvil and solc-js come from \`npm ci\` in contracts/" >&2
+  exit 1
 fi

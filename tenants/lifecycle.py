@@ -104,10 +104,10 @@ async def list_tenants(runtime: Runtime) -> list[Tenant]:
 async def delete_tenant(runtime: Runtime, slug: str) -> None:
     """Delete the tenant and, by cascade, every row it owns.
 
-    Append-only tables (the audit log) are not deleted row by row — the application role may
-    not — but go with the tenant row through their ``ON DELETE CASCADE`` foreign key.
+    The audit log (append-only entries, trigger-written heads) is not deleted row by row — the
+    application role may not — but goes with the tenant row through its ``ON DELETE CASCADE`` foreign key.
     """
-    from kernel.db.migrate import APPEND_ONLY_TABLES
+    from kernel.db.migrate import UNDELETABLE_TABLES
 
     tenant = await get_by_slug(runtime, slug)
     async with runtime.db.tenant(tenant.id) as ts:
@@ -115,7 +115,7 @@ async def delete_tenant(runtime: Runtime, slug: str) -> None:
 
         # children before parents, so composite foreign keys never dangle mid-way
         for table in reversed(Base.metadata.sorted_tables):
-            if table.name in APPEND_ONLY_TABLES:
+            if table.name in UNDELETABLE_TABLES:
                 continue
             mapper_cls = _model_for(table)
             if mapper_cls is not None and issubclass(mapper_cls, TenantScoped):

@@ -29,6 +29,7 @@ from kernel.audit import AuditEntry
 from kernel.config import Settings
 from kernel.db.base import Base, TenantRecord
 from kernel.db.migrate import alembic_config
+from kernel.errors import NotFound
 from kernel.graphql.permissions import Allowed
 from kernel.identity.authz import Policies, TenantEnforcer
 from kernel.identity.models import PolicyRule
@@ -525,7 +526,7 @@ async def test_hook_on_tenant_provisioned(make_runtime):
     refused = unique_slug("welcome")
     with pytest.raises(RuntimeError, match="welcome pack unavailable"):
         await provision(rt, slug=refused, name=refused, admin_username=f"{refused}-admin", admin_password=PASSWORD)
-    with pytest.raises(Exception, match="no tenant"):
+    with pytest.raises(NotFound, match="no tenant"):
         await get_by_slug(rt, refused)
 
 

@@ -22,6 +22,7 @@ from gateway.ratelimit import TokenBuckets
 from kernel.devices.ratelimit import DeviceRateLimiter
 from kernel.metrics import registry
 from kernel.ratelimit import Buckets, LocalBuckets, Rate, RedisBuckets
+from kernel.testing import eventually, missing
 
 REDIS_URL = os.environ.get("LINLI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 SLOW = 1e-6  # tokens per second: no noticeable refill during a test
@@ -45,10 +46,7 @@ async def prefix() -> AsyncIterator[str]:
     from redis.asyncio import Redis
 
     if not await _reachable(REDIS_URL):
-        message = f"Redis is not reachable at {REDIS_URL} (set LINLI_TEST_REDIS_URL)"
-        if os.environ.get("LINLI_REQUIRE_REDIS"):
-            pytest.fail(f"LINLI_REQUIRE_REDIS is set but {message}")
-        pytest.skip(message)
+        missing("redis", f"Redis is not reachable at {REDIS_URL} (set LINLI_TEST_REDIS_URL)")
     name = f"linli-test:{uuid.uuid4().hex}"
     yield name
     client = Redis.from_url(REDIS_URL)
@@ -100,8 +98,12 @@ async def test_buckets_refill_over_time_and_say_when(shared):  # type: ignore[no
     assert await limiter.charge("t", 2) is None
     retry = await limiter.charge("t", 2)
     assert retry is not None and 0 < retry <= 0.1
-    await asyncio.sleep(0.15)
-    assert await limiter.charge("t", 2) is None
+
+    async def refilled() -> bool:
+        return await limiter.charge("t", 2) is None
+
+    await asyncio.sleep(retry)  # waiting the advised time is the behaviour tested; then poll, no margin guessed
+    await eventually(refilled, within=1.0, what="the bucket refilled after the advised wait")
 
 
 async def test_keys_expire_when_the_bucket_would_be_full_again(shared, prefix):  # type: ignore[no-untyped-def]

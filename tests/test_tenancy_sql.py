@@ -134,3 +134,28 @@ async def test_audit_entries_accept_inserts_only(app_engine, pair, shared_pair):
         await audit.record(s, tenant_id=a, actor="test", action="test.appended")
         result = await audit.verify(s)
     assert result.ok and result.entries >= 2
+
+
+async def test_app_role_is_created_with_any_password(linli_database):
+    """``ensure_app_role`` quotes the role and the password (DDL has no bound parameters)."""
+    if linli_database.backend != "postgres":
+        pytest.skip("roles are a PostgreSQL feature")
+    import secrets
+
+    from sqlalchemy.engine import make_url
+
+    from kernel.db.migrate import ensure_app_role
+
+    role, password = f'linli_q_{secrets.token_hex(3)}"x', "it's a \\ pass; DROP ROLE postgres --"
+    await ensure_app_role(linli_database.admin_url, role, password)
+    url = make_url(linli_database.admin_url).set(username=role, password=password)
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            assert await conn.scalar(text("SELECT current_user")) == role
+    finally:
+        await engine.dispose()
+        admin = create_async_engine(linli_database.admin_url)
+        async with admin.begin() as conn:
+            await conn.execute(text('DROP ROLE "' + role.replace('"', '""') + '"'))
+        await admin.dispose()

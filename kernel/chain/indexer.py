@@ -42,6 +42,7 @@ __all__ = [
     "ReconcileContext",
     "Reconciliation",
     "anchor_audit_heads",
+    "audit_anchors",
     "anchor_tenant_audit_head",
     "index_all",
     "index_deployment",
@@ -209,6 +210,34 @@ async def reconcile(runtime: Any, session: AsyncSession, community_id: uuid.UUID
     return result
 
 
+async def _audit_deployment(session: AsyncSession) -> ChainDeployment | None:
+    """The tenant's audit anchor: the ``audit`` contract of its first community."""
+    return await session.scalar(
+        select(ChainDeployment).where(ChainDeployment.contract == "audit").order_by(ChainDeployment.created_at).limit(1)
+    )
+
+
+async def audit_anchors(runtime: Any, session: AsyncSession) -> list[Any] | None:
+    """Every anchor of this tenant's audit log, read from the chain (not from the indexed events, which live
+    in the database being checked); ``None`` when the tenant has no anchor contract on the current chain
+    (none deployed, deployed on another chain, or no code at the recorded address).
+    One call per anchor: at most one anchor per hour of activity."""
+    from kernel.audit import Anchor
+
+    deployment = await _audit_deployment(session)
+    client = await chain_client(runtime)
+    if deployment is None or deployment.chain_id != client.chain_id:
+        return None
+    if not await client.w3.eth.get_code(deployment.address):
+        return None  # recorded, but not on this chain (e.g. an embedded EVM that was not kept)
+    contract = client.contract(deployment.artifact, deployment.address)
+    anchors = []
+    for i in range(int(await client.call(contract.functions.anchorCount()))):
+        head, count, _ts, _block = await client.call(contract.functions.anchorAt(i))
+        anchors.append(Anchor(entry_count=int(count), head=bytes(head).hex()))
+    return anchors
+
+
 async def anchor_tenant_audit_head(session: AsyncSession) -> str | None:
     """Queue the anchoring of this tenant's audit head in its first community's ``AuditAnchor``.
 
@@ -222,9 +251,7 @@ async def anchor_tenant_audit_head(session: AsyncSession) -> str | None:
     head = await session.get(AuditHead, tenant_id)
     if head is None or head.seq == 0:
         return None
-    deployment = await session.scalar(
-        select(ChainDeployment).where(ChainDeployment.contract == "audit").order_by(ChainDeployment.created_at).limit(1)
-    )
+    deployment = await _audit_deployment(session)
     if deployment is None:
         return None
     intent = f"audit:{deployment.community_id}:{head.seq}"

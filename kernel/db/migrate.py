@@ -1,15 +1,17 @@
 """Apply migrations: the kernel's version location plus one per component/plugin
 (``register_migrations``), all branches to ``heads``. On PostgreSQL the application role then
-gets DML rights (and only INSERT/SELECT on the audit log)."""
+gets DML rights, only INSERT/SELECT on the audit log and only SELECT on its heads (the head is moved by
+the ``audit_entries`` trigger of migration k0008, see :mod:`kernel.audit`)."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import text
+from sqlalchemy import String, literal, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -17,6 +19,10 @@ from kernel.plugins.host import PluginHost
 
 KERNEL_MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 APPEND_ONLY_TABLES = ("audit_entries",)
+#: Tables the application reads but never writes: a database trigger (owned by the migration owner) writes them.
+READ_ONLY_TABLES = ("audit_heads",)
+#: Tables whose rows the application role cannot delete: they go with the tenant row (ON DELETE CASCADE).
+UNDELETABLE_TABLES = APPEND_ONLY_TABLES + READ_ONLY_TABLES
 
 
 def alembic_config(admin_url: str, host: PluginHost) -> Config:
@@ -36,19 +42,31 @@ async def upgrade(admin_url: str, app_url: str, host: PluginHost) -> None:
     await grant_app_role(admin_url, app_url)
 
 
+def _role(conn: Any, name: str) -> str:
+    """A role name quoted as an identifier (DDL takes no bound parameters)."""
+    return str(conn.dialect.identifier_preparer.quote_identifier(name))
+
+
+def _literal(conn: Any, value: str) -> str:
+    """A string quoted as an SQL literal by the dialect (quotes doubled)."""
+    return str(literal(value, String()).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+
+
 async def grant_app_role(admin_url: str, app_url: str) -> None:
     admin, app = make_url(admin_url), make_url(app_url)
     if admin.get_backend_name() != "postgresql" or not app.username or app.username == admin.username:
         return
-    role = app.username
     engine = create_async_engine(admin_url)
     async with engine.begin() as conn:
-        await conn.execute(text(f'GRANT USAGE ON SCHEMA public TO "{role}"'))
-        await conn.execute(text(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"'))
-        await conn.execute(text(f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"'))
+        role = _role(conn, app.username)
+        await conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {role}"))
+        await conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"))
+        await conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}"))
         for table in APPEND_ONLY_TABLES:
-            await conn.execute(text(f'REVOKE UPDATE, DELETE ON "{table}" FROM "{role}"'))
-        await conn.execute(text(f'REVOKE ALL ON alembic_version FROM "{role}"'))
+            await conn.execute(text(f'REVOKE UPDATE, DELETE ON "{table}" FROM {role}'))
+        for table in READ_ONLY_TABLES:
+            await conn.execute(text(f'REVOKE INSERT, UPDATE, DELETE ON "{table}" FROM {role}'))
+        await conn.execute(text(f"REVOKE ALL ON alembic_version FROM {role}"))
     await engine.dispose()
 
 
@@ -58,5 +76,7 @@ async def ensure_app_role(admin_url: str, role: str, password: str) -> None:
     async with engine.begin() as conn:
         exists = await conn.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role})
         if not exists:
-            await conn.execute(text(f"CREATE ROLE \"{role}\" LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD '{password}'"))
+            await conn.execute(text(
+                f"CREATE ROLE {_role(conn, role)} LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD {_literal(conn, password)}"
+            ))
     await engine.dispose()

@@ -8,13 +8,24 @@ owner too; the application connects as a role that owns nothing and has no BYPAS
 
 from __future__ import annotations
 
+import re
+
 from alembic import op
 
 POLICY = "tenant_isolation"
 SETTING = "linli.tenant_id"
+_TABLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def _table(name: str) -> str:
+    """The table name, checked: the DDL below is built from it (no bound parameters in DDL)."""
+    if not _TABLE_NAME.fullmatch(name):
+        raise ValueError(f"not a plain table name: {name!r}")
+    return name
 
 
 def enable_tenant_rls(table: str) -> None:
+    table = _table(table)
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
         return
@@ -25,6 +36,7 @@ def enable_tenant_rls(table: str) -> None:
 
 
 def disable_tenant_rls(table: str) -> None:
+    table = _table(table)
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
         return

@@ -7,7 +7,8 @@ no tenant refuses tenant queries unless it was opened explicitly unscoped (platf
 such as provisioning, which are audited).
 
 On PostgreSQL the same tenant id is set per transaction (``set_config(..., true)`` = SET LOCAL)
-for row-level security — lock 2, see :mod:`kernel.db.rls`.
+for row-level security — lock 2, see :mod:`kernel.db.rls`. Row-level security trusts that setting, so it
+is only ever made here, as a bound parameter, from a value :func:`tenant_uuid` has validated.
 """
 
 from __future__ import annotations
@@ -31,6 +32,19 @@ class TenancyError(LinliError):
 
 TENANT_KEY = "tenant_id"
 UNSCOPED_KEY = "unscoped"
+
+
+def tenant_uuid(value: object) -> uuid.UUID:
+    """The tenant id as a :class:`uuid.UUID` (a UUID string is accepted and normalised); anything else is
+    refused, so nothing but a canonical UUID ever reaches ``linli.tenant_id``."""
+    if isinstance(value, uuid.UUID):
+        return value
+    if isinstance(value, str):
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            pass
+    raise TenancyError("the tenant scope needs a tenant id (a UUID)")
 
 
 def _touches_tenant_tables(state: ORMExecuteState) -> bool:
@@ -123,7 +137,7 @@ def _set_rls_tenant(session: Session, transaction, connection) -> None:  # type:
     tenant_id = session.info.get(TENANT_KEY)
     connection.execute(
         text("SELECT set_config('linli.tenant_id', :t, true)"),
-        {"t": str(tenant_id) if tenant_id else ""},
+        {"t": str(tenant_uuid(tenant_id)) if tenant_id is not None else ""},
     )
 
 
@@ -134,7 +148,7 @@ async def tenant_session(
     """A unit of work inside one tenant: commits on success, rolls back on error."""
     if tenant_id is None:
         raise TenancyError("tenant_session needs a tenant")
-    async with factory(info={TENANT_KEY: tenant_id}) as session:
+    async with factory(info={TENANT_KEY: tenant_uuid(tenant_id)}) as session:
         async with session.begin():
             yield session
 

@@ -9,6 +9,7 @@ import pytest
 import pytest_asyncio
 
 from kernel.chain import Anvil, AnvilNotFound, anvil_binary
+from kernel.testing import missing
 from tests.fixtures.estates import fast_passwords  # noqa: F401
 
 
@@ -30,7 +31,7 @@ async def chain_runtime(make_runtime, linli_backend, anvil_node):  # type: ignor
     """A runtime on the backend's database, with the embedded EVM (SQLite) or anvil (PostgreSQL)."""
     if linli_backend == "postgres":
         if anvil_node is None:
-            pytest.skip("anvil binary missing: run `npm ci` in contracts/")
+            missing("anvil", "the anvil binary is missing: run `npm ci` in contracts/")
         rt = make_runtime(chain_url=anvil_node.url)
     else:
         rt = make_runtime()

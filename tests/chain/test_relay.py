@@ -3,12 +3,14 @@ and audit anchoring. SQLite + embedded EVM and PostgreSQL + anvil."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
+from cryptography.exceptions import InvalidTag
 from sqlalchemy import delete, func, select
 
-from kernel.audit import AuditHead
+from kernel.audit import AuditEntry, AuditHead
 from kernel.audit import record as audit
 from kernel.chain import devchain
 from kernel.chain.custody import holder_account, voter_account
@@ -76,7 +78,7 @@ async def test_enqueue_is_idempotent_and_registration_survives_a_crash(chain_run
         assert await s.scalar(select(func.count()).select_from(ChainTransaction)) == 1
         assert await s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.topic == "chain")) == 1
         intent = tx.intent
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown contract 'bank'"):
         async with runtime.db.tenant(tid) as s:
             await enqueue_chain_call(s, community_id=community, contract="bank", function="x", args=[], intent="x")
 
@@ -161,7 +163,7 @@ async def test_custodial_keys_are_encrypted_per_tenant(chain_runtime) -> None:  
 
         assert Account.from_key(key).address == address
     other = uuid.uuid4()
-    with pytest.raises(Exception):
+    with pytest.raises(InvalidTag):
         runtime.vault.decrypt(other, row.key_enc)  # another tenant's key cannot open it
     async with runtime.db.tenant(tid) as s:
         from kernel.chain.custody import register_self_custody
@@ -191,6 +193,68 @@ async def test_audit_head_is_anchored_once(chain_runtime) -> None:  # type: igno
     assert await client.call(anchor.functions.anchorCount()) == 1
     latest = await client.call(anchor.functions.latestAnchor())
     assert "0x" + bytes(latest[0]).hex() == "0x" + head_hash and seq in latest
+
+
+async def test_audit_verify_checks_against_the_anchors_on_chain(chain_runtime) -> None:  # type: ignore[no-untyped-def]
+    """The anchors are read from the chain: removing the anchored entry and rolling the head back (as the
+    database owner) is reported at the anchored count."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from kernel.audit import verify
+    from kernel.chain.indexer import audit_anchors
+
+    runtime = chain_runtime
+    tid, _community, _ = await setup_community(runtime)
+    async with runtime.db.tenant(tid) as s:
+        assert await audit_anchors(runtime, s) == []
+        await audit(s, tenant_id=tid, actor="test", action="test.anchored")
+        await anchor_tenant_audit_head(s)
+    await runtime.outbox.drain(tid)
+    async with runtime.db.tenant(tid) as s:
+        anchors = await audit_anchors(runtime, s)
+        result = await verify(s, anchors)
+        head = await s.get(AuditHead, tid)
+        n, prev = head.seq, (await s.scalar(select(AuditEntry.prev_hash).where(AuditEntry.seq == head.seq)))
+    assert [a.entry_count for a in anchors] == [n] and result.ok and result.anchored == n
+    from kernel.tenancy import Tenant
+
+    async with runtime.db.platform() as s:
+        slug = await s.scalar(select(Tenant.slug).where(Tenant.id == tid))
+    if runtime.settings.chain_url:  # the command, with its own runtime, on the same anvil (the embedded EVM is in-process)
+        out = await asyncio.to_thread(_linli, runtime, "audit", "verify", slug)
+        assert out.exit_code == 0 and f"matches 1 on-chain anchors, the newest covering {n} entries" in out.output, out.output
+    owner = create_async_engine(runtime.settings.database_admin_url or runtime.settings.database_url)
+    async with owner.begin() as conn:
+        pg = conn.dialect.name == "postgresql"
+        t = str(tid) if pg else tid.hex
+        if pg:
+            await conn.execute(text("SELECT set_config('linli.tenant_id', :t, true)"), {"t": t})
+        await conn.execute(text("DELETE FROM audit_entries WHERE tenant_id = :t AND seq = :n"), {"t": t, "n": n})
+        await conn.execute(text("UPDATE audit_heads SET seq = :k, hash = :h WHERE tenant_id = :t"), {"t": t, "k": n - 1, "h": prev})
+    await owner.dispose()
+    async with runtime.db.tenant(tid) as s:
+        assert (await verify(s)).ok  # consistent in itself
+        result = await verify(s, await audit_anchors(runtime, s))
+    assert result.first_bad_seq == n and result.divergence.found == f"{n - 1} entries (truncated)"
+    if runtime.settings.chain_url:
+        out = await asyncio.to_thread(_linli, runtime, "audit", "verify", slug)
+        assert out.exit_code == 1, out.output
+        assert f"audit log altered at entry {n}: anchored entry expected {n} entries" in " ".join(out.output.split())
+
+
+def _linli(runtime, *args: str):  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from gateway.cli import cli
+
+    st = runtime.settings
+    env = {
+        "LINLI_DATABASE_URL": st.database_url, "LINLI_DATABASE_ADMIN_URL": st.database_admin_url,
+        "LINLI_SECRET_KEY": st.secret_key, "LINLI_MASTER_KEY": st.master_key,
+        "LINLI_DATA_DIR": str(st.data_dir), "LINLI_CHAIN_URL": st.chain_url or "", "LINLI_LOG_JSON": "false",
+    }
+    return CliRunner().invoke(cli, list(args), env=env)
 
 
 async def test_waiting_ballots_ride_in_one_transaction_each_with_its_own_outcome(chain_runtime) -> None:  # type: ignore[no-untyped-def]

@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from kernel.testing import missing
+
 CHROMIUM = os.environ.get("LINLI_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -213,7 +215,7 @@ class _ServerThread(threading.Thread):
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Any:
     if not chromium_available():
-        pytest.skip("chromium is missing (apt-get install chromium)")
+        missing("browser", "chromium is missing (apt-get install chromium)")
     from kernel.testing import POSTGRES_ENV, TestDatabase, create_postgres_database
     from tenants.demo import DEMO_PASSWORD, DEMO_SLUG
 

@@ -13,6 +13,7 @@ import pytest
 import pytest_asyncio
 
 from kernel.chain import Anvil, AnvilNotFound, ChainClient, anvil_binary, devchain
+from kernel.testing import missing
 
 
 @pytest.fixture(scope="session")
@@ -20,7 +21,7 @@ def anvil_node() -> Iterator[Anvil]:
     try:
         anvil_binary()
     except AnvilNotFound:
-        pytest.skip("anvil binary missing: run `npm ci` in contracts/")
+        missing("anvil", "the anvil binary is missing: run `npm ci` in contracts/")
     node = Anvil().start()
     yield node
     node.stop()

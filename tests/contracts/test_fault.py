@@ -7,7 +7,7 @@ the tally equals the reference.
 
 from __future__ import annotations
 
-import asyncio
+import time
 
 import pytest
 from contract_helpers import deploy_world, register, reverts
@@ -20,6 +20,7 @@ from kernel.chain import (
     anvil_binary,
     devchain,
 )
+from kernel.testing import eventually, missing
 from plugins.governance.ballots import FOR, sign_ballot
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -27,11 +28,17 @@ VOTERS = 240
 BATCH = 20
 
 
+async def _dumped_after(state, since_ns: int) -> None:  # type: ignore[no-untyped-def]
+    """Wait for anvil's periodic state dump written after ``since_ns`` (instead of sleeping an interval)."""
+    await eventually(lambda: state.exists() and state.stat().st_mtime_ns > since_ns and state.stat().st_size > 0,
+                     within=15, what="anvil's state dump")
+
+
 async def test_kill_mid_batch_and_resubmit(tmp_path):
     try:
         anvil_binary()
     except AnvilNotFound:
-        pytest.skip("anvil binary missing: run `npm ci` in contracts/")
+        missing("anvil", "the anvil binary is missing: run `npm ci` in contracts/")
     state = tmp_path / "anvil-state.json"
     node = Anvil(state_path=state, state_interval=1).start()
     try:
@@ -45,7 +52,7 @@ async def test_kill_mid_batch_and_resubmit(tmp_path):
         await w.open_voting()
         ballots = [sign_ballot(k.key, client.chain_id, w.governance.address, pid, FOR).as_tuple() for k in keys]
         batches = [ballots[i:i + BATCH] for i in range(0, VOTERS, BATCH)]
-        await asyncio.sleep(1.5)  # let anvil dump the deployment
+        await _dumped_after(state, time.time_ns())  # anvil has dumped the deployment
         fn = w.governance.functions.castVotesBySig
         gas = 120_000 * BATCH
         sent = []
@@ -55,7 +62,7 @@ async def test_kill_mid_batch_and_resubmit(tmp_path):
             sent.append(signed)
             if i == len(batches) // 2:
                 await client.wait_for_receipt(signed.tx_hash)
-                await asyncio.sleep(1.2)  # a periodic dump happens: part of the votes survive
+                await _dumped_after(state, time.time_ns())  # a periodic dump happens: part of the votes survive
             if i == len(batches) // 2 + 2:
                 node.kill()  # crash mid-batch: the rest is never sent, the last ones may be lost
                 break

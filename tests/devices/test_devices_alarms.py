@@ -7,6 +7,9 @@ import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 
+from kernel.devices.events import hub
+from kernel.testing import eventually
+
 
 async def test_threshold_alarm_lifecycle_dedup_and_events(dev, gql):
     estate = await dev.estate()
@@ -127,8 +130,8 @@ async def test_command_over_http_long_poll_with_correlation_and_timeout(dev, gql
         answer = await dev.gql.http.post(f"/api/v1/{token}/rpc/{req['id']}", json={"ok": True})
         assert answer.status_code == 200
 
+    # no head start needed: the command is queued in the database and the long-poll takes it whenever it asks
     device = asyncio.create_task(device_side())
-    await asyncio.sleep(0.2)
     r = await gql(
         'mutation($d: ID!) { sendDeviceCommand(deviceId: $d, method: "raise", params: {reason: "visitor"}, timeoutSeconds: 5, wait: true) { status response requestId } }',
         {"d": device_id}, token=estate.tenant.token,
@@ -169,7 +172,8 @@ async def test_subscriptions_stream_committed_alarm_and_status_changes(dev, runt
     status = await subscribe("subscription { deviceStatusChanges { name online } }")
     first_alarm = asyncio.ensure_future(alarms.__anext__())
     first_status = asyncio.ensure_future(status.__anext__())
-    await asyncio.sleep(0.1)
+    # both subscriptions listen on the device event hub before anything is posted
+    await eventually(lambda: len(hub(runtime)._subscribers.get(estate.tenant.tenant_id, {})) >= 2, what="two live subscribers")
     assert (await dev.post(other_token, {"smoke": True})).status_code == 200  # another tenant: not seen
     assert (await dev.post(token, {"smoke": True, "battery": 10})).status_code == 200  # smoke critical, battery warning
     assert (await dev.post(token, {"battery": 101})).status_code == 400  # refused: nothing committed

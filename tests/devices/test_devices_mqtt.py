@@ -18,6 +18,7 @@ import pytest_asyncio
 from sqlalchemy import func, select
 
 from kernel.devices.models import TelemetryPoint
+from kernel.testing import eventually
 
 
 @pytest_asyncio.fixture
@@ -34,15 +35,6 @@ async def bridge(runtime, broker):  # type: ignore[no-untyped-def]
 
 def device(token: str, port: int, client_id: str | None = None) -> aiomqtt.Client:
     return aiomqtt.Client("127.0.0.1", port, username=token, identifier=client_id or f"dev-{uuid.uuid4().hex[:8]}")
-
-
-async def eventually(check, within: float = 10.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + within
-    while True:
-        result = await check()
-        if result or time.monotonic() > deadline:
-            return result
-        await asyncio.sleep(0.05)
 
 
 async def stored_points(runtime, tenant_id, device_gid: str) -> int:  # type: ignore[no-untyped-def]
@@ -131,7 +123,7 @@ async def test_broker_restart_mid_qos1_stream_loses_nothing(dev, runtime, broker
 
     publisher = threading.Thread(target=publish_stream)
     publisher.start()
-    await asyncio.sleep(0.4)
+    await eventually(lambda: len(infos) >= total // 4, what="a quarter of the stream published")
     await asyncio.to_thread(broker.restart, 0.3)  # the broker goes away in the middle of the stream
     await asyncio.to_thread(publisher.join)
 
@@ -162,15 +154,19 @@ async def test_command_over_mqtt_with_correlation(dev, runtime, broker, bridge, 
                 await c.publish(f"v1/devices/me/rpc/response/{request_id}", json.dumps({"opened": True}), qos=1)
                 return
 
+    bystander_listening = asyncio.Event()
+
     async def other_gate() -> None:
         async with device(bystander, broker.port) as c:
             await c.subscribe("v1/devices/me/rpc/request/+", qos=1)
+            bystander_listening.set()
             async for message in c.messages:
                 seen_by_bystander.append(message.topic.value)
 
     tasks = [asyncio.create_task(gate()), asyncio.create_task(other_gate())]
-    await eventually(lambda: stored_points(runtime, estate.tenant.tenant_id, device_id))
-    await asyncio.sleep(0.2)
+    # the gate subscribed before it published (its point is stored); the bystander says when it listens
+    await eventually(lambda: stored_points(runtime, estate.tenant.tenant_id, device_id), what="the gate's telemetry")
+    await eventually(bystander_listening.is_set, what="the bystander subscribed")
     r = await gql('mutation($d: ID!) { sendDeviceCommand(deviceId: $d, method: "open", wait: true, timeoutSeconds: 8) { status response } }', {"d": device_id}, token=estate.tenant.token)
     await asyncio.wait_for(tasks[0], 5)
     tasks[1].cancel()
@@ -328,7 +324,7 @@ async def test_a_tenfold_burst_is_shed_as_rate_limited_and_counted(dev, runtime,
         assert bridge.stats["dropped_rate_limited"] == total - sum(stored) > 0
         metrics = (await gql.http.get("/metrics")).text
         assert 'linli_mqtt_dropped_total{reason="rate_limited"}' in metrics
-        # slowed down again: accepted
+        # slowed down again: accepted (the bucket refills with time — this wait is the behaviour tested)
         await asyncio.sleep(1.0)
         device_id, token = meters[0]
         before = stored[0]
