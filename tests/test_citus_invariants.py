@@ -434,3 +434,94 @@ def test_create_tenant_table_refuses_what_cannot_be_distributed(items, message):
         create_tenant_table("bad_table", *items)
     with pytest.raises(ValueError, match="lower-case"):
         create_tenant_table("bad'; DROP TABLE tenants; --", sa.Column("tenant_id", sa.Uuid()))
+
+
+# -- the conversion script of docs/operations.md, against stand-ins for Citus's functions -------
+
+#: Stand-ins for Citus's two functions, enforcing what Citus requires of the call (no foreign key
+#: on the table; the distribution column exists and is NOT NULL) and recording the calls. They
+#: check the script's SQL, its order and its table lists; they do not shard anything.
+_CITUS_STANDINS = """
+CREATE SCHEMA citus_standin;
+CREATE TABLE citus_standin.calls (seq serial, fn text, tbl text, colocate text);
+CREATE FUNCTION create_reference_table(t regclass) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_constraint WHERE contype = 'f' AND (conrelid = t OR confrelid = t)) THEN
+    RAISE EXCEPTION 'Citus: % is linked by foreign keys', t;
+  END IF;
+  INSERT INTO citus_standin.calls (fn, tbl) VALUES ('reference', t::text);
+END $$;
+CREATE FUNCTION create_distributed_table(t regclass, col text, colocate_with text DEFAULT 'default') RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_constraint WHERE contype = 'f' AND (conrelid = t OR confrelid = t)) THEN
+    RAISE EXCEPTION 'Citus: % is linked by foreign keys', t;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = t AND attname = col AND attnotnull) THEN
+    RAISE EXCEPTION 'Citus: % has no NOT NULL column %', t, col;
+  END IF;
+  INSERT INTO citus_standin.calls (fn, tbl, colocate) VALUES ('distributed', t::text, colocate_with);
+END $$;
+"""
+
+
+def _conversion_script() -> str:
+    section = OPERATIONS_DOC.read_text().split("### Converting an existing database", 1)[1]
+    return section.split("```sql", 1)[1].split("```", 1)[0]
+
+
+async def test_the_conversion_script_distributes_every_table_and_restores_every_foreign_key(linli_backend):
+    """docs/operations.md's script, run on a freshly migrated database: foreign keys dropped
+    before any table is distributed and all re-added exactly; the reference tables first; every
+    other table distributed by tenant_id co-located with the anchor; a stray table stops it."""
+    import os
+
+    import asyncpg
+
+    from kernel.db.migrate import upgrade
+    from kernel.testing import POSTGRES_ENV, create_postgres_database, test_plugin_modules
+
+    if linli_backend != "postgres":
+        pytest.skip("the conversion script is PostgreSQL (Citus) SQL")
+    host = _loaded_host()  # the models, for the comparison with the metadata below
+    host_for_migrations = type(host)()
+    host_for_migrations.load(extra=test_plugin_modules(), entry_points=True)
+    app_url, admin_url, drop = await create_postgres_database(os.environ[POSTGRES_ENV])
+    try:
+        await upgrade(admin_url, app_url, host_for_migrations)
+        conn = await asyncpg.connect(admin_url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            fks_sql = (
+                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE contype = 'f' AND connamespace = 'public'::regnamespace ORDER BY 1, 2"
+            )
+            before = [tuple(r) for r in await conn.fetch(fks_sql)]
+            assert len(before) > 50
+            await conn.execute(_CITUS_STANDINS)
+            # a table that is neither global nor tenant-keyed stops the script before it changes anything
+            await conn.execute("CREATE TABLE stray_table (id int PRIMARY KEY)")
+            with pytest.raises(asyncpg.RaiseError, match="stray_table"):
+                await conn.execute(_conversion_script())
+            assert [tuple(r) for r in await conn.fetch(fks_sql)] == before
+            await conn.execute("DROP TABLE stray_table")
+
+            await conn.execute(_conversion_script())
+            assert [tuple(r) for r in await conn.fetch(fks_sql)] == before
+            calls = [tuple(r) for r in await conn.fetch("SELECT fn, tbl, colocate FROM citus_standin.calls ORDER BY seq")]
+            tables = {r[0] for r in await conn.fetch(
+                "SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'"
+            )}
+            assert "linli_citus_fks" not in tables
+        finally:
+            await conn.close()
+    finally:
+        await drop()
+    reference = [t for fn, t, _ in calls if fn == "reference"]
+    distributed = [(t, colocate) for fn, t, colocate in calls if fn == "distributed"]
+    assert sorted(reference) == sorted(REFERENCE_TABLES)
+    assert calls[: len(reference)] == [("reference", t, None) for t in reference]  # reference tables first
+    assert distributed[0] == (COLOCATION_ANCHOR, "none")
+    assert all(colocate == COLOCATION_ANCHOR for _, colocate in distributed[1:])
+    assert len({t for t, _ in distributed}) == len(distributed)
+    assert {t for t, _ in distributed} == tables - REFERENCE_TABLES - LOCAL_TABLES
+    assert {t for t, _ in distributed} >= _distributed_tables()
