@@ -141,6 +141,9 @@ def set_local_tenant_sql(tenant_id: uuid.UUID | str | None) -> str:
 def _set_rls_tenant(session: Session, transaction, connection) -> None:  # type: ignore[no-untyped-def]
     if connection.dialect.name != "postgresql":
         return
+    # One statement text per tenant: SQLAlchemy's asyncpg adapter prepares it once per pooled
+    # connection (its LRU of prepared statements keeps the recent tenants' and the hot queries,
+    # which are used on every request); a tenant new to the connection costs one Parse more.
     connection.exec_driver_sql(set_local_tenant_sql(session.info.get(TENANT_KEY)))
 
 
