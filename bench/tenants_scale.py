@@ -25,14 +25,13 @@ from pathlib import Path
 from typing import Any
 
 NOTE = (
-    '\n\nAn unbounded cache grows by one enforcer per tenant that ever made a request (here ~30 KB each in '
-    'RSS); the bounded one stops at its size (`LINLI_TENANT_CACHE_SIZE`, default 1,000). The round-robin '
-    "column shows an LRU's limit: with more tenants active at once than the bound, every request rebuilds"
-    " its tenant's enforcer (the miss cost is the first pass's ms per request: a tenant session, the tena"
-    "nt's policy rows and a casbin build) — size the bound above the tenants active at once and watch `li"
-    'nli_tenant_cache_lookups_total`. Not measured here: the benchmark page at 10 vs 10,000 tenants and s'
-    "erver RSS with 10,000 tenants (issue 17 part 5's other targets; provisioning is ~0.2 s per tenant ev"
-    'en with a cheap password hash).'
+    "\n\nAn unbounded cache grows by one enforcer per tenant that ever made a request (here ~30 KB each in RSS); "
+    "the bounded one stops at its size (`LINLI_TENANT_CACHE_SIZE`, default 1,000). The round-robin column shows "
+    "an LRU's limit: with more tenants active at once than the bound, every request rebuilds its tenant's enforcer "
+    "(the miss cost is the first pass's ms per request: a tenant session, the tenant's policy rows and a casbin "
+    "build) — size the bound above the tenants active at once and watch `linli_tenant_cache_lookups_total`. "
+    "Not measured here: the benchmark page at 10 vs 10,000 tenants and server RSS with 10,000 tenants "
+    "(issue 17 part 5's other targets; provisioning is ~0.2 s per tenant even with a cheap password hash)."
 )
 
 
