@@ -10,7 +10,7 @@ from kernel.ratelimit import Buckets, Rate
 class TokenBuckets:
     def __init__(self, capacity: int, refill_per_second: float, buckets: Buckets | None = None) -> None:
         self.rate = Rate(refill_per_second, float(capacity))
-        self.buckets = buckets or Buckets(max_keys=100_000)
+        self.buckets = buckets or Buckets()
 
     async def charge(self, key: str, cost: int) -> float | None:
         """Take ``cost`` tokens from ``key``'s budget; None if allowed, else seconds until it would be."""

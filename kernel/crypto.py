@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import os
 import uuid
-from functools import lru_cache
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -20,15 +19,22 @@ PREFIX = "v1:"
 
 
 class Vault:
-    def __init__(self, master_key_b64: str) -> None:
+    def __init__(self, master_key_b64: str, *, cache_size: int = 1_000) -> None:
+        from kernel.caches import BoundedCache
+
         self._master = base64.b64decode(master_key_b64)
         if len(self._master) < 32:
             raise ValueError("LINLI_MASTER_KEY must be 32 bytes, base64-encoded")
+        #: Derived per-tenant data keys, least recently used out past ``cache_size`` tenants.
+        self._keys: BoundedCache[uuid.UUID, AESGCM] = BoundedCache("data_keys", cache_size)
 
-    @lru_cache(maxsize=1024)  # noqa: B019 - bounded, per-process
     def _key(self, tenant_id: uuid.UUID) -> AESGCM:
-        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"linli-data-key", info=tenant_id.bytes).derive(self._master)
-        return AESGCM(key)
+        found = self._keys.get(tenant_id)
+        if found is None:
+            key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"linli-data-key", info=tenant_id.bytes).derive(self._master)
+            found = AESGCM(key)
+            self._keys.put(tenant_id, found)
+        return found
 
     def encrypt(self, tenant_id: uuid.UUID, plaintext: str) -> str:
         nonce = os.urandom(12)

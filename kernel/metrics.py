@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 registry = CollectorRegistry(auto_describe=True)
 
@@ -22,3 +22,13 @@ rate_limit_fallback = Counter(
     "Rate-limit decisions taken in-process because Redis (LINLI_REDIS_URL) was unavailable",
     registry=registry,
 )
+tenant_cache_lookups = Counter(
+    "linli_tenant_cache_lookups_total",
+    "Lookups in per-tenant caches (enforcers, rate buckets, data keys) by outcome; hit rate = hit / (hit + miss)",
+    ["cache", "outcome"],
+    registry=registry,
+)
+tenant_cache_evictions = Counter(
+    "linli_tenant_cache_evictions_total", "Least recently used entries evicted from per-tenant caches", ["cache"], registry=registry
+)
+tenant_cache_entries = Gauge("linli_tenant_cache_entries", "Entries held in a per-tenant cache", ["cache"], registry=registry)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,9 +32,18 @@ from typing import Any
 import orjson
 import structlog
 
-from kernel.metrics import rate_limit_fallback
+from kernel.metrics import (
+    rate_limit_fallback,
+    tenant_cache_entries,
+    tenant_cache_evictions,
+    tenant_cache_lookups,
+)
 
 log = structlog.get_logger("linli.ratelimit")
+_RATE_HITS = tenant_cache_lookups.labels("rate_buckets", "hit")
+_RATE_MISSES = tenant_cache_lookups.labels("rate_buckets", "miss")
+_RATE_EVICTED = tenant_cache_evictions.labels("rate_buckets")
+_RATE_SIZE = tenant_cache_entries.labels("rate_buckets")
 
 #: How long to use the in-process buckets after Redis failed, before trying it again.
 RETRY_SECONDS = 5.0
@@ -65,33 +75,48 @@ Verdict = tuple[int, float]
 ADMITTED: Verdict = (0, 0.0)
 
 
-class LocalBuckets:
-    """In-process buckets. The map is bounded: once past ``max_keys`` it is reset, which errs on
-    the side of letting traffic through rather than growing without limit."""
+#: In-process buckets kept by default (``LINLI_RATE_BUCKET_CACHE_SIZE``).
+DEFAULT_MAX_KEYS = 100_000
 
-    def __init__(self, max_keys: int = 200_000) -> None:
+
+class LocalBuckets:
+    """In-process buckets, at most ``max_keys`` of them: past that the least recently used bucket
+    is dropped (it starts full when its key comes back, which errs on the side of letting traffic
+    through rather than growing without limit). Lookups and evictions are counted per batch as
+    the ``rate_buckets`` cache (:mod:`kernel.caches`' metrics)."""
+
+    def __init__(self, max_keys: int = DEFAULT_MAX_KEYS) -> None:
+        if max_keys < 1:
+            raise ValueError(f"max_keys must be at least 1, not {max_keys}")
         self.max_keys = max_keys
-        self._state: dict[tuple[str, Hashable], tuple[float, float]] = {}
+        self._state: OrderedDict[tuple[str, Hashable], tuple[float, float]] = OrderedDict()
+        self.hits = self.misses = self.evictions = 0
+
+    def __len__(self) -> int:
+        return len(self._state)
 
     def take_many(self, charges: Sequence[Charge], now: float | None = None) -> list[Verdict]:
         now = time.monotonic() if now is None else now
         state = self._state
-        if len(state) >= self.max_keys:
-            state.clear()
-        get = state.get
+        get, touch = state.get, state.move_to_end
         verdicts: list[Verdict] = []
+        misses = lookups = 0
         for buckets, cost in charges:
             levels: list[tuple[tuple[str, Hashable], float]] = []
             for key, rate in buckets:
+                lookups += 1
                 old = get(key)
                 if old is None:
+                    misses += 1
                     tokens = rate.burst
                 else:
                     tokens = min(rate.burst, old[0] + (now - old[1]) * rate.per_second)
                 if tokens < cost:  # refused: the buckets seen so far are refreshed, nothing taken
                     state[key] = (tokens, now)
+                    touch(key)
                     for seen, level in levels:
                         state[seen] = (level, now)
+                        touch(seen)
                     wait = (cost - tokens) / rate.per_second if rate.per_second > 0 else math.inf
                     verdicts.append((len(levels) + 1, wait))
                     break
@@ -99,8 +124,27 @@ class LocalBuckets:
             else:
                 for seen, level in levels:
                     state[seen] = (level - cost, now)
+                    touch(seen)
                 verdicts.append(ADMITTED)
+        evicted = 0
+        while len(state) > self.max_keys:
+            state.popitem(last=False)
+            evicted += 1
+        self._count(lookups - misses, misses, evicted)
         return verdicts
+
+    def _count(self, hits: int, misses: int, evicted: int) -> None:
+        # once per batch, not per bucket: the MQTT bridge charges tens of thousands a second
+        self.hits += hits
+        self.misses += misses
+        self.evictions += evicted
+        if hits:
+            _RATE_HITS.inc(hits)
+        if misses:
+            _RATE_MISSES.inc(misses)
+        if evicted:
+            _RATE_EVICTED.inc(evicted)
+        _RATE_SIZE.set(len(self._state))
 
 
 # KEYS: the buckets. ARGV (JSON, so that a batch of thousands is three arguments, not tens of
@@ -227,7 +271,7 @@ class Buckets:
     """One limiter's buckets: in Redis when configured (falling back to its own in-process
     buckets while Redis is unavailable), else in-process."""
 
-    def __init__(self, shared: RedisBuckets | None = None, max_keys: int = 200_000) -> None:
+    def __init__(self, shared: RedisBuckets | None = None, max_keys: int = DEFAULT_MAX_KEYS) -> None:
         self.shared = shared
         self.local = LocalBuckets(max_keys)
 
@@ -246,12 +290,13 @@ def buckets_for(runtime: Any) -> Buckets:
     """Fresh buckets for one limiter of ``runtime``: in Redis when ``LINLI_REDIS_URL`` is set
     (one client per process, kept in ``runtime.services["redis_buckets"]``), else in-process."""
     url = runtime.settings.redis_url
+    max_keys = runtime.settings.rate_bucket_cache_size
     if not url:
-        return Buckets()
+        return Buckets(max_keys=max_keys)
     shared = runtime.services.get("redis_buckets")
     if shared is None:
         shared = runtime.services["redis_buckets"] = RedisBuckets(url)
-    return Buckets(shared)
+    return Buckets(shared, max_keys=max_keys)
 
 
 async def close(runtime: Any) -> None:

@@ -70,8 +70,8 @@ class Runtime:
             ),
             host=host,
             bus=EventBus(host),
-            enforcers=EnforcerCache(),
-            vault=Vault(settings.master_key),
+            enforcers=EnforcerCache(settings.tenant_cache_size),
+            vault=Vault(settings.master_key, cache_size=settings.tenant_cache_size),
         )
 
     def _resolve_deliverer(self, topic: str) -> Deliverer | None:

@@ -10,6 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from kernel.db.scope import TenancyError, set_local_tenant_sql
+
 pytestmark = pytest.mark.usefixtures("fast_passwords")
 
 TENANT_TABLES = ("communities", "compounds", "buildings", "units", "persons", "ownerships", "policy_rules", "audit_entries")
@@ -41,7 +43,8 @@ async def pair(shared_pair, app_engine):  # type: ignore[no-untyped-def]
 
 
 async def _as_tenant(conn, tenant) -> None:  # type: ignore[no-untyped-def]
-    await conn.execute(text("SELECT set_config('linli.tenant_id', :t, true)"), {"t": str(tenant)})
+    # the statement the session scope sends (the one Citus propagates to its workers)
+    await conn.exec_driver_sql(set_local_tenant_sql(tenant))
 
 
 async def test_tenant_a_cannot_touch_b_rows(app_engine, pair):
@@ -80,7 +83,7 @@ async def test_no_tenant_set_sees_nothing(app_engine, pair):
     async with app_engine.connect() as conn:
         for table in TENANT_TABLES:
             assert await conn.scalar(text(f'SELECT count(*) FROM "{table}"')) == 0, table
-        await conn.execute(text("SELECT set_config('linli.tenant_id', '', true)"))
+        await conn.exec_driver_sql(set_local_tenant_sql(None))
         assert await conn.scalar(text("SELECT count(*) FROM units")) == 0
         r = await conn.execute(text("DELETE FROM units"))
         assert r.rowcount == 0
@@ -159,3 +162,43 @@ async def test_app_role_is_created_with_any_password(linli_database):
         async with admin.begin() as conn:
             await conn.execute(text('DROP ROLE "' + role.replace('"', '""') + '"'))
         await admin.dispose()
+@pytest.mark.parametrize(
+    "bad",
+    ["x", "'; RESET ROLE; --", "00000000-0000-0000-0000-00000000000'", "1' OR '1'='1", 42, b"\x00" * 16],
+)
+def test_tenant_setting_admits_only_a_uuid(bad):
+    """``SET`` takes no bind parameters: the value is formatted into the SQL, so anything that is
+    not a UUID is refused before it gets there."""
+    with pytest.raises(TenancyError):
+        set_local_tenant_sql(bad)
+
+
+def test_tenant_setting_is_canonical_uuid():
+    import uuid
+
+    tid = uuid.UUID("6ba7b810-9dad-11d1-80b4-00c04fd430c8")
+    expected = "SET LOCAL linli.tenant_id = '6ba7b810-9dad-11d1-80b4-00c04fd430c8'"
+    assert set_local_tenant_sql(tid) == expected
+    assert set_local_tenant_sql("{6BA7B810-9DAD-11D1-80B4-00C04FD430C8}") == expected
+    assert set_local_tenant_sql(None) == "SET LOCAL linli.tenant_id = ''"
+
+
+async def test_sessions_set_the_tenant_with_set_local(shared_pair, app_engine):
+    """The session scope sends ``SET LOCAL`` (propagated by Citus), not ``set_config``, and the
+    setting holds the session's tenant inside its transaction only."""
+    from sqlalchemy import event
+
+    runtime, (a, _b, _ea, _eb) = shared_pair
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        sent.append(statement)
+
+    event.listen(runtime.db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with runtime.db.tenant(a) as s:
+            assert await s.scalar(text("SELECT current_setting('linli.tenant_id', true)")) == str(a)
+    finally:
+        event.remove(runtime.db.engine.sync_engine, "before_cursor_execute", record)
+    assert [s for s in sent if s.startswith("SET")] == [f"SET LOCAL linli.tenant_id = '{a}'"]
+    assert not any("set_config" in s for s in sent)

@@ -67,6 +67,10 @@ async def grant_app_role(admin_url: str, app_url: str) -> None:
         for table in READ_ONLY_TABLES:
             await conn.execute(text(f'REVOKE INSERT, UPDATE, DELETE ON "{table}" FROM {role}'))
         await conn.execute(text(f"REVOKE ALL ON alembic_version FROM {role}"))
+        if await conn.scalar(text("SELECT 1 FROM pg_extension WHERE extname = 'citus'")):
+            # Citus sends the per-transaction tenant (SET LOCAL linli.tenant_id) to the workers
+            # only with this setting; without it row-level security on the shards sees no tenant.
+            await conn.execute(text(f"ALTER ROLE {role} SET citus.propagate_set_commands = 'local'"))
     await engine.dispose()
 
 

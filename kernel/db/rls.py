@@ -1,8 +1,8 @@
 """Lock 2 of 3: PostgreSQL row-level security on every tenant table.
 
 Migrations call :func:`enable_tenant_rls` for each tenant table they create. The policy compares
-``tenant_id`` with the per-transaction setting ``linli.tenant_id`` (set with ``set_config(...,
-true)``, i.e. SET LOCAL, by the session scope). ``FORCE`` makes the policy apply to the table
+``tenant_id`` with the per-transaction setting ``linli.tenant_id`` (set with ``SET LOCAL`` by the
+session scope, :func:`kernel.db.scope.set_local_tenant_sql`). ``FORCE`` makes the policy apply to the table
 owner too; the application connects as a role that owns nothing and has no BYPASSRLS.
 """
 
@@ -12,8 +12,9 @@ import re
 
 from alembic import op
 
+from kernel.db.scope import RLS_SETTING as SETTING
+
 POLICY = "tenant_isolation"
-SETTING = "linli.tenant_id"
 _TABLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 

@@ -6,9 +6,13 @@ every insert is stamped; a row of another tenant can neither be added nor moved.
 no tenant refuses tenant queries unless it was opened explicitly unscoped (platform operations
 such as provisioning, which are audited).
 
-On PostgreSQL the same tenant id is set per transaction (``set_config(..., true)`` = SET LOCAL)
-for row-level security — lock 2, see :mod:`kernel.db.rls`. Row-level security trusts that setting, so it
-is only ever made here, as a bound parameter, from a value :func:`tenant_uuid` has validated.
+On PostgreSQL the same tenant id is set per transaction with ``SET LOCAL linli.tenant_id`` for
+row-level security — lock 2, see :mod:`kernel.db.rls`. ``SET LOCAL``, not ``set_config(..., true)``:
+on Citus only the former reaches the worker nodes (with ``citus.propagate_set_commands =
+'local'`` on the application role), and under row-level security a shard that does not know the
+tenant refuses every insert and returns no row. Row-level security trusts that setting, so it is
+only ever made here, from a value :func:`tenant_uuid` has validated (``SET`` takes no bound
+parameters: the validated UUID's canonical text is the only thing formatted into it).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.sql.util import find_tables
@@ -31,6 +35,8 @@ class TenancyError(LinliError):
 
 
 TENANT_KEY = "tenant_id"
+#: The per-transaction setting the row-level security policies read (:mod:`kernel.db.rls`).
+RLS_SETTING = "linli.tenant_id"
 UNSCOPED_KEY = "unscoped"
 
 
@@ -130,15 +136,30 @@ def _stamp_tenant(session: Session, flush_context, instances) -> None:  # type: 
             raise TenancyError("a row of another tenant was written")
 
 
+def set_local_tenant_sql(tenant_id: uuid.UUID | str | None) -> str:
+    """The ``SET LOCAL linli.tenant_id = '…'`` statement for ``tenant_id`` (``''``: no tenant).
+
+    ``SET`` takes no bind parameters, so the value is formatted into the SQL: it goes through
+    ``uuid.UUID`` first, whose canonical form is 36 characters of hex digits and hyphens — nothing
+    else can reach the statement (anything that is not a UUID raises :class:`TenancyError`).
+    """
+    if tenant_id is None or tenant_id == "":
+        return f"SET LOCAL {RLS_SETTING} = ''"
+    try:
+        canonical = str(tenant_id if isinstance(tenant_id, uuid.UUID) else uuid.UUID(str(tenant_id)))
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise TenancyError("the tenant id in scope is not a UUID") from exc
+    return f"SET LOCAL {RLS_SETTING} = '{canonical}'"
+
+
 @event.listens_for(Session, "after_begin")
 def _set_rls_tenant(session: Session, transaction, connection) -> None:  # type: ignore[no-untyped-def]
     if connection.dialect.name != "postgresql":
         return
-    tenant_id = session.info.get(TENANT_KEY)
-    connection.execute(
-        text("SELECT set_config('linli.tenant_id', :t, true)"),
-        {"t": str(tenant_uuid(tenant_id)) if tenant_id is not None else ""},
-    )
+    # One statement text per tenant: SQLAlchemy's asyncpg adapter prepares it once per pooled
+    # connection (its LRU of prepared statements keeps the recent tenants' and the hot queries,
+    # which are used on every request); a tenant new to the connection costs one Parse more.
+    connection.exec_driver_sql(set_local_tenant_sql(session.info.get(TENANT_KEY)))
 
 
 @asynccontextmanager
@@ -165,4 +186,4 @@ async def unscoped_session(factory: async_sessionmaker[AsyncSession]) -> AsyncIt
             yield session
 
 
-__all__ = ["TenancyError", "tenant_session", "unscoped_session"]
+__all__ = ["TenancyError", "set_local_tenant_sql", "tenant_session", "unscoped_session"]

@@ -7,6 +7,7 @@ keeps one in-memory enforcer per tenant, rebuilt when the tenant's ``policy_vers
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 import casbin
 from sqlalchemy import select, update
@@ -15,6 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.identity.models import PolicyRule
 from kernel.plugins.contributions import Grant
 from kernel.tenancy import Tenant
+
+if TYPE_CHECKING:
+    from kernel.caches import BoundedCache
 
 MODEL_TEXT = """
 [request_definition]
@@ -114,22 +118,42 @@ class TenantEnforcer:
         ]
 
 
-class EnforcerCache:
-    """Per-process cache of tenant enforcers keyed by policy version."""
+#: Tenants whose enforcers a process keeps by default (``LINLI_TENANT_CACHE_SIZE``); one is ~50 KB.
+DEFAULT_TENANT_CACHE_SIZE = 1_000
 
-    def __init__(self) -> None:
-        self._cache: dict[uuid.UUID, TenantEnforcer] = {}
+
+class EnforcerCache:
+    """Per-process cache of tenant enforcers keyed by policy version, bounded: the least recently
+    used tenant's enforcer is dropped past ``max_tenants`` (and rebuilt from its policies when that
+    tenant comes back), so a process that served 10,000 tenants holds at most ``max_tenants``."""
+
+    def __init__(self, max_tenants: int = DEFAULT_TENANT_CACHE_SIZE) -> None:
+        from kernel.caches import BoundedCache
+
+        self._cache: BoundedCache[uuid.UUID, TenantEnforcer] = BoundedCache("enforcers", max_tenants)
+
+    def __len__(self) -> int:
+        return len(self._cache)
+
+    @property
+    def max_tenants(self) -> int:
+        return self._cache.max_entries
+
+    @property
+    def hit_rate(self) -> float:
+        return self._cache.hit_rate
 
     async def get(self, session: AsyncSession, tenant: Tenant) -> TenantEnforcer:
-        cached = self._cache.get(tenant.id)
-        if cached is not None and cached.version == tenant.policy_version:
+        version = tenant.policy_version
+        cached = self._cache.get(tenant.id, lambda e: e.version == version)
+        if cached is not None:
             return cached
         from kernel.plugins.enablement import enabled_plugins
 
         rules = list((await session.scalars(select(PolicyRule))).all())
         enabled = frozenset(await enabled_plugins(session))
         enforcer = TenantEnforcer(tenant.id, tenant.policy_version, rules, enabled)
-        self._cache[tenant.id] = enforcer
+        self._cache.put(tenant.id, enforcer)
         return enforcer
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.db.base import Base, GlobalRecord, TenantRecord, TenantScoped, Timestamped
@@ -54,9 +54,11 @@ class ApiKey(TenantRecord, Base):
     """An integration key of a tenant. Shown once; stored as SHA-256 of the secret part."""
 
     __tablename__ = "api_keys"
+    #: Unique per tenant (the presented key names its tenant): Citus distributes by tenant_id.
+    __table_args__ = (UniqueConstraint("tenant_id", "prefix"),)
 
     name: Mapped[str] = mapped_column(String(100))
-    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
     secret_hash: Mapped[str] = mapped_column(String(64))
     #: The role the key acts as inside the tenant.
     role: Mapped[str] = mapped_column(String(32))

@@ -2,8 +2,11 @@
 
 Models derive from :class:`Base` plus :class:`TenantRecord` (a tenant-owned row, primary key
 ``(tenant_id, id)``) or :class:`GlobalRecord`; foreign keys between tenant tables use
-:func:`tenant_fk`. A migration creating a tenant table calls :func:`enable_tenant_rls` for it
-(and :func:`disable_tenant_rls` on downgrade) and types its timestamp columns :class:`UTCDateTime`.
+:func:`tenant_fk`. A migration creates a tenant table with :func:`create_tenant_table` (the
+order a Citus cluster accepts: tenant foreign key, distribution, other foreign keys, row-level
+security) and drops it with :func:`drop_tenant_table`; it types its timestamp columns
+:class:`UTCDateTime`. :func:`enable_tenant_rls` / :func:`disable_tenant_rls` remain for tables
+created otherwise.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from kernel.db.base import (
     utcnow,
 )
 from kernel.db.rls import disable_tenant_rls, enable_tenant_rls
+from kernel.db.tenant_tables import create_tenant_table, drop_tenant_table
 
 __all__ = [
     "Base",
@@ -27,7 +31,9 @@ __all__ = [
     "TenantScoped",
     "Timestamped",
     "UTCDateTime",
+    "create_tenant_table",
     "disable_tenant_rls",
+    "drop_tenant_table",
     "enable_tenant_rls",
     "tenant_fk",
     "utcnow",
