@@ -279,25 +279,32 @@ def tenant_import(
     slug: str,
     csv_file: str = typer.Argument(..., metavar="FILE.csv", help="units and owners, one unit per row"),
     community_code: str = typer.Option(..., "--community-code", help="the community the units belong to"),
+    lang: str = typer.Option("zh-CN", "--lang", help="language of the messages: zh-CN or en"),
 ) -> None:
-    """Import units and owners from a CSV file; any bad row writes nothing and is reported."""
+    """Import units and owners from a CSV file (UTF-8, UTF-8 with BOM, GBK/GB18030: detected); any bad row
+    writes nothing and is reported."""
     from pathlib import Path
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from kernel.errors import LinliError
+    from tenants.estate.import_messages import LOCALES
     from tenants.estate.importer import (
-        COLUMNS,
         error_report_path,
         import_for_tenant,
+        read_csv_file,
         write_error_report,
     )
 
+    if lang not in LOCALES:
+        fail(f"--lang is one of {', '.join(LOCALES)} [BAD_USER_INPUT]")
     path = Path(csv_file)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        fail(f"cannot read {path}: {exc} (save the file as UTF-8 CSV with the columns {', '.join(COLUMNS)})")
+        text = read_csv_file(path, lang)
+    except LinliError as exc:
+        fail(f"{exc.message} [{exc.code}]")
+    except OSError as exc:
+        fail(f"cannot read {path}: {exc}")
     runtime = _runtime()
 
     async def go() -> Any:
@@ -311,7 +318,7 @@ def tenant_import(
                 bar.update(tasks[stage], advance=n)
 
             try:
-                return await import_for_tenant(runtime, slug, text, community_code=community_code, actor="platform:cli", progress=advance)
+                return await import_for_tenant(runtime, slug, text, community_code=community_code, actor="platform:cli", progress=advance, locale=lang)
             finally:
                 await runtime.db.dispose()
 
@@ -331,7 +338,7 @@ def tenant_import(
     console.print(
         f"[green]imported[/green] {report.units} units ({report.area / 100:.2f} m²) into {community_code}: "
         f"{report.buildings_created} new buildings, {report.persons_created} new owners "
-        f"({report.persons_reused} already known), {report.ownerships} ownerships"
+        f"({report.persons_reused} already known), {report.ownerships} ownerships; file encoding {report.encoding}"
     )
 
 

@@ -43,7 +43,7 @@ from kernel.sdk import (
 )
 from plugins.governance import models as m
 from plugins.governance import service
-from tenants.estate.models import Building, Unit
+from tenants.estate.models import Building, Unit, natural_key
 
 PLUGIN = "governance"
 
@@ -200,7 +200,7 @@ class Proposal(relay.Node):
         rows = (await ctx.session.execute(select(Unit.id, Unit.number, Unit.registered_area, Building.name).join(Building, and_(Building.id == Unit.building_id, Building.tenant_id == Unit.tenant_id)).where(Unit.id.in_(ids)))).all()
         total = self.row.total_area or 1
         out = []
-        for _, number, area, building in sorted(rows, key=lambda r: (r[3], r[1])):
+        for _, number, area, building in sorted(rows, key=lambda r: (r[3], natural_key(r[1]))):
             cost = None
             if self.row.matter in service.FUND_MATTERS and self.row.estimated_cost_fen is not None:
                 cost = self.row.estimated_cost_fen * area // total
