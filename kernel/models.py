@@ -18,7 +18,15 @@ from kernel.devices.models import (
     RpcCall,
     TelemetryPoint,
 )
-from kernel.identity.models import Account, ApiKey, LoginFailure, PolicyRule, RefreshToken
+from kernel.identity.models import (
+    Account,
+    ApiKey,
+    LoginAttempt,
+    LoginSession,
+    PlatformAccount,
+    PolicyRule,
+    RefreshToken,
+)
 from kernel.outbox import OutboxMessage
 from kernel.plugins.enablement import PluginEnablement
 from kernel.tenancy import Tenant
@@ -41,7 +49,9 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "AuditHead",
-    "LoginFailure",
+    "LoginAttempt",
+    "LoginSession",
+    "PlatformAccount",
     "OutboxMessage",
     "PluginEnablement",
     "PolicyRule",

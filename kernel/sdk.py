@@ -66,7 +66,9 @@ from kernel.errors import (
     Unauthenticated,
 )
 from kernel.events import Event, HandlerContext
+from kernel.identity import members
 from kernel.identity.authz import Grant
+from kernel.identity.members import require_member
 from kernel.notify import NotificationTooLarge, Notifier, TenantHub, notifier, tenant_hub
 from kernel.outbox import enqueue as enqueue_outbox
 from kernel.plugins.contributions import (
@@ -92,6 +94,8 @@ def build_runtime(settings=None):  # type: ignore[no-untyped-def]
     return Runtime.build(settings)
 
 __all__ = [
+    "members",
+    "require_member",
     "ChainDeployment",
     "ChainEvent",
     "ChainTransaction",
