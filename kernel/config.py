@@ -53,6 +53,20 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     rate_limit_cost_per_minute: int = 1_000_000
 
+    # Notifications: the e-mail channel's SMTP server (empty host: e-mail deliveries fail
+    # as "not configured", visible in the delivery log) and the signed webhook behind which an
+    # SMS/WeChat gateway sits (empty URL: likewise).
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "Linli <noreply@linli.local>"
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = 10.0
+    notify_webhook_url: str = ""
+    notify_webhook_secret: str = ""
+    notify_webhook_timeout_seconds: float = 10.0
+
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -1,6 +1,7 @@
 """Imports every kernel model so that ``Base.metadata`` is complete."""
 
 from kernel.audit import AuditEntry, AuditHead
+from kernel.consent.models import Consent, ConsentRecord
 from kernel.chain.models import (
     ChainDeployment,
     ChainEvent,
@@ -27,6 +28,12 @@ from kernel.identity.models import (
     PolicyRule,
     RefreshToken,
 )
+from kernel.notifications.models import (
+    Notification,
+    NotificationDelivery,
+    NotificationPreference,
+    NotificationSettings,
+)
 from kernel.outbox import OutboxMessage
 from kernel.plugins.enablement import PluginEnablement
 from kernel.tenancy import Tenant
@@ -49,8 +56,14 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "AuditHead",
+    "Consent",
+    "ConsentRecord",
     "LoginAttempt",
     "LoginSession",
+    "Notification",
+    "NotificationDelivery",
+    "NotificationPreference",
+    "NotificationSettings",
     "PlatformAccount",
     "OutboxMessage",
     "PluginEnablement",
