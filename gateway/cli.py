@@ -149,6 +149,7 @@ def tenant_create(slug: str, name: str, admin: str = typer.Option(..., help="adm
 
     async def go() -> Any:
         try:
+            await upgrade(runtime)  # a fresh data folder has no tables yet; migrating is idempotent
             return await provision(runtime, slug=slug, name=name, admin_username=admin, admin_password=password)
         finally:
             await runtime.db.dispose()
@@ -351,15 +352,14 @@ def regulator_create(
 ) -> None:
     """Create a street office's regulator account for the jurisdiction STREET_CODE (no tenant)."""
     from kernel.errors import LinliError
-    from kernel.identity import service as identity
+    from kernel.identity.platform import create_platform_account
 
     runtime = _runtime()
 
     async def go() -> None:
         try:
             async with runtime.db.platform() as s:
-                account = await identity.create_account(s, username, password, name)
-                account.regulator_street_code = street_code
+                await create_platform_account(s, username, password, name, regulator_street_code=street_code)
         finally:
             await runtime.db.dispose()
 

@@ -1,6 +1,7 @@
 """Imports every kernel model so that ``Base.metadata`` is complete."""
 
 from kernel.audit import AuditEntry, AuditHead
+from kernel.consent.models import Consent, ConsentRecord
 from kernel.chain.models import (
     ChainDeployment,
     ChainEvent,
@@ -18,7 +19,21 @@ from kernel.devices.models import (
     RpcCall,
     TelemetryPoint,
 )
-from kernel.identity.models import Account, ApiKey, LoginFailure, PolicyRule, RefreshToken
+from kernel.identity.models import (
+    Account,
+    ApiKey,
+    LoginAttempt,
+    LoginSession,
+    PlatformAccount,
+    PolicyRule,
+    RefreshToken,
+)
+from kernel.notifications.models import (
+    Notification,
+    NotificationDelivery,
+    NotificationPreference,
+    NotificationSettings,
+)
 from kernel.outbox import OutboxMessage
 from kernel.plugins.enablement import PluginEnablement
 from kernel.tenancy import Tenant
@@ -41,7 +56,15 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "AuditHead",
-    "LoginFailure",
+    "Consent",
+    "ConsentRecord",
+    "LoginAttempt",
+    "LoginSession",
+    "Notification",
+    "NotificationDelivery",
+    "NotificationPreference",
+    "NotificationSettings",
+    "PlatformAccount",
     "OutboxMessage",
     "PluginEnablement",
     "PolicyRule",

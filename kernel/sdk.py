@@ -35,6 +35,7 @@ from kernel.chain.relay import (
     transaction_for,
 )
 from kernel.chain.units import UnitToRegister, ensure_scope, sync_units
+from kernel.consent import ConsentPurpose, grant_consent, require_consent, revoke_consent
 from kernel.crypto import mask_id_number, mask_name, mask_phone
 from kernel.db.base import (
     Base,
@@ -66,7 +67,19 @@ from kernel.errors import (
     Unauthenticated,
 )
 from kernel.events import Event, HandlerContext
+from kernel.identity import members
 from kernel.identity.authz import Grant
+from kernel.identity.members import require_member
+from kernel.notifications import (
+    ChannelUnavailable,
+    DeliveryRejected,
+    NotificationChannel,
+    NotificationTemplate,
+    OutgoingMessage,
+    Recipient,
+    Urgency,
+    notify,
+)
 from kernel.notify import NotificationTooLarge, Notifier, TenantHub, notifier, tenant_hub
 from kernel.outbox import enqueue as enqueue_outbox
 from kernel.plugins.contributions import (
@@ -92,6 +105,8 @@ def build_runtime(settings=None):  # type: ignore[no-untyped-def]
     return Runtime.build(settings)
 
 __all__ = [
+    "members",
+    "require_member",
     "ChainDeployment",
     "ChainEvent",
     "ChainTransaction",
@@ -132,6 +147,18 @@ __all__ = [
     "LinliError",
     "NotFound",
     "NotificationTooLarge",
+    "ChannelUnavailable",
+    "ConsentPurpose",
+    "grant_consent",
+    "require_consent",
+    "revoke_consent",
+    "DeliveryRejected",
+    "NotificationChannel",
+    "NotificationTemplate",
+    "OutgoingMessage",
+    "Recipient",
+    "Urgency",
+    "notify",
     "Notifier",
     "Permission",
     "PermissionSet",

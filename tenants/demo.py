@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from kernel.identity import service as identity
 from kernel.identity.authz import Policies
-from kernel.identity.models import Account
 from kernel.runtime import Runtime
 from kernel.tenancy import Tenant
 from tenants.estate import models as m
@@ -56,9 +55,9 @@ async def seed_demo(runtime: Runtime, *, units: int = 1000, console: Console | N
     p = await provision(runtime, slug=DEMO_SLUG, name="邻里示范物业服务有限公司", admin_username="demo-admin", admin_password=DEMO_PASSWORD, admin_name="物业管理员")
     tid = result.tenant_id = p.tenant_id
     accounts: dict[str, uuid.UUID] = {"demo-admin": p.admin_account_id}
-    async with runtime.db.platform() as s:
+    async with runtime.db.tenant(tid) as s:
         for username, _, display in STAFF[1:] + (("owner", "owner", "业主"),):
-            acc = await identity.create_account(s, f"demo-{username}", DEMO_PASSWORD, display, default_tenant_id=tid)
+            acc = await identity.create_account(s, f"demo-{username}", DEMO_PASSWORD, display)
             accounts[f"demo-{username}"] = acc.id
     half = units // 2
     layout = [("C001", "幸福里社区", "滨江街道", half), ("C002", "和睦园社区", "滨江街道", units - half)]
@@ -121,6 +120,4 @@ async def seed_demo(runtime: Runtime, *, units: int = 1000, console: Console | N
                     await ts.flush()
                     progress.advance(task, len(rows))
                     result.units += len(rows)
-    async with runtime.db.platform() as s:
-        await s.execute(select(Account.id).limit(1))
     return result

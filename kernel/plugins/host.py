@@ -30,6 +30,7 @@ ENTRY_POINT_GROUP = "linli.plugins"
 #: Core modules that use the plugin hooks like any plugin (the estate registry, built-in scenarios).
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "tenants.plugin",
+    "kernel.notifications.plugin",
     "plugins.notices",
     "plugins.governance",
     "plugins.workorders",

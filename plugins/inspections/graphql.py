@@ -14,7 +14,7 @@ from strawberry.permission import BasePermission
 
 from kernel.graphql.ids import decode_id, load_nodes
 from kernel.graphql.loaders import children_loader
-from kernel.sdk import BadUserInput, Forbidden
+from kernel.sdk import BadUserInput, Forbidden, require_member
 from plugins.inspections import models as m
 from plugins.inspections import service
 
@@ -270,6 +270,7 @@ class InspectionMutation:
             inspector = _uuid(str(inspector_account_id))
             if inspector is None:
                 raise BadUserInput("malformed account id", field="inspectorAccountId")
+            await require_member(ctx.session, inspector, field="inspectorAccountId")
         row = await service.create_schedule(
             ctx.session,
             route_id=decode_id(route_id, "InspectionRoute"),

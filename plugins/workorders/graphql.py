@@ -20,7 +20,7 @@ from strawberry.permission import BasePermission
 from kernel.graphql.ids import decode_id, load_nodes
 from kernel.graphql.loaders import children_loader
 from kernel.graphql.pagination import Connection, paginate, requested_page_size
-from kernel.sdk import BadUserInput, Event, Forbidden, NotFound
+from kernel.sdk import BadUserInput, Event, Forbidden, NotFound, require_member
 from plugins.workorders import models as m
 from plugins.workorders import photos as photo_links
 from plugins.workorders import service
@@ -660,6 +660,7 @@ class WorkOrderMutation:
         aid = _uuid(str(account_id))
         if aid is None:
             raise BadUserInput("malformed account id", field="accountId")
+        await require_member(ctx.session, aid, field="accountId")
         cid = decode_id(community_id, "Community") if community_id is not None else None
         row = await service.upsert_technician(
             ctx.session, account_id=aid, name=name, skills=skills, community_id=cid, active=active
