@@ -75,9 +75,8 @@ async def test_owner_adds_household_renter_has_no_owner_rights(runtime, gql) -> 
     assert code(await gql(STAFF, {"u": u1, "past": False}, token=e.tokens["a"])) == "FORBIDDEN"
 
     # The renter gets a login (as a verified claim would link it): they see their home, nothing of an owner's.
-    async with runtime.db.platform() as s:
-        acc = await identity.create_account(s, f"{e.slug}-wang", PASSWORD, "王五", default_tenant_id=e.tenant_id)
     async with runtime.db.tenant(e.tenant_id) as s:
+        acc = await identity.create_account(s, f"{e.slug}-wang", PASSWORD, "王五")
         await Policies(s, e.tenant_id).assign_role(acc.id, "resident", source="tenant")
         await s.execute(update(Person).where(Person.name == "王五").values(account_id=acc.id))
     wang = await gql.login(f"{e.slug}-wang", PASSWORD, e.slug)

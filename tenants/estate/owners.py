@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.errors import BadUserInput, NotFound
 from kernel.identity.authz import Policies
-from kernel.identity.service import has_membership
+from kernel.identity.members import require_member
 from tenants.estate.models import Ownership, Person, Unit, VoterDesignation
 
 #: The register's name for the developer when none is recorded yet (the importer uses the same).
@@ -115,8 +115,7 @@ async def link_developer_representative(session: AsyncSession, tenant_id: uuid.U
     """
     developer = await developer_person(session)
     if account_id is not None:
-        if not await has_membership(session, account_id):
-            raise NotFound("no member of this firm with this id")
+        await require_member(session, account_id)  # another firm's login answers like an unknown one
         if developer.account_id != account_id:
             await Policies(session, tenant_id).assign_role(account_id, "owner", source="tenant")
     elif developer.account_id is None:

@@ -30,9 +30,8 @@ async def add_login(runtime, e, name: str, role: str, person: str | None = None)
     from kernel.identity import service as identity
     from kernel.identity.authz import Policies
 
-    async with runtime.db.platform() as s:
-        acc = await identity.create_account(s, f"{e.slug}-{name}", PASSWORD, name, default_tenant_id=e.tenant_id)
     async with runtime.db.tenant(e.tenant_id) as s:
+        acc = await identity.create_account(s, f"{e.slug}-{name}", PASSWORD, name)
         await Policies(s, e.tenant_id).assign_role(acc.id, role, source="tenant")
         if person is not None:
             await s.execute(update(Person).where(Person.id == e.persons[person]).values(account_id=acc.id))

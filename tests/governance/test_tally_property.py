@@ -147,9 +147,12 @@ async def firm(runtime: Any) -> Firm:
         return FIRM
     slug = unique_slug("tally")
     p = await provision(runtime, slug=slug, name=slug, admin_username=f"{slug}-admin", admin_password="correct horse battery")
-    FIRM.tenant_id, FIRM.representative = p.tenant_id, uuid.uuid4()
+    from kernel.identity import service as identity
+
+    FIRM.tenant_id = p.tenant_id
     FIRM.runtime = runtime  # type: ignore[attr-defined]
     async with runtime.db.tenant(p.tenant_id) as s:
+        FIRM.representative = (await identity.create_account(s, f"{slug}-developer", "correct horse battery", "开发商代表")).id
         await Policies(s, p.tenant_id).assign_role(FIRM.representative, "resident", source="tenant")
         await owners.link_developer_representative(s, p.tenant_id, FIRM.representative)
     return FIRM
