@@ -20,7 +20,7 @@ MANIFEST = PluginManifest(
 def register_models() -> list[type]:
     from tenants.estate import models
 
-    return [models.Community, models.Compound, models.Building, models.Unit, models.Person, models.Ownership, models.Residency, models.VoterDesignation]
+    return [models.Community, models.Compound, models.Building, models.Unit, models.Person, models.Ownership, models.Residency, models.VoterDesignation, models.OwnerClaim]
 
 
 @hookimpl
@@ -31,11 +31,14 @@ def register_migrations() -> str:
 @hookimpl
 def register_graphql():  # type: ignore[no-untyped-def]
     from kernel.plugins.contributions import GraphQLContribution
+    from tenants.estate.claims_graphql import ClaimMutation, ClaimQuery
     from tenants.estate.graphql import EstateMutation, EstateQuery
     from tenants.estate.household_graphql import HouseholdMutation, HouseholdQuery
     from tenants.operations_graphql import TenantOperationsMutation
 
-    return GraphQLContribution(query=(EstateQuery, HouseholdQuery), mutation=(EstateMutation, HouseholdMutation, TenantOperationsMutation))
+    return GraphQLContribution(
+        query=(EstateQuery, HouseholdQuery, ClaimQuery), mutation=(EstateMutation, HouseholdMutation, ClaimMutation, TenantOperationsMutation)
+    )
 
 
 @hookimpl

@@ -8,7 +8,16 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CheckConstraint, ColumnElement, Index, String, UniqueConstraint, and_, or_
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    or_,
+)
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from kernel.db.base import Base, TenantRecord, tenant_fk
@@ -192,3 +201,43 @@ class Residency(TenantRecord, Base):
         """SQL criterion: the residency counts on ``today`` (default: the compound's today): started, not ended."""
         today = today or local_today()
         return and_(or_(cls.since.is_(None), cls.since <= today), or_(cls.until.is_(None), cls.until >= today))
+
+
+class OwnerClaim(TenantRecord, Base):
+    """A person's claim to be an owner (or resident) of a unit, made from the resident client with the firm's
+    code, their phone and the unit; verified by a one-time code sent to the phone the register already
+    holds, or by staff approval. Verified, it creates the person's login and links it to the register.
+
+    Secrets are kept hashed: the code (SHA-256 with the claim id), the chosen password (argon2, cleared once
+    the login exists). The phone is encrypted, with a keyed digest to find "a phone already claimed".
+    """
+
+    __tablename__ = "owner_claims"
+    __table_args__ = (
+        tenant_fk("unit_id", "units"),
+        CheckConstraint("status IN ('pending', 'verified', 'rejected', 'superseded')", name="status_known"),
+        Index("ix_owner_claims_tenant_status_created", "tenant_id", "status", "created_at"),
+    )
+
+    unit_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    #: owner | resident (family member or renter the owner registered)
+    kind: Mapped[str] = mapped_column(String(12))
+    #: code (a code to the register's phone) | staff (staff approve from the evidence)
+    route: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    claimant_name: Mapped[str] = mapped_column(String(100))
+    phone_enc: Mapped[str] = mapped_column(String(200))
+    phone_digest: Mapped[str] = mapped_column(String(64), index=True)
+    phone_masked: Mapped[str] = mapped_column(String(20))
+    #: The register's person the claim matched (code route), or whom staff chose on approval.
+    person_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    username: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str | None] = mapped_column(String(200), default=None)
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    code_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    code_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    attempts: Mapped[int] = mapped_column(default=0)
+    account_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    decided_by: Mapped[str] = mapped_column(String(100), default="")
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    reason: Mapped[str] = mapped_column(String(500), default="")

@@ -1,4 +1,4 @@
-"""owners and households: co-owners' designated voter, residency end dates, natural unit order
+"""owners and households: co-owners' designated voter, owner claims, residency end dates, natural unit order
 
 Revision ID: e0002
 Revises: e0001
@@ -47,6 +47,39 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_voter_designations_tenant_id'), ['tenant_id'], unique=False)
     enable_tenant_rls('voter_designations')
 
+    op.create_table('owner_claims',
+    sa.Column('unit_id', sa.Uuid(), nullable=False),
+    sa.Column('kind', sa.String(length=12), nullable=False),
+    sa.Column('route', sa.String(length=8), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('claimant_name', sa.String(length=100), nullable=False),
+    sa.Column('phone_enc', sa.String(length=200), nullable=False),
+    sa.Column('phone_digest', sa.String(length=64), nullable=False),
+    sa.Column('phone_masked', sa.String(length=20), nullable=False),
+    sa.Column('person_id', sa.Uuid(), nullable=True),
+    sa.Column('username', sa.String(length=64), nullable=False),
+    sa.Column('password_hash', sa.String(length=200), nullable=True),
+    sa.Column('evidence', sa.Text(), nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=True),
+    sa.Column('code_expires_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('account_id', sa.Uuid(), nullable=True),
+    sa.Column('decided_by', sa.String(length=100), nullable=False),
+    sa.Column('decided_at', kernel.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reason', sa.String(length=500), nullable=False),
+    *_timestamps(),
+    sa.CheckConstraint("status IN ('pending', 'verified', 'rejected', 'superseded')", name=op.f('ck_owner_claims_status_known')),
+    sa.ForeignKeyConstraint(['tenant_id', 'unit_id'], ['units.tenant_id', 'units.id'], name=op.f('fk_owner_claims_tenant_id_unit_id_units'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_owner_claims_tenant_id_tenants'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', 'tenant_id', name=op.f('pk_owner_claims'))
+    )
+    with op.batch_alter_table('owner_claims', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_owner_claims_phone_digest'), ['phone_digest'], unique=False)
+        batch_op.create_index(batch_op.f('ix_owner_claims_tenant_id'), ['tenant_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_owner_claims_unit_id'), ['unit_id'], unique=False)
+        batch_op.create_index('ix_owner_claims_tenant_status_created', ['tenant_id', 'status', 'created_at'], unique=False)
+    enable_tenant_rls('owner_claims')
+
     with op.batch_alter_table('residencies', schema=None) as batch_op:
         batch_op.add_column(sa.Column('until', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('added_by_person_id', sa.Uuid(), nullable=True))
@@ -82,4 +115,5 @@ def downgrade() -> None:
     with op.batch_alter_table('residencies', schema=None) as batch_op:
         batch_op.drop_column('added_by_person_id')
         batch_op.drop_column('until')
+    op.drop_table('owner_claims')
     op.drop_table('voter_designations')
