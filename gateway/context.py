@@ -22,6 +22,8 @@ from kernel.tenancy import Tenant
 
 class GatewayContext(RequestContext, BaseContext):
     auth_error: LinliError | None = None
+    #: The login session of a bearer token (``sid``), for "my sessions".
+    session_id: uuid.UUID | None = None
     client_ip: str = ""
     query_cost: int = 0
     elapsed: float = 0.0
@@ -56,6 +58,7 @@ async def open_context(runtime: Runtime, request: Request | Any, request_id: str
             else:
                 ctx.actor = Actor(claims.account_id, platform_admin=claims.platform_admin)
             tenant_id, session_id = claims.tenant_id, claims.session_id
+            ctx.session_id = session_id
         elif presented_key:
             tenant_id, prefix, secret = parse_api_key(presented_key)
             api_key = (prefix, secret)

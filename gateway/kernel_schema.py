@@ -14,16 +14,16 @@ from kernel.graphql.permissions import Allowed, Authenticated
 from kernel.identity import members as members_service
 from kernel.identity import service as identity
 from kernel.identity.authz import Policies
+from kernel.identity.graphql import (
+    AuthPayload,
+    Member,
+    PeopleMutation,
+    PeopleQuery,
+    member_of,
+    payload,
+)
 from kernel.identity.models import Account, PlatformAccount
 from kernel.plugins import enablement
-
-
-@strawberry.type
-class AuthPayload:
-    access_token: str
-    refresh_token: str
-    expires_in: int
-    tenant_id: strawberry.ID
 
 
 @strawberry.type
@@ -47,31 +47,12 @@ class PluginInfo:
 
 
 @strawberry.type
-class Member:
-    account_id: strawberry.ID
-    username: str
-    display_name: str
-    role: str = strawberry.field(description="The first of ``roles`` (\"\" if none); kept for older clients.")
-    roles: list[str]
-    active: bool
-
-
-@strawberry.type
 class ApiKeyCreated:
     id: strawberry.ID
     name: str
     role: str
     #: Shown once; store it now.
     secret: str
-
-
-def _payload(pair: identity.TokenPair) -> AuthPayload:
-    return AuthPayload(
-        access_token=pair.access_token,
-        refresh_token=pair.refresh_token,
-        expires_in=pair.expires_in,
-        tenant_id=strawberry.ID(str(pair.tenant_id) if pair.tenant_id else ""),
-    )
 
 
 async def _login(info: strawberry.Info, username: str, password: str, tenant: str | None) -> AuthPayload:
@@ -81,7 +62,7 @@ async def _login(info: strawberry.Info, username: str, password: str, tenant: st
     pair = await identity.login(
         ctx.runtime, username, password, tenant, source=getattr(ctx, "client_ip", ""), user_agent=user_agent
     )
-    return _payload(pair)
+    return payload(pair)
 
 
 async def _caller(ctx: object) -> Account | PlatformAccount:
@@ -95,19 +76,8 @@ async def _caller(ctx: object) -> Account | PlatformAccount:
     return account
 
 
-def _member(account: Account, roles: list[str]) -> Member:
-    return Member(
-        account_id=strawberry.ID(str(account.id)),
-        username=account.username,
-        display_name=account.display_name,
-        role=roles[0] if roles else "",
-        roles=roles,
-        active=not account.disabled,
-    )
-
-
 @strawberry.type
-class KernelQuery:
+class KernelQuery(PeopleQuery):
     @strawberry.field(permission_classes=[Authenticated], description="The caller and their roles in the current tenant.")
     async def me(self, info: strawberry.Info) -> Me:
         ctx = info.context
@@ -146,18 +116,18 @@ class KernelQuery:
         for account_id, role in await Policies(ctx.session, ctx.tenant.id).members():
             roles.setdefault(account_id, []).append(role)
         accounts = await ctx.session.scalars(select(Account).order_by(Account.username))
-        return [_member(a, sorted(roles.get(a.id, []))) for a in accounts]
+        return [member_of(a, sorted(roles.get(a.id, []))) for a in accounts]
 
 
 @strawberry.type
-class KernelMutation:
+class KernelMutation(PeopleMutation):
     @strawberry.mutation(description="Log in to a tenant; returns a short-lived access token and a refresh token.")
     async def login(self, info: strawberry.Info, username: str, password: str, tenant: str | None = None) -> AuthPayload:
         return await _login(info, username, password, tenant)
 
     @strawberry.mutation(description="Exchange a refresh token for a new pair (the old one stops working).")
     async def refresh_token(self, info: strawberry.Info, refresh_token: str) -> AuthPayload:
-        return _payload(await identity.refresh(info.context.runtime, refresh_token))
+        return payload(await identity.refresh(info.context.runtime, refresh_token))
 
     @strawberry.mutation(permission_classes=[Allowed("plugins", "manage")], description="Enable a plugin for this tenant, applying its proposed grants.")
     async def enable_plugin(self, info: strawberry.Info, name: str) -> PluginInfo:
@@ -201,7 +171,7 @@ class KernelMutation:
         await Policies(ctx.session, ctx.tenant.id).assign_role(account.id, role)
         await ctx.audit("role.assigned", str(account.id), role=role)
         held = [r for a, r in await Policies(ctx.session, ctx.tenant.id).members() if a == account.id]
-        return _member(account, sorted(held))
+        return member_of(account, sorted(held))
 
 
 __all__ = ["KernelMutation", "KernelQuery", "decode_id", "relay"]

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     #: …and per tenant (any sources): the cap on password spraying.
     login_max_failures_per_tenant: int = 500
     login_window_seconds: int = 300
+    #: How long an invitation code is valid.
+    invitation_ttl_hours: int = 72
+    #: Where people reach this installation (``https://linli.example.com``): links in invitations.
+    public_url: str = ""
     #: Plugins kept out of the process: ``LINLI_DISABLE_PLUGINS=notices,fees``.
     disable_plugins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     environment: str = "development"

@@ -22,6 +22,7 @@ from kernel.devices.models import (
 from kernel.identity.models import (
     Account,
     ApiKey,
+    Invitation,
     LoginAttempt,
     LoginSession,
     PlatformAccount,
@@ -58,6 +59,7 @@ __all__ = [
     "AuditHead",
     "Consent",
     "ConsentRecord",
+    "Invitation",
     "LoginAttempt",
     "LoginSession",
     "Notification",

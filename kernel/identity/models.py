@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Index, String, UniqueConstraint
+from sqlalchemy import JSON, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.db.base import Base, GlobalRecord, TenantRecord, TenantScoped, Timestamped
@@ -34,6 +34,34 @@ class Account(TenantRecord, Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     disabled: Mapped[bool] = mapped_column(default=False)
     disabled_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: Contacts for notifications and password reset, encrypted with the tenant's key (from the
+    #: invitation the person accepted); read by kernel.notifications.contacts.
+    email_enc: Mapped[str | None] = mapped_column(String(400), default=None)
+    phone_enc: Mapped[str | None] = mapped_column(String(400), default=None)
+
+
+class Invitation(TenantRecord, Base):
+    """A single-use invitation to join the tenant with roles, sent to a phone or an e-mail.
+
+    Only the SHA-256 of the code is stored; the contact is encrypted (``contact_enc``), kept
+    masked for lists, and as a keyed digest to find an open invitation to the same person.
+    """
+
+    __tablename__ = "invitations"
+
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    channel: Mapped[str] = mapped_column(String(8))  # phone | email
+    contact_enc: Mapped[str] = mapped_column(String(400))
+    contact_digest: Mapped[str] = mapped_column(String(64), index=True)
+    contact_masked: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    locale: Mapped[str] = mapped_column(String(8), default="zh-CN")
+    expires_at: Mapped[datetime]
+    created_by: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    accepted_at: Mapped[datetime | None] = mapped_column(default=None)
+    account_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class PlatformAccount(GlobalRecord, Base):

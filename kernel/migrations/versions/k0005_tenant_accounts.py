@@ -113,6 +113,8 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.String(length=200), nullable=False),
         sa.Column("disabled", sa.Boolean(), nullable=False),
         sa.Column("disabled_at", UTC_DT, nullable=True),
+        sa.Column("email_enc", sa.String(length=400), nullable=True),
+        sa.Column("phone_enc", sa.String(length=400), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
         *_timestamps(),
@@ -121,6 +123,30 @@ def upgrade() -> None:
         sa.UniqueConstraint("tenant_id", "username", name=op.f("uq_accounts_tenant_id_username")),
     )
     op.create_index(op.f("ix_accounts_tenant_id"), "accounts", ["tenant_id"])
+    op.create_table(
+        "invitations",
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("channel", sa.String(length=8), nullable=False),
+        sa.Column("contact_enc", sa.String(length=400), nullable=False),
+        sa.Column("contact_digest", sa.String(length=64), nullable=False),
+        sa.Column("contact_masked", sa.String(length=64), nullable=False),
+        sa.Column("display_name", sa.String(length=100), nullable=False),
+        sa.Column("roles", sa.JSON(), nullable=False),
+        sa.Column("locale", sa.String(length=8), nullable=False),
+        sa.Column("expires_at", UTC_DT, nullable=False),
+        sa.Column("created_by", sa.Uuid(), nullable=True),
+        sa.Column("accepted_at", UTC_DT, nullable=True),
+        sa.Column("account_id", sa.Uuid(), nullable=True),
+        sa.Column("revoked_at", UTC_DT, nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        *_timestamps(),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_invitations_tenant_id_tenants"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id", "tenant_id", name=op.f("pk_invitations")),
+        sa.UniqueConstraint("code_hash", name=op.f("uq_invitations_code_hash")),
+    )
+    op.create_index(op.f("ix_invitations_tenant_id"), "invitations", ["tenant_id"])
+    op.create_index(op.f("ix_invitations_contact_digest"), "invitations", ["contact_digest"])
     op.create_table(
         "login_sessions",
         sa.Column("account_id", sa.Uuid(), nullable=False),
@@ -174,7 +200,7 @@ def upgrade() -> None:
 
     _move_accounts(bind, old, members, set(tenant_ids))
 
-    for table in ("accounts", "login_sessions", "refresh_tokens"):
+    for table in ("accounts", "invitations", "login_sessions", "refresh_tokens"):
         enable_tenant_rls(table)
     if bind.dialect.name == "postgresql":
         op.execute(PLATFORM_LOGIN_FUNCTION)
@@ -232,7 +258,7 @@ def _account_references(bind: sa.engine.Connection) -> list[tuple[str, str]]:
     inspector = sa.inspect(bind)
     found = []
     for table in inspector.get_table_names():
-        if table in ("accounts", "refresh_tokens", "login_sessions", "alembic_version"):
+        if table in ("accounts", "invitations", "refresh_tokens", "login_sessions", "alembic_version"):
             continue
         columns = {c["name"] for c in inspector.get_columns(table)}
         if "tenant_id" not in columns:
