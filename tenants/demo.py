@@ -4,8 +4,8 @@ owners including multi-unit buyers, co-owners and the developer's unsold units, 
 Its people arrive through the product's own paths, so the demo proves them: the owner's login is a
 claim approved by staff (the queue of ``tenants.estate.claims``), the renter is added by that owner
 to their household and claims as a resident, the developer's representative is linked by staff; every
-built-in plugin is enabled for the demo firm. (Staff logins are created directly until staff
-invitations land: see docs/people.md.)"""
+built-in plugin is enabled for the demo firm. Staff logins are invitations the admin sent and the
+person accepted (``kernel.identity.invitations``)."""
 
 from __future__ import annotations
 
@@ -13,14 +13,14 @@ import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from rich.console import Console
 from rich.progress import Progress
 from sqlalchemy import select
 
 from kernel import audit
-from kernel.identity import service as identity
-from kernel.identity.authz import Policies
+from kernel.identity import invitations
 from kernel.plugins import enablement
 from kernel.runtime import Runtime
 from kernel.tenancy import Tenant
@@ -73,17 +73,13 @@ async def seed_demo(runtime: Runtime, *, units: int = 1000, console: Console | N
     tid = result.tenant_id = p.tenant_id
     accounts: dict[str, uuid.UUID] = {"demo-admin": p.admin_account_id}
     async with runtime.db.tenant(tid) as s:
-        for username, _, display in STAFF[1:]:
-            acc = await identity.create_account(s, f"demo-{username}", DEMO_PASSWORD, display)
-            accounts[f"demo-{username}"] = acc.id
+        for username, role, display in STAFF[1:]:  # invited by the admin, invitation accepted
+            accounts[f"demo-{username}"] = await _invited(runtime, s, tid, p.admin_account_id, f"demo-{username}", role, display)
     half = units // 2
     layout = [("C001", "幸福里社区", "滨江街道", half), ("C002", "和睦园社区", "滨江街道", units - half)]
     with Progress(console=console or Console(), transient=True) as progress:
         task = progress.add_task("seeding demo units", total=units)
         async with runtime.db.tenant(tid) as ts:
-            policies = Policies(ts, tid)
-            for username, role, _ in STAFF:
-                await policies.assign_role(accounts[f"demo-{username}"], role, source="tenant")
             developer = m.Person(id=uuid.uuid4(), kind="developer", name="示范置业开发有限公司")
             ts.add(developer)
             await ts.flush()
@@ -142,6 +138,16 @@ async def seed_demo(runtime: Runtime, *, units: int = 1000, console: Console | N
     return result
 
 
+async def _invited(runtime: Runtime, s: Any, tid: uuid.UUID, admin: uuid.UUID, username: str, role: str, display: str) -> uuid.UUID:
+    """A login made the way a firm makes staff logins: the admin invites, the person accepts the code."""
+    contact = invitations.Contact("email", f"{username}@demo.linli.example")
+    invited = await invitations.invite(
+        s, runtime.vault, tenant_id=tid, tenant_slug=DEMO_SLUG, contact=contact, roles=[role], display_name=display, created_by=admin
+    )
+    account, _ = await invitations.accept(s, runtime.vault, tid, code=invited.code, username=username, password=DEMO_PASSWORD, display_name=display)
+    return account.id
+
+
 async def _people_through_the_product(runtime: Runtime, tid: uuid.UUID, admin: uuid.UUID, unit_id: uuid.UUID, owner_name: str) -> None:
     """The demo's owner, renter and developer's representative, made the way a firm makes them."""
     staff = f"account:{admin}"
@@ -166,9 +172,9 @@ async def _people_through_the_product(runtime: Runtime, tid: uuid.UUID, admin: u
         await claims.approve_claim(s, tid, renter.claim.id, person_id=None, actor=staff)
         await audit.record(s, tenant_id=tid, actor=staff, action="estate.claim_approved", target=str(renter.claim.id), detail={"kind": "resident"})
         # The developer's representative, linked by staff: one ballot for all unsold units.
-        developer = await identity.create_account(s, "demo-developer", DEMO_PASSWORD, "开发商代表")
-        await owners.link_developer_representative(s, tid, developer.id)
-        await audit.record(s, tenant_id=tid, actor=staff, action="estate.developer_representative_linked", target=str(developer.id))
+        developer = await _invited(runtime, s, tid, admin, "demo-developer", "owner", "开发商代表")
+        await owners.link_developer_representative(s, tid, developer)
+        await audit.record(s, tenant_id=tid, actor=staff, action="estate.developer_representative_linked", target=str(developer))
         # Every built-in plugin, so a newcomer's first call never answers PLUGIN_DISABLED.
         enabled = await enablement.enabled_plugins(s)
         for name, loaded in runtime.host.plugins.items():

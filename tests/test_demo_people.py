@@ -1,12 +1,13 @@
-"""``linli demo``'s people come through the product's paths (owner and renter claims approved by staff, the
-renter added by the owner, the developer's representative linked), every built-in plugin is enabled, and
-the printed logins work."""
+"""``linli demo``'s people come through the product's paths (staff invitations accepted, owner and renter
+claims approved by staff, the renter added by the owner, the developer's representative linked), every
+built-in plugin is enabled, and the printed logins work."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
 
+from kernel.identity.models import Account, Invitation
 from kernel.plugins.enablement import enabled_plugins
 from tenants.demo import DEMO_PASSWORD, DEMO_SLUG, seed_demo
 from tenants.estate.models import OwnerClaim, Person, Residency
@@ -43,5 +44,8 @@ async def test_demo_people_and_plugins(runtime, gql) -> None:  # type: ignore[no
         developer = await s.scalar(select(Person).where(Person.kind == "developer"))
         assert developer is not None and developer.account_id is not None
         assert await s.scalar(select(func.count()).select_from(Residency).where(Residency.kind == "renter")) == 1
+        # staff and the developer's representative: invitations the admin sent, accepted
+        accepted = (await s.execute(select(Account.username).join(Invitation, Invitation.account_id == Account.id).where(Invitation.accepted_at.is_not(None)))).scalars().all()
+        assert sorted(accepted) == ["demo-auditor", "demo-committee", "demo-developer", "demo-grid", "demo-staff", "demo-tech"]
     again = await seed_demo(runtime, units=40)  # idempotent: the tenant exists
     assert again.tenant_id == result.tenant_id
