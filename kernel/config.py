@@ -34,8 +34,17 @@ class Settings(BaseSettings):
     master_key: str = ""
     access_token_ttl_seconds: int = 900
     refresh_token_ttl_seconds: int = 14 * 24 * 3600
+    #: Failed logins allowed per window for one (source address, tenant, username)…
     login_max_failures: int = 5
+    #: …per source address (any usernames, any tenants)…
+    login_max_failures_per_source: int = 50
+    #: …and per tenant (any sources): the cap on password spraying.
+    login_max_failures_per_tenant: int = 500
     login_window_seconds: int = 300
+    #: How long an invitation code is valid.
+    invitation_ttl_hours: int = 72
+    #: Where people reach this installation (``https://linli.example.com``): links in invitations.
+    public_url: str = ""
     #: Plugins kept out of the process: ``LINLI_DISABLE_PLUGINS=notices,fees``.
     disable_plugins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     environment: str = "development"
@@ -47,6 +56,20 @@ class Settings(BaseSettings):
     default_page_size: int = 50
     max_body_bytes: int = 1_000_000
     rate_limit_cost_per_minute: int = 1_000_000
+
+    # Notifications: the e-mail channel's SMTP server (empty host: e-mail deliveries fail
+    # as "not configured", visible in the delivery log) and the signed webhook behind which an
+    # SMS/WeChat gateway sits (empty URL: likewise).
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "Linli <noreply@linli.local>"
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = 10.0
+    notify_webhook_url: str = ""
+    notify_webhook_secret: str = ""
+    notify_webhook_timeout_seconds: float = 10.0
 
     log_level: str = "INFO"
     log_json: bool = True

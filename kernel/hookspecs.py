@@ -22,7 +22,10 @@ if TYPE_CHECKING:
     from fastapi import APIRouter
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from kernel.consent.service import ConsentPurpose
     from kernel.devices.profiles import DeviceProfile
+    from kernel.notifications.channels import NotificationChannel
+    from kernel.notifications.templates import NotificationTemplate
     from kernel.plugins.contributions import (
         ContractContribution,
         EventHandlers,
@@ -180,6 +183,21 @@ def register_contracts() -> ContractContribution | list[ContractContribution] | 
 
 
 @hookspec
+def register_notification_templates() -> list[NotificationTemplate] | None:
+    """Contribute notification templates: what a notification says, in zh-CN and en.
+
+    Called when a runtime is built. Each :class:`kernel.sdk.NotificationTemplate` has a stable
+    ``key`` (``<plugin>.<what>``), a ``category`` people set preferences for, and a subject and
+    body per locale with ``{placeholders}`` filled from the data given to ``sdk.notify``. Two
+    plugins defining one key differently stop start-up with an error naming both.
+
+    :return: a list of :class:`kernel.sdk.NotificationTemplate`.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
 def register_services() -> dict[str, Any] | None:
     """Contribute named services other plugins call (``kernel.sdk.service(runtime, name)``).
 
@@ -189,6 +207,39 @@ def register_services() -> dict[str, Any] | None:
     (a test's stand-in, another implementation).
 
     :return: a mapping of service name to the service (any object, often an async function).
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def register_notification_channels() -> list[NotificationChannel] | None:
+    """Contribute notification channels (a WeChat gateway, a push service…).
+
+    Called when a runtime is built. Each :class:`kernel.sdk.NotificationChannel` names the address
+    it needs (``account``, ``email`` or ``phone``) and an ``async send(runtime, message)`` called
+    by the outbox worker after the notifying transaction committed, at least once; raise
+    ``ChannelUnavailable`` to be retried with back-off, ``DeliveryRejected`` for a final failure.
+    The kernel's inbox, e-mail and webhook channels come through this hook too. A channel name
+    defined twice stops start-up with an error naming both.
+
+    :return: a list of :class:`kernel.sdk.NotificationChannel`.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def register_consent_purposes() -> list[ConsentPurpose] | None:
+    """Declare the purposes the plugin processes personal data for, with the data categories
+    each uses, so that people can grant and revoke consent per purpose.
+
+    Called when the purposes are first needed (GraphQL ``consentPurposes``, a grant). Check
+    ``await sdk.require_consent(session, person_id, key)`` before processing the data, and handle
+    the ``consent.revoked`` event (payload ``person_id``, ``purpose``) to stop. A key declared by
+    two plugins differently stops with an error naming both.
+
+    :return: a list of :class:`kernel.sdk.ConsentPurpose`.
 
     .. versionadded:: 0.2
     """

@@ -9,6 +9,7 @@ from kernel.chain.models import (
     ChainTransaction,
     ChainUnit,
 )
+from kernel.consent.models import Consent, ConsentRecord
 from kernel.devices.models import (
     AlarmPending,
     Device,
@@ -18,7 +19,22 @@ from kernel.devices.models import (
     RpcCall,
     TelemetryPoint,
 )
-from kernel.identity.models import Account, ApiKey, LoginFailure, PolicyRule, RefreshToken
+from kernel.identity.models import (
+    Account,
+    ApiKey,
+    Invitation,
+    LoginAttempt,
+    LoginSession,
+    PlatformAccount,
+    PolicyRule,
+    RefreshToken,
+)
+from kernel.notifications.models import (
+    Notification,
+    NotificationDelivery,
+    NotificationPreference,
+    NotificationSettings,
+)
 from kernel.outbox import OutboxMessage
 from kernel.plugins.enablement import PluginEnablement
 from kernel.tenancy import Tenant
@@ -41,7 +57,16 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "AuditHead",
-    "LoginFailure",
+    "Consent",
+    "ConsentRecord",
+    "Invitation",
+    "LoginAttempt",
+    "LoginSession",
+    "Notification",
+    "NotificationDelivery",
+    "NotificationPreference",
+    "NotificationSettings",
+    "PlatformAccount",
     "OutboxMessage",
     "PluginEnablement",
     "PolicyRule",

@@ -45,6 +45,10 @@ class Runtime:
         from kernel.chain.relay import make_chain_deliverer
 
         self.deliverers.setdefault("chain", make_chain_deliverer(self))
+        # Notifications: the plugins' templates and channels, and the ``notification`` topic.
+        from kernel.notifications import install as install_notifications
+
+        install_notifications(self)
 
     @classmethod
     def build(

@@ -604,7 +604,7 @@ def test_core_is_reserved_to_the_kernels_own_components():
         PluginHost().register(module, builtin=True)
     host = PluginHost()
     host.load()
-    assert [p.name for p in host.plugins.values() if p.manifest.core] == ["estate"]
+    assert [p.name for p in host.plugins.values() if p.manifest.core] == ["estate", "notifications"]
 
 
 def test_builtins_come_from_linlis_own_entry_points_in_order():
@@ -616,6 +616,7 @@ def test_builtins_come_from_linlis_own_entry_points_in_order():
 
     declared = {ep.name: ep.value for ep in dist("linli").entry_points if ep.group == "linli.plugins"}
     assert declared["estate"] == "tenants.plugin" and declared["notices"] == "plugins.notices"
+    assert declared["notifications"] == "kernel.notifications.plugin"
     host = PluginHost()
     host.load(extra=[make_plugin("zz_last")])
     names = list(host.plugins)

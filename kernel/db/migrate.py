@@ -17,6 +17,10 @@ from kernel.plugins.host import PluginHost
 
 KERNEL_MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 APPEND_ONLY_TABLES = ("audit_entries",)
+#: Global tables holding secrets: the application role may write them and read every column but
+#: these; it reads a secret only through the named SECURITY DEFINER function, one row at a time.
+SECRET_COLUMNS = {"platform_accounts": ("password_hash",)}
+SECRET_READERS = ("linli_platform_login(text)",)
 
 
 def alembic_config(admin_url: str, host: PluginHost) -> Config:
@@ -49,6 +53,19 @@ async def grant_app_role(admin_url: str, app_url: str) -> None:
         for table in APPEND_ONLY_TABLES:
             await conn.execute(text(f'REVOKE UPDATE, DELETE ON "{table}" FROM "{role}"'))
         await conn.execute(text(f'REVOKE ALL ON alembic_version FROM "{role}"'))
+        for table, secret in SECRET_COLUMNS.items():
+            columns = [
+                c for c in (await conn.execute(
+                    text("SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = :t"), {"t": table}
+                )).scalars()
+                if c not in secret
+            ]
+            if not columns:
+                continue
+            await conn.execute(text(f'REVOKE SELECT ON "{table}" FROM "{role}"'))
+            await conn.execute(text(f'GRANT SELECT ({", ".join(chr(34) + c + chr(34) for c in columns)}) ON "{table}" TO "{role}"'))
+        for function in SECRET_READERS:
+            await conn.execute(text(f'GRANT EXECUTE ON FUNCTION {function} TO "{role}"'))
     await engine.dispose()
 
 

@@ -32,7 +32,10 @@ from kernel.sdk_version import SDK_API_VERSION, is_compatible
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from kernel.consent.service import ConsentPurpose
     from kernel.devices.profiles import DeviceProfile
+    from kernel.notifications.channels import NotificationChannel
+    from kernel.notifications.templates import NotificationTemplate
     from kernel.plugins.contributions import (
         EventHandlers,
         GraphQLContribution,
@@ -62,6 +65,7 @@ TRACE_ENV = "LINLI_TRACE_HOOKS"
 #: by name.
 BUILTIN_ORDER: tuple[str, ...] = (
     "estate",
+    "notifications",
     "notices",
     "governance",
     "workorders",
@@ -312,6 +316,19 @@ class PluginHost:
     def device_profiles(self) -> list[tuple[str, list[DeviceProfile]]]:
         """``register_device_profiles``, attributed to each plugin."""
         return self.collect("register_device_profiles")
+
+    def notification_templates(self) -> list[tuple[str, list[NotificationTemplate]]]:
+        """``register_notification_templates``, attributed to each plugin (the registry names
+        both plugins when a key is defined twice differently)."""
+        return self.collect("register_notification_templates")
+
+    def notification_channels(self) -> list[tuple[str, list[NotificationChannel]]]:
+        """``register_notification_channels``, attributed to each plugin."""
+        return self.collect("register_notification_channels")
+
+    def consent_purposes(self) -> list[tuple[str, list[ConsentPurpose]]]:
+        """``register_consent_purposes``, attributed to each plugin."""
+        return self.collect("register_consent_purposes")
 
     async def startup(self, runtime: Any) -> None:
         """``on_startup``, isolated per plugin."""

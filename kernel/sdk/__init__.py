@@ -18,7 +18,8 @@ The submodules, one per concern: :mod:`~kernel.sdk.graphql`, :mod:`~kernel.sdk.d
 :mod:`~kernel.sdk.jobs`, :mod:`~kernel.sdk.estate`, :mod:`~kernel.sdk.events`,
 :mod:`~kernel.sdk.errors`, :mod:`~kernel.sdk.auditlog`, :mod:`~kernel.sdk.devices`,
 :mod:`~kernel.sdk.chain`, :mod:`~kernel.sdk.live`, :mod:`~kernel.sdk.privacy`,
-:mod:`~kernel.sdk.regulator`, :mod:`~kernel.sdk.tenants`, :mod:`~kernel.sdk.runtime`.
+:mod:`~kernel.sdk.regulator`, :mod:`~kernel.sdk.tenants`, :mod:`~kernel.sdk.runtime`,
+:mod:`~kernel.sdk.notifications`, :mod:`~kernel.sdk.consent`, :mod:`~kernel.sdk.members`.
 
 Importing ``kernel.sdk`` for :data:`hookimpl` and :class:`PluginManifest` is light: the names
 below that need SQLAlchemy, strawberry, casbin, web3 or the device layer are re-exported lazily
@@ -122,6 +123,22 @@ _LAZY: dict[str, str] = {
     "TenantHub": "live",
     "notifier": "live",
     "tenant_hub": "live",
+    # notifications
+    "ChannelUnavailable": "notifications",
+    "DeliveryRejected": "notifications",
+    "NotificationChannel": "notifications",
+    "NotificationTemplate": "notifications",
+    "OutgoingMessage": "notifications",
+    "Recipient": "notifications",
+    "Urgency": "notifications",
+    "notify": "notifications",
+    # consent
+    "ConsentPurpose": "consent",
+    "grant_consent": "consent",
+    "require_consent": "consent",
+    "revoke_consent": "consent",
+    # members
+    "require_member": "members",
     # privacy
     "mask_id_number": "privacy",
     "mask_name": "privacy",
@@ -180,6 +197,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
         transaction_for,
         voter_account,
     )
+    from kernel.sdk.consent import ConsentPurpose, grant_consent, require_consent, revoke_consent
     from kernel.sdk.db import (
         Base,
         GlobalRecord,
@@ -212,6 +230,17 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
     from kernel.sdk.events import Event, HandlerContext, enqueue_outbox
     from kernel.sdk.jobs import enabled_plugins, for_each_enabled_tenant
     from kernel.sdk.live import NotificationTooLarge, Notifier, TenantHub, notifier, tenant_hub
+    from kernel.sdk.members import require_member
+    from kernel.sdk.notifications import (
+        ChannelUnavailable,
+        DeliveryRejected,
+        NotificationChannel,
+        NotificationTemplate,
+        OutgoingMessage,
+        Recipient,
+        Urgency,
+        notify,
+    )
     from kernel.sdk.privacy import mask_id_number, mask_name, mask_phone
     from kernel.sdk.runtime import Runtime, build_runtime
     from kernel.sdk.services import service
@@ -296,4 +325,18 @@ __all__ = [
     "UTCDateTime",
     "utcnow",
     "voter_account",
+    # notifications, consent, members
+    "ChannelUnavailable",
+    "ConsentPurpose",
+    "DeliveryRejected",
+    "grant_consent",
+    "NotificationChannel",
+    "NotificationTemplate",
+    "notify",
+    "OutgoingMessage",
+    "Recipient",
+    "require_consent",
+    "require_member",
+    "revoke_consent",
+    "Urgency",
 ]

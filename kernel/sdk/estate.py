@@ -53,6 +53,21 @@ class Totals:
     persons: int
 
 
+@dataclass(frozen=True)
+class Holding:
+    """A person key some of a login's persons vote through, with its units in the scope asked about
+    (:func:`holdings_of`)."""
+
+    key: str
+    units: tuple[VotingUnit, ...]
+    #: The owners behind the key (the developer's person for ``developer``).
+    owners: frozenset[uuid.UUID]
+    #: The co-owner designated to vote (co-owned units only), if the co-owners chose one.
+    designated: uuid.UUID | None
+    #: Whether the login may cast this key's ballot (not when another co-owner is designated).
+    may_vote: bool
+
+
 def person_key_for(sold: bool, owners: list[uuid.UUID]) -> str:
     """Units owned by the same buyer count once; unsold units all count as the developer."""
     if not sold or not owners:
@@ -84,6 +99,18 @@ class EstateReader(Protocol):
         self, session: AsyncSession, community_id: uuid.UUID, building_ids: list[uuid.UUID] | None = None
     ) -> list[VotingUnit]:
         """The community's units (or those of the given buildings) as Art. 278 counts them."""
+        ...
+
+    async def holdings_of(
+        self,
+        session: AsyncSession,
+        person_ids: set[uuid.UUID],
+        community_id: uuid.UUID,
+        building_ids: list[uuid.UUID] | None = None,
+    ) -> dict[str, Holding]:
+        """The person keys in scope that ``person_ids`` (one login's persons) cast the ballot of:
+        their own units, a co-owned unit unless another co-owner is designated, and the
+        developer's units for its linked representative."""
         ...
 
 
@@ -126,6 +153,16 @@ async def voting_units(
     return await estate().voting_units(session, community_id, building_ids)
 
 
+async def holdings_of(
+    session: AsyncSession,
+    person_ids: set[uuid.UUID],
+    community_id: uuid.UUID,
+    building_ids: list[uuid.UUID] | None = None,
+) -> dict[str, Holding]:
+    """The person keys in scope that one login's persons vote through (see :class:`Holding`)."""
+    return await estate().holdings_of(session, person_ids, community_id, building_ids)
+
+
 def __getattr__(name: str) -> Any:
     if name in MODEL_NAMES:
         return getattr(estate(), name)
@@ -135,9 +172,11 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "DEVELOPER",
     "EstateReader",
+    "Holding",
     "Totals",
     "VotingUnit",
     "estate",
+    "holdings_of",
     "person_key_for",
     "register_estate",
     "totals",

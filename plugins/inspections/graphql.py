@@ -12,7 +12,7 @@ from sqlalchemy import select
 from strawberry import relay
 from strawberry.permission import BasePermission
 
-from kernel.sdk import BadUserInput
+from kernel.sdk import BadUserInput, require_member
 from kernel.sdk import graphql as sdk_graphql
 from kernel.sdk.graphql import children_loader, decode_id, load_nodes
 from plugins.inspections import models as m
@@ -258,6 +258,7 @@ class InspectionMutation:
             inspector = _uuid(str(inspector_account_id))
             if inspector is None:
                 raise BadUserInput("malformed account id", field="inspectorAccountId")
+            await require_member(ctx.session, inspector, field="inspectorAccountId")
         row = await service.create_schedule(
             ctx.session,
             route_id=decode_id(route_id, "InspectionRoute"),

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kernel.sdk.estate import VotingUnit
+from kernel.sdk.estate import Holding, VotingUnit
 from tenants.estate import models, service, voting
 
 
@@ -30,6 +30,15 @@ class TenantsEstate:
         self, session: AsyncSession, community_id: uuid.UUID, building_ids: list[uuid.UUID] | None = None
     ) -> list[VotingUnit]:
         return await voting.voting_units(session, community_id, building_ids)
+
+    async def holdings_of(
+        self,
+        session: AsyncSession,
+        person_ids: set[uuid.UUID],
+        community_id: uuid.UUID,
+        building_ids: list[uuid.UUID] | None = None,
+    ) -> dict[str, Holding]:
+        return await voting.holdings_of(session, person_ids, community_id, building_ids)
 
 
 ESTATE = TenantsEstate()

@@ -3,7 +3,7 @@ and indexer cursor, instead of one row per community with a column per built-in 
 four addresses become four rows. RLS as on every tenant table.
 
 Revision ID: k0007
-Revises: k0004
+Revises: k0006
 Create Date: 2026-12-07
 """
 import uuid
@@ -17,7 +17,7 @@ import kernel.db.base
 from kernel.db.rls import disable_tenant_rls, enable_tenant_rls
 
 revision: str = 'k0007'
-down_revision: str | Sequence[str] | None = 'k0004'
+down_revision: str | Sequence[str] | None = 'k0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

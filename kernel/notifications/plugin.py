@@ -1,0 +1,92 @@
+"""The notification service's own hook implementations: a core plugin, like the estate.
+
+It contributes the built-in channels (inbox, e-mail, webhook) and the kernel's templates
+through the same hooks a third-party plugin uses, plus the inbox/preferences/delivery-log
+GraphQL and the ``notifications:read_log`` permission, and the consent GraphQL
+(``consents:read`` for staff).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from kernel.plugins.contributions import (
+    Grant,
+    GraphQLContribution,
+    Permission,
+    PermissionSet,
+    PluginManifest,
+)
+from kernel.sdk_version import SDK_API_VERSION
+
+if TYPE_CHECKING:
+    from kernel.notifications.channels import NotificationChannel
+    from kernel.notifications.templates import NotificationTemplate
+
+MANIFEST = PluginManifest(
+    name="notifications",
+    version="0.2.0",
+    sdk_api=SDK_API_VERSION,
+    description="Notifications (inbox, e-mail, signed webhook) and consent records",
+    core=True,
+    default_enabled=True,
+)
+
+hookimpl = pluggy.HookimplMarker("linli")
+
+LOG_READERS = ("tenant_admin", "property_staff")
+CONSENT_READERS = ("tenant_admin", "property_staff", "auditor")
+
+
+@hookimpl
+def register_notification_channels() -> list[NotificationChannel]:
+    # imported here: aiosmtplib and httpx load when a runtime is built, not with the host
+    from kernel.notifications.channels import INBOX
+    from kernel.notifications.email import EMAIL
+    from kernel.notifications.webhook import WEBHOOK
+
+    return [INBOX, EMAIL, WEBHOOK]
+
+
+@hookimpl
+def register_notification_templates() -> list[NotificationTemplate]:
+    from kernel.notifications.templates import KERNEL_TEMPLATES
+
+    return list(KERNEL_TEMPLATES)
+
+
+@hookimpl
+def register_graphql() -> GraphQLContribution:
+    from kernel.consent.graphql import ConsentMutation, ConsentQuery
+    from kernel.notifications.graphql import (
+        NotificationsMutation,
+        NotificationsQuery,
+        NotificationsSubscription,
+    )
+
+    return GraphQLContribution(
+        query=(NotificationsQuery, ConsentQuery),
+        mutation=(NotificationsMutation, ConsentMutation),
+        subscription=(NotificationsSubscription,),
+    )
+
+
+@hookimpl
+def register_permissions() -> PermissionSet:
+    permissions = (
+        Permission("notifications", "read_log", "See the notification delivery log (status, attempts, errors)"),
+        Permission("consents", "read", "See a register person's consents and their history"),
+    )
+    grants = [Grant(r, "notifications", "read_log") for r in LOG_READERS]
+    grants += [Grant(r, "consents", "read") for r in CONSENT_READERS]
+    return PermissionSet(permissions=permissions, grants=tuple(grants))
+
+
+@hookimpl
+async def on_shutdown(runtime: Any) -> None:
+    from kernel.notifications import email, webhook
+
+    await email.sender(runtime).close()
+    await webhook.close(runtime)
