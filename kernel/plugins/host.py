@@ -136,7 +136,8 @@ class PluginHost:
         if manifest.core and not (builtin and _module_room(module) in CORE_ROOMS):
             raise PluginLoadError(
                 f"plugin {manifest.name!r} ({label}) declares core=True, which is reserved to "
-                f"Linli's own kernel components (the estate room); remove it from the manifest "
+                f"Linli's own kernel and tenants components (the estate, notifications); remove it "
+                f"from the manifest "
                 f"(tenants enable the plugin instead, or set default_enabled=True)"
             )
         if manifest.name in self.plugins:

@@ -28,7 +28,7 @@ HISTORY = "query($id: ID!) { personConsentHistory(personId: $id) { purpose actio
 
 def _plugin() -> ModuleType:
     mod = ModuleType("consent_test_plugin")
-    mod.MANIFEST = sdk.PluginManifest(name="consent_test_plugin", version="0", sdk_api=sdk.SDK_API_VERSION, core=True)  # type: ignore[attr-defined]
+    mod.MANIFEST = sdk.PluginManifest(name="consent_test_plugin", version="0", sdk_api=sdk.SDK_API_VERSION, default_enabled=True)  # type: ignore[attr-defined]
 
     @sdk.hookimpl
     def register_consent_purposes() -> list[sdk.ConsentPurpose]:

@@ -41,7 +41,7 @@ NOTICE = sdk.NotificationTemplate(
 
 def _templates_plugin(*channels: sdk.NotificationChannel) -> ModuleType:
     mod = ModuleType("notify_test_templates")
-    mod.MANIFEST = sdk.PluginManifest(name="notify_test_templates", version="0", sdk_api=sdk.SDK_API_VERSION, core=True)  # type: ignore[attr-defined]
+    mod.MANIFEST = sdk.PluginManifest(name="notify_test_templates", version="0", sdk_api=sdk.SDK_API_VERSION, default_enabled=True)  # type: ignore[attr-defined]
 
     @sdk.hookimpl
     def register_notification_templates() -> list[sdk.NotificationTemplate]:
