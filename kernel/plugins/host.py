@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from kernel.notifications.channels import NotificationChannel
     from kernel.notifications.templates import NotificationTemplate
     from kernel.plugins.contributions import (
+        ContractContribution,
         EventHandlers,
         GraphQLContribution,
         PermissionSet,
@@ -317,6 +318,14 @@ class PluginHost:
     def device_profiles(self) -> list[tuple[str, list[DeviceProfile]]]:
         """``register_device_profiles``, attributed to each plugin."""
         return self.collect("register_device_profiles")
+
+    def contract_contributions(self) -> list[tuple[str, ContractContribution | list[ContractContribution]]]:
+        """``register_contracts``, attributed to each plugin (the catalog checks the roles)."""
+        return self.collect("register_contracts")
+
+    def service_contributions(self) -> list[tuple[str, dict[str, Any]]]:
+        """``register_services``: each plugin's named services."""
+        return self.collect("register_services")
 
     def notification_templates(self) -> list[tuple[str, list[NotificationTemplate]]]:
         """``register_notification_templates``, attributed to each plugin (the registry names
