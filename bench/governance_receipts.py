@@ -81,9 +81,9 @@ async def run(chain: str, voters: int, postgres: str | None) -> dict[str, Any]:
         p = await provision(runtime, slug="bench", name="bench", admin_username="bench-admin", admin_password=PASSWORD)
         tid = p.tenant_id
         accounts: list[Account] = []
-        async with runtime.db.platform() as s:
+        async with runtime.db.tenant(tid) as s:
             for i in range(voters):
-                accounts.append(await identity.create_account(s, f"owner{i:04d}", PASSWORD, f"业主{i}", default_tenant_id=tid))
+                accounts.append(await identity.create_account(s, f"owner{i:04d}", PASSWORD, f"业主{i}"))
         async with runtime.db.tenant(tid) as s:
             policies = Policies(s, tid)
             c = await estate.create_community(s, code="B1", name="压测社区")
@@ -100,7 +100,7 @@ async def run(chain: str, voters: int, postgres: str | None) -> dict[str, Any]:
             row = await gov.draft(s, actor, community_id=c.id, matter="USE_FUND", title="压测议题", body="并发投票")
             await gov.publish(runtime, s, actor, row)
             pid = row.id
-        async with runtime.db.platform() as s:
+        async with runtime.db.tenant(tid) as s:
             tokens = [(await identity.issue_tokens(s, settings, a, tid)).access_token for a in accounts]
         setup_start = time.perf_counter()
         await runtime.outbox.drain(tid)

@@ -26,11 +26,13 @@ db_cli = typer.Typer(help="Database migrations.")
 tenant_cli = typer.Typer(help="Tenants (property-management firms).")
 plugins_cli = typer.Typer(help="Plugins.")
 audit_cli = typer.Typer(help="The hash-chained audit log.")
+member_cli = typer.Typer(help="The people of a tenant: invite, list, deactivate, reactivate.")
 cli.add_typer(db_cli, name="db")
 cli.add_typer(tenant_cli, name="tenant")
 cli.add_typer(plugins_cli, name="plugins")
 cli.add_typer(audit_cli, name="audit")
 cli.add_typer(plugin_cli, name="plugin")
+cli.add_typer(member_cli, name="member")
 
 
 def _runtime() -> Runtime:
@@ -162,6 +164,7 @@ def tenant_create(slug: str, name: str, admin: str = typer.Option(..., help="adm
 
     async def go() -> Any:
         try:
+            await upgrade(runtime)  # a fresh data folder has no tables yet; migrating is idempotent
             return await provision(runtime, slug=slug, name=name, admin_username=admin, admin_password=password)
         finally:
             await runtime.db.dispose()
@@ -292,25 +295,32 @@ def tenant_import(
     slug: str,
     csv_file: str = typer.Argument(..., metavar="FILE.csv", help="units and owners, one unit per row"),
     community_code: str = typer.Option(..., "--community-code", help="the community the units belong to"),
+    lang: str = typer.Option("zh-CN", "--lang", help="language of the messages: zh-CN or en"),
 ) -> None:
-    """Import units and owners from a CSV file; any bad row writes nothing and is reported."""
+    """Import units and owners from a CSV file (UTF-8, UTF-8 with BOM, GBK/GB18030: detected); any bad row
+    writes nothing and is reported."""
     from pathlib import Path
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from kernel.errors import LinliError
+    from tenants.estate.import_messages import LOCALES
     from tenants.estate.importer import (
-        COLUMNS,
         error_report_path,
         import_for_tenant,
+        read_csv_file,
         write_error_report,
     )
 
+    if lang not in LOCALES:
+        fail(f"--lang is one of {', '.join(LOCALES)} [BAD_USER_INPUT]")
     path = Path(csv_file)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        fail(f"cannot read {path}: {exc} (save the file as UTF-8 CSV with the columns {', '.join(COLUMNS)})")
+        text = read_csv_file(path, lang)
+    except LinliError as exc:
+        fail(f"{exc.message} [{exc.code}]")
+    except OSError as exc:
+        fail(f"cannot read {path}: {exc}")
     runtime = _runtime()
 
     async def go() -> Any:
@@ -324,7 +334,7 @@ def tenant_import(
                 bar.update(tasks[stage], advance=n)
 
             try:
-                return await import_for_tenant(runtime, slug, text, community_code=community_code, actor="platform:cli", progress=advance)
+                return await import_for_tenant(runtime, slug, text, community_code=community_code, actor="platform:cli", progress=advance, locale=lang)
             finally:
                 await runtime.db.dispose()
 
@@ -344,7 +354,7 @@ def tenant_import(
     console.print(
         f"[green]imported[/green] {report.units} units ({report.area / 100:.2f} m²) into {community_code}: "
         f"{report.buildings_created} new buildings, {report.persons_created} new owners "
-        f"({report.persons_reused} already known), {report.ownerships} ownerships"
+        f"({report.persons_reused} already known), {report.ownerships} ownerships; file encoding {report.encoding}"
     )
 
 
@@ -357,15 +367,14 @@ def regulator_create(
 ) -> None:
     """Create a street office's regulator account for the jurisdiction STREET_CODE (no tenant)."""
     from kernel.errors import LinliError
-    from kernel.identity import service as identity
+    from kernel.identity.platform import create_platform_account
 
     runtime = _runtime()
 
     async def go() -> None:
         try:
             async with runtime.db.platform() as s:
-                account = await identity.create_account(s, username, password, name)
-                account.regulator_street_code = street_code
+                await create_platform_account(s, username, password, name, regulator_street_code=street_code)
         finally:
             await runtime.db.dispose()
 
@@ -374,6 +383,138 @@ def regulator_create(
     except LinliError as exc:
         fail(f"{exc.message} [{exc.code}]")
     console.print(f"regulator [bold]{username}[/bold] for street {street_code}: log in without a tenant")
+
+
+def _member_command(slug: str, work: Any) -> Any:
+    """Run ``work(runtime, tenant, session)`` in the tenant's scope, as the platform operator."""
+    from kernel.errors import LinliError
+    from tenants.lifecycle import get_by_slug
+
+    runtime = _runtime()
+
+    async def go() -> Any:
+        try:
+            tenant = await get_by_slug(runtime, slug)
+            async with runtime.db.tenant(tenant.id) as s:
+                return await work(runtime, tenant, s)
+        finally:
+            await runtime.db.dispose()
+
+    try:
+        return run(go())
+    except LinliError as exc:
+        fail(f"{exc.message} [{exc.code}]")
+
+
+@member_cli.command("invite")
+def member_invite(
+    slug: str,
+    role: list[str] = typer.Option(..., "--role", help="a role (repeat for several)"),
+    phone: str = typer.Option("", help="the person's mobile number"),
+    email: str = typer.Option("", help="or their e-mail address"),
+    name: str = typer.Option("", help="display name"),
+    locale: str = typer.Option("zh-CN", help="zh-CN or en"),
+) -> None:
+    """Invite a person to tenant SLUG; prints the single-use code and link (also sent to them)."""
+    from kernel import audit
+    from kernel.identity import invitations
+
+    async def work(runtime: Any, tenant: Any, s: Any) -> Any:
+        invited = await invitations.invite(
+            s, runtime.vault, tenant_id=tenant.id, tenant_slug=tenant.slug, contact=invitations.parse_contact(phone, email),
+            roles=role, display_name=name, locale=locale, ttl_hours=runtime.settings.invitation_ttl_hours,
+            public_url=runtime.settings.public_url,
+        )
+        await invitations.deliver(s, runtime, tenant.id, tenant.name, invited)
+        await audit.record(s, tenant_id=tenant.id, actor="platform", action="member.invited", target=str(invited.invitation.id),
+                           detail={"roles": invited.invitation.roles, "contact": invited.invitation.contact_masked})
+        return invited
+
+    invited = _member_command(slug, work)
+    console.print(f"invited {invited.invitation.contact_masked} as {', '.join(invited.invitation.roles)}; valid until {invited.invitation.expires_at:%Y-%m-%d %H:%M} UTC")
+    console.print(f"code: [bold]{invited.code}[/bold]\nlink: {invited.link}")
+
+
+@member_cli.command("invite-csv")
+def member_invite_csv(slug: str, path: str, locale: str = typer.Option("zh-CN", help="zh-CN or en")) -> None:
+    """Invite everyone in a CSV (phone,email,roles,display_name; roles separated by ';'): all or
+    nothing; errors go to <file>.errors.csv."""
+    from pathlib import Path
+
+    from kernel.identity import invitations
+
+    file = Path(path)
+    if not file.is_file():
+        fail(f"no such file: {file}")
+    rows, errors = invitations.parse_csv(file.read_text(encoding="utf-8-sig"))
+    if errors:
+        report = file.with_name(file.stem + ".errors.csv")
+        report.write_text(invitations.error_report_csv(errors), encoding="utf-8")
+        fail(f"{len(errors)} errors, nothing was sent; see {report}")
+
+    async def work(runtime: Any, tenant: Any, s: Any) -> Any:
+        done = []
+        for _line, contact, roles, name in rows:
+            invited = await invitations.invite(
+                s, runtime.vault, tenant_id=tenant.id, tenant_slug=tenant.slug, contact=contact, roles=roles, display_name=name,
+                locale=locale, ttl_hours=runtime.settings.invitation_ttl_hours, public_url=runtime.settings.public_url,
+            )
+            await invitations.deliver(s, runtime, tenant.id, tenant.name, invited)
+            done.append(invited)
+        return done
+
+    table = Table("contact", "roles", "code")
+    for invited in _member_command(slug, work):
+        table.add_row(invited.invitation.contact_masked, ", ".join(invited.invitation.roles), invited.code)
+    console.print(table)
+
+
+@member_cli.command("list")
+def member_list(slug: str) -> None:
+    """The accounts of tenant SLUG with their roles."""
+    from sqlalchemy import select
+
+    from kernel.identity.authz import Policies
+    from kernel.identity.models import Account
+
+    async def work(runtime: Any, tenant: Any, s: Any) -> Any:
+        roles: dict[Any, list[str]] = {}
+        for account_id, r in await Policies(s, tenant.id).members():
+            roles.setdefault(account_id, []).append(r)
+        return [(a, sorted(roles.get(a.id, []))) for a in await s.scalars(select(Account).order_by(Account.username))]
+
+    table = Table("username", "name", "roles", "active", "id")
+    for account, held in _member_command(slug, work):
+        table.add_row(account.username, account.display_name, ", ".join(held), "no" if account.disabled else "yes", str(account.id))
+    console.print(table)
+
+
+def _set_active(slug: str, username: str, active: bool) -> None:
+    from kernel import audit
+    from kernel.identity import members
+
+    async def work(runtime: Any, tenant: Any, s: Any) -> Any:
+        account = await members.by_username(s, username)
+        if active:
+            await members.reactivate(s, tenant.id, account.id)
+        else:
+            await members.deactivate(s, tenant.id, account.id, by=None)
+        await audit.record(s, tenant_id=tenant.id, actor="platform", action="member.reactivated" if active else "member.deactivated", target=str(account.id))
+
+    _member_command(slug, work)
+    console.print(f"{username}: {'active again' if active else 'deactivated; its sessions, tokens and API keys stopped'}")
+
+
+@member_cli.command("deactivate")
+def member_deactivate(slug: str, username: str) -> None:
+    """Deactivate USERNAME in tenant SLUG: sessions, refresh tokens and API keys stop at once."""
+    _set_active(slug, username, False)
+
+
+@member_cli.command("reactivate")
+def member_reactivate(slug: str, username: str) -> None:
+    """Let USERNAME log in to tenant SLUG again."""
+    _set_active(slug, username, True)
 
 
 @plugins_cli.command("list")

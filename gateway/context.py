@@ -14,6 +14,7 @@ from strawberry.fastapi import BaseContext
 from kernel.db.scope import TENANT_KEY, UNSCOPED_KEY
 from kernel.errors import LinliError, Unauthenticated
 from kernel.graphql.context import Actor, RequestContext
+from kernel.identity.revocation import cache_of
 from kernel.identity.service import parse_api_key, verify_api_key
 from kernel.identity.tokens import decode_access_token
 from kernel.runtime import Runtime
@@ -22,6 +23,8 @@ from kernel.tenancy import Tenant
 
 class GatewayContext(RequestContext, BaseContext):
     auth_error: LinliError | None = None
+    #: The login session of a bearer token (``sid``), for "my sessions".
+    session_id: uuid.UUID | None = None
     client_ip: str = ""
     query_cost: int = 0
     elapsed: float = 0.0
@@ -42,6 +45,7 @@ async def open_context(runtime: Runtime, request: Request | Any, request_id: str
     headers = request.headers
     tenant_id: uuid.UUID | None = None
     api_key: tuple[str, str] | None = None
+    session_id: uuid.UUID | None = None
     try:
         auth = authorization if authorization is not None else headers.get("authorization", "")
         presented_key = headers.get("x-api-key")
@@ -57,7 +61,8 @@ async def open_context(runtime: Runtime, request: Request | Any, request_id: str
                 ctx.actor = Actor(claims.account_id, kind="regulator", regulator_street=claims.regulator_street)
             else:
                 ctx.actor = Actor(claims.account_id, platform_admin=claims.platform_admin)
-            tenant_id = claims.tenant_id
+            tenant_id, session_id = claims.tenant_id, claims.session_id
+            ctx.session_id = session_id
         elif presented_key:
             tenant_id, prefix, secret = parse_api_key(presented_key)
             api_key = (prefix, secret)
@@ -74,6 +79,13 @@ async def open_context(runtime: Runtime, request: Request | Any, request_id: str
             try:
                 key = await verify_api_key(ctx.session, *api_key)
                 ctx.actor = Actor(None, kind="api_key", api_key_role=key.role)
+            except LinliError as exc:
+                ctx.auth_error = exc
+                return ctx
+        elif ctx.actor is not None and ctx.auth_error is None:
+            try:
+                # a revoked session or a deactivated person stops here at once (cached per tenant)
+                await cache_of(runtime).check(ctx.session, tenant, ctx.actor.account_id, session_id)
             except LinliError as exc:
                 ctx.auth_error = exc
                 return ctx

@@ -5,24 +5,25 @@ from __future__ import annotations
 import uuid
 
 import strawberry
+from sqlalchemy import select
 from strawberry import relay
 
-from kernel import audit
-from kernel.errors import BadUserInput, LinliError, NotFound, Unauthenticated
+from kernel.errors import BadUserInput, NotFound, Unauthenticated
 from kernel.graphql.ids import decode_id
 from kernel.graphql.permissions import Allowed, Authenticated
+from kernel.identity import members as members_service
 from kernel.identity import service as identity
 from kernel.identity.authz import Policies
-from kernel.identity.models import Account
+from kernel.identity.graphql import (
+    AuthPayload,
+    Member,
+    PeopleMutation,
+    PeopleQuery,
+    member_of,
+    payload,
+)
+from kernel.identity.models import Account, PlatformAccount
 from kernel.plugins import enablement
-
-
-@strawberry.type
-class AuthPayload:
-    access_token: str
-    refresh_token: str
-    expires_in: int
-    tenant_id: strawberry.ID
 
 
 @strawberry.type
@@ -46,14 +47,6 @@ class PluginInfo:
 
 
 @strawberry.type
-class Member:
-    account_id: strawberry.ID
-    username: str
-    display_name: str
-    role: str
-
-
-@strawberry.type
 class ApiKeyCreated:
     id: strawberry.ID
     name: str
@@ -63,44 +56,34 @@ class ApiKeyCreated:
 
 
 async def _login(info: strawberry.Info, username: str, password: str, tenant: str | None) -> AuthPayload:
-    runtime = info.context.runtime
-    try:
-        async with runtime.db.platform() as s:
-            account, tenant_row = await identity.authenticate(s, runtime.settings, username, password, tenant)
-            if tenant_row is None:
-                await identity.clear_failures(s, username)
-                return AuthPayload(
-                    access_token=identity.issue_regulator_token(runtime.settings, account),
-                    refresh_token="",
-                    expires_in=runtime.settings.access_token_ttl_seconds,
-                    tenant_id=strawberry.ID(""),
-                )
-        async with runtime.db.tenant(tenant_row.id) as ts:
-            if not account.is_platform_admin and not await identity.has_membership(ts, account.id):
-                raise Unauthenticated("wrong username or password", reason="no_membership")
-            await audit.record(ts, tenant_id=tenant_row.id, actor=f"account:{account.id}", action="auth.login")
-        async with runtime.db.platform() as s:
-            await identity.clear_failures(s, username)
-            pair = await identity.issue_tokens(s, runtime.settings, account, tenant_row.id)
-    except Unauthenticated:
-        async with runtime.db.platform() as s:
-            await identity.record_failure(s, username)
-        raise
-    return AuthPayload(
-        access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in, tenant_id=strawberry.ID(str(pair.tenant_id))
+    ctx = info.context
+    request = getattr(ctx, "request", None)
+    user_agent = request.headers.get("user-agent", "") if request is not None else ""
+    pair = await identity.login(
+        ctx.runtime, username, password, tenant, source=getattr(ctx, "client_ip", ""), user_agent=user_agent
     )
+    return payload(pair)
+
+
+async def _caller(ctx: object) -> Account | PlatformAccount:
+    session = ctx.session  # type: ignore[attr-defined]
+    actor = ctx.actor  # type: ignore[attr-defined]
+    account: Account | PlatformAccount | None = await session.scalar(select(Account).where(Account.id == actor.account_id))
+    if account is None and actor.platform_admin:
+        account = await session.get(PlatformAccount, actor.account_id)
+    if account is None:
+        raise Unauthenticated("the account no longer exists")
+    return account
 
 
 @strawberry.type
-class KernelQuery:
+class KernelQuery(PeopleQuery):
     @strawberry.field(permission_classes=[Authenticated], description="The caller and their roles in the current tenant.")
     async def me(self, info: strawberry.Info) -> Me:
         ctx = info.context
         if ctx.actor.kind == "api_key":
             raise NotFound("an API key is not an account")
-        account = await ctx.session.get(Account, ctx.actor.account_id)
-        if account is None:
-            raise Unauthenticated("the account no longer exists")
+        account = await _caller(ctx)
         return Me(
             account_id=strawberry.ID(str(account.id)),
             username=account.username,
@@ -126,41 +109,25 @@ class KernelQuery:
             for p in host.plugins.values()
         ]
 
-    @strawberry.field(permission_classes=[Allowed("members", "read")], description="Accounts with a role in this tenant.")
+    @strawberry.field(permission_classes=[Allowed("members", "read")], description="The accounts of this tenant and their roles.")
     async def members(self, info: strawberry.Info) -> list[Member]:
         ctx = info.context
-        pairs = await Policies(ctx.session, ctx.tenant.id).members()
-        ids = {a for a, _ in pairs}
-        from sqlalchemy import select
-
-        accounts = {a.id: a for a in await ctx.session.scalars(select(Account).where(Account.id.in_(ids)))} if ids else {}
-        return [
-            Member(account_id=strawberry.ID(str(a)), username=accounts[a].username, display_name=accounts[a].display_name, role=r)
-            for a, r in pairs
-            if a in accounts
-        ]
+        roles: dict[uuid.UUID, list[str]] = {}
+        for account_id, role in await Policies(ctx.session, ctx.tenant.id).members():
+            roles.setdefault(account_id, []).append(role)
+        accounts = await ctx.session.scalars(select(Account).order_by(Account.username))
+        return [member_of(a, sorted(roles.get(a.id, []))) for a in accounts]
 
 
 @strawberry.type
-class KernelMutation:
+class KernelMutation(PeopleMutation):
     @strawberry.mutation(description="Log in to a tenant; returns a short-lived access token and a refresh token.")
     async def login(self, info: strawberry.Info, username: str, password: str, tenant: str | None = None) -> AuthPayload:
         return await _login(info, username, password, tenant)
 
     @strawberry.mutation(description="Exchange a refresh token for a new pair (the old one stops working).")
     async def refresh_token(self, info: strawberry.Info, refresh_token: str) -> AuthPayload:
-        runtime = info.context.runtime
-        error: LinliError | None = None
-        async with runtime.db.platform() as s:
-            try:
-                pair = await identity.refresh_tokens(s, runtime.settings, refresh_token)
-            except LinliError as exc:
-                error = exc  # the revocation of a reused token family still commits
-        if error is not None:
-            raise error
-        return AuthPayload(
-            access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in, tenant_id=strawberry.ID(str(pair.tenant_id))
-        )
+        return payload(await identity.refresh(info.context.runtime, refresh_token))
 
     @strawberry.mutation(permission_classes=[Allowed("plugins", "manage")], description="Enable a plugin for this tenant, applying its proposed grants.")
     async def enable_plugin(self, info: strawberry.Info, name: str) -> PluginInfo:
@@ -181,7 +148,7 @@ class KernelMutation:
     @strawberry.mutation(permission_classes=[Allowed("api_keys", "manage")], description="Create an integration API key acting as a role. The secret is shown once.")
     async def create_api_key(self, info: strawberry.Info, name: str, role: str) -> ApiKeyCreated:
         ctx = info.context
-        key, secret = await identity.create_api_key(ctx.session, ctx.tenant.id, name, role)
+        key, secret = await identity.create_api_key(ctx.session, ctx.tenant.id, name, role, created_by=ctx.actor.account_id)
         await ctx.audit("api_key.created", str(key.id), role=role)
         return ApiKeyCreated(id=strawberry.ID(str(key.id)), name=name, role=role, secret=secret)
 
@@ -199,14 +166,12 @@ class KernelMutation:
     @strawberry.mutation(permission_classes=[Allowed("members", "manage")], description="Give an account a role in this tenant.")
     async def assign_role(self, info: strawberry.Info, username: str, role: str) -> Member:
         ctx = info.context
-        from sqlalchemy import select
-
-        account = await ctx.session.scalar(select(Account).where(Account.username == username))
-        if account is None:
-            raise NotFound(f"no account {username!r}")
+        # looked up in this tenant's scope: another firm's username answers like an unknown one
+        account = await members_service.by_username(ctx.session, username)
         await Policies(ctx.session, ctx.tenant.id).assign_role(account.id, role)
         await ctx.audit("role.assigned", str(account.id), role=role)
-        return Member(account_id=strawberry.ID(str(account.id)), username=account.username, display_name=account.display_name, role=role)
+        held = [r for a, r in await Policies(ctx.session, ctx.tenant.id).members() if a == account.id]
+        return member_of(account, sorted(held))
 
 
 __all__ = ["KernelMutation", "KernelQuery", "decode_id", "relay"]

@@ -39,8 +39,17 @@ class Settings(BaseSettings):
     master_key: str = ""
     access_token_ttl_seconds: int = 900
     refresh_token_ttl_seconds: int = 14 * 24 * 3600
+    #: Failed logins allowed per window for one (source address, tenant, username)…
     login_max_failures: int = 5
+    #: …per source address (any usernames, any tenants)…
+    login_max_failures_per_source: int = 50
+    #: …and per tenant (any sources): the cap on password spraying.
+    login_max_failures_per_tenant: int = 500
     login_window_seconds: int = 300
+    #: How long an invitation code is valid.
+    invitation_ttl_hours: int = 72
+    #: Where people reach this installation (``https://linli.example.com``): links in invitations.
+    public_url: str = ""
     #: Plugins kept out of the process: ``LINLI_DISABLE_PLUGINS=notices,fees``.
     disable_plugins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     environment: str = "development"

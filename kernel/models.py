@@ -19,7 +19,16 @@ from kernel.devices.models import (
     RpcCall,
     TelemetryPoint,
 )
-from kernel.identity.models import Account, ApiKey, LoginFailure, PolicyRule, RefreshToken
+from kernel.identity.models import (
+    Account,
+    ApiKey,
+    Invitation,
+    LoginAttempt,
+    LoginSession,
+    PlatformAccount,
+    PolicyRule,
+    RefreshToken,
+)
 from kernel.notifications.models import (
     Notification,
     NotificationDelivery,
@@ -50,11 +59,14 @@ __all__ = [
     "AuditHead",
     "Consent",
     "ConsentRecord",
-    "LoginFailure",
+    "Invitation",
+    "LoginAttempt",
+    "LoginSession",
     "Notification",
     "NotificationDelivery",
     "NotificationPreference",
     "NotificationSettings",
+    "PlatformAccount",
     "OutboxMessage",
     "PluginEnablement",
     "PolicyRule",

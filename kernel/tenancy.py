@@ -30,6 +30,9 @@ class Tenant(GlobalRecord, Base):
     plan: Mapped[str] = mapped_column(String(32), default="standard")
     #: Bumped whenever the tenant's policies change, so cached enforcers reload.
     policy_version: Mapped[int] = mapped_column(default=0)
+    #: Bumped whenever a login session is revoked or an account (de)activated, so the cached
+    #: revocation sets (kernel.identity.revocation) reload.
+    auth_version: Mapped[int] = mapped_column(default=0)
     suspended_reason: Mapped[str | None] = mapped_column(String(500), default=None)
 
     @property

@@ -101,6 +101,10 @@ class TestDatabase:
             "secret_key": "test-secret-" + "x" * 32,
             "master_key": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
             "log_json": False,
+            # every test client calls from 127.0.0.1 into one database per session: the per-source
+            # and per-tenant login limits are tested with their own settings
+            "login_max_failures_per_source": 100_000,
+            "login_max_failures_per_tenant": 100_000,
         }
         values.update(overrides)
         return Settings(**values)
@@ -263,14 +267,11 @@ async def add_member(runtime: Runtime, tenant_id: uuid.UUID, username: str, pass
     from kernel.identity.authz import Policies
     from kernel.identity.models import Account
 
-    async with runtime.db.platform() as s:
-        account = Account(
-            username=username, display_name=display_name or username, password_hash=_password_hash(password), default_tenant_id=tenant_id
-        )
+    async with runtime.db.tenant(tenant_id) as s:
+        account = Account(username=username, display_name=display_name or username, password_hash=_password_hash(password))
         s.add(account)
         await s.flush()
         account_id = account.id
-    async with runtime.db.tenant(tenant_id) as s:
         await Policies(s, tenant_id).assign_role(account_id, role)
     return account_id
 
@@ -288,8 +289,8 @@ async def access_token(runtime: Runtime, account_id: uuid.UUID, tenant_id: uuid.
     from kernel.identity import service as identity
     from kernel.identity.models import Account
 
-    async with runtime.db.platform() as s:
-        account = await s.get(Account, account_id)
-        assert account is not None, "no such account"
+    async with runtime.db.tenant(tenant_id) as s:
+        account = await s.get(Account, (account_id, tenant_id))
+        assert account is not None, "no such account in this tenant"
         pair = await identity.issue_tokens(s, runtime.settings, account, tenant_id)
     return pair.access_token

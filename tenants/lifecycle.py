@@ -1,8 +1,9 @@
 """Tenant lifecycle: provision, suspend/resume, export, delete.
 
-Provisioning is one transaction per step that must be atomic: the tenant row and admin account
-(global tables), then — scoped to the new tenant — default roles, policies, default plugins and
-``on_tenant_provisioned``. If any step fails, the tenant row is removed again.
+Provisioning is one transaction per step that must be atomic: the tenant row (global), then —
+scoped to the new tenant — its first account (the tenant admin: accounts belong to one tenant),
+default roles, policies, default plugins and ``on_tenant_provisioned``. If any step fails, the
+tenant row is removed again, and everything it owns with it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from kernel import audit
 from kernel.errors import BadUserInput, Conflict
 from kernel.identity import service as identity
 from kernel.identity.authz import Grant, Policies
-from kernel.identity.models import Account
 from kernel.plugins import enablement
 from kernel.runtime import Runtime
 from kernel.tenancy import Tenant, TenantStatus, all_tenants, tenant_by_slug
@@ -54,14 +54,15 @@ async def provision(
     async with runtime.db.platform() as s:
         if await s.scalar(select(Tenant.id).where(Tenant.slug == slug)):
             raise Conflict(f"a tenant {slug!r} exists already", field="slug")
+        identity.check_new_credentials(admin_username, admin_password)
         tenant = Tenant(slug=slug, name=name)
         s.add(tenant)
         await s.flush()
-        existing = await s.scalar(select(Account).where(Account.username == admin_username))
-        admin = existing or await identity.create_account(s, admin_username, admin_password, admin_name, default_tenant_id=tenant.id)
-        tenant_id, admin_id = tenant.id, admin.id
+        tenant_id = tenant.id
     try:
         async with runtime.db.tenant(tenant_id) as ts:
+            admin = await identity.create_account(ts, admin_username, admin_password, admin_name)
+            admin_id = admin.id
             policies = Policies(ts, tenant_id)
             await policies.grant(list(KERNEL_GRANTS), source="kernel")
             await policies.assign_role(admin_id, "tenant_admin", source="kernel")

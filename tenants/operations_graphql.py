@@ -8,6 +8,7 @@ import base64
 import json
 import tempfile
 from pathlib import Path
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -40,6 +41,7 @@ class UnitImport:
     persons_reused: int
     ownerships: int
     area_m2: str
+    encoding: str = strawberry.field(description="The file's detected encoding: utf-8, utf-8-sig (BOM), gbk or gb18030")
     errors: list[ImportRowError]
 
 
@@ -59,14 +61,35 @@ class TenantOperationsMutation:
         description="Import units and owners from CSV text (see docs/operations.md). Every row is validated "
         "first; with any bad row nothing is written and `errors` lists them all.",
     )
-    async def import_units(self, info: strawberry.Info, community_id: relay.GlobalID, csv: str) -> UnitImport:
+    async def import_units(
+        self,
+        info: strawberry.Info,
+        community_id: relay.GlobalID,
+        csv: str | None = None,
+        csv_base64: Annotated[str | None, strawberry.argument(description="The file's bytes, base64: UTF-8 (BOM or not) or GBK/GB18030, detected")] = None,
+        locale: Annotated[str, strawberry.argument(description="Language of the messages: zh-CN or en")] = "zh-CN",
+    ) -> UnitImport:
         ctx = info.context
         from sqlalchemy import select
 
+        from kernel.errors import BadUserInput
+        from tenants.estate.import_messages import check_locale
+
+        check_locale(locale)
+        if (csv is None) == (csv_base64 is None):
+            raise BadUserInput("send the file as csv (text) or csvBase64 (bytes), one of them", field="csv")
+        data: str | bytes
+        if csv_base64 is not None:
+            try:
+                data = base64.b64decode(csv_base64, validate=True)
+            except ValueError:
+                raise BadUserInput("csvBase64 is not base64", field="csvBase64") from None
+        else:
+            data = csv or ""
         community = await ctx.session.scalar(select(m.Community).where(m.Community.id == decode_id(community_id, "Community")))
         if community is None:
             raise NotFound("no community with this id")
-        report = await import_units(ctx.session, ctx.runtime.vault, ctx.tenant.id, community_code=community.code, csv_text=csv)
+        report = await import_units(ctx.session, ctx.runtime.vault, ctx.tenant.id, community_code=community.code, csv_text=data, locale=locale)
         if report.ok:
             await audit.record(
                 ctx.session, tenant_id=ctx.tenant.id, actor=ctx.actor.label, action="estate.units_imported", target=str(community.id),
@@ -74,7 +97,7 @@ class TenantOperationsMutation:
             )
         return UnitImport(
             ok=report.ok, units=report.units, buildings_created=report.buildings_created, persons_created=report.persons_created,
-            persons_reused=report.persons_reused, ownerships=report.ownerships, area_m2=format_area(report.area),
+            persons_reused=report.persons_reused, ownerships=report.ownerships, area_m2=format_area(report.area), encoding=report.encoding,
             errors=[ImportRowError(line=e.line, column=e.column, message=e.message) for e in report.errors],
         )
 

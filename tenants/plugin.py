@@ -21,7 +21,7 @@ MANIFEST = PluginManifest(
 def register_models() -> list[type]:
     from tenants.estate import models
 
-    return [models.Community, models.Compound, models.Building, models.Unit, models.Person, models.Ownership, models.Residency]
+    return [models.Community, models.Compound, models.Building, models.Unit, models.Person, models.Ownership, models.Residency, models.VoterDesignation, models.OwnerClaim]
 
 
 @hookimpl
@@ -32,10 +32,14 @@ def register_migrations() -> str:
 @hookimpl
 def register_graphql():  # type: ignore[no-untyped-def]
     from kernel.plugins.contributions import GraphQLContribution
+    from tenants.estate.claims_graphql import ClaimMutation, ClaimQuery
     from tenants.estate.graphql import EstateMutation, EstateQuery
+    from tenants.estate.household_graphql import HouseholdMutation, HouseholdQuery
     from tenants.operations_graphql import TenantOperationsMutation
 
-    return GraphQLContribution(query=(EstateQuery,), mutation=(EstateMutation, TenantOperationsMutation))
+    return GraphQLContribution(
+        query=(EstateQuery, HouseholdQuery, ClaimQuery), mutation=(EstateMutation, HouseholdMutation, ClaimMutation, TenantOperationsMutation)
+    )
 
 
 @hookimpl
@@ -47,11 +51,16 @@ def register_permissions():  # type: ignore[no-untyped-def]
         Permission("estate", "write", "Create and change communities, buildings and units"),
         Permission("persons", "read", "See owners and residents (masked)"),
         Permission("persons", "write", "Register owners and residents"),
+        Permission("household", "read", "See one's own units and household"),
+        Permission("household", "manage", "Manage one's own units: the household living there, the co-owners' designated voter"),
     )
     grants = [Grant(r, "estate", "read") for r in ("tenant_admin", "property_staff", "technician", "grid_worker", "committee_member", "auditor")]
     grants += [Grant(r, "estate", "write") for r in ("tenant_admin", "property_staff")]
     grants += [Grant(r, "persons", "read") for r in ("tenant_admin", "property_staff", "committee_member")]
     grants += [Grant(r, "persons", "write") for r in ("tenant_admin", "property_staff")]
+    # A renter (resident) sees their home but never manages it: no owner rights.
+    grants += [Grant(r, "household", "read") for r in ("owner", "resident")]
+    grants += [Grant("owner", "household", "manage")]
     return PermissionSet(permissions=perms, grants=tuple(grants))
 
 

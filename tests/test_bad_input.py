@@ -176,6 +176,7 @@ async def test_suspended_tenant_is_refused_everywhere_until_resumed(gql, runtime
         {"u": t.admin, "p": PASSWORD, "t": t.slug},
     )
     refresh = login["data"]["login"]["refreshToken"]
+    await firm.rebase()  # a login writes its session (a tenant row)
     await set_status(runtime, t.slug, TenantStatus.SUSPENDED, "unpaid invoice")
     requests = [
         ({"query": "{ me { username } }"}, {"token": t.token}),
@@ -203,3 +204,4 @@ async def test_suspended_tenant_is_refused_everywhere_until_resumed(gql, runtime
     r = await gql("{ unitCount }", headers={"x-api-key": key})
     assert r["data"] == {"unitCount": 1}, r
     await gql.login(t.admin, PASSWORD, t.slug)
+    await firm.rebase()

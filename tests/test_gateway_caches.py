@@ -29,8 +29,8 @@ def _codes(result: dict) -> list[str]:  # type: ignore[type-arg]
 async def test_memoised_permissions_follow_role_grants_and_revocations(runtime, gql, new_tenant):  # type: ignore[no-untyped-def]
     t = await new_tenant()
     cid = await _estate_with_an_owner(gql, t.token)
-    async with runtime.db.platform() as s:
-        tech = await identity.create_account(s, f"{t.slug}-tech", "tech password 1", "师傅", default_tenant_id=t.tenant_id)
+    async with runtime.db.tenant(t.tenant_id) as s:
+        tech = await identity.create_account(s, f"{t.slug}-tech", "tech password 1", "师傅")
     r = await gql("mutation($u: String!) { assignRole(username: $u, role: \"technician\") { role } }", {"u": f"{t.slug}-tech"}, token=t.token)
     assert not r.get("errors"), r
     token = await gql.login(f"{t.slug}-tech", "tech password 1", t.slug)

@@ -62,7 +62,7 @@ async def test_sample_file_counts_persons_per_art_278(runtime, firm):
         assert {b.name: b.floors for b in await s.scalars(select(m.Building))} == {"1幢": 2, "2幢": 1}
     # importing the same file again: every unit exists already, nothing is written
     before = await row_counts(runtime, firm.tenant_id)
-    again = await import_for_tenant(runtime, firm.slug, SAMPLE.read_text(encoding="utf-8"), community_code="C1")
+    again = await import_for_tenant(runtime, firm.slug, SAMPLE.read_text(encoding="utf-8"), community_code="C1", locale="en")
     assert not again.ok and {e.line for e in again.errors} == set(range(2, 8))
     assert all("exists already" in e.message for e in again.errors)
     assert await row_counts(runtime, firm.tenant_id) == before
@@ -124,7 +124,7 @@ async def test_any_bad_row_writes_nothing_and_every_error_is_reported(runtime, f
     cells[999][3] = "12.345"                      # three decimals
     text = "\n".join(",".join(c) for c in cells) + "\n"
     before = await row_counts(runtime, firm.tenant_id)
-    report = await import_for_tenant(runtime, firm.slug, text, community_code="C1")
+    report = await import_for_tenant(runtime, firm.slug, text, community_code="C1", locale="en")
     assert not report.ok
     found = by_line(report)
     assert found == {

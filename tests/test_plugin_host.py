@@ -619,6 +619,7 @@ def test_builtins_come_from_linlis_own_entry_points_in_order():
 
     declared = {ep.name: ep.value for ep in dist("linli").entry_points if ep.group == "linli.plugins"}
     assert declared["estate"] == "tenants.plugin" and declared["notices"] == "plugins.notices"
+    assert declared["notifications"] == "kernel.notifications.plugin"
     host = PluginHost()
     host.load(extra=[make_plugin("zz_last")])
     names = list(host.plugins)

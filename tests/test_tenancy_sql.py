@@ -14,7 +14,10 @@ from kernel.db.scope import TenancyError, set_local_tenant_sql
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")
 
-TENANT_TABLES = ("communities", "compounds", "buildings", "units", "persons", "ownerships", "policy_rules", "audit_entries")
+TENANT_TABLES = (
+    "communities", "compounds", "buildings", "units", "persons", "ownerships", "policy_rules", "audit_entries",
+    "accounts", "login_sessions", "refresh_tokens",
+)
 
 
 @pytest_asyncio.fixture
@@ -162,6 +165,8 @@ async def test_app_role_is_created_with_any_password(linli_database):
         async with admin.begin() as conn:
             await conn.execute(text('DROP ROLE "' + role.replace('"', '""') + '"'))
         await admin.dispose()
+
+
 @pytest.mark.parametrize(
     "bad",
     ["x", "'; RESET ROLE; --", "00000000-0000-0000-0000-00000000000'", "1' OR '1'='1", 42, b"\x00" * 16],
@@ -202,3 +207,30 @@ async def test_sessions_set_the_tenant_with_set_local(shared_pair, app_engine):
         event.remove(runtime.db.engine.sync_engine, "before_cursor_execute", record)
     assert [s for s in sent if s.startswith("SET")] == [f"SET LOCAL linli.tenant_id = '{a}'"]
     assert not any("set_config" in s for s in sent)
+
+
+async def test_app_role_reads_no_password_hash_of_another_tenant_or_the_platform(app_engine, pair, shared_pair):
+    from kernel.identity.platform import create_platform_account
+
+    runtime = shared_pair[0]
+    a, b, _ea, _eb = pair
+    async with runtime.db.platform() as s:
+        await create_platform_account(s, "sql-operator", "operator password 1", "运维", platform_admin=True)
+    async with app_engine.connect() as conn:
+        await _as_tenant(conn, a)
+        hashes = (await conn.execute(text("SELECT tenant_id, password_hash FROM accounts"))).all()
+        assert hashes and {t for t, _ in hashes} == {a}  # A's own admin only
+        assert await conn.scalar(text("SELECT count(*) FROM accounts WHERE tenant_id = :b"), {"b": b}) == 0
+        await conn.rollback()
+    for statement in ("SELECT password_hash FROM platform_accounts", "SELECT * FROM platform_accounts"):
+        async with app_engine.connect() as conn:
+            with pytest.raises(DBAPIError, match="permission denied"):
+                await conn.execute(text(statement))
+            await conn.rollback()
+    async with app_engine.connect() as conn:
+        # the narrow path: one username's login row, no listing
+        assert await conn.scalar(text("SELECT count(*) FROM platform_accounts")) >= 1  # non-secret columns are readable
+        row = (await conn.execute(text("SELECT * FROM linli_platform_login('sql-operator')"))).one()
+        assert row.password_hash.startswith("$argon2id$") and row.is_platform_admin
+        assert (await conn.execute(text("SELECT * FROM linli_platform_login('%')"))).first() is None
+        await conn.rollback()

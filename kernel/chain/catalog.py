@@ -65,7 +65,7 @@ class ContractCatalog:
         from .core import kernel_contracts
 
         items: list[tuple[str, ContractContribution]] = [(KERNEL, kernel_contracts())]
-        for plugin, result in host.collect("register_contracts"):
+        for plugin, result in host.contract_contributions():
             for contribution in result if isinstance(result, (list, tuple)) else [result]:
                 items.append((plugin, contribution))
         return cls.of(items)

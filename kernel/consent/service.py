@@ -75,7 +75,7 @@ def purposes(runtime: Any) -> PurposeRegistry:
     found = runtime.services.get(SERVICE)
     if found is None:
         found = PurposeRegistry()
-        for plugin, declared in runtime.host.collect("register_consent_purposes"):
+        for plugin, declared in runtime.host.consent_purposes():
             found.add(plugin, declared or ())
         runtime.services[SERVICE] = found
     return found  # type: ignore[no-any-return]

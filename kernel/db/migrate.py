@@ -23,6 +23,10 @@ APPEND_ONLY_TABLES = ("audit_entries",)
 READ_ONLY_TABLES = ("audit_heads",)
 #: Tables whose rows the application role cannot delete: they go with the tenant row (ON DELETE CASCADE).
 UNDELETABLE_TABLES = APPEND_ONLY_TABLES + READ_ONLY_TABLES
+#: Global tables holding secrets: the application role may write them and read every column but
+#: these; it reads a secret only through the named SECURITY DEFINER function, one row at a time.
+SECRET_COLUMNS = {"platform_accounts": ("password_hash",)}
+SECRET_READERS = ("linli_platform_login(text)",)
 
 
 def alembic_config(admin_url: str, host: PluginHost) -> Config:
@@ -71,6 +75,19 @@ async def grant_app_role(admin_url: str, app_url: str) -> None:
             # Citus sends the per-transaction tenant (SET LOCAL linli.tenant_id) to the workers
             # only with this setting; without it row-level security on the shards sees no tenant.
             await conn.execute(text(f"ALTER ROLE {role} SET citus.propagate_set_commands = 'local'"))
+        for table, secret in SECRET_COLUMNS.items():
+            columns = [
+                c for c in (await conn.execute(
+                    text("SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = :t"), {"t": table}
+                )).scalars()
+                if c not in secret
+            ]
+            if not columns:
+                continue
+            await conn.execute(text(f'REVOKE SELECT ON "{table}" FROM {role}'))
+            await conn.execute(text(f'GRANT SELECT ({", ".join(chr(34) + c + chr(34) for c in columns)}) ON "{table}" TO {role}'))
+        for function in SECRET_READERS:
+            await conn.execute(text(f"GRANT EXECUTE ON FUNCTION {function} TO {role}"))
     await engine.dispose()
 
 

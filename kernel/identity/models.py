@@ -1,53 +1,133 @@
-"""Tables for identity. Accounts are global (one person may deal with several property firms);
-what an account may do inside a tenant is decided by that tenant's policies."""
+"""Tables for identity.
+
+A login identity (:class:`Account`) belongs to one tenant: the property firm that created it
+(by invitation or import) or that verified the person's claim. Usernames are unique per tenant
+and a login names the tenant first. Tenant accounts, their sessions and refresh tokens are
+tenant rows like any other (ORM scope + PostgreSQL row-level security), so the application's
+database role cannot read another firm's password hashes.
+
+Platform operators and street-office regulators are not members of a firm: they live in
+:class:`PlatformAccount`, a global table whose secrets the application role reads only through a
+narrow path (see :mod:`kernel.identity.platform` and docs/architecture.md "Identity model").
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.db.base import Base, GlobalRecord, TenantRecord, TenantScoped, Timestamped
 
 
-class Account(GlobalRecord, Base):
+class Account(TenantRecord, Base):
+    """A person's login inside one tenant. What it may do there is decided by the tenant's
+    policies (``account:<id>`` subjects); ``disabled`` is set when the firm deactivates it."""
+
     __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("tenant_id", "username"),)
+
+    username: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    disabled: Mapped[bool] = mapped_column(default=False)
+    disabled_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: Contacts for notifications and password reset, encrypted with the tenant's key (from the
+    #: invitation the person accepted); read by kernel.notifications.contacts.
+    email_enc: Mapped[str | None] = mapped_column(String(400), default=None)
+    phone_enc: Mapped[str | None] = mapped_column(String(400), default=None)
+
+
+class Invitation(TenantRecord, Base):
+    """A single-use invitation to join the tenant with roles, sent to a phone or an e-mail.
+
+    Only the SHA-256 of the code is stored; the contact is encrypted (``contact_enc``), kept
+    masked for lists, and as a keyed digest to find an open invitation to the same person.
+    """
+
+    __tablename__ = "invitations"
+
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    channel: Mapped[str] = mapped_column(String(8))  # phone | email
+    contact_enc: Mapped[str] = mapped_column(String(400))
+    contact_digest: Mapped[str] = mapped_column(String(64), index=True)
+    contact_masked: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    locale: Mapped[str] = mapped_column(String(8), default="zh-CN")
+    expires_at: Mapped[datetime]
+    created_by: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    accepted_at: Mapped[datetime | None] = mapped_column(default=None)
+    account_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class PlatformAccount(GlobalRecord, Base):
+    """A platform operator or a street office's (街道办) regulator: global, in no tenant.
+
+    ``password_hash`` is not readable by the application's database role on PostgreSQL (column
+    grants); login reads it through the ``linli_platform_login`` function, one username at a time.
+    """
+
+    __tablename__ = "platform_accounts"
 
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(100))
-    password_hash: Mapped[str] = mapped_column(String(200))
-    #: Tenant chosen at login when none is given.
-    default_tenant_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("tenants.id", ondelete="SET NULL"), default=None
-    )
+    password_hash: Mapped[str] = mapped_column(String(200), deferred=True, deferred_raiseload=True)
     is_platform_admin: Mapped[bool] = mapped_column(default=False)
-    #: Set for a street office's (街道办) regulator account: the street code of its jurisdiction.
-    #: Such an account belongs to no tenant and reads only what ``kernel.regulator`` exposes.
+    #: Set for a street office's regulator account: the street code of its jurisdiction.
+    #: Such an account reads only what ``kernel.regulator`` exposes.
     regulator_street_code: Mapped[str | None] = mapped_column(String(32), default=None)
     disabled: Mapped[bool] = mapped_column(default=False)
 
 
-class RefreshToken(GlobalRecord, Base):
-    """A refresh token, stored as its SHA-256 digest; rotated on every use."""
+class LoginSession(TenantRecord, Base):
+    """One login: a refresh-token family. Access tokens carry its id (``sid``); revoking it stops
+    them at once (checked through :mod:`kernel.identity.revocation`)."""
+
+    __tablename__ = "login_sessions"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    expires_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    #: The source address, masked at write time (last IPv4 octet / last 80 bits of IPv6 dropped).
+    ip_masked: Mapped[str] = mapped_column(String(64), default="")
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class RefreshToken(TenantRecord, Base):
+    """A refresh token, stored as its SHA-256 digest; rotated on every use. The presented token
+    is ``<tenant hex>.<secret>`` so the tenant is known before anything is looked up."""
 
     __tablename__ = "refresh_tokens"
 
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    account_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
-class LoginFailure(GlobalRecord, Base):
-    """Failed logins, counted over a sliding window for throttling (works across processes)."""
+class LoginAttempt(GlobalRecord, Base):
+    """A login attempt, written and committed *before* the password is verified, so the throttle
+    holds under concurrency. Keys are digests: no username or address is stored in clear."""
 
-    __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_username_created", "username", "created_at"),)
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_subject_created", "subject_key", "created_at"),
+        Index("ix_login_attempts_source_created", "source_key", "created_at"),
+        Index("ix_login_attempts_tenant_created", "tenant_id", "created_at"),
+    )
 
-    username: Mapped[str] = mapped_column(String(64))
+    #: digest of (source address, tenant, username)
+    subject_key: Mapped[str] = mapped_column(String(64))
+    #: digest of the source address
+    source_key: Mapped[str] = mapped_column(String(64))
+    tenant_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    succeeded: Mapped[bool] = mapped_column(default=False)
 
 
 class ApiKey(TenantRecord, Base):
@@ -63,6 +143,8 @@ class ApiKey(TenantRecord, Base):
     #: The role the key acts as inside the tenant.
     role: Mapped[str] = mapped_column(String(32))
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: The account that created it: deactivating that person revokes their keys.
+    created_by: Mapped[uuid.UUID | None] = mapped_column(default=None)
 
 
 class PolicyRule(TenantScoped, Timestamped, Base):

@@ -1,22 +1,38 @@
-"""Login, refresh, API keys. Flushes, never commits: callers own the unit of work."""
+"""Accounts, login, refresh, API keys. Functions taking a session flush, never commit: callers
+own the unit of work. :func:`login` and :func:`refresh` own theirs (the throttle and a detected
+token reuse must commit even when the request fails)."""
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel import audit
 from kernel.config import Settings
 from kernel.db.base import utcnow
-from kernel.errors import BadUserInput, NotFound, RateLimited, TenantSuspended, Unauthenticated
+from kernel.errors import (
+    BadUserInput,
+    Conflict,
+    LinliError,
+    NotFound,
+    TenantSuspended,
+    Unauthenticated,
+)
+from kernel.identity import platform, revocation, throttle
 from kernel.identity.authz import TENANT_ROLES
-from kernel.identity.models import Account, ApiKey, LoginFailure, PolicyRule, RefreshToken
-from kernel.identity.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from kernel.identity.models import Account, ApiKey, LoginSession, PlatformAccount, RefreshToken
+from kernel.identity.passwords import hash_password, password_problem, verify_password
 from kernel.identity.tokens import AccessClaims, digest, issue_access_token, new_secret
 from kernel.tenancy import Tenant
+
+BAD_CREDENTIALS = "wrong username or password"
 
 
 @dataclass(frozen=True)
@@ -24,144 +40,221 @@ class TokenPair:
     access_token: str
     refresh_token: str
     expires_in: int
-    tenant_id: uuid.UUID
+    tenant_id: uuid.UUID | None
     account_id: uuid.UUID
 
 
-async def create_account(
-    session: AsyncSession, username: str, password: str, display_name: str, *, default_tenant_id: uuid.UUID | None = None
-) -> Account:
+def check_new_credentials(username: str, password: str) -> str:
+    """The username, stripped, if it and the password are acceptable for a new login."""
     username = username.strip()
     if not (3 <= len(username) <= 64):
         raise BadUserInput("a username has 3 to 64 characters", field="username")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise BadUserInput(f"a password has at least {MIN_PASSWORD_LENGTH} characters", field="password")
-    if await session.scalar(select(Account.id).where(Account.username == username)):
-        from kernel.errors import Conflict
+    problem = password_problem(password, username)
+    if problem:
+        raise BadUserInput(problem, field="password")
+    return username
 
-        raise Conflict(f"the username {username!r} is taken", field="username")
-    account = Account(
-        username=username, display_name=display_name, password_hash=hash_password(password), default_tenant_id=default_tenant_id
-    )
+
+async def create_account(session: AsyncSession, username: str, password: str, display_name: str) -> Account:
+    """A login in the session's tenant (usernames are unique per tenant)."""
+    username = check_new_credentials(username, password)
+    if await session.scalar(select(Account.id).where(Account.username == username)):
+        raise Conflict(f"the username {username!r} is taken in this property firm", field="username")
+    account = Account(username=username, display_name=display_name, password_hash=hash_password(password))
     session.add(account)
     await session.flush()
     return account
 
 
-async def _throttle(session: AsyncSession, settings: Settings, username: str) -> None:
-    since = utcnow() - timedelta(seconds=settings.login_window_seconds)
-    failures = await session.scalar(
-        select(func.count()).select_from(LoginFailure).where(LoginFailure.username == username, LoginFailure.created_at >= since)
-    )
-    if (failures or 0) >= settings.login_max_failures:
-        raise RateLimited(
-            f"too many failed logins for this account; wait {settings.login_window_seconds // 60} minutes or reset the password",
-            retryAfter=settings.login_window_seconds,
-        )
+def mask_ip(address: str) -> str:
+    """Keep the network, drop the host: ``203.0.113.x`` / the first 48 bits of an IPv6 address."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return ""
+    if ip.version == 4:
+        return ".".join(str(ip).split(".")[:3]) + ".x"
+    return str(ipaddress.ip_network(f"{ip}/48", strict=False).network_address) + "…"
 
 
-async def authenticate(
-    platform_session: AsyncSession, settings: Settings, username: str, password: str, tenant_slug: str | None
-) -> tuple[Account, Tenant | None]:
-    """Check the password (throttled, constant-time for unknown users) and pick the tenant.
+@dataclass(frozen=True)
+class _Verified:
+    account_id: uuid.UUID
+    platform_admin: bool
+    regulator_street: str | None
 
-    Failures are recorded in their own committed transaction by the caller (see
-    :func:`record_failure`) so a rollback cannot erase them.
-    """
-    await _throttle(platform_session, settings, username)
-    account = await platform_session.scalar(select(Account).where(Account.username == username))
-    if not verify_password(account.password_hash if account else None, password) or account is None or account.disabled:
-        raise Unauthenticated("wrong username or password", reason="bad_credentials")
+
+async def _verify(runtime: object, tenant: Tenant | None, username: str, password: str) -> _Verified:
+    """Check the password against the tenant's account of that name (or, for platform staff, the
+    platform account). An unknown name — including one that exists in another tenant — is checked
+    against a dummy hash, so it costs the same and answers the same as a wrong password."""
+    db = runtime.db  # type: ignore[attr-defined]
+    stored: str | None = None
+    found: _Verified | None = None
+    disabled = False
+    if tenant is not None:
+        async with db.tenant(tenant.id) as ts:
+            row = (await ts.execute(select(Account.id, Account.password_hash, Account.disabled).where(Account.username == username))).first()
+        if row is not None:
+            stored, disabled, found = row.password_hash, row.disabled, _Verified(row.id, False, None)
+    if found is None:
+        async with db.platform() as s:
+            p = await platform.login_row(s, username)
+        # a regulator belongs to no tenant; a platform admin may enter any tenant it names
+        if p is not None and (p.is_platform_admin if tenant is not None else True):
+            stored, disabled = p.password_hash, p.disabled
+            found = _Verified(p.id, p.is_platform_admin, p.regulator_street_code)
+    ok = await asyncio.to_thread(verify_password, stored, password)
+    if not ok or found is None:
+        hint = "" if tenant is not None else "; staff and residents also name their property firm (tenant)"
+        raise Unauthenticated(BAD_CREDENTIALS + hint, reason="bad_credentials")
+    if disabled:
+        raise Unauthenticated("this login was deactivated by the property firm", reason="deactivated")
+    return found
+
+
+async def login(
+    runtime: object, username: str, password: str, tenant_slug: str | None, *, source: str = "", user_agent: str = ""
+) -> TokenPair:
+    """(tenant, username, password) → tokens. A regulator names no tenant and gets an access
+    token without tenant or refresh token. Throttled before the password is looked at."""
+    db, settings = runtime.db, runtime.settings  # type: ignore[attr-defined]
+    tenant: Tenant | None = None
     if tenant_slug:
-        tenant = await platform_session.scalar(select(Tenant).where(Tenant.slug == tenant_slug))
-    elif account.default_tenant_id:
-        tenant = await platform_session.get(Tenant, account.default_tenant_id)
-    else:
-        tenant = None
+        async with db.platform() as s:
+            tenant = await s.scalar(select(Tenant).where(Tenant.slug == tenant_slug))
+        if tenant is None:
+            raise Unauthenticated(f"there is no property firm (tenant) {tenant_slug!r}; check its code", reason="unknown_tenant")
+    tenant_id = tenant.id if tenant is not None else None
+    attempt = await throttle.admit(db, settings, source=source, tenant_id=tenant_id, username=username)
+    who = await _verify(runtime, tenant, username, password)
+    await throttle.succeeded(db, attempt, source=source, tenant_id=tenant_id, username=username)
     if tenant is None:
-        if account.regulator_street_code:
-            return account, None  # a street office's regulator: no tenant
-        raise Unauthenticated("name the tenant (property firm) to log in to", reason="no_tenant")
+        if who.regulator_street is None:
+            raise Unauthenticated("name the property firm (tenant) to log in to", reason="no_tenant")
+        token = issue_access_token(
+            settings.secret_key, AccessClaims(who.account_id, None, False, who.regulator_street), settings.access_token_ttl_seconds
+        )
+        return TokenPair(token, "", settings.access_token_ttl_seconds, None, who.account_id)
     if not tenant.is_active:
         raise TenantSuspended(f"tenant {tenant.slug!r} is suspended; contact the platform operator")
-    return account, tenant
+    for attempt_no in range(3):
+        try:
+            async with db.tenant(tenant.id) as ts:
+                await audit.record(ts, tenant_id=tenant.id, actor=f"account:{who.account_id}", action="auth.login")
+                return await _issue(ts, settings, who.account_id, tenant.id, who.platform_admin, user_agent=user_agent, ip=source)
+        except IntegrityError:
+            # SQLite ignores FOR UPDATE: two logins of one firm at once can pick the same audit
+            # sequence number; the loser's transaction rolled back whole, so it simply goes again
+            if attempt_no == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
-async def record_failure(session: AsyncSession, username: str) -> None:
-    session.add(LoginFailure(username=username[:64]))
-    await session.flush()
-
-
-async def clear_failures(session: AsyncSession, username: str) -> None:
-    await session.execute(delete(LoginFailure).where(LoginFailure.username == username))
-
-
-async def has_membership(tenant_session: AsyncSession, account_id: uuid.UUID) -> bool:
-    return bool(
-        await tenant_session.scalar(
-            select(PolicyRule.id).where(PolicyRule.ptype == "g", PolicyRule.v0 == f"account:{account_id}").limit(1)
-        )
-    )
-
-
-def issue_regulator_token(settings: Settings, account: Account) -> str:
-    """A regulator's access token: no tenant, the jurisdiction's street code, no refresh token."""
-    assert account.regulator_street_code
-    return issue_access_token(
-        settings.secret_key,
-        AccessClaims(account.id, None, False, account.regulator_street_code),
-        settings.access_token_ttl_seconds,
-    )
-
-
-async def issue_tokens(session: AsyncSession, settings: Settings, account: Account, tenant_id: uuid.UUID) -> TokenPair:
-    access = issue_access_token(
-        settings.secret_key,
-        AccessClaims(account.id, tenant_id, account.is_platform_admin),
-        settings.access_token_ttl_seconds,
-    )
-    refresh = new_secret()
-    session.add(
-        RefreshToken(
-            account_id=account.id,
-            tenant_id=tenant_id,
-            token_hash=digest(refresh),
-            expires_at=utcnow() + timedelta(seconds=settings.refresh_token_ttl_seconds),
-        )
-    )
-    await session.flush()
-    return TokenPair(access, refresh, settings.access_token_ttl_seconds, tenant_id, account.id)
-
-
-async def refresh_tokens(session: AsyncSession, settings: Settings, refresh_token: str) -> TokenPair:
-    """Rotate a refresh token. Reusing a rotated token revokes the whole family of the account."""
-    row = await session.scalar(select(RefreshToken).where(RefreshToken.token_hash == digest(refresh_token)))
-    if row is None:
-        raise Unauthenticated("unknown refresh token; log in again")
-    if row.revoked_at is not None:
-        for other in await session.scalars(select(RefreshToken).where(RefreshToken.account_id == row.account_id)):
-            other.revoked_at = other.revoked_at or utcnow()
+async def _issue(
+    session: AsyncSession,
+    settings: Settings,
+    account_id: uuid.UUID,
+    tenant_id: uuid.UUID,
+    platform_admin: bool,
+    *,
+    session_id: uuid.UUID | None = None,
+    user_agent: str = "",
+    ip: str = "",
+) -> TokenPair:
+    expires = utcnow() + timedelta(seconds=settings.refresh_token_ttl_seconds)
+    if session_id is None:
+        login_session = LoginSession(account_id=account_id, expires_at=expires, user_agent=user_agent[:200], ip_masked=mask_ip(ip))
+        session.add(login_session)
         await session.flush()
-        raise Unauthenticated("this refresh token was already used; all sessions were signed out, log in again")
-    if row.expires_at < utcnow():
-        raise Unauthenticated("the refresh token has expired; log in again")
-    account = await session.get(Account, row.account_id)
-    tenant = await session.get(Tenant, row.tenant_id)
-    if account is None or account.disabled or tenant is None:
-        raise Unauthenticated("log in again")
-    if not tenant.is_active:
-        raise TenantSuspended(f"tenant {tenant.slug!r} is suspended; contact the platform operator")
-    row.revoked_at = utcnow()
-    return await issue_tokens(session, settings, account, tenant.id)
+        session_id = login_session.id
+    access = issue_access_token(
+        settings.secret_key, AccessClaims(account_id, tenant_id, platform_admin, session_id=session_id), settings.access_token_ttl_seconds
+    )
+    secret = new_secret()
+    session.add(RefreshToken(account_id=account_id, session_id=session_id, token_hash=digest(secret), expires_at=expires))
+    await session.flush()
+    return TokenPair(access, f"{tenant_id.hex}.{secret}", settings.access_token_ttl_seconds, tenant_id, account_id)
 
 
-async def create_api_key(session: AsyncSession, tenant_id: uuid.UUID, name: str, role: str) -> tuple[ApiKey, str]:
+async def issue_tokens(
+    session: AsyncSession, settings: Settings, account: Account | PlatformAccount, tenant_id: uuid.UUID, *, user_agent: str = "", ip: str = ""
+) -> TokenPair:
+    """A new login session for the account in the tenant (``session`` is scoped to it), as a
+    successful login issues it — without the password check."""
+    platform_admin = isinstance(account, PlatformAccount) and account.is_platform_admin
+    return await _issue(session, settings, account.id, tenant_id, platform_admin, user_agent=user_agent, ip=ip)
+
+
+def _split_refresh(token: str) -> tuple[uuid.UUID, str]:
+    tenant_hex, _, secret = token.partition(".")
+    try:
+        return uuid.UUID(hex=tenant_hex), secret
+    except ValueError:
+        raise Unauthenticated("unknown refresh token; log in again") from None
+
+
+async def refresh(runtime: object, refresh_token: str) -> TokenPair:
+    """Rotate a refresh token: exactly one caller wins a token (an atomic UPDATE … WHERE
+    revoked_at IS NULL). Presenting a rotated token again revokes its whole session."""
+    db, settings = runtime.db, runtime.settings  # type: ignore[attr-defined]
+    tenant_id, secret = _split_refresh(refresh_token)
+    async with db.platform() as s:
+        tenant = await s.get(Tenant, tenant_id)
+    if tenant is None or not secret:
+        raise Unauthenticated("unknown refresh token; log in again")
+    error: LinliError | None = None
+    pair: TokenPair | None = None
+    async with db.tenant(tenant.id) as ts:
+        now = utcnow()
+        h = digest(secret)
+        won = await ts.execute(
+            update(RefreshToken)
+            .where(RefreshToken.token_hash == h, RefreshToken.revoked_at.is_(None), RefreshToken.expires_at > now)
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        row = await ts.scalar(select(RefreshToken).where(RefreshToken.token_hash == h))
+        if row is None:
+            error = Unauthenticated("unknown refresh token; log in again")
+        elif not won.rowcount:  # type: ignore[attr-defined]
+            if row.expires_at <= now and row.revoked_at is None:
+                error = Unauthenticated("the refresh token has expired; log in again")
+            else:
+                # a rotated token presented again: someone holds a copy — sign the account out everywhere
+                await revocation.revoke_sessions(ts, tenant.id, account_id=row.account_id)
+                error = Unauthenticated("this refresh token was already used; all sessions were signed out, log in again")
+        else:
+            login_session = await ts.get(LoginSession, (row.session_id, tenant.id))
+            account = await ts.get(Account, (row.account_id, tenant.id))
+            platform_admin = False
+            if account is None:
+                admin = await ts.get(PlatformAccount, row.account_id)
+                platform_admin = admin is not None and admin.is_platform_admin and not admin.disabled
+            if login_session is None or login_session.revoked_at is not None:
+                error = Unauthenticated("this session was signed out; log in again", reason="session_revoked")
+            elif (account is None and not platform_admin) or (account is not None and account.disabled):
+                error = Unauthenticated("log in again")
+            elif not tenant.is_active:
+                error = TenantSuspended(f"tenant {tenant.slug!r} is suspended; contact the platform operator")
+            else:
+                login_session.last_used_at = now
+                pair = await _issue(ts, settings, row.account_id, tenant.id, platform_admin, session_id=row.session_id)
+    if error is not None:
+        raise error
+    assert pair is not None
+    return pair
+
+
+async def create_api_key(
+    session: AsyncSession, tenant_id: uuid.UUID, name: str, role: str, *, created_by: uuid.UUID | None = None
+) -> tuple[ApiKey, str]:
     """Create a key; the returned secret ``lk.<tenant>.<prefix>.<secret>`` is shown once."""
     if role not in TENANT_ROLES:
         raise BadUserInput(f"unknown role {role!r}", field="role")
     prefix = new_secret(6)[:8].replace(".", "x")
     secret = new_secret()
-    key = ApiKey(name=name, prefix=prefix, secret_hash=digest(secret), role=role)
+    key = ApiKey(name=name, prefix=prefix, secret_hash=digest(secret), role=role, created_by=created_by)
     session.add(key)
     await session.flush()
     return key, f"lk.{tenant_id.hex}.{prefix}.{secret}"

@@ -23,6 +23,9 @@ class AccessClaims:
     platform_admin: bool = False
     #: Street code of a regulator's jurisdiction (regulator tokens carry no tenant).
     regulator_street: str | None = None
+    #: The login session (refresh-token family) the token was issued under; revoking the session
+    #: stops the token at once (kernel.identity.revocation).
+    session_id: uuid.UUID | None = None
 
 
 def issue_access_token(secret: str, claims: AccessClaims, ttl_seconds: int) -> str:
@@ -33,6 +36,7 @@ def issue_access_token(secret: str, claims: AccessClaims, ttl_seconds: int) -> s
         "tid": str(claims.tenant_id) if claims.tenant_id else None,
         "pa": claims.platform_admin,
         "reg": claims.regulator_street,
+        "sid": str(claims.session_id) if claims.session_id else None,
         "iat": now,
         "exp": now + timedelta(seconds=ttl_seconds),
         "typ": "access",
@@ -58,7 +62,8 @@ def decode_access_token(secret: str, token: str) -> AccessClaims:
     try:
         tid = uuid.UUID(payload["tid"]) if payload.get("tid") else None
         reg = payload.get("reg")
-        return AccessClaims(uuid.UUID(payload["sub"]), tid, bool(payload.get("pa")), str(reg) if reg else None)
+        sid = uuid.UUID(payload["sid"]) if payload.get("sid") else None
+        return AccessClaims(uuid.UUID(payload["sub"]), tid, bool(payload.get("pa")), str(reg) if reg else None, sid)
     except (ValueError, TypeError) as exc:
         raise Unauthenticated("the access token is invalid; log in again") from exc
 

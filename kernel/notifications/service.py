@@ -121,9 +121,9 @@ def install(runtime: Any) -> Registries:
     if found is not None:
         return found  # type: ignore[no-any-return]
     reg = Registries(TemplateRegistry(), ChannelRegistry())
-    for plugin, templates in runtime.host.collect("register_notification_templates"):
+    for plugin, templates in runtime.host.notification_templates():
         reg.templates.add(plugin, templates or ())
-    for plugin, channels in runtime.host.collect("register_notification_channels"):
+    for plugin, channels in runtime.host.notification_channels():
         reg.channels.add(plugin, channels or ())
     runtime.services[SERVICE] = reg
     # one message per recipient and channel, independent of each other: delivered in batches

@@ -32,8 +32,12 @@ from kernel.sdk_version import SDK_API_VERSION, is_compatible
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from kernel.consent.service import ConsentPurpose
     from kernel.devices.profiles import DeviceProfile
+    from kernel.notifications.channels import NotificationChannel
+    from kernel.notifications.templates import NotificationTemplate
     from kernel.plugins.contributions import (
+        ContractContribution,
         EventHandlers,
         GraphQLContribution,
         PermissionSet,
@@ -133,7 +137,8 @@ class PluginHost:
         if manifest.core and not (builtin and _module_room(module) in CORE_ROOMS):
             raise PluginLoadError(
                 f"plugin {manifest.name!r} ({label}) declares core=True, which is reserved to "
-                f"Linli's own kernel components (the estate room); remove it from the manifest "
+                f"Linli's own kernel and tenants components (the estate, notifications); remove it "
+                f"from the manifest "
                 f"(tenants enable the plugin instead, or set default_enabled=True)"
             )
         if manifest.name in self.plugins:
@@ -318,6 +323,27 @@ class PluginHost:
     def device_profiles(self) -> list[tuple[str, list[DeviceProfile]]]:
         """``register_device_profiles``, attributed to each plugin."""
         return self.collect("register_device_profiles")
+
+    def contract_contributions(self) -> list[tuple[str, ContractContribution | list[ContractContribution]]]:
+        """``register_contracts``, attributed to each plugin (the catalog checks the roles)."""
+        return self.collect("register_contracts")
+
+    def service_contributions(self) -> list[tuple[str, dict[str, Any]]]:
+        """``register_services``: each plugin's named services."""
+        return self.collect("register_services")
+
+    def notification_templates(self) -> list[tuple[str, list[NotificationTemplate]]]:
+        """``register_notification_templates``, attributed to each plugin (the registry names
+        both plugins when a key is defined twice differently)."""
+        return self.collect("register_notification_templates")
+
+    def notification_channels(self) -> list[tuple[str, list[NotificationChannel]]]:
+        """``register_notification_channels``, attributed to each plugin."""
+        return self.collect("register_notification_channels")
+
+    def consent_purposes(self) -> list[tuple[str, list[ConsentPurpose]]]:
+        """``register_consent_purposes``, attributed to each plugin."""
+        return self.collect("register_consent_purposes")
 
     async def startup(self, runtime: Any) -> None:
         """``on_startup``, isolated per plugin."""

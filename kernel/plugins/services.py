@@ -17,7 +17,7 @@ def _contributed(runtime: Any) -> dict[str, Any]:
     found = runtime.services.get(_CONTRIBUTED)
     if found is None:
         found = {}
-        for plugin, services in runtime.host.collect("register_services"):
+        for plugin, services in runtime.host.service_contributions():
             for name, value in dict(services).items():
                 if not name.startswith(f"{plugin}."):
                     raise ValueError(f"plugin {plugin!r}: service {name!r} must be named '{plugin}.<what>'")

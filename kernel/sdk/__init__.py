@@ -19,7 +19,8 @@ The submodules, one per concern: :mod:`~kernel.sdk.graphql`, :mod:`~kernel.sdk.d
 :mod:`~kernel.sdk.errors`, :mod:`~kernel.sdk.auditlog`, :mod:`~kernel.sdk.devices`,
 :mod:`~kernel.sdk.chain`, :mod:`~kernel.sdk.live`, :mod:`~kernel.sdk.privacy`,
 :mod:`~kernel.sdk.regulator`, :mod:`~kernel.sdk.tenants`, :mod:`~kernel.sdk.runtime`,
-:mod:`~kernel.sdk.repository`, :mod:`~kernel.sdk.inputs`, :mod:`~kernel.sdk.vocabulary`.
+:mod:`~kernel.sdk.repository`, :mod:`~kernel.sdk.inputs`, :mod:`~kernel.sdk.vocabulary`,
+:mod:`~kernel.sdk.notifications`, :mod:`~kernel.sdk.consent`, :mod:`~kernel.sdk.members`.
 
 Importing ``kernel.sdk`` for :data:`hookimpl` and :class:`PluginManifest` is light: the names
 below that need SQLAlchemy, strawberry, casbin, web3 or the device layer are re-exported lazily
@@ -148,6 +149,8 @@ _LAZY: dict[str, str] = {
     "Urgency": "notifications",
     "notify": "notifications",
     "accounts_with_roles": "notifications",
+    # members
+    "require_member": "members",
     # privacy
     "mask_id_number": "privacy",
     "mask_name": "privacy",
@@ -242,6 +245,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
     from kernel.sdk.inputs import parse_input
     from kernel.sdk.jobs import enabled_plugins, for_each_enabled_tenant
     from kernel.sdk.live import NotificationTooLarge, Notifier, TenantHub, notifier, tenant_hub
+    from kernel.sdk.members import require_member
     from kernel.sdk.notifications import (
         ChannelUnavailable,
         DeliveryRejected,
@@ -358,4 +362,6 @@ __all__ = [
     "utcnow",
     "Viewer",
     "voter_account",
+    # notifications, consent, members
+    "require_member",
 ]

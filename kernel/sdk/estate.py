@@ -72,6 +72,21 @@ class Totals:
     persons: int
 
 
+@dataclass(frozen=True)
+class Holding:
+    """A person key some of a login's persons vote through, with its units in the scope asked about
+    (:func:`holdings_of`)."""
+
+    key: str
+    units: tuple[VotingUnit, ...]
+    #: The owners behind the key (the developer's person for ``developer``).
+    owners: frozenset[uuid.UUID]
+    #: The co-owner designated to vote (co-owned units only), if the co-owners chose one.
+    designated: uuid.UUID | None
+    #: Whether the login may cast this key's ballot (not when another co-owner is designated).
+    may_vote: bool
+
+
 def person_key_for(sold: bool, owners: list[uuid.UUID]) -> str:
     """Units owned by the same buyer count once; unsold units all count as the developer."""
     if not sold or not owners:
@@ -107,6 +122,17 @@ class EstateReader(Protocol):
 
     async def accounts_of_units(self, session: AsyncSession, units: Any, *, residents: bool = True) -> list[uuid.UUID]:
         """The logins of the units' owners (and, with ``residents``, the people living there)."""
+
+    async def holdings_of(
+        self,
+        session: AsyncSession,
+        person_ids: set[uuid.UUID],
+        community_id: uuid.UUID,
+        building_ids: list[uuid.UUID] | None = None,
+    ) -> dict[str, Holding]:
+        """The person keys in scope that ``person_ids`` (one login's persons) cast the ballot of:
+        their own units, a co-owned unit unless another co-owner is designated, and the
+        developer's units for its linked representative."""
         ...
 
 
@@ -155,6 +181,16 @@ async def accounts_of_units(session: AsyncSession, units: Any, *, residents: boo
     return await estate().accounts_of_units(session, units, residents=residents)
 
 
+async def holdings_of(
+    session: AsyncSession,
+    person_ids: set[uuid.UUID],
+    community_id: uuid.UUID,
+    building_ids: list[uuid.UUID] | None = None,
+) -> dict[str, Holding]:
+    """The person keys in scope that one login's persons vote through (see :class:`Holding`)."""
+    return await estate().holdings_of(session, person_ids, community_id, building_ids)
+
+
 def __getattr__(name: str) -> Any:
     if name in MODEL_NAMES:
         return getattr(estate(), name)
@@ -165,9 +201,11 @@ __all__ = [
     "DEVELOPER",
     "accounts_of_units",
     "EstateReader",
+    "Holding",
     "Totals",
     "VotingUnit",
     "estate",
+    "holdings_of",
     "person_key_for",
     "register_estate",
     "totals",

@@ -10,10 +10,10 @@ See docs/funds.md.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kernel.sdk import (
     SDK_API_VERSION,
-    ContractContribution,
     Grant,
     GraphQLContribution,
     Permission,
@@ -22,6 +22,9 @@ from kernel.sdk import (
     ScheduledJob,
     hookimpl,
 )
+
+if TYPE_CHECKING:
+    from kernel.sdk.chain import ContractContribution
 
 MANIFEST = PluginManifest(
     name="funds",

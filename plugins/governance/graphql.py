@@ -200,10 +200,10 @@ class Proposal(relay.Node):
         ids = [u.unit_id for units in keys.values() for u in units]
         if not ids:
             return []
-        rows = (await ctx.session.execute(select(Unit.id, Unit.number, Unit.registered_area, Building.name).join(Building, and_(Building.id == Unit.building_id, Building.tenant_id == Unit.tenant_id)).where(Unit.id.in_(ids)))).all()
+        rows = (await ctx.session.execute(select(Unit.number_key, Unit.number, Unit.registered_area, Building.name).join(Building, and_(Building.id == Unit.building_id, Building.tenant_id == Unit.tenant_id)).where(Unit.id.in_(ids)))).all()
         total = self.row.total_area or 1
         out = []
-        for _, number, area, building in sorted(rows, key=lambda r: (r[3], r[1])):
+        for _, number, area, building in sorted(rows, key=lambda r: (r[3], r[0])):
             cost = None
             if self.row.matter in service.FUND_MATTERS and self.row.estimated_cost_fen is not None:
                 cost = self.row.estimated_cost_fen * area // total

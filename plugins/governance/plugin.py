@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from kernel.sdk import (
     SDK_API_VERSION,
-    ContractContribution,
     Grant,
     GraphQLContribution,
     Permission,
@@ -18,6 +17,7 @@ from kernel.sdk import (
 )
 
 if TYPE_CHECKING:
+    from kernel.sdk.chain import ContractContribution
     from kernel.sdk.events import Event, HandlerContext
     from kernel.sdk.runtime import Runtime
 

@@ -5,9 +5,12 @@ chain) → objections → finalize (after the objection period) → filing to th
 Rules enforced here (the contract enforces the counting):
 
 * only owners of units in the proposal's scope vote, once per person key (Art. 278 counting: a buyer of
-  several units votes once, co-owners vote once through one of them, the developer's unsold units count as
-  one person); renters, family members and staff have no person key in scope → FORBIDDEN;
-* a second vote for the same person key → CONFLICT "you have already voted";
+  several units votes once, co-owners vote once through the one they designated (any of them while none
+  is), the developer's unsold units count as one person, voted by its linked representative); renters,
+  family members and staff have no person key in scope → FORBIDDEN;
+* a second vote for the same person key → CONFLICT "you have already voted"; a co-owner whose unit was
+  voted by another co-owner, or who is not the designated one, gets CONFLICT naming who voted / who is
+  designated (``voted_by`` / ``designated`` in the error's extensions);
 * the committee sees participation (persons and area, with ratios) while voting runs, never an individual
   choice; for/against/abstain figures appear once voting has ended;
 * every action is audited; chain writes are intents delivered by the relayer (``kernel.chain.relay``).
@@ -50,10 +53,12 @@ from kernel.sdk import (
 from kernel.sdk.estate import (
     Building,
     Community,
+    Holding,
     Ownership,
     Person,
     Unit,
     VotingUnit,
+    holdings_of,
     person_key_for,
     totals,
     voting_units,
@@ -146,43 +151,21 @@ async def persons_of_account(session: AsyncSession, account_id: uuid.UUID | None
     return {str(p) for p in rows.all()}
 
 
-def holder_keys_of(units: list[VotingUnit], persons: set[str]) -> dict[str, list[VotingUnit]]:
-    """The person keys (and their units) through which the caller's persons vote."""
-    mine: dict[str, list[VotingUnit]] = {}
-    if not persons:
-        return mine
-    for u in units:
-        if u.person_key != "developer" and persons & set(u.person_key.split("+")):
-            mine.setdefault(u.person_key, []).append(u)
-    return mine
+async def holdings(session: AsyncSession, proposal: m.Proposal, account_id: uuid.UUID | None) -> dict[str, Holding]:
+    """The person keys in the proposal's scope the caller holds (owner, co-owner, developer's representative)."""
+    persons = {uuid.UUID(p) for p in await persons_of_account(session, account_id)}
+    buildings = [uuid.UUID(b) for b in proposal.building_ids] or None
+    return await holdings_of(session, persons, proposal.community_id, buildings)
 
 
 async def my_scope_units(session: AsyncSession, proposal: m.Proposal, account_id: uuid.UUID | None) -> dict[str, list[VotingUnit]]:
-    """The caller's person keys in the proposal's scope and their units — reading only the caller's units
-    and their co-owners (not the whole scope), so a vote costs the same in a 5,000-unit community."""
-    persons = await persons_of_account(session, account_id)
-    if not persons:
-        return {}
-    stmt = (
-        select(Unit.id, Unit.registered_area, Unit.sold)
-        .join(Ownership, and_(Ownership.unit_id == Unit.id, Ownership.tenant_id == Unit.tenant_id))
-        .where(Ownership.person_id.in_([uuid.UUID(p) for p in persons]), Unit.community_id == proposal.community_id)
-    )
-    if proposal.building_ids:
-        stmt = stmt.where(Unit.building_id.in_([uuid.UUID(b) for b in proposal.building_ids]))
-    units = {u.id: u for u in (await session.execute(stmt)).all()}
-    if not units:
-        return {}
-    owners: dict[uuid.UUID, list[uuid.UUID]] = {}
-    for unit_id, person_id in await session.execute(select(Ownership.unit_id, Ownership.person_id).where(Ownership.unit_id.in_(list(units)))):
-        owners.setdefault(unit_id, []).append(person_id)
-    voting = [VotingUnit(u.id, u.registered_area, person_key_for(u.sold, owners.get(u.id, []))) for u in units.values()]
-    return holder_keys_of(voting, persons)
+    """The caller's person keys in the proposal's scope and their units."""
+    return {k: list(h.units) for k, h in (await holdings(session, proposal, account_id)).items()}
 
 
 async def covers_account(session: AsyncSession, proposal: m.Proposal, account_id: uuid.UUID | None) -> bool:
-    """Whether one of the account's units is in the proposal's scope."""
-    return bool(await my_scope_units(session, proposal, account_id))
+    """Whether one of the account's units (or, for the developer's representative, unsold units) is in scope."""
+    return bool(await holdings(session, proposal, account_id))
 
 
 # ---------------------------------------------------------------------------------------------- drafting
@@ -327,20 +310,48 @@ async def open_voting(runtime: Any, session: AsyncSession, actor: Actor, proposa
 
 
 async def _voting_keys(session: AsyncSession, proposal: m.Proposal, account_id: uuid.UUID | None) -> dict[str, list[VotingUnit]]:
+    """The person keys the caller casts a ballot for now; CONFLICT says who voted or who is designated."""
     if proposal.status != "voting":
         raise Conflict(f"the proposal is {proposal.status}, not open for voting")
-    keys = await my_scope_units(session, proposal, account_id)
-    if not keys:
+    held = await holdings(session, proposal, account_id)
+    if not held:
         raise Forbidden("only owners of units in the proposal's scope vote", permission="governance:vote")
     if proposal.voting_ends_at and utcnow() > proposal.voting_ends_at:
         raise Conflict("the voting window is over")
     if not proposal.chain_proposal_id:
         raise Conflict("voting is being opened on chain; try again in a few seconds")
-    voted = set((await session.scalars(select(m.Vote.holder_key).where(m.Vote.proposal_id == proposal.id, m.Vote.holder_key.in_(list(keys))))).all())
-    remaining = {k: v for k, v in keys.items() if k not in voted}
-    if not remaining:
+    votes = {v.holder_key: v for v in await session.scalars(select(m.Vote).where(m.Vote.proposal_id == proposal.id, m.Vote.holder_key.in_(list(held))))}
+    remaining = {k: list(h.units) for k, h in held.items() if k not in votes and h.may_vote}
+    if remaining:
+        return remaining
+    if all(v.account_id == account_id for v in votes.values()) and len(votes) == len(held):
         raise Conflict("you have already voted")
-    return remaining
+    raise await _not_yours(session, held, votes, account_id)
+
+
+async def _not_yours(session: AsyncSession, held: dict[str, Holding], votes: dict[str, m.Vote], account_id: uuid.UUID | None) -> Conflict:
+    """Why a co-owner cannot vote: who voted for the unit, or whom the co-owners designated (CONFLICT)."""
+    owners = {p for h in held.values() for p in h.owners}
+    names: dict[uuid.UUID, str] = {}
+    by_account: dict[uuid.UUID, str] = {}
+    for pid, name, acc in await session.execute(select(Person.id, Person.name, Person.account_id).where(Person.id.in_(list(owners)))):
+        names[pid] = name
+        if acc is not None:
+            by_account.setdefault(acc, name)
+    numbers = dict((await session.execute(select(Unit.id, Unit.number).where(Unit.id.in_([u.unit_id for h in held.values() for u in h.units])))).all())
+    voted_by: list[dict[str, str]] = []
+    designated: list[dict[str, str]] = []
+    for key, h in sorted(held.items()):
+        units = ", ".join(sorted(numbers.get(u.unit_id, "?") for u in h.units))
+        vote = votes.get(key)
+        if vote is not None:
+            who = "you" if vote.account_id == account_id else by_account.get(vote.account_id, "another co-owner")
+            voted_by.append({"units": units, "name": who, "at": vote.created_at.isoformat()})
+        elif h.designated is not None:
+            designated.append({"units": units, "name": names.get(h.designated, "another co-owner")})
+    parts = [f"{d['name']} already voted for {d['units']}" for d in voted_by if d["name"] != "you"]
+    parts += [f"the co-owners designated {d['name']} to vote for {d['units']}" for d in designated]
+    return Conflict("; ".join(parts) or "you have already voted", voted_by=voted_by, designated=designated)
 
 
 async def cast_vote(runtime: Any, session: AsyncSession, actor: Actor, proposal: m.Proposal, choice: str) -> m.Vote:

@@ -8,7 +8,7 @@ from datetime import datetime
 import strawberry
 from strawberry import relay
 
-from kernel.sdk import BadUserInput
+from kernel.sdk import BadUserInput, require_member
 from kernel.sdk.graphql import decode_id
 from kernel.sdk.vocabulary import FacilityCategory
 from plugins.inspections import service
@@ -64,6 +64,7 @@ class InspectionMutation:
             inspector = _uuid(str(inspector_account_id))
             if inspector is None:
                 raise BadUserInput("malformed account id", field="inspectorAccountId")
+            await require_member(ctx.session, inspector, field="inspectorAccountId")
         row = await service.create_schedule(
             ctx.session,
             route_id=decode_id(route_id, "InspectionRoute"),

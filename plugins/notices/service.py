@@ -45,7 +45,7 @@ class Place:
 
 
 async def places_of_account(session: AsyncSession, account_id: uuid.UUID | None) -> list[Place]:
-    """Units the account owns (业主) or lives in as a registered resident (住户)."""
+    """Units the account owns (业主) or lives in today as a registered resident (住户; ended stays do not count)."""
     if account_id is None:
         return []
     owned = await units_owned_by_account(session, account_id)
@@ -54,7 +54,7 @@ async def places_of_account(session: AsyncSession, account_id: uuid.UUID | None)
             select(Unit)
             .join(Residency, (Residency.unit_id == Unit.id) & (Residency.tenant_id == Unit.tenant_id))
             .join(Person, (Person.id == Residency.person_id) & (Person.tenant_id == Residency.tenant_id))
-            .where(Person.account_id == account_id)
+            .where(Person.account_id == account_id, Residency.current())
         )
     ).all()
     seen: dict[uuid.UUID, Place] = {}

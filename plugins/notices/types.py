@@ -205,8 +205,8 @@ class NoticeReceipts:
         notice = self._notice
         stmt = select(Unit).where(service.audience_units(notice), ~service.read_receipt_exists(notice.id))
         return await paginate(
-            info.context.session, stmt, order_by=[Unit.building_id, Unit.number], first=_first(info, first), after=after,
-            to_node=UnitRef.from_row, key_types=[uuid.UUID, str],
+            info.context.session, stmt, order_by=[Unit.building_id, Unit.number_key, Unit.number], first=_first(info, first), after=after,
+            to_node=UnitRef.from_row, key_types=[uuid.UUID, str, str],
         )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
-from kernel.sdk import BadUserInput, Event, Forbidden, NotFound
+from kernel.sdk import BadUserInput, Event, Forbidden, NotFound, require_member
 from kernel.sdk.estate import units_owned_by_account
 from kernel.sdk.graphql import decode_id
 from plugins.workorders import models as m
@@ -285,6 +285,7 @@ class WorkOrderMutation:
         aid = _uuid(str(account_id))
         if aid is None:
             raise BadUserInput("malformed account id", field="accountId")
+        await require_member(ctx.session, aid, field="accountId")
         cid = decode_id(community_id, "Community") if community_id is not None else None
         row = await service.upsert_technician(
             ctx.session, account_id=aid, name=name, skills=skills, community_id=cid, active=active

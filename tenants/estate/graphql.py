@@ -86,7 +86,7 @@ class Building(relay.Node):
     @strawberry.field(permission_classes=[Allowed("estate", "read")])
     async def units(self, info: strawberry.Info, first: int | None = None, after: str | None = None) -> Connection[Unit]:
         stmt = select(m.Unit).where(m.Unit.building_id == uuid.UUID(self.id))
-        return await paginate(info.context.session, stmt, order_by=[m.Unit.number], first=_first(info, first), after=after, to_node=Unit.from_row)
+        return await paginate(info.context.session, stmt, order_by=[m.Unit.number_key, m.Unit.number], first=_first(info, first), after=after, to_node=Unit.from_row)
 
     @classmethod
     def from_row(cls, row: m.Building) -> Building:

@@ -13,6 +13,9 @@ may be left out or blank)::
   registered with that ID number is reused;
 * a co-owner makes two owners with 50 % each.
 
+The file may be UTF-8 (with or without BOM) or GBK/GB18030, as Excel saves it on a Chinese Windows:
+the encoding is detected and reported. Messages are in the firm's language (zh-CN by default, en).
+
 Every row is validated first — against the file itself (duplicates, one ID number with two
 names) and against the database (units that exist already) — and the whole report of errors
 (line number, column, message) is returned. A file with any bad row writes nothing. A good file
@@ -38,6 +41,7 @@ from kernel.db.base import utcnow
 from kernel.db.scope import TENANT_KEY, TenancyError
 from kernel.errors import BadUserInput, NotFound
 from tenants.estate import models as m
+from tenants.estate.import_messages import DEFAULT_LOCALE, check_locale, message
 from tenants.estate.service import ID_NUMBER, PHONE, parse_area
 
 if TYPE_CHECKING:
@@ -108,6 +112,9 @@ class ImportReport:
     persons_reused: int = 0
     ownerships: int = 0
     area: int = 0
+    #: How the file was encoded: ``utf-8``, ``utf-8-sig`` (with BOM, as Excel saves "CSV UTF-8"), ``gbk``
+    #: or ``gb18030`` (Excel's plain "CSV" on a Chinese Windows).
+    encoding: str = "utf-8"
     errors: list[RowError] = field(default_factory=list)
 
     @property
@@ -120,66 +127,70 @@ def _cell(raw: dict[str, str | None], column: str) -> str:
     return (value or "").strip()
 
 
-def _person(raw: dict[str, str], prefix: str, line: int, errors: list[RowError]) -> PersonInput | None:
+def _person(raw: dict[str, str], prefix: str, line: int, errors: list[RowError], t: Callable[..., str]) -> PersonInput | None:
     name = _cell(raw, f"{prefix}_name")
     phone = _cell(raw, f"{prefix}_phone") or None
     id_number = (_cell(raw, f"{prefix}_id_number") or "").upper() or None
     if not name:
         for column, value in ((f"{prefix}_phone", phone), (f"{prefix}_id_number", id_number)):
             if value:
-                errors.append(RowError(line, f"{prefix}_name", f"{column} is given but {prefix}_name is empty"))
+                errors.append(RowError(line, f"{prefix}_name", t("name_missing", column=column, prefix=prefix)))
         return None
     if len(name) > 100:
-        errors.append(RowError(line, f"{prefix}_name", "a name has at most 100 characters"))
+        errors.append(RowError(line, f"{prefix}_name", t("name_too_long")))
     if phone and not PHONE.match(phone):
-        errors.append(RowError(line, f"{prefix}_phone", "a mobile number is 11 digits starting with 1"))
+        errors.append(RowError(line, f"{prefix}_phone", t("phone_bad")))
     if id_number and not ID_NUMBER.match(id_number):
-        errors.append(RowError(line, f"{prefix}_id_number", "an ID number is 17 digits and a digit or X"))
+        errors.append(RowError(line, f"{prefix}_id_number", t("id_bad")))
     return PersonInput(name, phone, id_number)
 
 
-def parse_rows(text: str, *, progress: Progress | None = None) -> tuple[list[UnitRow], list[RowError]]:
-    """Validate the file on its own (no database): every row, every column."""
+def parse_rows(text: str, *, progress: Progress | None = None, locale: str = DEFAULT_LOCALE) -> tuple[list[UnitRow], list[RowError]]:
+    """Validate the file on its own (no database): every row, every column. Messages in ``locale``."""
+
+    def t(key: str, **params: object) -> str:
+        return message(locale, key, **params)
+
     errors: list[RowError] = []
     text = text.lstrip("\ufeff")
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in reader.fieldnames or []]
     if not header:
-        return [], [RowError(1, "", "the file is empty; the first line names the columns")]
+        return [], [RowError(1, "", t("empty_file"))]
     reader.fieldnames = header
     unknown = [h for h in header if h not in COLUMNS]
     missing = [c for c in REQUIRED if c not in header]
     if len(set(header)) != len(header):
-        errors.append(RowError(1, "", "a column is named twice"))
+        errors.append(RowError(1, "", t("column_twice")))
     for h in unknown:
-        errors.append(RowError(1, h, f"unknown column; the columns are {', '.join(COLUMNS)}"))
+        errors.append(RowError(1, h, t("unknown_column", columns=", ".join(COLUMNS))))
     for c in missing:
-        errors.append(RowError(1, c, "this column is required"))
+        errors.append(RowError(1, c, t("column_required")))
     if errors:
         return [], errors
     raw_rows = [(reader.line_num, raw) for raw in reader]  # line_num: the row's (last) file line
     if len(raw_rows) > MAX_ROWS:
-        return [], [RowError(1, "", f"at most {MAX_ROWS} rows per file; split the file")]
+        return [], [RowError(1, "", t("too_many_rows", max=MAX_ROWS))]
     rows: list[UnitRow] = []
     seen_units: dict[tuple[str, str, str], int] = {}
     names_by_id: dict[str, tuple[str, int]] = {}
     for index, (line, raw) in enumerate(raw_rows):
         if None in raw:  # more cells than columns
-            errors.append(RowError(line, "", "the row has more cells than the header has columns"))
+            errors.append(RowError(line, "", t("more_cells")))
             continue
         row_errors: list[RowError] = []
         building, number = _cell(raw, "building"), _cell(raw, "unit")
         compound = _cell(raw, "compound")
         if not building:
-            row_errors.append(RowError(line, "building", "the building name is required"))
+            row_errors.append(RowError(line, "building", t("building_required")))
         elif len(building) > 64:
-            row_errors.append(RowError(line, "building", "a building name has at most 64 characters"))
+            row_errors.append(RowError(line, "building", t("building_too_long")))
         if not number:
-            row_errors.append(RowError(line, "unit", "the unit number is required"))
+            row_errors.append(RowError(line, "unit", t("unit_required")))
         elif len(number) > 32:
-            row_errors.append(RowError(line, "unit", "a unit number has at most 32 characters"))
+            row_errors.append(RowError(line, "unit", t("unit_too_long")))
         if len(compound) > 200:
-            row_errors.append(RowError(line, "compound", "a compound name has at most 200 characters"))
+            row_errors.append(RowError(line, "compound", t("compound_too_long")))
         floor = 1
         floor_text = _cell(raw, "floor")
         if floor_text:
@@ -188,36 +199,36 @@ def parse_rows(text: str, *, progress: Progress | None = None) -> tuple[list[Uni
                 if not (MIN_FLOOR <= floor <= MAX_FLOOR) or floor == 0:
                     raise ValueError
             except ValueError:
-                row_errors.append(RowError(line, "floor", f"the floor is a whole number from {MIN_FLOOR} to {MAX_FLOOR}, not 0"))
+                row_errors.append(RowError(line, "floor", t("floor_range", min=MIN_FLOOR, max=MAX_FLOOR)))
         area = 0
         try:
             area = parse_area(_cell(raw, "area_m2"))
-        except BadUserInput as exc:
-            row_errors.append(RowError(line, "area_m2", f"{exc.message}; write the area in m², e.g. 89.63"))
+        except BadUserInput:
+            row_errors.append(RowError(line, "area_m2", t("area_bad", text=repr(_cell(raw, "area_m2")))))
         sold_text = _cell(raw, "sold").lower()
         sold = True
         if sold_text in FALSE:
             sold = False
         elif sold_text and sold_text not in TRUE:
-            row_errors.append(RowError(line, "sold", "write true or false"))
+            row_errors.append(RowError(line, "sold", t("sold_bad")))
         owners: list[PersonInput] = []
-        owner = _person(raw, "owner", line, row_errors)
-        co_owner = _person(raw, "co_owner", line, row_errors)
+        owner = _person(raw, "owner", line, row_errors, t)
+        co_owner = _person(raw, "co_owner", line, row_errors, t)
         if sold:
             if owner is None:
-                row_errors.append(RowError(line, "owner_name", "a sold unit needs its owner's name (or sold=false for the developer's units)"))
+                row_errors.append(RowError(line, "owner_name", t("owner_missing")))
             else:
                 owners.append(owner)
                 if co_owner is not None:
                     owners.append(co_owner)
                     if owner.id_number and owner.id_number == co_owner.id_number:
-                        row_errors.append(RowError(line, "co_owner_id_number", "the co-owner has the owner's ID number"))
+                        row_errors.append(RowError(line, "co_owner_id_number", t("co_owner_same_id")))
         elif owner is not None or co_owner is not None:
-            row_errors.append(RowError(line, "sold", "an unsold unit belongs to the developer: leave the owner columns empty"))
+            row_errors.append(RowError(line, "sold", t("unsold_with_owner")))
         key = (compound, building, number)
         if building and number:
             if key in seen_units:
-                row_errors.append(RowError(line, "unit", f"unit {building} {number} is already on line {seen_units[key]}"))
+                row_errors.append(RowError(line, "unit", t("unit_twice", building=building, number=number, line=seen_units[key])))
             else:
                 seen_units[key] = line
         for person, prefix in ((owner, "owner"), (co_owner, "co_owner")):
@@ -227,9 +238,7 @@ def parse_rows(text: str, *, progress: Progress | None = None) -> tuple[list[Uni
                 continue  # reported above
             known = names_by_id.setdefault(person.id_number, (person.name, line))
             if known[0] != person.name:
-                row_errors.append(
-                    RowError(line, f"{prefix}_name", f"this ID number is {known[0]!r} on line {known[1]}: one ID number is one person")
-                )
+                row_errors.append(RowError(line, f"{prefix}_name", t("id_two_names", name=known[0], line=known[1])))
         errors.extend(row_errors)
         if not row_errors:
             rows.append(UnitRow(line, compound, building, number, floor, area, sold, owners))
@@ -240,10 +249,10 @@ def parse_rows(text: str, *, progress: Progress | None = None) -> tuple[list[Uni
     return rows, errors
 
 
-async def _community(session: AsyncSession, code: str) -> m.Community:
+async def _community(session: AsyncSession, code: str, locale: str) -> m.Community:
     community = await session.scalar(select(m.Community).where(m.Community.code == code))
     if community is None:
-        raise NotFound(f"no community with code {code!r} in this tenant")
+        raise NotFound(message(locale, "no_community", code=code))
     return community
 
 
@@ -253,20 +262,28 @@ async def import_units(
     tenant_id: uuid.UUID,
     *,
     community_code: str,
-    csv_text: str,
+    csv_text: str | bytes,
     progress: Progress | None = None,
+    locale: str = DEFAULT_LOCALE,
 ) -> ImportReport:
     """Validate the whole file, then — only if no row is bad — write it in bulk.
 
+    ``csv_text`` is text, or the file's bytes (UTF-8 with or without BOM, GBK/GB18030: detected and
+    reported in ``report.encoding``). Messages are in ``locale`` (the firm's language, zh-CN by default).
     Flushes, never commits: the caller's unit of work decides. Returns the report; when
     ``report.errors`` is not empty nothing was written.
     """
+    check_locale(locale)
     if session.info.get(TENANT_KEY) != tenant_id:
         # the bulk insert below sets tenant_id itself, so insist on the matching scope
         raise TenancyError("import_units needs a session scoped to the tenant it imports into")
-    community = await _community(session, community_code)
-    rows, errors = parse_rows(csv_text, progress=progress)
-    report = ImportReport(rows=len(rows) + len({e.line for e in errors if e.line > 1}))
+    community = await _community(session, community_code, locale)
+    if isinstance(csv_text, bytes):
+        text, encoding = decode_csv(csv_text, locale)
+    else:
+        text, encoding = csv_text, "utf-8-sig" if csv_text.startswith("\ufeff") else "utf-8"
+    rows, errors = parse_rows(text, progress=progress, locale=locale)
+    report = ImportReport(rows=len(rows) + len({e.line for e in errors if e.line > 1}), encoding=encoding)
     compounds = {c.name: c for c in await session.scalars(select(m.Compound).where(m.Compound.community_id == community.id))}
     default_compound: str | None = None
     if any(not r.compound for r in rows):
@@ -275,7 +292,7 @@ async def import_units(
         elif not compounds:
             default_compound = community.name
         else:
-            errors.append(RowError(1, "compound", f"community {community_code!r} has several compounds ({', '.join(sorted(compounds))}): add a compound column"))
+            errors.append(RowError(1, "compound", message(locale, "several_compounds", code=community_code, names=", ".join(sorted(compounds)))))
     for r in rows:
         r.compound = r.compound or default_compound or ""
     # against the database: existing units, persons known by ID number
@@ -294,7 +311,7 @@ async def import_units(
     for r in rows:
         compound = compounds.get(r.compound)
         if compound is not None and (compound.id, r.building, r.number) in existing_units:
-            errors.append(RowError(r.line, "unit", f"unit {r.building} {r.number} exists already in {r.compound}"))
+            errors.append(RowError(r.line, "unit", message(locale, "unit_exists", building=r.building, number=r.number, compound=r.compound)))
     digests: dict[str, str] = {}
     for r in rows:
         for p in r.owners:
@@ -348,7 +365,7 @@ async def import_units(
         units.append({
             "tenant_id": tenant_id, "id": unit_id, "created_at": now, "updated_at": None,
             "building_id": buildings[(compounds[r.compound].id, r.building)].id, "community_id": community.id,
-            "number": r.number, "floor": r.floor, "registered_area": r.area, "area_source": "registered",
+            "number": r.number, "number_key": m.natural_key(r.number), "floor": r.floor, "registered_area": r.area, "area_source": "registered",
             "use": "residential", "sold": r.sold,
         })
         report.area += r.area
@@ -410,6 +427,35 @@ def _ownership_row(tenant_id: uuid.UUID, now: datetime, unit_id: uuid.UUID, pers
             "unit_id": unit_id, "person_id": person_id, "share_bp": share, "since": None}
 
 
+def decode_csv(data: bytes, locale: str = DEFAULT_LOCALE) -> tuple[str, str]:
+    """The text of a CSV file and the encoding it was in.
+
+    Excel on a Chinese Windows saves "CSV" in the ANSI code page (GBK; GB18030 for rarer characters)
+    and "CSV UTF-8" with a byte-order mark; other tools write plain UTF-8. A BOM decides; otherwise UTF-8
+    is tried first (GBK text is almost never valid UTF-8), then GBK, then GB18030 (its superset).
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError:
+            raise BadUserInput(message(locale, "undecodable"), field="csv") from None
+    for encoding in ("utf-8", "gbk", "gb18030"):
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise BadUserInput(message(locale, "undecodable"), field="csv")
+
+
+def read_csv_file(path: Path, locale: str = DEFAULT_LOCALE) -> bytes:
+    """The bytes of ``path``; NOT_FOUND (coded, in the firm's language) when there is no such file."""
+    if not path.exists():
+        raise NotFound(message(locale, "file_missing", path=str(path)), field="file")
+    if not path.is_file():
+        raise BadUserInput(message(locale, "not_a_file", path=str(path)), field="file")
+    return path.read_bytes()
+
+
 def error_report_path(csv_path: Path) -> Path:
     """Where the error report of ``units.csv`` goes: ``units.errors.csv`` next to it."""
     return csv_path.with_name(csv_path.stem + ".errors.csv")
@@ -428,22 +474,27 @@ def write_error_report(path: Path, errors: Iterable[RowError]) -> Path:
 async def import_for_tenant(
     runtime: Runtime,
     slug: str,
-    csv_text: str,
+    csv_text: str | bytes,
     *,
     community_code: str,
     actor: str = "platform",
     progress: Progress | None = None,
+    locale: str = DEFAULT_LOCALE,
 ) -> ImportReport:
-    """Import into tenant ``slug`` in one transaction, audited (counts only, no personal data)."""
+    """Import into tenant ``slug`` in one transaction, audited (counts only, no personal data).
+
+    ``csv_text`` may be the file's bytes (see :func:`read_csv_file`); messages are in ``locale``."""
     from kernel import audit
     from tenants.lifecycle import get_by_slug
 
     tenant = await get_by_slug(runtime, slug)
     async with runtime.db.tenant(tenant.id) as session:
-        report = await import_units(session, runtime.vault, tenant.id, community_code=community_code, csv_text=csv_text, progress=progress)
+        report = await import_units(
+            session, runtime.vault, tenant.id, community_code=community_code, csv_text=csv_text, progress=progress, locale=locale
+        )
         if report.ok:
             await audit.record(
                 session, tenant_id=tenant.id, actor=actor, action="estate.units_imported", target=community_code,
-                detail={"units": report.units, "persons_created": report.persons_created, "ownerships": report.ownerships},
+                detail={"units": report.units, "persons_created": report.persons_created, "ownerships": report.ownerships, "encoding": report.encoding},
             )
     return report

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kernel.sdk.estate import VotingUnit
+from kernel.sdk.estate import Holding, VotingUnit
 from tenants.estate import models, service, voting
 
 
@@ -33,6 +33,14 @@ class TenantsEstate:
 
     async def accounts_of_units(self, session: AsyncSession, units: Any, *, residents: bool = True) -> list[uuid.UUID]:
         return await service.accounts_of_units(session, units, residents=residents)
+    async def holdings_of(
+        self,
+        session: AsyncSession,
+        person_ids: set[uuid.UUID],
+        community_id: uuid.UUID,
+        building_ids: list[uuid.UUID] | None = None,
+    ) -> dict[str, Holding]:
+        return await voting.holdings_of(session, person_ids, community_id, building_ids)
 
 
 ESTATE = TenantsEstate()

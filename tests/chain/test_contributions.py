@@ -275,7 +275,8 @@ async def test_k0007_moves_each_address_into_its_own_row(linli_backend, tmp_path
     tenant, community = uuid.uuid4(), uuid.uuid4()
     old = {"registry": "0x" + "01" * 20, "governance": "0x" + "02" * 20, "fund": "0x" + "03" * 20, "audit": "0x" + "04" * 20}
     try:
-        await asyncio.to_thread(command.upgrade, cfg, "k0004")
+        # the revision before k0007 (k0005, the per-tenant accounts, cannot be downgraded)
+        await asyncio.to_thread(command.upgrade, cfg, "k0006")
         now = datetime.now(UTC)
         tenants = sa.table("tenants", *(sa.column(c, t) for c, t in (
             ("id", sa.Uuid()), ("slug", sa.String()), ("name", sa.String()), ("status", sa.String()), ("plan", sa.String()),
@@ -303,7 +304,7 @@ async def test_k0007_moves_each_address_into_its_own_row(linli_backend, tmp_path
                 policies = await conn.scalar(sa.text("SELECT count(*) FROM pg_policies WHERE tablename = 'chain_deployments'"))
                 forced = await conn.scalar(sa.text("SELECT relforcerowsecurity FROM pg_class WHERE relname = 'chain_deployments'"))
             assert policies == 1 and forced
-        await asyncio.to_thread(command.downgrade, cfg, "k0004")
+        await asyncio.to_thread(command.downgrade, cfg, "k0006")
         async with engine.begin() as conn:
             back = (await conn.execute(sa.text("SELECT registry, governance, fund, audit, indexed_block FROM chain_deployments"))).all()
         assert [tuple(b) for b in back] == [(old["registry"], old["governance"], old["fund"], old["audit"], 42)]

@@ -92,7 +92,7 @@ async def _link_owners(
                 select(m.Unit.building_id)
                 .join(m.Ownership, m.Ownership.unit_id == m.Unit.id)
                 .join(m.Person, m.Person.id == m.Ownership.person_id)
-                .where(m.Person.account_id.is_not(None))
+                .where(m.Person.account_id.is_not(None), m.Person.kind == "natural")  # demo-owner's, not the developer's
                 .limit(1)
             )
         ).scalar_one()

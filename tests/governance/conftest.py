@@ -50,9 +50,9 @@ async def build_voting_estate(runtime: Any, gql: GraphQLClient, prefix: str = "g
     tid = p.tenant_id
     accounts: dict[str, uuid.UUID] = {}
     roles = {"a": "owner", "c": "owner", "e": "owner", "f": "owner", "renter": "resident", "staff": "property_staff", "committee": "committee_member"}
-    async with runtime.db.platform() as s:
+    async with runtime.db.tenant(tid) as s:
         for name in roles:
-            acc = await identity.create_account(s, f"{slug}-{name}", PASSWORD, name, default_tenant_id=tid)
+            acc = await identity.create_account(s, f"{slug}-{name}", PASSWORD, name)
             accounts[name] = acc.id
     async with runtime.db.tenant(tid) as s:
         policies = Policies(s, tid)

@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import select
 
 from kernel.audit import AuditEntry
-from kernel.identity import service as identity
+from kernel.identity.platform import create_platform_account
 from plugins.governance import models as gm
 from tenants.estate import service as estate
 
@@ -36,8 +36,7 @@ async def test_regulator_sees_filings_of_its_street_across_firms_and_each_read_i
     await _filed_decision(runtime, b.tenant_id, "B2", "OTHER-STREET", "not ours")
     username = f"reg-{uuid.uuid4().hex[:8]}"
     async with runtime.db.platform() as s:
-        account = await identity.create_account(s, username, PASSWORD, "滨江街道办")
-        account.regulator_street_code = street
+        account = await create_platform_account(s, username, PASSWORD, "滨江街道办", regulator_street_code=street)
 
     token = await gql.login(username, PASSWORD)
     r = await gql(QUERY, token=token)

@@ -108,17 +108,11 @@ class Ops:
         from kernel.identity.models import Account
 
         username = username or f"{tenant.slug}-{role}-{uuid.uuid4().hex[:6]}"
-        async with self.runtime.db.platform() as s:
-            acc = Account(
-                username=username,
-                display_name=role,
-                password_hash=_password_hash(),
-                default_tenant_id=tenant.tenant_id,
-            )
+        async with self.runtime.db.tenant(tenant.tenant_id) as s:
+            acc = Account(username=username, display_name=role, password_hash=_password_hash())
             s.add(acc)
             await s.flush()
             pair = await identity.issue_tokens(s, self.runtime.settings, acc, tenant.tenant_id)
-        async with self.runtime.db.tenant(tenant.tenant_id) as s:
             await Policies(s, tenant.tenant_id).assign_role(acc.id, role)
         return acc.id, pair.access_token
 

@@ -1,7 +1,7 @@
 """notifications (rows, delivery log, preferences, settings) and consent records. RLS on each.
 
 Revision ID: k0006
-Revises: k0004
+Revises: k0005
 Create Date: 2026-12-07
 """
 from collections.abc import Sequence
@@ -23,7 +23,7 @@ TENANT_TABLES = (
 )
 
 revision: str = "k0006"
-down_revision: str | Sequence[str] | None = "k0004"
+down_revision: str | Sequence[str] | None = "k0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
