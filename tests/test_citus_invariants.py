@@ -71,8 +71,11 @@ def test_every_plugin_model_is_checked(host):
 
 def test_reference_tables_are_the_global_models(host):
     """Global models are reference tables and tenant models are distributed, with no exception:
-    device tokens and refresh tokens are global by design (resolved before a tenant is known)."""
-    assert {"device_credentials", "refresh_tokens", "tenants", "accounts"} <= REFERENCE_TABLES
+    device tokens are global by design (resolved before a tenant is known), and so are the
+    platform's own accounts and the login throttle; a firm's accounts and refresh tokens are
+    tenant tables."""
+    assert {"device_credentials", "login_attempts", "platform_accounts", "tenants"} <= REFERENCE_TABLES
+    assert not {"accounts", "refresh_tokens", "invitations"} & REFERENCE_TABLES
     for mapper in Base.registry.mappers:
         table = mapper.local_table.name  # type: ignore[union-attr]
         if issubclass(mapper.class_, TenantScoped):
@@ -286,7 +289,7 @@ def test_the_sql_scan_finds_what_citus_refuses(sql, refused, host):
     [
         "SELECT u.id FROM units u JOIN ownerships o ON o.tenant_id = u.tenant_id AND o.unit_id = u.id",
         "SELECT 1 FROM units JOIN persons USING (tenant_id, id)",
-        "SELECT a.username FROM units u JOIN accounts a ON a.id = u.id",  # a reference table
+        "SELECT a.username FROM units u JOIN platform_accounts a ON a.id = u.id",  # a reference table
         "SELECT * FROM bills WHERE tenant_id = :t AND id = :id FOR UPDATE",
         "SELECT * FROM units u, ownerships o WHERE o.tenant_id = u.tenant_id AND o.unit_id = u.id",
         "INSERT INTO telemetry_latest (tenant_id) VALUES (:t) ON CONFLICT (tenant_id) DO UPDATE SET ts = excluded.ts",
@@ -381,7 +384,7 @@ async def test_create_tenant_table_adds_other_foreign_keys_after_the_table(linli
                 sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
                 sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], ondelete="CASCADE"),
                 sa.ForeignKeyConstraint(["tenant_id", "unit_id"], ["units.tenant_id", "units.id"], ondelete="CASCADE"),
-                sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], name=f"fk_{name}_account"),
+                sa.ForeignKeyConstraint(["account_id"], ["platform_accounts.id"], name=f"fk_{name}_account"),
                 sa.PrimaryKeyConstraint("tenant_id", "id"),
             )
 
@@ -393,10 +396,10 @@ async def test_create_tenant_table_adds_other_foreign_keys_after_the_table(linli
         async with engine.connect() as conn:
             fks = await conn.run_sync(lambda c: sa.inspect(c).get_foreign_keys(name))
             targets = sorted((fk["referred_table"], tuple(fk["constrained_columns"])) for fk in fks)
-            assert targets == [("accounts", ("account_id",)), ("tenants", ("tenant_id",)), ("units", ("tenant_id", "unit_id"))]
+            assert targets == [("platform_accounts", ("account_id",)), ("tenants", ("tenant_id",)), ("units", ("tenant_id", "unit_id"))]
             if linli_database.backend == "postgres":
                 create = next(s for s in statements if s.lstrip().startswith("CREATE TABLE"))
-                assert "REFERENCES tenants" in create and "REFERENCES units" not in create and "REFERENCES accounts" not in create
+                assert "REFERENCES tenants" in create and "REFERENCES units" not in create and "REFERENCES platform_accounts" not in create
                 order = [i for i, s in enumerate(statements) if "ADD CONSTRAINT" in s or "CREATE POLICY" in s]
                 assert len(order) == 3 and "CREATE POLICY" in statements[order[-1]]
                 flags = (await conn.execute(sa.text("SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = :n"), {"n": name})).one()

@@ -1,9 +1,10 @@
 """How Linli's tables are laid out on a Citus cluster — the one place that says it.
 
 * :data:`REFERENCE_TABLES` — the global tables, copied whole to every node (``create_reference_table``).
-  They hold no tenant's data under row-level security: tenants themselves, the global accounts
-  and their refresh tokens, login throttling, and the device-token digests that must be resolved
-  before any tenant is known.
+  They hold no tenant's data under row-level security: tenants themselves, the platform's own
+  accounts (platform admins, regulators), login throttling, and the device-token digests that
+  must be resolved before any tenant is known. A firm's accounts, sessions, refresh tokens and
+  invitations are tenant tables.
 * **Every other table is a distributed tenant table**, hash-distributed by
   :data:`DISTRIBUTION_COLUMN` (``tenant_id``) and co-located with :data:`COLOCATION_ANCHOR`, so
   every join between tenant tables on ``tenant_id`` and every foreign key carrying it stays on one
@@ -24,10 +25,9 @@ from sqlalchemy import ForeignKeyConstraint, MetaData, PrimaryKeyConstraint, Tab
 #: Global tables: reference tables on Citus. Keep sorted; docs/operations.md lists the same names.
 REFERENCE_TABLES: frozenset[str] = frozenset(
     {
-        "accounts",
         "device_credentials",
-        "login_failures",
-        "refresh_tokens",
+        "login_attempts",
+        "platform_accounts",
         "tenants",
     }
 )

@@ -48,8 +48,11 @@ class Invitation(TenantRecord, Base):
     """
 
     __tablename__ = "invitations"
+    #: The code is accepted inside the firm it was sent for (tenant-scoped lookup), so it is unique
+    #: per tenant — the key Citus can enforce on a table distributed by tenant.
+    __table_args__ = (UniqueConstraint("tenant_id", "code_hash"),)
 
-    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(8))  # phone | email
     contact_enc: Mapped[str] = mapped_column(String(400))
     contact_digest: Mapped[str] = mapped_column(String(64), index=True)
@@ -103,10 +106,13 @@ class RefreshToken(TenantRecord, Base):
     is ``<tenant hex>.<secret>`` so the tenant is known before anything is looked up."""
 
     __tablename__ = "refresh_tokens"
+    __table_args__ = (UniqueConstraint("tenant_id", "token_hash"),)
 
     account_id: Mapped[uuid.UUID] = mapped_column(index=True)
     session_id: Mapped[uuid.UUID] = mapped_column(index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Unique per tenant: the presented token names its tenant (``<tenant hex>.<secret>``) and is
+    #: looked up inside that tenant's scope.
+    token_hash: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 

@@ -143,7 +143,7 @@ def upgrade() -> None:
         *_timestamps(),
         sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_invitations_tenant_id_tenants"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", "tenant_id", name=op.f("pk_invitations")),
-        sa.UniqueConstraint("code_hash", name=op.f("uq_invitations_code_hash")),
+        sa.UniqueConstraint("tenant_id", "code_hash", name=op.f("uq_invitations_tenant_id")),
     )
     op.create_index(op.f("ix_invitations_tenant_id"), "invitations", ["tenant_id"])
     op.create_index(op.f("ix_invitations_contact_digest"), "invitations", ["contact_digest"])
@@ -175,7 +175,7 @@ def upgrade() -> None:
         *_timestamps(),
         sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_refresh_tokens_tenant_id_tenants"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", "tenant_id", name=op.f("pk_refresh_tokens")),
-        sa.UniqueConstraint("token_hash", name=op.f("uq_refresh_tokens_token_hash")),
+        sa.UniqueConstraint("tenant_id", "token_hash", name=op.f("uq_refresh_tokens_tenant_id")),
     )
     op.create_index(op.f("ix_refresh_tokens_tenant_id"), "refresh_tokens", ["tenant_id"])
     op.create_index(op.f("ix_refresh_tokens_account_id"), "refresh_tokens", ["account_id"])
