@@ -1,7 +1,6 @@
 """Imports every kernel model so that ``Base.metadata`` is complete."""
 
 from kernel.audit import AuditEntry, AuditHead
-from kernel.consent.models import Consent, ConsentRecord
 from kernel.chain.models import (
     ChainDeployment,
     ChainEvent,
@@ -10,6 +9,7 @@ from kernel.chain.models import (
     ChainTransaction,
     ChainUnit,
 )
+from kernel.consent.models import Consent, ConsentRecord
 from kernel.devices.models import (
     AlarmPending,
     Device,
