@@ -147,6 +147,10 @@ def demo(
         table.add_row(username, role)
     console.print(table)
     console.print(f"password for all demo accounts: [bold]{DEMO_PASSWORD}[/bold]")
+    console.print(
+        "roles in LINLI_SECOND_FACTOR_ROLES (tenant_admin by default) enrol an authenticator app at their first login "
+        "(enrolTotp / confirmTotp with the login's enrolmentToken; see docs/people.md)"
+    )
     if serve_after:
         import os
 

@@ -55,12 +55,12 @@ class ApiKeyCreated:
     secret: str
 
 
-async def _login(info: strawberry.Info, username: str, password: str, tenant: str | None) -> AuthPayload:
+async def _login(info: strawberry.Info, username: str, password: str, tenant: str | None, second_factor: str | None = None) -> AuthPayload:
     ctx = info.context
     request = getattr(ctx, "request", None)
     user_agent = request.headers.get("user-agent", "") if request is not None else ""
     pair = await identity.login(
-        ctx.runtime, username, password, tenant, source=getattr(ctx, "client_ip", ""), user_agent=user_agent
+        ctx.runtime, username, password, tenant, source=getattr(ctx, "client_ip", ""), user_agent=user_agent, second_factor=second_factor
     )
     return payload(pair)
 
@@ -122,8 +122,10 @@ class KernelQuery(PeopleQuery):
 @strawberry.type
 class KernelMutation(PeopleMutation):
     @strawberry.mutation(description="Log in to a tenant; returns a short-lived access token and a refresh token.")
-    async def login(self, info: strawberry.Info, username: str, password: str, tenant: str | None = None) -> AuthPayload:
-        return await _login(info, username, password, tenant)
+    async def login(
+        self, info: strawberry.Info, username: str, password: str, tenant: str | None = None, second_factor: str | None = None
+    ) -> AuthPayload:
+        return await _login(info, username, password, tenant, second_factor)
 
     @strawberry.mutation(description="Exchange a refresh token for a new pair (the old one stops working).")
     async def refresh_token(self, info: strawberry.Info, refresh_token: str) -> AuthPayload:

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     #: …and per tenant (any sources): the cap on password spraying.
     login_max_failures_per_tenant: int = 500
     login_window_seconds: int = 300
+    #: Roles that must log in with a second factor (TOTP); comma-separated in the environment.
+    second_factor_roles: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["tenant_admin", "platform_admin", "regulator"])
     #: How long an invitation code is valid.
     invitation_ttl_hours: int = 72
     #: Where people reach this installation (``https://linli.example.com``): links in invitations.
@@ -97,7 +99,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
-    @field_validator("disable_plugins", mode="before")
+    @field_validator("disable_plugins", "second_factor_roles", mode="before")
     @classmethod
     def _split_plugins(cls, value: object) -> object:
         if isinstance(value, str):

@@ -105,6 +105,8 @@ class TestDatabase:
             # and per-tenant login limits are tested with their own settings
             "login_max_failures_per_source": 100_000,
             "login_max_failures_per_tenant": 100_000,
+            # tests log in as admins all the time; the second factor is tested with it switched on
+            "second_factor_roles": [],
         }
         values.update(overrides)
         return Settings(**values)

@@ -193,3 +193,46 @@ async def test_password_policy_on_accepting(gql, new_tenant):
     # the code survived the refusals (nothing was written)
     r = ok(await gql(ACCEPT, {"t": t.slug, "c": inv["code"], "u": "wangwu", "p": "a sentence nobody guesses"}))
     assert r["acceptInvitation"]["accessToken"]
+
+
+async def test_password_reset_by_a_code_sent_to_the_person(make_runtime, gql_factory, new_tenant):
+    ask = "mutation($t: String!, $u: String!) { requestPasswordReset(tenant: $t, username: $u, locale: \"en\") }"
+    reset = "mutation($t: String!, $u: String!, $c: String!, $p: String!) { resetPassword(tenant: $t, username: $u, code: $c, newPassword: $p) }"
+    async with MailSink() as mail:
+        runtime = make_runtime(smtp_host=mail.host, smtp_port=mail.port, login_max_failures=8)
+        gql = gql_factory(runtime)
+        t = await new_tenant("reset")
+        t.token = await gql.login(t.admin, PASSWORD, t.slug)
+        inv = ok(await gql(INVITE, {"roles": ["property_staff"], "email": "han.mei@example.com", "name": "", "locale": "en"}, token=t.token))["inviteMember"]
+        session = ok(await gql(ACCEPT, {"t": t.slug, "c": inv["code"], "u": "han.mei", "p": "han mei's first password"}))["acceptInvitation"]["accessToken"]
+        await runtime.outbox.drain(t.tenant_id)
+        await mail.wait_for(1)
+        # an unknown username gets the same answer, and nothing is sent
+        assert ok(await gql(ask, {"t": t.slug, "u": "nobody-here"})) == {"requestPasswordReset": True}
+        assert ok(await gql(ask, {"t": t.slug, "u": "han.mei"})) == {"requestPasswordReset": True}
+        await runtime.outbox.drain(t.tenant_id)
+        await mail.wait_for(2)
+        assert len(mail.messages) == 2 and mail.messages[1]["To"] == "han.mei@example.com"
+        sent = re.search(r"reset code is (\d{8})", mail.messages[1].get_content()).group(1)
+        wrong = "00000000" if sent != "00000000" else "11111111"
+        r = await gql(reset, {"t": t.slug, "u": "han.mei", "c": wrong, "p": "han mei's new password"})
+        assert code(r) == "UNAUTHENTICATED" and r["errors"][0]["extensions"]["reason"] == "bad_reset_code", r
+        r = await gql(reset, {"t": t.slug, "u": "han.mei", "c": sent, "p": "password1"})
+        assert code(r) == "BAD_USER_INPUT", r  # the policy applies; the code is not used up
+        assert ok(await gql(reset, {"t": t.slug, "u": "han.mei", "c": sent, "p": "han mei's new password"})) == {"resetPassword": True}
+        assert code(await gql(ME, token=session)) == "UNAUTHENTICATED"  # signed out everywhere
+        assert await gql.login("han.mei", "han mei's new password", t.slug)
+        r = await gql("mutation { login(username: \"han.mei\", password: \"han mei's first password\", tenant: \"%s\") { accessToken } }" % t.slug)  # noqa: UP031
+        assert code(r) == "UNAUTHENTICATED"
+        # used once
+        r = await gql(reset, {"t": t.slug, "u": "han.mei", "c": sent, "p": "yet another password"})
+        assert code(r) == "UNAUTHENTICATED", r
+        # five wrong tries burn a code
+        ok(await gql(ask, {"t": t.slug, "u": "han.mei"}))
+        await runtime.outbox.drain(t.tenant_id)
+        await mail.wait_for(3)
+        fresh = re.search(r"reset code is (\d{8})", mail.messages[2].get_content()).group(1)
+        for _ in range(5):
+            await gql(reset, {"t": t.slug, "u": "han.mei", "c": "0" * 8 if fresh != "0" * 8 else "1" * 8, "p": "yet another password"})
+        r = await gql(reset, {"t": t.slug, "u": "han.mei", "c": fresh, "p": "yet another password"})
+        assert code(r) in ("UNAUTHENTICATED", "RATE_LIMITED"), r

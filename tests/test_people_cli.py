@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pyotp
 from typer.testing import CliRunner
 
 from gateway.cli import cli
@@ -36,7 +37,18 @@ async def test_tenant_create_works_on_an_empty_data_folder(tmp_path):
 
     client = GraphQLClient(create_app(runtime))
     try:
-        token = await client.login("xingfu-admin", "a long admin password", "xingfu")
+        # the default configuration: a tenant admin enrols a second factor at the first login
+        r = await client(
+            "mutation { login(username: \"xingfu-admin\", password: \"a long admin password\", tenant: \"xingfu\") { accessToken } }"
+        )
+        ext = r["errors"][0]["extensions"]
+        assert ext["reason"] == "second_factor_enrolment_required", r
+        secret = (await client("mutation($e: String) { enrolTotp(enrolmentToken: $e) { secret } }", {"e": ext["enrolmentToken"]}))["data"]["enrolTotp"]["secret"]
+        r = await client(
+            "mutation($c: String!, $e: String) { confirmTotp(code: $c, enrolmentToken: $e) { auth { accessToken } } }",
+            {"c": pyotp.TOTP(secret).now(), "e": ext["enrolmentToken"]},
+        )
+        token = r["data"]["confirmTotp"]["auth"]["accessToken"]
         me = await client("{ me { username tenantSlug roles } }", token=token)
         assert me["data"]["me"] == {"username": "xingfu-admin", "tenantSlug": "xingfu", "roles": ["tenant_admin"]}
     finally:

@@ -104,3 +104,17 @@ async def test_account_ids_of_another_firm_are_not_found(gql, runtime, new_tenan
         assert error(r, str(foreign_or_unknown)) == ("NOT_FOUND", "no account <name> in this property firm", {"field": "accountId"}), r
     r = await gql(upsert, {"a": str(a_id)}, token=a.token)
     assert r["data"] == {"upsertTechnician": {"name": "师傅"}}, r
+
+
+async def test_a_phone_invited_by_another_firm_is_invisible(gql, new_tenant):
+    a, b = await new_tenant("pha"), await new_tenant("phb")
+    invite = "mutation($p: String!) { inviteMember(phone: $p, roles: [\"owner\"]) { code invitation { id status } } }"
+    rb = await gql(invite, {"p": "13900139000"}, token=b.token)
+    assert not rb.get("errors"), rb
+    # A invites the same phone: no conflict, no hint; B's invitation stays open
+    ra = await gql(invite, {"p": "13900139000"}, token=a.token)
+    assert not ra.get("errors") and ra["data"]["inviteMember"]["invitation"]["status"] == "open", ra
+    r = await gql("{ invitations { id status } }", token=b.token)
+    assert r["data"]["invitations"] == [{"id": rb["data"]["inviteMember"]["invitation"]["id"], "status": "open"}]
+    r = await gql("{ invitations { id } }", token=a.token)
+    assert [i["id"] for i in r["data"]["invitations"]] == [ra["data"]["inviteMember"]["invitation"]["id"]]

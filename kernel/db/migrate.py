@@ -25,7 +25,7 @@ READ_ONLY_TABLES = ("audit_heads",)
 UNDELETABLE_TABLES = APPEND_ONLY_TABLES + READ_ONLY_TABLES
 #: Global tables holding secrets: the application role may write them and read every column but
 #: these; it reads a secret only through the named SECURITY DEFINER function, one row at a time.
-SECRET_COLUMNS = {"platform_accounts": ("password_hash",)}
+SECRET_COLUMNS = {"platform_accounts": ("password_hash", "totp_secret_enc", "recovery_hashes")}
 SECRET_READERS = ("linli_platform_login(text)",)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from kernel import audit
 from kernel.errors import BadUserInput, NotFound, Unauthenticated
 from kernel.graphql.permissions import Allowed, Authenticated
-from kernel.identity import invitations, members
+from kernel.identity import invitations, members, second_factor
 from kernel.identity.authz import Policies
 from kernel.identity.models import Account, Invitation, LoginSession
 from kernel.identity.revocation import revoke_sessions
@@ -138,6 +138,35 @@ def _created(invited: invitations.Invited) -> InvitationCreated:
 
 
 @strawberry.type
+class TotpEnrolment:
+    secret: str = strawberry.field(description="Base32 secret, for typing into an app by hand.")
+    otpauth_uri: str = strawberry.field(description="otpauth:// URI: show it as a QR code.")
+
+
+@strawberry.type
+class TotpConfirmed:
+    recovery_codes: list[str] = strawberry.field(description="Single-use codes for when the phone is lost. Shown once.")
+    auth: AuthPayload | None = strawberry.field(description="With an enrolment token: the login, finished.")
+
+
+def _enrolment(ctx: object, enrolment_token: str | None) -> tuple[second_factor.Enrolment, bool]:
+    """Who enrols: the holder of an enrolment token (from a login challenge), or the caller."""
+    runtime = ctx.runtime  # type: ignore[attr-defined]
+    if enrolment_token:
+        return second_factor.read_enrolment_token(runtime.settings.secret_key, enrolment_token), True
+    actor = getattr(ctx, "actor", None)
+    auth_error = getattr(ctx, "auth_error", None)
+    if auth_error is not None:
+        raise auth_error
+    if actor is None or actor.account_id is None:
+        raise Unauthenticated("log in first, or pass the enrolmentToken of your login")
+    if actor.kind == "regulator":
+        return second_factor.Enrolment(actor.account_id, None, True), False
+    tenant = ctx.tenant  # type: ignore[attr-defined]
+    return second_factor.Enrolment(actor.account_id, tenant.id if tenant else None, bool(actor.platform_admin)), False
+
+
+@strawberry.type
 class PeopleQuery:
     @strawberry.field(permission_classes=[Allowed("members", "read")], description="Invitations of this firm, newest first (contacts masked).")
     async def invitations(self, info: strawberry.Info, status: str | None = None) -> list[InvitationInfo]:
@@ -258,6 +287,61 @@ class PeopleMutation:
         account = await members.reactivate(ctx.session, ctx.tenant.id, _uuid(account_id, "accountId"))
         await ctx.audit("member.reactivated", str(account.id))
         return await _member(ctx, account)
+
+    @strawberry.mutation(description="Start enrolling an authenticator app (TOTP): with the enrolmentToken of a login challenge, or logged in.")
+    async def enrol_totp(self, info: strawberry.Info, enrolment_token: str | None = None) -> TotpEnrolment:
+        ctx = info.context
+        who, _ = _enrolment(ctx, enrolment_token)
+        firm = "platform"
+        if who.tenant_id is not None:
+            async with ctx.runtime.db.platform() as s:
+                tenant = await s.get(Tenant, who.tenant_id)
+            firm = tenant.slug if tenant else firm
+        secret, uri = await second_factor.begin(ctx.runtime, who, firm)
+        return TotpEnrolment(secret=secret, otpauth_uri=uri)
+
+    @strawberry.mutation(description="Confirm the enrolment with the app's current code: the second factor is in force; returns recovery codes (once) and, with an enrolment token, the finished login.")
+    async def confirm_totp(self, info: strawberry.Info, code: str, enrolment_token: str | None = None) -> TotpConfirmed:
+        from kernel.identity.service import finish_login
+
+        ctx = info.context
+        who, by_token = _enrolment(ctx, enrolment_token)
+        codes = await second_factor.confirm(ctx.runtime, who, code)
+        auth = None
+        if by_token:
+            tenant = None
+            platform_admin, street = False, None
+            if who.tenant_id is not None:
+                async with ctx.runtime.db.platform() as s:
+                    tenant = await s.get(Tenant, who.tenant_id)
+            if who.platform:
+                from kernel.identity.models import PlatformAccount
+
+                async with ctx.runtime.db.platform() as s:
+                    p = await s.get(PlatformAccount, who.account_id)
+                platform_admin, street = bool(p and p.is_platform_admin), p.regulator_street_code if p else None
+            request = getattr(ctx, "request", None)
+            auth = payload(await finish_login(
+                ctx.runtime, tenant, who.account_id, platform_admin, street,
+                user_agent=request.headers.get("user-agent", "") if request is not None else "", source=getattr(ctx, "client_ip", ""),
+            ))
+        return TotpConfirmed(recovery_codes=codes, auth=auth)
+
+    @strawberry.mutation(description="Send a password-reset code to the login's own phone or e-mail. Always answers true: it does not say whether the username exists.")
+    async def request_password_reset(self, info: strawberry.Info, tenant: str, username: str, locale: str = "zh-CN") -> bool:
+        from kernel.identity import reset
+
+        ctx = info.context
+        await reset.request(ctx.runtime, tenant, username, source=getattr(ctx, "client_ip", ""), locale=locale if locale in ("zh-CN", "en") else "zh-CN")
+        return True
+
+    @strawberry.mutation(description="Set a new password with the reset code; every session of the person is signed out.")
+    async def reset_password(self, info: strawberry.Info, tenant: str, username: str, code: str, new_password: str) -> bool:
+        from kernel.identity import reset
+
+        ctx = info.context
+        await reset.reset(ctx.runtime, tenant, username, code, new_password, source=getattr(ctx, "client_ip", ""))
+        return True
 
     @strawberry.mutation(permission_classes=[Authenticated], description="Sign out one of my sessions (its tokens stop at once).")
     async def revoke_session(self, info: strawberry.Info, id: strawberry.ID) -> bool:

@@ -38,6 +38,11 @@ class Account(TenantRecord, Base):
     #: invitation the person accepted); read by kernel.notifications.contacts.
     email_enc: Mapped[str | None] = mapped_column(String(400), default=None)
     phone_enc: Mapped[str | None] = mapped_column(String(400), default=None)
+    #: The second factor (kernel.identity.second_factor): TOTP secret encrypted with the tenant's
+    #: key, set at enrolment and in force once confirmed; SHA-256 digests of unused recovery codes.
+    totp_secret_enc: Mapped[str | None] = mapped_column(String(400), default=None)
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
+    recovery_hashes: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 class Invitation(TenantRecord, Base):
@@ -67,6 +72,19 @@ class Invitation(TenantRecord, Base):
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+class PasswordReset(TenantRecord, Base):
+    """A password-reset code sent to the person's own contact: SHA-256 only, short-lived, a few
+    tries, single use."""
+
+    __tablename__ = "password_resets"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
 class PlatformAccount(GlobalRecord, Base):
     """A platform operator or a street office's (街道办) regulator: global, in no tenant.
 
@@ -84,6 +102,10 @@ class PlatformAccount(GlobalRecord, Base):
     #: Such an account reads only what ``kernel.regulator`` exposes.
     regulator_street_code: Mapped[str | None] = mapped_column(String(32), default=None)
     disabled: Mapped[bool] = mapped_column(default=False)
+    #: As on Account; the secrets are, like the password hash, not readable by the app role.
+    totp_secret_enc: Mapped[str | None] = mapped_column(String(400), default=None, deferred=True, deferred_raiseload=True)
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
+    recovery_hashes: Mapped[list[str]] = mapped_column(JSON, default=list, deferred=True, deferred_raiseload=True)
 
 
 class LoginSession(TenantRecord, Base):

@@ -8,6 +8,7 @@ SQLite there are no roles and the same function is a plain select.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 
@@ -26,6 +27,9 @@ class PlatformLogin:
     is_platform_admin: bool
     regulator_street_code: str | None
     disabled: bool
+    totp_secret_enc: str | None = None
+    totp_confirmed: bool = False
+    recovery_hashes: tuple[str, ...] = ()
 
 
 async def login_row(session: AsyncSession, username: str) -> PlatformLogin | None:
@@ -33,14 +37,23 @@ async def login_row(session: AsyncSession, username: str) -> PlatformLogin | Non
         row = (await session.execute(text("SELECT * FROM linli_platform_login(:u)"), {"u": username})).first()
         if row is None:
             return None
-        return PlatformLogin(uuid.UUID(str(row.id)), row.password_hash, row.is_platform_admin, row.regulator_street_code, row.disabled)
+        recovery = row.recovery_hashes if isinstance(row.recovery_hashes, list) else json.loads(row.recovery_hashes or "[]")
+        return PlatformLogin(
+            uuid.UUID(str(row.id)), row.password_hash, row.is_platform_admin, row.regulator_street_code, row.disabled,
+            row.totp_secret_enc, row.totp_confirmed_at is not None, tuple(recovery),
+        )
     p = PlatformAccount
     found = (
         await session.execute(
-            select(p.id, p.password_hash, p.is_platform_admin, p.regulator_street_code, p.disabled).where(p.username == username)
+            select(
+                p.id, p.password_hash, p.is_platform_admin, p.regulator_street_code, p.disabled,
+                p.totp_secret_enc, p.totp_confirmed_at, p.recovery_hashes,
+            ).where(p.username == username)
         )
     ).first()
-    return PlatformLogin(*found) if found is not None else None
+    if found is None:
+        return None
+    return PlatformLogin(*found[:5], found[5], found[6] is not None, tuple(found[7] or ()))
 
 
 async def create_platform_account(

@@ -27,7 +27,14 @@ from kernel.errors import (
 )
 from kernel.identity import platform, revocation, throttle
 from kernel.identity.authz import TENANT_ROLES
-from kernel.identity.models import Account, ApiKey, LoginSession, PlatformAccount, RefreshToken
+from kernel.identity.models import (
+    Account,
+    ApiKey,
+    LoginSession,
+    PlatformAccount,
+    PolicyRule,
+    RefreshToken,
+)
 from kernel.identity.passwords import hash_password, password_problem, verify_password
 from kernel.identity.tokens import AccessClaims, digest, issue_access_token, new_secret
 from kernel.tenancy import Tenant
@@ -82,6 +89,10 @@ class _Verified:
     account_id: uuid.UUID
     platform_admin: bool
     regulator_street: str | None
+    platform: bool = False
+    totp_secret_enc: str | None = None
+    totp_confirmed: bool = False
+    recovery_hashes: tuple[str, ...] = ()
 
 
 async def _verify(runtime: object, tenant: Tenant | None, username: str, password: str) -> _Verified:
@@ -94,16 +105,26 @@ async def _verify(runtime: object, tenant: Tenant | None, username: str, passwor
     disabled = False
     if tenant is not None:
         async with db.tenant(tenant.id) as ts:
-            row = (await ts.execute(select(Account.id, Account.password_hash, Account.disabled).where(Account.username == username))).first()
+            row = (
+                await ts.execute(
+                    select(
+                        Account.id, Account.password_hash, Account.disabled, Account.totp_secret_enc, Account.totp_confirmed_at,
+                        Account.recovery_hashes,
+                    ).where(Account.username == username)
+                )
+            ).first()
         if row is not None:
-            stored, disabled, found = row.password_hash, row.disabled, _Verified(row.id, False, None)
+            stored, disabled = row.password_hash, row.disabled
+            found = _Verified(row.id, False, None, False, row.totp_secret_enc, row.totp_confirmed_at is not None, tuple(row.recovery_hashes or ()))
     if found is None:
         async with db.platform() as s:
             p = await platform.login_row(s, username)
         # a regulator belongs to no tenant; a platform admin may enter any tenant it names
         if p is not None and (p.is_platform_admin if tenant is not None else True):
             stored, disabled = p.password_hash, p.disabled
-            found = _Verified(p.id, p.is_platform_admin, p.regulator_street_code)
+            found = _Verified(
+                p.id, p.is_platform_admin, p.regulator_street_code, True, p.totp_secret_enc, p.totp_confirmed, p.recovery_hashes
+            )
     ok = await asyncio.to_thread(verify_password, stored, password)
     if not ok or found is None:
         hint = "" if tenant is not None else "; staff and residents also name their property firm (tenant)"
@@ -113,11 +134,75 @@ async def _verify(runtime: object, tenant: Tenant | None, username: str, passwor
     return found
 
 
+async def _roles_needing_second_factor(runtime: object, tenant: Tenant | None, who: _Verified) -> list[str]:
+    required = set(runtime.settings.second_factor_roles)  # type: ignore[attr-defined]
+    if not required:
+        return []
+    held: set[str] = set()
+    if who.platform_admin:
+        held.add("platform_admin")
+    if who.regulator_street:
+        held.add("regulator")
+    if tenant is not None and not who.platform:
+        async with runtime.db.tenant(tenant.id) as ts:  # type: ignore[attr-defined]
+            held |= {r.removeprefix("role:") for r in await ts.scalars(
+                select(PolicyRule.v1).where(PolicyRule.ptype == "g", PolicyRule.v0 == f"account:{who.account_id}")
+            )}
+    return sorted(held & required)
+
+
+async def _second_factor(runtime: object, tenant: Tenant | None, who: _Verified, presented: str | None) -> bool:
+    """True if the login may go on; raises the coded challenge otherwise. Returns False when the
+    presented second factor was wrong (the caller counts the attempt as failed)."""
+    from kernel.identity import second_factor as sf
+
+    settings, vault = runtime.settings, runtime.vault  # type: ignore[attr-defined]
+    if who.totp_confirmed and who.totp_secret_enc:
+        if not presented:
+            raise Unauthenticated("enter the 6-digit code of your authenticator app (or a recovery code)", reason="second_factor_required")
+        domain = sf.PLATFORM_KEY if who.platform else tenant.id  # type: ignore[union-attr]
+        keep = sf.check(vault, domain, who.totp_secret_enc, list(who.recovery_hashes), presented)
+        if keep is None:
+            return False
+        if len(keep) != len(who.recovery_hashes):  # a recovery code was used up
+            await _store_recovery(runtime, tenant, who, keep)
+        return True
+    required = await _roles_needing_second_factor(runtime, tenant, who)
+    if required:
+        token = sf.enrolment_token(settings.secret_key, sf.Enrolment(who.account_id, tenant.id if tenant else None, who.platform))
+        raise Unauthenticated(
+            f"your role ({', '.join(required)}) logs in with a second factor: enrol an authenticator app first",
+            reason="second_factor_enrolment_required",
+            enrolmentToken=token,
+        )
+    return True
+
+
+async def _store_recovery(runtime: object, tenant: Tenant | None, who: _Verified, keep: list[str]) -> None:
+    db = runtime.db  # type: ignore[attr-defined]
+    if who.platform:
+        async with db.platform() as s:
+            await s.execute(update(PlatformAccount).where(PlatformAccount.id == who.account_id).values(recovery_hashes=keep))
+    else:
+        async with db.tenant(tenant.id) as ts:  # type: ignore[union-attr]
+            await ts.execute(
+                update(Account).where(Account.id == who.account_id).values(recovery_hashes=keep).execution_options(synchronize_session=False)
+            )
+
+
 async def login(
-    runtime: object, username: str, password: str, tenant_slug: str | None, *, source: str = "", user_agent: str = ""
+    runtime: object,
+    username: str,
+    password: str,
+    tenant_slug: str | None,
+    *,
+    source: str = "",
+    user_agent: str = "",
+    second_factor: str | None = None,
 ) -> TokenPair:
-    """(tenant, username, password) → tokens. A regulator names no tenant and gets an access
-    token without tenant or refresh token. Throttled before the password is looked at."""
+    """(tenant, username, password[, second factor]) → tokens. A regulator names no tenant and
+    gets an access token without tenant or refresh token. Throttled before the password is
+    looked at; a wrong second factor counts as a failed attempt."""
     db, settings = runtime.db, runtime.settings  # type: ignore[attr-defined]
     tenant: Tenant | None = None
     if tenant_slug:
@@ -128,21 +213,44 @@ async def login(
     tenant_id = tenant.id if tenant is not None else None
     attempt = await throttle.admit(db, settings, source=source, tenant_id=tenant_id, username=username)
     who = await _verify(runtime, tenant, username, password)
+    try:
+        passed = await _second_factor(runtime, tenant, who, second_factor)
+    except Unauthenticated:
+        # the password was right: asking for the second factor (or enrolment) is not a failure
+        await throttle.succeeded(db, attempt, source=source, tenant_id=tenant_id, username=username, clear=False)
+        raise
+    if not passed:
+        raise Unauthenticated("the second factor is wrong", reason="bad_second_factor")
     await throttle.succeeded(db, attempt, source=source, tenant_id=tenant_id, username=username)
+    return await finish_login(runtime, tenant, who.account_id, who.platform_admin, who.regulator_street, user_agent=user_agent, source=source)
+
+
+async def finish_login(
+    runtime: object,
+    tenant: Tenant | None,
+    account_id: uuid.UUID,
+    platform_admin: bool,
+    regulator_street: str | None,
+    *,
+    user_agent: str = "",
+    source: str = "",
+) -> TokenPair:
+    """Issue the tokens of a verified login (password and, where needed, second factor)."""
+    db, settings = runtime.db, runtime.settings  # type: ignore[attr-defined]
     if tenant is None:
-        if who.regulator_street is None:
+        if regulator_street is None:
             raise Unauthenticated("name the property firm (tenant) to log in to", reason="no_tenant")
         token = issue_access_token(
-            settings.secret_key, AccessClaims(who.account_id, None, False, who.regulator_street), settings.access_token_ttl_seconds
+            settings.secret_key, AccessClaims(account_id, None, False, regulator_street), settings.access_token_ttl_seconds
         )
-        return TokenPair(token, "", settings.access_token_ttl_seconds, None, who.account_id)
+        return TokenPair(token, "", settings.access_token_ttl_seconds, None, account_id)
     if not tenant.is_active:
         raise TenantSuspended(f"tenant {tenant.slug!r} is suspended; contact the platform operator")
     for attempt_no in range(3):
         try:
             async with db.tenant(tenant.id) as ts:
-                await audit.record(ts, tenant_id=tenant.id, actor=f"account:{who.account_id}", action="auth.login")
-                return await _issue(ts, settings, who.account_id, tenant.id, who.platform_admin, user_agent=user_agent, ip=source)
+                await audit.record(ts, tenant_id=tenant.id, actor=f"account:{account_id}", action="auth.login")
+                return await _issue(ts, settings, account_id, tenant.id, platform_admin, user_agent=user_agent, ip=source)
         except IntegrityError:
             # SQLite ignores FOR UPDATE: two logins of one firm at once can pick the same audit
             # sequence number; the loser's transaction rolled back whole, so it simply goes again

@@ -71,13 +71,18 @@ async def admit(db: Database, settings: Settings, *, source: str, tenant_id: uui
     return attempt_id
 
 
-async def succeeded(db: Database, attempt_id: uuid.UUID, *, source: str, tenant_id: uuid.UUID | None, username: str) -> None:
-    """The password was right: this attempt and the earlier failures for the same login from the
-    same address no longer count."""
+async def succeeded(
+    db: Database, attempt_id: uuid.UUID, *, source: str, tenant_id: uuid.UUID | None, username: str, clear: bool = True
+) -> None:
+    """The login checked out: this attempt no longer counts, nor — with ``clear``, once the whole
+    login (second factor included) succeeded — the earlier failures of that login from that
+    address. A password that was right but still needs its second factor does not clear them,
+    or alternating such attempts with second-factor guesses would reset the count."""
     subject = subject_key(source, tenant_id, username)
     async with db.platform() as s:
         await s.execute(update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(succeeded=True))
-        await s.execute(delete(LoginAttempt).where(LoginAttempt.subject_key == subject, LoginAttempt.succeeded.is_(False)))
+        if clear:
+            await s.execute(delete(LoginAttempt).where(LoginAttempt.subject_key == subject, LoginAttempt.succeeded.is_(False)))
 
 
 async def failures(db: Database, *, source: str, tenant_id: uuid.UUID | None, username: str) -> int:

@@ -35,9 +35,11 @@ UTC_DT = kernel.db.base.UTCDateTime(timezone=True)
 PLATFORM_LOGIN_FUNCTION = """
 CREATE OR REPLACE FUNCTION linli_platform_login(p_username text)
 RETURNS TABLE (id uuid, password_hash varchar, is_platform_admin boolean,
-               regulator_street_code varchar, disabled boolean)
+               regulator_street_code varchar, disabled boolean,
+               totp_secret_enc varchar, totp_confirmed_at timestamptz, recovery_hashes json)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
-    SELECT id, password_hash, is_platform_admin, regulator_street_code, disabled
+    SELECT id, password_hash, is_platform_admin, regulator_street_code, disabled,
+           totp_secret_enc, totp_confirmed_at, recovery_hashes
     FROM platform_accounts WHERE username = p_username
 $$
 """
@@ -101,6 +103,9 @@ def upgrade() -> None:
         sa.Column("is_platform_admin", sa.Boolean(), nullable=False),
         sa.Column("regulator_street_code", sa.String(length=32), nullable=True),
         sa.Column("disabled", sa.Boolean(), nullable=False),
+        sa.Column("totp_secret_enc", sa.String(length=400), nullable=True),
+        sa.Column("totp_confirmed_at", UTC_DT, nullable=True),
+        sa.Column("recovery_hashes", sa.JSON(), nullable=False, server_default="[]"),
         sa.Column("id", sa.Uuid(), nullable=False),
         *_timestamps(),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_platform_accounts")),
@@ -115,6 +120,9 @@ def upgrade() -> None:
         sa.Column("disabled_at", UTC_DT, nullable=True),
         sa.Column("email_enc", sa.String(length=400), nullable=True),
         sa.Column("phone_enc", sa.String(length=400), nullable=True),
+        sa.Column("totp_secret_enc", sa.String(length=400), nullable=True),
+        sa.Column("totp_confirmed_at", UTC_DT, nullable=True),
+        sa.Column("recovery_hashes", sa.JSON(), nullable=False, server_default="[]"),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
         *_timestamps(),
@@ -147,6 +155,21 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_invitations_tenant_id"), "invitations", ["tenant_id"])
     op.create_index(op.f("ix_invitations_contact_digest"), "invitations", ["contact_digest"])
+    op.create_table(
+        "password_resets",
+        sa.Column("account_id", sa.Uuid(), nullable=False),
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("expires_at", UTC_DT, nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("used_at", UTC_DT, nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        *_timestamps(),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=op.f("fk_password_resets_tenant_id_tenants"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id", "tenant_id", name=op.f("pk_password_resets")),
+    )
+    op.create_index(op.f("ix_password_resets_tenant_id"), "password_resets", ["tenant_id"])
+    op.create_index(op.f("ix_password_resets_account_id"), "password_resets", ["account_id"])
     op.create_table(
         "login_sessions",
         sa.Column("account_id", sa.Uuid(), nullable=False),
@@ -200,7 +223,7 @@ def upgrade() -> None:
 
     _move_accounts(bind, old, members, set(tenant_ids))
 
-    for table in ("accounts", "invitations", "login_sessions", "refresh_tokens"):
+    for table in ("accounts", "invitations", "login_sessions", "password_resets", "refresh_tokens"):
         enable_tenant_rls(table)
     if bind.dialect.name == "postgresql":
         op.execute(PLATFORM_LOGIN_FUNCTION)
@@ -258,7 +281,7 @@ def _account_references(bind: sa.engine.Connection) -> list[tuple[str, str]]:
     inspector = sa.inspect(bind)
     found = []
     for table in inspector.get_table_names():
-        if table in ("accounts", "invitations", "refresh_tokens", "login_sessions", "alembic_version"):
+        if table in ("accounts", "invitations", "password_resets", "refresh_tokens", "login_sessions", "alembic_version"):
             continue
         columns = {c["name"] for c in inspector.get_columns(table)}
         if "tenant_id" not in columns:
