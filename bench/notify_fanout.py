@@ -301,6 +301,13 @@ async def main(residents: int, rounds: int, pg_url: str, write_docs: bool, smtp_
             f"every inbox in {best_inbox:.2f} s ({inbox_ok} ≤ {INBOX_TARGET_S:.0f} s; {best_inbox / best_inbox_base:.1f}× the raw INSERT); "
             f"{rate:,.0f} e-mails/s ({email_ok} ≥ {EMAIL_TARGET_PER_S:.0f}/s; {rate / rate_base:.2f} of raw SMTP)"
         )
+        bound_note = (
+            f" On this run the raw client itself reached only {rate_base:,.0f} e-mails/s against the same server:"
+            " the loaded machine bounds both figures, and the ratio to the raw client is the comparable one;"
+            " whether 200/s is reached on an idle machine was not measured."
+            if rate < EMAIL_TARGET_PER_S and rate_base < EMAIL_TARGET_PER_S
+            else ""
+        )
         if write_docs:
             write_docs_section(
                 "notify_fanout",
@@ -322,7 +329,7 @@ aiosmtplib connection. Load average during the run: {load1:.1f} on the shared ma
 
 Every inbox: **{best_inbox:.2f} s** (target ≤ {INBOX_TARGET_S:.0f} s: {inbox_ok}; {best_inbox / best_inbox_base:.1f}× the raw
 insert). E-mail: **{rate:,.0f}/s** (target ≥ {EMAIL_TARGET_PER_S:.0f}/s: {email_ok}; {rate / rate_base:.2f} of raw SMTP
-throughput — the rest is the per-message transaction that makes delivery at-least-once and logged).
+throughput).{bound_note}
 """,
             )
     finally:
