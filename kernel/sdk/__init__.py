@@ -69,7 +69,7 @@ _LAZY: dict[str, str] = {
     "ProjectionContext": "chain",
     "ReconcileContext": "chain",
     "TypedStruct": "chain",
-    "devchain": "chain",
+    "devchain": "devchain",
     "forget_chain_state": "chain",
     "ChainDeployment": "chain",
     "ChainEvent": "chain",
@@ -182,7 +182,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
-    from kernel.sdk import devices
+    from kernel.sdk import devchain, devices
     from kernel.sdk.auditlog import audit
     from kernel.sdk.chain import (
         CallOutcome,
@@ -199,7 +199,6 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
         UnitToRegister,
         chain_client,
         deployment_for,
-        devchain,
         enqueue_chain_call,
         ensure_community_contracts,
         ensure_scope,

@@ -4,7 +4,7 @@ and what a plugin needs to contribute contracts (``register_contracts``)."""
 
 from __future__ import annotations
 
-from kernel.chain import ContractRevert, TypedStruct, devchain
+from kernel.chain import ContractRevert, TypedStruct
 from kernel.chain.catalog import CallOutcome
 from kernel.chain.custody import (
     holder_account,
@@ -45,7 +45,6 @@ __all__ = [
     "UnitToRegister",
     "chain_client",
     "deployment_for",
-    "devchain",
     "enqueue_chain_call",
     "ensure_community_contracts",
     "ensure_scope",
