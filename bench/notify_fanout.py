@@ -129,12 +129,12 @@ async def seed(runtime: Any, tenant_id: uuid.UUID, residents: int) -> uuid.UUID:
 
     password_hash = hash_password("bench resident password")
     accounts = [uuid.uuid4() for _ in range(residents)]
-    async with runtime.db.platform() as s:
+    async with runtime.db.tenant(tenant_id) as s:
+        # a firm's logins are tenant rows (row-level security): written in the firm's scope
         await s.execute(
             insert(Account),
-            [{"id": a, "username": f"bench-resident-{i:05d}", "display_name": f"住户{i}", "password_hash": password_hash, "default_tenant_id": tenant_id} for i, a in enumerate(accounts)],
+            [{"tenant_id": tenant_id, "id": a, "username": f"bench-resident-{i:05d}", "display_name": f"住户{i}", "password_hash": password_hash} for i, a in enumerate(accounts)],
         )
-    async with runtime.db.tenant(tenant_id) as s:
         community = m.Community(id=uuid.uuid4(), code="BENCH", name="基准社区")
         compound = m.Compound(id=uuid.uuid4(), community_id=community.id, name="一期")
         s.add(community)
