@@ -44,12 +44,17 @@ def new_tenant_id() -> uuid.UUID:
     return uuid.uuid4()
 
 
+async def _find_by_slug(runtime: Any, slug: str) -> Tenant | None:
+    async with runtime.db.platform() as s:
+        return await s.scalar(select(Tenant).where(Tenant.slug == slug))  # type: ignore[no-any-return]
+
+
 async def tenant_id_by_slug(runtime: Any, slug: str) -> uuid.UUID | None:
     """The id of the tenant called ``slug`` (``None`` when there is none), e.g. the demo tenant's."""
-    from sqlalchemy import select
+    tenant = await _find_by_slug(runtime, slug)
+    return tenant.id if tenant is not None else None
 
-    async with runtime.db.platform() as s:
-        return await s.scalar(select(Tenant.id).where(Tenant.slug == slug))  # type: ignore[no-any-return]
+
 async def all_tenants(runtime: Any) -> list[Tenant]:
     """Every tenant, active or suspended, ordered by slug (a platform read, no tenant scope)."""
     async with runtime.db.platform() as s:
@@ -60,8 +65,7 @@ async def tenant_by_slug(runtime: Any, slug: str) -> Tenant:
     """The tenant named ``slug``; NOT_FOUND otherwise."""
     from kernel.errors import NotFound
 
-    async with runtime.db.platform() as s:
-        tenant = await s.scalar(select(Tenant).where(Tenant.slug == slug))
+    tenant = await _find_by_slug(runtime, slug)
     if tenant is None:
         raise NotFound(f"no tenant {slug!r}; see `linli tenant list`")
     return tenant
