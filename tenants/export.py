@@ -21,8 +21,15 @@ derived from the platform's master key: ciphertext is useless outside the platfo
 
 Encrypted columns are recognised by convention: the column name ends in ``_enc`` and holds
 :class:`~kernel.crypto.Vault` ciphertext. Keyed digests (``id_number_digest``) are exported as
-they are. Global tables (accounts, refresh tokens, login failures) are not part of a tenant's
-export; memberships are, as ``policy_rules`` rows naming account ids.
+they are. Global tables (platform accounts, login failures) are not part of a tenant's export;
+memberships are, as ``policy_rules`` rows naming account ids.
+
+What the firm may not see is left out, by the data catalogue (``kernel/db/catalogue.py``), not by
+table names: columns declared :func:`~kernel.db.catalogue.secret` (password, code and token
+hashes, TOTP seeds, custodial private keys, webhook secrets) and
+:func:`~kernel.db.catalogue.withheld` (an owner's vote choice and whatever links a person to their
+ballot on the public chain) are not written; the manifest lists them per table
+(``withheld_columns``) so a reader knows the archive is complete otherwise.
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Mapper
 
 from kernel.db.base import Base, TenantScoped, utcnow
+from kernel.db.catalogue import leaves_platform
 from kernel.runtime import Runtime
 from kernel.tenancy import Tenant
 
@@ -119,7 +127,9 @@ async def export_tenant(
             for mapper in tenant_mappers():
                 model = mapper.class_
                 table = mapper.local_table
-                attrs = [(a.key, a.columns[0].name) for a in mapper.column_attrs if a.columns[0].table is table]
+                own = [a for a in mapper.column_attrs if a.columns[0].table is table]
+                attrs = [(a.key, a.columns[0].name) for a in own if leaves_platform(a.columns[0])]
+                left_out = sorted(a.columns[0].name for a in own if not leaves_platform(a.columns[0]))
                 encrypted = [name for _, name in attrs if name.endswith(ENCRYPTED_SUFFIX)]
                 renamed = {n: n[: -len(ENCRYPTED_SUFFIX)] for n in encrypted} if personal_data == "decrypted" else {}
                 stmt = (
@@ -151,6 +161,8 @@ async def export_tenant(
                         if progress is not None:
                             progress(table.name, len(chunk))
                 entry: dict[str, Any] = {"file": name, "rows": rows, "bytes": size, "sha256": digest.hexdigest()}
+                if left_out:
+                    entry["withheld_columns"] = left_out
                 if encrypted:
                     entry["encrypted_columns"] = encrypted
                     entry["personal_data"] = personal_data

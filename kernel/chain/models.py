@@ -14,6 +14,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.db.base import Base, TenantRecord
+from kernel.db.catalogue import secret, withheld
 
 __all__ = [
     "ChainDeployment",
@@ -60,7 +61,7 @@ class ChainTransaction(TenantRecord, Base):
     community_id: Mapped[uuid.UUID]
     contract: Mapped[str] = mapped_column(String(16))
     function: Mapped[str] = mapped_column(String(64))
-    args: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    args: Mapped[list[Any]] = mapped_column(JSON, default=list, info=withheld("call data carries ballots; the chain holds it"))
     #: Optional "already done" probe: ``{"view": "unitCount", "args": [], "min": 12}`` — skip when the view
     #: (on the same contract) returns at least ``min`` (a re-delivery after a crash must not repeat the effect).
     guard: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
@@ -70,7 +71,7 @@ class ChainTransaction(TenantRecord, Base):
     error_name: Mapped[str | None] = mapped_column(String(100), default=None)
     block_number: Mapped[int | None] = mapped_column(BigInteger, default=None)
     #: Decoded events of the receipt (``[{"event": ..., "args": {...}, "log_index": n}]``).
-    result: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
+    result: Mapped[list[Any] | None] = mapped_column(JSON, default=None, info=withheld("decoded receipt events carry ballots; the chain holds them"))
 
 
 class ChainEvent(TenantRecord, Base):
@@ -85,7 +86,7 @@ class ChainEvent(TenantRecord, Base):
     community_id: Mapped[uuid.UUID]
     contract: Mapped[str] = mapped_column(String(16))
     event: Mapped[str] = mapped_column(String(64))
-    args: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    args: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, info=withheld("projected events carry ballots; the chain holds them"))
     block_number: Mapped[int] = mapped_column(BigInteger)
     tx_hash: Mapped[str] = mapped_column(String(66))
     log_index: Mapped[int] = mapped_column(Integer)
@@ -102,8 +103,8 @@ class ChainKey(TenantRecord, Base):
     __table_args__ = (UniqueConstraint("tenant_id", "holder_key"),)
 
     holder_key: Mapped[str] = mapped_column(String(200))
-    address: Mapped[str] = mapped_column(String(42), index=True)
-    key_enc: Mapped[str | None] = mapped_column(Text, default=None)
+    address: Mapped[str] = mapped_column(String(42), index=True, info=withheld("links a person to their ballots on the public chain"))
+    key_enc: Mapped[str | None] = mapped_column(Text, default=None, info=secret("custodial private key"))
     self_custody: Mapped[bool] = mapped_column(Boolean, default=False)
 
     @property
@@ -127,7 +128,7 @@ class ChainUnit(TenantRecord, Base):
     chain_unit_id: Mapped[int] = mapped_column(Integer)
     building_no: Mapped[int] = mapped_column(Integer)
     holder_key: Mapped[str] = mapped_column(String(200))
-    owner_address: Mapped[str] = mapped_column(String(42))
+    owner_address: Mapped[str] = mapped_column(String(42), info=withheld("links an owner to their ballots on the public chain"))
     area: Mapped[int] = mapped_column(BigInteger)
 
 

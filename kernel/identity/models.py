@@ -20,6 +20,7 @@ from sqlalchemy import JSON, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.db.base import Base, GlobalRecord, TenantRecord, TenantScoped, Timestamped
+from kernel.db.catalogue import personal, secret
 
 
 class Account(TenantRecord, Base):
@@ -31,18 +32,18 @@ class Account(TenantRecord, Base):
 
     username: Mapped[str] = mapped_column(String(64))
     display_name: Mapped[str] = mapped_column(String(100))
-    password_hash: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200), info=secret("argon2id password hash"))
     disabled: Mapped[bool] = mapped_column(default=False)
     disabled_at: Mapped[datetime | None] = mapped_column(default=None)
     #: Contacts for notifications and password reset, encrypted with the tenant's key (from the
     #: invitation the person accepted); read by kernel.notifications.contacts.
-    email_enc: Mapped[str | None] = mapped_column(String(400), default=None)
-    phone_enc: Mapped[str | None] = mapped_column(String(400), default=None)
+    email_enc: Mapped[str | None] = mapped_column(String(400), default=None, info=personal("contact", "important"))
+    phone_enc: Mapped[str | None] = mapped_column(String(400), default=None, info=personal("contact", "important"))
     #: The second factor (kernel.identity.second_factor): TOTP secret encrypted with the tenant's
     #: key, set at enrolment and in force once confirmed; SHA-256 digests of unused recovery codes.
-    totp_secret_enc: Mapped[str | None] = mapped_column(String(400), default=None)
+    totp_secret_enc: Mapped[str | None] = mapped_column(String(400), default=None, info=secret("TOTP seed"))
     totp_confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
-    recovery_hashes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    recovery_hashes: Mapped[list[str]] = mapped_column(JSON, default=list, info=secret("second-factor recovery code hashes"))
 
 
 class Invitation(TenantRecord, Base):
@@ -57,9 +58,9 @@ class Invitation(TenantRecord, Base):
     #: per tenant — the key Citus can enforce on a table distributed by tenant.
     __table_args__ = (UniqueConstraint("tenant_id", "code_hash"),)
 
-    code_hash: Mapped[str] = mapped_column(String(64))
+    code_hash: Mapped[str] = mapped_column(String(64), info=secret("one-time code hash"))
     channel: Mapped[str] = mapped_column(String(8))  # phone | email
-    contact_enc: Mapped[str] = mapped_column(String(400))
+    contact_enc: Mapped[str] = mapped_column(String(400), info=personal("contact", "important"))
     contact_digest: Mapped[str] = mapped_column(String(64), index=True)
     contact_masked: Mapped[str] = mapped_column(String(64))
     display_name: Mapped[str] = mapped_column(String(100), default="")
@@ -79,7 +80,7 @@ class PasswordReset(TenantRecord, Base):
     __tablename__ = "password_resets"
 
     account_id: Mapped[uuid.UUID] = mapped_column(index=True)
-    code_hash: Mapped[str] = mapped_column(String(64))
+    code_hash: Mapped[str] = mapped_column(String(64), info=secret("one-time code hash"))
     expires_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(default=0)
     used_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -96,16 +97,16 @@ class PlatformAccount(GlobalRecord, Base):
 
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(100))
-    password_hash: Mapped[str] = mapped_column(String(200), deferred=True, deferred_raiseload=True)
+    password_hash: Mapped[str] = mapped_column(String(200), deferred=True, deferred_raiseload=True, info=secret("argon2id password hash"))
     is_platform_admin: Mapped[bool] = mapped_column(default=False)
     #: Set for a street office's regulator account: the street code of its jurisdiction.
     #: Such an account reads only what ``kernel.regulator`` exposes.
     regulator_street_code: Mapped[str | None] = mapped_column(String(32), default=None)
     disabled: Mapped[bool] = mapped_column(default=False)
     #: As on Account; the secrets are, like the password hash, not readable by the app role.
-    totp_secret_enc: Mapped[str | None] = mapped_column(String(400), default=None, deferred=True, deferred_raiseload=True)
+    totp_secret_enc: Mapped[str | None] = mapped_column(String(400), default=None, deferred=True, deferred_raiseload=True, info=secret("TOTP seed"))
     totp_confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
-    recovery_hashes: Mapped[list[str]] = mapped_column(JSON, default=list, deferred=True, deferred_raiseload=True)
+    recovery_hashes: Mapped[list[str]] = mapped_column(JSON, default=list, deferred=True, deferred_raiseload=True, info=secret("second-factor recovery code hashes"))
 
 
 class LoginSession(TenantRecord, Base):
@@ -134,7 +135,7 @@ class RefreshToken(TenantRecord, Base):
     session_id: Mapped[uuid.UUID] = mapped_column(index=True)
     #: Unique per tenant: the presented token names its tenant (``<tenant hex>.<secret>``) and is
     #: looked up inside that tenant's scope.
-    token_hash: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), info=secret("refresh token digest"))
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 
@@ -167,7 +168,7 @@ class ApiKey(TenantRecord, Base):
 
     name: Mapped[str] = mapped_column(String(100))
     prefix: Mapped[str] = mapped_column(String(16))
-    secret_hash: Mapped[str] = mapped_column(String(64))
+    secret_hash: Mapped[str] = mapped_column(String(64), info=secret("API key digest"))
     #: The role the key acts as inside the tenant.
     role: Mapped[str] = mapped_column(String(32))
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -7,6 +7,11 @@ order a Citus cluster accepts: tenant foreign key, distribution, other foreign k
 security) and drops it with :func:`drop_tenant_table`; it types its timestamp columns
 :class:`UTCDateTime`. :func:`enable_tenant_rls` / :func:`disable_tenant_rls` remain for tables
 created otherwise.
+
+The data catalogue: a column declares what it holds with ``info=`` :func:`personal` (category and
+level under PIPL), :func:`secret` (credentials and key material: never exported, logged or served)
+or :func:`withheld` (held for a person, never in the firm's export linked to them, such as a vote
+choice); :func:`classify` reads it back (see ``kernel/db/catalogue.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from kernel.db.base import (
     tenant_fk,
     utcnow,
 )
+from kernel.db.catalogue import classify, personal, secret, withheld
 from kernel.db.rls import disable_tenant_rls, enable_tenant_rls
 from kernel.db.tenant_tables import create_tenant_table, drop_tenant_table
 
@@ -31,10 +37,14 @@ __all__ = [
     "TenantScoped",
     "Timestamped",
     "UTCDateTime",
+    "classify",
     "create_tenant_table",
     "disable_tenant_rls",
     "drop_tenant_table",
     "enable_tenant_rls",
+    "personal",
+    "secret",
     "tenant_fk",
     "utcnow",
+    "withheld",
 ]

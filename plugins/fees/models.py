@@ -13,6 +13,7 @@ from sqlalchemy import BigInteger, CheckConstraint, Index, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.sdk import Base, TenantRecord, TenantScoped, Timestamped, tenant_fk
+from kernel.sdk.db import secret
 
 
 class FeeItem(TenantRecord, Base):
@@ -149,5 +150,5 @@ class FeeSettings(TenantScoped, Timestamped, Base):
 
     __tablename__ = "fee_settings"
 
-    webhook_secret_enc: Mapped[str] = mapped_column(String(300))
+    webhook_secret_enc: Mapped[str] = mapped_column(String(300), info=secret("payment webhook signing secret"))
     rotated_at: Mapped[datetime]

@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.sdk import Base, TenantRecord, tenant_fk
+from kernel.sdk.db import withheld
 
 #: Art. 278 para. 1 items 1–9, in order (item n is chain matter n-1).
 MATTERS = (
@@ -107,8 +108,8 @@ class Vote(TenantRecord, Base):
     proposal_id: Mapped[uuid.UUID] = mapped_column(index=True)
     holder_key: Mapped[str] = mapped_column(String(200))
     account_id: Mapped[uuid.UUID] = mapped_column(index=True)
-    voter_address: Mapped[str] = mapped_column(String(42))
-    choice: Mapped[str] = mapped_column(String(8))
+    voter_address: Mapped[str] = mapped_column(String(42), info=withheld("links an owner to their ballot on the public chain"))
+    choice: Mapped[str] = mapped_column(String(8), info=withheld("how an owner voted: the owner and the chain hold it, staff never see it"))
     intent: Mapped[str] = mapped_column(String(200))
     self_signed: Mapped[bool] = mapped_column(default=False)
 

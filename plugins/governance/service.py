@@ -427,8 +427,9 @@ async def _record_vote(
         args=[[[proposal.chain_proposal_id, m.CHOICES.index(choice), address, 0, signature]]],
         intent=vote_intent,
     )
-    # The choice is not audited: the audit log is readable by staff, who must not see individual choices.
-    await audit(session, tenant_id=actor.tenant_id, actor=actor.label, action="governance.vote_cast", target=str(proposal.id), detail={"voter": address})
+    # Neither the choice nor the voting address is audited: the audit log is readable by staff, who must
+    # not see individual choices (the address would link the account to its ballot on the public chain).
+    await audit(session, tenant_id=actor.tenant_id, actor=actor.label, action="governance.vote_cast", target=str(proposal.id))
     poke_after_commit(runtime, session)
     return vote
 

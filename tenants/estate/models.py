@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from kernel.db.base import Base, TenantRecord, tenant_fk
+from kernel.db.catalogue import personal, secret
 
 #: Stays are in calendar days of the compound's clock: China Standard Time (every tenant is in China).
 LOCAL_TIME = ZoneInfo("Asia/Shanghai")
@@ -130,8 +131,8 @@ class Person(TenantRecord, Base):
 
     kind: Mapped[str] = mapped_column(String(12), default="natural")  # natural | organisation | developer
     name: Mapped[str] = mapped_column(String(100))
-    phone_enc: Mapped[str | None] = mapped_column(String(200), default=None)
-    id_number_enc: Mapped[str | None] = mapped_column(String(200), default=None)
+    phone_enc: Mapped[str | None] = mapped_column(String(200), default=None, info=personal("contact", "important"))
+    id_number_enc: Mapped[str | None] = mapped_column(String(200), default=None, info=personal("identity", "core"))
     #: Keyed digest of the ID number: finds "the same buyer" without storing the number in clear.
     id_number_digest: Mapped[str | None] = mapped_column(String(64), default=None)
     account_id: Mapped[uuid.UUID | None] = mapped_column(default=None, index=True)
@@ -225,16 +226,16 @@ class OwnerClaim(TenantRecord, Base):
     #: code (a code to the register's phone) | staff (staff approve from the evidence)
     route: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(12), default="pending")
-    claimant_name: Mapped[str] = mapped_column(String(100))
-    phone_enc: Mapped[str] = mapped_column(String(200))
+    claimant_name: Mapped[str] = mapped_column(String(100), info=personal("identity"))
+    phone_enc: Mapped[str] = mapped_column(String(200), info=personal("contact", "important"))
     phone_digest: Mapped[str] = mapped_column(String(64), index=True)
     phone_masked: Mapped[str] = mapped_column(String(20))
     #: The register's person the claim matched (code route), or whom staff chose on approval.
     person_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     username: Mapped[str] = mapped_column(String(64))
-    password_hash: Mapped[str | None] = mapped_column(String(200), default=None)
+    password_hash: Mapped[str | None] = mapped_column(String(200), default=None, info=secret("argon2id password hash chosen with the claim"))
     evidence: Mapped[str] = mapped_column(Text, default="")
-    code_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    code_hash: Mapped[str | None] = mapped_column(String(64), default=None, info=secret("claim verification code hash"))
     code_expires_at: Mapped[datetime | None] = mapped_column(default=None)
     attempts: Mapped[int] = mapped_column(default=0)
     account_id: Mapped[uuid.UUID | None] = mapped_column(default=None)

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kernel.sdk.db import Base, TenantRecord, tenant_fk
+from kernel.sdk.db import Base, TenantRecord, secret, tenant_fk
 
 WAITING, COLLECTED = "waiting", "collected"
 
@@ -40,7 +40,7 @@ class Parcel(TenantRecord, Base):
     #: Keyed digest of the pickup code (lookups); the code itself only encrypted (shown to the
     #: recipient), never in clear at rest.
     code_digest: Mapped[str] = mapped_column(String(64))
-    code_enc: Mapped[str] = mapped_column(String(200))
+    code_enc: Mapped[str] = mapped_column(String(200), info=secret("pickup code"))
     status: Mapped[str] = mapped_column(String(12), default=WAITING)
     deposited_at: Mapped[datetime]
     collected_at: Mapped[datetime | None] = mapped_column(default=None)
