@@ -28,6 +28,7 @@ from gateway import devices_api
 from gateway.context import GatewayContext, authenticate_connection, context_dependency
 from gateway.ratelimit import TokenBuckets
 from gateway.schema import compose
+from gateway.ws_watch import watch_of
 from kernel.errors import LinliError
 from kernel.metrics import http_requests, registry, request_seconds
 from kernel.ratelimit import buckets_for
@@ -194,7 +195,8 @@ class LinliGraphQLRouter(GraphQLRouter[GatewayContext, None]):
     ``connection_init``: payload ``{"Authorization": "Bearer <access token>"}`` or
     ``{"token": "<access token>"}`` (or an ``Authorization`` header on the upgrade, for clients
     that can send one). No credential, an expired or invalid one: the connection is closed with
-    4403 before any operation runs."""
+    4403 before any operation runs, and closed with 4403 later when the credential stops holding
+    (:mod:`gateway.ws_watch`)."""
 
     async def on_ws_connect(self, context: GatewayContext) -> dict[str, object] | None:
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
@@ -210,6 +212,9 @@ class LinliGraphQLRouter(GraphQLRouter[GatewayContext, None]):
             code = context.auth_error.code if context.auth_error is not None else "UNAUTHENTICATED"
             log.info("websocket_refused", code=code)
             raise ConnectionRejectionError({"code": code})
+        # re-checked while open: a revoked session, a deactivated login or key, a suspended firm or
+        # an expired token closes the connection (gateway.ws_watch)
+        context.ws_watch = watch_of(context.runtime).watch(context)
         return None
 
 
@@ -235,6 +240,7 @@ def create_app(runtime: Runtime | None = None, *, workers: bool = False) -> Fast
         if workers:
             runtime.start_workers()
         yield
+        await watch_of(runtime).stop()
         await runtime.shutdown()
 
     app = FastAPI(title="Linli", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)

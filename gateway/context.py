@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 from fastapi import Request
@@ -30,6 +31,12 @@ class GatewayContext(RequestContext, BaseContext):
     elapsed: float = 0.0
     #: Field tasks still running (gateway.schema.SettledExecution); set per connection.
     pending_fields: set[Any] | None = None
+    #: When the bearer token expires, and the API key used: what a WebSocket's watch re-checks
+    #: (gateway.ws_watch).
+    credential_expires_at: datetime | None = None
+    api_key_id: uuid.UUID | None = None
+    #: The open WebSocket's entry in the connection watch (None for HTTP).
+    ws_watch: Any = None
 
     def require_tenant(self) -> uuid.UUID:
         if self.auth_error is not None:
@@ -63,6 +70,7 @@ async def open_context(runtime: Runtime, request: Request | Any, request_id: str
                 ctx.actor = Actor(claims.account_id, platform_admin=claims.platform_admin)
             tenant_id, session_id = claims.tenant_id, claims.session_id
             ctx.session_id = session_id
+            ctx.credential_expires_at = claims.expires_at
         elif presented_key:
             tenant_id, prefix, secret = parse_api_key(presented_key)
             api_key = (prefix, secret)
@@ -79,6 +87,7 @@ async def open_context(runtime: Runtime, request: Request | Any, request_id: str
             try:
                 key = await verify_api_key(ctx.session, *api_key)
                 ctx.actor = Actor(None, kind="api_key", api_key_role=key.role)
+                ctx.api_key_id = key.id
             except LinliError as exc:
                 ctx.auth_error = exc
                 return ctx
@@ -97,6 +106,11 @@ async def open_context(runtime: Runtime, request: Request | Any, request_id: str
 
 
 async def close_context(ctx: GatewayContext) -> None:
+    if ctx.ws_watch is not None:
+        from gateway.ws_watch import watch_of
+
+        watch_of(ctx.runtime).forget(ctx.ws_watch)
+        ctx.ws_watch = None
     if ctx.session is not None:
         await ctx.session.close()
 
@@ -107,7 +121,7 @@ async def authenticate_connection(ctx: GatewayContext, authorization: str) -> No
     no database connection between its operations."""
     await close_context(ctx)
     fresh = await open_context(ctx.runtime, ctx.request, ctx.request_id, authorization=authorization)
-    for name in ("auth_error", "session", "tenant", "actor", "enforcer", "enabled_plugins"):
+    for name in ("auth_error", "session", "tenant", "actor", "enforcer", "enabled_plugins", "session_id", "credential_expires_at", "api_key_id"):
         setattr(ctx, name, getattr(fresh, name))
     if ctx.session is not None:
         await ctx.session.close()

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     #: Base64 32-byte key-encryption key for per-tenant data keys.
     master_key: str = ""
     access_token_ttl_seconds: int = 900
+    #: How often an open WebSocket's credential is re-checked (revoked session, deactivated login,
+    #: revoked API key, suspended tenant, expired token): the connection is closed within this time.
+    ws_recheck_seconds: float = 5.0
     refresh_token_ttl_seconds: int = 14 * 24 * 3600
     #: Failed logins allowed per window for one (source address, tenant, username)…
     login_max_failures: int = 5

@@ -26,6 +26,8 @@ class AccessClaims:
     #: The login session (refresh-token family) the token was issued under; revoking the session
     #: stops the token at once (kernel.identity.revocation).
     session_id: uuid.UUID | None = None
+    #: When the token stops being valid (decoded tokens only; a long-lived WebSocket is closed then).
+    expires_at: datetime | None = None
 
 
 def issue_access_token(secret: str, claims: AccessClaims, ttl_seconds: int) -> str:
@@ -63,7 +65,8 @@ def decode_access_token(secret: str, token: str) -> AccessClaims:
         tid = uuid.UUID(payload["tid"]) if payload.get("tid") else None
         reg = payload.get("reg")
         sid = uuid.UUID(payload["sid"]) if payload.get("sid") else None
-        return AccessClaims(uuid.UUID(payload["sub"]), tid, bool(payload.get("pa")), str(reg) if reg else None, sid)
+        expires = datetime.fromtimestamp(int(payload["exp"]), UTC)
+        return AccessClaims(uuid.UUID(payload["sub"]), tid, bool(payload.get("pa")), str(reg) if reg else None, sid, expires)
     except (ValueError, TypeError) as exc:
         raise Unauthenticated("the access token is invalid; log in again") from exc
 
