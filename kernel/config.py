@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     database_max_overflow: int = 20
     database_pool_timeout: float = 30.0
     chain_url: str | None = None
+    #: Where the embedded EVM keeps its chain across restarts (kernel/chain/embedded.py). Unset: the
+    #: embedded default (no database URL given) uses ``<data_dir>/chain``; otherwise the embedded EVM
+    #: lives in memory only (tests).
+    embedded_chain_dir: Path | None = None
     mqtt_url: str | None = None
     #: Rate-limit buckets shared by all processes (``redis://host:6379/0``). Empty: each process
     #: keeps its own (behind N gateways the budget is then N ×); see :mod:`kernel.ratelimit`.
@@ -120,6 +124,8 @@ class Settings(BaseSettings):
         if not self.database_url:
             data.mkdir(parents=True, exist_ok=True)
             updates["database_url"] = f"sqlite+aiosqlite:///{(data / 'linli.db').resolve()}"
+            if not self.chain_url and self.embedded_chain_dir is None:
+                updates["embedded_chain_dir"] = (data / "chain").resolve()
         for name, nbytes in (("secret_key", 32), ("master_key", 32)):
             if not getattr(self, name):
                 updates[name] = _persisted_secret(data, name, nbytes)

@@ -16,6 +16,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 from eth_account import Account
@@ -86,8 +87,10 @@ class ChainClient:
         *,
         private_key: str | bytes | None = None,
         request_timeout: float = 60.0,
+        store: Path | None = None,
     ) -> ChainClient:
-        """Connect to ``url`` (HTTP JSON-RPC), or to a fresh embedded EVM when ``url`` is ``None``.
+        """Connect to ``url`` (HTTP JSON-RPC), or to an embedded EVM when ``url`` is ``None``: kept in the
+        folder ``store`` across restarts (:mod:`kernel.chain.embedded`), or a fresh one in memory.
 
         ``private_key`` is the sending account; by default the first funded development key of the chain
         (eth-tester's or anvil's), which only makes sense on development chains.
@@ -95,7 +98,12 @@ class ChainClient:
         if url is None:
             from web3.providers.eth_tester import AsyncEthereumTesterProvider
 
-            provider = AsyncEthereumTesterProvider()
+            if store is not None:
+                from .embedded import open_chain_store, persistent_provider
+
+                provider = persistent_provider(open_chain_store(store))
+            else:
+                provider = AsyncEthereumTesterProvider()
             w3 = AsyncWeb3(provider)
             if private_key is None:
                 private_key = provider.ethereum_tester.backend.account_keys[0].to_bytes()

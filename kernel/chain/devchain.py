@@ -13,6 +13,13 @@ def _tester(client: ChainClient) -> Any:
     return client.w3.provider.ethereum_tester  # type: ignore[attr-defined]
 
 
+def _persist(client: ChainClient) -> None:
+    """After a direct eth-tester call: write what it changed to the chain's folder, if it has one."""
+    store = getattr(client.w3.provider, "linli_store", None)
+    if store is not None:
+        store.flush()
+
+
 async def _rpc(client: ChainClient, method: str, params: list[Any]) -> Any:
     response = await client.w3.provider.make_request(method, params)  # type: ignore[arg-type]
     if "error" in response:
@@ -31,6 +38,7 @@ async def increase_time(client: ChainClient, seconds: int) -> int:
     if client.is_embedded:
         tester = _tester(client)
         tester.time_travel(target)
+        _persist(client)
     else:
         await _rpc(client, "evm_setNextBlockTimestamp", [target])
         await _rpc(client, "evm_mine", [])
@@ -41,6 +49,7 @@ async def mine(client: ChainClient, blocks: int = 1) -> None:
     """Mine ``blocks`` empty blocks."""
     if client.is_embedded:
         _tester(client).mine_blocks(blocks)
+        _persist(client)
     else:
         await _rpc(client, "anvil_mine", [hex(blocks)])
 
@@ -56,6 +65,7 @@ async def revert(client: ChainClient, snapshot_id: Any) -> None:
     """Restore a snapshot (anvil's snapshots are single-use; take a new one after reverting)."""
     if client.is_embedded:
         _tester(client).revert_to_snapshot(snapshot_id)
+        _persist(client)
     else:
         ok = await _rpc(client, "evm_revert", [snapshot_id])
         if not ok:

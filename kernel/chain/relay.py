@@ -76,7 +76,9 @@ async def chain_client(runtime: Any) -> ChainClient:
         async with lock:
             client = runtime.services.get("chain")
             if client is None:
-                client = runtime.services["chain"] = await ChainClient.connect(runtime.settings.chain_url)
+                client = runtime.services["chain"] = await ChainClient.connect(
+                    runtime.settings.chain_url, store=runtime.settings.embedded_chain_dir
+                )
     if runtime.services.get(_ARTIFACTS_KNOWN) is not client:
         # The contributed artifacts (a plugin's own among them), known by name to the client and its error
         # decoder; also when the client was handed in (a test sharing one chain between runtimes).

@@ -23,7 +23,7 @@ from kernel.chain.relay import (
     ensure_community_contracts,
     transaction_for,
 )
-from kernel.chain.reset import forget_chain_state
+from kernel.chain.reset import chain_records_stale, forget_chain_state
 from kernel.chain.units import UnitToRegister, ensure_scope, sync_units
 from kernel.plugins.contributions import CallBatch, CallVerdict, ContractContribution
 
@@ -44,6 +44,7 @@ __all__ = [
     "TypedStruct",
     "UnitToRegister",
     "chain_client",
+    "chain_records_stale",
     "deployment_for",
     "enqueue_chain_call",
     "ensure_community_contracts",

@@ -83,20 +83,29 @@ DEMO_ENV = "LINLI_DEMO_GOVERNANCE"
 
 
 async def reseed_on_embedded_chain(runtime: Any) -> dict[str, Any] | None:
-    """``linli demo`` on the embedded EVM: the chain lives in one process, so the serving process starts
-    from a fresh chain. Forget the demo tenant's chain records and governance rows and seed them again.
+    """``linli demo`` on the embedded EVM: seed the demo proposal on the serving process's chain — when there
+    is none yet, or when the chain no longer holds the recorded contracts (an embedded EVM kept in memory
+    only). The embedded default keeps its chain in ``<data_dir>/chain``, so a restarted demo keeps its
+    proposal and the votes cast on it. Otherwise forget the demo tenant's chain records and governance rows
+    and seed them again.
 
     Only runs when ``LINLI_DEMO_GOVERNANCE=1`` (set by ``linli demo``) and no ``LINLI_CHAIN_URL`` is set.
     """
     import os
 
-    from sqlalchemy import delete
+    from sqlalchemy import delete, func, select
+
+    from kernel.sdk.chain import chain_records_stale
 
     if os.environ.get(DEMO_ENV) != "1" or runtime.settings.chain_url:
         return None
     tenant_id = await tenant_id_by_slug(runtime, "demo")
     if tenant_id is None:
         return None
+    async with runtime.db.tenant(tenant_id) as s:
+        seeded = await s.scalar(select(func.count()).select_from(m.Proposal))
+        if seeded and not await chain_records_stale(runtime, s):
+            return None  # the embedded chain kept its state (<data_dir>/chain): owners' votes stand
     async with runtime.db.tenant(tenant_id) as s:
         for model in (m.Vote, m.Objection, m.Filing, m.ProposalDocument, m.Proposal):
             await s.execute(delete(model))
