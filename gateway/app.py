@@ -29,6 +29,7 @@ from gateway.context import GatewayContext, authenticate_connection, context_dep
 from gateway.ratelimit import TokenBuckets
 from gateway.schema import compose
 from gateway.ws_watch import watch_of
+from kernel.db.outage import DATABASE_UNAVAILABLE_MESSAGE, is_database_outage
 from kernel.errors import LinliError
 from kernel.metrics import http_requests, registry, request_seconds
 from kernel.ratelimit import buckets_for
@@ -58,8 +59,12 @@ class RequestIdAndLimits(BaseHTTPMiddleware):
         try:
             response = await self._answer(request, call_next)
         except Exception as exc:  # noqa: BLE001 - the one place an unexpected error is logged
-            unexpected = exc
-            response = _error(500, "INTERNAL_SERVER_ERROR", "internal error; it has been logged with the request id", request.url.path)
+            if is_database_outage(exc):
+                request.state.database_outage = True
+                response = _error(503, "DATABASE_UNAVAILABLE", DATABASE_UNAVAILABLE_MESSAGE, request.url.path)
+            else:
+                unexpected = exc
+                response = _error(500, "INTERNAL_SERVER_ERROR", "internal error; it has been logged with the request id", request.url.path)
         route = request.scope.get("route")
         # the route's template (a device token in the path stays out of logs and labels); the
         # GraphQL router's own template is empty, its path is the fixed /graphql
@@ -70,7 +75,8 @@ class RequestIdAndLimits(BaseHTTPMiddleware):
         response.headers["x-request-id"] = request_id
         unexpected = unexpected or getattr(request.state, "unexpected", None)
         graphql = getattr(request.state, "graphql", None) or {}
-        (log.error if unexpected is not None else log.info)(
+        level = log.error if unexpected is not None else (log.warning if getattr(request.state, "database_outage", False) else log.info)
+        level(
             "request", method=request.method, route=path, status=response.status_code, ms=round(seconds * 1000, 1),
             **graphql, exc_info=unexpected,
         )

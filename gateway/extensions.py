@@ -28,6 +28,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
 from kernel.config import Settings
+from kernel.db.outage import DATABASE_UNAVAILABLE_MESSAGE, is_database_outage
 from kernel.errors import LinliError
 from kernel.logging import query_outline
 from kernel.metrics import graphql_errors, rate_limited
@@ -54,6 +55,10 @@ class ErrorCodes(MaskErrors):
             original = error.original_error
             if isinstance(original, LinliError) or (error.extensions or {}).get("code"):
                 pass
+            elif original is not None and is_database_outage(original):
+                # not a bug: PostgreSQL restarting or out of reach; the transaction died with its connection
+                error = GraphQLError(DATABASE_UNAVAILABLE_MESSAGE, nodes=error.nodes, path=error.path)
+                error.extensions = {"code": "DATABASE_UNAVAILABLE"}
             elif original is not None and not _is_input_error(error):
                 self._unexpected = self._unexpected or original
                 error = self.anonymise_error(error)

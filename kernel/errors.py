@@ -14,6 +14,7 @@ CODES = (
     "RATE_LIMITED",
     "QUOTA_EXCEEDED",
     "CHAIN_UNAVAILABLE",
+    "DATABASE_UNAVAILABLE",
     "CONFLICT",
     "TENANT_SUSPENDED",
     "PAYLOAD_TOO_LARGE",
@@ -29,6 +30,7 @@ HTTP_STATUS = {
     "RATE_LIMITED": 429,
     "QUOTA_EXCEEDED": 429,
     "CHAIN_UNAVAILABLE": 503,
+    "DATABASE_UNAVAILABLE": 503,
     "CONFLICT": 409,
     "PAYLOAD_TOO_LARGE": 413,
 }
@@ -92,6 +94,12 @@ class QuotaExceeded(LinliError):
 
 class ChainUnavailable(LinliError):
     code = "CHAIN_UNAVAILABLE"
+
+
+class DatabaseUnavailable(LinliError):
+    """The database cannot be reached (restarting, failing over, network): nothing was written."""
+
+    code = "DATABASE_UNAVAILABLE"
 
 
 class TenantSuspended(LinliError):
