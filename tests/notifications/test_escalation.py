@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from fixtures import escalation_probe as probe
+from fixtures.estates import fast_passwords  # noqa: F401 - the fixture
 from sqlalchemy import select
 
 from kernel.audit import AuditEntry
@@ -30,6 +31,7 @@ from kernel.sdk.escalation import (
 from kernel.testing import add_member, unique_slug
 
 PASSWORD = "correct horse battery"
+pytestmark = pytest.mark.usefixtures("fast_passwords")
 SOURCE = probe.MANIFEST.name
 TEMPLATE = probe.ALARM.key
 
