@@ -71,6 +71,8 @@ class Escalation:
     resolved_at: datetime | None
     regulator_alerted_at: datetime | None
     closed: bool
+    arrived_by: uuid.UUID | None = None
+    resolved_by: uuid.UUID | None = None
 
     @classmethod
     def of(cls, row: EscalationRecord) -> Escalation:
@@ -89,6 +91,8 @@ class Escalation:
             resolved_at=row.resolved_at,
             regulator_alerted_at=row.regulator_alerted_at,
             closed=row.closed,
+            arrived_by=row.arrived_by,
+            resolved_by=row.resolved_by,
         )
 
 

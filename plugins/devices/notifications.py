@@ -22,7 +22,10 @@ RAISED = NotificationTemplate(
     key="devices.alarm_raised",
     category="alarms",
     subject={"zh-CN": "设备告警：{device}", "en": "Device alarm: {device}"},
-    body={"zh-CN": "“{device}”触发告警 {rule}（级别 {severity}），请及时处置。", "en": "“{device}” raised the alarm {rule} (severity {severity}); please respond."},
+    body={
+        "zh-CN": "“{device}”触发告警 {rule}（级别 {severity}），请及时处置。",
+        "en": "“{device}” raised the alarm {rule} (severity {severity}); please respond.",
+    },
 )
 TEMPLATES = [RAISED]
 
@@ -50,14 +53,22 @@ async def _community(session: Any, payload: dict[str, Any]) -> uuid.UUID | None:
 async def on_alarm_raised(ctx: Any, event: Event) -> None:
     p = event.payload
     staff = await on_duty(
-        ctx.session, tenant_id=ctx.tenant_id, community_id=await _community(ctx.session, p), level=1, fallback_roles=ON_DUTY_ROLES
+        ctx.session,
+        tenant_id=ctx.tenant_id,
+        community_id=await _community(ctx.session, p),
+        level=1,
+        fallback_roles=ON_DUTY_ROLES,
     )
     await notify(
         ctx.session,
         tenant_id=ctx.tenant_id,
         recipients=staff,
         template=RAISED.key,
-        data={"device": p.get("device_name") or p.get("device_id", ""), "rule": p.get("rule", ""), "severity": p.get("severity", "")},
+        data={
+            "device": p.get("device_name") or p.get("device_id", ""),
+            "rule": p.get("rule", ""),
+            "severity": p.get("severity", ""),
+        },
         urgency="urgent" if p.get("severity") in URGENT_SEVERITIES else "normal",
         key=f"alarm:{p.get('alarm_id') or event.id}:raised",
     )

@@ -246,7 +246,12 @@ async def test_acknowledging_stops_it_and_arrival_and_resolution_are_recorded(ru
             account_id=firm["staff"],
             at=t0 + timedelta(minutes=30),
         )
-    assert arrived.arrived_at == t0 + timedelta(minutes=6) and arrived.level == 1
+    assert (
+        arrived.arrived_at == t0 + timedelta(minutes=6)
+        and arrived.arrived_by == firm["guard"]
+        and arrived.level == 1
+    )
+    assert done.resolved_by == firm["guard"]
     assert done.resolved_at == t0 + timedelta(minutes=20) and done.closed and again == done
     assert {a for a, _, _ in await _notified(runtime, tid)} == {
         firm["guard"]
