@@ -31,7 +31,7 @@ from kernel.db.base import utcnow
 from kernel.errors import BadUserInput, NotFound
 from kernel.events import Event
 from kernel.identity.members import require_member
-from kernel.notifications.duty import on_duty
+from kernel.notifications.duty import on_duty, require_community
 from kernel.notifications.models import EscalationPolicy, EscalationRecord
 from kernel.notifications.service import notify, registries, runtime_for
 
@@ -290,6 +290,8 @@ async def open_escalation(
     for group in chain:
         for account in group:
             await require_member(session, account, field="contacts")
+    if community_id is not None:
+        await require_community(session, community_id)
     registries(runtime_for(session)).templates.get(
         template
     )  # unknown template: fails before writing

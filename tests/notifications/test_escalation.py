@@ -422,6 +422,18 @@ async def test_another_firms_escalation_and_accounts_are_not_found(runtime):
                     subject_id="a-1",
                     account_id=b["staff"],
                 )
+    with pytest.raises(NotFound):  # b's community as the place of a's alert
+        async with runtime.db.tenant(a["tenant_id"]) as s:
+            await open_escalation(
+                s,
+                tenant_id=a["tenant_id"],
+                source=SOURCE,
+                subject_id="a-3",
+                community_id=b["community_id"],
+                severity="major",
+                template=TEMPLATE,
+                data={"what": "x"},
+            )
     with pytest.raises(NotFound):  # b's login as a contact of a's alert
         async with runtime.db.tenant(a["tenant_id"]) as s:
             await open_escalation(
