@@ -32,10 +32,18 @@ MONITOR_INTERVAL_SECONDS = 60.0
 STAFF = ("tenant_admin", "property_staff")
 
 PERMISSIONS = (
-    Permission("care", "read", "See care recipients (masked), alerts, check-ins, services and statistics"),
-    Permission("care", "read_own", "An emergency contact: see only their relative's status and alerts"),
-    Permission("care", "manage", "Enrol recipients, manage contacts, devices and plans; read health notes"),
-    Permission("care", "respond", "Take, attend and resolve alerts; log check-in calls and services"),
+    Permission(
+        "care", "read", "See care recipients (masked), alerts, check-ins, services and statistics"
+    ),
+    Permission(
+        "care", "read_own", "An emergency contact: see only their relative's status and alerts"
+    ),
+    Permission(
+        "care", "manage", "Enrol recipients, manage contacts, devices and plans; read health notes"
+    ),
+    Permission(
+        "care", "respond", "Take, attend and resolve alerts; log check-in calls and services"
+    ),
     Permission("care", "check_in", "A recipient's own daily check-in (I'm fine)"),
 )
 GRANTS = (
@@ -51,7 +59,15 @@ GRANTS = (
 def register_models() -> list[type]:
     from plugins.care import models as m
 
-    return [m.CareRecipient, m.CareContact, m.CareDevice, m.CareActivity, m.CareCheckIn, m.CareService, m.CareAlert]
+    return [
+        m.CareRecipient,
+        m.CareContact,
+        m.CareDevice,
+        m.CareActivity,
+        m.CareCheckIn,
+        m.CareService,
+        m.CareAlert,
+    ]
 
 
 @hookimpl
@@ -143,7 +159,11 @@ def register_event_handlers() -> dict[str, Any]:
 async def monitor_all(runtime: Runtime, *, now: Any = None, only: set[Any] | None = None) -> int:
     """The scheduled job: missed check-ins and no-activity in every tenant that enabled care;
     the activity trail past its retention is deleted. Returns how many alerts were raised."""
-    from plugins.care.monitoring import check_missed_check_ins, check_no_activity, purge_old_activity
+    from plugins.care.monitoring import (
+        check_missed_check_ins,
+        check_no_activity,
+        purge_old_activity,
+    )
 
     async def monitor(session: Any, tenant: Any) -> int:
         raised = await check_missed_check_ins(session, runtime, now=now)
@@ -151,7 +171,9 @@ async def monitor_all(runtime: Runtime, *, now: Any = None, only: set[Any] | Non
         await purge_old_activity(session, now=now)
         return len(raised)
 
-    counts = await for_each_enabled_tenant(runtime, "care", monitor, only=only, failure_event="care_monitor_failed")
+    counts = await for_each_enabled_tenant(
+        runtime, "care", monitor, only=only, failure_event="care_monitor_failed"
+    )
     return sum(counts)
 
 

@@ -52,19 +52,23 @@ ALERT_TEMPLATE = NotificationTemplate(
     subject={"zh-CN": "【居家养老告警】{name}：{kind_zh}", "en": "Care alert: {name} — {kind_en}"},
     body={
         "zh-CN": "{community} 的 {name} 触发“{kind_zh}”告警（第 {escalation_level} 级）。请立即确认并联系或上门查看。告警编号 {alert_id}。",
-        "en": "{name} in {community} raised a \"{kind_en}\" alert (level {escalation_level}). Acknowledge it and call or visit now. Alert {alert_id}.",
+        "en": '{name} in {community} raised a "{kind_en}" alert (level {escalation_level}). Acknowledge it and call or visit now. Alert {alert_id}.',
     },
 )
 
 
 async def _contacts(session: Any, recipient_id: uuid.UUID) -> list[CareContact]:
     rows = await session.scalars(
-        select(CareContact).where(CareContact.recipient_id == recipient_id).order_by(CareContact.priority)
+        select(CareContact)
+        .where(CareContact.recipient_id == recipient_id)
+        .order_by(CareContact.priority)
     )
     return list(rows)
 
 
-def contact_chain(contacts: list[CareContact], grid_workers: list[uuid.UUID]) -> list[list[uuid.UUID]]:
+def contact_chain(
+    contacts: list[CareContact], grid_workers: list[uuid.UUID]
+) -> list[list[uuid.UUID]]:
     """The extra people per escalation level: level 1 the first contact; level n (n ≥ 2) the n-th
     contact and the grid workers. At least three levels (the kernel's default depth)."""
     chain: list[list[uuid.UUID]] = []
@@ -78,15 +82,32 @@ def contact_chain(contacts: list[CareContact], grid_workers: list[uuid.UUID]) ->
     return chain
 
 
-async def _template_data(session: Any, alert: CareAlert, recipient: CareRecipient) -> dict[str, Any]:
+async def _template_data(
+    session: Any, alert: CareAlert, recipient: CareRecipient
+) -> dict[str, Any]:
     name = await session.scalar(select(Person.name).where(Person.id == recipient.person_id))
-    community = await session.scalar(select(Community.name).where(Community.id == recipient.community_id))
+    community = await session.scalar(
+        select(Community.name).where(Community.id == recipient.community_id)
+    )
     zh, en = KIND_LABEL[alert.kind]
     # the recipient's name is masked: messages end up in inboxes, SMS gateways and phones
-    return {"name": mask_name(name) or "", "community": community or "", "kind_zh": zh, "kind_en": en, "alert_id": str(alert.id)}
+    return {
+        "name": mask_name(name) or "",
+        "community": community or "",
+        "kind_zh": zh,
+        "kind_en": en,
+        "alert_id": str(alert.id),
+    }
 
 
-async def _tell_unlinked_contact(session: Any, runtime: Any, alert: CareAlert, contact: CareContact, data: dict[str, Any], level: int) -> None:
+async def _tell_unlinked_contact(
+    session: Any,
+    runtime: Any,
+    alert: CareAlert,
+    contact: CareContact,
+    data: dict[str, Any],
+    level: int,
+) -> None:
     """A contact without a login hears of the alert on their phone (SMS gateway) or e-mail."""
     if contact.account_id is not None:
         return
@@ -119,7 +140,9 @@ async def raise_alert(
         return None
     if await session.scalar(
         select(CareAlert.id).where(
-            CareAlert.recipient_id == recipient.id, CareAlert.kind == kind, CareAlert.source_ref == source_ref
+            CareAlert.recipient_id == recipient.id,
+            CareAlert.kind == kind,
+            CareAlert.source_ref == source_ref,
         )
     ):
         return None
@@ -164,9 +187,21 @@ async def raise_alert(
         session,
         runtime.bus,
         "alert_raised",
-        {"alert_id": str(alert.id), "recipient_id": str(recipient.id), "community_id": str(recipient.community_id), "kind": kind},
+        {
+            "alert_id": str(alert.id),
+            "recipient_id": str(recipient.id),
+            "community_id": str(recipient.community_id),
+            "kind": kind,
+        },
     )
-    await audit(session, tenant_id=alert.tenant_id, actor="system", action="care.alert_raised", target=str(alert.id), detail={"kind": kind})
+    await audit(
+        session,
+        tenant_id=alert.tenant_id,
+        actor="system",
+        action="care.alert_raised",
+        target=str(alert.id),
+        detail={"kind": kind},
+    )
     return alert
 
 
@@ -182,12 +217,21 @@ async def on_escalated(session: Any, runtime: Any, payload: dict[str, Any]) -> b
     alert = await session.scalar(select(CareAlert).where(CareAlert.id == alert_id))
     if alert is None or alert.status != "open" or level < 2:
         return False
-    recipient = await session.scalar(select(CareRecipient).where(CareRecipient.id == alert.recipient_id))
+    recipient = await session.scalar(
+        select(CareRecipient).where(CareRecipient.id == alert.recipient_id)
+    )
     if recipient is None or not await consents(session, recipient.person_id):
         return False
     contacts = await _contacts(session, recipient.id)
     if level - 1 < len(contacts):
-        await _tell_unlinked_contact(session, runtime, alert, contacts[level - 1], await _template_data(session, alert, recipient), level)
+        await _tell_unlinked_contact(
+            session,
+            runtime,
+            alert,
+            contacts[level - 1],
+            await _template_data(session, alert, recipient),
+            level,
+        )
     return True
 
 
@@ -199,7 +243,13 @@ async def _get(session: Any, alert_id: uuid.UUID) -> CareAlert:
 
 
 async def acknowledge(
-    session: Any, runtime: Any, *, alert: CareAlert, account_id: uuid.UUID | None, actor: str, now: datetime | None = None
+    session: Any,
+    runtime: Any,
+    *,
+    alert: CareAlert,
+    account_id: uuid.UUID | None,
+    actor: str,
+    now: datetime | None = None,
 ) -> CareAlert:
     """Someone took the alert: escalation stops."""
     if alert.status != "open":
@@ -207,14 +257,25 @@ async def acknowledge(
     now = now or utcnow()
     alert.status, alert.acknowledged_at, alert.acknowledged_by = "acknowledged", now, actor[:80]
     await sdk_escalation.acknowledge(
-        session, tenant_id=alert.tenant_id, source=SOURCE, subject_id=str(alert.id), account_id=account_id, at=now
+        session,
+        tenant_id=alert.tenant_id,
+        source=SOURCE,
+        subject_id=str(alert.id),
+        account_id=account_id,
+        at=now,
     )
     await _changed(session, runtime, alert, "alert_acknowledged", actor)
     return alert
 
 
 async def mark_arrived(
-    session: Any, runtime: Any, *, alert: CareAlert, account_id: uuid.UUID | None, actor: str, now: datetime | None = None
+    session: Any,
+    runtime: Any,
+    *,
+    alert: CareAlert,
+    account_id: uuid.UUID | None,
+    actor: str,
+    now: datetime | None = None,
 ) -> CareAlert:
     """Someone is with the person (acknowledging the alert too, if nobody had)."""
     if alert.status not in ("open", "acknowledged"):
@@ -224,7 +285,12 @@ async def mark_arrived(
         alert.acknowledged_at, alert.acknowledged_by = now, actor[:80]
     alert.status, alert.arrived_at, alert.arrived_by = "arrived", now, actor[:80]
     await sdk_escalation.mark_arrived(
-        session, tenant_id=alert.tenant_id, source=SOURCE, subject_id=str(alert.id), account_id=account_id, at=now
+        session,
+        tenant_id=alert.tenant_id,
+        source=SOURCE,
+        subject_id=str(alert.id),
+        account_id=account_id,
+        at=now,
     )
     await _changed(session, runtime, alert, "alert_arrived", actor)
     return alert
@@ -249,7 +315,12 @@ async def resolve(
     alert.status, alert.resolved_at, alert.resolved_by = "resolved", now, actor[:80]
     alert.resolution_enc = seal(runtime.vault, alert.tenant_id, resolution.strip()[:2000])
     await sdk_escalation.resolve(
-        session, tenant_id=alert.tenant_id, source=SOURCE, subject_id=str(alert.id), account_id=account_id, at=now
+        session,
+        tenant_id=alert.tenant_id,
+        source=SOURCE,
+        subject_id=str(alert.id),
+        account_id=account_id,
+        at=now,
     )
     await _changed(session, runtime, alert, "alert_resolved", actor)
     return alert
@@ -257,8 +328,16 @@ async def resolve(
 
 async def _changed(session: Any, runtime: Any, alert: CareAlert, what: str, actor: str) -> None:
     await session.flush()
-    await publish(session, runtime.bus, what, {"alert_id": str(alert.id), "recipient_id": str(alert.recipient_id), "kind": alert.kind}, actor)
-    await audit(session, tenant_id=alert.tenant_id, actor=actor, action=f"care.{what}", target=str(alert.id))
+    await publish(
+        session,
+        runtime.bus,
+        what,
+        {"alert_id": str(alert.id), "recipient_id": str(alert.recipient_id), "kind": alert.kind},
+        actor,
+    )
+    await audit(
+        session, tenant_id=alert.tenant_id, actor=actor, action=f"care.{what}", target=str(alert.id)
+    )
 
 
 get_alert = _get

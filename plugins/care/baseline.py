@@ -124,7 +124,9 @@ def assess(
     fixed = fallback_hours * 60
 
     def fixed_rule() -> Assessment:
-        return Assessment(quiet > fixed, "fixed" if quiet > fixed else "none", quiet, fixed, None, None)
+        return Assessment(
+            quiet > fixed, "fixed" if quiet > fixed else "none", quiet, fixed, None, None
+        )
 
     if now - monitoring_since < timedelta(days=HISTORY_DAYS):
         return fixed_rule()
@@ -139,11 +141,17 @@ def assess(
     threshold = max(usual, MIN_USUAL_GAP_MINUTES) * (100 + margin_percent) // 100
     deadline = None
     if baseline.usual_first_minute is not None:
-        deadline = min(baseline.usual_first_minute * (100 + margin_percent) // 100, LAST_MINUTE_OF_DAY)
+        deadline = min(
+            baseline.usual_first_minute * (100 + margin_percent) // 100, LAST_MINUTE_OF_DAY
+        )
     if quiet > threshold:
         return Assessment(True, "baseline_gap", quiet, threshold, deadline, baseline)
     local_now = now.astimezone(LOCAL)
     active_today = last is not None and last >= today_start
-    if deadline is not None and not active_today and local_now.hour * 60 + local_now.minute > deadline:
+    if (
+        deadline is not None
+        and not active_today
+        and local_now.hour * 60 + local_now.minute > deadline
+    ):
         return Assessment(True, "late_first_activity", quiet, threshold, deadline, baseline)
     return Assessment(False, "none", quiet, threshold, deadline, baseline)

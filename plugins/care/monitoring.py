@@ -24,18 +24,24 @@ from plugins.care.vocabulary import ALARM_RULES
 RETENTION = timedelta(days=28)
 
 
-async def record_activity(session: Any, recipient: CareRecipient, at: datetime, source: str) -> bool:
+async def record_activity(
+    session: Any, recipient: CareRecipient, at: datetime, source: str
+) -> bool:
     """Add a sign of life to the trail (once per recipient, source and instant). The caller has
     checked consent."""
     if await session.scalar(
         select(CareActivity.id).where(
-            CareActivity.recipient_id == recipient.id, CareActivity.source == source, CareActivity.at == at
+            CareActivity.recipient_id == recipient.id,
+            CareActivity.source == source,
+            CareActivity.at == at,
         )
     ):
         return False
     try:
         async with session.begin_nested():
-            session.add(CareActivity(id=uuid.uuid4(), recipient_id=recipient.id, at=at, source=source[:16]))
+            session.add(
+                CareActivity(id=uuid.uuid4(), recipient_id=recipient.id, at=at, source=source[:16])
+            )
             await session.flush()
     except IntegrityError:
         return False
@@ -50,8 +56,14 @@ async def _linked(session: Any, device_id: Any) -> tuple[CareDevice, CareRecipie
     link = await session.scalar(select(CareDevice).where(CareDevice.device_id == did))
     if link is None:
         return None
-    recipient = await session.scalar(select(CareRecipient).where(CareRecipient.id == link.recipient_id))
-    if recipient is None or recipient.status != "active" or not await consents(session, recipient.person_id):
+    recipient = await session.scalar(
+        select(CareRecipient).where(CareRecipient.id == link.recipient_id)
+    )
+    if (
+        recipient is None
+        or recipient.status != "active"
+        or not await consents(session, recipient.person_id)
+    ):
         return None
     return link, recipient
 
@@ -94,23 +106,35 @@ async def on_device_alarm(session: Any, runtime: Any, payload: dict[str, Any]) -
     )
 
 
-async def check_no_activity(session: Any, runtime: Any, *, now: datetime | None = None) -> list[Any]:
+async def check_no_activity(
+    session: Any, runtime: Any, *, now: datetime | None = None
+) -> list[Any]:
     """Raise a no-activity alert for every active recipient whose quiet gap exceeds their
     baseline (or the fixed rule); one alert per quiet spell (keyed by when it began)."""
     now = now or utcnow()
     raised = []
-    recipients = (await session.scalars(select(CareRecipient).where(CareRecipient.status == "active"))).all()
+    recipients = (
+        await session.scalars(select(CareRecipient).where(CareRecipient.status == "active"))
+    ).all()
     for r in recipients:
         if not await consents(session, r.person_id):
             continue
         since = max(r.monitoring_since, now - timedelta(days=HISTORY_DAYS + 1))
         trail = list(
             await session.scalars(
-                select(CareActivity.at).where(CareActivity.recipient_id == r.id, CareActivity.at >= since, CareActivity.at <= now)
+                select(CareActivity.at).where(
+                    CareActivity.recipient_id == r.id,
+                    CareActivity.at >= since,
+                    CareActivity.at <= now,
+                )
             )
         )
         verdict = assess(
-            trail, now=now, monitoring_since=r.monitoring_since, margin_percent=r.margin_percent, fallback_hours=r.fallback_hours
+            trail,
+            now=now,
+            monitoring_since=r.monitoring_since,
+            margin_percent=r.margin_percent,
+            fallback_hours=r.fallback_hours,
         )
         if not verdict.alert:
             continue
@@ -121,7 +145,11 @@ async def check_no_activity(session: Any, runtime: Any, *, now: datetime | None 
             r,
             kind="no_activity",
             source_ref=f"quiet:{quiet_since.astimezone(UTC).isoformat(timespec='seconds')}",
-            detail={"rule": verdict.rule, "quiet_minutes": verdict.quiet_minutes, "threshold_minutes": verdict.threshold_minutes},
+            detail={
+                "rule": verdict.rule,
+                "quiet_minutes": verdict.quiet_minutes,
+                "threshold_minutes": verdict.threshold_minutes,
+            },
             now=now,
         )
         if alert is not None:
@@ -129,7 +157,9 @@ async def check_no_activity(session: Any, runtime: Any, *, now: datetime | None 
     return raised
 
 
-async def check_missed_check_ins(session: Any, runtime: Any, *, now: datetime | None = None) -> list[Any]:
+async def check_missed_check_ins(
+    session: Any, runtime: Any, *, now: datetime | None = None
+) -> list[Any]:
     """Raise a missed-check-in alert for every active recipient past today's deadline without a
     check-in (and enrolled before it); one per recipient and day."""
     now = now or utcnow()
@@ -137,8 +167,12 @@ async def check_missed_check_ins(session: Any, runtime: Any, *, now: datetime | 
     local = now.astimezone(LOCAL)
     minute = local.hour * 60 + local.minute
     raised = []
-    recipients = (await session.scalars(select(CareRecipient).where(CareRecipient.status == "active"))).all()
-    checked = set(await session.scalars(select(CareCheckIn.recipient_id).where(CareCheckIn.day == today)))
+    recipients = (
+        await session.scalars(select(CareRecipient).where(CareRecipient.status == "active"))
+    ).all()
+    checked = set(
+        await session.scalars(select(CareCheckIn.recipient_id).where(CareCheckIn.day == today))
+    )
     for r in recipients:
         if r.id in checked or minute <= r.check_in_by_minute:
             continue
@@ -146,7 +180,12 @@ async def check_missed_check_ins(session: Any, runtime: Any, *, now: datetime | 
         if r.monitoring_since >= deadline:
             continue
         alert = await alerts.raise_alert(
-            session, runtime, r, kind="missed_check_in", source_ref=f"check_in:{today.isoformat()}", now=now
+            session,
+            runtime,
+            r,
+            kind="missed_check_in",
+            source_ref=f"check_in:{today.isoformat()}",
+            now=now,
         )
         if alert is not None:
             raised.append(alert)
@@ -155,4 +194,6 @@ async def check_missed_check_ins(session: Any, runtime: Any, *, now: datetime | 
 
 async def purge_old_activity(session: Any, *, now: datetime | None = None) -> None:
     """Minimisation: the trail older than :data:`RETENTION` is deleted."""
-    await session.execute(delete(CareActivity).where(CareActivity.at < (now or utcnow()) - RETENTION))
+    await session.execute(
+        delete(CareActivity).where(CareActivity.at < (now or utcnow()) - RETENTION)
+    )

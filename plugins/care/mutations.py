@@ -30,7 +30,9 @@ from plugins.care.vocabulary import CheckInMethod, DeviceKind, ServiceKind
 
 async def _recipient(info: strawberry.Info, gid: relay.GlobalID) -> service.CareRecipient:
     ctx = info.context
-    row = await RecipientRepository(ctx.session).get_by_id(decode_id(gid, "CareRecipient"), actor=Viewer.of(ctx))
+    row = await RecipientRepository(ctx.session).get_by_id(
+        decode_id(gid, "CareRecipient"), actor=Viewer.of(ctx)
+    )
     if row is None:
         raise NotFound("no care recipient with this id", field="recipientId")
     return row
@@ -38,7 +40,9 @@ async def _recipient(info: strawberry.Info, gid: relay.GlobalID) -> service.Care
 
 async def _alert(info: strawberry.Info, gid: relay.GlobalID) -> alerts.CareAlert:
     ctx = info.context
-    row = await AlertRepository(ctx.session).get_by_id(decode_id(gid, "CareAlert"), actor=Viewer.of(ctx))
+    row = await AlertRepository(ctx.session).get_by_id(
+        decode_id(gid, "CareAlert"), actor=Viewer.of(ctx)
+    )
     if row is None:
         raise NotFound("no care alert with this id", field="alertId")
     return row  # type: ignore[no-any-return]
@@ -84,7 +88,10 @@ class CareMutation:
         )
         return await _node(info, row)
 
-    @strawberry.mutation(permission_classes=[Allowed(MANAGE)], description="Change a recipient's plan settings or health notes.")
+    @strawberry.mutation(
+        permission_classes=[Allowed(MANAGE)],
+        description="Change a recipient's plan settings or health notes.",
+    )
     async def update_care_plan(
         self,
         info: strawberry.Info,
@@ -112,11 +119,16 @@ class CareMutation:
         )
         return await _node(info, row)
 
-    @strawberry.mutation(permission_classes=[Allowed(MANAGE)], description="End a recipient's care (the activity trail is erased).")
+    @strawberry.mutation(
+        permission_classes=[Allowed(MANAGE)],
+        description="End a recipient's care (the activity trail is erased).",
+    )
     async def end_care(self, info: strawberry.Info, recipient_id: relay.GlobalID) -> CareRecipient:
         ctx = info.context
         row = await _recipient(info, recipient_id)
-        return await _node(info, await service.end_care(ctx.session, recipient_id=row.id, actor=ctx.actor.label))
+        return await _node(
+            info, await service.end_care(ctx.session, recipient_id=row.id, actor=ctx.actor.label)
+        )
 
     @strawberry.mutation(
         permission_classes=[Allowed(MANAGE)],
@@ -151,22 +163,39 @@ class CareMutation:
             created_by=ctx.actor.account_id,
             actor=ctx.actor.label,
         )
-        return CareContactAdded(contact=CareContact.from_row(contact, name.strip()), invitation_code=code)
+        return CareContactAdded(
+            contact=CareContact.from_row(contact, name.strip()), invitation_code=code
+        )
 
-    @strawberry.mutation(permission_classes=[Allowed(MANAGE)], description="Remove an emergency contact.")
+    @strawberry.mutation(
+        permission_classes=[Allowed(MANAGE)], description="Remove an emergency contact."
+    )
     async def remove_care_contact(self, info: strawberry.Info, contact_id: relay.GlobalID) -> bool:
         ctx = info.context
-        await service.remove_contact(ctx.session, contact_id=decode_id(contact_id, "CareContact"), actor=ctx.actor.label)
+        await service.remove_contact(
+            ctx.session, contact_id=decode_id(contact_id, "CareContact"), actor=ctx.actor.label
+        )
         return True
 
-    @strawberry.mutation(permission_classes=[Allowed(MANAGE)], description="Assign a registered device to a recipient.")
+    @strawberry.mutation(
+        permission_classes=[Allowed(MANAGE)],
+        description="Assign a registered device to a recipient.",
+    )
     async def link_care_device(
-        self, info: strawberry.Info, recipient_id: relay.GlobalID, device_id: relay.GlobalID, kind: DeviceKind
+        self,
+        info: strawberry.Info,
+        recipient_id: relay.GlobalID,
+        device_id: relay.GlobalID,
+        kind: DeviceKind,
     ) -> CareDevice:
         ctx = info.context
         row = await _recipient(info, recipient_id)
         link = await service.link_device(
-            ctx.session, recipient_id=row.id, device_id=decode_id(device_id, "Device"), kind=kind.value, actor=ctx.actor.label
+            ctx.session,
+            recipient_id=row.id,
+            device_id=decode_id(device_id, "Device"),
+            kind=kind.value,
+            actor=ctx.actor.label,
         )
         return CareDevice.from_row(link)
 
@@ -177,23 +206,37 @@ class CareMutation:
     async def care_check_in(self, info: strawberry.Info) -> CareCheckIn:
         ctx = info.context
         recipient = await service.recipient_of_account(ctx.session, ctx.actor.account_id)
-        row, _ = await service.check_in(ctx.session, recipient=recipient, method="self", actor=ctx.actor.label)
+        row, _ = await service.check_in(
+            ctx.session, recipient=recipient, method="self", actor=ctx.actor.label
+        )
         return CareCheckIn.from_row(row)
 
-    @strawberry.mutation(permission_classes=[Allowed(RESPOND)], description="Log today's check-in made by a staff phone call or visit.")
+    @strawberry.mutation(
+        permission_classes=[Allowed(RESPOND)],
+        description="Log today's check-in made by a staff phone call or visit.",
+    )
     async def log_care_check_in(
-        self, info: strawberry.Info, recipient_id: relay.GlobalID, method: CheckInMethod = CheckInMethod.call
+        self,
+        info: strawberry.Info,
+        recipient_id: relay.GlobalID,
+        method: CheckInMethod = CheckInMethod.call,
     ) -> CareCheckIn:
         ctx = info.context
         row = await _recipient(info, recipient_id)
         if method == CheckInMethod.self:
             from kernel.sdk import BadUserInput
 
-            raise BadUserInput("staff log a call or a visit; the recipient checks in themselves", field="method")
-        check, _ = await service.check_in(ctx.session, recipient=row, method=method.value, actor=ctx.actor.label)
+            raise BadUserInput(
+                "staff log a call or a visit; the recipient checks in themselves", field="method"
+            )
+        check, _ = await service.check_in(
+            ctx.session, recipient=row, method=method.value, actor=ctx.actor.label
+        )
         return CareCheckIn.from_row(check)
 
-    @strawberry.mutation(permission_classes=[Allowed(MANAGE)], description="Plan a visit or service (who and when).")
+    @strawberry.mutation(
+        permission_classes=[Allowed(MANAGE)], description="Plan a visit or service (who and when)."
+    )
     async def schedule_care_service(
         self,
         info: strawberry.Info,
@@ -209,20 +252,35 @@ class CareMutation:
             try:
                 provider = uuid.UUID(str(provider_account_id))
             except ValueError as exc:
-                raise NotFound("no such account in this property firm", field="providerAccountId") from exc
+                raise NotFound(
+                    "no such account in this property firm", field="providerAccountId"
+                ) from exc
             await require_member(ctx.session, provider, field="providerAccountId")
         svc = await service.schedule_service(
-            ctx.session, recipient_id=row.id, kind=kind.value, scheduled_for=scheduled_for, provider_account_id=provider, actor=ctx.actor.label
+            ctx.session,
+            recipient_id=row.id,
+            kind=kind.value,
+            scheduled_for=scheduled_for,
+            provider_account_id=provider,
+            actor=ctx.actor.label,
         )
         return CareService.from_row(svc)
 
-    @strawberry.mutation(permission_classes=[Allowed(RESPOND)], description="Record a planned service as done (with an encrypted note) or cancelled.")
+    @strawberry.mutation(
+        permission_classes=[Allowed(RESPOND)],
+        description="Record a planned service as done (with an encrypted note) or cancelled.",
+    )
     async def complete_care_service(
         self, info: strawberry.Info, service_id: relay.GlobalID, note: str = "", done: bool = True
     ) -> CareService:
         ctx = info.context
         svc = await service.complete_service(
-            ctx.session, ctx.runtime.vault, service_id=decode_id(service_id, "CareService"), note=note, done=done, actor=ctx.actor.label
+            ctx.session,
+            ctx.runtime.vault,
+            service_id=decode_id(service_id, "CareService"),
+            note=note,
+            done=done,
+            actor=ctx.actor.label,
         )
         return CareService.from_row(svc)
 
@@ -230,23 +288,40 @@ class CareMutation:
         permission_classes=[Allowed(RESPOND, READ_OWN)],
         description="Take an alert (staff, or the relative's own contact): escalation stops.",
     )
-    async def acknowledge_care_alert(self, info: strawberry.Info, alert_id: relay.GlobalID) -> CareAlert:
+    async def acknowledge_care_alert(
+        self, info: strawberry.Info, alert_id: relay.GlobalID
+    ) -> CareAlert:
         ctx = info.context
         row = await alerts.acknowledge(
-            ctx.session, ctx.runtime, alert=await _alert(info, alert_id), account_id=ctx.actor.account_id, actor=ctx.actor.label
+            ctx.session,
+            ctx.runtime,
+            alert=await _alert(info, alert_id),
+            account_id=ctx.actor.account_id,
+            actor=ctx.actor.label,
         )
         return CareAlert.from_row(row)
 
-    @strawberry.mutation(permission_classes=[Allowed(RESPOND)], description="Record arrival at the person's home.")
+    @strawberry.mutation(
+        permission_classes=[Allowed(RESPOND)], description="Record arrival at the person's home."
+    )
     async def mark_care_arrival(self, info: strawberry.Info, alert_id: relay.GlobalID) -> CareAlert:
         ctx = info.context
         row = await alerts.mark_arrived(
-            ctx.session, ctx.runtime, alert=await _alert(info, alert_id), account_id=ctx.actor.account_id, actor=ctx.actor.label
+            ctx.session,
+            ctx.runtime,
+            alert=await _alert(info, alert_id),
+            account_id=ctx.actor.account_id,
+            actor=ctx.actor.label,
         )
         return CareAlert.from_row(row)
 
-    @strawberry.mutation(permission_classes=[Allowed(RESPOND)], description="Close an alert with what happened (encrypted).")
-    async def resolve_care_alert(self, info: strawberry.Info, alert_id: relay.GlobalID, resolution: str = "") -> CareAlert:
+    @strawberry.mutation(
+        permission_classes=[Allowed(RESPOND)],
+        description="Close an alert with what happened (encrypted).",
+    )
+    async def resolve_care_alert(
+        self, info: strawberry.Info, alert_id: relay.GlobalID, resolution: str = ""
+    ) -> CareAlert:
         ctx = info.context
         row = await alerts.resolve(
             ctx.session,

@@ -12,7 +12,9 @@ from __future__ import annotations
 from kernel.sdk import AlarmRule, DeviceCommand, DeviceProfile, TelemetryKey
 
 BATTERY = TelemetryKey("battery", "number", "%", 0, 100, "remaining battery")
-LOW_BATTERY = AlarmRule("low_battery", "threshold", "warning", "battery", "<", 15, description="replace the battery")
+LOW_BATTERY = AlarmRule(
+    "low_battery", "threshold", "warning", "battery", "<", 15, description="replace the battery"
+)
 
 WRISTBAND = DeviceProfile(
     type="care_wristband",
@@ -25,7 +27,9 @@ WRISTBAND = DeviceProfile(
         BATTERY,
     ),
     alarms=(
-        AlarmRule("sos", "threshold", "critical", "sos", "==", True, description="call the elder at once"),
+        AlarmRule(
+            "sos", "threshold", "critical", "sos", "==", True, description="call the elder at once"
+        ),
         AlarmRule("fall", "threshold", "critical", "fall", "==", True),
         AlarmRule("tachycardia", "threshold", "major", "heart_rate", ">", 130, duration_seconds=60),
         AlarmRule("bradycardia", "threshold", "major", "heart_rate", "<", 40, duration_seconds=60),
@@ -40,7 +44,10 @@ CALL_BUTTON = DeviceProfile(
     type="care_call_button",
     name="一键呼叫 one-touch call button",
     telemetry=(TelemetryKey("pressed", "boolean", description="the button was pressed"), BATTERY),
-    alarms=(AlarmRule("sos", "threshold", "critical", "pressed", "==", True, description="一键呼叫"), LOW_BATTERY),
+    alarms=(
+        AlarmRule("sos", "threshold", "critical", "pressed", "==", True, description="一键呼叫"),
+        LOW_BATTERY,
+    ),
     event_keys=("pressed",),
     inactivity_timeout_seconds=86_400,
 )
@@ -48,7 +55,10 @@ CALL_BUTTON = DeviceProfile(
 DOOR_SENSOR = DeviceProfile(
     type="care_door_sensor",
     name="门磁 door sensor",
-    telemetry=(TelemetryKey("door_open", "boolean", description="the door opened (true) or closed"), BATTERY),
+    telemetry=(
+        TelemetryKey("door_open", "boolean", description="the door opened (true) or closed"),
+        BATTERY,
+    ),
     alarms=(LOW_BATTERY,),
     event_keys=("door_open",),
     inactivity_timeout_seconds=86_400,

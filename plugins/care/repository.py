@@ -23,7 +23,9 @@ def readable_recipient_ids(actor: Viewer) -> Select[Any] | None:
     if actor.allowed("care", "read"):
         return None
     if actor.allowed("care", "read_own") and actor.account_id is not None:
-        return select(m.CareContact.recipient_id).where(m.CareContact.account_id == actor.account_id)
+        return select(m.CareContact.recipient_id).where(
+            m.CareContact.account_id == actor.account_id
+        )
     return select(m.CareContact.recipient_id).where(false())
 
 
@@ -38,7 +40,9 @@ class RecipientRepository(Repository[m.CareRecipient]):
     async def listed(
         self, actor: Viewer, *, community_id: uuid.UUID | None = None, status: str | None = None
     ) -> list[m.CareRecipient]:
-        stmt = self.readable_statement(actor).order_by(m.CareRecipient.created_at, m.CareRecipient.id)
+        stmt = self.readable_statement(actor).order_by(
+            m.CareRecipient.created_at, m.CareRecipient.id
+        )
         if community_id is not None:
             stmt = stmt.where(m.CareRecipient.community_id == community_id)
         if status is not None:
@@ -54,7 +58,9 @@ class _OfRecipient(Repository[Any]):
         stmt = self.base_statement()
         return stmt if ids is None else stmt.where(self.model.recipient_id.in_(ids))
 
-    async def of_recipient(self, actor: Viewer, recipient_id: uuid.UUID, *, newest_first: Any, limit: int = 100) -> list[Any]:
+    async def of_recipient(
+        self, actor: Viewer, recipient_id: uuid.UUID, *, newest_first: Any, limit: int = 100
+    ) -> list[Any]:
         stmt = self.readable_statement(actor).where(self.model.recipient_id == recipient_id)
         return list(await self.session.scalars(stmt.order_by(newest_first.desc()).limit(limit)))
 
@@ -71,7 +77,11 @@ class AlertRepository(_OfRecipient):
         open_only: bool = False,
         limit: int = 100,
     ) -> list[m.CareAlert]:
-        stmt = self.readable_statement(actor).order_by(m.CareAlert.raised_at.desc(), m.CareAlert.id).limit(limit)
+        stmt = (
+            self.readable_statement(actor)
+            .order_by(m.CareAlert.raised_at.desc(), m.CareAlert.id)
+            .limit(limit)
+        )
         if community_id is not None:
             stmt = stmt.where(m.CareAlert.community_id == community_id)
         if recipient_id is not None:

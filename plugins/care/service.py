@@ -47,9 +47,13 @@ async def _audit(session: Any, actor: str, action: str, target: uuid.UUID, **det
     )
 
 
-async def publish(session: Any, bus: Any, kind: str, payload: dict[str, Any], actor: str = "system") -> None:
+async def publish(
+    session: Any, bus: Any, kind: str, payload: dict[str, Any], actor: str = "system"
+) -> None:
     """``care.<kind>`` on the bus, in the change's transaction (ids and facts, no personal data)."""
-    await bus.publish(session, Event(f"care.{kind}", session.info["tenant_id"], payload, actor=actor))
+    await bus.publish(
+        session, Event(f"care.{kind}", session.info["tenant_id"], payload, actor=actor)
+    )
 
 
 def local_day(moment: datetime) -> date:
@@ -65,16 +69,24 @@ async def get_recipient(session: Any, recipient_id: uuid.UUID) -> CareRecipient:
 
 
 def _check_settings(
-    *, check_in_by_minute: int | None, margin_percent: int | None, fallback_hours: int | None, ack_within_seconds: int | None
+    *,
+    check_in_by_minute: int | None,
+    margin_percent: int | None,
+    fallback_hours: int | None,
+    ack_within_seconds: int | None,
 ) -> None:
     if check_in_by_minute is not None and not 0 <= check_in_by_minute <= 1439:
-        raise BadUserInput("the check-in deadline is a minute of the day, 0–1439", field="checkInByMinute")
+        raise BadUserInput(
+            "the check-in deadline is a minute of the day, 0–1439", field="checkInByMinute"
+        )
     if margin_percent is not None and not 0 <= margin_percent <= 500:
         raise BadUserInput("the no-activity margin is 0–500 %", field="marginPercent")
     if fallback_hours is not None and not 1 <= fallback_hours <= 72:
         raise BadUserInput("the fixed no-activity rule is 1–72 hours", field="fallbackHours")
     if ack_within_seconds is not None and not 30 <= ack_within_seconds <= 3600:
-        raise BadUserInput("an alert escalates after 30 s to 1 h without acknowledgement", field="ackWithinSeconds")
+        raise BadUserInput(
+            "an alert escalates after 30 s to 1 h without acknowledgement", field="ackWithinSeconds"
+        )
 
 
 async def enrol(
@@ -182,7 +194,9 @@ async def update_plan(
     return row
 
 
-async def end_care(session: Any, *, recipient_id: uuid.UUID, actor: str = "system") -> CareRecipient:
+async def end_care(
+    session: Any, *, recipient_id: uuid.UUID, actor: str = "system"
+) -> CareRecipient:
     """End a recipient's care: monitoring stops; the activity trail is erased; history stays."""
     row = await get_recipient(session, recipient_id)
     if row.status == "ended":
@@ -220,7 +234,10 @@ async def add_contact(
     if not name or len(name) > 50:
         raise BadUserInput("a contact needs a name of at most 50 characters", field="name")
     if not relation or len(relation) > RELATIONS_MAX:
-        raise BadUserInput(f"say the relation (女儿, 儿子, 邻居…) in at most {RELATIONS_MAX} characters", field="relation")
+        raise BadUserInput(
+            f"say the relation (女儿, 儿子, 邻居…) in at most {RELATIONS_MAX} characters",
+            field="relation",
+        )
     if not 1 <= priority <= 9:
         raise BadUserInput("the priority is 1 (called first) to 9", field="priority")
     if bool((phone or "").strip()) == bool((email or "").strip()):
@@ -232,21 +249,35 @@ async def add_contact(
     row = await get_recipient(session, recipient_id)
     await require_consent(session, row.person_id, PURPOSE)
     if await session.scalar(
-        select(CareContact.id).where(CareContact.recipient_id == recipient_id, CareContact.priority == priority)
+        select(CareContact.id).where(
+            CareContact.recipient_id == recipient_id, CareContact.priority == priority
+        )
     ):
         raise Conflict(f"this recipient has a contact with priority {priority}", field="priority")
     code = None
     invitation_id = None
     if invite:
         invited = await invite_member(
-            session, runtime, tenant, roles=[CONTACT_ROLE], phone=phone, email=email,
-            display_name=name, locale=locale, created_by=created_by, actor=actor,
+            session,
+            runtime,
+            tenant,
+            roles=[CONTACT_ROLE],
+            phone=phone,
+            email=email,
+            display_name=name,
+            locale=locale,
+            created_by=created_by,
+            actor=actor,
         )
         code, invitation_id, masked = invited.code, invited.invitation_id, invited.contact_masked
     else:
         masked = _masked(phone, email)
     tenant_id = session.info["tenant_id"]
-    contact = f"phone:{phone.strip()}" if phone and phone.strip() else f"email:{(email or '').strip().lower()}"
+    contact = (
+        f"phone:{phone.strip()}"
+        if phone and phone.strip()
+        else f"email:{(email or '').strip().lower()}"
+    )
     row_contact = CareContact(
         id=uuid.uuid4(),
         recipient_id=recipient_id,
@@ -271,7 +302,9 @@ def _masked(phone: str | None, email: str | None) -> str:
     return f"{name[:1]}***@{domain}"
 
 
-async def remove_contact(session: Any, *, contact_id: uuid.UUID, actor: str = "system") -> uuid.UUID:
+async def remove_contact(
+    session: Any, *, contact_id: uuid.UUID, actor: str = "system"
+) -> uuid.UUID:
     row = await session.scalar(select(CareContact).where(CareContact.id == contact_id))
     if row is None:
         raise NotFound("no care contact with this id", field="contactId")
@@ -284,10 +317,15 @@ async def remove_contact(session: Any, *, contact_id: uuid.UUID, actor: str = "s
 async def link_joined_member(session: Any, payload: dict[str, Any]) -> int:
     """Handle ``member.joined``: the contact invited with this invitation gets its login."""
     try:
-        invitation_id, account_id = uuid.UUID(str(payload.get("invitation_id"))), uuid.UUID(str(payload.get("account_id")))
+        invitation_id, account_id = (
+            uuid.UUID(str(payload.get("invitation_id"))),
+            uuid.UUID(str(payload.get("account_id"))),
+        )
     except ValueError:
         return 0
-    rows = (await session.scalars(select(CareContact).where(CareContact.invitation_id == invitation_id))).all()
+    rows = (
+        await session.scalars(select(CareContact).where(CareContact.invitation_id == invitation_id))
+    ).all()
     for row in rows:
         row.account_id = account_id
     await session.flush()
@@ -323,7 +361,11 @@ async def recipient_of_account(session: Any, account_id: uuid.UUID | None) -> Ca
     if account_id is not None:
         row = await session.scalar(
             select(CareRecipient)
-            .join(Person, (Person.id == CareRecipient.person_id) & (Person.tenant_id == CareRecipient.tenant_id))
+            .join(
+                Person,
+                (Person.id == CareRecipient.person_id)
+                & (Person.tenant_id == CareRecipient.tenant_id),
+            )
             .where(Person.account_id == account_id)
         )
         if row is not None:
@@ -342,7 +384,9 @@ async def check_in(
     """Record today's check-in ("I'm fine", or a staff call or visit). A second one the same day
     changes nothing. Returns the check-in and whether it is new. It is also a sign of life."""
     if method not in values(CheckInMethod):
-        raise BadUserInput(f"a check-in is one of {', '.join(values(CheckInMethod))}", field="method")
+        raise BadUserInput(
+            f"a check-in is one of {', '.join(values(CheckInMethod))}", field="method"
+        )
     if recipient.status != "active":
         raise Conflict(f"this recipient's care is {recipient.status}", reason=recipient.status)
     await require_consent(session, recipient.person_id, PURPOSE)
@@ -353,7 +397,14 @@ async def check_in(
     )
     if existing is not None:
         return existing, False
-    row = CareCheckIn(id=uuid.uuid4(), recipient_id=recipient.id, day=day, method=method, checked_at=now, by=actor[:80])
+    row = CareCheckIn(
+        id=uuid.uuid4(),
+        recipient_id=recipient.id,
+        day=day,
+        method=method,
+        checked_at=now,
+        by=actor[:80],
+    )
     session.add(row)
     await session.flush()
     from plugins.care.monitoring import record_activity
@@ -381,7 +432,11 @@ async def schedule_service(
     if row.status != "active":
         raise Conflict(f"this recipient's care is {row.status}", reason=row.status)
     service = CareService(
-        id=uuid.uuid4(), recipient_id=recipient_id, kind=kind, scheduled_for=scheduled_for, provider_account_id=provider_account_id
+        id=uuid.uuid4(),
+        recipient_id=recipient_id,
+        kind=kind,
+        scheduled_for=scheduled_for,
+        provider_account_id=provider_account_id,
     )
     session.add(service)
     await session.flush()
@@ -415,14 +470,22 @@ async def complete_service(
     service.done_at = (now or utcnow()) if done else None
     service.note_enc = seal(vault, session.info["tenant_id"], note.strip())
     await session.flush()
-    await _audit(session, actor, "service_completed" if done else "service_cancelled", service.id, kind=service.kind)
+    await _audit(
+        session,
+        actor,
+        "service_completed" if done else "service_cancelled",
+        service.id,
+        kind=service.kind,
+    )
     return service
 
 
 # -- consent ---------------------------------------------------------------------------------------
 
 
-async def on_consent_changed(session: Any, payload: dict[str, Any], *, granted: bool, now: datetime | None = None) -> int:
+async def on_consent_changed(
+    session: Any, payload: dict[str, Any], *, granted: bool, now: datetime | None = None
+) -> int:
     """``consent.revoked`` pauses the person's care and erases the activity trail (the checks in
     every processing path have stopped processing already, at the revocation's commit);
     ``consent.granted`` resumes it, learning the baseline afresh from then on."""

@@ -73,14 +73,17 @@ async def community_stats(
     if community_ids is not None:
         communities = communities.where(Community.id.in_(community_ids))
     out: dict[uuid.UUID, CommunityCareStats] = {
-        cid: CommunityCareStats(cid, name) for cid, name in (await session.execute(communities)).all()
+        cid: CommunityCareStats(cid, name)
+        for cid, name in (await session.execute(communities)).all()
     }
     if not out:
         return []
     first, last = local_day(since), local_day(until - timedelta(microseconds=1))
     recipients = (
         await session.scalars(
-            select(CareRecipient).where(CareRecipient.community_id.in_(list(out)), CareRecipient.status != "ended")
+            select(CareRecipient).where(
+                CareRecipient.community_id.in_(list(out)), CareRecipient.status != "ended"
+            )
         )
     ).all()
     by_id = {r.id: r for r in recipients}
@@ -93,7 +96,11 @@ async def community_stats(
     if by_id:
         done = await session.execute(
             select(CareCheckIn.recipient_id, func.count())
-            .where(CareCheckIn.recipient_id.in_(list(by_id)), CareCheckIn.day >= first, CareCheckIn.day <= last)
+            .where(
+                CareCheckIn.recipient_id.in_(list(by_id)),
+                CareCheckIn.day >= first,
+                CareCheckIn.day <= last,
+            )
             .group_by(CareCheckIn.recipient_id)
         )
         for rid, n in done.all():
@@ -103,7 +110,9 @@ async def community_stats(
     alerts = (
         await session.scalars(
             select(CareAlert).where(
-                CareAlert.community_id.in_(list(out)), CareAlert.raised_at >= since, CareAlert.raised_at < until
+                CareAlert.community_id.in_(list(out)),
+                CareAlert.raised_at >= since,
+                CareAlert.raised_at < until,
             )
         )
     ).all()
@@ -123,5 +132,8 @@ async def community_stats(
         s.acknowledged_within_target = sum(1 for t in acks[cid] if t <= ACK_TARGET_SECONDS)
         s.ack_p50_seconds, s.ack_p90_seconds = percentile(acks[cid], 50), percentile(acks[cid], 90)
         s.arrived = len(arrivals[cid])
-        s.arrive_p50_seconds, s.arrive_p90_seconds = percentile(arrivals[cid], 50), percentile(arrivals[cid], 90)
+        s.arrive_p50_seconds, s.arrive_p90_seconds = (
+            percentile(arrivals[cid], 50),
+            percentile(arrivals[cid], 90),
+        )
     return list(out.values())

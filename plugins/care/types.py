@@ -14,14 +14,23 @@ from strawberry import relay
 from kernel.sdk.privacy import mask_name
 from plugins.care import models as m
 from plugins.care.permissions import PLUGIN
-from plugins.care.vocabulary import AlertKind, AlertStatus, CheckInMethod, DeviceKind, RecipientStatus, ServiceKind
+from plugins.care.vocabulary import (
+    AlertKind,
+    AlertStatus,
+    CheckInMethod,
+    DeviceKind,
+    RecipientStatus,
+    ServiceKind,
+)
 
 
 def gid(type_name: str, value: uuid.UUID | None) -> strawberry.ID | None:
     return strawberry.ID(str(relay.GlobalID(type_name, str(value)))) if value else None
 
 
-@strawberry.type(description="A person under home care, as lists show them: masked name, no health data.")
+@strawberry.type(
+    description="A person under home care, as lists show them: masked name, no health data."
+)
 class CareRecipient(relay.Node):
     id: relay.NodeID[str]
     masked_name: str
@@ -73,7 +82,9 @@ class CareRecipient(relay.Node):
         return await recipient_nodes(session, rows)
 
 
-@strawberry.type(description="One recipient in full (audited read): the name and the decrypted health notes.")
+@strawberry.type(
+    description="One recipient in full (audited read): the name and the decrypted health notes."
+)
 class CareRecipientDetail:
     recipient: CareRecipient
     name: str
@@ -106,7 +117,9 @@ class CareContact:
 @strawberry.type
 class CareContactAdded:
     contact: CareContact
-    invitation_code: str | None = strawberry.field(description="Shown once: share it by hand if the message does not arrive.")
+    invitation_code: str | None = strawberry.field(
+        description="Shown once: share it by hand if the message does not arrive."
+    )
 
 
 @strawberry.type
@@ -117,7 +130,11 @@ class CareDevice:
 
     @classmethod
     def from_row(cls, r: m.CareDevice) -> CareDevice:
-        return cls(id=gid("CareDevice", r.id), device_id=gid("Device", r.device_id), kind=DeviceKind(r.kind))  # type: ignore[arg-type]
+        return cls(
+            id=gid("CareDevice", r.id),
+            device_id=gid("Device", r.device_id),
+            kind=DeviceKind(r.kind),
+        )  # type: ignore[arg-type]
 
 
 @strawberry.type
@@ -139,7 +156,9 @@ class CareCheckIn:
         )
 
 
-@strawberry.type(description="A visit or service of the care plan; its note (health findings) is not listed.")
+@strawberry.type(
+    description="A visit or service of the care plan; its note (health findings) is not listed."
+)
 class CareService:
     id: strawberry.ID
     recipient_id: strawberry.ID
@@ -157,7 +176,9 @@ class CareService:
             recipient_id=gid("CareRecipient", r.recipient_id),  # type: ignore[arg-type]
             kind=ServiceKind(r.kind),
             scheduled_for=r.scheduled_for,
-            provider_account_id=strawberry.ID(str(r.provider_account_id)) if r.provider_account_id else None,
+            provider_account_id=strawberry.ID(str(r.provider_account_id))
+            if r.provider_account_id
+            else None,
             status=r.status,
             done_at=r.done_at,
             has_note=r.note_enc is not None,
@@ -242,8 +263,9 @@ class CareCommunityStats:
         )
 
 
-
-async def recipient_nodes(session: Any, rows: list[m.CareRecipient | None]) -> list[CareRecipient | None]:
+async def recipient_nodes(
+    session: Any, rows: list[m.CareRecipient | None]
+) -> list[CareRecipient | None]:
     """Rows as list items: masked names, last check-in and open alerts, in three queries."""
     from sqlalchemy import func, select
 
@@ -253,21 +275,36 @@ async def recipient_nodes(session: Any, rows: list[m.CareRecipient | None]) -> l
     if not ids:
         return [None for _ in rows]
     person_ids = [r.person_id for r in rows if r is not None]
-    names = dict((await session.execute(select(Person.id, Person.name).where(Person.id.in_(person_ids)))).all())
+    names = dict(
+        (
+            await session.execute(select(Person.id, Person.name).where(Person.id.in_(person_ids)))
+        ).all()
+    )
     last = dict(
-        (await session.execute(
-            select(m.CareCheckIn.recipient_id, func.max(m.CareCheckIn.day)).where(m.CareCheckIn.recipient_id.in_(ids)).group_by(m.CareCheckIn.recipient_id)
-        )).all()
+        (
+            await session.execute(
+                select(m.CareCheckIn.recipient_id, func.max(m.CareCheckIn.day))
+                .where(m.CareCheckIn.recipient_id.in_(ids))
+                .group_by(m.CareCheckIn.recipient_id)
+            )
+        ).all()
     )
     open_ = dict(
-        (await session.execute(
-            select(m.CareAlert.recipient_id, func.count())
-            .where(m.CareAlert.recipient_id.in_(ids), m.CareAlert.status != "resolved")
-            .group_by(m.CareAlert.recipient_id)
-        )).all()
+        (
+            await session.execute(
+                select(m.CareAlert.recipient_id, func.count())
+                .where(m.CareAlert.recipient_id.in_(ids), m.CareAlert.status != "resolved")
+                .group_by(m.CareAlert.recipient_id)
+            )
+        ).all()
     )
     return [
-        CareRecipient.from_row(r, names.get(r.person_id), last_check_in=last.get(r.id), open_alerts=int(open_.get(r.id, 0)))
+        CareRecipient.from_row(
+            r,
+            names.get(r.person_id),
+            last_check_in=last.get(r.id),
+            open_alerts=int(open_.get(r.id, 0)),
+        )
         if r is not None
         else None
         for r in rows

@@ -25,7 +25,9 @@ def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
     from kernel.identity import passwords
 
-    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(
+        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
 
 
 def gid(type_name: str, value: uuid.UUID | str) -> str:
@@ -60,8 +62,16 @@ class Firm:
 class Care:
     """Helpers bound to one test's runtime and GraphQL client."""
 
-    def __init__(self, runtime: Any, gql: Any, new_tenant: Any, enable_plugin: Any, actor: Any) -> None:
-        self.runtime, self.gql, self.new_tenant, self.enable_plugin, self.actor = runtime, gql, new_tenant, enable_plugin, actor
+    def __init__(
+        self, runtime: Any, gql: Any, new_tenant: Any, enable_plugin: Any, actor: Any
+    ) -> None:
+        self.runtime, self.gql, self.new_tenant, self.enable_plugin, self.actor = (
+            runtime,
+            gql,
+            new_tenant,
+            enable_plugin,
+            actor,
+        )
 
     async def firm(self, prefix: str = "care", street: str | None = None) -> Firm:
         from tenants.estate import service as estate
@@ -70,7 +80,9 @@ class Care:
         await self.enable_plugin(t, "care")
         street = street or f"S-{uuid.uuid4().hex[:6]}"
         async with self.runtime.db.tenant(t.tenant_id) as s:
-            c = await estate.create_community(s, code=f"C{uuid.uuid4().hex[:5]}", name="幸福里社区", street_code=street)
+            c = await estate.create_community(
+                s, code=f"C{uuid.uuid4().hex[:5]}", name="幸福里社区", street_code=street
+            )
             cp = await estate.create_compound(s, community_id=c.id, name="一期")
             b = await estate.create_building(s, compound_id=cp.id, name="3幢", floors=6)
             u = await estate.create_unit(s, building_id=b.id, number="301", registered_area=8000)
@@ -81,18 +93,33 @@ class Care:
 
         member = await self.actor(firm.tenant, "resident")
         async with self.runtime.db.tenant(firm.tenant.tenant_id) as s:
-            p = await estate.register_person(s, self.runtime.vault, firm.tenant.tenant_id, name=name, account_id=member.account_id)
+            p = await estate.register_person(
+                s,
+                self.runtime.vault,
+                firm.tenant.tenant_id,
+                name=name,
+                account_id=member.account_id,
+            )
         if consent:
             await self.consent(firm, p.id)
         return Elder(p.id, member.account_id, member.token)
 
     async def consent(self, firm: Firm, person_id: uuid.UUID) -> None:
         async with self.runtime.db.tenant(firm.tenant.tenant_id) as s:
-            await grant_consent(s, person_id=person_id, purpose=PURPOSE, actor="staff:paper-form", wording_version="1", runtime=self.runtime)
+            await grant_consent(
+                s,
+                person_id=person_id,
+                purpose=PURPOSE,
+                actor="staff:paper-form",
+                wording_version="1",
+                runtime=self.runtime,
+            )
 
     async def revoke(self, firm: Firm, person_id: uuid.UUID) -> None:
         async with self.runtime.db.tenant(firm.tenant.tenant_id) as s:
-            await revoke_consent(s, person_id=person_id, purpose=PURPOSE, actor="account:elder", runtime=self.runtime)
+            await revoke_consent(
+                s, person_id=person_id, purpose=PURPOSE, actor="account:elder", runtime=self.runtime
+            )
 
     async def enrol(self, firm: Firm, elder: Elder, **extra: Any) -> str:
         args = ", ".join(f"{k}: {v}" for k, v in extra.items())
@@ -108,7 +135,13 @@ class Care:
         r = ok(
             await self.gql(
                 "mutation($i: ProvisionDeviceInput!) { provisionDevice(input: $i) { token device { id } } }",
-                {"i": {"name": f"{kind} 301", "type": profile, "placeId": gid("Unit", firm.unit_id)}},
+                {
+                    "i": {
+                        "name": f"{kind} 301",
+                        "type": profile,
+                        "placeId": gid("Unit", firm.unit_id),
+                    }
+                },
                 token=firm.tenant.token,
             )
         )["provisionDevice"]
@@ -140,7 +173,9 @@ class Care:
         from kernel.notifications.models import Notification
 
         async with self.runtime.db.tenant(firm.tenant.tenant_id) as s:
-            return list(await s.scalars(select(Notification).where(Notification.template == template)))
+            return list(
+                await s.scalars(select(Notification).where(Notification.template == template))
+            )
 
 
 @pytest_asyncio.fixture

@@ -75,7 +75,9 @@ def ref_largest_quiet_allowed(usual: int, margin: int) -> int:
     return q
 
 
-def ref_alert(acts: list[datetime], now: datetime, since: datetime, margin: int, fallback_hours: int) -> tuple[bool, str, int]:
+def ref_alert(
+    acts: list[datetime], now: datetime, since: datetime, margin: int, fallback_hours: int
+) -> tuple[bool, str, int]:
     past = [a for a in acts if a <= now]
     start = max(past + [since])
     quiet = ref_minute_index(now, start)
@@ -134,8 +136,12 @@ def scenarios(draw):  # type: ignore[no-untyped-def]
 @given(scenarios())
 def test_the_module_agrees_with_the_reference(case) -> None:  # type: ignore[no-untyped-def]
     acts, now, since, margin, fallback = case
-    got = baseline.assess(acts, now=now, monitoring_since=since, margin_percent=margin, fallback_hours=fallback)
-    assert (got.alert, got.rule, got.threshold_minutes) == ref_alert(acts, now, since, margin, fallback)
+    got = baseline.assess(
+        acts, now=now, monitoring_since=since, margin_percent=margin, fallback_hours=fallback
+    )
+    assert (got.alert, got.rule, got.threshold_minutes) == ref_alert(
+        acts, now, since, margin, fallback
+    )
 
 
 @settings(max_examples=100, deadline=None)
@@ -148,8 +154,12 @@ def test_the_verdict_flips_exactly_at_the_threshold(case, offset) -> None:  # ty
     at = last + timedelta(minutes=allowed + offset)
     if at.astimezone(CST).date() != now.astimezone(CST).date() or at < now:
         return  # keep "today" and the learnt days unchanged
-    got = baseline.assess(acts, now=at, monitoring_since=since, margin_percent=margin, fallback_hours=fallback)
-    assert (got.alert, got.rule, got.threshold_minutes) == ref_alert(acts, at, since, margin, fallback)
+    got = baseline.assess(
+        acts, now=at, monitoring_since=since, margin_percent=margin, fallback_hours=fallback
+    )
+    assert (got.alert, got.rule, got.threshold_minutes) == ref_alert(
+        acts, at, since, margin, fallback
+    )
 
 
 @settings(max_examples=100, deadline=None)
@@ -169,8 +179,16 @@ def test_more_quiet_never_turns_an_alert_off_under_the_fixed_rule(case, extra) -
     acts, now, since, margin, fallback = case
     since = now - timedelta(days=3)
     acts = [a for a in acts if since <= a <= now]
-    before = baseline.assess(acts, now=now, monitoring_since=since, margin_percent=margin, fallback_hours=fallback)
-    later = baseline.assess(acts, now=now + timedelta(minutes=extra), monitoring_since=since, margin_percent=margin, fallback_hours=fallback)
+    before = baseline.assess(
+        acts, now=now, monitoring_since=since, margin_percent=margin, fallback_hours=fallback
+    )
+    later = baseline.assess(
+        acts,
+        now=now + timedelta(minutes=extra),
+        monitoring_since=since,
+        margin_percent=margin,
+        fallback_hours=fallback,
+    )
     assert later.quiet_minutes >= before.quiet_minutes
     assert not before.alert or later.alert
 
@@ -178,7 +196,9 @@ def test_more_quiet_never_turns_an_alert_off_under_the_fixed_rule(case, extra) -
 # -- worked examples -----------------------------------------------------------------------------
 
 
-def _routine(days: int, *, wake: int = 7 * 60, every: int = 90, bed: int = 21 * 60 + 30) -> list[datetime]:
+def _routine(
+    days: int, *, wake: int = 7 * 60, every: int = 90, bed: int = 21 * 60 + 30
+) -> list[datetime]:
     """Up at ``wake``, active every ``every`` minutes until ``bed``, for ``days`` days before NOW_BASE."""
     out = []
     for d in range(days, 0, -1):
@@ -195,8 +215,16 @@ def test_before_14_days_the_fixed_rule_applies() -> None:
     since = NOW_BASE - timedelta(days=5)
     acts = [NOW_BASE - timedelta(hours=13)]
     got = baseline.assess(acts, now=NOW_BASE, monitoring_since=since, fallback_hours=12)
-    assert (got.alert, got.rule, got.quiet_minutes, got.threshold_minutes, got.baseline) == (True, "fixed", 780, 720, None)
-    got = baseline.assess(acts, now=NOW_BASE - timedelta(hours=2), monitoring_since=since, fallback_hours=12)
+    assert (got.alert, got.rule, got.quiet_minutes, got.threshold_minutes, got.baseline) == (
+        True,
+        "fixed",
+        780,
+        720,
+        None,
+    )
+    got = baseline.assess(
+        acts, now=NOW_BASE - timedelta(hours=2), monitoring_since=since, fallback_hours=12
+    )
     assert not got.alert
 
 
@@ -209,8 +237,12 @@ def test_a_learnt_routine_alerts_on_a_long_daytime_silence_and_not_on_the_night(
     assert not night.alert
     # the day: up at 07:00, then silent; the usual gap from the 7h hour is 90 minutes → 135 with 50 %
     day = acts + [NOW_BASE + timedelta(hours=7)]
-    assert not baseline.assess(day, now=NOW_BASE + timedelta(hours=7, minutes=135), monitoring_since=since).alert
-    late = baseline.assess(day, now=NOW_BASE + timedelta(hours=7, minutes=136), monitoring_since=since)
+    assert not baseline.assess(
+        day, now=NOW_BASE + timedelta(hours=7, minutes=135), monitoring_since=since
+    ).alert
+    late = baseline.assess(
+        day, now=NOW_BASE + timedelta(hours=7, minutes=136), monitoring_since=since
+    )
     assert (late.alert, late.rule, late.threshold_minutes) == (True, "baseline_gap", 135)
 
 
@@ -218,16 +250,26 @@ def test_no_first_activity_by_the_usual_time_plus_margin_alerts() -> None:
     acts = _routine(14, wake=6 * 60, bed=20 * 60)
     since = NOW_BASE - timedelta(days=20)
     # usual first activity 06:00 → deadline 09:00 with 50 %; the night gap (20:00 → 06:00, 600 min) is not exceeded yet
-    assert not baseline.assess(acts, now=NOW_BASE + timedelta(hours=9), monitoring_since=since).alert
-    late = baseline.assess(acts, now=NOW_BASE + timedelta(hours=9, minutes=1), monitoring_since=since)
-    assert (late.alert, late.rule, late.first_activity_deadline) == (True, "late_first_activity", 540)
+    assert not baseline.assess(
+        acts, now=NOW_BASE + timedelta(hours=9), monitoring_since=since
+    ).alert
+    late = baseline.assess(
+        acts, now=NOW_BASE + timedelta(hours=9, minutes=1), monitoring_since=since
+    )
+    assert (late.alert, late.rule, late.first_activity_deadline) == (
+        True,
+        "late_first_activity",
+        540,
+    )
 
 
 def test_one_unusual_day_does_not_set_the_baseline() -> None:
     acts = _routine(14)
     # one day with a 5-hour afternoon nap after 13:00 activity
     nap_day = NOW_BASE - timedelta(days=3)
-    acts = [a for a in acts if not (nap_day + timedelta(hours=13) < a < nap_day + timedelta(hours=18))]
+    acts = [
+        a for a in acts if not (nap_day + timedelta(hours=13) < a < nap_day + timedelta(hours=18))
+    ]
     learnt = baseline.learn(acts, NOW_BASE)
     assert learnt.usual_gap_minutes[13] == 90  # the 90th percentile of 14 days ignores the largest
 
