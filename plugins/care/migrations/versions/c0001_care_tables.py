@@ -6,6 +6,7 @@ Create Date: 2026-12-07 04:30:00
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -37,7 +38,7 @@ def _record() -> list[sa.Column]:
     ]
 
 
-def _keys(table: str) -> list[sa.SchemaItem]:
+def _keys(table: str) -> list[Any]:
     return [
         sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name=f"fk_{table}_tenant_id_tenants", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", "tenant_id", name=f"pk_{table}"),
@@ -53,7 +54,7 @@ def _to(table: str, column: str, target: str, ondelete: str | None = "CASCADE") 
     )
 
 
-def _recipient(table: str) -> list[sa.SchemaItem]:
+def _recipient(table: str) -> list[Any]:
     return [sa.Column("recipient_id", sa.Uuid(), nullable=False), _to(table, "recipient_id", "care_recipients")]
 
 
