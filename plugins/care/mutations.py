@@ -9,7 +9,7 @@ from datetime import datetime
 import strawberry
 from strawberry import relay
 
-from kernel.sdk import NotFound, require_member
+from kernel.sdk import BadUserInput, NotFound, require_member
 from kernel.sdk.graphql import decode_id
 from kernel.sdk.repository import Viewer
 from plugins.care import alerts, service
@@ -48,6 +48,14 @@ async def _alert(info: strawberry.Info, gid: relay.GlobalID) -> alerts.CareAlert
     return row  # type: ignore[no-any-return]
 
 
+def _person(value: strawberry.ID) -> uuid.UUID:
+    """A register person's id, as the estate and consent APIs give it (a plain UUID)."""
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as exc:
+        raise BadUserInput("malformed person id", field="personId") from exc
+
+
 async def _node(info: strawberry.Info, row: service.CareRecipient) -> CareRecipient:
     return (await recipient_nodes(info.context.session, [row]))[0]  # type: ignore[return-value]
 
@@ -61,7 +69,7 @@ class CareMutation:
     async def enrol_care_recipient(
         self,
         info: strawberry.Info,
-        person_id: relay.GlobalID,
+        person_id: strawberry.ID,
         community_id: relay.GlobalID,
         unit_id: relay.GlobalID | None = None,
         lives_alone: bool = True,
@@ -75,7 +83,7 @@ class CareMutation:
         row = await service.enrol(
             ctx.session,
             ctx.runtime.vault,
-            person_id=decode_id(person_id, "Person"),
+            person_id=_person(person_id),
             community_id=decode_id(community_id, "Community"),
             unit_id=decode_id(unit_id, "Unit") if unit_id is not None else None,
             lives_alone=lives_alone,
@@ -224,8 +232,6 @@ class CareMutation:
         ctx = info.context
         row = await _recipient(info, recipient_id)
         if method == CheckInMethod.self:
-            from kernel.sdk import BadUserInput
-
             raise BadUserInput(
                 "staff log a call or a visit; the recipient checks in themselves", field="method"
             )

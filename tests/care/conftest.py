@@ -124,8 +124,8 @@ class Care:
     async def enrol(self, firm: Firm, elder: Elder, **extra: Any) -> str:
         args = ", ".join(f"{k}: {v}" for k, v in extra.items())
         r = await self.gql(
-            f'mutation($p: GlobalID!, $c: GlobalID!) {{ enrolCareRecipient(personId: $p, communityId: $c, healthNotes: "高血压，服用氨氯地平"{", " + args if args else ""}) {{ id maskedName status }} }}',
-            {"p": gid("Person", elder.person_id), "c": gid("Community", firm.community_id)},
+            f'mutation($p: ID!, $c: ID!) {{ enrolCareRecipient(personId: $p, communityId: $c, healthNotes: "高血压，服用氨氯地平"{", " + args if args else ""}) {{ id maskedName status }} }}',
+            {"p": str(elder.person_id), "c": gid("Community", firm.community_id)},
             token=firm.tenant.token,
         )
         return str(ok(r)["enrolCareRecipient"]["id"])
@@ -147,7 +147,7 @@ class Care:
         )["provisionDevice"]
         ok(
             await self.gql(
-                "mutation($r: GlobalID!, $d: GlobalID!, $k: DeviceKind!) { linkCareDevice(recipientId: $r, deviceId: $d, kind: $k) { kind } }",
+                "mutation($r: ID!, $d: ID!, $k: DeviceKind!) { linkCareDevice(recipientId: $r, deviceId: $d, kind: $k) { kind } }",
                 {"r": recipient, "d": r["device"]["id"], "k": kind},
                 token=firm.tenant.token,
             )
@@ -161,7 +161,7 @@ class Care:
 
     async def alerts(self, token: str, recipient: str | None = None) -> list[dict[str, Any]]:
         r = await self.gql(
-            "query($r: GlobalID) { careAlerts(recipientId: $r) { id kind status recipientId escalationId acknowledgedAt arrivedAt resolvedAt detail } }",
+            "query($r: ID) { careAlerts(recipientId: $r) { id kind status recipientId escalationId acknowledgedAt arrivedAt resolvedAt detail } }",
             {"r": recipient},
             token=token,
         )

@@ -12,10 +12,8 @@ from kernel.sdk import utcnow
 from tests.care.conftest import PASSWORD, Care, code_of, gid, ok
 
 RECIPIENTS = "{ careRecipients { id maskedName status openAlerts lastCheckIn } }"
-DETAIL = (
-    "query($id: GlobalID!) { careRecipient(id: $id) { name healthNotes recipient { maskedName } } }"
-)
-ACK = "mutation($a: GlobalID!) { acknowledgeCareAlert(alertId: $a) { status acknowledgedBy } }"
+DETAIL = "query($id: ID!) { careRecipient(id: $id) { name healthNotes recipient { maskedName } } }"
+ACK = "mutation($a: ID!) { acknowledgeCareAlert(alertId: $a) { status acknowledgedBy } }"
 
 
 async def _audit_actions(runtime, tenant_id, prefix: str) -> list[str]:  # type: ignore[no-untyped-def]
@@ -45,8 +43,8 @@ async def test_enrolment_needs_consent_lists_mask_and_health_notes_are_encrypted
 ) -> None:  # type: ignore[no-untyped-def]
     firm = await care.firm()
     elder = await care.elder(firm, consent=False)
-    q = "mutation($p: GlobalID!, $c: GlobalID!) { enrolCareRecipient(personId: $p, communityId: $c) { id } }"
-    args = {"p": gid("Person", elder.person_id), "c": gid("Community", firm.community_id)}
+    q = "mutation($p: ID!, $c: ID!) { enrolCareRecipient(personId: $p, communityId: $c) { id } }"
+    args = {"p": str(elder.person_id), "c": gid("Community", firm.community_id)}
     r = await gql(q, args, token=firm.tenant.token)
     assert (
         code_of(r) == "FORBIDDEN" and r["errors"][0]["extensions"]["reason"] == "consent_required"
@@ -93,7 +91,7 @@ async def test_device_sos_alerts_staff_and_first_contact_then_escalates_to_the_n
     rid = await care.enrol(firm, elder, ackWithinSeconds=120)
     daughter = ok(
         await gql(
-            'mutation($r: GlobalID!) { addCareContact(recipientId: $r, name: "李娜", relation: "女儿", priority: 1, phone: "13800138001") { invitationCode contact { maskedName contactMasked invitationPending } } }',
+            'mutation($r: ID!) { addCareContact(recipientId: $r, name: "李娜", relation: "女儿", priority: 1, phone: "13800138001") { invitationCode contact { maskedName contactMasked invitationPending } } }',
             {"r": rid},
             token=firm.tenant.token,
         )
@@ -105,7 +103,7 @@ async def test_device_sos_alerts_staff_and_first_contact_then_escalates_to_the_n
     }
     ok(
         await gql(
-            'mutation($r: GlobalID!) { addCareContact(recipientId: $r, name: "李强", relation: "儿子", priority: 2, email: "son@example.com", invite: false) { contact { priority } } }',
+            'mutation($r: ID!) { addCareContact(recipientId: $r, name: "李强", relation: "儿子", priority: 2, email: "son@example.com", invite: false) { contact { priority } } }',
             {"r": rid},
             token=firm.tenant.token,
         )
@@ -127,6 +125,7 @@ async def test_device_sos_alerts_staff_and_first_contact_then_escalates_to_the_n
     told = {n.account_id for n in await care.notified(firm)}
     assert staff.account_id in told  # the on-duty fallback: property staff
     assert grid.account_id not in told  # not yet
+    assert not [n for n in await care.notified(firm) if ":contact:" in n.key]  # the son is level 2
     from plugins.care.models import CareContact
 
     async with runtime.db.tenant(firm.tenant.tenant_id) as s:
@@ -149,11 +148,11 @@ async def test_device_sos_alerts_staff_and_first_contact_then_escalates_to_the_n
     await deliver(firm.tenant)
     notes = await care.notified(firm)
     assert grid.account_id in {n.account_id for n in notes}
-    assert any(
-        n.account_id is None and n.key.endswith(":contact:" + n.key.split(":contact:")[-1])
-        for n in notes
-        if ":contact:" in n.key
-    )
+    async with runtime.db.tenant(firm.tenant.tenant_id) as s:
+        son = await s.scalar(select(CareContact.id).where(CareContact.priority == 2))
+    alert_uuid = _node_id(alert["id"])
+    son_notes = [n for n in notes if n.key == f"care-alert:{alert_uuid}:contact:{son}"]
+    assert len(son_notes) == 1 and son_notes[0].account_id is None  # reached on the e-mail given
 
     # the daughter takes it; staff arrive and resolve
     r = ok(await gql(ACK, {"a": alert["id"]}, token=joined))["acknowledgeCareAlert"]
@@ -162,7 +161,7 @@ async def test_device_sos_alerts_staff_and_first_contact_then_escalates_to_the_n
     assert (
         code_of(
             await gql(
-                "mutation($a: GlobalID!) { markCareArrival(alertId: $a) { status } }",
+                "mutation($a: ID!) { markCareArrival(alertId: $a) { status } }",
                 {"a": alert["id"]},
                 token=joined,
             )
@@ -171,14 +170,14 @@ async def test_device_sos_alerts_staff_and_first_contact_then_escalates_to_the_n
     )
     ok(
         await gql(
-            "mutation($a: GlobalID!) { markCareArrival(alertId: $a) { status } }",
+            "mutation($a: ID!) { markCareArrival(alertId: $a) { status } }",
             {"a": alert["id"]},
             token=staff.token,
         )
     )
     done = ok(
         await gql(
-            'mutation($a: GlobalID!) { resolveCareAlert(alertId: $a, resolution: "摔倒无大碍，已送社区卫生站") { status resolvedAt } }',
+            'mutation($a: ID!) { resolveCareAlert(alertId: $a, resolution: "摔倒无大碍，已送社区卫生站") { status resolvedAt } }',
             {"a": alert["id"]},
             token=staff.token,
         )
@@ -217,7 +216,7 @@ async def test_a_contact_sees_only_their_relative(care: Care, gql, deliver, runt
     mine, other = await care.enrol(firm, mother), await care.enrol(firm, neighbour)
     code = ok(
         await gql(
-            'mutation($r: GlobalID!) { addCareContact(recipientId: $r, name: "李娜", relation: "女儿", priority: 1, email: "lina@example.com") { invitationCode } }',
+            'mutation($r: ID!) { addCareContact(recipientId: $r, name: "李娜", relation: "女儿", priority: 1, email: "lina@example.com") { invitationCode } }',
             {"r": mine},
             token=firm.tenant.token,
         )
@@ -264,15 +263,15 @@ async def test_a_contact_sees_only_their_relative(care: Care, gql, deliver, runt
     foreign = next(a for a in staff_alerts if a["recipientId"] == other)
     assert code_of(await gql(ACK, {"a": foreign["id"]}, token=token)) == "NOT_FOUND"
     for q in (
-        "query($r: GlobalID!) { careContacts(recipientId: $r) { priority } }",
-        "query($r: GlobalID!) { careServices(recipientId: $r) { id } }",
+        "query($r: ID!) { careContacts(recipientId: $r) { priority } }",
+        "query($r: ID!) { careServices(recipientId: $r) { id } }",
     ):
         assert code_of(await gql(q, {"r": mine}, token=token)) == "FORBIDDEN"
     assert code_of(await gql("{ careStats { recipients } }", token=token)) == "FORBIDDEN"
     assert (
         code_of(
             await gql(
-                "mutation($r: GlobalID!) { logCareCheckIn(recipientId: $r) { day } }",
+                "mutation($r: ID!) { logCareCheckIn(recipientId: $r) { day } }",
                 {"r": mine},
                 token=token,
             )
@@ -311,13 +310,13 @@ async def test_revoking_consent_stops_processing_at_once(care: Care, gql, delive
     await care.telemetry(button, {"pressed": True})
     await care.telemetry(door, {"door_open": False})
     r = await gql(
-        "mutation($r: GlobalID!) { logCareCheckIn(recipientId: $r) { day } }",
+        "mutation($r: ID!) { logCareCheckIn(recipientId: $r) { day } }",
         {"r": rid},
         token=firm.tenant.token,
     )
     assert code_of(r) in ("FORBIDDEN", "CONFLICT")
     r = await gql(
-        'mutation($r: GlobalID!) { updateCarePlan(recipientId: $r, healthNotes: "x") { id } }',
+        'mutation($r: ID!) { updateCarePlan(recipientId: $r, healthNotes: "x") { id } }',
         {"r": rid},
         token=firm.tenant.token,
     )
@@ -371,7 +370,7 @@ async def test_no_activity_fixed_rule_and_check_in(care: Care, gql, deliver, run
     assert alert["kind"] == "no_activity" and alert["detail"]["rule"] == "fixed"
     base = ok(
         await gql(
-            "query($r: GlobalID!) { careActivityBaseline(recipientId: $r) { rule learnt quietMinutes thresholdMinutes } }",
+            "query($r: ID!) { careActivityBaseline(recipientId: $r) { rule learnt quietMinutes thresholdMinutes } }",
             {"r": rid},
             token=firm.tenant.token,
         )
@@ -387,7 +386,7 @@ async def test_no_activity_fixed_rule_and_check_in(care: Care, gql, deliver, run
     assert again["careCheckIn"]["method"] == "self"
     checks = ok(
         await gql(
-            "query($r: GlobalID!) { careCheckIns(recipientId: $r) { method } }",
+            "query($r: ID!) { careCheckIns(recipientId: $r) { method } }",
             {"r": rid},
             token=firm.tenant.token,
         )
@@ -411,14 +410,14 @@ async def test_no_activity_fixed_rule_and_check_in(care: Care, gql, deliver, run
     # services: meal help planned and done with an encrypted note
     svc = ok(
         await gql(
-            "mutation($r: GlobalID!, $t: DateTime!) { scheduleCareService(recipientId: $r, kind: meal_help, scheduledFor: $t) { id status } }",
+            "mutation($r: ID!, $t: DateTime!) { scheduleCareService(recipientId: $r, kind: meal_help, scheduledFor: $t) { id status } }",
             {"r": rid, "t": now.isoformat()},
             token=firm.tenant.token,
         )
     )["scheduleCareService"]
     done = ok(
         await gql(
-            'mutation($s: GlobalID!) { completeCareService(serviceId: $s, note: "血压 150/95") { status hasNote } }',
+            'mutation($s: ID!) { completeCareService(serviceId: $s, note: "血压 150/95") { status hasNote } }',
             {"s": svc["id"]},
             token=firm.tenant.token,
         )
@@ -433,14 +432,14 @@ async def test_another_firm_cannot_reach_care_rows(care: Care, gql) -> None:  # 
     assert ok(await gql(DETAIL, {"id": rid}, token=b.tenant.token))["careRecipient"] is None
     assert ok(await gql(RECIPIENTS, token=b.tenant.token))["careRecipients"] == []
     r = await gql(
-        "mutation($r: GlobalID!) { updateCarePlan(recipientId: $r, marginPercent: 10) { id } }",
+        "mutation($r: ID!) { updateCarePlan(recipientId: $r, marginPercent: 10) { id } }",
         {"r": rid},
         token=b.tenant.token,
     )
     assert code_of(r) == "NOT_FOUND"
     r = await gql(
-        "mutation($p: GlobalID!, $c: GlobalID!) { enrolCareRecipient(personId: $p, communityId: $c) { id } }",
-        {"p": gid("Person", elder.person_id), "c": gid("Community", b.community_id)},
+        "mutation($p: ID!, $c: ID!) { enrolCareRecipient(personId: $p, communityId: $c) { id } }",
+        {"p": str(elder.person_id), "c": gid("Community", b.community_id)},
         token=b.tenant.token,
     )
     assert code_of(r) == "NOT_FOUND"
