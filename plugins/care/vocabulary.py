@@ -7,7 +7,7 @@ from enum import StrEnum
 import strawberry
 
 
-@strawberry.enum(description="What raised a care alert.")
+@strawberry.enum(name="CareAlertKind", description="What raised a care alert.")
 class AlertKind(StrEnum):
     sos = "sos"
     fall = "fall"
@@ -16,7 +16,10 @@ class AlertKind(StrEnum):
     missed_check_in = "missed_check_in"
 
 
-@strawberry.enum(description="Where a care alert stands: open → acknowledged → arrived → resolved.")
+@strawberry.enum(
+    name="CareAlertStatus",
+    description="Where a care alert stands: open → acknowledged → arrived → resolved.",
+)
 class AlertStatus(StrEnum):
     open = "open"
     acknowledged = "acknowledged"
@@ -24,21 +27,24 @@ class AlertStatus(StrEnum):
     resolved = "resolved"
 
 
-@strawberry.enum(description="A care recipient: monitored, paused (consent revoked) or ended.")
+@strawberry.enum(
+    name="CareRecipientStatus",
+    description="A care recipient: monitored, paused (consent revoked) or ended.",
+)
 class RecipientStatus(StrEnum):
     active = "active"
     paused = "paused"
     ended = "ended"
 
 
-@strawberry.enum(description="How a daily check-in was made.")
+@strawberry.enum(name="CareCheckInMethod", description="How a daily check-in was made.")
 class CheckInMethod(StrEnum):
     self = "self"
     call = "call"
     visit = "visit"
 
 
-@strawberry.enum(description="A visit or service of the care plan.")
+@strawberry.enum(name="CareServiceKind", description="A visit or service of the care plan.")
 class ServiceKind(StrEnum):
     meal_help = "meal_help"
     housekeeping = "housekeeping"
@@ -46,7 +52,7 @@ class ServiceKind(StrEnum):
     visit = "visit"
 
 
-@strawberry.enum(description="A care device's role for its wearer or home.")
+@strawberry.enum(name="CareDeviceKind", description="A care device's role for its wearer or home.")
 class DeviceKind(StrEnum):
     wristband = "wristband"
     call_button = "call_button"

@@ -147,7 +147,7 @@ class Care:
         )["provisionDevice"]
         ok(
             await self.gql(
-                "mutation($r: ID!, $d: ID!, $k: DeviceKind!) { linkCareDevice(recipientId: $r, deviceId: $d, kind: $k) { kind } }",
+                "mutation($r: ID!, $d: ID!, $k: CareDeviceKind!) { linkCareDevice(recipientId: $r, deviceId: $d, kind: $k) { kind } }",
                 {"r": recipient, "d": r["device"]["id"], "k": kind},
                 token=firm.tenant.token,
             )
