@@ -480,3 +480,44 @@ async def test_the_street_office_reads_aggregates_of_its_street_only(
         code_of(await gql("{ careStreetStats { recipients } }", token=a.tenant.token))
         == "FORBIDDEN"
     )
+
+
+async def test_the_job_alerts_on_a_quiet_spell_longer_than_the_learnt_baseline(
+    care: Care, gql, runtime
+) -> None:  # type: ignore[no-untyped-def]
+    from plugins.care import monitor_all
+    from plugins.care.baseline import local_midnight
+    from plugins.care.models import CareActivity, CareRecipient
+
+    firm = await care.firm()
+    elder = await care.elder(firm)
+    rid = await care.enrol(firm, elder, checkInByMinute=1439)
+    today = local_midnight(utcnow())
+    async with runtime.db.tenant(firm.tenant.tenant_id) as s:
+        recipient = await s.scalar(select(CareRecipient))
+        recipient.monitoring_since = today - timedelta(days=20)
+        # an hourly routine 07:00–21:00 for 14 days, and today up at 07:00 until 09:00
+        hours = [
+            today - timedelta(days=d) + timedelta(hours=h)
+            for d in range(1, 15)
+            for h in range(7, 22)
+        ]
+        hours += [today + timedelta(hours=h) for h in (7, 8, 9)]
+        s.add_all(
+            CareActivity(recipient_id=recipient.id, at=at, source="door_sensor") for at in hours
+        )
+    assert (
+        await monitor_all(
+            runtime, now=today + timedelta(hours=10, minutes=30), only={firm.tenant.tenant_id}
+        )
+        == 0
+    )
+    assert (
+        await monitor_all(
+            runtime, now=today + timedelta(hours=10, minutes=31), only={firm.tenant.tenant_id}
+        )
+        == 1
+    )
+    [alert] = await care.alerts(firm.tenant.token, rid)
+    assert alert["kind"] == "no_activity"
+    assert alert["detail"] == {"rule": "baseline_gap", "quiet_minutes": 91, "threshold_minutes": 90}
