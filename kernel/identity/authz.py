@@ -47,6 +47,7 @@ TENANT_ROLES = (
     "resident",
     "merchant",
     "auditor",
+    "care_contact",
 )
 GLOBAL_ROLES = ("platform_admin", "regulator")
 

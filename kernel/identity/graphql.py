@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from kernel import audit
 from kernel.errors import BadUserInput, NotFound, Unauthenticated
+from kernel.events import Event
 from kernel.graphql.permissions import Allowed, Authenticated
 from kernel.identity import invitations, members, second_factor
 from kernel.identity.authz import Policies
@@ -261,6 +262,12 @@ class PeopleMutation:
                 ts, runtime.vault, firm.id, code=code, username=username, password=password, display_name=display_name
             )
             await audit.record(ts, tenant_id=firm.id, actor=f"account:{account.id}", action="member.joined", target=str(row.id), detail={"roles": list(row.roles)})
+            # plugins that invited the person (kernel.sdk.members.invite_member) link the new login
+            await runtime.bus.publish(ts, Event(
+                "member.joined", firm.id,
+                {"account_id": str(account.id), "invitation_id": str(row.id), "roles": list(row.roles)},
+                actor=f"account:{account.id}",
+            ))
             pair = await issue_tokens(
                 ts, runtime.settings, account, firm.id,
                 user_agent=request.headers.get("user-agent", "") if request is not None else "", ip=getattr(ctx, "client_ip", ""),

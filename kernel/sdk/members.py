@@ -1,8 +1,76 @@
-"""The firm's members (tenant-scoped accounts), as plugins check them: ``require_member`` answers
-NOT_FOUND for an account of another firm exactly as for an unknown one."""
+"""The firm's members (tenant-scoped accounts), as plugins check and invite them:
+``require_member`` answers NOT_FOUND for an account of another firm exactly as for an unknown one;
+``invite_member`` invites a person with roles through the kernel's invitation machinery (the same
+code, link, expiry and message as the ``inviteMember`` mutation). When the person accepts, the
+kernel publishes ``member.joined`` ``{account_id, invitation_id, roles}``: a plugin that keeps the
+invitation's id links the new login from its handler."""
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
 from kernel.identity.members import require_member
 
-__all__ = ["require_member"]
+__all__ = ["MemberInvitation", "invite_member", "require_member"]
+
+
+@dataclass(frozen=True)
+class MemberInvitation:
+    """An invitation made by :func:`invite_member`: its id (``member.joined`` names it), the
+    single-use code and link (show them once; they are also sent to the person) and the masked
+    contact, for lists."""
+
+    invitation_id: uuid.UUID
+    code: str
+    link: str
+    contact_masked: str
+
+
+async def invite_member(
+    session: Any,
+    runtime: Any,
+    tenant: Any,
+    *,
+    roles: list[str],
+    phone: str | None = None,
+    email: str | None = None,
+    display_name: str = "",
+    locale: str = "zh-CN",
+    created_by: uuid.UUID | None = None,
+    actor: str = "system",
+) -> MemberInvitation:
+    """Invite a person by mobile number or e-mail (exactly one) with ``roles`` into ``tenant``
+    (the request's ``info.context.tenant``: ``id``, ``slug``, ``name``). Validates like
+    ``inviteMember`` (``BAD_USER_INPUT`` naming ``phone``/``email``/``roles``), writes the
+    invitation in the caller's transaction, queues the urgent message with the code, and audits
+    ``member.invited`` as ``actor``. An open invitation to the same contact is replaced."""
+    from kernel import audit
+    from kernel.identity import invitations
+
+    settings = runtime.settings
+    invited = await invitations.invite(
+        session,
+        runtime.vault,
+        tenant_id=tenant.id,
+        tenant_slug=tenant.slug,
+        contact=invitations.parse_contact(phone, email),
+        roles=roles,
+        display_name=display_name,
+        locale=locale,
+        ttl_hours=settings.invitation_ttl_hours,
+        public_url=settings.public_url,
+        created_by=created_by,
+    )
+    await invitations.deliver(session, runtime, tenant.id, tenant.name, invited)
+    row = invited.invitation
+    await audit.record(
+        session,
+        tenant_id=tenant.id,
+        actor=actor,
+        action="member.invited",
+        target=str(row.id),
+        detail={"roles": list(row.roles), "contact": row.contact_masked},
+    )
+    return MemberInvitation(row.id, invited.code, invited.link, row.contact_masked)

@@ -1,0 +1,182 @@
+"""Home elderly care (居家养老): care recipients with consent, emergency contacts with their own
+limited login, the care plan (daily check-ins, visits and services), care devices, no-activity
+detection against each person's baseline, and an alert flow escalated through the kernel's duty
+roster. See docs/care.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kernel.sdk import (
+    SDK_API_VERSION,
+    Grant,
+    GraphQLContribution,
+    Permission,
+    PermissionSet,
+    PluginManifest,
+    ScheduledJob,
+    hookimpl,
+)
+from kernel.sdk.jobs import for_each_enabled_tenant
+from kernel.sdk.runtime import Runtime
+
+MANIFEST = PluginManifest(
+    name="care",
+    version="0.1.0",
+    sdk_api=SDK_API_VERSION,
+    description="Home elderly care: check-ins, care devices, no-activity detection, escalated alerts",
+)
+
+MONITOR_INTERVAL_SECONDS = 60.0
+STAFF = ("tenant_admin", "property_staff")
+
+PERMISSIONS = (
+    Permission(
+        "care", "read", "See care recipients (masked), alerts, check-ins, services and statistics"
+    ),
+    Permission(
+        "care", "read_own", "An emergency contact: see only their relative's status and alerts"
+    ),
+    Permission(
+        "care", "manage", "Enrol recipients, manage contacts, devices and plans; read health notes"
+    ),
+    Permission(
+        "care", "respond", "Take, attend and resolve alerts; log check-in calls and services"
+    ),
+    Permission("care", "check_in", "A recipient's own daily check-in (I'm fine)"),
+)
+GRANTS = (
+    *(Grant(r, "care", "read") for r in (*STAFF, "grid_worker", "auditor")),
+    Grant("care_contact", "care", "read_own"),
+    *(Grant(r, "care", "manage") for r in STAFF),
+    *(Grant(r, "care", "respond") for r in (*STAFF, "grid_worker")),
+    *(Grant(r, "care", "check_in") for r in ("owner", "resident")),
+)
+
+
+@hookimpl
+def register_models() -> list[type]:
+    from plugins.care import models as m
+
+    return [
+        m.CareRecipient,
+        m.CareContact,
+        m.CareDevice,
+        m.CareActivity,
+        m.CareCheckIn,
+        m.CareService,
+        m.CareAlert,
+    ]
+
+
+@hookimpl
+def register_migrations() -> str:
+    return str(Path(__file__).resolve().parent / "migrations" / "versions")
+
+
+@hookimpl
+def register_graphql() -> GraphQLContribution:
+    from plugins.care.graphql import CareMutation, CareQuery, CareRecipient
+
+    return GraphQLContribution(query=(CareQuery,), mutation=(CareMutation,), types=(CareRecipient,))
+
+
+@hookimpl
+def register_permissions() -> PermissionSet:
+    return PermissionSet(permissions=PERMISSIONS, grants=GRANTS)
+
+
+@hookimpl
+def register_device_profiles() -> list[Any]:
+    from plugins.care.profiles import PROFILES
+
+    return list(PROFILES)
+
+
+@hookimpl
+def register_consent_purposes() -> list[Any]:
+    from plugins.care.consent import HEALTH_MONITORING
+
+    return [HEALTH_MONITORING]
+
+
+@hookimpl
+def register_notification_templates() -> list[Any]:
+    from plugins.care.alerts import ALERT_TEMPLATE
+
+    return [ALERT_TEMPLATE]
+
+
+async def _on_alarm(ctx: Any, event: Any) -> None:
+    from plugins.care.monitoring import on_device_alarm
+
+    await on_device_alarm(ctx.session, ctx.runtime, event.payload)
+
+
+async def _on_telemetry(ctx: Any, event: Any) -> None:
+    from plugins.care.monitoring import on_telemetry_event
+
+    await on_telemetry_event(ctx.session, event.payload)
+
+
+async def _on_consent_revoked(ctx: Any, event: Any) -> None:
+    from plugins.care.service import on_consent_changed
+
+    await on_consent_changed(ctx.session, event.payload, granted=False)
+
+
+async def _on_consent_granted(ctx: Any, event: Any) -> None:
+    from plugins.care.service import on_consent_changed
+
+    await on_consent_changed(ctx.session, event.payload, granted=True)
+
+
+async def _on_member_joined(ctx: Any, event: Any) -> None:
+    from plugins.care.service import link_joined_member
+
+    await link_joined_member(ctx.session, event.payload)
+
+
+async def _on_escalated(ctx: Any, event: Any) -> None:
+    from plugins.care.alerts import on_escalated
+
+    await on_escalated(ctx.session, ctx.runtime, event.payload)
+
+
+@hookimpl
+def register_event_handlers() -> dict[str, Any]:
+    return {
+        "device.alarm_raised": _on_alarm,
+        "device.telemetry_event": _on_telemetry,
+        "consent.revoked": _on_consent_revoked,
+        "consent.granted": _on_consent_granted,
+        "member.joined": _on_member_joined,
+        "escalation.escalated": _on_escalated,
+    }
+
+
+async def monitor_all(runtime: Runtime, *, now: Any = None, only: set[Any] | None = None) -> int:
+    """The scheduled job: missed check-ins and no-activity in every tenant that enabled care;
+    the activity trail past its retention is deleted. Returns how many alerts were raised."""
+    from plugins.care.monitoring import (
+        check_missed_check_ins,
+        check_no_activity,
+        purge_old_activity,
+    )
+
+    async def monitor(session: Any, tenant: Any) -> int:
+        raised = await check_missed_check_ins(session, runtime, now=now)
+        raised += await check_no_activity(session, runtime, now=now)
+        await purge_old_activity(session, now=now)
+        return len(raised)
+
+    counts = await for_each_enabled_tenant(
+        runtime, "care", monitor, only=only, failure_event="care_monitor_failed"
+    )
+    return sum(counts)
+
+
+@hookimpl
+def register_scheduled_jobs() -> list[ScheduledJob]:
+    return [ScheduledJob("care.monitor", MONITOR_INTERVAL_SECONDS, monitor_all)]
