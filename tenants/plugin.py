@@ -36,9 +36,11 @@ def register_graphql():  # type: ignore[no-untyped-def]
     from tenants.estate.graphql import EstateMutation, EstateQuery
     from tenants.estate.household_graphql import HouseholdMutation, HouseholdQuery
     from tenants.operations_graphql import TenantOperationsMutation
+    from tenants.personal_graphql import PersonalDataMutation
 
     return GraphQLContribution(
-        query=(EstateQuery, HouseholdQuery, ClaimQuery), mutation=(EstateMutation, HouseholdMutation, ClaimMutation, TenantOperationsMutation)
+        query=(EstateQuery, HouseholdQuery, ClaimQuery),
+        mutation=(EstateMutation, HouseholdMutation, ClaimMutation, TenantOperationsMutation, PersonalDataMutation),
     )
 
 

@@ -1,0 +1,155 @@
+"""A person's own data, for them (PIPL art. 45: the right to access and copy).
+
+``export_person(runtime, tenant_id, account_id)`` writes a zip of everything the firm's Linli holds
+about the login and the register persons linked to it: for every tenant table (the kernel's, the
+estate's, every plugin's — found in the metadata, as the tenant export does), the rows whose
+``account_id`` / ``*_account_id`` is the login, whose ``person_id`` / ``*_person_id`` is one of
+its persons, whose ``holder_key`` (a voting key, ``a`` or co-owners' ``a+b``) names one of them,
+and the login's and persons' own rows. Each table is written twice: ``<table>.json`` (a list of
+objects) and ``<table>.csv`` (for a spreadsheet), with encrypted columns decrypted and named
+without ``_enc``.
+
+The data catalogue (``kernel/db/catalogue.py``) decides what goes in: columns declared
+:func:`~kernel.db.catalogue.secret` (password and code hashes, seeds, keys) never leave the
+platform, not even to their owner; :func:`~kernel.db.catalogue.withheld` columns *are* included —
+an owner's own vote choice is theirs to see. ``manifest.json`` lists each table with its row count
+and the PIPL category of every classified column.
+
+Rows reached only through another row (a care recipient's check-ins, by recipient) are not
+followed yet; the manifest says so under ``scope``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import uuid
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from kernel.db.base import utcnow
+from kernel.db.catalogue import Personal, Secret, classify
+from kernel.identity.models import Account
+from kernel.runtime import Runtime
+from tenants.estate.models import Person
+from tenants.export import ENCRYPTED_SUFFIX, _json_value, _load_contributed_models, tenant_mappers
+
+FORMAT = "linli-personal-export/1"
+_ACCOUNT_LINK = re.compile(r"(^|_)account_id$")
+_PERSON_LINK = re.compile(r"(^|_)person_id$")
+SCOPE = (
+    "rows naming the login (account_id, *_account_id) or its register persons (person_id, *_person_id, "
+    "holder_key); rows reached only through another row are not included"
+)
+
+
+@dataclass
+class PersonalExport:
+    archive: bytes
+    manifest: dict[str, Any]
+
+
+async def export_person(runtime: Runtime, tenant_id: uuid.UUID, account_id: uuid.UUID) -> PersonalExport:
+    """Everything held about the login ``account_id`` of ``tenant_id`` and its persons (module docstring)."""
+    _load_contributed_models(runtime)
+    vault = runtime.vault
+    tables: dict[str, dict[str, Any]] = {}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        async with runtime.db.tenant(tenant_id) as session:
+            persons = set(await session.scalars(select(Person.id).where(Person.account_id == account_id)))
+            keys = {str(p) for p in persons}
+            for mapper in tenant_mappers():
+                model, table = mapper.class_, mapper.local_table
+                own = [a for a in mapper.column_attrs if a.columns[0].table is table]
+                conditions = _links(model, own, account_id, persons, keys)
+                if not conditions:
+                    continue
+                shown = [a for a in own if not isinstance(classify(a.columns[0]), Secret)]
+                stmt = select(*[getattr(model, a.key) for a in shown]).where(model.tenant_id == tenant_id, or_(*conditions))
+                rows = []
+                for row in (await session.execute(stmt)).all():
+                    if "holder_key" in table.c and not _holder_matches(row, shown, keys, persons, account_id):
+                        continue
+                    rows.append(_record(shown, row, vault, tenant_id))
+                if not rows:
+                    continue
+                categories = {
+                    _name(a.columns[0].name): f"{c.category}/{c.level}"
+                    for a in shown
+                    if isinstance(c := classify(a.columns[0]), Personal)
+                }
+                archive.writestr(f"{table.name}.json", json.dumps(rows, ensure_ascii=False, indent=1, sort_keys=True))
+                archive.writestr(f"{table.name}.csv", _csv(rows))
+                tables[table.name] = {"rows": len(rows), "personal_columns": categories}
+        manifest = {
+            "format": FORMAT,
+            "account_id": str(account_id),
+            "persons": sorted(keys),
+            "exported_at": utcnow().isoformat(),
+            "scope": SCOPE,
+            "tables": tables,
+        }
+        archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True))
+    return PersonalExport(buffer.getvalue(), manifest)
+
+
+def _links(model: Any, own: list[Any], account_id: uuid.UUID, persons: set[uuid.UUID], keys: set[str]) -> list[Any]:
+    conditions = []
+    for attr in own:
+        column = getattr(model, attr.key)
+        name = attr.columns[0].name
+        if _ACCOUNT_LINK.search(name):
+            conditions.append(column == account_id)
+        elif _PERSON_LINK.search(name) and persons:
+            conditions.append(column.in_(persons))
+        elif name == "holder_key" and keys:
+            conditions.extend(column.contains(key) for key in keys)
+    if model is Account:
+        conditions.append(Account.id == account_id)
+    if model is Person and persons:
+        conditions.append(Person.id.in_(persons))
+    return conditions
+
+
+def _holder_matches(row: Any, shown: list[Any], keys: set[str], persons: set[uuid.UUID], account_id: uuid.UUID) -> bool:
+    """``holder_key`` matched by substring in SQL; keep the row only if a whole key part is one of the
+    person's ids (or another link of the row holds)."""
+    values = {a.columns[0].name: v for a, v in zip(shown, row, strict=True)}
+    if set(str(values.get("holder_key", "")).split("+")) & keys:
+        return True
+    return any(
+        v == account_id or v in persons
+        for name, v in values.items()
+        if _ACCOUNT_LINK.search(name) or _PERSON_LINK.search(name)
+    )
+
+
+def _name(column: str) -> str:
+    return column[: -len(ENCRYPTED_SUFFIX)] if column.endswith(ENCRYPTED_SUFFIX) else column
+
+
+def _record(shown: list[Any], row: Any, vault: Any, tenant_id: uuid.UUID) -> dict[str, Any]:
+    record: dict[str, Any] = {}
+    for attr, value in zip(shown, row, strict=True):
+        column = attr.columns[0].name
+        if column.endswith(ENCRYPTED_SUFFIX) and isinstance(value, str) and value:
+            record[_name(column)] = vault.decrypt(tenant_id, value)
+        else:
+            record[_name(column)] = _json_value(value)
+    return record
+
+
+def _csv(rows: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    fields = sorted({k for r in rows for k in r})
+    writer = csv.DictWriter(out, fieldnames=fields)
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v for k, v in r.items()})
+    return "\ufeff" + out.getvalue()  # BOM: spreadsheets open UTF-8 Chinese text correctly
