@@ -1,22 +1,21 @@
-"""The work-order plugin's mutation root: decode ids, check who acts on which order, call the
-service, announce. Inputs and enums are in :mod:`plugins.workorders.types`."""
+"""The work-order plugin's mutation root: decode ids, check who acts on which order, call one
+service function (which validates the input, audits and announces the change), map the row.
+GraphQL inputs and enums are in :mod:`plugins.workorders.types`, their validation in
+:mod:`plugins.workorders.inputs`."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from strawberry import relay
 
-from kernel.sdk import BadUserInput, Event, Forbidden, NotFound, require_member
+from kernel.sdk import BadUserInput, Forbidden, NotFound, require_member
 from kernel.sdk.estate import units_owned_by_account
 from kernel.sdk.graphql import decode_id
-from plugins.workorders import models as m
 from plugins.workorders import photos as photo_links
 from plugins.workorders import service
-from plugins.workorders.live import announce
 from plugins.workorders.permissions import Allowed, AnyOf
 from plugins.workorders.repository import TechnicianRepository
 from plugins.workorders.types import (
@@ -30,40 +29,12 @@ from plugins.workorders.types import (
 from plugins.workorders.vocabulary import FacilityCategory, WorkOrderKind, WorkOrderPriority
 
 
-def _photos(info: strawberry.Info, items: list[PhotoInput] | None) -> list[service.Photo]:
-    """Photo references; an uploaded photo must be one of this tenant's."""
-    own = f"{photo_links.PREFIX}/{info.context.tenant.id}/"
-    for p in items or []:
-        if p.url.startswith(photo_links.PREFIX) and not p.url.startswith(own):
-            raise BadUserInput("an uploaded photo of another tenant", field="photos")
-    return [service.Photo(p.url, p.content_type, p.size) for p in items or []]
-
-
 def _source_for(roles: list[str]) -> str:
     if {"tenant_admin", "property_staff", "technician"} & set(roles):
         return "staff"
     if "grid_worker" in roles:
         return "grid_worker"
     return "resident"
-
-
-async def _publish(
-    info: strawberry.Info, event_type: str, order: m.WorkOrder, **extra: Any
-) -> None:
-    ctx = info.context
-    await announce(
-        ctx.runtime,
-        ctx.session,
-        Event(
-            event_type, ctx.tenant.id, {**service.payload(order), **extra}, actor=ctx.actor.label
-        ),
-    )
-
-
-async def _audit(
-    info: strawberry.Info, action: str, order: m.WorkOrder | m.Technician, **detail: Any
-) -> None:
-    await info.context.audit(f"workorders.{action}", order.id, **detail)
 
 
 @strawberry.type
@@ -93,6 +64,7 @@ class WorkOrderMutation:
             raise Forbidden("only staff set a priority; it is assessed after the report")
         order = await service.report(
             ctx.session,
+            ctx.runtime,
             title=input.title,
             kind=input.kind.value,
             source=_source_for(ctx.roles()),
@@ -103,11 +75,9 @@ class WorkOrderMutation:
             community_id=community_id,
             unit_id=unit_id,
             reporter_account_id=ctx.actor.account_id,
-            photos=_photos(info, input.photos),
+            photos=input.photos or [],
             actor=ctx.actor.label,
         )
-        await _audit(info, "reported", order, kind=order.kind)
-        await _publish(info, "workorder.reported", order)
         return WorkOrder.from_row(order)
 
     @strawberry.mutation(
@@ -148,7 +118,6 @@ class WorkOrderMutation:
             kind=kind.value if kind is not None else None,
             actor=ctx.actor.label,
         )
-        await _audit(info, "assessed", order, category=category.value, priority=priority.value)
         return WorkOrder.from_row(order)
 
     @strawberry.mutation(
@@ -161,12 +130,12 @@ class WorkOrderMutation:
         ctx = info.context
         tid = decode_id(technician_id, "Technician") if technician_id is not None else None
         order = await service.dispatch(
-            ctx.session, decode_id(id, "WorkOrder"), technician_id=tid, actor=ctx.actor.label
+            ctx.session,
+            ctx.runtime,
+            decode_id(id, "WorkOrder"),
+            technician_id=tid,
+            actor=ctx.actor.label,
         )
-        await _audit(
-            info, "dispatched", order, technician=str(order.assignee_id), automatic=tid is None
-        )
-        await _publish(info, "workorder.dispatched", order)
         return WorkOrder.from_row(order)
 
     @strawberry.mutation(
@@ -177,7 +146,6 @@ class WorkOrderMutation:
         ctx = info.context
         await _require_assignee(info, decode_id(id, "WorkOrder"))
         order = await service.start(ctx.session, decode_id(id, "WorkOrder"), actor=ctx.actor.label)
-        await _audit(info, "started", order)
         return WorkOrder.from_row(order)
 
     @strawberry.mutation(
@@ -195,13 +163,12 @@ class WorkOrderMutation:
         await _require_assignee(info, decode_id(id, "WorkOrder"))
         order = await service.resolve(
             ctx.session,
+            ctx.runtime,
             decode_id(id, "WorkOrder"),
             resolution=resolution,
-            photos=_photos(info, photos),
+            photos=photos or [],
             actor=ctx.actor.label,
         )
-        await _audit(info, "resolved", order)
-        await _publish(info, "workorder.resolved", order)
         return WorkOrder.from_row(order)
 
     @strawberry.mutation(
@@ -211,9 +178,9 @@ class WorkOrderMutation:
     async def close_work_order(self, info: strawberry.Info, id: relay.GlobalID) -> WorkOrder:
         ctx = info.context
         await _require_reporter_or_staff(info, decode_id(id, "WorkOrder"))
-        order = await service.close(ctx.session, decode_id(id, "WorkOrder"), actor=ctx.actor.label)
-        await _audit(info, "closed", order)
-        await _publish(info, "workorder.closed", order)
+        order = await service.close(
+            ctx.session, ctx.runtime, decode_id(id, "WorkOrder"), actor=ctx.actor.label
+        )
         return WorkOrder.from_row(order)
 
     @strawberry.mutation(
@@ -228,7 +195,6 @@ class WorkOrderMutation:
         order = await service.reopen(
             ctx.session, decode_id(id, "WorkOrder"), reason=reason, actor=ctx.actor.label
         )
-        await _audit(info, "reopened", order)
         return WorkOrder.from_row(order)
 
     @strawberry.mutation(
@@ -241,10 +207,12 @@ class WorkOrderMutation:
         ctx = info.context
         await _require_reporter_or_staff(info, decode_id(id, "WorkOrder"))
         order = await service.cancel(
-            ctx.session, decode_id(id, "WorkOrder"), reason=reason, actor=ctx.actor.label
+            ctx.session,
+            ctx.runtime,
+            decode_id(id, "WorkOrder"),
+            reason=reason,
+            actor=ctx.actor.label,
         )
-        await _audit(info, "cancelled", order)
-        await _publish(info, "workorder.cancelled", order)
         return WorkOrder.from_row(order)
 
     @strawberry.mutation(
@@ -259,13 +227,13 @@ class WorkOrderMutation:
             raise Forbidden("an API key cannot rate a work order")
         order = await service.rate(
             ctx.session,
+            ctx.runtime,
             decode_id(id, "WorkOrder"),
             rating=rating,
             feedback=feedback,
             account_id=ctx.actor.account_id,
+            actor=ctx.actor.label,
         )
-        await _audit(info, "rated", order, rating=rating)
-        await _publish(info, "workorder.rated", order, rating=rating)
         return WorkOrder.from_row(order)
 
     @strawberry.mutation(
@@ -288,9 +256,14 @@ class WorkOrderMutation:
         await require_member(ctx.session, aid, field="accountId")
         cid = decode_id(community_id, "Community") if community_id is not None else None
         row = await service.upsert_technician(
-            ctx.session, account_id=aid, name=name, skills=skills, community_id=cid, active=active
+            ctx.session,
+            account_id=aid,
+            name=name,
+            skills=skills,
+            community_id=cid,
+            active=active,
+            actor=ctx.actor.label,
         )
-        await _audit(info, "technician_saved", row, skills=row.skills)
         return Technician.from_row(row)
 
 

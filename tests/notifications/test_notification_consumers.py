@@ -84,7 +84,7 @@ async def test_work_order_changes_reach_the_reporter_unless_the_reporter_made_th
     tid = estate["tenant_id"]
     async with runtime.db.tenant(tid) as s:
         await enablement.enable(runtime.host, s, tid, "workorders")
-        order = await workorders.report(s, title="楼道灯不亮", reporter_account_id=estate["owner101"], actor=f"account:{estate['owner101']}")
+        order = await workorders.report(s, runtime, title="楼道灯不亮", reporter_account_id=estate["owner101"], actor=f"account:{estate['owner101']}")
         payload = workorders.payload(order)
     await _publish(runtime, tid, Event("workorder.dispatched", tid, payload, actor=f"account:{estate['staff']}"))
     await _publish(runtime, tid, Event("workorder.cancelled", tid, payload, actor=f"account:{estate['owner101']}"))
