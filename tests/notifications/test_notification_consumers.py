@@ -99,12 +99,10 @@ async def test_bills_issued_and_overdue_reach_the_owner_who_pays_not_the_renter(
     async with runtime.db.tenant(tid) as s:
         await enablement.enable(runtime.host, s, tid, "fees")
         await fees.create_item(s, code="PM", name="物业费", kind="area", unit_price=250)
-        run = await fees.run_billing(s, tid, "2026-11")
-        completed = Event("fee.billing_completed", tid, {"run_id": str(run.id), "period": "2026-11", "bills_created": run.bills_created, "amount_total": run.amount_total})
-        await runtime.bus.publish(s, completed)
+        await fees.run_billing(s, tid, "2026-11", runtime=runtime)  # announces fee.billing_completed
     await runtime.outbox.drain(tid)
     async with runtime.db.tenant(tid) as s:
-        assert await fees.remind_overdue(s, runtime.bus, tid, now=utcnow() + timedelta(days=90)) == 4
+        assert await fees.remind_overdue(s, runtime, tid, now=utcnow() + timedelta(days=90)) == 4
     await runtime.outbox.drain(tid)
     inbox = await _inbox(runtime, tid)
     assert set(inbox) == {estate["owner101"], estate["owner201"]}
