@@ -67,7 +67,7 @@ async def test_a_published_notice_reaches_the_owners_and_residents_in_its_scope(
     tid = estate["tenant_id"]
     async with runtime.db.tenant(tid) as s:
         notice = await notices.create_notice(s, scope="building", target_id=estate["building_a"], title="A栋停水", body="明日停水")
-        await notices.publish(s, runtime.bus, tid, notice.id, actor="test")
+        await notices.publish(s, runtime, tid, notice.id, actor="test")
     await runtime.outbox.drain(tid)
     await runtime.outbox.drain(tid)  # a second pass changes nothing
     inbox = await _inbox(runtime, tid)
