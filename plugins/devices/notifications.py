@@ -7,9 +7,7 @@ alarms (a smoke detector, a trapped lift) are urgent: they ignore quiet hours an
 
 from __future__ import annotations
 
-from typing import Any
-
-from kernel.sdk import Event, NotificationTemplate, accounts_with_roles, notify
+from kernel.sdk import Event, HandlerContext, NotificationTemplate, accounts_with_roles, notify
 
 ON_DUTY_ROLES = ("property_staff", "technician")
 URGENT_SEVERITIES = frozenset({"critical", "major"})
@@ -23,7 +21,7 @@ RAISED = NotificationTemplate(
 TEMPLATES = [RAISED]
 
 
-async def on_alarm_raised(ctx: Any, event: Event) -> None:
+async def on_alarm_raised(ctx: HandlerContext, event: Event) -> None:
     p = event.payload
     staff = await accounts_with_roles(ctx.session, ctx.tenant_id, ON_DUTY_ROLES)
     await notify(

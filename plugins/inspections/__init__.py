@@ -97,7 +97,7 @@ async def open_due_rounds_all(
     from plugins.inspections.service import open_due_rounds
 
     async def open_due(session: Any, tenant: Any) -> int:
-        return len(await open_due_rounds(session, runtime.bus, tenant.id, now=now))
+        return len(await open_due_rounds(session, runtime, tenant.id, now=now))
 
     counts = await for_each_enabled_tenant(
         runtime, "inspections", open_due, only=only, failure_event="inspection_scheduler_failed"

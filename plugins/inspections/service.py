@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from kernel.sdk import BadUserInput, Conflict, Event, NotFound, audit, utcnow
 from kernel.sdk.estate import Community
+from kernel.sdk.runtime import Runtime
 from kernel.sdk.vocabulary import FacilityCategory, values
 from plugins.inspections.models import (
     Checkpoint,
@@ -134,7 +135,7 @@ async def create_schedule(
 
 
 async def open_due_rounds(
-    session: Any, bus: Any, tenant_id: uuid.UUID, *, now: datetime | None = None
+    session: Any, runtime: Runtime, tenant_id: uuid.UUID, *, now: datetime | None = None
 ) -> list[InspectionRound]:
     """Open one scheduled round per due schedule and move the schedule past ``now`` (rounds
     missed while the scheduler was down are not back-filled: one round, not a flood)."""
@@ -163,7 +164,7 @@ async def open_due_rounds(
             nxt += step
         sched.next_due_at = nxt
         await session.flush()
-        await bus.publish(
+        await runtime.bus.publish(
             session,
             Event(
                 "inspection.round_due",
@@ -220,7 +221,7 @@ async def start_round(
 
 async def record_finding(
     session: Any,
-    bus: Any,
+    runtime: Runtime,
     tenant_id: uuid.UUID,
     *,
     round_id: uuid.UUID,
@@ -268,7 +269,7 @@ async def record_finding(
     await session.flush()
     if not ok:
         route = await _get(session, InspectionRoute, rnd.route_id, "route")
-        await bus.publish(
+        await runtime.bus.publish(
             session,
             Event(
                 "inspection.finding_reported",

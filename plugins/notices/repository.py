@@ -56,7 +56,7 @@ class NoticeRepository(Repository[m.Notice]):
         stmt = self.base_statement().where(service.on_board(community_id, now)).order_by(m.Notice.published_at.desc())
         return list(await self.session.scalars(stmt))
 
-    def units_not_read(self, notice: m.Notice) -> Select[tuple[Unit]]:
+    def units_not_read(self, notice: m.Notice) -> Select[Any]:
         """The units of ``notice``'s audience with no read receipt yet (for keyset pagination;
         the caller has read the notice through :meth:`readable_statement`)."""
         return select(Unit).where(service.audience_units(notice), ~service.read_receipt_exists(notice.id))
