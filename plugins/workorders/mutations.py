@@ -5,19 +5,18 @@ GraphQL inputs and enums are in :mod:`plugins.workorders.types`, their validatio
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 import strawberry
 from strawberry import relay
 
-from kernel.sdk import BadUserInput, Forbidden, NotFound, require_member
-from kernel.sdk.estate import units_owned_by_account
+from kernel.sdk import BadUserInput, Forbidden, require_member
 from kernel.sdk.graphql import decode_id
+from kernel.sdk.repository import Viewer
 from plugins.workorders import photos as photo_links
 from plugins.workorders import service
 from plugins.workorders.permissions import Allowed, AnyOf
-from plugins.workorders.repository import TechnicianRepository
+from plugins.workorders.repository import WorkOrderRepository, require_reportable_unit
 from plugins.workorders.types import (
     PhotoInput,
     PhotoUpload,
@@ -47,19 +46,12 @@ class WorkOrderMutation:
         self, info: strawberry.Info, input: ReportWorkOrderInput
     ) -> WorkOrder:
         ctx = info.context
-        staff = ctx.allowed("workorders", "read")
         unit_id = decode_id(input.unit_id, "Unit") if input.unit_id is not None else None
         community_id = (
             decode_id(input.community_id, "Community") if input.community_id is not None else None
         )
-        if not staff and unit_id is not None:
-            owned = (
-                {u.id for u in await units_owned_by_account(ctx.session, ctx.actor.account_id)}
-                if ctx.actor.account_id
-                else set()
-            )
-            if unit_id not in owned:
-                raise NotFound("no unit with this id among yours")
+        if unit_id is not None:
+            await require_reportable_unit(ctx.session, unit_id, Viewer.of(ctx))
         if input.priority is not None and not ctx.allowed("workorders", "manage"):
             raise Forbidden("only staff set a priority; it is assessed after the report")
         order = await service.report(
@@ -144,7 +136,7 @@ class WorkOrderMutation:
     )
     async def start_work_order(self, info: strawberry.Info, id: relay.GlobalID) -> WorkOrder:
         ctx = info.context
-        await _require_assignee(info, decode_id(id, "WorkOrder"))
+        await WorkOrderRepository(ctx.session).to_handle(decode_id(id, "WorkOrder"), Viewer.of(ctx))
         order = await service.start(ctx.session, decode_id(id, "WorkOrder"), actor=ctx.actor.label)
         return WorkOrder.from_row(order)
 
@@ -160,7 +152,7 @@ class WorkOrderMutation:
         photos: list[PhotoInput] | None = None,
     ) -> WorkOrder:
         ctx = info.context
-        await _require_assignee(info, decode_id(id, "WorkOrder"))
+        await WorkOrderRepository(ctx.session).to_handle(decode_id(id, "WorkOrder"), Viewer.of(ctx))
         order = await service.resolve(
             ctx.session,
             ctx.runtime,
@@ -177,7 +169,9 @@ class WorkOrderMutation:
     )
     async def close_work_order(self, info: strawberry.Info, id: relay.GlobalID) -> WorkOrder:
         ctx = info.context
-        await _require_reporter_or_staff(info, decode_id(id, "WorkOrder"))
+        await WorkOrderRepository(ctx.session).to_follow_up(
+            decode_id(id, "WorkOrder"), Viewer.of(ctx)
+        )
         order = await service.close(
             ctx.session, ctx.runtime, decode_id(id, "WorkOrder"), actor=ctx.actor.label
         )
@@ -191,7 +185,9 @@ class WorkOrderMutation:
         self, info: strawberry.Info, id: relay.GlobalID, reason: str
     ) -> WorkOrder:
         ctx = info.context
-        await _require_reporter_or_staff(info, decode_id(id, "WorkOrder"))
+        await WorkOrderRepository(ctx.session).to_follow_up(
+            decode_id(id, "WorkOrder"), Viewer.of(ctx)
+        )
         order = await service.reopen(
             ctx.session, decode_id(id, "WorkOrder"), reason=reason, actor=ctx.actor.label
         )
@@ -205,7 +201,9 @@ class WorkOrderMutation:
         self, info: strawberry.Info, id: relay.GlobalID, reason: str
     ) -> WorkOrder:
         ctx = info.context
-        await _require_reporter_or_staff(info, decode_id(id, "WorkOrder"))
+        await WorkOrderRepository(ctx.session).to_follow_up(
+            decode_id(id, "WorkOrder"), Viewer.of(ctx)
+        )
         order = await service.cancel(
             ctx.session,
             ctx.runtime,
@@ -265,23 +263,3 @@ class WorkOrderMutation:
             actor=ctx.actor.label,
         )
         return Technician.from_row(row)
-
-
-async def _require_assignee(info: strawberry.Info, order_id: uuid.UUID) -> None:
-    """Staff with workorders:manage may act for anyone; a technician only on their own orders."""
-    ctx = info.context
-    order = await service.get(ctx.session, order_id)
-    if ctx.allowed("workorders", "manage"):
-        return
-    mine = await TechnicianRepository(ctx.session).id_of_account(ctx.actor.account_id)
-    if mine is None or order.assignee_id != mine:
-        raise Forbidden("this work order is assigned to someone else")
-
-
-async def _require_reporter_or_staff(info: strawberry.Info, order_id: uuid.UUID) -> None:
-    ctx = info.context
-    if ctx.allowed("workorders", "manage"):
-        return
-    order = await service.get(ctx.session, order_id)
-    if ctx.actor.account_id is None or order.reporter_account_id != ctx.actor.account_id:
-        raise NotFound("no work order with this id among yours")
