@@ -34,10 +34,6 @@ from kernel.sdk.estate import Community, Unit
 from kernel.sdk.inputs import parse_input
 from kernel.sdk.runtime import Runtime
 from plugins.fees.inputs import (
-    KINDS,
-    MAX_PAYMENT,
-    MAX_UNIT_PRICE,
-    PERIOD,
     FixedCharge,
     MeterReadingIn,
     NewFeeItem,
@@ -53,8 +49,6 @@ from plugins.fees.models import (
     MeterReading,
     Payment,
 )
-
-__all__ = ["KINDS", "MAX_PAYMENT", "MAX_UNIT_PRICE", "PERIOD"]  # kept importable from here
 
 CHUNK = 2000
 REMIND_EVERY = timedelta(days=7)
