@@ -155,7 +155,7 @@ async def main(units: int, rounds: int, pg_url: str) -> None:
             p_plugin, p_sql = f"2030-{2 * r + 1:02d}", f"2030-{2 * r + 2:02d}"
             start = time.perf_counter()
             async with runtime.db.tenant(tid) as s:
-                run = await service.run_billing(s, tid, p_plugin, actor="bench")
+                run = await service.run_billing(s, tid, p_plugin, runtime=runtime, actor="bench")
             plugin_times.append(time.perf_counter() - start)
             assert run.bills_created == units, run.bills_created
             start = time.perf_counter()
@@ -190,7 +190,9 @@ async def main(units: int, rounds: int, pg_url: str) -> None:
                 assert a == b and len(a) == units, "the plugin and the SQL baseline disagree"
         start = time.perf_counter()
         async with runtime.db.tenant(tid) as s:
-            rerun = await service.run_billing(s, tid, periods[0][0], actor="bench")
+            rerun = await service.run_billing(
+                s, tid, periods[0][0], runtime=runtime, actor="bench"
+            )
         rerun_seconds = time.perf_counter() - start
         assert rerun.bills_created == 0 and rerun.bills_existing == units
 

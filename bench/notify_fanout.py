@@ -182,7 +182,7 @@ async def inbox_round(runtime: Any, tenant_id: uuid.UUID, community_id: uuid.UUI
 
     async with runtime.db.tenant(tenant_id) as s:
         notice = await notices.create_notice(s, scope="community", target_id=community_id, title=f"第{n}次停水通知", body="明日9:00–12:00停水检修。")
-        await notices.publish(s, runtime.bus, tenant_id, notice.id, actor="bench")
+        await notices.publish(s, runtime, tenant_id, notice.id, actor="bench")
         key_prefix = f"notice:{notice.id}:published:"
     start = time.perf_counter()
 

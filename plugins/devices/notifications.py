@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from kernel.sdk import Event, NotFound, NotificationTemplate, devices, notify
+from kernel.sdk import Event, HandlerContext, NotFound, NotificationTemplate, devices, notify
 from kernel.sdk.escalation import on_duty
 
 ON_DUTY_ROLES = ("property_staff", "technician")
@@ -50,7 +50,7 @@ async def _community(session: Any, payload: dict[str, Any]) -> uuid.UUID | None:
     return device.community_id  # type: ignore[no-any-return]
 
 
-async def on_alarm_raised(ctx: Any, event: Event) -> None:
+async def on_alarm_raised(ctx: HandlerContext, event: Event) -> None:
     p = event.payload
     staff = await on_duty(
         ctx.session,

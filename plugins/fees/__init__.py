@@ -113,7 +113,7 @@ async def remind_all(runtime: Runtime, *, now: Any = None, only: set[Any] | None
     from plugins.fees.service import remind_overdue
 
     async def remind(session: Any, tenant: Any) -> int:
-        return await remind_overdue(session, runtime.bus, tenant.id, now=now)
+        return await remind_overdue(session, runtime, tenant.id, now=now)
 
     counts = await for_each_enabled_tenant(runtime, "fees", remind, only=only, failure_event="fee_reminders_failed")
     return sum(counts)

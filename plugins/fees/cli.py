@@ -21,7 +21,7 @@ async def bill(
     """Run billing for a tenant (by slug) and period; returns the BillingRun."""
     from sqlalchemy import select
 
-    from kernel.sdk import NotFound, audit, build_runtime, enabled_plugins
+    from kernel.sdk import NotFound, build_runtime, enabled_plugins
     from kernel.sdk.estate import Community
     from kernel.sdk.tenants import tenant_by_slug as get_by_slug
     from plugins.fees import service
@@ -56,23 +56,11 @@ async def bill(
                     session,
                     tenant.id,
                     period,
+                    runtime=runtime,
                     community_id=community_id,
                     actor="cli",
                     progress=advance,
-                    runtime=runtime,
-                )
-                await audit(
-                    session,
-                    tenant_id=tenant.id,
-                    actor="cli",
-                    action="fees.billing_run",
-                    target=str(run.id),
-                    detail={
-                        "period": period,
-                        "created": run.bills_created,
-                        "amount": run.amount_total,
-                    },
-                )
+                )  # audited and announced (``fee.billing_completed``) by the service
         return run
     finally:
         if own:

@@ -1,13 +1,11 @@
-"""The fee plugin's mutation root: decode ids, call the service, audit and announce."""
+"""The fee plugin's mutation root: decode ids, call one service function (which validates the
+input, audits and announces the change), map the row."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import strawberry
 from strawberry import relay
 
-from kernel.sdk import Event
 from kernel.sdk.graphql import decode_id
 from plugins.fees import service
 from plugins.fees.permissions import Allowed
@@ -18,10 +16,6 @@ from plugins.fees.types import (
     FeeItemInput,
     WebhookSecret,
 )
-
-
-async def _audit(info: strawberry.Info, action: str, target: Any, **detail: Any) -> None:
-    await info.context.audit(f"fees.{action}", target, **detail)
 
 
 @strawberry.type
@@ -38,8 +32,8 @@ class FeeMutation:
             unit_price=input.unit_price,
             meter_unit=input.meter_unit,
             community_id=cid,
+            actor=ctx.actor.label,
         )
-        await _audit(info, "item_created", row.id, code=row.code, unit_price=row.unit_price)
         return FeeItem.from_row(row)
 
     @strawberry.mutation(
@@ -59,8 +53,8 @@ class FeeMutation:
             item_id=decode_id(item_id, "FeeItem"),
             unit_id=decode_id(unit_id, "Unit"),
             quantity=quantity,
+            actor=ctx.actor.label,
         )
-        await _audit(info, "item_assigned", row.id, quantity=quantity)
         return row.quantity
 
     @strawberry.mutation(
@@ -97,30 +91,12 @@ class FeeMutation:
         ctx = info.context
         cid = decode_id(community_id, "Community") if community_id is not None else None
         run = await service.run_billing(
-            ctx.session, ctx.tenant.id, period, community_id=cid, actor=ctx.actor.label,
-            runtime=ctx.runtime,
-        )
-        await _audit(
-            info,
-            "billing_run",
-            run.id,
-            period=period,
-            created=run.bills_created,
-            amount=run.amount_total,
-        )
-        await ctx.runtime.bus.publish(
             ctx.session,
-            Event(
-                "fee.billing_completed",
-                ctx.tenant.id,
-                {
-                    "run_id": str(run.id),
-                    "period": period,
-                    "bills_created": run.bills_created,
-                    "amount_total": run.amount_total,
-                },
-                actor=ctx.actor.label,
-            ),
+            ctx.tenant.id,
+            period,
+            runtime=ctx.runtime,
+            community_id=cid,
+            actor=ctx.actor.label,
         )
         return BillingRun.from_row(run)
 
@@ -134,34 +110,13 @@ class FeeMutation:
         ctx = info.context
         result = await service.apply_payment(
             ctx.session,
+            ctx.runtime,
             bill_id=decode_id(bill_id, "FeeBill"),
             amount=amount,
             provider="counter",
             provider_txn_id=reference,
+            actor=ctx.actor.label,
         )
-        if not result.duplicate:
-            await _audit(
-                info,
-                "payment_received",
-                result.bill.id,
-                amount=amount,
-                receipt_no=result.payment.receipt_no,
-            )
-            await ctx.runtime.bus.publish(
-                ctx.session,
-                Event(
-                    "fee.paid",
-                    ctx.tenant.id,
-                    {
-                        "bill_id": str(result.bill.id),
-                        "unit_id": str(result.bill.unit_id),
-                        "amount": amount,
-                        "receipt_no": result.payment.receipt_no,
-                        "bill_status": result.bill.status,
-                    },
-                    actor=ctx.actor.label,
-                ),
-            )
         return FeeBill.from_row(result.bill)
 
     @strawberry.mutation(
@@ -170,6 +125,7 @@ class FeeMutation:
     )
     async def rotate_fee_webhook_secret(self, info: strawberry.Info) -> WebhookSecret:
         ctx = info.context
-        secret = await service.rotate_secret(ctx.session, ctx.runtime.vault, ctx.tenant.id)
-        await _audit(info, "webhook_secret_rotated", ctx.tenant.id)
+        secret = await service.rotate_secret(
+            ctx.session, ctx.runtime, ctx.tenant.id, actor=ctx.actor.label
+        )
         return WebhookSecret(secret=secret, url_path=f"/plugins/fees/webhook/{ctx.tenant.id}")

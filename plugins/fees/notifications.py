@@ -7,11 +7,10 @@ about the owner's bills.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy import select
 
-from kernel.sdk import Event, NotificationTemplate, notify
+from kernel.sdk import Event, HandlerContext, NotificationTemplate, notify
 from kernel.sdk.estate import accounts_of_units
 from plugins.fees.models import Bill
 
@@ -37,7 +36,7 @@ def yuan(fen: int) -> str:
     return f"{fen // 100}.{fen % 100:02d}"
 
 
-async def on_billing_completed(ctx: Any, event: Event) -> None:
+async def on_billing_completed(ctx: HandlerContext, event: Event) -> None:
     run_id = uuid.UUID(event.payload["run_id"])
     payers = await accounts_of_units(ctx.session, select(Bill.unit_id).where(Bill.run_id == run_id), residents=False)
     await notify(
@@ -50,7 +49,7 @@ async def on_billing_completed(ctx: Any, event: Event) -> None:
     )
 
 
-async def on_reminder_due(ctx: Any, event: Event) -> None:
+async def on_reminder_due(ctx: HandlerContext, event: Event) -> None:
     bill = await ctx.session.get(Bill, {"tenant_id": ctx.tenant_id, "id": uuid.UUID(event.payload["bill_id"])})
     if bill is None or bill.status == "paid":
         return  # paid since the reminder was decided

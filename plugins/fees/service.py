@@ -19,7 +19,6 @@ from __future__ import annotations
 import calendar
 import hashlib
 import hmac
-import re
 import secrets
 import uuid
 from collections.abc import Callable
@@ -30,8 +29,17 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from kernel.sdk import BadUserInput, Conflict, Event, NotFound, utcnow
+from kernel.sdk import BadUserInput, Conflict, Event, NotFound, audit, utcnow
 from kernel.sdk.estate import Community, Unit
+from kernel.sdk.inputs import parse_input
+from kernel.sdk.runtime import Runtime
+from plugins.fees.inputs import (
+    FixedCharge,
+    MeterReadingIn,
+    NewFeeItem,
+    PaymentIn,
+    Period,
+)
 from plugins.fees.models import (
     Bill,
     BillingRun,
@@ -42,19 +50,13 @@ from plugins.fees.models import (
     Payment,
 )
 
-KINDS = ("area", "fixed", "meter")
-PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-MAX_UNIT_PRICE = 10_000_000  # 100,000 yuan per m² / unit: anything above is a typo
-MAX_PAYMENT = 100_000_000_00  # 100 million yuan
 CHUNK = 2000
 REMIND_EVERY = timedelta(days=7)
 
 
 def parse_period(period: str) -> tuple[int, int]:
-    m = PERIOD.match(period or "")
-    if not m:
-        raise BadUserInput("a period is YYYY-MM, e.g. 2026-11", field="period")
-    return int(m.group(1)), int(m.group(2))
+    """(year, month) of a ``YYYY-MM`` period; BAD_USER_INPUT (field ``period``) otherwise."""
+    return parse_input(Period, period=period).year_month
 
 
 def due_date(period: str) -> date:
@@ -84,6 +86,18 @@ async def _exists(session: Any, model: type, id_: uuid.UUID, what: str) -> Any:
     return row
 
 
+async def _audit(session: Any, actor: str, action: str, target: Any, **detail: Any) -> None:
+    """The service audits its own changes (``fees.<action>``), in the change's transaction."""
+    await audit(
+        session,
+        tenant_id=session.info["tenant_id"],
+        actor=actor,
+        action=f"fees.{action}",
+        target=str(target),
+        detail=detail,
+    )
+
+
 async def create_item(
     session: Any,
     *,
@@ -93,38 +107,47 @@ async def create_item(
     unit_price: int,
     meter_unit: str = "",
     community_id: uuid.UUID | None = None,
+    actor: str = "system",
 ) -> FeeItem:
-    code, name = (code or "").strip(), (name or "").strip()
-    if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", code):
-        raise BadUserInput("a fee item code is 1–32 letters, digits, - or _", field="code")
-    if not name or len(name) > 100:
-        raise BadUserInput("a fee item needs a name of at most 100 characters", field="name")
-    if kind not in KINDS:
-        raise BadUserInput(f"kind is one of {', '.join(KINDS)}", field="kind")
-    if not (0 <= unit_price <= MAX_UNIT_PRICE):
-        raise BadUserInput(f"unit price is 0–{MAX_UNIT_PRICE} fen", field="unitPrice")
-    if kind == "meter" and not meter_unit.strip():
-        raise BadUserInput("a meter item names its meter unit (kWh, m³)", field="meterUnit")
-    if community_id is not None:
-        await _exists(session, Community, community_id, "community")
-    if await session.scalar(select(FeeItem.id).where(FeeItem.code == code)) is not None:
-        raise Conflict(f"fee item code {code!r} is taken", field="code")
-    row = FeeItem(
+    """A new fee item (validated by :class:`plugins.fees.inputs.NewFeeItem`), audited as
+    ``fees.item_created``."""
+    spec = parse_input(
+        NewFeeItem,
         code=code,
         name=name,
         kind=kind,
         unit_price=unit_price,
-        meter_unit=meter_unit.strip() if kind == "meter" else "",
+        meter_unit=meter_unit,
+    )
+    if community_id is not None:
+        await _exists(session, Community, community_id, "community")
+    if await session.scalar(select(FeeItem.id).where(FeeItem.code == spec.code)) is not None:
+        raise Conflict(f"fee item code {spec.code!r} is taken", field="code")
+    row = FeeItem(
+        code=spec.code,
+        name=spec.name,
+        kind=spec.kind,
+        unit_price=spec.unit_price,
+        meter_unit=spec.meter_unit,
         community_id=community_id,
     )
     session.add(row)
     await session.flush()
+    await _audit(session, actor, "item_created", row.id, code=row.code, unit_price=row.unit_price)
     return row
 
 
 async def assign(
-    session: Any, *, item_id: uuid.UUID, unit_id: uuid.UUID, quantity: int = 1
+    session: Any,
+    *,
+    item_id: uuid.UUID,
+    unit_id: uuid.UUID,
+    quantity: int = 1,
+    actor: str = "system",
 ) -> FeeAssignment:
+    """Charge a fixed item to a unit ``quantity`` times a month, audited as
+    ``fees.item_assigned``."""
+    spec = parse_input(FixedCharge, quantity=quantity)
     item = await _exists(session, FeeItem, item_id, "fee item")
     await _exists(session, Unit, unit_id, "unit")
     if item.kind != "fixed":
@@ -132,8 +155,6 @@ async def assign(
             "only fixed items are assigned to units; area items apply to every unit, meter items follow readings",
             field="itemId",
         )
-    if not (1 <= quantity <= 100):
-        raise BadUserInput("quantity is 1–100", field="quantity")
     row = await session.scalar(
         select(FeeAssignment).where(
             FeeAssignment.item_id == item_id, FeeAssignment.unit_id == unit_id
@@ -142,8 +163,9 @@ async def assign(
     if row is None:
         row = FeeAssignment(item_id=item_id, unit_id=unit_id)
         session.add(row)
-    row.quantity = quantity
+    row.quantity = spec.quantity
     await session.flush()
+    await _audit(session, actor, "item_assigned", row.id, quantity=spec.quantity)
     return row
 
 
@@ -156,16 +178,14 @@ async def record_reading(
     previous: int,
     current: int,
 ) -> MeterReading:
-    parse_period(period)
+    """A meter's reading for a period (replaced until the period is billed). Not audited: the
+    bill it leads to is."""
+    spec = parse_input(MeterReadingIn, period=period, previous=previous, current=current)
+    period, previous, current = spec.period, spec.previous, spec.current
     item = await _exists(session, FeeItem, item_id, "fee item")
     await _exists(session, Unit, unit_id, "unit")
     if item.kind != "meter":
         raise BadUserInput("readings are recorded for meter items only", field="itemId")
-    if previous < 0 or current < previous or current - previous > 10_000_000:
-        raise BadUserInput(
-            "readings are non-negative and the current one is not below the previous one",
-            field="current",
-        )
     existing = await session.scalar(
         select(MeterReading).where(
             MeterReading.item_id == item_id,
@@ -281,7 +301,11 @@ async def compute_lines(
 
 
 async def contributed_lines(
-    runtime: Any, session: Any, tenant_id: uuid.UUID, period: str, community_id: uuid.UUID | None
+    runtime: Runtime,
+    session: Any,
+    tenant_id: uuid.UUID,
+    period: str,
+    community_id: uuid.UUID | None,
 ) -> list[BillLine]:
     """Bill lines other plugins contribute through ``fees_billing_lines`` (see
     :mod:`plugins.fees.hookspecs`), priced at the active fee item of their code; one line per
@@ -299,8 +323,7 @@ async def contributed_lines(
     if not raw:
         return []
     items = {
-        i.code: i
-        for i in await session.scalars(select(FeeItem).where(FeeItem.active.is_(True)))
+        i.code: i for i in await session.scalars(select(FeeItem).where(FeeItem.active.is_(True)))
     }
     quantities: dict[tuple[uuid.UUID, str], int] = {}
     for line in raw:
@@ -308,10 +331,16 @@ async def contributed_lines(
             key = (line["unit_id"], line["item_code"])
             quantities[key] = quantities.get(key, 0) + int(line["quantity"])
     units = dict(
-        (await session.execute(select(Unit.id, Unit.community_id).where(Unit.id.in_({u for u, _ in quantities})))).all()
+        (
+            await session.execute(
+                select(Unit.id, Unit.community_id).where(Unit.id.in_({u for u, _ in quantities}))
+            )
+        ).all()
     )
     out = []
-    for (unit_id, code), qty in sorted(quantities.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
+    for (unit_id, code), qty in sorted(
+        quantities.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])
+    ):
         item, cid = items[code], units.get(unit_id)
         if cid is None or (community_id is not None and cid != community_id):
             continue
@@ -329,21 +358,21 @@ async def run_billing(
     tenant_id: uuid.UUID,
     period: str,
     *,
+    runtime: Runtime,
     community_id: uuid.UUID | None = None,
     actor: str = "system",
     progress: Progress | None = None,
-    runtime: Any = None,
 ) -> BillingRun:
     """Bill every unit for the period, in the caller's transaction (commit = all bills, error =
     none). Bills that exist for (unit, item, period) are left alone and counted as existing.
-    ``progress(done, total)`` is called after each chunk of inserted bills. With ``runtime``,
-    lines other plugins contribute (``fees_billing_lines``) are billed too."""
+    ``progress(done, total)`` is called after each chunk of inserted bills. Lines other plugins
+    contribute (``fees_billing_lines``) are billed too. The run is audited as
+    ``fees.billing_run`` and announced as ``fee.billing_completed``."""
     parse_period(period)
     if community_id is not None:
         await _exists(session, Community, community_id, "community")
     lines = await compute_lines(session, period, community_id)
-    if runtime is not None:
-        lines += await contributed_lines(runtime, session, tenant_id, period, community_id)
+    lines += await contributed_lines(runtime, session, tenant_id, period, community_id)
     existing_stmt = select(Bill.unit_id, Bill.item_id).where(Bill.period == period)
     if community_id is not None:
         existing_stmt = existing_stmt.where(Bill.community_id == community_id)
@@ -399,6 +428,29 @@ async def run_billing(
     run.amount_total = sum(ln.amount for ln in new)
     run.finished_at = utcnow()
     await session.flush()
+    await _audit(
+        session,
+        actor,
+        "billing_run",
+        run.id,
+        period=period,
+        created=run.bills_created,
+        amount=run.amount_total,
+    )
+    await runtime.bus.publish(
+        session,
+        Event(
+            "fee.billing_completed",
+            tenant_id,
+            {
+                "run_id": str(run.id),
+                "period": period,
+                "bills_created": run.bills_created,
+                "amount_total": run.amount_total,
+            },
+            actor=actor,
+        ),
+    )
     return run
 
 
@@ -418,26 +470,28 @@ class PaymentResult:
 
 async def apply_payment(
     session: Any,
+    runtime: Runtime,
     *,
     bill_id: uuid.UUID,
     amount: int,
     provider: str,
     provider_txn_id: str,
     paid_at: datetime | None = None,
+    actor: str | None = None,
 ) -> PaymentResult:
     """Record money against a bill. Idempotent by (provider, transaction id): the same
     notification again returns the first payment. Partial payments are accepted (the bill becomes
-    ``partial``); more than the outstanding amount is refused (CONFLICT) and nothing is recorded."""
-    provider = (provider or "").strip().lower()
-    provider_txn_id = (provider_txn_id or "").strip()
-    if not re.fullmatch(r"[a-z0-9_-]{1,32}", provider):
-        raise BadUserInput("provider is 1–32 lowercase letters, digits, - or _", field="provider")
-    if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", provider_txn_id):
-        raise BadUserInput("transaction id is 1–64 letters, digits or _.:-", field="transactionId")
-    if isinstance(amount, bool) or not isinstance(amount, int) or not (0 < amount <= MAX_PAYMENT):
-        raise BadUserInput("amount is a positive whole number of fen", field="amount")
-    if paid_at is not None and paid_at.tzinfo is None:
-        raise BadUserInput("paid_at needs a time zone", field="paidAt")
+    ``partial``); more than the outstanding amount is refused (CONFLICT) and nothing is recorded.
+    A new payment is audited as ``fees.payment_received`` and announced as ``fee.paid``, as
+    ``actor`` (default ``webhook:<provider>``); a repeated one changes and announces nothing."""
+    spec = parse_input(
+        PaymentIn,
+        provider=provider,
+        transaction_id=provider_txn_id,
+        amount=amount,
+        paid_at=paid_at,
+    )
+    provider, provider_txn_id, amount = spec.provider, spec.transaction_id, spec.amount
     previous = await session.scalar(
         select(Payment).where(
             Payment.provider == provider, Payment.provider_txn_id == provider_txn_id
@@ -457,19 +511,38 @@ async def apply_payment(
             f"the payment of {amount} fen is more than the {outstanding} fen outstanding; refund the difference",
             outstanding=outstanding,
         )
-    paid_at = paid_at or utcnow()
+    when = spec.paid_at or utcnow()
     payment = Payment(
         bill_id=bill.id,
         provider=provider,
         provider_txn_id=provider_txn_id,
         amount=amount,
-        paid_at=paid_at,
-        receipt_no=receipt_number(paid_at),
+        paid_at=when,
+        receipt_no=receipt_number(when),
     )
     session.add(payment)
     bill.paid += amount
     bill.status = "paid" if bill.paid == bill.amount else "partial"
     await session.flush()
+    actor = actor or f"webhook:{provider}"
+    await _audit(
+        session, actor, "payment_received", bill.id, amount=amount, receipt_no=payment.receipt_no
+    )
+    await runtime.bus.publish(
+        session,
+        Event(
+            "fee.paid",
+            session.info["tenant_id"],
+            {
+                "bill_id": str(bill.id),
+                "unit_id": str(bill.unit_id),
+                "amount": amount,
+                "receipt_no": payment.receipt_no,
+                "bill_status": bill.status,
+            },
+            actor=actor,
+        ),
+    )
     return PaymentResult(payment, bill, duplicate=False)
 
 
@@ -482,21 +555,26 @@ def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
     return bool(header) and hmac.compare_digest(sign(secret, body), header.strip())
 
 
-async def rotate_secret(session: Any, vault: Any, tenant_id: uuid.UUID) -> str:
+async def rotate_secret(
+    session: Any, runtime: Runtime, tenant_id: uuid.UUID, *, actor: str = "system"
+) -> str:
+    """A new payment-webhook secret (returned once, stored encrypted), audited as
+    ``fees.webhook_secret_rotated``."""
     secret = "whsec_" + secrets.token_urlsafe(32)
     row = await session.get(FeeSettings, tenant_id)
     if row is None:
         row = FeeSettings(tenant_id=tenant_id, webhook_secret_enc="", rotated_at=utcnow())
         session.add(row)
-    row.webhook_secret_enc = vault.encrypt(tenant_id, secret)
+    row.webhook_secret_enc = runtime.vault.encrypt(tenant_id, secret)
     row.rotated_at = utcnow()
     await session.flush()
+    await _audit(session, actor, "webhook_secret_rotated", tenant_id)
     return secret
 
 
-async def webhook_secret(session: Any, vault: Any, tenant_id: uuid.UUID) -> str | None:
+async def webhook_secret(session: Any, runtime: Runtime, tenant_id: uuid.UUID) -> str | None:
     row = await session.get(FeeSettings, tenant_id)
-    return vault.decrypt(tenant_id, row.webhook_secret_enc) if row is not None else None
+    return runtime.vault.decrypt(tenant_id, row.webhook_secret_enc) if row is not None else None
 
 
 # -- arrears, reminders, statistics --------------------------------------------------------------
@@ -534,7 +612,7 @@ async def arrears(
 
 
 async def remind_overdue(
-    session: Any, bus: Any, tenant_id: uuid.UUID, *, now: datetime | None = None
+    session: Any, runtime: Runtime, tenant_id: uuid.UUID, *, now: datetime | None = None
 ) -> int:
     """Publish ``fee.reminder_due`` for each overdue bill not reminded in the last week."""
     now = now or utcnow()
@@ -550,7 +628,7 @@ async def remind_overdue(
     for bill in rows:
         bill.reminders += 1
         bill.last_reminded_at = now
-        await bus.publish(
+        await runtime.bus.publish(
             session,
             Event(
                 "fee.reminder_due",

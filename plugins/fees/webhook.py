@@ -25,7 +25,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from kernel.sdk import BadUserInput, Event, NotFound, Unauthenticated, audit, enabled_plugins
+from kernel.sdk import BadUserInput, NotFound, Unauthenticated, enabled_plugins
 from plugins.fees import service
 
 router = APIRouter(prefix="/plugins/fees", tags=["fees"])
@@ -58,7 +58,7 @@ async def payment_webhook(tenant_id: str, request: Request) -> dict[str, Any]:
     except ValueError:
         raise NotFound("unknown webhook") from None
     async with runtime.db.tenant(tid) as session:
-        secret = await service.webhook_secret(session, runtime.vault, tid)
+        secret = await service.webhook_secret(session, runtime, tid)
         if secret is None or "fees" not in await enabled_plugins(session):
             raise NotFound("unknown webhook")
         if not service.signature_ok(secret, body, request.headers.get(SIGNATURE_HEADER)):
@@ -77,36 +77,13 @@ async def payment_webhook(tenant_id: str, request: Request) -> dict[str, Any]:
                 raise BadUserInput("paid_at is an ISO 8601 time", field="paid_at") from None
         result = await service.apply_payment(
             session,
+            runtime,
             bill_id=_bill_id(data.get("bill_id")),
             amount=data.get("amount"),  # type: ignore[arg-type]
             provider=str(data.get("provider") or ""),
             provider_txn_id=str(data.get("transaction_id") or ""),
             paid_at=paid_at,
-        )
-        if not result.duplicate:
-            await audit(
-                session,
-                tenant_id=tid,
-                actor=f"webhook:{result.payment.provider}",
-                action="fees.payment_received",
-                target=str(result.bill.id),
-                detail={"amount": result.payment.amount, "receipt_no": result.payment.receipt_no},
-            )
-            await runtime.bus.publish(
-                session,
-                Event(
-                    "fee.paid",
-                    tid,
-                    {
-                        "bill_id": str(result.bill.id),
-                        "unit_id": str(result.bill.unit_id),
-                        "amount": result.payment.amount,
-                        "receipt_no": result.payment.receipt_no,
-                        "bill_status": result.bill.status,
-                    },
-                    actor=f"webhook:{result.payment.provider}",
-                ),
-            )
+        )  # a new payment is audited and announced (``fee.paid``) by the service
         return {
             "status": "duplicate" if result.duplicate else "recorded",
             "receipt_no": result.payment.receipt_no,

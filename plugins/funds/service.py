@@ -29,11 +29,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.sdk import BadUserInput, ChainUnit, Conflict, Event, NotFound, utcnow
 from kernel.sdk.estate import Building, Community, Unit
+from kernel.sdk.inputs import parse_input
 from kernel.sdk.runtime import Runtime
 from plugins.funds import chain
 from plugins.funds.apportionment import BPS, apportion, revenue_split
+from plugins.funds.inputs import (
+    MAX_AMOUNT,
+    Amount,
+    DeedTransfer,
+    Deposit,
+    Disbursement,
+    EmergencyDisbursement,
+    RevenueReceipt,
+)
 from plugins.funds.models import (
-    REVENUE_SOURCES,
     FundAccount,
     FundDisbursement,
     FundDisbursementShare,
@@ -42,10 +51,6 @@ from plugins.funds.models import (
     FundSubLedger,
 )
 
-#: A sub-ledger balance is a uint48 on chain.
-MAX_AMOUNT = 2**48 - 1
-MAX_REF = 200
-MIN_DISCLOSURE = 10
 #: Units credited per ``continueAllocation`` transaction (5,000 units do not fit in one block).
 ALLOCATION_CHUNK = 500
 
@@ -55,24 +60,6 @@ EVENT_EMERGENCY = "funds.emergency_disbursed"
 EVENT_TOP_UP = "funds.top_up_required"
 EVENT_REVENUE = "funds.revenue_received"
 EVENT_MISMATCH = "funds.reconciliation_mismatch"
-
-
-# -- validation ----------------------------------------------------------------------------------------------
-
-
-def _amount(value: int, field: str = "amountFen") -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise BadUserInput("an amount is a positive whole number of fen", field=field)
-    if value > MAX_AMOUNT:
-        raise BadUserInput(f"an amount is at most {MAX_AMOUNT} fen", field=field)
-    return value
-
-
-def _ref(value: str, field: str, what: str) -> str:
-    value = (value or "").strip()
-    if not value or len(value) > MAX_REF:
-        raise BadUserInput(f"{what} is required (at most {MAX_REF} characters)", field=field)
-    return value
 
 
 def _below_top_up_line(balance: int, first_deposit: int) -> bool:
@@ -166,7 +153,8 @@ async def deposit_batch(session: AsyncSession, runtime: Runtime, tenant_id: uuid
     Every line is validated before anything is written: a bad line refuses the whole batch."""
     if not lines or len(lines) > MAX_DEPOSITS:
         raise BadUserInput(f"a batch holds 1 to {MAX_DEPOSITS} deposits", field="deposits")
-    checked = [(_amount(x.amount), _ref(x.bank_ref, "bankRef", "the bank reference")) for x in lines]
+    parsed = [parse_input(Deposit, amount_fen=x.amount, bank_ref=x.bank_ref) for x in lines]
+    checked = [(d.amount_fen, d.bank_ref) for d in parsed]
     refs = [r for _, r in checked]
     if len(set(refs)) != len(refs):
         raise Conflict("a bank reference appears twice in the batch", field="bankRef")
@@ -219,8 +207,8 @@ async def record_interest(
     session: AsyncSession, runtime: Runtime, *, community_id: uuid.UUID, amount: int, bank_ref: str, actor: str
 ) -> FundEntry:
     """Record bank interest (利息) into the unallocated pool; :func:`allocate` credits it to the units."""
-    amount = _amount(amount)
-    bank_ref = _ref(bank_ref, "bankRef", "the bank reference")
+    spec = parse_input(Deposit, amount_fen=amount, bank_ref=bank_ref)
+    amount, bank_ref = spec.amount_fen, spec.bank_ref
     account = await account_of(session, community_id)
     await chain.ensure_registered(runtime, session, community_id)
     account.fund_balance += amount
@@ -329,7 +317,7 @@ async def preview_apportionment(
     ``reg`` is the registry (ids and areas); by default the planned one (:func:`chain.planned_units`), which
     writes nothing, so a preview can run in a query.
     """
-    amount = _amount(amount)
+    amount = parse_input(Amount, amount_fen=amount).amount_fen
     reg = reg if reg is not None else await chain.planned_units(session, community_id)
     units = [u for u in units if u.registered_area > 0 or u.id in reg]
     for u in units:
@@ -390,9 +378,8 @@ async def request_disbursement(
     unit_ids: Sequence[uuid.UUID] = (), building_ids: Sequence[uuid.UUID] = (), proposal_id: uuid.UUID | None = None, actor: str,
 ) -> FundDisbursement:
     """A use of the fund to put to the owners' vote, with its apportionment per unit fixed for the notice."""
-    title = _ref(title, "title", "a title")
-    payee = _ref(payee, "payee", "the payee")
-    amount = _amount(amount)
+    spec = parse_input(Disbursement, title=title, payee=payee, amount_fen=amount)
+    title, payee, amount = spec.title, spec.payee, spec.amount_fen
     await account_of(session, community_id)
     units = await concerned_units(session, community_id, unit_ids, building_ids)
     await preview_apportionment(session, community_id, amount, units)  # validates before anything is written
@@ -510,12 +497,8 @@ async def emergency_disbursement(
     disclosure: str, unit_ids: Sequence[uuid.UUID] = (), building_ids: Sequence[uuid.UUID] = (), actor: str,
 ) -> FundDisbursement:
     """Emergency use by the owners' committee (Art. 281 para. 2): paid at once, with a mandatory disclosure."""
-    title = _ref(title, "title", "a title")
-    payee = _ref(payee, "payee", "the payee")
-    amount = _amount(amount)
-    disclosure = (disclosure or "").strip()
-    if len(disclosure) < MIN_DISCLOSURE:
-        raise BadUserInput(f"an emergency use must be disclosed (at least {MIN_DISCLOSURE} characters: what, why, who)", field="disclosure")
+    spec = parse_input(EmergencyDisbursement, title=title, payee=payee, amount_fen=amount, disclosure=disclosure)
+    title, payee, amount, disclosure = spec.title, spec.payee, spec.amount_fen, spec.disclosure
     account = await account_of(session, community_id)
     units = await concerned_units(session, community_id, unit_ids, building_ids)
     reg = await chain.ensure_registered(runtime, session, community_id)
@@ -557,7 +540,7 @@ async def cancel_disbursement(session: AsyncSession, *, disbursement_id: uuid.UU
 
 async def transfer_sub_ledger(session: AsyncSession, runtime: Runtime, *, unit_id: uuid.UUID, deed_ref: str, actor: str) -> FundEntry:
     """After a sale, the sub-ledger (and its balance) follows the unit to its new owner."""
-    deed_ref = _ref(deed_ref, "deedRef", "the deed (不动产权证) reference")
+    deed_ref = parse_input(DeedTransfer, deed_ref=deed_ref).deed_ref
     unit = await get_unit(session, unit_id)
     ledger = await session.scalar(select(FundSubLedger).where(FundSubLedger.unit_id == unit.id))
     if ledger is None:
@@ -588,10 +571,8 @@ async def receive_revenue(
     actor: str, received_at: datetime | None = None,
 ) -> FundRevenueReceipt:
     """Record a public revenue receipt (elevator ads, parking, venue rental) split by the ratio in force."""
-    if source not in REVENUE_SOURCES:
-        raise BadUserInput(f"a revenue source is one of {', '.join(REVENUE_SOURCES)}", field="source")
-    amount = _amount(amount)
-    source_ref = _ref(source_ref, "sourceRef", "the receipt reference")
+    spec = parse_input(RevenueReceipt, source=source, amount_fen=amount, source_ref=source_ref)
+    source, amount, source_ref = spec.source, spec.amount_fen, spec.source_ref
     account = await account_of(session, community_id)
     await chain.ensure_registered(runtime, session, community_id)
     to_fund, to_welfare = revenue_split(amount, account.revenue_fund_bps)

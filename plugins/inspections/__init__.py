@@ -4,7 +4,7 @@ work order through the event bus (``inspection.finding_reported``). See docs/ins
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kernel.sdk import (
     SDK_API_VERSION,
@@ -18,6 +18,9 @@ from kernel.sdk import (
 )
 from kernel.sdk.jobs import for_each_enabled_tenant
 from kernel.sdk.runtime import Runtime
+
+if TYPE_CHECKING:  # the handler's types; importing them at load time would pull in the kernel
+    from kernel.sdk import Event, HandlerContext
 
 MANIFEST = PluginManifest(
     name="inspections",
@@ -78,7 +81,7 @@ def register_permissions() -> PermissionSet:
     return PermissionSet(permissions=PERMISSIONS, grants=GRANTS)
 
 
-async def _on_workorder_reported(ctx: Any, event: Any) -> None:
+async def _on_workorder_reported(ctx: HandlerContext, event: Event) -> None:
     from plugins.inspections.service import link_work_order
 
     if isinstance(event.payload, dict):
@@ -97,7 +100,7 @@ async def open_due_rounds_all(
     from plugins.inspections.service import open_due_rounds
 
     async def open_due(session: Any, tenant: Any) -> int:
-        return len(await open_due_rounds(session, runtime.bus, tenant.id, now=now))
+        return len(await open_due_rounds(session, runtime, tenant.id, now=now))
 
     counts = await for_each_enabled_tenant(
         runtime, "inspections", open_due, only=only, failure_event="inspection_scheduler_failed"

@@ -114,7 +114,7 @@ class InspectionMutation:
         ctx = info.context
         f = await service.record_finding(
             ctx.session,
-            ctx.runtime.bus,
+            ctx.runtime,
             ctx.tenant.id,
             round_id=decode_id(round_id, "InspectionRound"),
             checkpoint_id=decode_id(checkpoint_id, "InspectionCheckpoint"),

@@ -8,7 +8,6 @@ plugins know each other only through these events — neither imports the other.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,7 +18,10 @@ from sqlalchemy import func, select
 
 from kernel.sdk import BadUserInput, Conflict, Event, NotFound, audit, utcnow
 from kernel.sdk.estate import Community
-from kernel.sdk.vocabulary import FacilityCategory, values
+from kernel.sdk.inputs import parse_input
+from kernel.sdk.runtime import Runtime
+from plugins.inspections.inputs import CATEGORIES as CATEGORIES  # the facility categories' values
+from plugins.inspections.inputs import NewFinding, NewRoute, Schedule
 from plugins.inspections.models import (
     Checkpoint,
     Finding,
@@ -27,11 +29,6 @@ from plugins.inspections.models import (
     InspectionRoute,
     InspectionSchedule,
 )
-
-CATEGORIES = values(FacilityCategory)
-SEVERITIES = ("low", "normal", "high", "urgent")
-MAX_CHECKPOINTS = 200
-PHOTO_URL = re.compile(r"^https://[\w\-./%~:@?=&+]{1,500}$")
 
 
 @dataclass(frozen=True)
@@ -68,20 +65,10 @@ async def create_route(
     checkpoints: Sequence[CheckpointSpec],
     actor: str = "system",
 ) -> InspectionRoute:
-    name = (name or "").strip()
-    if not name or len(name) > 100:
-        raise BadUserInput("a route needs a name of at most 100 characters", field="name")
-    if not (1 <= len(checkpoints) <= MAX_CHECKPOINTS):
-        raise BadUserInput(f"a route has 1–{MAX_CHECKPOINTS} checkpoints", field="checkpoints")
-    for c in checkpoints:
-        if not c.name.strip() or len(c.name) > 100 or len(c.location) > 200:
-            raise BadUserInput(
-                "a checkpoint needs a name (≤100) and a location (≤200)", field="checkpoints"
-            )
-        if c.category not in CATEGORIES:
-            raise BadUserInput(
-                f"a checkpoint's category is one of {', '.join(CATEGORIES)}", field="checkpoints"
-            )
+    """A route and its checkpoints (validated by :class:`plugins.inspections.inputs.NewRoute`),
+    audited as ``inspections.route_created``."""
+    spec = parse_input(NewRoute, name=name, checkpoints=list(checkpoints))
+    name = spec.name
     await _get(session, Community, community_id, "community")
     if await session.scalar(
         select(InspectionRoute.id).where(
@@ -96,11 +83,11 @@ async def create_route(
         Checkpoint(
             route_id=route.id,
             seq=i + 1,
-            name=c.name.strip(),
-            location=c.location.strip(),
+            name=c.name,
+            location=c.location,
             category=c.category,
         )
-        for i, c in enumerate(checkpoints)
+        for i, c in enumerate(spec.checkpoints)
     )
     await session.flush()
     await _audit(session, actor, "route_created", route.id, checkpoints=len(checkpoints))
@@ -116,11 +103,9 @@ async def create_schedule(
     inspector_account_id: uuid.UUID | None = None,
     actor: str = "system",
 ) -> InspectionSchedule:
+    spec = parse_input(Schedule, interval_hours=interval_hours, first_due_at=first_due_at)
+    interval_hours, first_due_at = spec.interval_hours, spec.first_due_at
     await _get(session, InspectionRoute, route_id, "route")
-    if not (1 <= interval_hours <= 24 * 31):
-        raise BadUserInput("the interval is 1 hour to 31 days", field="intervalHours")
-    if first_due_at.tzinfo is None:
-        raise BadUserInput("give the first due time with a time zone", field="firstDueAt")
     row = InspectionSchedule(
         route_id=route_id,
         interval_hours=interval_hours,
@@ -134,7 +119,7 @@ async def create_schedule(
 
 
 async def open_due_rounds(
-    session: Any, bus: Any, tenant_id: uuid.UUID, *, now: datetime | None = None
+    session: Any, runtime: Runtime, tenant_id: uuid.UUID, *, now: datetime | None = None
 ) -> list[InspectionRound]:
     """Open one scheduled round per due schedule and move the schedule past ``now`` (rounds
     missed while the scheduler was down are not back-filled: one round, not a flood)."""
@@ -163,7 +148,7 @@ async def open_due_rounds(
             nxt += step
         sched.next_due_at = nxt
         await session.flush()
-        await bus.publish(
+        await runtime.bus.publish(
             session,
             Event(
                 "inspection.round_due",
@@ -220,7 +205,7 @@ async def start_round(
 
 async def record_finding(
     session: Any,
-    bus: Any,
+    runtime: Runtime,
     tenant_id: uuid.UUID,
     *,
     round_id: uuid.UUID,
@@ -232,16 +217,10 @@ async def record_finding(
     photos: Sequence[str] = (),
     actor: str = "system",
 ) -> Finding:
-    if severity not in SEVERITIES:
-        raise BadUserInput(f"severity is one of {', '.join(SEVERITIES)}", field="severity")
-    if category is not None and category not in CATEGORIES:
-        raise BadUserInput(f"category is one of {', '.join(CATEGORIES)}", field="category")
-    if len(note) > 2000:
-        raise BadUserInput("a note has at most 2000 characters", field="note")
-    if not ok and not note.strip():
-        raise BadUserInput("describe the defect", field="note")
-    if len(photos) > 9 or any(not PHOTO_URL.match(p) for p in photos):
-        raise BadUserInput("up to 9 https:// photo URLs", field="photos")
+    spec = parse_input(
+        NewFinding, ok=ok, severity=severity, category=category, note=note, photos=list(photos)
+    )
+    severity, category, note, photos = spec.severity, spec.category, spec.note, spec.photos
     rnd = await _get(session, InspectionRound, round_id, "round")
     cp = await _get(session, Checkpoint, checkpoint_id, "checkpoint")
     if cp.route_id != rnd.route_id:
@@ -261,14 +240,14 @@ async def record_finding(
         result="ok" if ok else "defect",
         severity=severity,
         category=category or cp.category,
-        note=note.strip(),
+        note=note,
         photos=[{"url": p} for p in photos],
     )
     session.add(finding)
     await session.flush()
     if not ok:
         route = await _get(session, InspectionRoute, rnd.route_id, "route")
-        await bus.publish(
+        await runtime.bus.publish(
             session,
             Event(
                 "inspection.finding_reported",

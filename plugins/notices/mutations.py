@@ -1,11 +1,12 @@
-"""The notice plugin's mutation root: decode ids, call the service, audit."""
+"""The notice plugin's mutation root: decode ids, call the service (which validates the input,
+audits and publishes the change), map the row."""
 
 from __future__ import annotations
 
 import strawberry
 from strawberry import relay
 
-from kernel.sdk import BadUserInput, audit
+from kernel.sdk import BadUserInput
 from kernel.sdk.graphql import Allowed, decode_id
 from plugins.notices import service
 from plugins.notices.types import _SCOPE_TYPES, Notice, NoticeInput, _my_places
@@ -24,24 +25,20 @@ class NoticesMutation:
             category=input.category.value, public_disclosure=input.public_disclosure, display_days=input.display_days,
             created_by=ctx.actor.label,
         )
-        await audit(ctx.session, tenant_id=ctx.tenant.id, actor=ctx.actor.label, action="notices.created", target=str(row.id), detail={"scope": row.scope})
         if publish:
-            row = await service.publish(ctx.session, ctx.runtime.bus, ctx.tenant.id, row.id, actor=ctx.actor.label)
-            await audit(ctx.session, tenant_id=ctx.tenant.id, actor=ctx.actor.label, action="notices.published", target=str(row.id))
+            row = await service.publish(ctx.session, ctx.runtime, ctx.tenant.id, row.id, actor=ctx.actor.label)
         return Notice.from_row(row)
 
     @strawberry.mutation(permission_classes=[Allowed("notices", "publish")], description="Publish a draft or withdrawn notice; emits notice.published.")
     async def publish_notice(self, info: strawberry.Info, id: relay.GlobalID) -> Notice:
         ctx = info.context
-        row = await service.publish(ctx.session, ctx.runtime.bus, ctx.tenant.id, decode_id(id, "Notice"), actor=ctx.actor.label)
-        await audit(ctx.session, tenant_id=ctx.tenant.id, actor=ctx.actor.label, action="notices.published", target=str(row.id))
+        row = await service.publish(ctx.session, ctx.runtime, ctx.tenant.id, decode_id(id, "Notice"), actor=ctx.actor.label)
         return Notice.from_row(row)
 
     @strawberry.mutation(permission_classes=[Allowed("notices", "publish")], description="Withdraw (撤回) a published notice.")
     async def withdraw_notice(self, info: strawberry.Info, id: relay.GlobalID) -> Notice:
         ctx = info.context
-        row = await service.withdraw(ctx.session, decode_id(id, "Notice"))
-        await audit(ctx.session, tenant_id=ctx.tenant.id, actor=ctx.actor.label, action="notices.withdrawn", target=str(row.id))
+        row = await service.withdraw(ctx.session, decode_id(id, "Notice"), actor=ctx.actor.label)
         return Notice.from_row(row)
 
     @strawberry.mutation(permission_classes=[Allowed("notices", "read_own")], description="Mark a notice read for the caller's units it reaches.")

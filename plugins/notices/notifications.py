@@ -8,11 +8,10 @@ Kept apart from the notice service: the handler runs after the publication commi
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy import select
 
-from kernel.sdk import Event, NotificationTemplate, notify
+from kernel.sdk import Event, HandlerContext, NotificationTemplate, notify
 from kernel.sdk.estate import Unit, accounts_of_units
 from plugins.notices.models import Notice
 
@@ -25,7 +24,7 @@ PUBLISHED = NotificationTemplate(
 TEMPLATES = [PUBLISHED]
 
 
-async def on_published(ctx: Any, event: Event) -> None:
+async def on_published(ctx: HandlerContext, event: Event) -> None:
     notice = await ctx.session.get(Notice, {"tenant_id": ctx.tenant_id, "id": uuid.UUID(event.payload["notice_id"])})
     if notice is None or notice.status != "published":
         return  # withdrawn before the handler ran: tell no one

@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, false
+from sqlalchemy import Select, false, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.sdk.estate import Unit
 from kernel.sdk.repository import Repository, Viewer
 from plugins.notices import models as m
 from plugins.notices import service
@@ -54,3 +55,36 @@ class NoticeRepository(Repository[m.Notice]):
         """The community's disclosure board (公示) at ``now``, newest first."""
         stmt = self.base_statement().where(service.on_board(community_id, now)).order_by(m.Notice.published_at.desc())
         return list(await self.session.scalars(stmt))
+
+    def units_not_read(self, notice: m.Notice) -> Select[Any]:
+        """The units of ``notice``'s audience with no read receipt yet (for keyset pagination;
+        the caller has read the notice through :meth:`readable_statement`)."""
+        return select(Unit).where(service.audience_units(notice), ~service.read_receipt_exists(notice.id))
+
+
+class ReceiptRepository(Repository[m.NoticeReceipt]):
+    """Read receipts, for a reader whose units are ``places``: staff (``notices:read``) read every
+    receipt, an owner or resident (``notices:read_own``) those of their own units."""
+
+    model = m.NoticeReceipt
+
+    def __init__(self, session: AsyncSession, places: Sequence[service.Place] = ()) -> None:
+        super().__init__(session)
+        self.units = sorted({p.unit_id for p in places})
+
+    def readable_statement(self, actor: Viewer) -> Select[Any]:
+        stmt = self.base_statement()
+        if actor.allowed("notices", "read"):
+            return stmt
+        if actor.allowed("notices", "read_own") and self.units:
+            return stmt.where(m.NoticeReceipt.unit_id.in_(self.units))
+        return stmt.where(false())
+
+    async def read_by_places(self, notice_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of ``notice_ids`` one of the reader's units has read (one query)."""
+        if not self.units or not notice_ids:
+            return set()
+        stmt = select(m.NoticeReceipt.notice_id).where(
+            m.NoticeReceipt.notice_id.in_(notice_ids), m.NoticeReceipt.unit_id.in_(self.units)
+        )
+        return set((await self.session.scalars(stmt)).all())

@@ -21,14 +21,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kernel.sdk import BadUserInput, Conflict, Event, NotFound, utcnow
+from kernel.sdk import Conflict, Event, NotFound, audit, utcnow
 from kernel.sdk.estate import Building, Community, Person, Residency, Unit, units_owned_by_account
-from plugins.notices.models import CATEGORIES, Notice, NoticeReceipt
+from kernel.sdk.inputs import parse_input
+from kernel.sdk.runtime import Runtime
+from plugins.notices.inputs import NewNotice
+from plugins.notices.models import Notice, NoticeReceipt
 
-MAX_TITLE = 200
-MAX_BODY = 20_000
-DEFAULT_DISPLAY_DAYS = 7
-MAX_DISPLAY_DAYS = 365
 EVENT_PUBLISHED = "notice.published"
 
 
@@ -108,6 +107,11 @@ async def _target(session: AsyncSession, scope: str, target_id: uuid.UUID) -> tu
     return u.community_id, u.building_id, u.id
 
 
+async def _audit(session: AsyncSession, actor: str, action: str, target: uuid.UUID, **detail: object) -> None:
+    """The service audits its own changes (``notices.<action>``), in the change's transaction."""
+    await audit(session, tenant_id=session.info["tenant_id"], actor=actor, action=f"notices.{action}", target=str(target), detail=detail)
+
+
 async def create_notice(
     session: AsyncSession,
     *,
@@ -120,35 +124,28 @@ async def create_notice(
     display_days: int | None = None,
     created_by: str = "",
 ) -> Notice:
-    """Write a draft notice addressed to a community, building or unit of the session's tenant."""
-    title, body = (title or "").strip(), (body or "").strip()
-    if not title or len(title) > MAX_TITLE:
-        raise BadUserInput(f"a notice needs a title of 1–{MAX_TITLE} characters", field="title")
-    if not body or len(body) > MAX_BODY:
-        raise BadUserInput(f"a notice needs a body of 1–{MAX_BODY} characters", field="body")
-    if category not in CATEGORIES:
-        raise BadUserInput(f"category is one of {', '.join(CATEGORIES)}", field="category")
-    if public_disclosure:
-        display_days = DEFAULT_DISPLAY_DAYS if display_days is None else display_days
-        if not 1 <= display_days <= MAX_DISPLAY_DAYS:
-            raise BadUserInput(f"a disclosure is displayed for 1–{MAX_DISPLAY_DAYS} days", field="displayDays")
-    elif display_days is not None:
-        raise BadUserInput("displayDays applies only to a public disclosure (公示)", field="displayDays")
+    """Write a draft notice addressed to a community, building or unit of the session's tenant
+    (validated by :class:`plugins.notices.inputs.NewNotice`), audited as ``notices.created``
+    by ``created_by``."""
+    spec = parse_input(
+        NewNotice, title=title, body=body, category=category, public_disclosure=public_disclosure, display_days=display_days
+    )
     community_id, building_id, unit_id = await _target(session, scope, target_id)
     notice = Notice(
         scope=scope,
         community_id=community_id,
         building_id=building_id,
         unit_id=unit_id,
-        category=category,
-        title=title,
-        body=body,
-        public_disclosure=public_disclosure,
-        display_days=display_days,
+        category=spec.category,
+        title=spec.title,
+        body=spec.body,
+        public_disclosure=spec.public_disclosure,
+        display_days=spec.display_days,
         created_by=created_by,
     )
     session.add(notice)
     await session.flush()
+    await _audit(session, created_by or "system", "created", notice.id, scope=notice.scope)
     return notice
 
 
@@ -159,8 +156,9 @@ async def get_notice(session: AsyncSession, notice_id: uuid.UUID) -> Notice:
     return notice
 
 
-async def publish(session: AsyncSession, bus: object, tenant_id: uuid.UUID, notice_id: uuid.UUID, *, actor: str) -> Notice:
-    """Publish a draft (or re-publish a withdrawn) notice and emit ``notice.published``.
+async def publish(session: AsyncSession, runtime: Runtime, tenant_id: uuid.UUID, notice_id: uuid.UUID, *, actor: str) -> Notice:
+    """Publish a draft (or re-publish a withdrawn) notice, audited as ``notices.published``, and
+    emit ``notice.published``.
 
     The event goes through the outbox in this transaction: subscribers hear of it only if the
     publication commits.
@@ -189,18 +187,21 @@ async def publish(session: AsyncSession, bus: object, tenant_id: uuid.UUID, noti
         },
         actor=actor,
     )
-    await bus.publish(session, event)  # type: ignore[attr-defined]
+    await _audit(session, actor, "published", notice.id)
+    await runtime.bus.publish(session, event)
     return notice
 
 
-async def withdraw(session: AsyncSession, notice_id: uuid.UUID) -> Notice:
-    """Take a published notice down (撤回); it leaves owners' lists and the disclosure board."""
+async def withdraw(session: AsyncSession, notice_id: uuid.UUID, *, actor: str = "system") -> Notice:
+    """Take a published notice down (撤回), audited as ``notices.withdrawn``; it leaves owners'
+    lists and the disclosure board."""
     notice = await get_notice(session, notice_id)
     if notice.status != "published":
         raise Conflict("only a published notice can be withdrawn")
     notice.status = "withdrawn"
     notice.withdrawn_at = utcnow()
     await session.flush()
+    await _audit(session, actor, "withdrawn", notice.id)
     return notice
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import Enum
 
 import strawberry
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 from strawberry import relay
 from strawberry.dataloader import DataLoader
 
@@ -20,7 +20,7 @@ from kernel.sdk.graphql import Connection, paginate, requested_page_size
 from kernel.sdk.repository import Viewer
 from plugins.notices import models as m
 from plugins.notices import service
-from plugins.notices.repository import NoticeRepository
+from plugins.notices.repository import NoticeRepository, ReceiptRepository
 
 PLUGIN = "notices"
 
@@ -71,19 +71,10 @@ async def _my_places(info: strawberry.Info) -> list[service.Place]:
 
 def _read_loader(info: strawberry.Info, places: list[service.Place]) -> DataLoader[uuid.UUID, bool]:
     """Whether the caller's units have read each notice: one query for a whole list."""
-    units = [p.unit_id for p in places]
 
     def factory() -> DataLoader[uuid.UUID, bool]:
         async def load(notice_ids: list[uuid.UUID]) -> list[bool]:
-            if not units:
-                return [False] * len(notice_ids)
-            read = set(
-                (
-                    await info.context.session.scalars(
-                        select(m.NoticeReceipt.notice_id).where(m.NoticeReceipt.notice_id.in_(notice_ids), m.NoticeReceipt.unit_id.in_(units))
-                    )
-                ).all()
-            )
+            read = await ReceiptRepository(info.context.session, places).read_by_places(notice_ids)
             return [n in read for n in notice_ids]
 
         return DataLoader(load_fn=load)
@@ -202,8 +193,7 @@ class NoticeReceipts:
 
     @strawberry.field(description="Units of the audience with no receipt yet, by building and number")
     async def units_not_read(self, info: strawberry.Info, first: int | None = None, after: str | None = None) -> Connection[UnitRef]:
-        notice = self._notice
-        stmt = select(Unit).where(service.audience_units(notice), ~service.read_receipt_exists(notice.id))
+        stmt = NoticeRepository(info.context.session).units_not_read(self._notice)
         return await paginate(
             info.context.session, stmt, order_by=[Unit.building_id, Unit.number_key, Unit.number], first=_first(info, first), after=after,
             to_node=UnitRef.from_row, key_types=[uuid.UUID, str, str],

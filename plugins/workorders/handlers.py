@@ -22,7 +22,6 @@ from kernel.sdk import Event, HandlerContext
 from kernel.sdk.jobs import for_each_enabled_tenant
 from kernel.sdk.runtime import Runtime
 from plugins.workorders import service
-from plugins.workorders.live import announce
 
 log = structlog.get_logger("linli.plugins.workorders")
 
@@ -118,18 +117,15 @@ async def _open(ctx: HandlerContext, event: Event, **fields: Any) -> None:
     )
     fields.pop("community_id", None)
     order = await service.report(
-        session, unit_id=unit_id, community_id=community_id, actor=f"event:{event.type}", **fields
-    )
-    await announce(
-        ctx.runtime, session, Event("workorder.reported", ctx.tenant_id, service.payload(order))
-    )
+        session,
+        ctx.runtime,
+        unit_id=unit_id,
+        community_id=community_id,
+        actor=f"event:{event.type}",
+        **fields,
+    )  # audited and announced (``workorder.reported``) by the service
     if order.priority in ("urgent", "high") or order.source in ("device_alarm", "inspection"):
-        if await service.try_auto_dispatch(session, order, actor="system"):
-            await announce(
-                ctx.runtime,
-                session,
-                Event("workorder.dispatched", ctx.tenant_id, service.payload(order)),
-            )
+        await service.try_auto_dispatch(session, ctx.runtime, order, actor="system")
 
 
 async def _device_place(session: Any, device_id: Any) -> dict[str, Any]:

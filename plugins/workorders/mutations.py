@@ -1,24 +1,22 @@
-"""The work-order plugin's mutation root: decode ids, check who acts on which order, call the
-service, announce. Inputs and enums are in :mod:`plugins.workorders.types`."""
+"""The work-order plugin's mutation root: decode ids, check who acts on which order, call one
+service function (which validates the input, audits and announces the change), map the row.
+GraphQL inputs and enums are in :mod:`plugins.workorders.types`, their validation in
+:mod:`plugins.workorders.inputs`."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from strawberry import relay
 
-from kernel.sdk import BadUserInput, Event, Forbidden, NotFound, require_member
-from kernel.sdk.estate import units_owned_by_account
+from kernel.sdk import BadUserInput, Forbidden, require_member
 from kernel.sdk.graphql import decode_id
-from plugins.workorders import models as m
+from kernel.sdk.repository import Viewer
 from plugins.workorders import photos as photo_links
 from plugins.workorders import service
-from plugins.workorders.live import announce
 from plugins.workorders.permissions import Allowed, AnyOf
-from plugins.workorders.repository import TechnicianRepository
+from plugins.workorders.repository import WorkOrderRepository, require_reportable_unit
 from plugins.workorders.types import (
     PhotoInput,
     PhotoUpload,
@@ -30,40 +28,12 @@ from plugins.workorders.types import (
 from plugins.workorders.vocabulary import FacilityCategory, WorkOrderKind, WorkOrderPriority
 
 
-def _photos(info: strawberry.Info, items: list[PhotoInput] | None) -> list[service.Photo]:
-    """Photo references; an uploaded photo must be one of this tenant's."""
-    own = f"{photo_links.PREFIX}/{info.context.tenant.id}/"
-    for p in items or []:
-        if p.url.startswith(photo_links.PREFIX) and not p.url.startswith(own):
-            raise BadUserInput("an uploaded photo of another tenant", field="photos")
-    return [service.Photo(p.url, p.content_type, p.size) for p in items or []]
-
-
 def _source_for(roles: list[str]) -> str:
     if {"tenant_admin", "property_staff", "technician"} & set(roles):
         return "staff"
     if "grid_worker" in roles:
         return "grid_worker"
     return "resident"
-
-
-async def _publish(
-    info: strawberry.Info, event_type: str, order: m.WorkOrder, **extra: Any
-) -> None:
-    ctx = info.context
-    await announce(
-        ctx.runtime,
-        ctx.session,
-        Event(
-            event_type, ctx.tenant.id, {**service.payload(order), **extra}, actor=ctx.actor.label
-        ),
-    )
-
-
-async def _audit(
-    info: strawberry.Info, action: str, order: m.WorkOrder | m.Technician, **detail: Any
-) -> None:
-    await info.context.audit(f"workorders.{action}", order.id, **detail)
 
 
 @strawberry.type
@@ -76,23 +46,17 @@ class WorkOrderMutation:
         self, info: strawberry.Info, input: ReportWorkOrderInput
     ) -> WorkOrder:
         ctx = info.context
-        staff = ctx.allowed("workorders", "read")
         unit_id = decode_id(input.unit_id, "Unit") if input.unit_id is not None else None
         community_id = (
             decode_id(input.community_id, "Community") if input.community_id is not None else None
         )
-        if not staff and unit_id is not None:
-            owned = (
-                {u.id for u in await units_owned_by_account(ctx.session, ctx.actor.account_id)}
-                if ctx.actor.account_id
-                else set()
-            )
-            if unit_id not in owned:
-                raise NotFound("no unit with this id among yours")
+        if unit_id is not None:
+            await require_reportable_unit(ctx.session, unit_id, Viewer.of(ctx))
         if input.priority is not None and not ctx.allowed("workorders", "manage"):
             raise Forbidden("only staff set a priority; it is assessed after the report")
         order = await service.report(
             ctx.session,
+            ctx.runtime,
             title=input.title,
             kind=input.kind.value,
             source=_source_for(ctx.roles()),
@@ -103,11 +67,9 @@ class WorkOrderMutation:
             community_id=community_id,
             unit_id=unit_id,
             reporter_account_id=ctx.actor.account_id,
-            photos=_photos(info, input.photos),
+            photos=input.photos or [],
             actor=ctx.actor.label,
         )
-        await _audit(info, "reported", order, kind=order.kind)
-        await _publish(info, "workorder.reported", order)
         return WorkOrder.from_row(order)
 
     @strawberry.mutation(
@@ -148,7 +110,6 @@ class WorkOrderMutation:
             kind=kind.value if kind is not None else None,
             actor=ctx.actor.label,
         )
-        await _audit(info, "assessed", order, category=category.value, priority=priority.value)
         return WorkOrder.from_row(order)
 
     @strawberry.mutation(
@@ -161,12 +122,12 @@ class WorkOrderMutation:
         ctx = info.context
         tid = decode_id(technician_id, "Technician") if technician_id is not None else None
         order = await service.dispatch(
-            ctx.session, decode_id(id, "WorkOrder"), technician_id=tid, actor=ctx.actor.label
+            ctx.session,
+            ctx.runtime,
+            decode_id(id, "WorkOrder"),
+            technician_id=tid,
+            actor=ctx.actor.label,
         )
-        await _audit(
-            info, "dispatched", order, technician=str(order.assignee_id), automatic=tid is None
-        )
-        await _publish(info, "workorder.dispatched", order)
         return WorkOrder.from_row(order)
 
     @strawberry.mutation(
@@ -175,9 +136,8 @@ class WorkOrderMutation:
     )
     async def start_work_order(self, info: strawberry.Info, id: relay.GlobalID) -> WorkOrder:
         ctx = info.context
-        await _require_assignee(info, decode_id(id, "WorkOrder"))
+        await WorkOrderRepository(ctx.session).to_handle(decode_id(id, "WorkOrder"), Viewer.of(ctx))
         order = await service.start(ctx.session, decode_id(id, "WorkOrder"), actor=ctx.actor.label)
-        await _audit(info, "started", order)
         return WorkOrder.from_row(order)
 
     @strawberry.mutation(
@@ -192,16 +152,15 @@ class WorkOrderMutation:
         photos: list[PhotoInput] | None = None,
     ) -> WorkOrder:
         ctx = info.context
-        await _require_assignee(info, decode_id(id, "WorkOrder"))
+        await WorkOrderRepository(ctx.session).to_handle(decode_id(id, "WorkOrder"), Viewer.of(ctx))
         order = await service.resolve(
             ctx.session,
+            ctx.runtime,
             decode_id(id, "WorkOrder"),
             resolution=resolution,
-            photos=_photos(info, photos),
+            photos=photos or [],
             actor=ctx.actor.label,
         )
-        await _audit(info, "resolved", order)
-        await _publish(info, "workorder.resolved", order)
         return WorkOrder.from_row(order)
 
     @strawberry.mutation(
@@ -210,10 +169,12 @@ class WorkOrderMutation:
     )
     async def close_work_order(self, info: strawberry.Info, id: relay.GlobalID) -> WorkOrder:
         ctx = info.context
-        await _require_reporter_or_staff(info, decode_id(id, "WorkOrder"))
-        order = await service.close(ctx.session, decode_id(id, "WorkOrder"), actor=ctx.actor.label)
-        await _audit(info, "closed", order)
-        await _publish(info, "workorder.closed", order)
+        await WorkOrderRepository(ctx.session).to_follow_up(
+            decode_id(id, "WorkOrder"), Viewer.of(ctx)
+        )
+        order = await service.close(
+            ctx.session, ctx.runtime, decode_id(id, "WorkOrder"), actor=ctx.actor.label
+        )
         return WorkOrder.from_row(order)
 
     @strawberry.mutation(
@@ -224,11 +185,12 @@ class WorkOrderMutation:
         self, info: strawberry.Info, id: relay.GlobalID, reason: str
     ) -> WorkOrder:
         ctx = info.context
-        await _require_reporter_or_staff(info, decode_id(id, "WorkOrder"))
+        await WorkOrderRepository(ctx.session).to_follow_up(
+            decode_id(id, "WorkOrder"), Viewer.of(ctx)
+        )
         order = await service.reopen(
             ctx.session, decode_id(id, "WorkOrder"), reason=reason, actor=ctx.actor.label
         )
-        await _audit(info, "reopened", order)
         return WorkOrder.from_row(order)
 
     @strawberry.mutation(
@@ -239,12 +201,16 @@ class WorkOrderMutation:
         self, info: strawberry.Info, id: relay.GlobalID, reason: str
     ) -> WorkOrder:
         ctx = info.context
-        await _require_reporter_or_staff(info, decode_id(id, "WorkOrder"))
-        order = await service.cancel(
-            ctx.session, decode_id(id, "WorkOrder"), reason=reason, actor=ctx.actor.label
+        await WorkOrderRepository(ctx.session).to_follow_up(
+            decode_id(id, "WorkOrder"), Viewer.of(ctx)
         )
-        await _audit(info, "cancelled", order)
-        await _publish(info, "workorder.cancelled", order)
+        order = await service.cancel(
+            ctx.session,
+            ctx.runtime,
+            decode_id(id, "WorkOrder"),
+            reason=reason,
+            actor=ctx.actor.label,
+        )
         return WorkOrder.from_row(order)
 
     @strawberry.mutation(
@@ -259,13 +225,13 @@ class WorkOrderMutation:
             raise Forbidden("an API key cannot rate a work order")
         order = await service.rate(
             ctx.session,
+            ctx.runtime,
             decode_id(id, "WorkOrder"),
             rating=rating,
             feedback=feedback,
             account_id=ctx.actor.account_id,
+            actor=ctx.actor.label,
         )
-        await _audit(info, "rated", order, rating=rating)
-        await _publish(info, "workorder.rated", order, rating=rating)
         return WorkOrder.from_row(order)
 
     @strawberry.mutation(
@@ -288,27 +254,12 @@ class WorkOrderMutation:
         await require_member(ctx.session, aid, field="accountId")
         cid = decode_id(community_id, "Community") if community_id is not None else None
         row = await service.upsert_technician(
-            ctx.session, account_id=aid, name=name, skills=skills, community_id=cid, active=active
+            ctx.session,
+            account_id=aid,
+            name=name,
+            skills=skills,
+            community_id=cid,
+            active=active,
+            actor=ctx.actor.label,
         )
-        await _audit(info, "technician_saved", row, skills=row.skills)
         return Technician.from_row(row)
-
-
-async def _require_assignee(info: strawberry.Info, order_id: uuid.UUID) -> None:
-    """Staff with workorders:manage may act for anyone; a technician only on their own orders."""
-    ctx = info.context
-    order = await service.get(ctx.session, order_id)
-    if ctx.allowed("workorders", "manage"):
-        return
-    mine = await TechnicianRepository(ctx.session).id_of_account(ctx.actor.account_id)
-    if mine is None or order.assignee_id != mine:
-        raise Forbidden("this work order is assigned to someone else")
-
-
-async def _require_reporter_or_staff(info: strawberry.Info, order_id: uuid.UUID) -> None:
-    ctx = info.context
-    if ctx.allowed("workorders", "manage"):
-        return
-    order = await service.get(ctx.session, order_id)
-    if ctx.actor.account_id is None or order.reporter_account_id != ctx.actor.account_id:
-        raise NotFound("no work order with this id among yours")

@@ -7,9 +7,8 @@ Handlers of the plugin's own ``workorder.*`` events, after the change committed.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-from kernel.sdk import Event, NotificationTemplate, notify
+from kernel.sdk import Event, HandlerContext, NotificationTemplate, notify
 from plugins.workorders.models import WorkOrder
 
 STATUS_NAMES = {
@@ -26,7 +25,7 @@ CHANGED = NotificationTemplate(
 TEMPLATES = [CHANGED]
 
 
-async def on_changed(ctx: Any, event: Event) -> None:
+async def on_changed(ctx: HandlerContext, event: Event) -> None:
     order = await ctx.session.get(WorkOrder, {"tenant_id": ctx.tenant_id, "id": uuid.UUID(event.payload["work_order_id"])})
     if order is None or order.reporter_account_id is None:
         return  # raised by a device or an inspection: nobody reported it

@@ -28,8 +28,8 @@ from fastapi.responses import FileResponse
 
 from kernel.sdk import BadUserInput, Conflict, Forbidden, NotFound
 from kernel.sdk.runtime import Runtime
+from plugins.workorders.inputs import PHOTO_PREFIX as PREFIX
 
-PREFIX = "/plugins/workorders/photos"
 TTL_SECONDS = 600
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/heic": "heic"}
 CONTENT_TYPES = {v: k for k, v in EXTENSIONS.items()}

@@ -2,7 +2,10 @@
 
 Staff with ``workorders:read`` see every order of the tenant; anyone else sees the orders they
 reported and the orders assigned to their technician profile. A row the caller may not read
-answers like an unknown id.
+answers like an unknown id. Who may *act* on an order is here too: a technician on the orders
+assigned to them (:meth:`WorkOrderRepository.to_handle`), a reporter on their own reports
+(:meth:`WorkOrderRepository.to_follow_up`), a resident on the units they own
+(:func:`require_reportable_unit`); staff with ``workorders:manage`` on any.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from typing import Any
 
 from sqlalchemy import Select, false, or_, select
 
+from kernel.sdk import Forbidden, NotFound
+from kernel.sdk.estate import units_owned_by_account
 from kernel.sdk.repository import Repository, Viewer
 from plugins.workorders import models as m
 from plugins.workorders.service import OPEN_STATUSES
@@ -83,3 +88,43 @@ class WorkOrderRepository(Repository[m.WorkOrder]):
             .order_by(m.WorkOrder.resolve_due_at)
         )
         return list(await self.session.scalars(stmt))
+
+    async def to_handle(self, order_id: uuid.UUID, actor: Viewer) -> m.WorkOrder:
+        """The order ``actor`` starts or resolves: any with ``workorders:manage``; otherwise only
+        one assigned to their technician profile (FORBIDDEN). An unknown id is NOT_FOUND."""
+        order = await self.get_by_id(order_id)
+        if order is None:
+            raise NotFound("no work order with this id")
+        if actor.allowed("workorders", "manage"):
+            return order
+        mine = await TechnicianRepository(self.session).id_of_account(actor.account_id)
+        if mine is None or order.assignee_id != mine:
+            raise Forbidden("this work order is assigned to someone else")
+        return order
+
+    async def to_follow_up(self, order_id: uuid.UUID, actor: Viewer) -> None:
+        """Check that ``actor`` may close, reopen or cancel the order: any with
+        ``workorders:manage``; otherwise only one they reported (NOT_FOUND, like an unknown id)."""
+        if actor.allowed("workorders", "manage"):
+            return
+        if actor.account_id is not None:
+            stmt = self.base_statement().where(
+                m.WorkOrder.id == order_id, m.WorkOrder.reporter_account_id == actor.account_id
+            )
+            if await self.session.scalar(stmt) is not None:
+                return
+        raise NotFound("no work order with this id among yours")
+
+
+async def require_reportable_unit(session: Any, unit_id: uuid.UUID, actor: Viewer) -> None:
+    """Staff (``workorders:read``) report against any unit; anyone else only against a unit they
+    own (NOT_FOUND otherwise, so other people's units are not revealed)."""
+    if actor.allowed("workorders", "read"):
+        return
+    owned = (
+        {u.id for u in await units_owned_by_account(session, actor.account_id)}
+        if actor.account_id
+        else set()
+    )
+    if unit_id not in owned:
+        raise NotFound("no unit with this id among yours")

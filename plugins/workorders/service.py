@@ -13,7 +13,6 @@ Any other move is a CONFLICT.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,15 +21,26 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from kernel.sdk import BadUserInput, Conflict, Event, NotFound, utcnow
+from kernel.sdk import BadUserInput, Conflict, Event, NotFound, audit, utcnow
 from kernel.sdk.estate import Community, Unit
+from kernel.sdk.inputs import parse_input
 from kernel.sdk.runtime import Runtime
+from plugins.workorders.inputs import (
+    MAX_PHOTOS,
+    PHOTO_PREFIX,
+    Assessment,
+    NewWorkOrder,
+    Photo,
+    Rating,
+    Reason,
+    Resolution,
+    TechnicianProfile,
+)
 from plugins.workorders.live import announce
 from plugins.workorders.models import Technician, WorkOrder, WorkOrderTransition
 from plugins.workorders.vocabulary import FacilityCategory, WorkOrderKind, WorkOrderPriority, values
 
 KINDS = values(WorkOrderKind)
-SOURCES = ("resident", "staff", "grid_worker", "device_alarm", "inspection", "governance")
 CATEGORIES = values(FacilityCategory)
 PRIORITIES = values(WorkOrderPriority)
 OPEN_STATUSES = ("reported", "assessed", "dispatched", "in_progress")
@@ -55,44 +65,37 @@ SLA: dict[str, tuple[timedelta, timedelta]] = {
     "low": (timedelta(hours=24), timedelta(days=7)),
 }
 
-MAX_PHOTOS = 9
-MAX_PHOTO_BYTES = 10 * 1024 * 1024
-PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic")
-PHOTO_URL = re.compile(r"^(https://|/plugins/workorders/photos/)[\w\-./%~:@?=&+]{1,500}$")
 
-
-@dataclass(frozen=True)
-class Photo:
-    """A photo reference: where the bytes are, their type and size (validated, not fetched)."""
-
-    url: str
-    content_type: str
-    size: int
-
-
-def validate_photos(photos: Sequence[Photo]) -> list[dict[str, Any]]:
-    if len(photos) > MAX_PHOTOS:
-        raise BadUserInput(f"at most {MAX_PHOTOS} photos per work order", field="photos")
-    out = []
+def _own_photos(session: Any, photos: Sequence[Photo]) -> list[dict[str, Any]]:
+    """The photos as stored; an uploaded photo must be one of this tenant's."""
+    own = f"{PHOTO_PREFIX}/{session.info['tenant_id']}/"
     for p in photos:
-        if not PHOTO_URL.match(p.url or ""):
-            raise BadUserInput(
-                "a photo URL must be https:// or an uploaded photo's path", field="photos"
-            )
-        if p.content_type not in PHOTO_TYPES:
-            raise BadUserInput(
-                f"photo type must be one of {', '.join(PHOTO_TYPES)}", field="photos"
-            )
-        if not (0 < p.size <= MAX_PHOTO_BYTES):
-            raise BadUserInput(f"a photo has 1 byte to {MAX_PHOTO_BYTES} bytes", field="photos")
-        out.append({"url": p.url, "content_type": p.content_type, "size": p.size})
-    return out
+        if p.url.startswith(PHOTO_PREFIX) and not p.url.startswith(own):
+            raise BadUserInput("an uploaded photo of another tenant", field="photos")
+    return [p.stored() for p in photos]
 
 
-def _choice(value: str, allowed: Sequence[str], field: str) -> str:
-    if value not in allowed:
-        raise BadUserInput(f"{field} is one of {', '.join(allowed)}", field=field)
-    return value
+async def _audit(session: Any, actor: str, action: str, target: uuid.UUID, **detail: Any) -> None:
+    """The service audits its own changes (``workorders.<action>``), in the change's transaction."""
+    await audit(
+        session,
+        tenant_id=session.info["tenant_id"],
+        actor=actor,
+        action=f"workorders.{action}",
+        target=str(target),
+        detail=detail,
+    )
+
+
+async def _announce(
+    runtime: Runtime, session: Any, event_type: str, order: WorkOrder, actor: str, **extra: Any
+) -> None:
+    """Publish ``workorder.<change>`` (outbox and live subscribers) in the change's transaction."""
+    await announce(
+        runtime,
+        session,
+        Event(event_type, session.info["tenant_id"], {**payload(order), **extra}, actor=actor),
+    )
 
 
 def sla_deadlines(priority: str, start: datetime) -> tuple[datetime, datetime]:
@@ -114,6 +117,7 @@ async def get(session: Any, order_id: uuid.UUID) -> WorkOrder:
 
 async def report(
     session: Any,
+    runtime: Runtime,
     *,
     title: str,
     kind: str = "repair",
@@ -125,24 +129,28 @@ async def report(
     community_id: uuid.UUID | None = None,
     unit_id: uuid.UUID | None = None,
     reporter_account_id: uuid.UUID | None = None,
-    photos: Sequence[Photo] = (),
+    photos: Sequence[Any] = (),
     source_ref: str | None = None,
     actor: str = "system",
     now: datetime | None = None,
 ) -> WorkOrder:
-    """Open a work order (the *sense* step). The SLA clock starts now."""
-    title = (title or "").strip()
-    if not title or len(title) > 200:
-        raise BadUserInput("a work order needs a title of at most 200 characters", field="title")
-    if len(description) > 5000 or len(location) > 200:
-        raise BadUserInput(
-            "the description has at most 5000 characters, the location 200", field="description"
-        )
-    _choice(kind, KINDS, "kind")
-    _choice(source, SOURCES, "source")
-    _choice(category, CATEGORIES, "category")
-    _choice(priority, PRIORITIES, "priority")
-    photo_rows = validate_photos(photos)
+    """Open a work order (the *sense* step), audited as ``workorders.reported`` and announced as
+    ``workorder.reported``. The SLA clock starts now. ``photos`` are :class:`Photo` models, dicts
+    or objects with ``url``, ``content_type`` and ``size``. An order with the ``source_ref`` of
+    an existing one (the same alarm, proposal or finding delivered twice) is that order, unchanged
+    and not announced again."""
+    spec = parse_input(
+        NewWorkOrder,
+        title=title,
+        kind=kind,
+        source=source,
+        description=description,
+        location=location,
+        category=category,
+        priority=priority,
+        photos=list(photos),
+    )
+    photo_rows = _own_photos(session, spec.photos)
     if unit_id is not None:
         unit = await session.scalar(select(Unit).where(Unit.id == unit_id))
         if unit is None:
@@ -157,18 +165,18 @@ async def report(
         if existing is not None:
             return existing  # the same alarm/proposal/finding delivered twice opens one order
     now = now or utcnow()
-    respond_by, resolve_by = sla_deadlines(priority, now)
+    respond_by, resolve_by = sla_deadlines(spec.priority.value, now)
     row = WorkOrder(
         id=uuid.uuid4(),
-        kind=kind,
-        source=source,
+        kind=spec.kind.value,
+        source=spec.source,
         source_ref=source_ref,
-        category=category,
-        priority=priority,
+        category=spec.category.value,
+        priority=spec.priority.value,
         status="reported",
-        title=title,
-        description=description,
-        location=location,
+        title=spec.title,
+        description=spec.description,
+        location=spec.location,
         community_id=community_id,
         unit_id=unit_id,
         reporter_account_id=reporter_account_id,
@@ -180,10 +188,16 @@ async def report(
     session.add(row)
     session.add(
         WorkOrderTransition(
-            work_order_id=row.id, from_status="", to_status="reported", actor=actor, note=source
+            work_order_id=row.id,
+            from_status="",
+            to_status="reported",
+            actor=actor,
+            note=spec.source,
         )
     )
     await session.flush()
+    await _audit(session, actor, "reported", row.id, kind=row.kind)
+    await _announce(runtime, session, "workorder.reported", row, actor)
     return row
 
 
@@ -214,19 +228,19 @@ async def assess(
     actor: str,
     now: datetime | None = None,
 ) -> WorkOrder:
-    """Classify and prioritise (研判). A new priority restarts the SLA from the report time."""
-    _choice(category, CATEGORIES, "category")
-    _choice(priority, PRIORITIES, "priority")
-    if kind is not None:
-        _choice(kind, KINDS, "kind")
+    """Classify and prioritise (研判), audited as ``workorders.assessed``. A new priority restarts
+    the SLA from the report time."""
+    spec = parse_input(Assessment, category=category, priority=priority, kind=kind)
+    category, priority = spec.category.value, spec.priority.value
     order = await get(session, order_id)
     _move(session, order, "assess", actor, f"{category}/{priority}")
     order.category, order.priority = category, priority
-    if kind is not None:
-        order.kind = kind
+    if spec.kind is not None:
+        order.kind = spec.kind.value
     order.response_due_at, order.resolve_due_at = sla_deadlines(priority, order.created_at)
     order.assessed_at = now or utcnow()
     await session.flush()
+    await _audit(session, actor, "assessed", order.id, category=category, priority=priority)
     return order
 
 
@@ -263,6 +277,7 @@ async def pick_technician(session: Any, order: WorkOrder) -> Technician | None:
 
 async def dispatch(
     session: Any,
+    runtime: Runtime,
     order_id: uuid.UUID,
     *,
     technician_id: uuid.UUID | None = None,
@@ -270,7 +285,8 @@ async def dispatch(
     now: datetime | None = None,
 ) -> WorkOrder:
     """Assign a technician (分派): the one given, or the automatic choice. A reported order is
-    assessed implicitly with its current category and priority."""
+    assessed implicitly with its current category and priority. Audited as
+    ``workorders.dispatched``, announced as ``workorder.dispatched``."""
     order = await get(session, order_id)
     if order.status == "reported":
         _move(session, order, "assess", actor, "implicit")
@@ -297,92 +313,119 @@ async def dispatch(
     order.assignee_id = tech.id
     order.dispatched_at = now or utcnow()
     await session.flush()
+    await _audit(
+        session,
+        actor,
+        "dispatched",
+        order.id,
+        technician=str(order.assignee_id),
+        automatic=technician_id is None,
+    )
+    await _announce(runtime, session, "workorder.dispatched", order, actor)
     return order
 
 
-async def try_auto_dispatch(session: Any, order: WorkOrder, actor: str) -> bool:
+async def try_auto_dispatch(session: Any, runtime: Runtime, order: WorkOrder, actor: str) -> bool:
     """Dispatch automatically if some technician fits; otherwise leave the order for staff."""
     if order.status not in ("reported", "assessed"):
         return False
     if await pick_technician(session, order) is None:
         return False
-    await dispatch(session, order.id, actor=actor)
+    await dispatch(session, runtime, order.id, actor=actor)
     return True
 
 
 async def start(
     session: Any, order_id: uuid.UUID, *, actor: str, now: datetime | None = None
 ) -> WorkOrder:
+    """The technician starts work (处置), audited as ``workorders.started``."""
     order = await get(session, order_id)
     _move(session, order, "start", actor)
     order.started_at = order.started_at or now or utcnow()
     await session.flush()
+    await _audit(session, actor, "started", order.id)
     return order
 
 
 async def resolve(
     session: Any,
+    runtime: Runtime,
     order_id: uuid.UUID,
     *,
     resolution: str,
-    photos: Sequence[Photo] = (),
+    photos: Sequence[Any] = (),
     actor: str,
     now: datetime | None = None,
 ) -> WorkOrder:
-    resolution = (resolution or "").strip()
-    if not resolution or len(resolution) > 5000:
-        raise BadUserInput("say what was done (1–5000 characters)", field="resolution")
-    extra = validate_photos(photos)
+    """The work is done: what was done, with photos. Audited as ``workorders.resolved``,
+    announced as ``workorder.resolved``."""
+    spec = parse_input(Resolution, resolution=resolution, photos=list(photos))
+    extra = _own_photos(session, spec.photos)
     order = await get(session, order_id)
     if len(order.photos or []) + len(extra) > MAX_PHOTOS * 2:
         raise BadUserInput("too many photos on this work order", field="photos")
-    _move(session, order, "resolve", actor, resolution[:200])
-    order.resolution = resolution
+    _move(session, order, "resolve", actor, spec.resolution[:200])
+    order.resolution = spec.resolution
     order.photos = [*(order.photos or []), *extra]
     order.resolved_at = now or utcnow()
     await session.flush()
+    await _audit(session, actor, "resolved", order.id)
+    await _announce(runtime, session, "workorder.resolved", order, actor)
     return order
 
 
 async def close(
-    session: Any, order_id: uuid.UUID, *, actor: str, now: datetime | None = None
+    session: Any, runtime: Runtime, order_id: uuid.UUID, *, actor: str, now: datetime | None = None
 ) -> WorkOrder:
+    """The reporter (or staff) confirms a resolved order. Audited as ``workorders.closed``,
+    announced as ``workorder.closed``."""
     order = await get(session, order_id)
     _move(session, order, "close", actor)
     order.closed_at = now or utcnow()
     await session.flush()
+    await _audit(session, actor, "closed", order.id)
+    await _announce(runtime, session, "workorder.closed", order, actor)
     return order
 
 
 async def reopen(session: Any, order_id: uuid.UUID, *, reason: str, actor: str) -> WorkOrder:
-    reason = (reason or "").strip()
-    if not reason:
-        raise BadUserInput("say why the work order is reopened", field="reason")
+    """Not fixed: back to the technician, audited as ``workorders.reopened``."""
+    spec = parse_input(Reason, reason=reason)
     order = await get(session, order_id)
-    _move(session, order, "reopen", actor, reason[:200])
+    _move(session, order, "reopen", actor, spec.reason[:200])
     order.resolved_at = None
     await session.flush()
+    await _audit(session, actor, "reopened", order.id)
     return order
 
 
-async def cancel(session: Any, order_id: uuid.UUID, *, reason: str, actor: str) -> WorkOrder:
-    reason = (reason or "").strip()
-    if not reason:
-        raise BadUserInput("say why the work order is cancelled", field="reason")
+async def cancel(
+    session: Any, runtime: Runtime, order_id: uuid.UUID, *, reason: str, actor: str
+) -> WorkOrder:
+    """Withdraw an order not yet being handled. Audited as ``workorders.cancelled``, announced as
+    ``workorder.cancelled``."""
+    spec = parse_input(Reason, reason=reason)
     order = await get(session, order_id)
-    _move(session, order, "cancel", actor, reason[:200])
+    _move(session, order, "cancel", actor, spec.reason[:200])
     await session.flush()
+    await _audit(session, actor, "cancelled", order.id)
+    await _announce(runtime, session, "workorder.cancelled", order, actor)
     return order
 
 
 async def rate(
-    session: Any, order_id: uuid.UUID, *, rating: int, feedback: str = "", account_id: uuid.UUID
+    session: Any,
+    runtime: Runtime,
+    order_id: uuid.UUID,
+    *,
+    rating: int,
+    feedback: str = "",
+    account_id: uuid.UUID,
+    actor: str,
 ) -> WorkOrder:
-    """The reporter's feedback (反馈) after closure: 1–5 stars, once."""
-    if not (1 <= rating <= 5):
-        raise BadUserInput("a rating is 1 to 5 stars", field="rating")
-    if len(feedback) > 2000:
-        raise BadUserInput("feedback has at most 2000 characters", field="feedback")
+    """The reporter's feedback (反馈) after closure: 1–5 stars, once. Audited as
+    ``workorders.rated``, announced as ``workorder.rated`` (with the rating)."""
+    spec = parse_input(Rating, rating=rating, feedback=feedback)
     order = await get(session, order_id)
     if order.reporter_account_id != account_id:
         raise NotFound("no work order with this id among yours")
@@ -392,9 +435,11 @@ async def rate(
         )
     if order.rating is not None:
         raise Conflict("this work order is rated already")
-    order.rating = rating
-    order.feedback = feedback
+    order.rating = spec.rating
+    order.feedback = spec.feedback
     await session.flush()
+    await _audit(session, actor, "rated", order.id, rating=spec.rating)
+    await _announce(runtime, session, "workorder.rated", order, actor, rating=spec.rating)
     return order
 
 
@@ -406,14 +451,10 @@ async def upsert_technician(
     skills: Sequence[str],
     community_id: uuid.UUID | None = None,
     active: bool = True,
+    actor: str = "system",
 ) -> Technician:
-    name = (name or "").strip()
-    if not name or len(name) > 100:
-        raise BadUserInput("a technician needs a name of at most 100 characters", field="name")
-    if not skills:
-        raise BadUserInput("a technician needs at least one skill", field="skills")
-    for s in skills:
-        _choice(s, CATEGORIES, "skills")
+    """Create or update a technician's profile, audited as ``workorders.technician_saved``."""
+    spec = parse_input(TechnicianProfile, name=name, skills=list(skills), active=active)
     if community_id is not None:
         await _community_exists(session, community_id)
     row = await session.scalar(select(Technician).where(Technician.account_id == account_id))
@@ -421,12 +462,13 @@ async def upsert_technician(
         row = Technician(account_id=account_id)
         session.add(row)
     row.name, row.skills, row.community_id, row.active = (
-        name,
-        sorted(set(skills)),
+        spec.name,
+        sorted({s.value for s in spec.skills}),
         community_id,
-        active,
+        spec.active,
     )
     await session.flush()
+    await _audit(session, actor, "technician_saved", row.id, skills=row.skills)
     return row
 
 
@@ -482,7 +524,7 @@ async def escalate_overdue(
             runtime,
             session,
             Event("workorder.escalated", tenant_id, {**payload(order), "level": level}),
-        )
+        )  # not audited: the SLA clock, not a person, raised it (the history keeps the step)
         escalated.append(order)
     await session.flush()
     return escalated

@@ -67,7 +67,7 @@ async def test_a_published_notice_reaches_the_owners_and_residents_in_its_scope(
     tid = estate["tenant_id"]
     async with runtime.db.tenant(tid) as s:
         notice = await notices.create_notice(s, scope="building", target_id=estate["building_a"], title="A栋停水", body="明日停水")
-        await notices.publish(s, runtime.bus, tid, notice.id, actor="test")
+        await notices.publish(s, runtime, tid, notice.id, actor="test")
     await runtime.outbox.drain(tid)
     await runtime.outbox.drain(tid)  # a second pass changes nothing
     inbox = await _inbox(runtime, tid)
@@ -84,7 +84,7 @@ async def test_work_order_changes_reach_the_reporter_unless_the_reporter_made_th
     tid = estate["tenant_id"]
     async with runtime.db.tenant(tid) as s:
         await enablement.enable(runtime.host, s, tid, "workorders")
-        order = await workorders.report(s, title="楼道灯不亮", reporter_account_id=estate["owner101"], actor=f"account:{estate['owner101']}")
+        order = await workorders.report(s, runtime, title="楼道灯不亮", reporter_account_id=estate["owner101"], actor=f"account:{estate['owner101']}")
         payload = workorders.payload(order)
     await _publish(runtime, tid, Event("workorder.dispatched", tid, payload, actor=f"account:{estate['staff']}"))
     await _publish(runtime, tid, Event("workorder.cancelled", tid, payload, actor=f"account:{estate['owner101']}"))
@@ -99,12 +99,10 @@ async def test_bills_issued_and_overdue_reach_the_owner_who_pays_not_the_renter(
     async with runtime.db.tenant(tid) as s:
         await enablement.enable(runtime.host, s, tid, "fees")
         await fees.create_item(s, code="PM", name="物业费", kind="area", unit_price=250)
-        run = await fees.run_billing(s, tid, "2026-11")
-        completed = Event("fee.billing_completed", tid, {"run_id": str(run.id), "period": "2026-11", "bills_created": run.bills_created, "amount_total": run.amount_total})
-        await runtime.bus.publish(s, completed)
+        await fees.run_billing(s, tid, "2026-11", runtime=runtime)  # announces fee.billing_completed
     await runtime.outbox.drain(tid)
     async with runtime.db.tenant(tid) as s:
-        assert await fees.remind_overdue(s, runtime.bus, tid, now=utcnow() + timedelta(days=90)) == 4
+        assert await fees.remind_overdue(s, runtime, tid, now=utcnow() + timedelta(days=90)) == 4
     await runtime.outbox.drain(tid)
     inbox = await _inbox(runtime, tid)
     assert set(inbox) == {estate["owner101"], estate["owner201"]}

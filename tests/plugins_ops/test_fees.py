@@ -389,7 +389,9 @@ async def test_billing_equals_reference_and_reruns_add_nothing(
     expected |= {(u.id, park.id): park_price * q for u, q in zip(units, parking, strict=False)}
     for attempt in range(2):
         async with ops.runtime.db.tenant(tid) as s:
-            run = await service.run_billing(s, tid, "2026-10", community_id=c.id)
+            run = await service.run_billing(
+                s, tid, "2026-10", runtime=ops.runtime, community_id=c.id
+            )
         assert run.bills_created == (len(expected) if attempt == 0 else 0)
         async with ops.runtime.db.tenant(tid) as s:
             rows = (
@@ -406,3 +408,108 @@ async def fees_tenant(ops, new_tenant):  # type: ignore[no-untyped-def]
     t = await new_tenant("fee-h")
     await ops.enable(t.token, "fees")
     return t.tenant_id
+
+
+def field_of(result: dict) -> str | None:  # type: ignore[type-arg]
+    errors = result.get("errors") or []
+    return errors[0].get("extensions", {}).get("field") if errors else None
+
+
+async def _fee_audit(ops, tenant_id):  # type: ignore[no-untyped-def]
+    from kernel.audit import AuditEntry
+
+    async with ops.runtime.db.tenant(tenant_id) as s:
+        return (
+            await s.execute(
+                select(AuditEntry.action, AuditEntry.actor, AuditEntry.detail)
+                .where(AuditEntry.action.like("fees.%"))
+                .order_by(AuditEntry.seq)
+            )
+        ).all()
+
+
+async def test_the_service_audits_and_announces_every_entry_point_alike(ops, new_tenant):
+    """GraphQL, the CLI and the payment webhook go through the same service functions, which
+    write the audit entry and publish the event themselves."""
+    from plugins.fees.cli import bill
+
+    t, estate, owner, items = await _setup(ops, new_tenant)
+    run = await bill(t.slug, "2026-11", None, runtime=ops.runtime)  # the CLI
+    r = await ops.gql('{ myBills(period: "2026-11") { id amount } }', token=owner)
+    bill_id = next(b["id"] for b in r["data"]["myBills"] if b["amount"] == 21063)
+    r = await ops.gql(
+        'mutation($b: ID!) { recordFeePayment(billId: $b, amount: 63, reference: "C-1") { status } }',
+        {"b": bill_id},
+        token=t.token,
+    )
+    assert r["data"]["recordFeePayment"]["status"] == "partial"
+    r = await ops.gql("mutation { rotateFeeWebhookSecret { secret } }", token=t.token)
+    secret = r["data"]["rotateFeeWebhookSecret"]["secret"]
+    body = {"provider": "WeChat", "transaction_id": "wx-1", "bill_id": bill_id, "amount": 21000}
+    for _ in range(2):  # the provider retries: one payment, one entry, one event
+        resp = await _post(ops, t.tenant_id, secret, body)
+        assert resp.status_code == 200, resp.text
+    rows = await _fee_audit(ops, t.tenant_id)
+    assert [a for a, _, _ in rows] == [
+        "fees.item_created",
+        "fees.item_created",
+        "fees.item_created",
+        "fees.item_assigned",
+        "fees.billing_run",
+        "fees.payment_received",
+        "fees.webhook_secret_rotated",
+        "fees.payment_received",
+    ]
+    admin = rows[0][1]
+    assert admin.startswith("account:")
+    assert [actor for _, actor, _ in rows[4:]] == ["cli", admin, admin, "webhook:wechat"]
+    assert rows[4][2] == {"period": "2026-11", "created": 5, "amount": run.amount_total}
+    completed = await ops.events(t.tenant_id, "fee.billing_completed")
+    assert [(e.actor, e.payload["run_id"]) for e in completed] == [("cli", str(run.id))]
+    paid = await ops.events(t.tenant_id, "fee.paid")
+    assert [(e.actor, e.payload["amount"]) for e in paid] == [(admin, 63), ("webhook:wechat", 21000)]
+    assert paid[-1].payload["bill_status"] == "paid"
+
+
+async def test_bad_input_names_the_field(ops, new_tenant):
+    t, estate, owner, items = await _setup(ops, new_tenant)
+    good = {"code": "NEW", "name": "新费用", "kind": "area", "unitPrice": 1}
+    for bad, field in (
+        ({"code": "has space"}, "code"),
+        ({"name": " "}, "name"),
+        ({"kind": "percent"}, "kind"),
+        ({"unitPrice": -1}, "unitPrice"),
+        ({"kind": "meter"}, "meterUnit"),
+    ):
+        r = await ops.gql(ITEM, {"i": {**good, **bad}}, token=t.token)
+        assert (code_of(r), field_of(r)) == ("BAD_USER_INPUT", field), (bad, r)
+    unit = gid("Unit", estate.units[1])
+    for args, field in (
+        ('period: "2026-13", previous: 1, current: 2', "period"),
+        ('period: "2026-12", previous: -1, current: 2', "previous"),
+        ('period: "2026-12", previous: 5, current: 2', "current"),
+    ):
+        r = await ops.gql(
+            f"mutation($i: ID!, $u: ID!) {{ recordMeterReading(itemId: $i, unitId: $u, {args}) }}",
+            {"i": items["WATER"], "u": unit},
+            token=t.token,
+        )
+        assert (code_of(r), field_of(r)) == ("BAD_USER_INPUT", field), (args, r)
+    r = await ops.gql(
+        "mutation($i: ID!, $u: ID!) { assignFeeItem(itemId: $i, unitId: $u, quantity: 101) }",
+        {"i": items["PARK"], "u": unit},
+        token=t.token,
+    )
+    assert (code_of(r), field_of(r)) == ("BAD_USER_INPUT", "quantity")
+    await ops.gql(RUN, {"p": "2026-11"}, token=t.token)
+    r = await ops.gql('{ myBills(period: "2026-11") { id } }', token=owner)
+    bill_id = r["data"]["myBills"][0]["id"]
+    for args, field in (('amount: 0, reference: "C-1"', "amount"), ('amount: 1, reference: "a b"', "transactionId")):
+        r = await ops.gql(
+            f"mutation($b: ID!) {{ recordFeePayment(billId: $b, {args}) {{ status }} }}",
+            {"b": bill_id},
+            token=t.token,
+        )
+        assert (code_of(r), field_of(r)) == ("BAD_USER_INPUT", field), (args, r)
+    rows = await _fee_audit(ops, t.tenant_id)
+    assert "fees.payment_received" not in {a for a, _, _ in rows}

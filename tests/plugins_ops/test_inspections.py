@@ -333,3 +333,34 @@ async def test_the_service_audits_each_change_as_the_caller(ops, new_tenant):
     assert [a for a, _, _ in rows] == ["inspections.route_created", "inspections.round_started", "inspections.round_finished"]
     assert len({actor for _, actor, _ in rows}) == 1 and rows[0][1].startswith("account:")
     assert rows[0][2] == {"checkpoints": 3} and rows[2][2] == {"missed": 3}
+
+
+async def test_bad_input_names_the_field_and_writes_nothing(ops, new_tenant):
+    t, estate, route = await _setup(ops, new_tenant)
+    community = gid("Community", estate.community_id)
+
+    def field_of(r):  # type: ignore[no-untyped-def]
+        return (code_of(r), (r.get("errors") or [{}])[0].get("extensions", {}).get("field"))
+
+    for name, checkpoints, field in (
+        ("  ", CHECKPOINTS, "name"),
+        ("新路线", [], "checkpoints"),
+        ("新路线", [{"name": " ", "location": "x", "category": "fire"}], "checkpoints"),
+        ("新路线", [{"name": "泵房", "location": "x" * 201, "category": "fire"}], "checkpoints"),
+    ):
+        r = await ops.gql(ROUTE, {"c": community, "n": name, "cp": checkpoints}, token=t.token)
+        assert field_of(r) == ("BAD_USER_INPUT", field), (name, checkpoints, r)
+    schedule = "mutation($r: ID!, $h: Int!, $d: DateTime!) { createInspectionSchedule(routeId: $r, intervalHours: $h, firstDueAt: $d) { id } }"
+    due = (utcnow() + timedelta(hours=1)).isoformat()
+    r = await ops.gql(schedule, {"r": route["id"], "h": 0, "d": due}, token=t.token)
+    assert field_of(r) == ("BAD_USER_INPUT", "intervalHours")
+    r = await ops.gql(
+        "mutation($r: ID!) { startInspectionRound(routeId: $r) { id } }", {"r": route["id"]}, token=t.token
+    )
+    rid, cp = r["data"]["startInspectionRound"]["id"], route["checkpoints"][0]["id"]
+    for ok, note, severity, field in ((False, "  ", "normal", "note"), (True, "", "dire", "severity"), (True, "x" * 2001, "normal", "note")):
+        r = await ops.gql(FINDING, {"r": rid, "cp": cp, "ok": ok, "note": note, "sev": severity}, token=t.token)
+        assert field_of(r) == ("BAD_USER_INPUT", field), (ok, note, severity, r)
+    async with ops.runtime.db.tenant(t.tenant_id) as s:
+        assert await s.scalar(select(func.count()).select_from(InspectionRoute)) == 1
+        assert await s.scalar(select(func.count()).select_from(Finding)) == 0

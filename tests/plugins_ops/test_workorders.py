@@ -364,19 +364,19 @@ async def test_automatic_dispatch_prefers_skill_then_place_then_least_load(ops, 
         picks = []
         for _ in range(4):
             o = await service.report(
-                s, title="电梯困人", category="elevator", community_id=here.community_id
+                s, ops.runtime, title="电梯困人", category="elevator", community_id=here.community_id
             )
-            o = await service.dispatch(s, o.id, actor="test")
+            o = await service.dispatch(s, ops.runtime, o.id, actor="test")
             picks.append(o.assignee_id)
         # local technicians first, alternating by load; the anywhere one only when locals are busier
         assert picks[:2] == [local1.id, local2.id]
         assert set(picks[2:]) == {local1.id, local2.id}
         o = await service.report(
-            s, title="电梯异响", category="elevator", community_id=there.community_id
+            s, ops.runtime, title="电梯异响", category="elevator", community_id=there.community_id
         )
-        assert (await service.dispatch(s, o.id, actor="test")).assignee_id == elsewhere.id
-        o = await service.report(s, title="电梯异响", category="elevator")
-        assert (await service.dispatch(s, o.id, actor="test")).assignee_id == anywhere.id
+        assert (await service.dispatch(s, ops.runtime, o.id, actor="test")).assignee_id == elsewhere.id
+        o = await service.report(s, ops.runtime, title="电梯异响", category="elevator")
+        assert (await service.dispatch(s, ops.runtime, o.id, actor="test")).assignee_id == anywhere.id
 
 
 async def test_device_alarm_and_passed_proposal_open_orders_once(ops, new_tenant):
@@ -723,3 +723,126 @@ async def test_changes_committed_in_the_worker_reach_gateway_subscribers(
         await stream.aclose()
     for ctx in contexts:
         await close_context(ctx)
+
+
+def field_of(result: dict) -> str | None:  # type: ignore[type-arg]
+    errors = result.get("errors") or []
+    return errors[0].get("extensions", {}).get("field") if errors else None
+
+
+async def _audit_rows(ops, tenant_id):  # type: ignore[no-untyped-def]
+    from kernel.audit import AuditEntry
+
+    async with ops.runtime.db.tenant(tenant_id) as s:
+        return (
+            await s.execute(
+                select(AuditEntry.action, AuditEntry.actor, AuditEntry.target)
+                .where(AuditEntry.action.like("workorders.%"))
+                .order_by(AuditEntry.seq)
+            )
+        ).all()
+
+
+async def test_the_service_audits_and_announces_each_change_as_the_caller(ops, new_tenant):
+    t, estate, owner, tech, _ = await _setup(ops, new_tenant)
+    unit = gid("Unit", estate.units[0])
+    r = await ops.gql(
+        REPORT, {"i": {"title": "楼道漏水", "category": "plumbing", "unitId": unit}}, token=owner
+    )
+    oid = r["data"]["reportWorkOrder"]["id"]
+    for mutation, token in (
+        ("dispatchWorkOrder(id: $id) { status }", t.token),
+        ("startWorkOrder(id: $id) { status }", tech),
+        ('resolveWorkOrder(id: $id, resolution: "修好了") { status }', tech),
+        ('reopenWorkOrder(id: $id, reason: "还在漏") { status }', owner),
+        ('resolveWorkOrder(id: $id, resolution: "换了管子") { status }', tech),
+        ("closeWorkOrder(id: $id) { status }", owner),
+        ("rateWorkOrder(id: $id, rating: 4) { status }", owner),
+    ):
+        r = await ops.gql(f"mutation($id: ID!) {{ {mutation} }}", {"id": oid}, token=token)
+        assert not r.get("errors"), (mutation, r)
+    rows = await _audit_rows(ops, t.tenant_id)
+    assert [a for a, _, _ in rows] == [
+        "workorders.technician_saved",  # _setup's technician, by the admin
+        "workorders.reported",
+        "workorders.dispatched",
+        "workorders.started",
+        "workorders.resolved",
+        "workorders.reopened",
+        "workorders.resolved",
+        "workorders.closed",
+        "workorders.rated",
+    ]
+    by_action = {a: actor for a, actor, _ in rows}
+    assert by_action["workorders.reported"] == by_action["workorders.closed"]  # the owner
+    assert by_action["workorders.started"] != by_action["workorders.reported"]  # the technician
+    assert all(actor.startswith("account:") for _, actor, _ in rows)
+    events = await ops.events(t.tenant_id, "workorder.")
+    assert [e.type for e in events] == [
+        "workorder.reported",
+        "workorder.dispatched",
+        "workorder.resolved",
+        "workorder.resolved",
+        "workorder.closed",
+        "workorder.rated",
+    ]
+    assert events[0].actor == by_action["workorders.reported"] and events[-1].payload["rating"] == 4
+
+
+async def test_an_alarm_opens_an_order_announced_once_and_audited_as_the_event(ops, new_tenant):
+    t, estate, owner, tech, _ = await _setup(ops, new_tenant)
+    alarm = {
+        "device_id": "dev-9",
+        "alarm_id": "al-9",
+        "alarm_type": "smoke",
+        "severity": "critical",
+        "place": {"community_id": str(estate.community_id), "label": "2幢 电井"},
+    }
+    await ops.publish(t.tenant_id, "device.alarm_raised", alarm)
+    await ops.publish(t.tenant_id, "device.alarm_raised", alarm)  # redelivered
+    await ops.deliver(t.tenant_id)  # the handler opens the order; its events go out next
+    events = await ops.events(t.tenant_id, "workorder.")
+    assert [e.type for e in events] == ["workorder.reported", "workorder.dispatched"]
+    assert events[0].payload["source_ref"] == "alarm:al-9"
+    rows = await _audit_rows(ops, t.tenant_id)
+    assert [(a, actor) for a, actor, _ in rows[1:]] == [
+        ("workorders.reported", "event:device.alarm_raised"),
+        ("workorders.dispatched", "system"),
+    ]
+    assert rows[1][2] == rows[2][2] == events[0].payload["work_order_id"]
+
+
+async def test_bad_input_names_the_field(ops, new_tenant):
+    t, estate, owner, tech, _ = await _setup(ops, new_tenant)
+    photo = {"url": "https://oss.example.cn/p.jpg", "contentType": "image/jpeg", "size": 10}
+    for i, field in (
+        ({"title": "   "}, "title"),
+        ({"title": "漏水", "location": "x" * 201}, "location"),
+        ({"title": "漏水", "description": "x" * 5001}, "description"),
+        ({"title": "漏水", "photos": [photo] * 10}, "photos"),
+        ({"title": "漏水", "photos": [{**photo, "size": 0}]}, "photos"),
+        ({"title": "漏水", "photos": [{**photo, "url": "/plugins/workorders/photos/x/a.jpg"}]}, "photos"),
+    ):
+        r = await ops.gql(REPORT, {"i": i}, token=owner)
+        assert (code_of(r), field_of(r)) == ("BAD_USER_INPUT", field), (i, r)
+    r = await ops.gql(REPORT, {"i": {"title": "漏水"}}, token=owner)
+    oid = r["data"]["reportWorkOrder"]["id"]
+    for mutation, field in (
+        ('cancelWorkOrder(id: $id, reason: "  ") { status }', "reason"),
+        ('resolveWorkOrder(id: $id, resolution: "") { status }', "resolution"),
+        ("rateWorkOrder(id: $id, rating: 6) { status }", "rating"),
+    ):
+        r = await ops.gql(f"mutation($id: ID!) {{ {mutation} }}", {"id": oid}, token=t.token)
+        assert (code_of(r), field_of(r)) == ("BAD_USER_INPUT", field), (mutation, r)
+    tech_id, _ = await ops.member(t, "technician")
+    for args, field in (
+        ('name: " ", skills: ["fire"]', "name"),
+        ('name: "王", skills: []', "skills"),
+        ('name: "王", skills: ["fire", "magic"]', "skills"),
+    ):
+        r = await ops.gql(
+            f"mutation($a: ID!) {{ upsertTechnician(accountId: $a, {args}) {{ id }} }}",
+            {"a": str(tech_id)},
+            token=t.token,
+        )
+        assert (code_of(r), field_of(r)) == ("BAD_USER_INPUT", field), (args, r)
