@@ -447,6 +447,42 @@ class GovernanceMutation:
         )
         return await Proposal.from_row(info, row)
 
+    @strawberry.mutation(
+        permission_classes=[Allowed("governance", "manage")],
+        description="Edit a draft until it is published: an argument left out stays as it is; null clears the voting window "
+        "or the estimated cost; documents, when given, replace the draft's. The same rules as draftProposal (BAD_USER_INPUT naming "
+        "the field); CONFLICT once published.",
+    )
+    async def update_draft_proposal(
+        self,
+        info: strawberry.Info,
+        id: strawberry.ID,
+        matter: Matter | None = strawberry.UNSET,  # type: ignore[valid-type]
+        title: str | None = strawberry.UNSET,
+        body: str | None = strawberry.UNSET,
+        building_ids: list[strawberry.ID] | None = strawberry.UNSET,
+        voting_starts_at: datetime | None = strawberry.UNSET,
+        voting_ends_at: datetime | None = strawberry.UNSET,
+        objection_days: int | None = strawberry.UNSET,
+        estimated_cost_fen: int | None = strawberry.UNSET,
+        documents: list[DocumentInput] | None = strawberry.UNSET,
+    ) -> Proposal:
+        row = await _load(info, _gid(id))
+        given = {
+            "matter": matter.value if matter else matter,
+            "title": title,
+            "body": body,
+            "building_ids": [decode_id(_gid(b), "Building") for b in building_ids] if building_ids else building_ids,
+            "voting_starts_at": voting_starts_at,
+            "voting_ends_at": voting_ends_at,
+            "objection_days": objection_days,
+            "estimated_cost_fen": estimated_cost_fen,
+            "documents": [{"name": d.name, "url": d.url, "sha256": d.sha256} for d in documents] if documents else documents,
+        }
+        changes = {k: v for k, v in given.items() if v is not strawberry.UNSET}
+        await service.update_draft(info.context.session, _actor(info), row, changes)
+        return await Proposal.from_row(info, row)
+
     @strawberry.mutation(permission_classes=[Allowed("governance", "manage")], description="Publish the notice: scope, Art. 278 totals, units on chain.")
     async def publish_proposal(self, info: strawberry.Info, id: strawberry.ID) -> Proposal:
         row = await _load(info, _gid(id))

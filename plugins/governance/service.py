@@ -66,7 +66,7 @@ from kernel.sdk.estate import (
 from kernel.sdk.inputs import parse_input
 from plugins.governance import models as m
 from plugins.governance.ballots import SignedBallot, recover_ballot_signer, sign_ballot
-from plugins.governance.inputs import DraftProposal
+from plugins.governance.inputs import EDITABLE, DraftChanges, DraftProposal, check_voting_window
 
 #: Seconds between opening the vote and the first second votes count on chain (the propose transaction
 #: must be mined before ``voteStart``).
@@ -201,13 +201,11 @@ async def draft(
         estimated_cost_fen=estimated_cost_fen,
         documents=documents or [],
     )
+    check_voting_window(spec.voting_starts_at, spec.voting_ends_at, utcnow())
     if await session.get(Community, {"tenant_id": actor.tenant_id, "id": spec.community_id}) is None:
         raise NotFound("no such community")
     buildings = spec.building_ids
-    if buildings:
-        found = set((await session.scalars(select(Building.id).where(Building.id.in_(buildings), Building.community_id == spec.community_id))).all())
-        if len(found) != len(buildings):
-            raise NotFound("a building of the scope does not exist in this community")
+    await _check_buildings(session, spec.community_id, buildings)
     row = m.Proposal(
         community_id=spec.community_id,
         matter=spec.matter,
@@ -230,6 +228,57 @@ async def draft(
     return row
 
 
+async def _check_buildings(session: AsyncSession, community_id: uuid.UUID, buildings: list[uuid.UUID]) -> None:
+    if buildings:
+        found = set((await session.scalars(select(Building.id).where(Building.id.in_(buildings), Building.community_id == community_id))).all())
+        if len(found) != len(buildings):
+            raise NotFound("a building of the scope does not exist in this community")
+
+
+def _draft_fields(proposal: m.Proposal, documents: list[m.ProposalDocument]) -> dict[str, Any]:
+    """A stored draft as :class:`DraftProposal` input (what an edit is merged into)."""
+    return {
+        "community_id": proposal.community_id,
+        "matter": proposal.matter,
+        "title": proposal.title,
+        "body": proposal.body,
+        "building_ids": [uuid.UUID(b) for b in proposal.building_ids or []],
+        "voting_starts_at": proposal.voting_starts_at,
+        "voting_ends_at": proposal.voting_ends_at,
+        "objection_days": proposal.objection_days,
+        "estimated_cost_fen": proposal.estimated_cost_fen,
+        "documents": [{"name": d.name, "url": d.url, "sha256": d.sha256} for d in documents],
+    }
+
+
+async def update_draft(session: AsyncSession, actor: Actor, proposal: m.Proposal, changes: dict[str, Any]) -> m.Proposal:
+    """Edit a draft until it is published (committee or tenant admin): the fields in ``changes``
+    (:data:`plugins.governance.inputs.EDITABLE`) change, the others stay; the edited draft obeys the
+    rules of a new one (:class:`DraftProposal`, a voting window still ahead), else nothing is written.
+    Documents, when given, replace the draft's documents."""
+    _require(proposal, "draft")
+    patch = parse_input(DraftChanges, changes)
+    documents = await documents_of(session, proposal.id)
+    spec = parse_input(DraftProposal, patch.merged_into(_draft_fields(proposal, documents)))
+    check_voting_window(spec.voting_starts_at, spec.voting_ends_at, utcnow())
+    await _check_buildings(session, proposal.community_id, spec.building_ids)
+    proposal.matter, proposal.title, proposal.body = spec.matter, spec.title, spec.body
+    proposal.building_ids = [str(b) for b in spec.building_ids]
+    proposal.voting_starts_at, proposal.voting_ends_at = spec.voting_starts_at, spec.voting_ends_at
+    proposal.objection_days = spec.objection_days or 7
+    proposal.estimated_cost_fen = spec.estimated_cost_fen
+    if "documents" in patch.model_fields_set:
+        for d in documents:
+            await session.delete(d)
+        await session.flush()
+        for doc in spec.documents:
+            session.add(m.ProposalDocument(proposal_id=proposal.id, name=doc.name[:200], url=doc.url[:1000], sha256=doc.sha256))
+    await session.flush()
+    changed = sorted(f for f in EDITABLE if f in patch.model_fields_set)
+    await audit(session, tenant_id=actor.tenant_id, actor=actor.label, action="governance.draft_updated", target=str(proposal.id), detail={"fields": changed})
+    return proposal
+
+
 def _require(proposal: m.Proposal, *statuses: str) -> None:
     if proposal.status not in statuses:
         raise Conflict(f"the proposal is {proposal.status}; this needs it {' or '.join(statuses)}")
@@ -238,6 +287,7 @@ def _require(proposal: m.Proposal, *statuses: str) -> None:
 async def publish(runtime: Any, session: AsyncSession, actor: Actor, proposal: m.Proposal) -> m.Proposal:
     """Publish the notice: freeze scope, Art. 278 totals and content hash; register the units on chain."""
     _require(proposal, "draft")
+    check_voting_window(proposal.voting_starts_at, proposal.voting_ends_at, utcnow())
     units = await scope_units(session, proposal)
     t = totals([u for u in units if u.area > 0])
     if t.persons == 0:
