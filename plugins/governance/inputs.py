@@ -148,7 +148,9 @@ class DraftChanges(BaseModel):
     estimated_cost_fen: int | None = None
     documents: list[DocumentIn] | None = None
 
-    @field_validator("matter", "title", "body", "building_ids", "objection_days", "documents", mode="before")
+    @field_validator(
+        "matter", "title", "body", "building_ids", "objection_days", "documents", mode="before"
+    )
     @classmethod
     def _not_null(cls, value: object) -> object:
         if value is None:
@@ -160,7 +162,9 @@ class DraftChanges(BaseModel):
         return {**current, **{k: getattr(self, k) for k in self.model_fields_set}}
 
 
-def check_voting_window(starts_at: datetime | None, ends_at: datetime | None, now: datetime) -> None:
+def check_voting_window(
+    starts_at: datetime | None, ends_at: datetime | None, now: datetime
+) -> None:
     """BAD_USER_INPUT when the voting window is already over at ``now`` (it would be refused on
     opening; say so while the draft can still be fixed). A start in the past is fine: voting then
     opens as soon as the committee opens it."""

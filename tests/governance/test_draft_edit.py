@@ -42,17 +42,42 @@ async def test_a_draft_is_edited_until_published(chain_runtime, gql_factory) -> 
     gql = gql_factory(runtime)
     e = await build_voting_estate(runtime, gql, prefix="govedit")
     committee = e.tokens["committee"]
-    r = await gql(DRAFT, {"c": e.community_gid(), "t": "电梯维修", "end": iso(timedelta(days=7)), "cost": 100_000, "docs": [DOC]}, token=committee)
+    r = await gql(
+        DRAFT,
+        {
+            "c": e.community_gid(),
+            "t": "电梯维修",
+            "end": iso(timedelta(days=7)),
+            "cost": 100_000,
+            "docs": [DOC],
+        },
+        token=committee,
+    )
     assert not r.get("errors"), r
     pid = r["data"]["draftProposal"]["id"]
 
     # only the fields given change; documents are replaced; the scope can be narrowed
     new_doc = {"name": "报价.pdf", "url": "https://files.example/b.pdf", "sha256": "CD" * 32}
     end = iso(timedelta(days=10))
-    r = await gql(EDIT, {"id": pid, "t": " 更换电梯 ", "bs": [gid("Building", e.buildings[0])], "end": end, "docs": [new_doc]}, token=committee)
+    r = await gql(
+        EDIT,
+        {
+            "id": pid,
+            "t": " 更换电梯 ",
+            "bs": [gid("Building", e.buildings[0])],
+            "end": end,
+            "docs": [new_doc],
+        },
+        token=committee,
+    )
     assert not r.get("errors"), r
     p = r["data"]["updateDraftProposal"]
-    assert (p["status"], p["title"], p["body"], p["matter"]) == ("draft", "更换电梯", "正文", "USE_FUND")
+    assert (p["status"], p["title"], p["body"], p["matter"]) == (
+        "draft",
+        "更换电梯",
+        "正文",
+        "USE_FUND",
+    )
     assert p["scopeBuildings"] == ["1幢"]
     assert datetime.fromisoformat(p["votingEndsAt"]) == datetime.fromisoformat(end)
     assert p["documents"] == [{**new_doc, "sha256": "cd" * 32}]
@@ -62,8 +87,17 @@ async def test_a_draft_is_edited_until_published(chain_runtime, gql_factory) -> 
         row = (await s.scalars(select(m.Proposal))).one()
         assert row.estimated_cost_fen is None and row.title == "更换电梯"
         assert len((await s.scalars(select(m.ProposalDocument))).all()) == 1
-        audited = (await s.scalars(select(AuditEntry).where(AuditEntry.action == "governance.draft_updated").order_by(AuditEntry.seq))).all()
-    assert [a.detail["fields"] for a in audited] == [["building_ids", "documents", "title", "voting_ends_at"], ["estimated_cost_fen"]]
+        audited = (
+            await s.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.action == "governance.draft_updated")
+                .order_by(AuditEntry.seq)
+            )
+        ).all()
+    assert [a.detail["fields"] for a in audited] == [
+        ["building_ids", "documents", "title", "voting_ends_at"],
+        ["estimated_cost_fen"],
+    ]
     assert all(a.target == str(row.id) and a.actor.startswith("account:") for a in audited)
 
     # the edited draft obeys the rules of a new one; a refused edit writes nothing
@@ -77,12 +111,23 @@ async def test_a_draft_is_edited_until_published(chain_runtime, gql_factory) -> 
     ):
         r = await gql(EDIT, {"id": pid, **change}, token=committee)
         assert error(r) == ("BAD_USER_INPUT", field), (change, r)
-    r = await gql("mutation($id: ID!) { updateDraftProposal(id: $id, title: null) { id } }", {"id": pid}, token=committee)
+    r = await gql(
+        "mutation($id: ID!) { updateDraftProposal(id: $id, title: null) { id } }",
+        {"id": pid},
+        token=committee,
+    )
     assert error(r) == ("BAD_USER_INPUT", "title"), r
     async with runtime.db.tenant(e.tenant_id) as s:
         row = (await s.scalars(select(m.Proposal))).one()
         assert (row.title, row.objection_days, row.voting_starts_at) == ("更换电梯", 7, None)
-        assert await s.scalar(select(AuditEntry.seq).where(AuditEntry.action == "governance.draft_updated").order_by(AuditEntry.seq.desc())) == audited[-1].seq
+        assert (
+            await s.scalar(
+                select(AuditEntry.seq)
+                .where(AuditEntry.action == "governance.draft_updated")
+                .order_by(AuditEntry.seq.desc())
+            )
+            == audited[-1].seq
+        )
 
     # who may edit: the committee (governance:manage), not staff or owners
     for who in ("staff", "a"):
@@ -101,23 +146,35 @@ async def test_a_draft_is_edited_until_published(chain_runtime, gql_factory) -> 
     assert error(r)[0] == "CONFLICT", r
 
 
-async def test_a_window_in_the_past_is_refused_when_drafting_and_publishing(chain_runtime, gql_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_a_window_in_the_past_is_refused_when_drafting_and_publishing(
+    chain_runtime, gql_factory
+) -> None:  # type: ignore[no-untyped-def]
     runtime = chain_runtime
     gql = gql_factory(runtime)
     e = await build_voting_estate(runtime, gql, prefix="govwin")
     committee = e.tokens["committee"]
-    r = await gql(DRAFT, {"c": e.community_gid(), "t": "过期", "end": iso(timedelta(minutes=-5))}, token=committee)
+    r = await gql(
+        DRAFT,
+        {"c": e.community_gid(), "t": "过期", "end": iso(timedelta(minutes=-5))},
+        token=committee,
+    )
     assert error(r) == ("BAD_USER_INPUT", "votingEndsAt"), r
     assert "already past" in r["errors"][0]["message"]
     async with runtime.db.tenant(e.tenant_id) as s:
         assert (await s.scalars(select(m.Proposal))).all() == []
 
     # drafted in time, but the window passed before publishing: refused at once, still a draft
-    r = await gql(DRAFT, {"c": e.community_gid(), "t": "拖延", "end": iso(timedelta(hours=1))}, token=committee)
+    r = await gql(
+        DRAFT,
+        {"c": e.community_gid(), "t": "拖延", "end": iso(timedelta(hours=1))},
+        token=committee,
+    )
     assert not r.get("errors"), r
     pid = r["data"]["draftProposal"]["id"]
     async with runtime.db.tenant(e.tenant_id) as s:
-        await s.execute(update(m.Proposal).values(voting_ends_at=datetime.now(UTC) - timedelta(minutes=1)))
+        await s.execute(
+            update(m.Proposal).values(voting_ends_at=datetime.now(UTC) - timedelta(minutes=1))
+        )
     r = await gql(PUBLISH, {"id": pid}, token=committee)
     assert error(r) == ("BAD_USER_INPUT", "votingEndsAt"), r
     # ... and fixed by editing the draft
