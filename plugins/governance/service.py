@@ -256,7 +256,7 @@ async def update_draft(session: AsyncSession, actor: Actor, proposal: m.Proposal
     (:data:`plugins.governance.inputs.EDITABLE`) change, the others stay; the edited draft obeys the
     rules of a new one (:class:`DraftProposal`, a voting window still ahead), else nothing is written.
     Documents, when given, replace the draft's documents."""
-    _require(proposal, "draft")
+    _require(proposal, "update")
     patch = parse_input(DraftChanges, changes)
     documents = await documents_of(session, proposal.id)
     spec = parse_input(DraftProposal, patch.merged_into(_draft_fields(proposal, documents)))
@@ -279,14 +279,50 @@ async def update_draft(session: AsyncSession, actor: Actor, proposal: m.Proposal
     return proposal
 
 
-def _require(proposal: m.Proposal, *statuses: str) -> None:
-    if proposal.status not in statuses:
-        raise Conflict(f"the proposal is {proposal.status}; this needs it {' or '.join(statuses)}")
+#: What a proposal in each status is, as the second half of "This proposal is ...".
+STATUS_PHRASES = {
+    "draft": "still a draft",
+    "published": "published, but voting has not been opened",
+    "voting": "open for voting",
+    "preliminary": "closed, and its preliminary result is being published",
+    "objection": "in its objection period",
+    "final": "final",
+    "executed": "final and carried out",
+    "defeated": "not passed",
+    "defeated_no_quorum": "not passed: too few owners took part",
+    "cancelled": "cancelled",
+}
+#: Each workflow step: the statuses it takes, and the rule an owner or the committee reads when refused.
+STEPS: dict[str, tuple[tuple[str, ...], str]] = {
+    "update": (("draft",), "only a draft can be edited"),
+    "publish": (("draft",), "only a draft can be published"),
+    "open": (("published",), "voting can be opened only on a published proposal"),
+    "vote": (("voting",), "votes are taken only while voting is open"),
+    "close": (("voting",), "only a proposal open for voting can be closed"),
+    "object": (("preliminary", "objection"), "objections are taken only while the preliminary result is on notice"),
+    "finalize": (("objection",), "only a passed proposal in its objection period can be made final"),
+    "file": (("final", "executed", "defeated", "defeated_no_quorum"), "only a decided proposal (final, carried out or not passed) can be filed"),
+    "cancel": (("draft", "published", "voting", "preliminary", "objection"), "a decided or cancelled proposal cannot be cancelled"),
+}
+
+
+def state_conflict(status: str, step: str) -> Conflict:
+    """CONFLICT as a sentence ("This proposal is open for voting; objections are taken only while the
+    preliminary result is on notice."), with ``status`` and ``step`` in the extensions so that a client
+    words it in its own language."""
+    rule = STEPS[step][1]
+    return Conflict(f"This proposal is {STATUS_PHRASES.get(status, status)}; {rule}.", status=status, step=step)
+
+
+def _require(proposal: m.Proposal, step: str) -> None:
+    """CONFLICT unless the proposal's status allows ``step`` (:data:`STEPS`)."""
+    if proposal.status not in STEPS[step][0]:
+        raise state_conflict(proposal.status, step)
 
 
 async def publish(runtime: Any, session: AsyncSession, actor: Actor, proposal: m.Proposal) -> m.Proposal:
     """Publish the notice: freeze scope, Art. 278 totals and content hash; register the units on chain."""
-    _require(proposal, "draft")
+    _require(proposal, "publish")
     check_voting_window(proposal.voting_starts_at, proposal.voting_ends_at, utcnow())
     units = await scope_units(session, proposal)
     t = totals([u for u in units if u.area > 0])
@@ -329,7 +365,7 @@ async def chain_now(runtime: Any) -> int:
 
 async def open_voting(runtime: Any, session: AsyncSession, actor: Actor, proposal: m.Proposal) -> m.Proposal:
     """Open the vote: the proposal goes on chain with its matter, scope, window and content hash."""
-    _require(proposal, "published")
+    _require(proposal, "open")
     now = await chain_now(runtime)
     start = now + START_DELAY
     if proposal.voting_starts_at is not None:
@@ -362,14 +398,14 @@ async def open_voting(runtime: Any, session: AsyncSession, actor: Actor, proposa
 async def _voting_keys(session: AsyncSession, proposal: m.Proposal, account_id: uuid.UUID | None) -> dict[str, list[VotingUnit]]:
     """The person keys the caller casts a ballot for now; CONFLICT says who voted or who is designated."""
     if proposal.status != "voting":
-        raise Conflict(f"the proposal is {proposal.status}, not open for voting")
+        raise state_conflict(proposal.status, "vote")
     held = await holdings(session, proposal, account_id)
     if not held:
         raise Forbidden("only owners of units in the proposal's scope vote", permission="governance:vote")
     if proposal.voting_ends_at and utcnow() > proposal.voting_ends_at:
-        raise Conflict("the voting window is over")
+        raise Conflict("Voting on this proposal has ended; it can no longer be voted on.", step="vote", reason="voting_ended")
     if not proposal.chain_proposal_id:
-        raise Conflict("voting is being opened on chain; try again in a few seconds")
+        raise Conflict("Voting is being opened on chain; please try again in a few seconds.", step="vote", reason="not_on_chain")
     votes = {v.holder_key: v for v in await session.scalars(select(m.Vote).where(m.Vote.proposal_id == proposal.id, m.Vote.holder_key.in_(list(held))))}
     remaining = {k: list(h.units) for k, h in held.items() if k not in votes and h.may_vote}
     if remaining:
@@ -625,12 +661,16 @@ def _empty_tally(proposal: m.Proposal) -> dict[str, Any]:
 async def close_voting(runtime: Any, session: AsyncSession, actor: Actor, proposal: m.Proposal) -> m.Proposal:
     """Publish the preliminary result on chain (after the voting window)."""
     await refresh(runtime, session, proposal)
-    _require(proposal, "voting")
+    _require(proposal, "close")
     if not proposal.chain_proposal_id:
-        raise Conflict("the proposal is not on chain yet; try again in a few seconds")
+        raise Conflict("The proposal is not on chain yet; please try again in a few seconds.", step="close", reason="not_on_chain")
     end = int(proposal.voting_ends_at.timestamp()) if proposal.voting_ends_at else 0
     if await chain_now(runtime) <= end:
-        raise Conflict(f"voting runs until {proposal.voting_ends_at.isoformat() if proposal.voting_ends_at else end}")
+        raise Conflict(
+            f"Voting runs until {proposal.voting_ends_at.isoformat() if proposal.voting_ends_at else end}; it can be closed after that.",
+            step="close",
+            reason="voting_running",
+        )
     await enqueue_chain_call(
         session,
         community_id=proposal.community_id,
@@ -649,14 +689,14 @@ async def close_voting(runtime: Any, session: AsyncSession, actor: Actor, propos
 async def file_objection(runtime: Any, session: AsyncSession, actor: Actor, proposal: m.Proposal, text: str) -> m.Objection:
     """An owner in scope objects to the preliminary result during the objection period."""
     await refresh(runtime, session, proposal)
-    _require(proposal, "objection", "preliminary")
+    _require(proposal, "object")
     if not await covers_account(session, proposal, actor.account_id):
         raise Forbidden("only owners of units in the proposal's scope object", permission="governance:vote")
     text = text.strip()
     if not text or len(text) > 5000:
         raise BadUserInput("an objection has 1–5000 characters", field="text")
     if proposal.objection_ends_at and utcnow() > proposal.objection_ends_at:
-        raise Conflict("the objection period is over")
+        raise Conflict("The objection period has ended; objections can no longer be filed.", step="object", reason="objection_period_over")
     row = m.Objection(proposal_id=proposal.id, account_id=actor.account_id, text=text)
     session.add(row)
     await session.flush()
@@ -679,9 +719,13 @@ def objections_query(proposal: m.Proposal, account_id: uuid.UUID | None = None) 
 async def finalize(runtime: Any, session: AsyncSession, actor: Actor, proposal: m.Proposal) -> m.Proposal:
     """Make a succeeded proposal final once its objection period is over (chain ``finalize``)."""
     await refresh(runtime, session, proposal)
-    _require(proposal, "objection")
+    _require(proposal, "finalize")
     if proposal.objection_ends_at and utcnow() < proposal.objection_ends_at and await chain_now(runtime) < int(proposal.objection_ends_at.timestamp()):
-        raise Conflict(f"the objection period runs until {proposal.objection_ends_at.isoformat()}")
+        raise Conflict(
+            f"The objection period runs until {proposal.objection_ends_at.isoformat()}; the result can be made final after that.",
+            step="finalize",
+            reason="objection_period_running",
+        )
     await enqueue_chain_call(
         session,
         community_id=proposal.community_id,
@@ -699,9 +743,9 @@ async def finalize(runtime: Any, session: AsyncSession, actor: Actor, proposal: 
 async def file_to_regulator(runtime: Any, session: AsyncSession, actor: Actor, proposal: m.Proposal) -> m.Filing:
     """File the decided proposal with the street office (备案): a record and ``governance.filed``."""
     await refresh(runtime, session, proposal)
-    _require(proposal, "final", "executed", "defeated", "defeated_no_quorum")
+    _require(proposal, "file")
     if proposal.filed_at is not None:
-        raise Conflict("the proposal is filed already")
+        raise Conflict("This proposal has already been filed with the street office.", step="file", reason="filed")
     community = await session.get(Community, {"tenant_id": actor.tenant_id, "id": proposal.community_id})
     summary = {
         "title": proposal.title,
@@ -726,11 +770,11 @@ async def file_to_regulator(runtime: Any, session: AsyncSession, actor: Actor, p
 async def cancel(runtime: Any, session: AsyncSession, actor: Actor, proposal: m.Proposal) -> m.Proposal:
     """Cancel a proposal that is not final (on chain too, once it is there)."""
     await refresh(runtime, session, proposal)
-    _require(proposal, "draft", "published", "voting", "preliminary", "objection")
+    _require(proposal, "cancel")
     if proposal.status in ("voting", "preliminary", "objection"):
         reason = "0x" + hashlib.sha256(f"cancelled:{proposal.id}".encode()).hexdigest()
         if not proposal.chain_proposal_id:
-            raise Conflict("the proposal is being put on chain; try again in a few seconds")
+            raise Conflict("The proposal is being put on chain; please try again in a few seconds.", step="cancel", reason="not_on_chain")
         await enqueue_chain_call(
             session,
             community_id=proposal.community_id,

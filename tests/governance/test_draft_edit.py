@@ -144,6 +144,11 @@ async def test_a_draft_is_edited_until_published(chain_runtime, gql_factory) -> 
     assert not r.get("errors") and r["data"]["publishProposal"]["status"] == "published", r
     r = await gql(EDIT, {"id": pid, "t": "改"}, token=committee)
     assert error(r)[0] == "CONFLICT", r
+    assert r["errors"][0]["message"] == (
+        "This proposal is published, but voting has not been opened; only a draft can be edited."
+    )
+    ext = r["errors"][0]["extensions"]
+    assert (ext["status"], ext["step"]) == ("published", "update")
 
 
 async def test_a_window_in_the_past_is_refused_when_drafting_and_publishing(

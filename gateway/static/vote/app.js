@@ -15,8 +15,12 @@ const OBJECTABLE = ["preliminary", "objection"];
 // caller's own (also on a proposal cancelled during its objection period, when there are any).
 const AFTER_VOTE = [...OBJECTABLE, "final", "executed", "defeated", "defeated_no_quorum"];
 const OBJECTION_MAX = 5000;
-// What an owner reads when the API refuses an objection, by error code.
-const OBJECTION_ERRORS = { CONFLICT: "objectionClosed", FORBIDDEN: "objectionForbidden", BAD_USER_INPUT: "objectionInvalid" };
+// What an owner reads when the API refuses an objection, by error code (a CONFLICT by the proposal's status).
+const OBJECTION_ERRORS = {
+  CONFLICT: (e) => objectionRefusal(e.extensions.status),
+  FORBIDDEN: "objectionForbidden",
+  BAD_USER_INPUT: "objectionInvalid",
+};
 
 const state = {
   lang: localStorage.getItem(LANG) || "zh",
@@ -81,11 +85,25 @@ function yuan(fen) {
   return `¥${(fen / 100).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 }
 
-/** The owner's wording of an error; `messages` maps API error codes to keys for this page's action. */
+/** A refused workflow step as a sentence in the page's language: the API's CONFLICT carries the
+ * proposal's `status` and the `step` (vote, object...) or a `reason`; null when it carries neither. */
+function stateSentence(e) {
+  const { status, step, reason } = e.extensions || {};
+  if (reason && t(`reason_${reason}`) !== `reason_${reason}`) return t(`reason_${reason}`);
+  if (!status || !step) return null;
+  const rule = ["vote", "object"].includes(step) ? `rule_${step}` : "rule_other";
+  return t("stateError", { state: t(`state_${status}`), rule: t(rule) });
+}
+
+/** The owner's wording of an error; `messages` maps API error codes to keys for this page's action
+ * (or to a function of the error returning the key). */
 function explain(e, messages = {}) {
   if (e instanceof ApiError) {
     if (e.code === "UNAUTHENTICATED") return t("sessionExpired");
-    if (messages[e.code]) return t(messages[e.code]);
+    const key = typeof messages[e.code] === "function" ? messages[e.code](e) : messages[e.code];
+    if (key) return t(key);
+    const sentence = e.code === "CONFLICT" ? stateSentence(e) : null;
+    if (sentence) return sentence;
     if (e.code === "CONFLICT" && /already voted/i.test(e.message)) return `${t("alreadyVoted")}（${e.message}）`;
     if (e.code === "FORBIDDEN") return `${t("forbidden")}（${e.message}）`;
     if (e.code === "NETWORK") return t("network");
@@ -417,6 +435,12 @@ async function receiptPage(id) {
 function objectionOpen(p) {
   const before = !p.objectionEndsAt || new Date(p.objectionEndsAt) > new Date();
   return OBJECTABLE.includes(p.status) && p.myUnits.length > 0 && before;
+}
+
+/** Why an objection is refused, by the proposal's status: not yet (voting still runs) or over. */
+function objectionRefusal(status) {
+  if (["draft", "published", "voting"].includes(status)) return "objectionNotOpen";
+  return "objectionClosed";
 }
 
 /** The objection box on the detail page: while the preliminary result is on notice, the deadline and
