@@ -14,6 +14,9 @@ const OBJECTABLE = ["preliminary", "objection"];
 // From the close of voting on, objections may have been filed: the detail page shows how many, and the
 // caller's own (also on a proposal cancelled during its objection period, when there are any).
 const AFTER_VOTE = [...OBJECTABLE, "final", "executed", "defeated", "defeated_no_quorum"];
+// Only a passed proposal gets an objection period; one that did not pass (on consent or for low
+// turnout) never had one, so nothing may say that it "ended".
+const NO_OBJECTION_PERIOD = ["defeated", "defeated_no_quorum"];
 const OBJECTION_MAX = 5000;
 // What an owner reads when the API refuses an objection, by error code (a CONFLICT by the proposal's status).
 const OBJECTION_ERRORS = {
@@ -225,9 +228,10 @@ async function detailPage(id) {
   }
   const live = p.status === "voting";
   const preliminary = OBJECTABLE.includes(p.status);
-  const objectionsAfter = !preliminary && (AFTER_VOTE.includes(p.status) || p.objectionCount > 0);
+  const objectionsAfter = !preliminary
+    && ((AFTER_VOTE.includes(p.status) && !NO_OBJECTION_PERIOD.includes(p.status)) || p.objectionCount > 0);
   const results = `<section aria-labelledby="h-results"><h2 id="h-results">${esc(t(live ? "liveResults" : preliminary ? "preliminaryResults" : "finalResults"))}</h2>
-      <div id="results" aria-live="polite" aria-atomic="true">${resultsChart(p.tally, p.matter, t)}</div></section>`;
+      <div id="results" aria-live="polite" aria-atomic="true">${resultsChart(p.tally, p.matter, t, p.status)}</div></section>`;
   const m = render(`
     <p><a href="#/" class="back">← ${esc(t("back"))}</a></p>
     <h1>${esc(p.title)}</h1>
@@ -256,7 +260,7 @@ async function detailPage(id) {
         const now = JSON.stringify(proposal && proposal.tally);
         if (proposal && now !== last) {
           last = now;
-          m.querySelector("#results").innerHTML = resultsChart(proposal.tally, p.matter, t);
+          m.querySelector("#results").innerHTML = resultsChart(proposal.tally, p.matter, t, proposal.status);
         }
       } catch { /* a missed poll is retried at the next tick */ }
     }, POLL_MS);
@@ -437,9 +441,11 @@ function objectionOpen(p) {
   return OBJECTABLE.includes(p.status) && p.myUnits.length > 0 && before;
 }
 
-/** Why an objection is refused, by the proposal's status: not yet (voting still runs) or over. */
+/** Why an objection is refused, by the proposal's status: not yet (voting still runs), none (the
+ * proposal did not pass, so there is no objection period), or over. */
 function objectionRefusal(status) {
   if (["draft", "published", "voting"].includes(status)) return "objectionNotOpen";
+  if (NO_OBJECTION_PERIOD.includes(status)) return "objectionNone";
   return "objectionClosed";
 }
 
@@ -459,7 +465,7 @@ function objectionNotice(p) {
       <ol id="my-objections" class="my-objections" aria-labelledby="h-my-objections"></ol>` : ""}
       ${objectionOpen(p)
         ? `<a id="file-objection" class="button primary" href="${href}">${esc(t("fileObjection"))}</a>`
-        : `<p class="note">${esc(t(p.myUnits.length ? "objectionClosed" : "objectionForbidden"))}</p>`}
+        : `<p class="note">${esc(t(p.myUnits.length ? objectionRefusal(p.status) : "objectionForbidden"))}</p>`}
     </section>`;
 }
 
@@ -491,7 +497,7 @@ async function objectionPage(id) {
     objectionForm(p);
     return;
   }
-  const why = OBJECTABLE.includes(p.status) || !["draft", "published", "voting"].includes(p.status) ? "objectionClosed" : "objectionNotOpen";
+  const why = objectionRefusal(p.status);
   const draft = state.drafts.get(p.id);
   render(`
     <p><a href="#/p/${encodeURIComponent(p.id)}" class="back">← ${esc(t("back"))}</a></p>
