@@ -14,6 +14,7 @@ from kernel.sdk import chain_client, devchain, forget_chain_state, tenant_id_by_
 from kernel.sdk.estate import Community
 from plugins.governance import models as m
 from plugins.governance import service
+from plugins.governance.routes import demo_document_ref
 
 DEMO_TITLE = "关于使用专项维修资金更换1幢电梯的决定"
 DEMO_BODY = (
@@ -47,7 +48,7 @@ async def seed_governance_demo(runtime: Any, tenant_id: uuid.UUID, *, community_
                 body=DEMO_BODY,
                 voting_ends_at=datetime.now(UTC) + timedelta(days=14),
                 estimated_cost_fen=98_000_000,
-                documents=[{"name": "电梯更换方案及预算.pdf", "url": "https://demo.linli.example/docs/elevator-plan.pdf", "sha256": "5" * 64}],
+                documents=[{"name": "电梯更换方案及预算.txt", **demo_document_ref("elevator-plan.txt")}],
             )
             await service.publish(runtime, s, actor, row)
         proposal_id, community_id = row.id, community.id

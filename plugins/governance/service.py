@@ -411,7 +411,7 @@ async def _voting_keys(session: AsyncSession, proposal: m.Proposal, account_id: 
     if remaining:
         return remaining
     if all(v.account_id == account_id for v in votes.values()) and len(votes) == len(held):
-        raise Conflict("you have already voted")
+        raise Conflict("You have already voted on this proposal.", step="vote", reason="already_voted")
     raise await _not_yours(session, held, votes, account_id)
 
 
@@ -431,13 +431,17 @@ async def _not_yours(session: AsyncSession, held: dict[str, Holding], votes: dic
         units = ", ".join(sorted(numbers.get(u.unit_id, "?") for u in h.units))
         vote = votes.get(key)
         if vote is not None:
-            who = "you" if vote.account_id == account_id else by_account.get(vote.account_id, "another co-owner")
-            voted_by.append({"units": units, "name": who, "at": vote.created_at.isoformat()})
+            mine = vote.account_id == account_id
+            who = "you" if mine else by_account.get(vote.account_id, "another co-owner")
+            voted_by.append({"units": units, "name": who, "at": vote.created_at.isoformat(), "mine": mine})
         elif h.designated is not None:
             designated.append({"units": units, "name": names.get(h.designated, "another co-owner")})
     parts = [f"{d['name']} already voted for {d['units']}" for d in voted_by if d["name"] != "you"]
     parts += [f"the co-owners designated {d['name']} to vote for {d['units']}" for d in designated]
-    return Conflict("; ".join(parts) or "you have already voted", voted_by=voted_by, designated=designated)
+    text = "; ".join(parts)
+    message = f"{text[:1].upper()}{text[1:]}." if text else "You have already voted on this proposal."
+    reason = "co_owner" if text else "already_voted"
+    return Conflict(message, step="vote", reason=reason, voted_by=voted_by, designated=designated)
 
 
 async def cast_vote(runtime: Any, session: AsyncSession, actor: Actor, proposal: m.Proposal, choice: str) -> m.Vote:
@@ -504,7 +508,7 @@ async def _record_vote(
         async with session.begin_nested():
             await session.flush()
     except Exception as exc:  # a concurrent request voted for the same person key
-        raise Conflict("you have already voted") from exc
+        raise Conflict("You have already voted on this proposal.", step="vote", reason="already_voted") from exc
     await enqueue_chain_call(
         session,
         community_id=proposal.community_id,

@@ -5,6 +5,7 @@ screenshots used by docs/governance.md (docs/img/vote-*.png)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -92,6 +93,16 @@ def test_list_detail_vote_receipt_and_verify(page: Any, live_server: Any, shot: 
     assert results.get_attribute("aria-live") == "polite"
     assert results.locator("svg[role=img]").count() == 2  # participation by persons and by area
     assert "投票期间不公布" in results.inner_text()
+    # the proposal's text, documents and the owner's share come before the vote buttons
+    order = page.evaluate(
+        "['#h-body', '#h-docs', '#h-units', '.choices'].map(s => document.querySelector(s).getBoundingClientRect().top)"
+    )
+    assert order == sorted(order), order
+    # the demo document is served, and its bytes have the fingerprint shown beside it
+    link = page.locator(".docs a").first
+    shown = page.locator(".docs code.hash").first.inner_text().strip()
+    served = page.request.get(f"{live_server.base_url}{link.get_attribute('href')}")
+    assert served.ok and hashlib.sha256(served.body()).hexdigest() == shown
     shot(page, "detail")
 
     page.get_by_role("link", name="同意").click()
@@ -138,9 +149,14 @@ def test_second_vote_is_rejected_with_an_error(page: Any, live_server: Any, shot
     assert not first.get("errors") and first["data"]["castVote"]["choice"] == "FOR", first
     page.get_by_role("button", name="确认投票").click()
     alert = page.get_by_role("alert")
-    alert.wait_for()
-    assert "您已经投过票了" in alert.inner_text()
+    # the vote on record (FOR, from the other device), not the one just refused, in Chinese only
+    expect(alert).to_contain_text("您已经投过票了：您投的是“同意”")
+    assert not re.search(r"[A-Za-z]", alert.inner_text()), alert.inner_text()
+    expect(alert.get_by_role("link", name="查看回执")).to_be_visible()
     shot(page, "second-vote")
+    page.get_by_role("button", name="切换为英文").click()  # the confirmation page now leads to the receipt
+    page.get_by_role("heading", name="Vote receipt").wait_for()
+    assert "For" in page.locator(".big-choice").inner_text()
 
 
 def test_language_switch_to_english_and_back(page: Any, live_server: Any, shot: Any) -> None:

@@ -107,7 +107,6 @@ function explain(e, messages = {}) {
     if (key) return t(key);
     const sentence = e.code === "CONFLICT" ? stateSentence(e) : null;
     if (sentence) return sentence;
-    if (e.code === "CONFLICT" && /already voted/i.test(e.message)) return `${t("alreadyVoted")}（${e.message}）`;
     if (e.code === "FORBIDDEN") return `${t("forbidden")}（${e.message}）`;
     if (e.code === "NETWORK") return t("network");
     if (e.code === "NOT_FOUND") return t("notFound");
@@ -243,13 +242,12 @@ async function detailPage(id) {
       ${p.objectionEndsAt ? field(t("objectionEnds"), esc(when(p.objectionEndsAt))) : ""}
       ${field(t("scope"), esc(p.scopeBuildings.length ? p.scopeBuildings.join("、") : t("allBuildings")))}
     </dl>
-    <section aria-labelledby="h-action" class="action"><h2 id="h-action" class="visually-hidden">${esc(t("votePrompt"))}</h2>${action}</section>
-    ${preliminary ? `${objectionNotice(p)}${results}` : ""}
     <section aria-labelledby="h-body"><h2 id="h-body">${esc(t("body"))}</h2><div class="body-text">${esc(p.body).replace(/\n/g, "<br>")}</div>
       <p><small>${esc(t("contentHash"))}: ${mono(p.contentHash)}</small></p></section>
     <section aria-labelledby="h-docs"><h2 id="h-docs">${esc(t("documents"))}</h2>${docs}</section>
     <section aria-labelledby="h-units"><h2 id="h-units">${esc(t("myShare"))}</h2>${units}</section>
-    ${preliminary ? "" : results}
+    <section aria-labelledby="h-action" class="action"><h2 id="h-action" class="visually-hidden">${esc(t("votePrompt"))}</h2>${action}</section>
+    ${preliminary ? `${objectionNotice(p)}${results}` : results}
     ${objectionsAfter ? objectionNotice(p) : ""}`);
   showMyObjections(m, p);
   if (live) {
@@ -305,10 +303,45 @@ async function confirmPage(id, choice) {
       location.hash = `#/p/${encodeURIComponent(id)}/receipt`;
     } catch (e) {
       status.textContent = "";
-      showError(e);
+      if (isAlreadyVoted(e)) await showVoteRecorded(m, id, e);
+      else showError(e);
     }
   });
   wireSelfCustody(m, id, choice, status);
+}
+
+function isAlreadyVoted(e) {
+  return e instanceof ApiError && e.code === "CONFLICT" && ["already_voted", "co_owner"].includes(e.extensions.reason);
+}
+
+/** A second vote was refused: say which vote is on record, in the page's language — the caller's
+ * own (re-read from the API, with a link to its receipt), or the co-owner who voted or is designated. */
+async function showVoteRecorded(m, id, e) {
+  let mine = null;
+  try {
+    const { proposal } = await gql(Q.proposal, { id });
+    mine = proposal && proposal.myVote;
+  } catch { /* worded from the error alone */ }
+  const who = (name) => (name === "another co-owner" ? t("anotherCoOwner") : name);
+  let text;
+  if (mine) {
+    text = t("alreadyVotedAs", { choice: t(mine.choice), status: t(mine.status) });
+  } else {
+    const { voted_by: votedBy = [], designated = [] } = e.extensions;
+    const parts = [
+      ...votedBy.filter((v) => !v.mine).map((v) => t("coOwnerVoted", { name: who(v.name), units: v.units })),
+      ...designated.map((d) => t("coOwnerDesignated", { name: who(d.name), units: d.units })),
+    ];
+    text = parts.length ? `${parts.join(state.lang === "zh" ? "；" : "; ")}${state.lang === "zh" ? "。" : "."}` : t("reason_already_voted");
+  }
+  showError(new Error(text), m);
+  if (mine) {
+    const link = document.createElement("a");
+    link.className = "button primary";
+    link.href = `#/p/${encodeURIComponent(id)}/receipt`;
+    link.textContent = t("viewReceipt");
+    m.querySelector(".error").append(" ", link);
+  }
 }
 
 let ethersModule = null;
@@ -355,7 +388,8 @@ function wireSelfCustody(m, id, choice, status) {
       location.hash = `#/p/${encodeURIComponent(id)}/receipt`;
     } catch (e) {
       status.textContent = "";
-      showError(e);
+      if (isAlreadyVoted(e)) await showVoteRecorded(m, id, e);
+      else showError(e);
       sign.disabled = !wallet;
     }
   });
