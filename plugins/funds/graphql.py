@@ -261,9 +261,12 @@ class FundRevenueReceipt:
 @strawberry.type
 class FundAllocation:
     round_no: int
-    amount_fen: Fen
+    amount_fen: Fen = strawberry.field(description="Taken from the pool by this round")
     unit_count: int
     total_area: int
+    carried_fen: Fen = strawberry.field(
+        description="Back to the pool for the next round: each unit gets the floor of its share, so a larger unit never gets less"
+    )
 
 
 @strawberry.type
@@ -539,7 +542,7 @@ class FundsMutation:
         cid = decode_id(community_id, "Community")
         r = await service.allocate(ctx.session, ctx.runtime, community_id=cid, actor=ctx.actor.label)
         await _audit(info, "allocated", cid, round=r.round_no, amount=r.amount)
-        return FundAllocation(round_no=r.round_no, amount_fen=r.amount, unit_count=r.unit_count, total_area=r.total_area)
+        return FundAllocation(round_no=r.round_no, amount_fen=r.amount, unit_count=r.unit_count, total_area=r.total_area, carried_fen=r.carried)
 
     @strawberry.mutation(permission_classes=[Allowed("funds", "manage")], description="Request a use of the fund to put to the owners' vote, with its apportionment.")
     async def request_fund_disbursement(self, info: strawberry.Info, input: FundDisbursementInput) -> FundDisbursement:
