@@ -17,7 +17,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plugins.funds.apportionment import allocate_by_area, allocation_floors, apportion, revenue_split, split
+from plugins.funds.apportionment import (
+    allocate_by_area,
+    allocation_floors,
+    apportion,
+    revenue_split,
+    split,
+)
 
 amounts = st.integers(min_value=0, max_value=10**12)
 areas = st.lists(st.integers(min_value=0, max_value=5_000_00), min_size=1, max_size=60).filter(lambda w: sum(w) > 0)
