@@ -64,6 +64,7 @@ from kernel.sdk.estate import (
     voting_units,
 )
 from kernel.sdk.inputs import parse_input
+from kernel.sdk.runtime import Runtime
 from plugins.governance import models as m
 from plugins.governance.ballots import SignedBallot, recover_ballot_signer, sign_ballot
 from plugins.governance.inputs import EDITABLE, DraftChanges, DraftProposal, check_voting_window
@@ -92,7 +93,7 @@ def intent(kind: str, proposal: m.Proposal, suffix: str = "") -> str:
     return f"gov:{kind}:{proposal.id}" + (f":{suffix}" if suffix else "")
 
 
-def poke_after_commit(runtime: Any, session: AsyncSession) -> None:
+def poke_after_commit(runtime: Runtime, session: AsyncSession) -> None:
     """Wake the relayer as soon as the caller's transaction commits (not half a second later)."""
     sync = session.sync_session
     if sync.info.get("gov_poke"):
@@ -320,7 +321,7 @@ def _require(proposal: m.Proposal, step: str) -> None:
         raise state_conflict(proposal.status, step)
 
 
-async def publish(runtime: Any, session: AsyncSession, actor: Actor, proposal: m.Proposal) -> m.Proposal:
+async def publish(runtime: Runtime, session: AsyncSession, actor: Actor, proposal: m.Proposal) -> m.Proposal:
     """Publish the notice: freeze scope, Art. 278 totals and content hash; register the units on chain."""
     _require(proposal, "publish")
     check_voting_window(proposal.voting_starts_at, proposal.voting_ends_at, utcnow())
@@ -356,14 +357,14 @@ async def publish(runtime: Any, session: AsyncSession, actor: Actor, proposal: m
     return proposal
 
 
-async def chain_now(runtime: Any) -> int:
+async def chain_now(runtime: Runtime) -> int:
     """The chain's idea of now: the later of the latest block's timestamp and the wall clock."""
     client = await chain_client(runtime)
     latest = int((await client.w3.eth.get_block("latest"))["timestamp"])
     return max(latest, int(time.time()))
 
 
-async def open_voting(runtime: Any, session: AsyncSession, actor: Actor, proposal: m.Proposal) -> m.Proposal:
+async def open_voting(runtime: Runtime, session: AsyncSession, actor: Actor, proposal: m.Proposal) -> m.Proposal:
     """Open the vote: the proposal goes on chain with its matter, scope, window and content hash."""
     _require(proposal, "open")
     now = await chain_now(runtime)
@@ -444,7 +445,7 @@ async def _not_yours(session: AsyncSession, held: dict[str, Holding], votes: dic
     return Conflict(message, step="vote", reason=reason, voted_by=voted_by, designated=designated)
 
 
-async def cast_vote(runtime: Any, session: AsyncSession, actor: Actor, proposal: m.Proposal, choice: str) -> m.Vote:
+async def cast_vote(runtime: Runtime, session: AsyncSession, actor: Actor, proposal: m.Proposal, choice: str) -> m.Vote:
     """Vote with the custodial keys of every person key the caller votes through; returns the first vote."""
     if choice not in m.CHOICES:
         raise BadUserInput(f"choice is one of {', '.join(m.CHOICES)}", field="choice")
@@ -464,7 +465,7 @@ async def cast_vote(runtime: Any, session: AsyncSession, actor: Actor, proposal:
 
 
 async def cast_signed_vote(
-    runtime: Any, session: AsyncSession, actor: Actor, proposal: m.Proposal, choice: str, voter_address: str, signature: str
+    runtime: Runtime, session: AsyncSession, actor: Actor, proposal: m.Proposal, choice: str, voter_address: str, signature: str
 ) -> m.Vote:
     """Relay a ballot the owner signed with their own key (EIP-712, ``ballotTypedData``)."""
     if choice not in m.CHOICES:
@@ -491,7 +492,7 @@ async def cast_signed_vote(
 
 
 async def _record_vote(
-    runtime: Any, session: AsyncSession, actor: Actor, proposal: m.Proposal, key: str, address: str, choice: str, signature: str, *, self_signed: bool
+    runtime: Runtime, session: AsyncSession, actor: Actor, proposal: m.Proposal, key: str, address: str, choice: str, signature: str, *, self_signed: bool
 ) -> m.Vote:
     vote_intent = intent("vote", proposal, key)
     vote = m.Vote(
@@ -523,7 +524,7 @@ async def _record_vote(
     return vote
 
 
-async def register_voting_address(runtime: Any, session: AsyncSession, actor: Actor, address: str) -> list[str]:
+async def register_voting_address(runtime: Runtime, session: AsyncSession, actor: Actor, address: str) -> list[str]:
     """Self custody: the caller's person keys vote with ``address`` from now on (custodial keys destroyed).
 
     Units already on chain move to the new address by a registry transfer. A proposal opened before keeps
@@ -583,7 +584,7 @@ async def vote_status(session: AsyncSession, vote: m.Vote) -> tuple[str, str | N
     return "rejected", tx.tx_hash, tx.block_number
 
 
-async def verify_receipt(runtime: Any, session: AsyncSession, proposal: m.Proposal, vote: m.Vote) -> dict[str, Any]:
+async def verify_receipt(runtime: Runtime, session: AsyncSession, proposal: m.Proposal, vote: m.Vote) -> dict[str, Any]:
     """Check a vote against the contract's ``getReceipt`` (not against our tables)."""
     deployment = await _deployment(session, proposal)
     if not proposal.chain_proposal_id:
@@ -602,7 +603,7 @@ async def verify_receipt(runtime: Any, session: AsyncSession, proposal: m.Propos
 # ------------------------------------------------------------------------------------------------- tally
 
 
-async def tally(runtime: Any, session: AsyncSession, proposal: m.Proposal) -> dict[str, Any] | None:
+async def tally(runtime: Runtime, session: AsyncSession, proposal: m.Proposal) -> dict[str, Any] | None:
     """The tally from the contract's views: participation always; choices only once voting has ended."""
     if not proposal.chain_proposal_id:
         if proposal.status in ("draft", "published", "voting", "cancelled"):
@@ -662,7 +663,7 @@ def _empty_tally(proposal: m.Proposal) -> dict[str, Any]:
 # -------------------------------------------------------------------------------------- after the vote
 
 
-async def close_voting(runtime: Any, session: AsyncSession, actor: Actor, proposal: m.Proposal) -> m.Proposal:
+async def close_voting(runtime: Runtime, session: AsyncSession, actor: Actor, proposal: m.Proposal) -> m.Proposal:
     """Publish the preliminary result on chain (after the voting window)."""
     await refresh(runtime, session, proposal)
     _require(proposal, "close")
@@ -690,7 +691,7 @@ async def close_voting(runtime: Any, session: AsyncSession, actor: Actor, propos
     return proposal
 
 
-async def file_objection(runtime: Any, session: AsyncSession, actor: Actor, proposal: m.Proposal, text: str) -> m.Objection:
+async def file_objection(runtime: Runtime, session: AsyncSession, actor: Actor, proposal: m.Proposal, text: str) -> m.Objection:
     """An owner in scope objects to the preliminary result during the objection period."""
     await refresh(runtime, session, proposal)
     _require(proposal, "object")
@@ -720,7 +721,7 @@ def objections_query(proposal: m.Proposal, account_id: uuid.UUID | None = None) 
     return stmt
 
 
-async def finalize(runtime: Any, session: AsyncSession, actor: Actor, proposal: m.Proposal) -> m.Proposal:
+async def finalize(runtime: Runtime, session: AsyncSession, actor: Actor, proposal: m.Proposal) -> m.Proposal:
     """Make a succeeded proposal final once its objection period is over (chain ``finalize``)."""
     await refresh(runtime, session, proposal)
     _require(proposal, "finalize")
@@ -744,7 +745,7 @@ async def finalize(runtime: Any, session: AsyncSession, actor: Actor, proposal: 
     return proposal
 
 
-async def file_to_regulator(runtime: Any, session: AsyncSession, actor: Actor, proposal: m.Proposal) -> m.Filing:
+async def file_to_regulator(runtime: Runtime, session: AsyncSession, actor: Actor, proposal: m.Proposal) -> m.Filing:
     """File the decided proposal with the street office (备案): a record and ``governance.filed``."""
     await refresh(runtime, session, proposal)
     _require(proposal, "file")
@@ -771,7 +772,7 @@ async def file_to_regulator(runtime: Any, session: AsyncSession, actor: Actor, p
     return row
 
 
-async def cancel(runtime: Any, session: AsyncSession, actor: Actor, proposal: m.Proposal) -> m.Proposal:
+async def cancel(runtime: Runtime, session: AsyncSession, actor: Actor, proposal: m.Proposal) -> m.Proposal:
     """Cancel a proposal that is not final (on chain too, once it is there)."""
     await refresh(runtime, session, proposal)
     _require(proposal, "cancel")
@@ -797,7 +798,7 @@ async def cancel(runtime: Any, session: AsyncSession, actor: Actor, proposal: m.
 # ----------------------------------------------------------------------------------- chain → workflow
 
 
-async def refresh(runtime: Any, session: AsyncSession, proposal: m.Proposal) -> m.Proposal:
+async def refresh(runtime: Runtime, session: AsyncSession, proposal: m.Proposal) -> m.Proposal:
     """Move the proposal along with what the relayer recorded (proposal id, published result, finality)."""
     if proposal.status == "voting" and not proposal.chain_proposal_id:
         tx = await transaction_for(session, intent("propose", proposal))
@@ -819,7 +820,7 @@ async def refresh(runtime: Any, session: AsyncSession, proposal: m.Proposal) -> 
     return proposal
 
 
-async def _apply_result(runtime: Any, session: AsyncSession, proposal: m.Proposal, events: list[dict[str, Any]]) -> None:
+async def _apply_result(runtime: Runtime, session: AsyncSession, proposal: m.Proposal, events: list[dict[str, Any]]) -> None:
     published = next((e for e in events if e["event"] == "ProposalResultPublished"), None)
     if published is not None:
         a = published["args"]
@@ -857,7 +858,7 @@ def _event_payload(proposal: m.Proposal) -> dict[str, Any]:
     return {"proposal_id": str(proposal.id), "community_id": str(proposal.community_id), "title": proposal.title, "matter": proposal.matter}
 
 
-async def on_chain_done(runtime: Any, session: AsyncSession, intent_key: str) -> None:
+async def on_chain_done(runtime: Runtime, session: AsyncSession, intent_key: str) -> None:
     """Handler body of ``chain.transaction_done``: refresh the proposal an intent belongs to."""
     parts = intent_key.split(":")
     if len(parts) < 3 or parts[0] != "gov":
