@@ -20,7 +20,8 @@ def log_in(page: Any, server: Any, username: str = "demo-owner") -> None:
     page.get_by_label("账号").fill(username)
     page.get_by_label("密码").fill(server.password)
     page.get_by_role("button", name="登录").click()
-    page.get_by_role("heading", name="与我的房屋有关的表决").wait_for()
+    # generous: right after a vote is closed the server is busy relaying (seen > 10 s on a loaded machine)
+    page.get_by_role("heading", name="与我的房屋有关的表决").wait_for(timeout=30_000)
 
 
 def test_served_at_vote_with_its_assets(page: Any, live_server: Any) -> None:
