@@ -42,35 +42,49 @@ library Apportionment {
         for (uint256 i = 0; i < n; ++i) {
             keys[i] = (mulmod(amount, weights[i], total) << 32) | (type(uint32).max - i);
         }
-        _heapSort(keys);
+        _largestToEnd(keys, left);
         for (uint256 k = 0; k < left; ++k) {
             uint256 position = type(uint32).max - (keys[n - 1 - k] & type(uint32).max);
             shares[position] += 1;
         }
     }
 
-    /// @dev Sorts `a` ascending in place (O(n log n), no recursion).
-    function _heapSort(uint256[] memory a) private pure {
+    /// @dev Moves the `k` largest values of `a` to its end, largest last (`a[n-1]`, then `a[n-2]`...): a heap
+    /// sort stopped after `k` extractions, O(n + k log n), no recursion.
+    function _largestToEnd(uint256[] memory a, uint256 k) private pure {
         uint256 n = a.length;
         if (n < 2) return;
         for (uint256 start = n / 2; start > 0; ) {
             --start;
             _siftDown(a, start, n);
         }
-        for (uint256 end = n - 1; end > 0; --end) {
+        uint256 stop = n - k; // k < n
+        for (uint256 end = n - 1; end >= stop && end > 0; --end) {
             (a[0], a[end]) = (a[end], a[0]);
             _siftDown(a, 0, end);
         }
     }
 
     function _siftDown(uint256[] memory a, uint256 root, uint256 end) private pure {
-        while (true) {
-            uint256 child = 2 * root + 1;
-            if (child >= end) return;
-            if (child + 1 < end && a[child + 1] > a[child]) ++child;
-            if (a[root] >= a[child]) return;
-            (a[root], a[child]) = (a[child], a[root]);
-            root = child;
+        // Indices stay below 2 * a.length, far from overflow.
+        unchecked {
+            uint256 value = a[root];
+            while (true) {
+                uint256 child = 2 * root + 1;
+                if (child >= end) break;
+                uint256 larger = a[child];
+                if (child + 1 < end) {
+                    uint256 right = a[child + 1];
+                    if (right > larger) {
+                        ++child;
+                        larger = right;
+                    }
+                }
+                if (value >= larger) break;
+                a[root] = larger;
+                root = child;
+            }
+            a[root] = value;
         }
     }
 }
