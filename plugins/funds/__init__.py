@@ -25,6 +25,7 @@ from kernel.sdk import (
 
 if TYPE_CHECKING:
     from kernel.sdk.chain import ContractContribution
+    from kernel.sdk.runtime import Runtime
 
 MANIFEST = PluginManifest(
     name="funds",
@@ -85,7 +86,7 @@ def register_permissions() -> PermissionSet:
 def register_scheduled_jobs() -> list[ScheduledJob]:
     from plugins.funds.reconcile import reconcile_all
 
-    async def run(runtime: object) -> None:
+    async def run(runtime: Runtime) -> None:
         await reconcile_all(runtime)
 
     return [ScheduledJob("funds.reconcile", RECONCILIATION_INTERVAL_SECONDS, run)]

@@ -37,6 +37,7 @@ from kernel.sdk import (
     sync_units,
 )
 from kernel.sdk.estate import Unit, voting_units
+from kernel.sdk.runtime import Runtime
 
 
 def sha256_hex(text: str) -> str:
@@ -52,7 +53,7 @@ class RegisteredUnit:
     area: int
 
 
-async def ensure_registered(runtime: Any, session: AsyncSession, community_id: uuid.UUID) -> dict[uuid.UUID, RegisteredUnit]:
+async def ensure_registered(runtime: Runtime, session: AsyncSession, community_id: uuid.UUID) -> dict[uuid.UUID, RegisteredUnit]:
     """Deploy the community's contracts if needed, register new units (and owner changes), and return the
     registry id and area of every registered unit. Units with no registered area are not on chain."""
     deployment = await ensure_community_contracts(runtime, session, community_id)
@@ -107,7 +108,7 @@ class ContractFundView:
         return out
 
 
-async def fund_view_for(runtime: Any, session: AsyncSession, community_id: uuid.UUID) -> FundView | None:
+async def fund_view_for(runtime: Runtime, session: AsyncSession, community_id: uuid.UUID) -> FundView | None:
     """The community's deployed fund, or None when it has no deployment (nothing on chain to compare)."""
     deployment = await deployment_for(session, community_id)
     if deployment is None:
@@ -155,7 +156,7 @@ def _norm(value: Any) -> str:
     return str(value).strip().lower().replace("-", "_") if value is not None else ""
 
 
-async def proposal_facts(runtime: Any, session: AsyncSession, proposal_id: uuid.UUID) -> ProposalFacts | None:
+async def proposal_facts(runtime: Runtime, session: AsyncSession, proposal_id: uuid.UUID) -> ProposalFacts | None:
     """Facts of a governance proposal (None if unknown in this tenant, or when no plugin offers them).
 
     Asks the ``governance.proposal_facts`` service (``async (session, proposal_id) -> facts | None``, the

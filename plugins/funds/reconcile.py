@@ -24,6 +24,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.sdk import Event, audit, enabled_plugins, utcnow
+from kernel.sdk.runtime import Runtime
 from plugins.funds import chain
 from plugins.funds.models import FundAccount, FundEntry, FundReconciliation, FundSubLedger
 from plugins.funds.service import EVENT_MISMATCH
@@ -86,7 +87,7 @@ async def reconcile_community(session: AsyncSession, community_id: uuid.UUID, vi
     return report
 
 
-async def run_reconciliation(runtime: Any, session: AsyncSession, tenant_id: uuid.UUID, community_id: uuid.UUID, *, actor: str = "system:funds") -> Report:
+async def run_reconciliation(runtime: Runtime, session: AsyncSession, tenant_id: uuid.UUID, community_id: uuid.UUID, *, actor: str = "system:funds") -> Report:
     """Reconcile one community, record the run, and raise the alarm on a mismatch."""
     view = await chain.fund_view_for(runtime, session, community_id)
     report = await reconcile_community(session, community_id, view)
@@ -99,7 +100,7 @@ async def run_reconciliation(runtime: Any, session: AsyncSession, tenant_id: uui
     return report
 
 
-async def reconcile_all(runtime: Any, *, only: set[uuid.UUID] | None = None) -> list[Report]:
+async def reconcile_all(runtime: Runtime, *, only: set[uuid.UUID] | None = None) -> list[Report]:
     """The scheduled job: reconcile every community's fund in every active tenant that enabled the plugin."""
     from kernel.sdk.tenants import all_tenants as list_tenants
 

@@ -32,7 +32,7 @@ from kernel.sdk.estate import Building, Community, Unit
 from kernel.sdk.inputs import parse_input
 from kernel.sdk.runtime import Runtime
 from plugins.funds import chain
-from plugins.funds.apportionment import BPS, apportion, revenue_split
+from plugins.funds.apportionment import BPS, allocate_by_area, apportion, revenue_split
 from plugins.funds.inputs import (
     MAX_AMOUNT,
     Amount,
@@ -225,14 +225,17 @@ async def record_interest(
 @dataclass(frozen=True)
 class AllocationResult:
     round_no: int
+    #: Taken from the pool by the round; ``carried`` of it went back (floors only, see apportionment).
     amount: int
     unit_count: int
     total_area: int
+    carried: int = 0
 
 
 async def allocate(session: AsyncSession, runtime: Runtime, *, community_id: uuid.UUID, actor: str) -> AllocationResult:
     """Credit the whole unallocated pool to every registered unit of the community by area (one round),
-    in registry order, exactly as ``startAllocation`` / ``continueAllocation`` do."""
+    in registry order, exactly as ``startAllocation`` / ``continueAllocation`` do: each unit the floor of
+    its quota, the fen left over back to the pool."""
     account = await account_of(session, community_id)
     amount = account.unallocated
     if amount <= 0:
@@ -243,7 +246,7 @@ async def allocate(session: AsyncSession, runtime: Runtime, *, community_id: uui
         raise BadUserInput("the community has no registered area to allocate by", field="communityId")
     units = (await session.scalars(select(Unit).where(Unit.id.in_(list(reg))))).all()
     by_id = {u.id: u for u in units}
-    shares = apportion(amount, [(uid, r.chain_unit_id, r.area) for uid, r in reg.items()])
+    shares, carried = allocate_by_area(amount, [(uid, r.chain_unit_id, r.area) for uid, r in reg.items()])
     account.allocation_rounds += 1
     round_no = account.allocation_rounds
     for s in shares:
@@ -256,8 +259,8 @@ async def allocate(session: AsyncSession, runtime: Runtime, *, community_id: uui
             session, community_id=community_id, unit_id=ledger.unit_id, kind="allocation", amount=s.share, balance_after=ledger.balance,
             reference=f"round {round_no}", actor=actor,
         )
-    account.unallocated = 0
-    account.sub_ledger_total += amount
+    account.unallocated = carried
+    account.sub_ledger_total += amount - carried
     prefix = f"fund:alloc:{community_id}:{round_no}"
     await chain.queue_fund_call(session, community_id=community_id, function="startAllocation", args=[], intent=f"{prefix}:start")
     for k in range(0, max(len(units), 1), ALLOCATION_CHUNK):
@@ -265,7 +268,7 @@ async def allocate(session: AsyncSession, runtime: Runtime, *, community_id: uui
             session, community_id=community_id, function="continueAllocation", args=[ALLOCATION_CHUNK], intent=f"{prefix}:continue:{k // ALLOCATION_CHUNK}"
         )
     await session.flush()
-    return AllocationResult(round_no, amount, len(units), total_area)
+    return AllocationResult(round_no, amount, len(units), total_area, carried)
 
 
 # -- apportionment over the units concerned ------------------------------------------------------------------

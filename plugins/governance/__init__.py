@@ -15,6 +15,7 @@ from plugins.governance.plugin import (
     register_models,
     register_notification_templates,
     register_permissions,
+    register_routes,
     register_scheduled_jobs,
     register_services,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "register_models",
     "register_notification_templates",
     "register_permissions",
+    "register_routes",
     "register_services",
     "register_scheduled_jobs",
 ]

@@ -12,8 +12,10 @@ from strawberry import relay
 
 from kernel.sdk import chain_client, devchain, forget_chain_state, tenant_id_by_slug
 from kernel.sdk.estate import Community
+from kernel.sdk.runtime import Runtime
 from plugins.governance import models as m
 from plugins.governance import service
+from plugins.governance.routes import demo_document_ref
 
 DEMO_TITLE = "关于使用专项维修资金更换1幢电梯的决定"
 DEMO_BODY = (
@@ -22,7 +24,14 @@ DEMO_BODY = (
 )
 
 
-async def seed_governance_demo(runtime: Any, tenant_id: uuid.UUID, *, community_code: str = "C001") -> dict[str, Any]:
+async def _relay(runtime: Any, tenant_id: uuid.UUID) -> None:
+    """Deliver the tenant's outbox now (the relayer puts the demo proposal on chain before the command
+    returns). The demo runs in the kernel's own process, whose runtime has the outbox; it is not part
+    of the :class:`~kernel.sdk.runtime.Runtime` protocol plugins otherwise rely on."""
+    await runtime.outbox.drain(tenant_id)
+
+
+async def seed_governance_demo(runtime: Runtime, tenant_id: uuid.UUID, *, community_code: str = "C001") -> dict[str, Any]:
     """Draft, publish and open a USE_FUND proposal in the demo tenant's community (idempotent).
 
     Runs the relayer until the proposal is on chain and, on development chains, moves the chain clock past
@@ -47,17 +56,17 @@ async def seed_governance_demo(runtime: Any, tenant_id: uuid.UUID, *, community_
                 body=DEMO_BODY,
                 voting_ends_at=datetime.now(UTC) + timedelta(days=14),
                 estimated_cost_fen=98_000_000,
-                documents=[{"name": "电梯更换方案及预算.pdf", "url": "https://demo.linli.example/docs/elevator-plan.pdf", "sha256": "5" * 64}],
+                documents=[{"name": "电梯更换方案及预算.txt", **demo_document_ref("elevator-plan.txt")}],
             )
             await service.publish(runtime, s, actor, row)
         proposal_id, community_id = row.id, community.id
-    await runtime.outbox.drain(tenant_id)
+    await _relay(runtime, tenant_id)
     async with runtime.db.tenant(tenant_id) as s:
         row = await service.get_proposal(s, proposal_id)
         if row.status == "published":
             await service.open_voting(runtime, s, actor, row)
     for _ in range(5):
-        await runtime.outbox.drain(tenant_id)
+        await _relay(runtime, tenant_id)
         async with runtime.db.tenant(tenant_id) as s:
             row = await service.refresh(runtime, s, await service.get_proposal(s, proposal_id))
             chain_proposal_id = row.chain_proposal_id
@@ -82,7 +91,7 @@ async def seed_governance_demo(runtime: Any, tenant_id: uuid.UUID, *, community_
 DEMO_ENV = "LINLI_DEMO_GOVERNANCE"
 
 
-async def reseed_on_embedded_chain(runtime: Any) -> dict[str, Any] | None:
+async def reseed_on_embedded_chain(runtime: Runtime) -> dict[str, Any] | None:
     """``linli demo`` on the embedded EVM: seed the demo proposal on the serving process's chain — when there
     is none yet, or when the chain no longer holds the recorded contracts (an embedded EVM kept in memory
     only). The embedded default keeps its chain in ``<data_dir>/chain``, so a restarted demo keeps its

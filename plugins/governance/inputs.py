@@ -1,5 +1,10 @@
 """The governance plugin's mutation inputs, validated with pydantic before anything is written
-(:func:`kernel.sdk.inputs.parse_input` turns the first error into BAD_USER_INPUT naming the field)."""
+(:func:`kernel.sdk.inputs.parse_input` turns the first error into BAD_USER_INPUT naming the field).
+
+``draftProposal`` takes a :class:`DraftProposal`; ``updateDraftProposal`` takes a
+:class:`DraftChanges` (only the fields given change), and the draft it would produce is validated as
+a :class:`DraftProposal` again, so an edit obeys the same rules as a new draft. Whether the voting
+window still lies ahead needs the clock: :func:`check_voting_window` (drafting, editing, publishing)."""
 
 from __future__ import annotations
 
@@ -8,7 +13,21 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
+from kernel.sdk import BadUserInput
 from plugins.governance import models as m
+
+#: Fields of a draft that ``updateDraftProposal`` may change (the community is fixed at drafting).
+EDITABLE = (
+    "matter",
+    "title",
+    "body",
+    "building_ids",
+    "voting_starts_at",
+    "voting_ends_at",
+    "objection_days",
+    "estimated_cost_fen",
+    "documents",
+)
 
 
 class DocumentIn(BaseModel):
@@ -110,3 +129,49 @@ class DraftProposal(BaseModel):
         if value is not None and value < 0:
             raise ValueError("a cost is a non-negative number of fen")
         return value
+
+
+class DraftChanges(BaseModel):
+    """What ``updateDraftProposal`` takes: any of :data:`EDITABLE`; a field not given stays as it
+    is, ``null`` clears an optional one (the voting window, the estimated cost). The merged draft is
+    then checked as a :class:`DraftProposal`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    matter: str | None = None
+    title: str | None = None
+    body: str | None = None
+    building_ids: list[uuid.UUID] | None = None
+    voting_starts_at: datetime | None = None
+    voting_ends_at: datetime | None = None
+    objection_days: int | None = None
+    estimated_cost_fen: int | None = None
+    documents: list[DocumentIn] | None = None
+
+    @field_validator(
+        "matter", "title", "body", "building_ids", "objection_days", "documents", mode="before"
+    )
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("this field cannot be cleared; leave it out to keep it")
+        return value
+
+    def merged_into(self, current: dict[str, object]) -> dict[str, object]:
+        """``current`` (a draft's fields) with the given changes applied."""
+        return {**current, **{k: getattr(self, k) for k in self.model_fields_set}}
+
+
+def check_voting_window(
+    starts_at: datetime | None, ends_at: datetime | None, now: datetime
+) -> None:
+    """BAD_USER_INPUT when the voting window is already over at ``now`` (it would be refused on
+    opening; say so while the draft can still be fixed). A start in the past is fine: voting then
+    opens as soon as the committee opens it."""
+    if ends_at is not None and ends_at <= now:
+        raise BadUserInput(
+            f"the voting window ends {ends_at.isoformat()}, which is already past; set a later votingEndsAt",
+            field="votingEndsAt",
+        )
+    if starts_at is not None and ends_at is not None and ends_at <= starts_at:
+        raise BadUserInput("voting ends after it starts", field="votingEndsAt")

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from kernel.sdk import Event, NotificationTemplate, notify, utcnow
 from kernel.sdk.estate import Unit, accounts_of_units
+from kernel.sdk.runtime import Runtime
 from plugins.governance import models as m
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -113,7 +114,7 @@ async def remind_closing(session: Any, tenant_id: uuid.UUID, *, now: Any = None)
     return len(proposals)
 
 
-async def remind_closing_all(runtime: Any, *, now: Any = None) -> int:
+async def remind_closing_all(runtime: Runtime, *, now: Any = None) -> int:
     """The scheduled job: :func:`remind_closing` in every active tenant that enabled governance."""
     from kernel.sdk.jobs import for_each_enabled_tenant
 

@@ -102,6 +102,13 @@ def register_contracts() -> ContractContribution:
 
 
 @hookimpl
+def register_routes() -> list[Any]:
+    from plugins.governance.routes import router
+
+    return [router]
+
+
+@hookimpl
 def register_services() -> dict[str, Any]:
     from plugins.governance.facts import proposal_facts
 

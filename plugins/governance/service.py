@@ -64,9 +64,10 @@ from kernel.sdk.estate import (
     voting_units,
 )
 from kernel.sdk.inputs import parse_input
+from kernel.sdk.runtime import Runtime
 from plugins.governance import models as m
 from plugins.governance.ballots import SignedBallot, recover_ballot_signer, sign_ballot
-from plugins.governance.inputs import DraftProposal
+from plugins.governance.inputs import EDITABLE, DraftChanges, DraftProposal, check_voting_window
 
 #: Seconds between opening the vote and the first second votes count on chain (the propose transaction
 #: must be mined before ``voteStart``).
@@ -92,7 +93,7 @@ def intent(kind: str, proposal: m.Proposal, suffix: str = "") -> str:
     return f"gov:{kind}:{proposal.id}" + (f":{suffix}" if suffix else "")
 
 
-def poke_after_commit(runtime: Any, session: AsyncSession) -> None:
+def poke_after_commit(runtime: Runtime, session: AsyncSession) -> None:
     """Wake the relayer as soon as the caller's transaction commits (not half a second later)."""
     sync = session.sync_session
     if sync.info.get("gov_poke"):
@@ -201,13 +202,11 @@ async def draft(
         estimated_cost_fen=estimated_cost_fen,
         documents=documents or [],
     )
+    check_voting_window(spec.voting_starts_at, spec.voting_ends_at, utcnow())
     if await session.get(Community, {"tenant_id": actor.tenant_id, "id": spec.community_id}) is None:
         raise NotFound("no such community")
     buildings = spec.building_ids
-    if buildings:
-        found = set((await session.scalars(select(Building.id).where(Building.id.in_(buildings), Building.community_id == spec.community_id))).all())
-        if len(found) != len(buildings):
-            raise NotFound("a building of the scope does not exist in this community")
+    await _check_buildings(session, spec.community_id, buildings)
     row = m.Proposal(
         community_id=spec.community_id,
         matter=spec.matter,
@@ -230,14 +229,102 @@ async def draft(
     return row
 
 
-def _require(proposal: m.Proposal, *statuses: str) -> None:
-    if proposal.status not in statuses:
-        raise Conflict(f"the proposal is {proposal.status}; this needs it {' or '.join(statuses)}")
+async def _check_buildings(session: AsyncSession, community_id: uuid.UUID, buildings: list[uuid.UUID]) -> None:
+    if buildings:
+        found = set((await session.scalars(select(Building.id).where(Building.id.in_(buildings), Building.community_id == community_id))).all())
+        if len(found) != len(buildings):
+            raise NotFound("a building of the scope does not exist in this community")
 
 
-async def publish(runtime: Any, session: AsyncSession, actor: Actor, proposal: m.Proposal) -> m.Proposal:
+def _draft_fields(proposal: m.Proposal, documents: list[m.ProposalDocument]) -> dict[str, Any]:
+    """A stored draft as :class:`DraftProposal` input (what an edit is merged into)."""
+    return {
+        "community_id": proposal.community_id,
+        "matter": proposal.matter,
+        "title": proposal.title,
+        "body": proposal.body,
+        "building_ids": [uuid.UUID(b) for b in proposal.building_ids or []],
+        "voting_starts_at": proposal.voting_starts_at,
+        "voting_ends_at": proposal.voting_ends_at,
+        "objection_days": proposal.objection_days,
+        "estimated_cost_fen": proposal.estimated_cost_fen,
+        "documents": [{"name": d.name, "url": d.url, "sha256": d.sha256} for d in documents],
+    }
+
+
+async def update_draft(session: AsyncSession, actor: Actor, proposal: m.Proposal, changes: dict[str, Any]) -> m.Proposal:
+    """Edit a draft until it is published (committee or tenant admin): the fields in ``changes``
+    (:data:`plugins.governance.inputs.EDITABLE`) change, the others stay; the edited draft obeys the
+    rules of a new one (:class:`DraftProposal`, a voting window still ahead), else nothing is written.
+    Documents, when given, replace the draft's documents."""
+    _require(proposal, "update")
+    patch = parse_input(DraftChanges, changes)
+    documents = await documents_of(session, proposal.id)
+    spec = parse_input(DraftProposal, patch.merged_into(_draft_fields(proposal, documents)))
+    check_voting_window(spec.voting_starts_at, spec.voting_ends_at, utcnow())
+    await _check_buildings(session, proposal.community_id, spec.building_ids)
+    proposal.matter, proposal.title, proposal.body = spec.matter, spec.title, spec.body
+    proposal.building_ids = [str(b) for b in spec.building_ids]
+    proposal.voting_starts_at, proposal.voting_ends_at = spec.voting_starts_at, spec.voting_ends_at
+    proposal.objection_days = spec.objection_days or 7
+    proposal.estimated_cost_fen = spec.estimated_cost_fen
+    if "documents" in patch.model_fields_set:
+        for d in documents:
+            await session.delete(d)
+        await session.flush()
+        for doc in spec.documents:
+            session.add(m.ProposalDocument(proposal_id=proposal.id, name=doc.name[:200], url=doc.url[:1000], sha256=doc.sha256))
+    await session.flush()
+    changed = sorted(f for f in EDITABLE if f in patch.model_fields_set)
+    await audit(session, tenant_id=actor.tenant_id, actor=actor.label, action="governance.draft_updated", target=str(proposal.id), detail={"fields": changed})
+    return proposal
+
+
+#: What a proposal in each status is, as the second half of "This proposal is ...".
+STATUS_PHRASES = {
+    "draft": "still a draft",
+    "published": "published, but voting has not been opened",
+    "voting": "open for voting",
+    "preliminary": "closed, and its preliminary result is being published",
+    "objection": "in its objection period",
+    "final": "final",
+    "executed": "final and carried out",
+    "defeated": "not passed",
+    "defeated_no_quorum": "not passed: too few owners took part",
+    "cancelled": "cancelled",
+}
+#: Each workflow step: the statuses it takes, and the rule an owner or the committee reads when refused.
+STEPS: dict[str, tuple[tuple[str, ...], str]] = {
+    "update": (("draft",), "only a draft can be edited"),
+    "publish": (("draft",), "only a draft can be published"),
+    "open": (("published",), "voting can be opened only on a published proposal"),
+    "vote": (("voting",), "votes are taken only while voting is open"),
+    "close": (("voting",), "only a proposal open for voting can be closed"),
+    "object": (("preliminary", "objection"), "objections are taken only while the preliminary result is on notice"),
+    "finalize": (("objection",), "only a passed proposal in its objection period can be made final"),
+    "file": (("final", "executed", "defeated", "defeated_no_quorum"), "only a decided proposal (final, carried out or not passed) can be filed"),
+    "cancel": (("draft", "published", "voting", "preliminary", "objection"), "a decided or cancelled proposal cannot be cancelled"),
+}
+
+
+def state_conflict(status: str, step: str) -> Conflict:
+    """CONFLICT as a sentence ("This proposal is open for voting; objections are taken only while the
+    preliminary result is on notice."), with ``status`` and ``step`` in the extensions so that a client
+    words it in its own language."""
+    rule = STEPS[step][1]
+    return Conflict(f"This proposal is {STATUS_PHRASES.get(status, status)}; {rule}.", status=status, step=step)
+
+
+def _require(proposal: m.Proposal, step: str) -> None:
+    """CONFLICT unless the proposal's status allows ``step`` (:data:`STEPS`)."""
+    if proposal.status not in STEPS[step][0]:
+        raise state_conflict(proposal.status, step)
+
+
+async def publish(runtime: Runtime, session: AsyncSession, actor: Actor, proposal: m.Proposal) -> m.Proposal:
     """Publish the notice: freeze scope, Art. 278 totals and content hash; register the units on chain."""
-    _require(proposal, "draft")
+    _require(proposal, "publish")
+    check_voting_window(proposal.voting_starts_at, proposal.voting_ends_at, utcnow())
     units = await scope_units(session, proposal)
     t = totals([u for u in units if u.area > 0])
     if t.persons == 0:
@@ -270,16 +357,16 @@ async def publish(runtime: Any, session: AsyncSession, actor: Actor, proposal: m
     return proposal
 
 
-async def chain_now(runtime: Any) -> int:
+async def chain_now(runtime: Runtime) -> int:
     """The chain's idea of now: the later of the latest block's timestamp and the wall clock."""
     client = await chain_client(runtime)
     latest = int((await client.w3.eth.get_block("latest"))["timestamp"])
     return max(latest, int(time.time()))
 
 
-async def open_voting(runtime: Any, session: AsyncSession, actor: Actor, proposal: m.Proposal) -> m.Proposal:
+async def open_voting(runtime: Runtime, session: AsyncSession, actor: Actor, proposal: m.Proposal) -> m.Proposal:
     """Open the vote: the proposal goes on chain with its matter, scope, window and content hash."""
-    _require(proposal, "published")
+    _require(proposal, "open")
     now = await chain_now(runtime)
     start = now + START_DELAY
     if proposal.voting_starts_at is not None:
@@ -312,20 +399,20 @@ async def open_voting(runtime: Any, session: AsyncSession, actor: Actor, proposa
 async def _voting_keys(session: AsyncSession, proposal: m.Proposal, account_id: uuid.UUID | None) -> dict[str, list[VotingUnit]]:
     """The person keys the caller casts a ballot for now; CONFLICT says who voted or who is designated."""
     if proposal.status != "voting":
-        raise Conflict(f"the proposal is {proposal.status}, not open for voting")
+        raise state_conflict(proposal.status, "vote")
     held = await holdings(session, proposal, account_id)
     if not held:
         raise Forbidden("only owners of units in the proposal's scope vote", permission="governance:vote")
     if proposal.voting_ends_at and utcnow() > proposal.voting_ends_at:
-        raise Conflict("the voting window is over")
+        raise Conflict("Voting on this proposal has ended; it can no longer be voted on.", step="vote", reason="voting_ended")
     if not proposal.chain_proposal_id:
-        raise Conflict("voting is being opened on chain; try again in a few seconds")
+        raise Conflict("Voting is being opened on chain; please try again in a few seconds.", step="vote", reason="not_on_chain")
     votes = {v.holder_key: v for v in await session.scalars(select(m.Vote).where(m.Vote.proposal_id == proposal.id, m.Vote.holder_key.in_(list(held))))}
     remaining = {k: list(h.units) for k, h in held.items() if k not in votes and h.may_vote}
     if remaining:
         return remaining
     if all(v.account_id == account_id for v in votes.values()) and len(votes) == len(held):
-        raise Conflict("you have already voted")
+        raise Conflict("You have already voted on this proposal.", step="vote", reason="already_voted")
     raise await _not_yours(session, held, votes, account_id)
 
 
@@ -345,16 +432,20 @@ async def _not_yours(session: AsyncSession, held: dict[str, Holding], votes: dic
         units = ", ".join(sorted(numbers.get(u.unit_id, "?") for u in h.units))
         vote = votes.get(key)
         if vote is not None:
-            who = "you" if vote.account_id == account_id else by_account.get(vote.account_id, "another co-owner")
-            voted_by.append({"units": units, "name": who, "at": vote.created_at.isoformat()})
+            mine = vote.account_id == account_id
+            who = "you" if mine else by_account.get(vote.account_id, "another co-owner")
+            voted_by.append({"units": units, "name": who, "at": vote.created_at.isoformat(), "mine": mine})
         elif h.designated is not None:
             designated.append({"units": units, "name": names.get(h.designated, "another co-owner")})
     parts = [f"{d['name']} already voted for {d['units']}" for d in voted_by if d["name"] != "you"]
     parts += [f"the co-owners designated {d['name']} to vote for {d['units']}" for d in designated]
-    return Conflict("; ".join(parts) or "you have already voted", voted_by=voted_by, designated=designated)
+    text = "; ".join(parts)
+    message = f"{text[:1].upper()}{text[1:]}." if text else "You have already voted on this proposal."
+    reason = "co_owner" if text else "already_voted"
+    return Conflict(message, step="vote", reason=reason, voted_by=voted_by, designated=designated)
 
 
-async def cast_vote(runtime: Any, session: AsyncSession, actor: Actor, proposal: m.Proposal, choice: str) -> m.Vote:
+async def cast_vote(runtime: Runtime, session: AsyncSession, actor: Actor, proposal: m.Proposal, choice: str) -> m.Vote:
     """Vote with the custodial keys of every person key the caller votes through; returns the first vote."""
     if choice not in m.CHOICES:
         raise BadUserInput(f"choice is one of {', '.join(m.CHOICES)}", field="choice")
@@ -374,7 +465,7 @@ async def cast_vote(runtime: Any, session: AsyncSession, actor: Actor, proposal:
 
 
 async def cast_signed_vote(
-    runtime: Any, session: AsyncSession, actor: Actor, proposal: m.Proposal, choice: str, voter_address: str, signature: str
+    runtime: Runtime, session: AsyncSession, actor: Actor, proposal: m.Proposal, choice: str, voter_address: str, signature: str
 ) -> m.Vote:
     """Relay a ballot the owner signed with their own key (EIP-712, ``ballotTypedData``)."""
     if choice not in m.CHOICES:
@@ -401,7 +492,7 @@ async def cast_signed_vote(
 
 
 async def _record_vote(
-    runtime: Any, session: AsyncSession, actor: Actor, proposal: m.Proposal, key: str, address: str, choice: str, signature: str, *, self_signed: bool
+    runtime: Runtime, session: AsyncSession, actor: Actor, proposal: m.Proposal, key: str, address: str, choice: str, signature: str, *, self_signed: bool
 ) -> m.Vote:
     vote_intent = intent("vote", proposal, key)
     vote = m.Vote(
@@ -418,7 +509,7 @@ async def _record_vote(
         async with session.begin_nested():
             await session.flush()
     except Exception as exc:  # a concurrent request voted for the same person key
-        raise Conflict("you have already voted") from exc
+        raise Conflict("You have already voted on this proposal.", step="vote", reason="already_voted") from exc
     await enqueue_chain_call(
         session,
         community_id=proposal.community_id,
@@ -434,7 +525,7 @@ async def _record_vote(
     return vote
 
 
-async def register_voting_address(runtime: Any, session: AsyncSession, actor: Actor, address: str) -> list[str]:
+async def register_voting_address(runtime: Runtime, session: AsyncSession, actor: Actor, address: str) -> list[str]:
     """Self custody: the caller's person keys vote with ``address`` from now on (custodial keys destroyed).
 
     Units already on chain move to the new address by a registry transfer. A proposal opened before keeps
@@ -494,7 +585,7 @@ async def vote_status(session: AsyncSession, vote: m.Vote) -> tuple[str, str | N
     return "rejected", tx.tx_hash, tx.block_number
 
 
-async def verify_receipt(runtime: Any, session: AsyncSession, proposal: m.Proposal, vote: m.Vote) -> dict[str, Any]:
+async def verify_receipt(runtime: Runtime, session: AsyncSession, proposal: m.Proposal, vote: m.Vote) -> dict[str, Any]:
     """Check a vote against the contract's ``getReceipt`` (not against our tables)."""
     deployment = await _deployment(session, proposal)
     if not proposal.chain_proposal_id:
@@ -513,7 +604,7 @@ async def verify_receipt(runtime: Any, session: AsyncSession, proposal: m.Propos
 # ------------------------------------------------------------------------------------------------- tally
 
 
-async def tally(runtime: Any, session: AsyncSession, proposal: m.Proposal) -> dict[str, Any] | None:
+async def tally(runtime: Runtime, session: AsyncSession, proposal: m.Proposal) -> dict[str, Any] | None:
     """The tally from the contract's views: participation always; choices only once voting has ended."""
     if not proposal.chain_proposal_id:
         if proposal.status in ("draft", "published", "voting", "cancelled"):
@@ -573,15 +664,19 @@ def _empty_tally(proposal: m.Proposal) -> dict[str, Any]:
 # -------------------------------------------------------------------------------------- after the vote
 
 
-async def close_voting(runtime: Any, session: AsyncSession, actor: Actor, proposal: m.Proposal) -> m.Proposal:
+async def close_voting(runtime: Runtime, session: AsyncSession, actor: Actor, proposal: m.Proposal) -> m.Proposal:
     """Publish the preliminary result on chain (after the voting window)."""
     await refresh(runtime, session, proposal)
-    _require(proposal, "voting")
+    _require(proposal, "close")
     if not proposal.chain_proposal_id:
-        raise Conflict("the proposal is not on chain yet; try again in a few seconds")
+        raise Conflict("The proposal is not on chain yet; please try again in a few seconds.", step="close", reason="not_on_chain")
     end = int(proposal.voting_ends_at.timestamp()) if proposal.voting_ends_at else 0
     if await chain_now(runtime) <= end:
-        raise Conflict(f"voting runs until {proposal.voting_ends_at.isoformat() if proposal.voting_ends_at else end}")
+        raise Conflict(
+            f"Voting runs until {proposal.voting_ends_at.isoformat() if proposal.voting_ends_at else end}; it can be closed after that.",
+            step="close",
+            reason="voting_running",
+        )
     await enqueue_chain_call(
         session,
         community_id=proposal.community_id,
@@ -597,17 +692,17 @@ async def close_voting(runtime: Any, session: AsyncSession, actor: Actor, propos
     return proposal
 
 
-async def file_objection(runtime: Any, session: AsyncSession, actor: Actor, proposal: m.Proposal, text: str) -> m.Objection:
+async def file_objection(runtime: Runtime, session: AsyncSession, actor: Actor, proposal: m.Proposal, text: str) -> m.Objection:
     """An owner in scope objects to the preliminary result during the objection period."""
     await refresh(runtime, session, proposal)
-    _require(proposal, "objection", "preliminary")
+    _require(proposal, "object")
     if not await covers_account(session, proposal, actor.account_id):
         raise Forbidden("only owners of units in the proposal's scope object", permission="governance:vote")
     text = text.strip()
     if not text or len(text) > 5000:
         raise BadUserInput("an objection has 1–5000 characters", field="text")
     if proposal.objection_ends_at and utcnow() > proposal.objection_ends_at:
-        raise Conflict("the objection period is over")
+        raise Conflict("The objection period has ended; objections can no longer be filed.", step="object", reason="objection_period_over")
     row = m.Objection(proposal_id=proposal.id, account_id=actor.account_id, text=text)
     session.add(row)
     await session.flush()
@@ -627,12 +722,16 @@ def objections_query(proposal: m.Proposal, account_id: uuid.UUID | None = None) 
     return stmt
 
 
-async def finalize(runtime: Any, session: AsyncSession, actor: Actor, proposal: m.Proposal) -> m.Proposal:
+async def finalize(runtime: Runtime, session: AsyncSession, actor: Actor, proposal: m.Proposal) -> m.Proposal:
     """Make a succeeded proposal final once its objection period is over (chain ``finalize``)."""
     await refresh(runtime, session, proposal)
-    _require(proposal, "objection")
+    _require(proposal, "finalize")
     if proposal.objection_ends_at and utcnow() < proposal.objection_ends_at and await chain_now(runtime) < int(proposal.objection_ends_at.timestamp()):
-        raise Conflict(f"the objection period runs until {proposal.objection_ends_at.isoformat()}")
+        raise Conflict(
+            f"The objection period runs until {proposal.objection_ends_at.isoformat()}; the result can be made final after that.",
+            step="finalize",
+            reason="objection_period_running",
+        )
     await enqueue_chain_call(
         session,
         community_id=proposal.community_id,
@@ -647,12 +746,12 @@ async def finalize(runtime: Any, session: AsyncSession, actor: Actor, proposal: 
     return proposal
 
 
-async def file_to_regulator(runtime: Any, session: AsyncSession, actor: Actor, proposal: m.Proposal) -> m.Filing:
+async def file_to_regulator(runtime: Runtime, session: AsyncSession, actor: Actor, proposal: m.Proposal) -> m.Filing:
     """File the decided proposal with the street office (备案): a record and ``governance.filed``."""
     await refresh(runtime, session, proposal)
-    _require(proposal, "final", "executed", "defeated", "defeated_no_quorum")
+    _require(proposal, "file")
     if proposal.filed_at is not None:
-        raise Conflict("the proposal is filed already")
+        raise Conflict("This proposal has already been filed with the street office.", step="file", reason="filed")
     community = await session.get(Community, {"tenant_id": actor.tenant_id, "id": proposal.community_id})
     summary = {
         "title": proposal.title,
@@ -674,14 +773,14 @@ async def file_to_regulator(runtime: Any, session: AsyncSession, actor: Actor, p
     return row
 
 
-async def cancel(runtime: Any, session: AsyncSession, actor: Actor, proposal: m.Proposal) -> m.Proposal:
+async def cancel(runtime: Runtime, session: AsyncSession, actor: Actor, proposal: m.Proposal) -> m.Proposal:
     """Cancel a proposal that is not final (on chain too, once it is there)."""
     await refresh(runtime, session, proposal)
-    _require(proposal, "draft", "published", "voting", "preliminary", "objection")
+    _require(proposal, "cancel")
     if proposal.status in ("voting", "preliminary", "objection"):
         reason = "0x" + hashlib.sha256(f"cancelled:{proposal.id}".encode()).hexdigest()
         if not proposal.chain_proposal_id:
-            raise Conflict("the proposal is being put on chain; try again in a few seconds")
+            raise Conflict("The proposal is being put on chain; please try again in a few seconds.", step="cancel", reason="not_on_chain")
         await enqueue_chain_call(
             session,
             community_id=proposal.community_id,
@@ -700,7 +799,7 @@ async def cancel(runtime: Any, session: AsyncSession, actor: Actor, proposal: m.
 # ----------------------------------------------------------------------------------- chain → workflow
 
 
-async def refresh(runtime: Any, session: AsyncSession, proposal: m.Proposal) -> m.Proposal:
+async def refresh(runtime: Runtime, session: AsyncSession, proposal: m.Proposal) -> m.Proposal:
     """Move the proposal along with what the relayer recorded (proposal id, published result, finality)."""
     if proposal.status == "voting" and not proposal.chain_proposal_id:
         tx = await transaction_for(session, intent("propose", proposal))
@@ -722,7 +821,7 @@ async def refresh(runtime: Any, session: AsyncSession, proposal: m.Proposal) -> 
     return proposal
 
 
-async def _apply_result(runtime: Any, session: AsyncSession, proposal: m.Proposal, events: list[dict[str, Any]]) -> None:
+async def _apply_result(runtime: Runtime, session: AsyncSession, proposal: m.Proposal, events: list[dict[str, Any]]) -> None:
     published = next((e for e in events if e["event"] == "ProposalResultPublished"), None)
     if published is not None:
         a = published["args"]
@@ -760,7 +859,7 @@ def _event_payload(proposal: m.Proposal) -> dict[str, Any]:
     return {"proposal_id": str(proposal.id), "community_id": str(proposal.community_id), "title": proposal.title, "matter": proposal.matter}
 
 
-async def on_chain_done(runtime: Any, session: AsyncSession, intent_key: str) -> None:
+async def on_chain_done(runtime: Runtime, session: AsyncSession, intent_key: str) -> None:
     """Handler body of ``chain.transaction_done``: refresh the proposal an intent belongs to."""
     parts = intent_key.split(":")
     if len(parts) < 3 or parts[0] != "gov":

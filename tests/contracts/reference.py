@@ -1,7 +1,7 @@
 """Independent pure-Python reference model of the Art. 278 rules and the fund's apportionment.
 
 Written from DOMAIN.md, not from the contracts: exact rational arithmetic (fractions) for the thresholds,
-and a quota-respecting apportionment computed from exact quotas.
+and the apportionment (largest remainder; floors for interest rounds) computed from exact quotas.
 """
 
 from __future__ import annotations
@@ -48,16 +48,21 @@ def outcome(item: int, held: dict[str, int], votes: dict[str, int]) -> str:
 
 
 def apportion(amount: int, weights: list[int]) -> list[int]:
-    """Shares of ``amount`` by ``weights``: item i gets round-down of the exact cumulative quota difference.
-
-    Equivalently: share_i = floor(amount * W_i / W) - floor(amount * W_{i-1} / W), computed here from exact
-    fractions; checked against the quota rule by the property tests.
-    """
+    """Shares of ``amount`` by ``weights``, largest remainder (Hamilton): every item gets the whole part of
+    its exact quota, then the fen left over go one each to the largest fractional parts, equal parts to the
+    earlier item (the lower unit id). A larger weight never gets less than a smaller one."""
     total = sum(weights)
-    shares, cum, given = [], Fraction(0), 0
-    for w in weights:
-        cum += Fraction(amount * w, total)
-        upto = int(cum)  # floor of a non-negative fraction
-        shares.append(upto - given)
-        given = upto
+    quotas = [Fraction(amount * w, total) for w in weights]
+    shares = [int(q) for q in quotas]  # floor of a non-negative fraction
+    left = amount - sum(shares)
+    ranked = sorted(range(len(weights)), key=lambda i: (-(quotas[i] - shares[i]), i))
+    for i in ranked[:left]:
+        shares[i] += 1
     return shares
+
+
+def allocation_floors(amount: int, weights: list[int]) -> tuple[list[int], int]:
+    """An interest allocation round: the whole part of each exact quota, and the fen left for the pool."""
+    total = sum(weights)
+    shares = [int(Fraction(amount * w, total)) for w in weights]
+    return shares, amount - sum(shares)

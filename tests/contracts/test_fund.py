@@ -19,7 +19,7 @@ from contract_helpers import (
     reverts,
 )
 from eth_abi import encode
-from reference import apportion
+from reference import allocation_floors, apportion
 
 from kernel.chain import ChainClient
 
@@ -95,13 +95,20 @@ async def test_interest_allocation_by_area_in_chunks(w: World):
         receipt = await w.tx(w.fund.functions.continueAllocation(chunk))
         credited += [(e["unitId"], e["amount"]) for e in events(receipt, w.fund, "SubLedgerCredited")]
         await assert_invariant(w)
-    assert one_event(receipt, w.fund, "AllocationCompleted") == {"roundId": 1, "amount": 1001}
-    expected = apportion(1001, AREAS)
+    expected, carried = allocation_floors(1001, AREAS)  # each unit the floor of its quota
+    assert one_event(receipt, w.fund, "AllocationCompleted") == {"roundId": 1, "amount": 1001, "carried": carried}
     assert credited == [(i + 1, s) for i, s in enumerate(expected) if s]
     assert [b - a for a, b in zip(before, await balances(w))] == expected
+    assert await w.call(w.fund.functions.unallocated()) == carried  # the left-over fen wait for the next round
     assert await w.call(w.registry.functions.areaLocks()) == 0
+    # the carried fen join the next round: 999 + 1 = 1000 fen credit exactly, nothing left
+    await w.tx(w.fund.functions.recordInterest(999, REF[3]))
+    await w.tx(w.fund.functions.startAllocation())
+    receipt = await w.tx(w.fund.functions.continueAllocation(9))
+    assert one_event(receipt, w.fund, "AllocationCompleted") == {"roundId": 2, "amount": 999 + carried, "carried": 0}
     with reverts("FundNothingToAllocate"):
         await w.tx(w.fund.functions.startAllocation())
+    await assert_invariant(w)
     with reverts("FundZeroAmount"):
         await w.tx(w.fund.functions.recordInterest(0, REF[0]))
 
@@ -139,6 +146,18 @@ async def test_disbursement_against_final_use_fund_vote(w: World):
     assert await w.state(pid) == EXECUTED
     with reverts("FundProposalNotFinal", pid, EXECUTED):
         await w.tx(w.fund.functions.disburse(pid, [2], 1, REF[4]))
+    await assert_invariant(w)
+
+
+async def test_a_larger_unit_never_pays_less(w: World):
+    """Units 3 (300 m²) and 4 (150 m²) share 1 fen: the larger one pays it (cumulative rounding charged
+    the smaller one); equal remainders go to the lower unit id."""
+    receipt = await w.tx(w.fund.functions.emergencyDisburse([3, 4], 1, REF[0], REF[1]))
+    assert [(e["unitId"], e["amount"]) for e in events(receipt, w.fund, "SubLedgerDebited")] == [(3, 1), (4, 0)]
+    assert apportion(1, [30000, 15000]) == [1, 0]
+    receipt = await w.tx(w.fund.functions.emergencyDisburse([1, 2, 3], 7, REF[0], REF[1]))  # quotas 7/6, 14/6, 21/6
+    debited = [e["amount"] for e in events(receipt, w.fund, "SubLedgerDebited")]
+    assert debited == apportion(7, [10000, 20000, 30000]) == [1, 2, 4]
     await assert_invariant(w)
 
 

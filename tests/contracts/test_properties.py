@@ -12,7 +12,7 @@ from contract_helpers import STATE_NAMES, World, deploy_world, events, register,
 from eth_account import Account
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reference import Unit, apportion, outcome, persons_and_area
+from reference import Unit, allocation_floors, apportion, outcome, persons_and_area
 
 from plugins.governance.ballots import sign_ballot
 
@@ -124,6 +124,8 @@ async def test_apportionment_matches_reference(world, weights, amount):
     total = sum(weights)
     for share, weight in zip(debited, weights):  # quota rule: floor or ceiling of the exact quota
         assert amount * weight // total <= share <= -(-amount * weight // total)
+    for (w1, s1), (w2, s2) in zip(sorted(zip(weights, debited)), sorted(zip(weights, debited))[1:]):
+        assert w2 == w1 or s2 >= s1  # a larger unit never pays less
 
 
 @given(weights=st.lists(st.integers(1, 2_000_000), min_size=1, max_size=20), amount=st.integers(1, 10**8),
@@ -141,6 +143,9 @@ async def test_interest_allocation_matches_reference(world, weights, amount, chu
             receipt = await w.tx(w.fund.functions.continueAllocation(chunk))
             for e in events(receipt, w.fund, "SubLedgerCredited"):
                 credited[e["unitId"] - 1] += e["amount"]
-        assert len(events(receipt, w.fund, "AllocationCompleted")) == 1
-        assert await w.call(w.fund.functions.subLedgerTotal()) == await w.call(w.fund.functions.fundBalance())
-    assert credited == apportion(amount, weights)
+        completed = events(receipt, w.fund, "AllocationCompleted")
+        expected, carried = allocation_floors(amount, weights)
+        assert [(e["amount"], e["carried"]) for e in completed] == [(amount, carried)]
+        assert await w.call(w.fund.functions.unallocated()) == carried  # back in the pool
+        assert await w.call(w.fund.functions.subLedgerTotal()) + carried == await w.call(w.fund.functions.fundBalance())
+    assert credited == expected

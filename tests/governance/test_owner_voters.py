@@ -99,7 +99,8 @@ async def test_developer_representative_and_co_owner_designation(chain_runtime, 
     r = await gql(VOTE, {"p": pid, "c": "AGAINST"}, token=e.tokens["dev"])
     assert not r.get("errors"), r
     r = await gql(VOTE, {"p": pid, "c": "FOR"}, token=e.tokens["dev"])
-    assert code(r) == "CONFLICT" and "you have already voted" in r["errors"][0]["message"]
+    assert code(r) == "CONFLICT" and r["errors"][0]["message"] == "You have already voted on this proposal."
+    assert r["errors"][0]["extensions"]["reason"] == "already_voted"
 
     # c is not the designated co-owner: CONFLICT naming who is.
     r = await gql(VOTE, {"p": pid, "c": "FOR"}, token=e.tokens["c"])

@@ -6,38 +6,85 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 /**
  * @title Apportionment
  * @dev Splits an integer amount (fen) by integer weights (areas) so that the shares add up to the amount
- * exactly: no fen is created or lost.
+ * exactly, and a larger weight never gets less than a smaller one.
  *
- * Method: cumulative rounding. With `W_i` the running sum of the weights up to and including item `i` and
- * `W` their total, item `i` receives `floor(amount * W_i / W) - floor(amount * W_{i-1} / W)`. The shares
- * telescope to `floor(amount * W / W) = amount`; each share is the floor or the ceiling of its exact quota
- * `amount * w_i / W` (the quota rule that largest-remainder also meets); the result depends only on the
- * order of the items, which callers fix by requiring ascending unit ids. It runs in O(n) without sorting
- * and can be carried over several transactions by keeping `W_{i-1}` and the amount allocated so far.
+ * Method: largest remainder (Hamilton). Item `i` first gets the floor of its exact quota,
+ * `floor(amount * w_i / W)`; the `r = amount - sum(floors)` fen left over (`r` < number of items) go one
+ * each to the `r` items with the largest remainders `amount * w_i mod W`, equal remainders in item order
+ * (callers pass ascending unit ids, so the lower unit id first). Each share is the floor or the ceiling of
+ * its quota, and shares are monotone in the weight: `w_i > w_j` implies `share_i >= share_j` (a larger
+ * weight has a floor at least as large and, when the floors are equal, a larger remainder). The earlier
+ * cumulative rounding could give [0, 1] for weights [200, 100] and 1 fen; this gives [1, 0].
+ *
+ * `plugins/funds/apportionment.py` computes the same shares for previews and the database mirror.
  */
 library Apportionment {
-    /// @dev Share of the item that brings the running weight from `cumBefore` to `cumAfter`.
-    function shareOf(
-        uint256 amount,
-        uint256 totalWeight,
-        uint256 cumBefore,
-        uint256 cumAfter
-    ) internal pure returns (uint256) {
-        return Math.mulDiv(amount, cumAfter, totalWeight) - Math.mulDiv(amount, cumBefore, totalWeight);
+    /// @dev The total weight is zero, or too large to rank remainders in one word (2^224 and above).
+    error ApportionmentBadTotal(uint256 totalWeight);
+
+    /// @dev Shares of `amount` by `weights` (largest remainder, ties by position); the total weight must be positive.
+    function split(uint256 amount, uint256[] memory weights) internal pure returns (uint256[] memory shares) {
+        uint256 n = weights.length;
+        uint256 total = 0;
+        for (uint256 i = 0; i < n; ++i) total += weights[i];
+        if (total == 0 || total >> 224 != 0) revert ApportionmentBadTotal(total);
+        shares = new uint256[](n);
+        uint256 given = 0;
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 share = Math.mulDiv(amount, weights[i], total);
+            shares[i] = share;
+            given += share;
+        }
+        uint256 left = amount - given;
+        if (left == 0) return shares;
+        // Rank by remainder, then by position: key = remainder << 32 | (2^32 - 1 - position), largest first.
+        uint256[] memory keys = new uint256[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            keys[i] = (mulmod(amount, weights[i], total) << 32) | (type(uint32).max - i);
+        }
+        _largestToEnd(keys, left);
+        for (uint256 k = 0; k < left; ++k) {
+            uint256 position = type(uint32).max - (keys[n - 1 - k] & type(uint32).max);
+            shares[position] += 1;
+        }
     }
 
-    /// @dev Shares of `amount` by `weights`; the total weight must be positive.
-    function split(uint256 amount, uint256[] memory weights) internal pure returns (uint256[] memory shares) {
-        uint256 total = 0;
-        for (uint256 i = 0; i < weights.length; ++i) total += weights[i];
-        shares = new uint256[](weights.length);
-        uint256 cum = 0;
-        uint256 allocated = 0;
-        for (uint256 i = 0; i < weights.length; ++i) {
-            cum += weights[i];
-            uint256 upTo = Math.mulDiv(amount, cum, total);
-            shares[i] = upTo - allocated;
-            allocated = upTo;
+    /// @dev Moves the `k` largest values of `a` to its end, largest last (`a[n-1]`, then `a[n-2]`...): a heap
+    /// sort stopped after `k` extractions, O(n + k log n), no recursion.
+    function _largestToEnd(uint256[] memory a, uint256 k) private pure {
+        uint256 n = a.length;
+        if (n < 2) return;
+        for (uint256 start = n / 2; start > 0; ) {
+            --start;
+            _siftDown(a, start, n);
+        }
+        uint256 stop = n - k; // k < n
+        for (uint256 end = n - 1; end >= stop && end > 0; --end) {
+            (a[0], a[end]) = (a[end], a[0]);
+            _siftDown(a, 0, end);
+        }
+    }
+
+    function _siftDown(uint256[] memory a, uint256 root, uint256 end) private pure {
+        // Indices stay below 2 * a.length, far from overflow.
+        unchecked {
+            uint256 value = a[root];
+            while (true) {
+                uint256 child = 2 * root + 1;
+                if (child >= end) break;
+                uint256 larger = a[child];
+                if (child + 1 < end) {
+                    uint256 right = a[child + 1];
+                    if (right > larger) {
+                        ++child;
+                        larger = right;
+                    }
+                }
+                if (value >= larger) break;
+                a[root] = larger;
+                root = child;
+            }
+            a[root] = value;
         }
     }
 }

@@ -19,9 +19,12 @@ import {Apportionment} from "./Apportionment.sol";
  *   whose balance falls below 30% of it is flagged with {TopUpRequired}.
  * - Interest and the fund's share of public revenue enter an unallocated pool, then an allocation round
  *   credits the pool to every unit by registered area ({startAllocation}, {continueAllocation}; chunked
- *   so that 5,000 units fit in block gas limits). Area corrections are locked in the registry meanwhile.
+ *   so that 5,000 units fit in block gas limits). Each unit gets the floor of its exact quota, so a larger
+ *   unit never gets less than a smaller one; the fen left over (fewer than the number of units) return to
+ *   the pool for the next round. Area corrections are locked in the registry meanwhile.
  * - A disbursement is allowed only against a Final proposal on matter 5 (use of the fund), apportioned to
- *   the units concerned by area; the committee's emergency use (Art. 281 para. 2) needs a disclosure hash.
+ *   the units concerned by area ({Apportionment}: largest remainder, exact to the fen, a larger unit never
+ *   pays less); the committee's emergency use (Art. 281 para. 2) needs a disclosure hash.
  * - A sub-ledger stays with its unit; on sale {transferSubLedger} records the new holder.
  *
  * Invariant: `subLedgerTotal() + unallocated() == fundBalance()`, both sides maintained independently; when
@@ -64,8 +67,9 @@ contract MaintenanceFund is PublicRevenueAccount {
     event AllocationStarted(uint256 indexed roundId, uint256 amount, uint256 totalArea, uint32 unitCount);
     /// @dev Emitted for each unit credited by an allocation round.
     event SubLedgerCredited(uint32 indexed unitId, uint256 indexed roundId, uint256 amount, uint256 balance);
-    /// @dev Emitted when every unit of the round has been credited.
-    event AllocationCompleted(uint256 indexed roundId, uint256 amount);
+    /// @dev Emitted when every unit of the round has been credited: `amount` was taken from the pool,
+    /// `carried` (the fen left after every unit's floor) went back to it for the next round.
+    event AllocationCompleted(uint256 indexed roundId, uint256 amount, uint256 carried);
     /// @dev Emitted for each unit's share of a disbursement; `authority` is the proposal id or the emergency id.
     event SubLedgerDebited(uint32 indexed unitId, uint256 indexed authority, uint256 amount, uint256 balance);
     /// @dev Emitted when a disbursement voted in `proposalId` is paid.
@@ -181,8 +185,10 @@ contract MaintenanceFund is PublicRevenueAccount {
     }
 
     /**
-     * @notice Credits the next `maxUnits` units of the running round (in unit id order). Anyone may call.
-     * @dev Emits {SubLedgerCredited} per credited unit and {AllocationCompleted} after the last unit.
+     * @notice Credits the next `maxUnits` units of the running round (in unit id order), each the floor of
+     * `amount * area / totalArea`. Anyone may call.
+     * @dev Emits {SubLedgerCredited} per credited unit and {AllocationCompleted} after the last unit, when
+     * the fen left over return to the pool.
      * @return remaining units still to visit.
      */
     function continueAllocation(uint32 maxUnits) external returns (uint32 remaining) {
@@ -199,9 +205,8 @@ contract MaintenanceFund is PublicRevenueAccount {
         uint256 roundId = _roundCount;
         for (uint32 i = 0; i < count; ++i) {
             cumArea += areas[i];
-            uint256 upTo = (amount * cumArea) / totalArea;
-            uint256 share = upTo - allocated;
-            allocated = upTo;
+            uint256 share = (amount * areas[i]) / totalArea;
+            allocated += share;
             if (share != 0) {
                 uint32 unitId = first + i;
                 SubLedger storage ledger = _ledgers[unitId];
@@ -217,9 +222,12 @@ contract MaintenanceFund is PublicRevenueAccount {
         round.nextUnit = first + count;
         remaining = round.unitCount - (first + count - 1);
         if (remaining == 0) {
-            // cumArea == totalArea here (areas were locked), so allocated == amount: nothing created or lost.
+            // cumArea == totalArea here (areas were locked), so amount - allocated < unitCount: the rest
+            // goes back to the pool (still in fundBalance), nothing created or lost.
+            uint256 carried = amount - allocated;
+            _pool += carried;
             round.active = false;
-            emit AllocationCompleted(roundId, amount);
+            emit AllocationCompleted(roundId, amount, carried);
             _registry.unlockAreas();
         }
     }

@@ -5,9 +5,12 @@ const TOKEN = "linli.vote.token";
 const REFRESH = "linli.vote.refresh";
 
 export class ApiError extends Error {
-  constructor(message, code) {
+  constructor(message, code, extensions = {}) {
     super(message);
     this.code = code || "ERROR";
+    // what the API adds for the client to word the error itself: a proposal's `status` and the
+    // workflow `step` refused, a `reason`, who voted (`voted_by`)...
+    this.extensions = extensions || {};
   }
 }
 
@@ -41,7 +44,7 @@ async function post(query, variables, token) {
   const errors = body.errors || (body.error ? [body.error] : null);
   if (errors && errors.length) {
     const e = errors[0];
-    throw new ApiError(e.message, (e.extensions && e.extensions.code) || e.code);
+    throw new ApiError(e.message, (e.extensions && e.extensions.code) || e.code, e.extensions);
   }
   return body.data;
 }

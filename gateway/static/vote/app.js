@@ -14,9 +14,16 @@ const OBJECTABLE = ["preliminary", "objection"];
 // From the close of voting on, objections may have been filed: the detail page shows how many, and the
 // caller's own (also on a proposal cancelled during its objection period, when there are any).
 const AFTER_VOTE = [...OBJECTABLE, "final", "executed", "defeated", "defeated_no_quorum"];
+// Only a passed proposal gets an objection period; one that did not pass (on consent or for low
+// turnout) never had one, so nothing may say that it "ended".
+const NO_OBJECTION_PERIOD = ["defeated", "defeated_no_quorum"];
 const OBJECTION_MAX = 5000;
-// What an owner reads when the API refuses an objection, by error code.
-const OBJECTION_ERRORS = { CONFLICT: "objectionClosed", FORBIDDEN: "objectionForbidden", BAD_USER_INPUT: "objectionInvalid" };
+// What an owner reads when the API refuses an objection, by error code (a CONFLICT by the proposal's status).
+const OBJECTION_ERRORS = {
+  CONFLICT: (e) => objectionRefusal(e.extensions.status),
+  FORBIDDEN: "objectionForbidden",
+  BAD_USER_INPUT: "objectionInvalid",
+};
 
 const state = {
   lang: localStorage.getItem(LANG) || "zh",
@@ -81,12 +88,25 @@ function yuan(fen) {
   return `¥${(fen / 100).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 }
 
-/** The owner's wording of an error; `messages` maps API error codes to keys for this page's action. */
+/** A refused workflow step as a sentence in the page's language: the API's CONFLICT carries the
+ * proposal's `status` and the `step` (vote, object...) or a `reason`; null when it carries neither. */
+function stateSentence(e) {
+  const { status, step, reason } = e.extensions || {};
+  if (reason && t(`reason_${reason}`) !== `reason_${reason}`) return t(`reason_${reason}`);
+  if (!status || !step) return null;
+  const rule = ["vote", "object"].includes(step) ? `rule_${step}` : "rule_other";
+  return t("stateError", { state: t(`state_${status}`), rule: t(rule) });
+}
+
+/** The owner's wording of an error; `messages` maps API error codes to keys for this page's action
+ * (or to a function of the error returning the key). */
 function explain(e, messages = {}) {
   if (e instanceof ApiError) {
     if (e.code === "UNAUTHENTICATED") return t("sessionExpired");
-    if (messages[e.code]) return t(messages[e.code]);
-    if (e.code === "CONFLICT" && /already voted/i.test(e.message)) return `${t("alreadyVoted")}（${e.message}）`;
+    const key = typeof messages[e.code] === "function" ? messages[e.code](e) : messages[e.code];
+    if (key) return t(key);
+    const sentence = e.code === "CONFLICT" ? stateSentence(e) : null;
+    if (sentence) return sentence;
     if (e.code === "FORBIDDEN") return `${t("forbidden")}（${e.message}）`;
     if (e.code === "NETWORK") return t("network");
     if (e.code === "NOT_FOUND") return t("notFound");
@@ -207,9 +227,10 @@ async function detailPage(id) {
   }
   const live = p.status === "voting";
   const preliminary = OBJECTABLE.includes(p.status);
-  const objectionsAfter = !preliminary && (AFTER_VOTE.includes(p.status) || p.objectionCount > 0);
+  const objectionsAfter = !preliminary
+    && ((AFTER_VOTE.includes(p.status) && !NO_OBJECTION_PERIOD.includes(p.status)) || p.objectionCount > 0);
   const results = `<section aria-labelledby="h-results"><h2 id="h-results">${esc(t(live ? "liveResults" : preliminary ? "preliminaryResults" : "finalResults"))}</h2>
-      <div id="results" aria-live="polite" aria-atomic="true">${resultsChart(p.tally, p.matter, t)}</div></section>`;
+      <div id="results" aria-live="polite" aria-atomic="true">${resultsChart(p.tally, p.matter, t, p.status)}</div></section>`;
   const m = render(`
     <p><a href="#/" class="back">← ${esc(t("back"))}</a></p>
     <h1>${esc(p.title)}</h1>
@@ -221,13 +242,12 @@ async function detailPage(id) {
       ${p.objectionEndsAt ? field(t("objectionEnds"), esc(when(p.objectionEndsAt))) : ""}
       ${field(t("scope"), esc(p.scopeBuildings.length ? p.scopeBuildings.join("、") : t("allBuildings")))}
     </dl>
-    <section aria-labelledby="h-action" class="action"><h2 id="h-action" class="visually-hidden">${esc(t("votePrompt"))}</h2>${action}</section>
-    ${preliminary ? `${objectionNotice(p)}${results}` : ""}
     <section aria-labelledby="h-body"><h2 id="h-body">${esc(t("body"))}</h2><div class="body-text">${esc(p.body).replace(/\n/g, "<br>")}</div>
       <p><small>${esc(t("contentHash"))}: ${mono(p.contentHash)}</small></p></section>
     <section aria-labelledby="h-docs"><h2 id="h-docs">${esc(t("documents"))}</h2>${docs}</section>
     <section aria-labelledby="h-units"><h2 id="h-units">${esc(t("myShare"))}</h2>${units}</section>
-    ${preliminary ? "" : results}
+    <section aria-labelledby="h-action" class="action"><h2 id="h-action" class="visually-hidden">${esc(t("votePrompt"))}</h2>${action}</section>
+    ${preliminary ? `${objectionNotice(p)}${results}` : results}
     ${objectionsAfter ? objectionNotice(p) : ""}`);
   showMyObjections(m, p);
   if (live) {
@@ -238,7 +258,7 @@ async function detailPage(id) {
         const now = JSON.stringify(proposal && proposal.tally);
         if (proposal && now !== last) {
           last = now;
-          m.querySelector("#results").innerHTML = resultsChart(proposal.tally, p.matter, t);
+          m.querySelector("#results").innerHTML = resultsChart(proposal.tally, p.matter, t, proposal.status);
         }
       } catch { /* a missed poll is retried at the next tick */ }
     }, POLL_MS);
@@ -283,10 +303,45 @@ async function confirmPage(id, choice) {
       location.hash = `#/p/${encodeURIComponent(id)}/receipt`;
     } catch (e) {
       status.textContent = "";
-      showError(e);
+      if (isAlreadyVoted(e)) await showVoteRecorded(m, id, e);
+      else showError(e);
     }
   });
   wireSelfCustody(m, id, choice, status);
+}
+
+function isAlreadyVoted(e) {
+  return e instanceof ApiError && e.code === "CONFLICT" && ["already_voted", "co_owner"].includes(e.extensions.reason);
+}
+
+/** A second vote was refused: say which vote is on record, in the page's language — the caller's
+ * own (re-read from the API, with a link to its receipt), or the co-owner who voted or is designated. */
+async function showVoteRecorded(m, id, e) {
+  let mine = null;
+  try {
+    const { proposal } = await gql(Q.proposal, { id });
+    mine = proposal && proposal.myVote;
+  } catch { /* worded from the error alone */ }
+  const who = (name) => (name === "another co-owner" ? t("anotherCoOwner") : name);
+  let text;
+  if (mine) {
+    text = t("alreadyVotedAs", { choice: t(mine.choice), status: t(mine.status) });
+  } else {
+    const { voted_by: votedBy = [], designated = [] } = e.extensions;
+    const parts = [
+      ...votedBy.filter((v) => !v.mine).map((v) => t("coOwnerVoted", { name: who(v.name), units: v.units })),
+      ...designated.map((d) => t("coOwnerDesignated", { name: who(d.name), units: d.units })),
+    ];
+    text = parts.length ? `${parts.join(state.lang === "zh" ? "；" : "; ")}${state.lang === "zh" ? "。" : "."}` : t("reason_already_voted");
+  }
+  showError(new Error(text), m);
+  if (mine) {
+    const link = document.createElement("a");
+    link.className = "button primary";
+    link.href = `#/p/${encodeURIComponent(id)}/receipt`;
+    link.textContent = t("viewReceipt");
+    m.querySelector(".error").append(" ", link);
+  }
 }
 
 let ethersModule = null;
@@ -333,7 +388,8 @@ function wireSelfCustody(m, id, choice, status) {
       location.hash = `#/p/${encodeURIComponent(id)}/receipt`;
     } catch (e) {
       status.textContent = "";
-      showError(e);
+      if (isAlreadyVoted(e)) await showVoteRecorded(m, id, e);
+      else showError(e);
       sign.disabled = !wallet;
     }
   });
@@ -419,6 +475,14 @@ function objectionOpen(p) {
   return OBJECTABLE.includes(p.status) && p.myUnits.length > 0 && before;
 }
 
+/** Why an objection is refused, by the proposal's status: not yet (voting still runs), none (the
+ * proposal did not pass, so there is no objection period), or over. */
+function objectionRefusal(status) {
+  if (["draft", "published", "voting"].includes(status)) return "objectionNotOpen";
+  if (NO_OBJECTION_PERIOD.includes(status)) return "objectionNone";
+  return "objectionClosed";
+}
+
 /** The objection box on the detail page: while the preliminary result is on notice, the deadline and
  * the way to object; from then on, how many objections were filed and the caller's own (an empty
  * list here, filled by showMyObjections so that no owner's text goes through innerHTML). */
@@ -435,7 +499,7 @@ function objectionNotice(p) {
       <ol id="my-objections" class="my-objections" aria-labelledby="h-my-objections"></ol>` : ""}
       ${objectionOpen(p)
         ? `<a id="file-objection" class="button primary" href="${href}">${esc(t("fileObjection"))}</a>`
-        : `<p class="note">${esc(t(p.myUnits.length ? "objectionClosed" : "objectionForbidden"))}</p>`}
+        : `<p class="note">${esc(t(p.myUnits.length ? objectionRefusal(p.status) : "objectionForbidden"))}</p>`}
     </section>`;
 }
 
@@ -467,7 +531,7 @@ async function objectionPage(id) {
     objectionForm(p);
     return;
   }
-  const why = OBJECTABLE.includes(p.status) || !["draft", "published", "voting"].includes(p.status) ? "objectionClosed" : "objectionNotOpen";
+  const why = objectionRefusal(p.status);
   const draft = state.drafts.get(p.id);
   render(`
     <p><a href="#/p/${encodeURIComponent(p.id)}" class="back">← ${esc(t("back"))}</a></p>

@@ -20,8 +20,10 @@ function esc(s) {
   return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
 
-/** One bar: `segments` = [{value, cls, label}] over `whole`, threshold marker at `mark` (0–1). */
-function bar(title, segments, whole, mark, fmt) {
+/** One bar: `segments` = [{value, cls, label}] over `whole`, threshold marker at `mark` (0–1);
+ * `verdict` (after voting) is "met", "short" or "void" (not counted: too few took part), as a class
+ * that colours the bar and as words after its title. */
+function bar(title, segments, whole, mark, fmt, verdict = null, t = null) {
   let x = 0;
   const rects = segments.map((s) => {
     const w = pct(s.value, whole);
@@ -31,8 +33,9 @@ function bar(title, segments, whole, mark, fmt) {
   }).join("");
   const m = (mark * 100).toFixed(2);
   const summary = segments.map((s) => `${s.label} ${fmt(s.value)} (${pct(s.value, whole).toFixed(1)}%)`).join(", ");
-  return `<div class="bar">
-    <div class="bar-title">${esc(title)}</div>
+  const said = verdict ? ` <span class="bar-verdict">${esc(t(`bar_${verdict}`))}</span>` : "";
+  return `<div class="bar${verdict ? ` ${verdict}` : ""}">
+    <div class="bar-title">${esc(title)}${said}</div>
     <svg viewBox="0 0 100 16" preserveAspectRatio="none" role="img" aria-label="${esc(`${title}: ${summary}`)}">
       <rect class="track" x="0" y="0" width="100" height="12"></rect>${rects}
       <line class="mark" x1="${m}" x2="${m}" y1="0" y2="16"></line>
@@ -41,16 +44,33 @@ function bar(title, segments, whole, mark, fmt) {
   </div>`;
 }
 
-/** The results section of a proposal: participation always, consent once voting has ended. */
-export function resultsChart(tally, matter, t) {
+/** Whether the thresholds are met, in integers as the contract counts (Art. 278 para. 2). */
+const reaches = {
+  participation: (part, total) => 3 * part >= 2 * total,
+  consent: (matter, yes, part) => (SPECIAL.has(matter) ? 4 * yes >= 3 * part : 2 * yes > part),
+};
+
+/** The results section of a proposal: participation always, consent once voting has ended. While
+ * voting runs the bars are neutral and a shortfall reads "not yet"; once it has ended every bar says
+ * whether it met its threshold, in the colour of the verdict: a short bar is red, and consent bars
+ * are grey (not counted) when too few owners took part. */
+export function resultsChart(tally, matter, t, status = "voting") {
   if (!tally) return "";
+  const choicesOut = tally.forPersons !== null && tally.forPersons !== undefined;
+  const ended = choicesOut || !["draft", "published", "voting"].includes(status);
   const persons = (n) => `${n} ${t("persons")}`;
+  const partVerdict = (part, total) => (ended ? (reaches.participation(part, total) ? "met" : "short") : null);
   const parts = [];
   parts.push(`<h3>${esc(t("participation"))} <small>(${esc(t("threshold"))} ⅔)</small></h3>`);
-  parts.push(bar(t("byPersons"), [{ value: tally.participatingPersons, cls: "s-part", label: t("participation") }], tally.totalPersons, 2 / 3, persons));
-  parts.push(bar(t("byArea"), [{ value: tally.participatingArea, cls: "s-part", label: t("participation") }], tally.totalArea, 2 / 3, formatArea));
-  parts.push(`<p class="note">${esc(t(tally.participationReached ? "participationReached" : "participationNotReached"))}</p>`);
-  if (tally.forPersons === null || tally.forPersons === undefined) {
+  parts.push(bar(t("byPersons"), [{ value: tally.participatingPersons, cls: "s-part", label: t("participation") }], tally.totalPersons, 2 / 3, persons,
+    partVerdict(tally.participatingPersons, tally.totalPersons), t));
+  parts.push(bar(t("byArea"), [{ value: tally.participatingArea, cls: "s-part", label: t("participation") }], tally.totalArea, 2 / 3, formatArea,
+    partVerdict(tally.participatingArea, tally.totalArea), t));
+  const participationKey = tally.participationReached
+    ? (ended ? "participationReachedEnded" : "participationReached")
+    : (ended ? "participationShort" : "participationNotReached");
+  parts.push(`<p class="note participation-note">${esc(t(participationKey))}</p>`);
+  if (!choicesOut) {
     parts.push(`<p class="note">${esc(t("choicesHidden"))}</p>`);
     return parts.join("");
   }
@@ -61,10 +81,16 @@ export function resultsChart(tally, matter, t) {
     { value: tally[`against${kind}`], cls: "s-against", label: t("againstL") },
     { value: tally[`abstain${kind}`], cls: "s-abstain", label: t("abstainL") },
   ];
-  parts.push(bar(t("byPersons"), seg("Persons"), tally.participatingPersons, mark, persons));
-  parts.push(bar(t("byArea"), seg("Area"), tally.participatingArea, mark, formatArea));
+  const consentVerdict = (kind) => {
+    if (!tally.participationReached) return "void";
+    return reaches.consent(matter, tally[`for${kind}`], tally[`participating${kind}`]) ? "met" : "short";
+  };
+  parts.push(bar(t("byPersons"), seg("Persons"), tally.participatingPersons, mark, persons, consentVerdict("Persons"), t));
+  parts.push(bar(t("byArea"), seg("Area"), tally.participatingArea, mark, formatArea, consentVerdict("Area"), t));
+  if (!tally.participationReached) parts.push(`<p class="note">${esc(t("consentNotCounted"))}</p>`);
   if (tally.passed !== null && tally.passed !== undefined) {
-    parts.push(`<p class="outcome ${tally.passed ? "ok" : "bad"}">${esc(t(tally.passed ? "passed" : "notPassed"))}</p>`);
+    const verdict = tally.passed ? "passed" : tally.participationReached ? "notPassedConsent" : "notPassedTurnout";
+    parts.push(`<p class="outcome ${tally.passed ? "ok" : "bad"}">${esc(t(verdict))}</p>`);
   }
   return parts.join("");
 }
