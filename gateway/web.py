@@ -30,11 +30,26 @@ BUILT = STATIC / "web"
 
 #: The console's pages that belong to the kernel, not to a plugin (always enabled).
 KERNEL_PAGES: tuple[WebPage, ...] = (
-    WebPage(key="people", title={"zh-CN": "人员", "en": "People"}, permission="members:read", order=20, icon="people"),
+    WebPage(
+        key="people",
+        title={"zh-CN": "人员", "en": "People"},
+        permission="members:read",
+        order=20,
+        icon="people",
+    ),
 )
 
-_MEDIA = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css", ".json": "application/json",
-          ".svg": "image/svg+xml", ".png": "image/png", ".webp": "image/webp", ".woff2": "font/woff2", ".map": "application/json"}
+_MEDIA = {
+    ".js": "text/javascript",
+    ".mjs": "text/javascript",
+    ".css": "text/css",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".webp": "image/webp",
+    ".woff2": "font/woff2",
+    ".map": "application/json",
+}
 
 
 def built(client: str) -> Path | None:
@@ -96,7 +111,9 @@ def pages_for(ctx: Any, client: str) -> list[PluginWebPage]:
     if client not in WEB_CLIENTS:
         from kernel.errors import BadUserInput
 
-        raise BadUserInput(f"unknown client {client!r}; one of {', '.join(WEB_CLIENTS)}", field="client")
+        raise BadUserInput(
+            f"unknown client {client!r}; one of {', '.join(WEB_CLIENTS)}", field="client"
+        )
     host = ctx.runtime.host
     out = []
     for item in all_pages(host):
@@ -106,7 +123,9 @@ def pages_for(ctx: Any, client: str) -> list[PluginWebPage]:
             loaded = host.plugins.get(item.plugin)
             if loaded is None or not (loaded.manifest.core or item.plugin in ctx.enabled_plugins):
                 continue
-        if item.page.permission is not None and not ctx.allowed(*item.page.permission.split(":", 1)):
+        if item.page.permission is not None and not ctx.allowed(
+            *item.page.permission.split(":", 1)
+        ):
             continue
         out.append(item)
     return out
@@ -130,11 +149,19 @@ def mount(app: FastAPI, host: PluginHost) -> None:
 
     @app.get("/favicon.ico", include_in_schema=False)
     async def favicon() -> FileResponse:
-        return FileResponse(STATIC / "favicon.ico", media_type="image/x-icon", headers={"cache-control": "max-age=86400"})
+        return FileResponse(
+            STATIC / "favicon.ico",
+            media_type="image/x-icon",
+            headers={"cache-control": "max-age=86400"},
+        )
 
     @app.get("/favicon.svg", include_in_schema=False)
     async def favicon_svg() -> FileResponse:
-        return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml", headers={"cache-control": "max-age=86400"})
+        return FileResponse(
+            STATIC / "favicon.svg",
+            media_type="image/svg+xml",
+            headers={"cache-control": "max-age=86400"},
+        )
 
     @app.get("/console", include_in_schema=False)
     async def console_redirect() -> RedirectResponse:
@@ -150,8 +177,14 @@ def mount(app: FastAPI, host: PluginHost) -> None:
         types, nothing outside the folder (``..`` and links resolved first)."""
         for folder in folders.get(plugin, ()):
             target = (folder / path).resolve()
-            if target.suffix in WEB_FILE_TYPES and target.is_relative_to(folder) and target.is_file():
-                return FileResponse(target, media_type=_MEDIA[target.suffix], headers={"cache-control": "no-cache"})
+            if (
+                target.suffix in WEB_FILE_TYPES
+                and target.is_relative_to(folder)
+                and target.is_file()
+            ):
+                return FileResponse(
+                    target, media_type=_MEDIA[target.suffix], headers={"cache-control": "no-cache"}
+                )
         raise NotFound(f"no web file {path!r} of plugin {plugin!r}")
 
     # check_dir=False: without a build every asset answers 404 (the pages say how to build)

@@ -36,12 +36,29 @@ def _plugin(pages: list[sdk.WebPage], name: str = "web_test_plugin") -> ModuleTy
     return mod
 
 
-PAGE = sdk.WebPage(key="lockers", title={"zh-CN": "测试页", "en": "Test page"}, permission="plugins:manage", module=str(MODULE), order=5)
+PAGE = sdk.WebPage(
+    key="lockers",
+    title={"zh-CN": "测试页", "en": "Test page"},
+    permission="plugins:manage",
+    module=str(MODULE),
+    order=5,
+)
 
 
 @pytest.fixture
 def runtime(make_runtime):  # type: ignore[no-untyped-def]
-    return make_runtime(extra_plugins=[_plugin([PAGE, sdk.WebPage(key="board", title={"zh-CN": "大屏", "en": "Board"}, client="dashboard")])])
+    return make_runtime(
+        extra_plugins=[
+            _plugin(
+                [
+                    PAGE,
+                    sdk.WebPage(
+                        key="board", title={"zh-CN": "大屏", "en": "Board"}, client="dashboard"
+                    ),
+                ]
+            )
+        ]
+    )
 
 
 def keys(answer: dict[str, Any]) -> list[tuple[str, str]]:
@@ -60,13 +77,19 @@ async def test_hook_register_web_pages(runtime, gql, tenant, actor, enable_plugi
     answer = await gql(PAGES, token=tenant.token)
     page = next(p for p in answer["data"]["webPages"] if p["key"] == "lockers")
     assert page == {
-        "plugin": "web_test_plugin", "key": "lockers", "client": "console", "permission": "plugins:manage", "order": 5,
+        "plugin": "web_test_plugin",
+        "key": "lockers",
+        "client": "console",
+        "permission": "plugins:manage",
+        "order": 5,
         "titles": [{"locale": "zh-CN", "text": "测试页"}, {"locale": "en", "text": "Test page"}],
         "moduleUrl": "/web-plugins/web_test_plugin/page.js",
     }
     assert keys(answer)[0] == ("web_test_plugin", "lockers")  # menu order
     # the dashboard's page is listed for the dashboard only
-    dashboard = keys(await gql('{ webPages(client: "dashboard") { plugin key } }', token=tenant.token))
+    dashboard = keys(
+        await gql('{ webPages(client: "dashboard") { plugin key } }', token=tenant.token)
+    )
     assert dashboard == [("web_test_plugin", "board")]
 
     # a technician: no plugins:manage, no members:read → neither page; the estate's yes
@@ -84,10 +107,17 @@ async def test_hook_register_web_pages(runtime, gql, tenant, actor, enable_plugi
 async def test_module_folder_is_served_and_nothing_else(runtime, gql) -> None:  # type: ignore[no-untyped-def]
     http = gql.http
     served = await http.get("/web-plugins/web_test_plugin/page.js")
-    assert served.status_code == 200 and served.headers["content-type"].startswith("text/javascript")
+    assert served.status_code == 200 and served.headers["content-type"].startswith(
+        "text/javascript"
+    )
     assert "export function mount" in served.text
-    for path in ("/web-plugins/web_test_plugin/../web_page_secret.txt", "/web-plugins/web_test_plugin/%2e%2e/%2e%2e/test_web_pages.py",
-                 "/web-plugins/web_test_plugin/notes.txt", "/web-plugins/web_test_plugin/missing.js", "/web-plugins/nobody/page.js"):
+    for path in (
+        "/web-plugins/web_test_plugin/../web_page_secret.txt",
+        "/web-plugins/web_test_plugin/%2e%2e/%2e%2e/test_web_pages.py",
+        "/web-plugins/web_test_plugin/notes.txt",
+        "/web-plugins/web_test_plugin/missing.js",
+        "/web-plugins/nobody/page.js",
+    ):
         refused = await http.get(path, follow_redirects=True)
         assert refused.status_code == 404, path
         assert refused.json()["error"]["code"] == "NOT_FOUND"
@@ -101,9 +131,18 @@ def test_malformed_pages_stop_start_up_naming_the_plugin() -> None:
         (sdk.WebPage(key="Bad Key", title={"zh-CN": "x", "en": "x"}), "key"),
         (sdk.WebPage(key="x", title={"zh-CN": "x", "en": "x"}, client="kiosk"), "unknown client"),
         (sdk.WebPage(key="x", title={"zh-CN": "x"}), "a title is needed in en"),
-        (sdk.WebPage(key="x", title={"zh-CN": "x", "en": "x"}, permission="parcels"), "object:action"),
-        (sdk.WebPage(key="x", title={"zh-CN": "x", "en": "x"}, module="relative/page.js"), "absolute path"),
-        (sdk.WebPage(key="x", title={"zh-CN": "x", "en": "x"}, module=str(FOLDER / "notes.txt")), ".js/.mjs"),
+        (
+            sdk.WebPage(key="x", title={"zh-CN": "x", "en": "x"}, permission="parcels"),
+            "object:action",
+        ),
+        (
+            sdk.WebPage(key="x", title={"zh-CN": "x", "en": "x"}, module="relative/page.js"),
+            "absolute path",
+        ),
+        (
+            sdk.WebPage(key="x", title={"zh-CN": "x", "en": "x"}, module=str(FOLDER / "notes.txt")),
+            ".js/.mjs",
+        ),
     ]
     for page, words in cases:
         host = PluginHost()
@@ -120,9 +159,15 @@ def test_malformed_pages_stop_start_up_naming_the_plugin() -> None:
 async def test_start_page_favicon_and_console(runtime, gql, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
     http = gql.http
     home = await http.get("/")
-    assert home.status_code == 200 and 'href="/console/"' in home.text and 'href="/vote/"' in home.text
+    assert (
+        home.status_code == 200 and 'href="/console/"' in home.text and 'href="/vote/"' in home.text
+    )
     icon = await http.get("/favicon.ico")
-    assert icon.status_code == 200 and icon.headers["content-type"] == "image/x-icon" and icon.content[:4] == b"\0\0\1\0"
+    assert (
+        icon.status_code == 200
+        and icon.headers["content-type"] == "image/x-icon"
+        and icon.content[:4] == b"\0\0\1\0"
+    )
     assert (await http.get("/favicon.svg")).status_code == 200
     assert (await http.get("/console", follow_redirects=False)).headers["location"] == "/console/"
 

@@ -37,12 +37,12 @@ if TYPE_CHECKING:
     from kernel.notifications.channels import NotificationChannel
     from kernel.notifications.templates import NotificationTemplate
     from kernel.plugins.contributions import (
-        WebPage,
         ContractContribution,
         EventHandlers,
         GraphQLContribution,
         PermissionSet,
         ScheduledJob,
+        WebPage,
     )
 
 

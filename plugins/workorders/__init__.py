@@ -131,4 +131,12 @@ def register_scheduled_jobs() -> list[ScheduledJob]:
 @hookimpl
 def register_web_pages() -> list[WebPage]:
     # the console ships this screen (module=None): the board by state, dispatch and close
-    return [WebPage(key="workorders", title={"zh-CN": "工单", "en": "Work orders"}, permission="workorders:read", order=30, icon="workorders")]
+    return [
+        WebPage(
+            key="workorders",
+            title={"zh-CN": "工单", "en": "Work orders"},
+            permission="workorders:read",
+            order=30,
+            icon="workorders",
+        )
+    ]

@@ -25,8 +25,15 @@ from kernel.testing import missing
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("LINLI_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
 BUILT = ROOT / "gateway" / "static" / "web" / "console" / "index.html"
 SCREENSHOTS = ROOT / "docs" / "img"
@@ -46,19 +53,27 @@ class WebServer:
         """Runs ``coro`` in the server's event loop (where the runtime lives)."""
         return asyncio.run_coroutine_threadsafe(coro, self.thread.loop).result(timeout)
 
-    def graphql(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> dict[str, Any]:
+    def graphql(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
         """POSTs to /graphql from the test; returns the whole answer (``data`` and ``errors``)."""
         request = urllib.request.Request(
-            f"{self.base_url}/graphql", data=json.dumps({"query": query, "variables": variables or {}}).encode(),
-            headers={"content-type": "application/json", **({"authorization": f"Bearer {token}"} if token else {})},
+            f"{self.base_url}/graphql",
+            data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+            headers={
+                "content-type": "application/json",
+                **({"authorization": f"Bearer {token}"} if token else {}),
+            },
         )
         with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - our own 127.0.0.1 server
             return json.loads(answer.read())
 
     def token(self, username: str) -> str:
         """An access token of a demo login without a second factor (staff, technician)."""
-        answer = self.graphql("mutation($u: String!, $p: String!, $t: String) { login(username: $u, password: $p, tenant: $t) { accessToken } }",
-                              {"u": username, "p": self.password, "t": self.tenant})
+        answer = self.graphql(
+            "mutation($u: String!, $p: String!, $t: String) { login(username: $u, password: $p, tenant: $t) { accessToken } }",
+            {"u": username, "p": self.password, "t": self.tenant},
+        )
         assert "errors" not in answer, answer
         return str(answer["data"]["login"]["accessToken"])
 
@@ -97,11 +112,19 @@ class _ServerThread(threading.Thread):
 
         self.loop = asyncio.get_running_loop()
         runtime = self.runtime = Runtime.build(self.settings)
-        await upgrade(self.settings.database_admin_url or self.settings.database_url, self.settings.database_url, runtime.host)
+        await upgrade(
+            self.settings.database_admin_url or self.settings.database_url,
+            self.settings.database_url,
+            runtime.host,
+        )
         demo = await seed_demo(runtime, units=40)
         app = create_app(runtime, workers=True)
         self.info = {"tenant_id": demo.tenant_id}
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+            )
+        )
 
         async def announce() -> None:
             while not self.server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
@@ -119,7 +142,10 @@ def web_server(tmp_path_factory: pytest.TempPathFactory) -> Any:
     if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
         missing("browser", "chromium is missing (apt-get install chromium)")
     if not BUILT.is_file() or not AXE.is_file():
-        missing("browser", "the web clients are not built: cd web && npm ci && npm run build (scripts/bootstrap.sh does it)")
+        missing(
+            "browser",
+            "the web clients are not built: cd web && npm ci && npm run build (scripts/bootstrap.sh does it)",
+        )
     from kernel.testing import POSTGRES_ENV, TestDatabase, create_postgres_database
     from tenants.demo import DEMO_PASSWORD, DEMO_SLUG
 
@@ -138,8 +164,13 @@ def web_server(tmp_path_factory: pytest.TempPathFactory) -> Any:
     if thread.failure is not None:
         raise thread.failure
     assert thread.ready.is_set(), "the app did not start within 120 s"
-    server = WebServer(base_url=f"http://127.0.0.1:{thread.port}", tenant=DEMO_SLUG, password=DEMO_PASSWORD,
-                       tenant_id=thread.info["tenant_id"], thread=thread)
+    server = WebServer(
+        base_url=f"http://127.0.0.1:{thread.port}",
+        tenant=DEMO_SLUG,
+        password=DEMO_PASSWORD,
+        tenant_id=thread.info["tenant_id"],
+        thread=thread,
+    )
     try:
         yield server
     finally:
@@ -165,12 +196,16 @@ def browser(web_server: WebServer) -> Any:
 def page(browser: Any, web_server: WebServer) -> Any:
     """A desktop-sized page in a fresh context, failing on any request that leaves the app's
     origin (they are blocked) and on any JavaScript error."""
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN", timezone_id="Asia/Shanghai")
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 900}, locale="zh-CN", timezone_id="Asia/Shanghai"
+    )
     outside: list[str] = []
 
     def guard(route: Any) -> None:
         url = route.request.url
-        if url.startswith((web_server.base_url, "data:", "blob:", web_server.base_url.replace("http", "ws"))):
+        if url.startswith(
+            (web_server.base_url, "data:", "blob:", web_server.base_url.replace("http", "ws"))
+        ):
             route.continue_()
         else:
             outside.append(url)
@@ -210,11 +245,14 @@ def axe() -> Any:
 def shot(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """``shot(page, name)``: a screenshot ``console-<name>.png``, into docs/img with
     ``LINLI_UPDATE_SCREENSHOTS=1``, else into a temporary folder."""
-    folder = SCREENSHOTS if os.environ.get("LINLI_UPDATE_SCREENSHOTS") == "1" else tmp_path_factory.mktemp("screenshots")
+    folder = (
+        SCREENSHOTS
+        if os.environ.get("LINLI_UPDATE_SCREENSHOTS") == "1"
+        else tmp_path_factory.mktemp("screenshots")
+    )
 
     def save(pg: Any, name: str) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         pg.screenshot(path=str(folder / f"console-{name}.png"), full_page=True)
 
     return save
-

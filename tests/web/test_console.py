@@ -19,7 +19,9 @@ def sign_in(page: Any, server: Any, shot: Any = None) -> None:
     a code from it, the recovery codes once), afterwards with a current code."""
     page.goto(f"{server.base_url}/console/?tenant={server.tenant}")
     page.get_by_role("heading", name="登录物业工作台").wait_for()
-    assert page.get_by_label("物业公司代码").input_value() == server.tenant  # the firm from ?tenant=
+    assert (
+        page.get_by_label("物业公司代码").input_value() == server.tenant
+    )  # the firm from ?tenant=
     page.get_by_label("账号").fill("demo-admin")
     page.get_by_label("密码", exact=True).fill(server.password)
     if shot:
@@ -54,10 +56,16 @@ def menu(page: Any) -> list[str]:
     return [t.strip() for t in page.locator(".shell-menu .el-menu-item").all_inner_texts()]
 
 
-def test_sign_in_enrols_the_second_factor_then_asks_for_it(page: Any, web_server: Any, axe: Any, shot: Any) -> None:
+def test_sign_in_enrols_the_second_factor_then_asks_for_it(
+    page: Any, web_server: Any, axe: Any, shot: Any
+) -> None:
     sign_in(page, web_server, shot)
     assert page.evaluate("sessionStorage.getItem('linli.console.session')")
-    assert menu(page)[:3] == ["房产", "人员", "工单"]  # the estate's, the kernel's, the workorders plugin's
+    assert menu(page)[:3] == [
+        "房产",
+        "人员",
+        "工单",
+    ]  # the estate's, the kernel's, the workorders plugin's
     assert "快递柜包裹" not in menu(page)  # parcel_lockers is installed, not enabled for the firm
     axe(page)
     # signed out, the second login asks for the code; a wrong one is refused
@@ -65,7 +73,9 @@ def test_sign_in_enrols_the_second_factor_then_asks_for_it(page: Any, web_server
     page.get_by_label("账号").fill("demo-admin")
     page.get_by_label("密码", exact=True).fill(web_server.password)
     page.get_by_role("button", name="登录").click()
-    page.get_by_label("验证码").fill("000000" if pyotp.TOTP(web_server.totp_secret).now() != "000000" else "111111")
+    page.get_by_label("验证码").fill(
+        "000000" if pyotp.TOTP(web_server.totp_secret).now() != "000000" else "111111"
+    )
     page.get_by_role("button", name="登录").click()
     assert "验证码不正确" in page.get_by_role("alert").inner_text()
     page.get_by_label("验证码").fill(pyotp.TOTP(web_server.totp_secret).now())
@@ -87,7 +97,9 @@ def test_wrong_password_and_unknown_firm(page: Any, web_server: Any) -> None:
     assert page.evaluate("sessionStorage.getItem('linli.console.session')") is None
 
 
-def test_estate_communities_buildings_units(page: Any, web_server: Any, axe: Any, shot: Any) -> None:
+def test_estate_communities_buildings_units(
+    page: Any, web_server: Any, axe: Any, shot: Any
+) -> None:
     sign_in(page, web_server)
     page.get_by_role("menuitem", name="房产").click()
     communities = page.get_by_test_id("communities")
@@ -129,24 +141,31 @@ def test_invite_a_technician(page: Any, web_server: Any, axe: Any, shot: Any) ->
     shot(page, "people")
     # the invitation is real: the code lets the technician join the firm with the role
     joined = web_server.graphql(
-        "mutation($c: String!) { acceptInvitation(tenant: \"demo\", code: $c, username: \"li.shifu\", password: \"Li-shifu-2026!x\") { accessToken } }",
+        'mutation($c: String!) { acceptInvitation(tenant: "demo", code: $c, username: "li.shifu", password: "Li-shifu-2026!x") { accessToken } }',
         {"c": code},
     )
     assert "errors" not in joined, joined
-    me = web_server.graphql("{ me { username roles } }", token=joined["data"]["acceptInvitation"]["accessToken"])
+    me = web_server.graphql(
+        "{ me { username roles } }", token=joined["data"]["acceptInvitation"]["accessToken"]
+    )
     assert me["data"]["me"] == {"username": "li.shifu", "roles": ["technician"]}
 
 
-def test_work_order_assessed_dispatched_and_closed_on_the_board(page: Any, web_server: Any, axe: Any, shot: Any) -> None:
+def test_work_order_assessed_dispatched_and_closed_on_the_board(
+    page: Any, web_server: Any, axe: Any, shot: Any
+) -> None:
     staff = web_server.token("demo-staff")
     reported = web_server.graphql(
-        'mutation { reportWorkOrder(input: {title: "3号楼地下室水管漏水", category: plumbing, location: "3号楼B1"}) { id status } }', token=staff
+        'mutation { reportWorkOrder(input: {title: "3号楼地下室水管漏水", category: plumbing, location: "3号楼B1"}) { id status } }',
+        token=staff,
     )
     order = reported["data"]["reportWorkOrder"]["id"]
     tech = web_server.token("demo-tech")
     tech_account = web_server.graphql("{ me { accountId } }", token=tech)["data"]["me"]["accountId"]
     upsert = web_server.graphql(
-        'mutation($a: ID!) { upsertTechnician(accountId: $a, name: "王维修", skills: ["plumbing"]) { id } }', {"a": tech_account}, token=staff
+        'mutation($a: ID!) { upsertTechnician(accountId: $a, name: "王维修", skills: ["plumbing"]) { id } }',
+        {"a": tech_account},
+        token=staff,
     )
     assert "errors" not in upsert, upsert
 
@@ -170,25 +189,36 @@ def test_work_order_assessed_dispatched_and_closed_on_the_board(page: Any, web_s
     shot(page, "workorders")
 
     # the technician starts and resolves it: the board follows live (workOrderChanges over WebSocket)
-    for mutation in ("startWorkOrder(id: $id) { status }", 'resolveWorkOrder(id: $id, resolution: "换了阀门") { status }'):
-        answer = web_server.graphql(f"mutation($id: ID!) {{ {mutation} }}", {"id": order}, token=tech)
+    for mutation in (
+        "startWorkOrder(id: $id) { status }",
+        'resolveWorkOrder(id: $id, resolution: "换了阀门") { status }',
+    ):
+        answer = web_server.graphql(
+            f"mutation($id: ID!) {{ {mutation} }}", {"id": order}, token=tech
+        )
         assert "errors" not in answer, answer
     resolved = page.locator('[data-state="resolved"]').locator(f'[data-order="{order}"]')
     resolved.wait_for(timeout=10_000)
     resolved.get_by_role("button", name="确认关闭").click()
     page.locator('[data-state="closed"]').locator(f'[data-order="{order}"]').wait_for()
-    status = web_server.graphql("query($id: ID!) { workOrder(id: $id) { status } }", {"id": order}, token=staff)
+    status = web_server.graphql(
+        "query($id: ID!) { workOrder(id: $id) { status } }", {"id": order}, token=staff
+    )
     assert status["data"]["workOrder"]["status"] == "closed"
 
 
-def test_plugin_page_appears_only_once_the_plugin_is_enabled(page: Any, web_server: Any, axe: Any, shot: Any) -> None:
+def test_plugin_page_appears_only_once_the_plugin_is_enabled(
+    page: Any, web_server: Any, axe: Any, shot: Any
+) -> None:
     sign_in(page, web_server)
     assert "快递柜包裹" not in menu(page)
     page.goto(f"{web_server.base_url}/console/#/p/parcel_lockers/parcels")
     page.get_by_text("这个页面不可用").wait_for()
     # staff sees the page only once the firm's admin enabled the plugin
     admin = page.evaluate("JSON.parse(sessionStorage.getItem('linli.console.session')).accessToken")
-    enabled = web_server.graphql('mutation { enablePlugin(name: "parcel_lockers") { enabled } }', token=admin)
+    enabled = web_server.graphql(
+        'mutation { enablePlugin(name: "parcel_lockers") { enabled } }', token=admin
+    )
     assert enabled["data"]["enablePlugin"]["enabled"] is True
     try:
         page.goto(f"{web_server.base_url}/console/")
@@ -196,15 +226,27 @@ def test_plugin_page_appears_only_once_the_plugin_is_enabled(page: Any, web_serv
         wait_for(lambda: "快递柜包裹" in menu(page), what="the plugin's menu entry")
         page.get_by_role("menuitem", name="快递柜包裹").click()
         page.get_by_role("heading", name="快递柜包裹").wait_for()
-        page.get_by_text("没有包裹").wait_for()  # its GraphQL answered through the api the console passed
+        page.get_by_text(
+            "没有包裹"
+        ).wait_for()  # its GraphQL answered through the api the console passed
         axe(page)
         shot(page, "plugin-parcels")
         page.locator(".el-radio-button", has_text="English").click()
-        page.get_by_role("heading", name="Parcel lockers").wait_for()  # re-mounted in the new locale
+        page.get_by_role(
+            "heading", name="Parcel lockers"
+        ).wait_for()  # re-mounted in the new locale
         # a technician (no parcels:read) is not offered the page
-        pages = web_server.graphql('{ webPages(client: "console") { plugin key } }', token=web_server.token("demo-tech"))
-        assert ("parcel_lockers", "parcels") not in {(p["plugin"], p["key"]) for p in pages["data"]["webPages"]}
+        pages = web_server.graphql(
+            '{ webPages(client: "console") { plugin key } }', token=web_server.token("demo-tech")
+        )
+        assert ("parcel_lockers", "parcels") not in {
+            (p["plugin"], p["key"]) for p in pages["data"]["webPages"]
+        }
     finally:
-        web_server.graphql('mutation { disablePlugin(name: "parcel_lockers") { enabled } }', token=admin)
+        web_server.graphql(
+            'mutation { disablePlugin(name: "parcel_lockers") { enabled } }', token=admin
+        )
     pages = web_server.graphql('{ webPages(client: "console") { plugin key } }', token=admin)
-    assert ("parcel_lockers", "parcels") not in {(p["plugin"], p["key"]) for p in pages["data"]["webPages"]}
+    assert ("parcel_lockers", "parcels") not in {
+        (p["plugin"], p["key"]) for p in pages["data"]["webPages"]
+    }

@@ -32,7 +32,9 @@ def test_graphiql_renders_offline_and_runs_a_query(page: Any, web_server: Any) -
         if "Query" in response_text.inner_text():
             break
         page.wait_for_timeout(100)
-    assert "__typename" in response_text.inner_text() and "Query" in response_text.inner_text(), response_text.inner_text()
+    assert "__typename" in response_text.inner_text() and "Query" in response_text.inner_text(), (
+        response_text.inner_text()
+    )
     outside = [u for u in requests if not u.startswith((web_server.base_url, "data:", "blob:"))]
     assert not outside, outside  # the page fixture also blocks and fails on them
 
@@ -40,7 +42,11 @@ def test_graphiql_renders_offline_and_runs_a_query(page: Any, web_server: Any) -
 def test_start_page_and_favicon(page: Any, web_server: Any, axe: Any) -> None:
     response = page.goto(f"{web_server.base_url}/")
     assert response.status == 200
-    for name, href in (("物业工作台 Staff console", "/console/"), ("业主投票 Owners' voting", "/vote/"), ("GraphiQL", "/graphql")):
+    for name, href in (
+        ("物业工作台 Staff console", "/console/"),
+        ("业主投票 Owners' voting", "/vote/"),
+        ("GraphiQL", "/graphql"),
+    ):
         assert page.get_by_role("link", name=name).get_attribute("href") == href
     axe(page)
     icon = page.request.get(f"{web_server.base_url}/favicon.ico")
