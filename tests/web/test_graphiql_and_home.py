@@ -53,3 +53,19 @@ def test_start_page_and_favicon(page: Any, web_server: Any, axe: Any) -> None:
     assert icon.status == 200 and icon.headers["content-type"] == "image/x-icon"
     page.get_by_role("link", name="物业工作台 Staff console").click()
     page.get_by_role("heading", name="登录物业工作台").wait_for()
+
+
+def test_console_first_load_with_a_cold_cache(page: Any, web_server: Any) -> None:
+    """The sign-in form is usable soon after navigation in a fresh browser context (no cache):
+    the shell's JavaScript, CSS and the lazy sign-in page. Issue #15's target is 1.5 s on
+    localhost; the bound here is looser for a busy CI machine, the figure is printed."""
+    page.goto(f"{web_server.base_url}/console/")
+    page.get_by_label("账号").wait_for()
+    ms = page.evaluate("performance.now()")
+    shipped = page.evaluate(
+        "performance.getEntriesByType('resource').filter(r => r.name.endsWith('.js')).reduce((n, r) => n + r.transferSize, 0)"
+    )
+    print(
+        f"\nconsole first load (cold cache): sign-in usable after {ms:.0f} ms, {shipped / 1024:.0f} KB of JavaScript transferred"
+    )
+    assert ms < 5000
