@@ -5,6 +5,7 @@ each page checked with axe-core (no serious or critical violations)."""
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -250,3 +251,61 @@ def test_plugin_page_appears_only_once_the_plugin_is_enabled(
     assert ("parcel_lockers", "parcels") not in {
         (p["plugin"], p["key"]) for p in pages["data"]["webPages"]
     }
+
+
+CLAIM = """mutation($unit: ID!, $phone: String!, $name: String!, $user: String!) {
+  startClaim(firm: "demo", unitId: $unit, phone: $phone, name: $name, username: $user, password: "Claim-pass-2026!x",
+             verification: STAFF, evidence: "持房产证到前台") { claimId status } }"""
+
+
+def test_owner_claims_queue_approve_and_reject(page: Any, web_server: Any, axe: Any) -> None:
+    staff = web_server.token("demo-staff")
+    communities = web_server.graphql(
+        "{ communities(first: 1) { edges { node { id } } } }", token=staff
+    )
+    community = communities["data"]["communities"]["edges"][0]["node"]["id"]
+    units = web_server.graphql(
+        "query($c: ID!) { community(id: $c) { buildings(first: 1) { edges { node { units(first: 20) { edges { node { id sold owners { name } } } } } } } } }",
+        {"c": community},
+        token=staff,
+    )
+    building = units["data"]["community"]["buildings"]["edges"][0]["node"]
+    owned = [
+        e["node"]["id"]
+        for e in building["units"]["edges"]
+        if e["node"]["sold"] and e["node"]["owners"]
+    ][-2:]
+    for unit, phone, name, user in (
+        (owned[0], "13700137001", "赵认领", "zhao.claim"),
+        (owned[1], "13700137002", "钱认领", "qian.claim"),
+    ):
+        started = web_server.graphql(
+            CLAIM, {"unit": unit, "phone": phone, "name": name, "user": user}
+        )
+        assert started["data"]["startClaim"]["status"] == "pending", started
+
+    sign_in(page, web_server)
+    page.get_by_role("menuitem", name="人员").click()
+    page.get_by_role("tab", name="业主认证").click()
+    zhao = page.get_by_test_id("claim").filter(has_text="赵认领")
+    zhao.wait_for()
+    assert "持房产证到前台" in zhao.inner_text() and "137****7001" in zhao.inner_text()
+    axe(page)
+    zhao.get_by_role("button", name=re.compile("^认定为")).first.click()
+    zhao.wait_for(state="detached")
+    qian = page.get_by_test_id("claim").filter(has_text="钱认领")
+    qian.get_by_role("button", name="驳回").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("驳回原因").fill("房产证与登记簿不符")
+    dialog.get_by_role("button", name="驳回").click()
+    qian.wait_for(state="detached")
+    # approved: the claimant logs in as an owner; rejected: no login
+    approved = web_server.graphql(
+        'mutation { login(username: "zhao.claim", password: "Claim-pass-2026!x", tenant: "demo") { accessToken } }'
+    )
+    me = web_server.graphql("{ me { roles } }", token=approved["data"]["login"]["accessToken"])
+    assert me["data"]["me"]["roles"] == ["owner"]
+    rejected = web_server.graphql(
+        'mutation { login(username: "qian.claim", password: "Claim-pass-2026!x", tenant: "demo") { accessToken } }'
+    )
+    assert rejected["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
