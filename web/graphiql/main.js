@@ -36,10 +36,10 @@ function linliFetcher(params, opts) {
   return fetcher(params, opts)
 }
 
-const defaultQuery = `# Linli GraphQL — log in, then put the token into Headers:
-# {"Authorization": "Bearer <accessToken>"}
+const defaultQuery = `# Linli GraphQL. Log in (admins add secondFactor: "<the app's 6-digit code>"),
+# then put the token into Headers: {"Authorization": "Bearer <accessToken>"}
 mutation Login {
-  login(username: "demo-admin", password: "linli-demo-2026", tenant: "demo", secondFactor: "123456") {
+  login(username: "demo-staff", password: "linli-demo-2026", tenant: "demo") {
     accessToken
     expiresIn
   }
