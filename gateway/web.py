@@ -190,4 +190,8 @@ def mount(app: FastAPI, host: PluginHost) -> None:
 
     # check_dir=False: without a build every asset answers 404 (the pages say how to build);
     # gzipped on the way (the console's shell: 580 KB of JavaScript, 205 KB gzipped)
-    app.mount("/web", GZipMiddleware(StaticFiles(directory=BUILT, check_dir=False), minimum_size=1024), name="web")
+    app.mount(
+        "/web",
+        GZipMiddleware(StaticFiles(directory=BUILT, check_dir=False), minimum_size=1024),
+        name="web",
+    )
