@@ -1,5 +1,7 @@
-"""FastAPI app factory: ``/graphql`` (GraphiQL in development; subscriptions over
-graphql-transport-ws), ``/healthz``, ``/readyz``, ``/metrics``, ``/-/plugins``, plugin routes."""
+"""FastAPI app factory: ``/graphql`` (GraphiQL, bundled locally, in development or with
+``LINLI_GRAPHIQL=true``; subscriptions over graphql-transport-ws), ``/healthz``, ``/readyz``,
+``/metrics``, ``/-/plugins``, plugin routes, the voting client (``/vote/``) and the web clients
+(``/``, ``/console/``, ``/web/``, ``/web-plugins/``: gateway/web.py)."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from gateway import devices_api
+from gateway import devices_api, web
 from gateway.context import GatewayContext, authenticate_connection, context_dependency
 from gateway.ratelimit import TokenBuckets
 from gateway.schema import compose
@@ -223,6 +225,16 @@ class LinliGraphQLRouter(GraphQLRouter[GatewayContext, None]):
         context.ws_watch = watch_of(context.runtime).watch(context)
         return None
 
+    async def render_graphql_ide(self, request: Request) -> Response:  # type: ignore[override]
+        """GraphiQL bundled from npm (web/graphiql) and served locally, not strawberry's page
+        that loads it from a CDN (which stays on "Loading…" offline and in much of China)."""
+        return web.client_page("graphiql")
+
+
+def graphiql_enabled(settings: Any) -> bool:
+    """GraphiQL at ``GET /graphql``: ``LINLI_GRAPHIQL`` when set, else only in development."""
+    return settings.graphiql if settings.graphiql is not None else settings.environment == "development"
+
 
 def create_app(runtime: Runtime | None = None, *, workers: bool = False) -> FastAPI:
     runtime = runtime or Runtime.build()
@@ -266,7 +278,7 @@ def create_app(runtime: Runtime | None = None, *, workers: bool = False) -> Fast
     graphql = LinliGraphQLRouter(
         schema,
         context_getter=get_context,
-        graphql_ide="graphiql" if runtime.settings.environment == "development" else None,
+        graphql_ide="graphiql" if graphiql_enabled(runtime.settings) else None,
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
     )
     app.include_router(graphql, prefix="/graphql")
@@ -299,6 +311,7 @@ def create_app(runtime: Runtime | None = None, *, workers: bool = False) -> Fast
         app.include_router(router)
     app.include_router(devices_api.router())  # ThingsBoard-compatible device API (kernel registry)
     _mount_voting_client(app)
+    web.mount(app, runtime.host)  # /, the favicon, /console/, /web/, plugins' pages
     return app
 
 

@@ -8,6 +8,7 @@ import strawberry
 from sqlalchemy import select
 from strawberry import relay
 
+from gateway import web
 from kernel.errors import BadUserInput, NotFound, Unauthenticated
 from kernel.graphql.ids import decode_id
 from kernel.graphql.permissions import Allowed, Authenticated
@@ -44,6 +45,24 @@ class PluginInfo:
     enabled: bool
     core: bool
     proposed_grants: list[str]
+
+
+@strawberry.type(description="A page title in one locale.")
+class WebPageTitle:
+    locale: str
+    text: str
+
+
+@strawberry.type(description="A page of a web client (register_web_pages): one menu entry.")
+class WebPageInfo:
+    plugin: str = strawberry.field(description="The plugin contributing it; `kernel` for the kernel's own")
+    key: str = strawberry.field(description="Unique within the plugin and client; the console routes it as /p/<plugin>/<key>")
+    client: str
+    titles: list[WebPageTitle]
+    permission: str | None
+    module_url: str | None = strawberry.field(description="The ES module to import (served by the gateway); null: the client ships the page")
+    order: int
+    icon: str
 
 
 @strawberry.type
@@ -107,6 +126,25 @@ class KernelQuery(PeopleQuery):
                 proposed_grants=[f"{g.role} → {g.obj}:{g.act}" for g in enablement.prepare(host, p.name)],
             )
             for p in host.plugins.values()
+        ]
+
+    @strawberry.field(
+        permission_classes=[Authenticated],
+        description="The pages of a web client (console, app, dashboard) the caller may use: the kernel's and those of the plugins their tenant enabled, each only with its permission.",
+    )
+    def web_pages(self, info: strawberry.Info, client: str) -> list[WebPageInfo]:
+        return [
+            WebPageInfo(
+                plugin=item.plugin,
+                key=item.page.key,
+                client=item.page.client,
+                titles=[WebPageTitle(locale=k, text=v) for k, v in item.page.title.items()],
+                permission=item.page.permission,
+                module_url=item.module_url,
+                order=item.page.order,
+                icon=item.page.icon,
+            )
+            for item in web.pages_for(info.context, client)
         ]
 
     @strawberry.field(permission_classes=[Allowed("members", "read")], description="The accounts of this tenant and their roles.")

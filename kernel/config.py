@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     #: Plugins kept out of the process: ``LINLI_DISABLE_PLUGINS=notices,fees``.
     disable_plugins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     environment: str = "development"
+    #: GraphiQL at ``GET /graphql`` (bundled, served locally): on in development unless false,
+    #: in production only when true (``LINLI_GRAPHIQL=true``).
+    graphiql: bool | None = None
 
     # Gateway limits
     max_query_depth: int = 10

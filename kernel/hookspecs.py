@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         GraphQLContribution,
         PermissionSet,
         ScheduledJob,
+        WebPage,
     )
     from kernel.runtime import Runtime
 
@@ -257,6 +258,24 @@ def register_consent_purposes() -> list[ConsentPurpose] | None:
     two plugins differently stops with an error naming both.
 
     :return: a list of :class:`kernel.sdk.ConsentPurpose`.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def register_web_pages() -> list[WebPage] | None:
+    """Contribute pages to the web clients: the staff console, the resident app, the dashboard.
+
+    Called once at start-up. Each :class:`kernel.sdk.WebPage` is one menu entry (titles in zh-CN
+    and en) of one client, with the permission it needs and, for a third party's page, the
+    absolute path of its ES module: the gateway serves that module's folder under
+    ``/web-plugins/<plugin>/`` and GraphQL ``webPages(client)`` lists the pages the signed-in
+    person may use in a tenant that enabled the plugin; the client imports the module at run
+    time and calls its ``mount(element, api)``. Two pages of one plugin with the same key and
+    client, or a malformed page, stop start-up with an error naming the plugin.
+
+    :return: a list of :class:`kernel.sdk.WebPage`.
 
     .. versionadded:: 0.2
     """

@@ -74,3 +74,11 @@ def on_startup(runtime: Any) -> None:
     from tenants.estate.reader import ESTATE
 
     register_estate(ESTATE)
+
+
+@hookimpl
+def register_web_pages():  # type: ignore[no-untyped-def]
+    from kernel.sdk import WebPage
+
+    # the console ships this screen (module=None): communities → buildings → units
+    return [WebPage(key="estate", title={"zh-CN": "房产", "en": "Estate"}, permission="estate:read", order=10, icon="estate")]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -161,3 +163,51 @@ class ContractContribution:
 
     def batch_for(self, function: str) -> CallBatch | None:
         return next((b for b in self.batches if b.function == function), None)
+
+
+#: The web clients a page can belong to: the staff console (/console/), the resident app
+#: (/app/) and the community dashboard (/dashboard/).
+WEB_CLIENTS = ("console", "app", "dashboard")
+#: The locales every page title is given in (the clients' languages).
+WEB_LOCALES = ("zh-CN", "en")
+#: File types the gateway serves from a plugin page's folder (``/web-plugins/<plugin>/<file>``).
+WEB_FILE_TYPES = (".js", ".mjs", ".css", ".json", ".svg", ".png", ".webp", ".woff2", ".map")
+_WEB_KEY = re.compile(r"[a-z][a-z0-9_-]{0,39}")
+
+
+@dataclass(frozen=True)
+class WebPage:
+    """A page a plugin contributes to a web client (``register_web_pages``): one menu entry.
+
+    ``module`` is the absolute path of the page's ES module (plain JavaScript, no build step
+    needed): the gateway serves the files of its folder under ``/web-plugins/<plugin>/`` and the
+    client loads it with a dynamic ``import()``; it exports ``mount(element, api)`` (see
+    docs/plugins/web-pages.md). ``module=None`` names a page the client itself ships (the
+    built-in plugins' screens, routed by ``key``). The page is listed only to a person holding
+    ``permission`` (``"obj:act"``; ``None``: anyone signed in) in a tenant that enabled the plugin.
+    """
+
+    key: str
+    title: Mapping[str, str]
+    client: str = "console"
+    permission: str | None = None
+    module: str | None = None
+    order: int = 100
+    icon: str = ""
+
+    def validate(self, plugin: str) -> None:
+        """Refuses a malformed page at start-up, naming the plugin."""
+        where = f"plugin {plugin!r} web page {self.key!r}"
+        if not _WEB_KEY.fullmatch(self.key):
+            raise ValueError(f"{where}: the key must be lowercase letters, digits, '-' or '_' (at most 40)")
+        if self.client not in WEB_CLIENTS:
+            raise ValueError(f"{where}: unknown client {self.client!r}; one of {', '.join(WEB_CLIENTS)}")
+        missing = [loc for loc in WEB_LOCALES if not self.title.get(loc)]
+        if missing:
+            raise ValueError(f"{where}: a title is needed in {', '.join(missing)}")
+        if self.permission is not None and self.permission.count(":") != 1:
+            raise ValueError(f"{where}: the permission is 'object:action', not {self.permission!r}")
+        if self.module is not None:
+            path = Path(self.module)
+            if not path.is_absolute() or path.suffix not in (".js", ".mjs") or not path.is_file():
+                raise ValueError(f"{where}: module must be the absolute path of an existing .js/.mjs file, not {self.module!r}")

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
         GraphQLContribution,
         PermissionSet,
         ScheduledJob,
+        WebPage,
     )
 
 
@@ -345,6 +346,27 @@ class PluginHost:
     def consent_purposes(self) -> list[tuple[str, list[ConsentPurpose]]]:
         """``register_consent_purposes``, attributed to each plugin."""
         return self.collect("register_consent_purposes")
+
+    def web_pages(self) -> list[tuple[str, WebPage]]:
+        """``register_web_pages``, attributed to each plugin, in plugin order (computed once):
+        every page validated; one key twice in one plugin's client stops with a PluginLoadError."""
+        cached = self.__dict__.get("_web_pages")
+        if cached is not None:
+            return list(cached)
+        pages: list[tuple[str, WebPage]] = []
+        seen: set[tuple[str, str, str]] = set()
+        for name, contributed in self.collect("register_web_pages"):
+            for page in contributed or ():
+                try:
+                    page.validate(name)
+                except ValueError as exc:
+                    raise PluginLoadError(str(exc)) from None
+                if (name, page.client, page.key) in seen:
+                    raise PluginLoadError(f"plugin {name!r} contributes the {page.client} page {page.key!r} twice")
+                seen.add((name, page.client, page.key))
+                pages.append((name, page))
+        self.__dict__["_web_pages"] = tuple(pages)
+        return pages
 
     async def startup(self, runtime: Any) -> None:
         """``on_startup``, isolated per plugin."""

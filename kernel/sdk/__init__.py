@@ -44,6 +44,7 @@ from kernel.plugins.contributions import (
     PermissionSet,
     PluginManifest,
     ScheduledJob,
+    WebPage,
 )
 from kernel.sdk_version import SDK_API_VERSION
 
@@ -358,6 +359,7 @@ __all__ = [
     "Unauthenticated",
     "UnitToRegister",
     "UTCDateTime",
+    "WebPage",
     "utcnow",
     "Viewer",
     "voter_account",

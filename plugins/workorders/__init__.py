@@ -16,6 +16,7 @@ from kernel.sdk import (
     PermissionSet,
     PluginManifest,
     ScheduledJob,
+    WebPage,
     hookimpl,
 )
 
@@ -125,3 +126,17 @@ def register_scheduled_jobs() -> list[ScheduledJob]:
     from plugins.workorders.handlers import escalate_all
 
     return [ScheduledJob("workorders.escalate_overdue", ESCALATION_INTERVAL_SECONDS, escalate_all)]
+
+
+@hookimpl
+def register_web_pages() -> list[WebPage]:
+    # the console ships this screen (module=None): the board by state, dispatch and close
+    return [
+        WebPage(
+            key="workorders",
+            title={"zh-CN": "工单", "en": "Work orders"},
+            permission="workorders:read",
+            order=30,
+            icon="workorders",
+        )
+    ]

@@ -20,6 +20,7 @@ from kernel.sdk import (
     PermissionSet,
     PluginManifest,
     ScheduledJob,
+    WebPage,
     hookimpl,
 )
 
@@ -122,4 +123,20 @@ async def fees_billing_lines(session: Any, tenant_id: Any, period: str, communit
     return [
         {"unit_id": line.unit_id, "item_code": STORAGE_ITEM_CODE, "quantity": line.days}
         for line in await storage_lines(session, period)
+    ]
+
+
+@hookimpl
+def register_web_pages() -> list[WebPage]:
+    # a plain ES module, no build step: the gateway serves parcel_lockers/web/ under
+    # /web-plugins/parcel_lockers/ and the console mounts it (see web/parcels.js)
+    return [
+        WebPage(
+            key="parcels",
+            title={"zh-CN": "快递柜包裹", "en": "Parcel lockers"},
+            permission="parcels:read",
+            module=str(Path(__file__).resolve().parent / "web" / "parcels.js"),
+            order=60,
+            icon="parcels",
+        )
     ]
