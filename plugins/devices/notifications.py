@@ -25,6 +25,8 @@ TEMPLATES = [RAISED]
 
 async def on_alarm_raised(ctx: Any, event: Event) -> None:
     p = event.payload
+    if p.get("raised_by"):
+        return  # raised by a plugin (safety alarms), which tells its on-duty staff itself
     staff = await accounts_with_roles(ctx.session, ctx.tenant_id, ON_DUTY_ROLES)
     await notify(
         ctx.session,
