@@ -69,6 +69,6 @@ def register_event_handlers() -> dict[str, Any]:
 
 @hookimpl
 def register_notification_templates() -> list[Any]:
-    from plugins.safety.escalation import TEMPLATES
+    from plugins.safety.notifications import TEMPLATES
 
     return list(TEMPLATES)

@@ -12,24 +12,14 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from kernel.sdk import NotificationTemplate
 from kernel.sdk import escalation as sdk
 from plugins.safety.models import SafetyAlarm
+from plugins.safety.notifications import ALARM
 from plugins.safety.rules import Effective
 from plugins.safety.vocabulary import ALARM_TYPES
 
 SOURCE = "safety"
 
-ALARM = NotificationTemplate(
-    key="safety.alarm",
-    category="alarms",
-    subject={"zh-CN": "安全告警：{type_zh}（{location}）", "en": "Safety alarm: {type} at {location}"},
-    body={
-        "zh-CN": "{location}发生{type_zh}（级别 {severity}{floors_zh}），请立即确认并前往处置。第 {escalation_level} 级通知。",
-        "en": "{type} at {location} (severity {severity}{floors_en}): acknowledge and go on site. Level {escalation_level} notice.",
-    },
-)
-TEMPLATES = [ALARM]
 
 
 def _data(alarm: SafetyAlarm) -> dict[str, Any]:

@@ -2,8 +2,8 @@
 
 * ``device.telemetry_event`` of the plugin's profiles (:data:`plugins.safety.profiles.EVENT_TYPES`):
   the rule of the profile's alarm type judges the values with the firm's settings for the
-  device's community; an e-bike in a lift first tells the lift controller to hold its doors
-  (device RPC ``hold_doors``).
+  device's community; an e-bike in a lift also tells the lift controller to hold its doors
+  (device RPC ``hold_doors``, queued in the alarm's transaction).
 * ``device.alarm_raised`` from the kernel's alarm rules (``smoke``, ``shed_smoke``, ``leak``,
   ``ebike_in_elevator`` of any profile) is taken over as a safety alarm; the ones this plugin
   publishes itself (``raised_by = "safety"``) are skipped.
@@ -17,15 +17,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import structlog
-
 from kernel.sdk import Event, HandlerContext, NotFound, devices
 from plugins.safety import rules, service
 from plugins.safety.profiles import EVENT_TYPES
 from plugins.safety.vocabulary import ADOPTED_DEVICE_RULES
-
-log = structlog.get_logger("linli.plugins.safety")
-
 
 def _uuid(value: Any) -> uuid.UUID | None:
     try:
@@ -45,19 +40,16 @@ async def _device(session: Any, device_id: Any) -> Any | None:
 
 
 async def _hold_lift(ctx: HandlerContext, device: Any, seconds: float | None) -> uuid.UUID | None:
-    """Tell a lift controller to hold its doors (committed in its own transaction so the device
-    gets it at once); None when its profile takes no such command or the device cannot."""
+    """Tell a lift controller to hold its doors: a device command (RPC ``hold_doors``) queued
+    in the alarm's transaction, delivered to the lift once it commits. None when the device's
+    profile takes no such command or its credential is revoked."""
     profile = devices.profiles(ctx.runtime).get(device.type)
     if profile is None or profile.command("hold_doors") is None or device.revoked_at is not None:
         return None
-    try:
-        call = await devices.send_command(
-            ctx.runtime, ctx.tenant_id, device.id, "hold_doors",
-            {"seconds": int(seconds or 60), "reason": "ebike_in_lift"}, actor="safety",
-        )
-    except Exception:  # the alarm matters more than the command: raise it anyway
-        log.exception("safety_lift_hold_failed", device_id=str(device.id))
-        return None
+    call = await devices.queue_command(
+        ctx.runtime, ctx.session, device.id, "hold_doors",
+        {"seconds": int(seconds or 60), "reason": "ebike_in_lift"}, actor="safety",
+    )
     return call.id  # type: ignore[no-any-return]
 
 

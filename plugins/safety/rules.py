@@ -67,7 +67,15 @@ async def effective(session: Any, alarm_type: str, community_id: uuid.UUID | Non
 
 
 def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """An integer reading (the device event carries numbers as stored: ``12.0``)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value) if float(value).is_integer() else None
+
+
+def _true(value: Any) -> bool:
+    """A boolean reading that is on (stored as ``True`` or ``1.0``)."""
+    return value is True or (not isinstance(value, bool | str) and value == 1)
 
 
 def judge(alarm_type: str, values: dict[str, Any], settings: Effective, *, ts: int, device_id: str) -> Verdict | None:
@@ -76,7 +84,7 @@ def judge(alarm_type: str, values: dict[str, Any], settings: Effective, *, ts: i
         return None
     clip = values.get("clip_ref") if isinstance(values.get("clip_ref"), str) else None
     if alarm_type == "thrown_object":
-        if values.get("thrown_object") is not True:
+        if not _true(values.get("thrown_object")):
             return None
         lo, hi = _int(values.get("floor_from")), _int(values.get("floor_to"))
         if lo is not None and hi is not None and lo > hi:
@@ -85,17 +93,17 @@ def judge(alarm_type: str, values: dict[str, Any], settings: Effective, *, ts: i
         return Verdict(alarm_type, settings.severity, f"{alarm_type}:{device_id}:{clip or ts}", False, lo, hi, clip)
     if alarm_type == "fire_lane_blocked":
         blocked = _int(values.get("blocked_seconds")) or 0
-        if values.get("lane_blocked") is not True or blocked < (settings.threshold or 0):
+        if not _true(values.get("lane_blocked")) or blocked < (settings.threshold or 0):
             return None
         return Verdict(alarm_type, settings.severity, f"{alarm_type}:{device_id}:{ts}", clip_ref=clip)
     if alarm_type == "gas_leak":
         lel = values.get("gas_lel")
-        over = isinstance(lel, int | float) and settings.threshold is not None and lel >= settings.threshold
-        if values.get("gas_leak") is not True and not over:
+        over = isinstance(lel, int | float) and not isinstance(lel, bool) and settings.threshold is not None and lel >= settings.threshold
+        if not _true(values.get("gas_leak")) and not over:
             return None
         return Verdict(alarm_type, settings.severity, f"{alarm_type}:{device_id}:{ts}")
     key = {"perimeter_intrusion": "intrusion", "ebike_in_lift": "ebike_detected", "water_leak": "water_leak"}[alarm_type]
-    if values.get(key) is not True:
+    if not _true(values.get(key)):
         return None
     floor = _int(values.get("floor"))
     return Verdict(alarm_type, settings.severity, f"{alarm_type}:{device_id}:{ts}", True, floor, floor, clip)
