@@ -31,6 +31,9 @@ from kernel.identity.models import (
     RefreshToken,
 )
 from kernel.notifications.models import (
+    DutyShift,
+    EscalationPolicy,
+    EscalationRecord,
     Notification,
     NotificationDelivery,
     NotificationPreference,
@@ -50,6 +53,9 @@ __all__ = [
     "AlarmPending",
     "Device",
     "DeviceAlarm",
+    "DutyShift",
+    "EscalationPolicy",
+    "EscalationRecord",
     "DeviceCredential",
     "LatestTelemetry",
     "RpcCall",

@@ -1,7 +1,7 @@
 """Who to tell, for audiences the kernel knows: the logins holding given roles in a tenant.
 
-There is no duty roster yet: "on-duty staff" for an alarm are the tenant's logins with the
-``property_staff`` or ``technician`` role (see docs/plugins/notifications.md). Disabled logins
+The people on duty come from the duty roster (:mod:`kernel.notifications.duty`), which falls
+back to role holders through :func:`accounts_with_roles` when nobody is on it. Disabled logins
 are left out.
 """
 
