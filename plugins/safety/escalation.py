@@ -53,6 +53,7 @@ async def start(session: Any, runtime: Any, alarm: SafetyAlarm, settings: Effect
         now=alarm.raised_at,
     )
     alarm.escalation_id = found.id
+    alarm.escalation_level = max(alarm.escalation_level, found.level)
     await session.flush()
 
 

@@ -7,7 +7,8 @@
 * ``device.alarm_raised`` from the kernel's alarm rules (``smoke``, ``shed_smoke``, ``leak``,
   ``ebike_in_elevator`` of any profile) is taken over as a safety alarm; the ones this plugin
   publishes itself (``raised_by = "safety"``) are skipped.
-* ``workorder.reported`` links the order an alarm opened.
+* ``workorder.reported`` links the order an alarm opened; ``escalation.escalated`` (source
+  ``safety``) records the level reached and the regulator alert.
 
 Payloads are read defensively: an unknown device or a malformed id raises nothing.
 """
@@ -107,8 +108,14 @@ async def on_workorder_reported(ctx: HandlerContext, event: Event) -> None:
         await service.link_work_order(ctx.session, event.payload)
 
 
+async def on_escalated(ctx: HandlerContext, event: Event) -> None:
+    if isinstance(event.payload, dict):
+        await service.escalation_moved(ctx.session, event.payload)
+
+
 HANDLERS = {
     "device.telemetry_event": on_telemetry_event,
     "device.alarm_raised": on_device_alarm,
     "workorder.reported": on_workorder_reported,
+    "escalation.escalated": on_escalated,
 }

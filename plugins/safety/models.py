@@ -67,6 +67,10 @@ class SafetyAlarm(TenantRecord, Base):
     command_call_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     #: The SDK escalation that notifies the on-duty staff, once opened.
     escalation_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    #: The escalation level reached (1 = the first on-duty level told) and whether the street
+    #: office got a regulator alert (critical alarms past level 1).
+    escalation_level: Mapped[int] = mapped_column(default=0)
+    regulator_alerted: Mapped[bool] = mapped_column(default=False)
 
 
 class SafetyRuleSetting(TenantRecord, Base):

@@ -252,7 +252,8 @@ async def resolve(
     session: Any, runtime: Any, alarm_id: uuid.UUID, *, actor: str, note: str = "", false_alarm: bool = False,
     account_id: uuid.UUID | None = None, at: datetime | None = None,
 ) -> SafetyAlarm:
-    """An open alarm → resolved, optionally as a false alarm (counted in the statistics)."""
+    """An open alarm → resolved, optionally as a false alarm (counted in the statistics); its
+    escalation is closed."""
     if len(note) > MAX_NOTE:
         raise BadUserInput(f"a note has at most {MAX_NOTE} characters", field="note")
     if false_alarm and not note.strip():
@@ -261,9 +262,8 @@ async def resolve(
     if alarm.status == RESOLVED:
         raise Conflict("the alarm is resolved already")
     now = at or utcnow()
-    acknowledging = alarm.acknowledged_at is None
-    if acknowledging:
-        alarm.acknowledged_at, alarm.acknowledged_by = now, actor[:80]
+    # resolving does not pretend the alarm was acknowledged: an unacknowledged one stays so in
+    # the statistics (resolved as false before anyone took it, say)
     alarm.status = RESOLVED
     alarm.resolved_at, alarm.resolved_by = now, actor[:80]
     alarm.false_alarm = false_alarm
@@ -273,8 +273,6 @@ async def resolve(
     await _publish(runtime, session, "safety.alarm_resolved", alarm, actor)
     from plugins.safety import escalation
 
-    if acknowledging:
-        await escalation.acknowledged(session, alarm, account_id=account_id, at=now)
     await escalation.resolved(session, alarm, account_id=account_id, at=now)
     return alarm
 
@@ -297,6 +295,25 @@ async def mark_false_alarm(
     await _audit(session, actor, "alarm_marked_false", alarm)
     await _publish(runtime, session, "safety.alarm_resolved", alarm, actor)
     return alarm
+
+
+async def escalation_moved(session: Any, event_payload: dict[str, Any]) -> bool:
+    """Handle ``escalation.escalated`` of this plugin's escalations: record the level reached
+    and whether the street office was alerted."""
+    if event_payload.get("source") != "safety":
+        return False
+    try:
+        alarm_id = uuid.UUID(str(event_payload.get("subject_id")))
+    except ValueError:
+        return False
+    alarm = await session.scalar(select(SafetyAlarm).where(SafetyAlarm.id == alarm_id))
+    level = event_payload.get("level")
+    if alarm is None or not isinstance(level, int):
+        return False
+    alarm.escalation_level = max(alarm.escalation_level, level)
+    alarm.regulator_alerted = alarm.regulator_alerted or bool(event_payload.get("regulator_alerted"))
+    await session.flush()
+    return True
 
 
 async def link_work_order(session: Any, event_payload: dict[str, Any]) -> bool:

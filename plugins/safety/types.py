@@ -54,6 +54,8 @@ class SafetyAlarm(relay.Node):
     work_order_id: strawberry.ID | None = strawberry.field(description="The work order the alarm opened, once opened")
     lift_command_id: strawberry.ID | None = strawberry.field(description="The device command sent (a lift told to hold its doors)")
     escalated: bool = strawberry.field(description="Whether the on-duty staff were told through an escalation")
+    escalation_level: int = strawberry.field(description="The escalation level reached (0: none opened, 1: first on-duty level)")
+    regulator_alerted: bool = strawberry.field(description="A critical alarm left unacknowledged reached the street office")
 
     @classmethod
     def from_row(cls, r: m.SafetyAlarm) -> SafetyAlarm:
@@ -81,6 +83,8 @@ class SafetyAlarm(relay.Node):
             work_order_id=gid("WorkOrder", r.work_order_id),
             lift_command_id=strawberry.ID(str(r.command_call_id)) if r.command_call_id else None,
             escalated=r.escalation_id is not None,
+            escalation_level=r.escalation_level,
+            regulator_alerted=r.regulator_alerted,
         )
 
     @classmethod

@@ -58,6 +58,8 @@ def upgrade() -> None:
         sa.Column("work_order_id", sa.Uuid(), nullable=True),
         sa.Column("command_call_id", sa.Uuid(), nullable=True),
         sa.Column("escalation_id", sa.Uuid(), nullable=True),
+        sa.Column("escalation_level", sa.Integer(), nullable=False),
+        sa.Column("regulator_alerted", sa.Boolean(), nullable=False),
         *_record_columns(),
         sa.CheckConstraint(
             "floor_from IS NULL OR floor_to IS NULL OR floor_from <= floor_to",
