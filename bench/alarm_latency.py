@@ -39,7 +39,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import REPO, machine_description, markdown_table, percentile, write_docs_section  # noqa: E402
 
-PLUGINS = ("tenants.plugin", "kernel.notifications.plugin", "plugins.devices", "plugins.workorders", "plugins.safety")
+PLUGINS = (
+    "tenants.plugin",
+    "kernel.notifications.plugin",
+    "plugins.devices",
+    "plugins.workorders",
+    "plugins.safety",
+)
 
 
 async def setup(base_url: str, workdir: Path, n_devices: int, n_alarm_devices: int):  # type: ignore[no-untyped-def]
@@ -60,15 +66,26 @@ async def setup(base_url: str, workdir: Path, n_devices: int, n_alarm_devices: i
     host.load(defaults=PLUGINS, entry_points=False)
     await upgrade(admin_url, app_url, host)
     settings = Settings(
-        database_url=app_url, database_admin_url=admin_url, data_dir=workdir, secret_key="bench-" + "x" * 32,
-        master_key="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", log_json=False, log_level="WARNING",
+        database_url=app_url,
+        database_admin_url=admin_url,
+        data_dir=workdir,
+        secret_key="bench-" + "x" * 32,
+        master_key="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        log_json=False,
+        log_level="WARNING",
     )
     runtime = Runtime.build(settings, plugins=PLUGINS, entry_points=False)
     runtime.services["device_settings"] = DeviceSettings(
         device_rate_per_second=1000, device_burst=1000, tenant_rate_per_second=1e6, tenant_burst=1e6
     )
     slug = f"bench-{uuid.uuid4().hex[:6]}"
-    p = await provision(runtime, slug=slug, name="bench", admin_username=f"{slug}-admin", admin_password="correct horse battery")
+    p = await provision(
+        runtime,
+        slug=slug,
+        name="bench",
+        admin_username=f"{slug}-admin",
+        admin_password="correct horse battery",
+    )
     telemetry_tokens: list[str] = []
     alarm_tokens: list[str] = []
     async with runtime.db.tenant(p.tenant_id) as s:
@@ -79,18 +96,32 @@ async def setup(base_url: str, workdir: Path, n_devices: int, n_alarm_devices: i
         await s.flush()
         for i in range(n_devices):
             _, token = await registry.provision(
-                s, catalog(runtime), tenant_id=p.tenant_id, name=f"env-{i:04d}", type="environment_sensor",
-                place_kind="community", place_id=community.id, community_id=community.id,
+                s,
+                catalog(runtime),
+                tenant_id=p.tenant_id,
+                name=f"env-{i:04d}",
+                type="environment_sensor",
+                place_kind="community",
+                place_id=community.id,
+                community_id=community.id,
             )
             telemetry_tokens.append(token)
         for i in range(n_alarm_devices):
             _, token = await registry.provision(
-                s, catalog(runtime), tenant_id=p.tenant_id, name=f"fence-{i:04d}", type="perimeter_sensor",
-                place_kind="community", place_id=community.id, community_id=community.id,
+                s,
+                catalog(runtime),
+                tenant_id=p.tenant_id,
+                name=f"fence-{i:04d}",
+                type="perimeter_sensor",
+                place_kind="community",
+                place_id=community.id,
+                community_id=community.id,
             )
             alarm_tokens.append(token)
     # the on-duty person (no roster: the property-staff fallback of level 1)
-    await add_member(runtime, p.tenant_id, f"{slug}-guard", "correct horse battery", "property_staff")
+    await add_member(
+        runtime, p.tenant_id, f"{slug}-guard", "correct horse battery", "property_staff"
+    )
     return runtime, p.tenant_id, telemetry_tokens, alarm_tokens, drop
 
 
@@ -98,7 +129,10 @@ async def critical_events(port: int, tokens: list[str], start_at: float, seconds
     """One ``intrusion`` per second, each from the next perimeter sensor (so each is a new alarm)."""
     import aiomqtt
 
-    clients = [aiomqtt.Client("127.0.0.1", port, username=t, identifier=f"fence-{t[:8]}", timeout=30) for t in tokens]
+    clients = [
+        aiomqtt.Client("127.0.0.1", port, username=t, identifier=f"fence-{t[:8]}", timeout=30)
+        for t in tokens
+    ]
     for c in clients:
         await c.__aenter__()
     sent = 0
@@ -163,8 +197,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     tasks = [
         asyncio.create_task(bridge.run()),
         asyncio.create_task(runtime.outbox.run(stop, interval=0.5)),
-        asyncio.create_task(listen(safety_live.hub(runtime), notified_at, "alarm_id", "safety.alarm_raised")),
-        asyncio.create_task(listen(workorder_live.hub(runtime), ordered_at, "work_order_id", "workorder.reported")),
+        asyncio.create_task(
+            listen(safety_live.hub(runtime), notified_at, "alarm_id", "safety.alarm_raised")
+        ),
+        asyncio.create_task(
+            listen(workorder_live.hub(runtime), ordered_at, "work_order_id", "workorder.reported")
+        ),
     ]
     await asyncio.wait_for(bridge.connected.wait(), 10)
     await asyncio.sleep(1.0)  # the hubs LISTEN
@@ -173,7 +211,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     tokens_file = workdir / "tokens.txt"
     tokens_file.write_text("\n".join(telemetry_tokens) + "\n")
     generator = await asyncio.create_subprocess_exec(
-        str(binary), str(broker.port), str(tokens_file), str(args.rate), str(int(seconds)), str(int(start_at * 1000)),
+        str(binary),
+        str(broker.port),
+        str(tokens_file),
+        str(args.rate),
+        str(int(seconds)),
+        str(int(start_at * 1000)),
         stdout=asyncio.subprocess.PIPE,
     )
     sent = await critical_events(broker.port, alarm_tokens, start_at, seconds)
@@ -189,7 +232,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             break
         await asyncio.sleep(0.2)
     async with runtime.db.tenant(tenant_id) as s:
-        notes = int(await s.scalar(select(func.count()).select_from(Notification).where(Notification.template == "safety.alarm")) or 0)
+        notes = int(
+            await s.scalar(
+                select(func.count())
+                .select_from(Notification)
+                .where(Notification.template == "safety.alarm")
+            )
+            or 0
+        )
     stop.set()
     for t in tasks:
         t.cancel()
@@ -237,18 +287,38 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def docs_body(result: dict[str, Any], command: str) -> str:
     rows = [
-        ("baseline: telemetry publish → stored", result["telemetry_stored"], result["baseline_telemetry_p50_ms"], result["baseline_telemetry_p99_ms"]),
-        ("critical event → alarm + on-duty notification committed", result["alarms_raised"], result["notified_p50_ms"], result["notified_p99_ms"]),
-        ("critical event → work order committed", result["alarms_with_work_order"], result["work_order_p50_ms"], result["work_order_p99_ms"]),
-        ("**end-to-end** (both committed)", result["complete_end_to_end"], result["end_to_end_p50_ms"], result["end_to_end_p99_ms"]),
+        (
+            "baseline: telemetry publish → stored",
+            result["telemetry_stored"],
+            result["baseline_telemetry_p50_ms"],
+            result["baseline_telemetry_p99_ms"],
+        ),
+        (
+            "critical event → alarm + on-duty notification committed",
+            result["alarms_raised"],
+            result["notified_p50_ms"],
+            result["notified_p99_ms"],
+        ),
+        (
+            "critical event → work order committed",
+            result["alarms_with_work_order"],
+            result["work_order_p50_ms"],
+            result["work_order_p99_ms"],
+        ),
+        (
+            "**end-to-end** (both committed)",
+            result["complete_end_to_end"],
+            result["end_to_end_p50_ms"],
+            result["end_to_end_p99_ms"],
+        ),
     ]
     table = markdown_table(("path", "n", "p50 ms", "p99 ms"), rows)
     return f"""## Safety alarm → work order + notification (issue 12)
 
-`bench/alarm_latency.py`: {result['telemetry_devices']} environment sensors send telemetry over MQTT
-QoS 1 at {result['rate_per_device']} messages/s each (the C load generator) while perimeter sensors
-raise one **critical** event per second ({result['critical_events_sent']} events in
-{result['seconds']:.0f} s) → Mosquitto → the MQTT bridge → PostgreSQL (RLS on) → the outbox: the
+`bench/alarm_latency.py`: {result["telemetry_devices"]} environment sensors send telemetry over MQTT
+QoS 1 at {result["rate_per_device"]} messages/s each (the C load generator) while perimeter sensors
+raise one **critical** event per second ({result["critical_events_sent"]} events in
+{result["seconds"]:.0f} s) → Mosquitto → the MQTT bridge → PostgreSQL (RLS on) → the outbox: the
 safety plugin raises the alarm and notifies the on-duty person through the escalation (one
 transaction), the workorders plugin opens the work order (the next). Times from the publish
 (the message's `ts`) to the commit, heard on the plugins' live hubs (PostgreSQL `NOTIFY`, sent
@@ -256,12 +326,12 @@ only on commit). The baseline is plain telemetry publish → stored in the same 
 
 {table}
 
-Alarms raised {result['alarms_raised']}, with their work order {result['alarms_with_work_order']},
-notifications recorded {result['notifications_recorded']}; end-to-end max
-{result['end_to_end_max_ms']} ms. Target (issue): p99 ≤ 200 ms.
+Alarms raised {result["alarms_raised"]}, with their work order {result["alarms_with_work_order"]},
+notifications recorded {result["notifications_recorded"]}; end-to-end max
+{result["end_to_end_max_ms"]} ms. Target (issue): p99 ≤ 200 ms.
 
-Machine: {machine_description()}; load average (1, 5, 15 min) before {result['loadavg_before']},
-at the end of publishing {result['loadavg_after']} — the machine is shared with other sessions.
+Machine: {machine_description()}; load average (1, 5, 15 min) before {result["loadavg_before"]},
+at the end of publishing {result["loadavg_after"]} — the machine is shared with other sessions.
 Scaled to what it allows: the issue's 1,000 devices at 5 Hz is 5,000 messages/s, well over
 what this 2-core machine ingests next to everything else (see "Device ingestion" above).
 
@@ -273,20 +343,34 @@ what this 2-core machine ingests next to everything else (see "Device ingestion"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--devices", type=int, default=200, help="telemetry devices (environment sensors)")
-    parser.add_argument("--rate", type=float, default=5.0, help="telemetry messages per second per device")
-    parser.add_argument("--seconds", type=float, default=60.0, help="how long; one critical event per second")
+    parser.add_argument(
+        "--devices", type=int, default=200, help="telemetry devices (environment sensors)"
+    )
+    parser.add_argument(
+        "--rate", type=float, default=5.0, help="telemetry messages per second per device"
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=60.0, help="how long; one critical event per second"
+    )
     parser.add_argument("--drain-seconds", type=float, default=60.0)
     parser.add_argument(
         "--postgres",
-        default=os.environ.get("LINLI_BENCH_POSTGRES_URL") or os.environ.get("LINLI_TEST_POSTGRES_URL") or "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres",
+        default=os.environ.get("LINLI_BENCH_POSTGRES_URL")
+        or os.environ.get("LINLI_TEST_POSTGRES_URL")
+        or "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres",
     )
-    parser.add_argument("--write-docs", action="store_true", help="replace this benchmark's section of docs/benchmarks.md")
+    parser.add_argument(
+        "--write-docs",
+        action="store_true",
+        help="replace this benchmark's section of docs/benchmarks.md",
+    )
     args = parser.parse_args()
     result = asyncio.run(run(args))
     print(json.dumps(result, indent=2))
     if args.write_docs:
-        command = "python -m bench.alarm_latency " + " ".join(a for a in sys.argv[1:] if a != "--write-docs")
+        command = "python -m bench.alarm_latency " + " ".join(
+            a for a in sys.argv[1:] if a != "--write-docs"
+        )
         write_docs_section("alarm_latency", docs_body(result, command))
         print(f"written to {REPO / 'docs' / 'benchmarks.md'}")
 

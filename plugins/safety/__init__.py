@@ -49,7 +49,10 @@ def register_graphql() -> GraphQLContribution:
     from plugins.safety.graphql import SafetyAlarm, SafetyMutation, SafetyQuery, SafetySubscription
 
     return GraphQLContribution(
-        query=(SafetyQuery,), mutation=(SafetyMutation,), subscription=(SafetySubscription,), types=(SafetyAlarm,)
+        query=(SafetyQuery,),
+        mutation=(SafetyMutation,),
+        subscription=(SafetySubscription,),
+        types=(SafetyAlarm,),
     )
 
 

@@ -21,11 +21,14 @@ from plugins.safety.vocabulary import ALARM_TYPES
 SOURCE = "safety"
 
 
-
 def _data(alarm: SafetyAlarm) -> dict[str, Any]:
     floors_zh = floors_en = ""
     if alarm.floor_from is not None:
-        span = f"{alarm.floor_from}" if alarm.floor_from == alarm.floor_to else f"{alarm.floor_from}–{alarm.floor_to}"
+        span = (
+            f"{alarm.floor_from}"
+            if alarm.floor_from == alarm.floor_to
+            else f"{alarm.floor_from}–{alarm.floor_to}"
+        )
         floors_zh, floors_en = f"，约 {span} 层", f", floors {span}"
     return {
         "alarm_id": str(alarm.id),
@@ -57,22 +60,43 @@ async def start(session: Any, runtime: Any, alarm: SafetyAlarm, settings: Effect
     await session.flush()
 
 
-async def acknowledged(session: Any, alarm: SafetyAlarm, *, account_id: uuid.UUID | None, at: datetime | None) -> None:
+async def acknowledged(
+    session: Any, alarm: SafetyAlarm, *, account_id: uuid.UUID | None, at: datetime | None
+) -> None:
     if alarm.escalation_id is not None:
         await sdk.acknowledge(
-            session, tenant_id=alarm.tenant_id, source=SOURCE, subject_id=str(alarm.id), account_id=account_id, at=at
+            session,
+            tenant_id=alarm.tenant_id,
+            source=SOURCE,
+            subject_id=str(alarm.id),
+            account_id=account_id,
+            at=at,
         )
 
 
-async def arrived(session: Any, alarm: SafetyAlarm, *, account_id: uuid.UUID | None = None, at: datetime | None) -> None:
+async def arrived(
+    session: Any, alarm: SafetyAlarm, *, account_id: uuid.UUID | None = None, at: datetime | None
+) -> None:
     if alarm.escalation_id is not None:
         await sdk.mark_arrived(
-            session, tenant_id=alarm.tenant_id, source=SOURCE, subject_id=str(alarm.id), account_id=account_id, at=at
+            session,
+            tenant_id=alarm.tenant_id,
+            source=SOURCE,
+            subject_id=str(alarm.id),
+            account_id=account_id,
+            at=at,
         )
 
 
-async def resolved(session: Any, alarm: SafetyAlarm, *, account_id: uuid.UUID | None = None, at: datetime | None) -> None:
+async def resolved(
+    session: Any, alarm: SafetyAlarm, *, account_id: uuid.UUID | None = None, at: datetime | None
+) -> None:
     if alarm.escalation_id is not None:
         await sdk.resolve(
-            session, tenant_id=alarm.tenant_id, source=SOURCE, subject_id=str(alarm.id), account_id=account_id, at=at
+            session,
+            tenant_id=alarm.tenant_id,
+            source=SOURCE,
+            subject_id=str(alarm.id),
+            account_id=account_id,
+            at=at,
         )

@@ -23,6 +23,7 @@ from plugins.safety import rules, service
 from plugins.safety.profiles import EVENT_TYPES
 from plugins.safety.vocabulary import ADOPTED_DEVICE_RULES
 
+
 def _uuid(value: Any) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(value)) if value else None
@@ -48,8 +49,12 @@ async def _hold_lift(ctx: HandlerContext, device: Any, seconds: float | None) ->
     if profile is None or profile.command("hold_doors") is None or device.revoked_at is not None:
         return None
     call = await devices.queue_command(
-        ctx.runtime, ctx.session, device.id, "hold_doors",
-        {"seconds": int(seconds or 60), "reason": "ebike_in_lift"}, actor="safety",
+        ctx.runtime,
+        ctx.session,
+        device.id,
+        "hold_doors",
+        {"seconds": int(seconds or 60), "reason": "ebike_in_lift"},
+        actor="safety",
     )
     return call.id  # type: ignore[no-any-return]
 
@@ -70,12 +75,20 @@ async def on_telemetry_event(ctx: HandlerContext, event: Event) -> None:
     if verdict is None:
         return
     call_id = None
-    if alarm_type == "ebike_in_lift" and await service.open_alarm_of(ctx.session, device.id, alarm_type) is None:
+    if (
+        alarm_type == "ebike_in_lift"
+        and await service.open_alarm_of(ctx.session, device.id, alarm_type) is None
+    ):
         call_id = await _hold_lift(ctx, device, settings.threshold)
     place = await service.place_of(ctx.session, device)
     await service.raise_alarm(
-        ctx.session, ctx.runtime, place=place, verdict=verdict, details={"ts": ts, **values},
-        settings=settings, command_call_id=call_id,
+        ctx.session,
+        ctx.runtime,
+        place=place,
+        verdict=verdict,
+        details={"ts": ts, **values},
+        settings=settings,
+        command_call_id=call_id,
     )
 
 
@@ -97,8 +110,13 @@ async def on_device_alarm(ctx: HandlerContext, event: Event) -> None:
     details = p.get("details") if isinstance(p.get("details"), dict) else {}
     verdict = rules.Verdict(alarm_type, settings.severity, f"device_alarm:{device_alarm_id}", False)
     await service.raise_alarm(
-        ctx.session, ctx.runtime, place=await service.place_of(ctx.session, device), verdict=verdict,
-        details={"rule": p.get("rule"), **details}, settings=settings, device_alarm_id=device_alarm_id,
+        ctx.session,
+        ctx.runtime,
+        place=await service.place_of(ctx.session, device),
+        verdict=verdict,
+        details={"rule": p.get("rule"), **details},
+        settings=settings,
+        device_alarm_id=device_alarm_id,
         command_call_id=call_id,
     )
 

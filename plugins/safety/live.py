@@ -47,7 +47,13 @@ class Change:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Change:
-        return cls(**{**data, "tenant_id": uuid.UUID(data["tenant_id"]), "at": datetime.fromisoformat(data["at"])})
+        return cls(
+            **{
+                **data,
+                "tenant_id": uuid.UUID(data["tenant_id"]),
+                "at": datetime.fromisoformat(data["at"]),
+            }
+        )
 
 
 def hub(runtime: Any) -> TenantHub[Change]:

@@ -28,7 +28,9 @@ class SafetyAlarm(TenantRecord, Base):
         UniqueConstraint("tenant_id", "dedupe_key"),
         Index("ix_safety_alarms_tenant_status", "tenant_id", "status"),
         Index("ix_safety_alarms_tenant_community_raised", "tenant_id", "community_id", "raised_at"),
-        CheckConstraint("floor_from IS NULL OR floor_to IS NULL OR floor_from <= floor_to", name="floor_range"),
+        CheckConstraint(
+            "floor_from IS NULL OR floor_to IS NULL OR floor_from <= floor_to", name="floor_range"
+        ),
     )
 
     type: Mapped[str] = mapped_column(String(32))
@@ -82,7 +84,9 @@ class SafetyRuleSetting(TenantRecord, Base):
     __table_args__ = (
         tenant_fk("community_id", "communities"),
         UniqueConstraint("tenant_id", "alarm_type", "community_id"),
-        CheckConstraint("ack_within_seconds IS NULL OR ack_within_seconds > 0", name="ack_positive"),
+        CheckConstraint(
+            "ack_within_seconds IS NULL OR ack_within_seconds > 0", name="ack_positive"
+        ),
     )
 
     alarm_type: Mapped[str] = mapped_column(String(32))

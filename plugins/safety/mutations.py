@@ -23,18 +23,32 @@ class SafetyMutation:
         permission_classes=[Allowed("safety", "respond")],
         description="I have taken this alarm (stops its escalation).",
     )
-    async def acknowledge_safety_alarm(self, info: strawberry.Info, id: relay.GlobalID) -> SafetyAlarm:
+    async def acknowledge_safety_alarm(
+        self, info: strawberry.Info, id: relay.GlobalID
+    ) -> SafetyAlarm:
         ctx = info.context
         row = await service.acknowledge(
-            ctx.session, ctx.runtime, _alarm(id), actor=ctx.actor.label, account_id=ctx.actor.account_id
+            ctx.session,
+            ctx.runtime,
+            _alarm(id),
+            actor=ctx.actor.label,
+            account_id=ctx.actor.account_id,
         )
         return SafetyAlarm.from_row(row)
 
-    @strawberry.mutation(permission_classes=[Allowed("safety", "respond")], description="I am on site.")
-    async def arrive_at_safety_alarm(self, info: strawberry.Info, id: relay.GlobalID) -> SafetyAlarm:
+    @strawberry.mutation(
+        permission_classes=[Allowed("safety", "respond")], description="I am on site."
+    )
+    async def arrive_at_safety_alarm(
+        self, info: strawberry.Info, id: relay.GlobalID
+    ) -> SafetyAlarm:
         ctx = info.context
         row = await service.arrive(
-            ctx.session, ctx.runtime, _alarm(id), actor=ctx.actor.label, account_id=ctx.actor.account_id
+            ctx.session,
+            ctx.runtime,
+            _alarm(id),
+            actor=ctx.actor.label,
+            account_id=ctx.actor.account_id,
         )
         return SafetyAlarm.from_row(row)
 
@@ -47,8 +61,13 @@ class SafetyMutation:
     ) -> SafetyAlarm:
         ctx = info.context
         row = await service.resolve(
-            ctx.session, ctx.runtime, _alarm(id), actor=ctx.actor.label, note=note,
-            false_alarm=false_alarm, account_id=ctx.actor.account_id,
+            ctx.session,
+            ctx.runtime,
+            _alarm(id),
+            actor=ctx.actor.label,
+            note=note,
+            false_alarm=false_alarm,
+            account_id=ctx.actor.account_id,
         )
         return SafetyAlarm.from_row(row)
 
@@ -56,9 +75,13 @@ class SafetyMutation:
         permission_classes=[Allowed("safety", "respond")],
         description="Mark an alarm false after the fact (resolving it if still open).",
     )
-    async def mark_safety_false_alarm(self, info: strawberry.Info, id: relay.GlobalID, note: str) -> SafetyAlarm:
+    async def mark_safety_false_alarm(
+        self, info: strawberry.Info, id: relay.GlobalID, note: str
+    ) -> SafetyAlarm:
         ctx = info.context
-        row = await service.mark_false_alarm(ctx.session, ctx.runtime, _alarm(id), actor=ctx.actor.label, note=note)
+        row = await service.mark_false_alarm(
+            ctx.session, ctx.runtime, _alarm(id), actor=ctx.actor.label, note=note
+        )
         return SafetyAlarm.from_row(row)
 
     @strawberry.mutation(

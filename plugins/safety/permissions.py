@@ -12,13 +12,26 @@ PLUGIN = "safety"
 
 PERMISSIONS = (
     Permission("safety", "read", "See safety alarms, their statistics and the rule settings"),
-    Permission("safety", "respond", "Acknowledge, arrive at and resolve safety alarms; mark false alarms"),
-    Permission("safety", "configure", "Set the safety rules: on/off, severity, thresholds, time to acknowledge"),
+    Permission(
+        "safety", "respond", "Acknowledge, arrive at and resolve safety alarms; mark false alarms"
+    ),
+    Permission(
+        "safety",
+        "configure",
+        "Set the safety rules: on/off, severity, thresholds, time to acknowledge",
+    ),
 )
 GRANTS = (
     *(
         Grant(r, "safety", "read")
-        for r in ("tenant_admin", "property_staff", "technician", "grid_worker", "committee_member", "auditor")
+        for r in (
+            "tenant_admin",
+            "property_staff",
+            "technician",
+            "grid_worker",
+            "committee_member",
+            "auditor",
+        )
     ),
     *(Grant(r, "safety", "respond") for r in ("tenant_admin", "property_staff", "technician")),
     *(Grant(r, "safety", "configure") for r in ("tenant_admin", "property_staff")),

@@ -14,16 +14,29 @@ from __future__ import annotations
 from kernel.sdk import AlarmRule, CommandParam, DeviceCommand, DeviceProfile, TelemetryKey
 
 BATTERY = TelemetryKey("battery", "number", "%", 0, 100, "remaining battery")
-LOW_BATTERY = AlarmRule("low_battery", "threshold", "warning", "battery", "<", 15, description="replace the battery")
-CLIP_REF = TelemetryKey("clip_ref", "string", description="the camera's reference of the video clip (NVR id or URL)", max_length=256)
+LOW_BATTERY = AlarmRule(
+    "low_battery", "threshold", "warning", "battery", "<", 15, description="replace the battery"
+)
+CLIP_REF = TelemetryKey(
+    "clip_ref",
+    "string",
+    description="the camera's reference of the video clip (NVR id or URL)",
+    max_length=256,
+)
 
 THROWN_OBJECT_CAMERA = DeviceProfile(
     type="thrown_object_camera",
     name="高空抛物摄像机 thrown-object camera",
     telemetry=(
-        TelemetryKey("thrown_object", "boolean", description="an object was seen falling from the facade"),
-        TelemetryKey("floor_from", "integer", "", -10, 200, "lowest floor the object may have come from"),
-        TelemetryKey("floor_to", "integer", "", -10, 200, "highest floor the object may have come from"),
+        TelemetryKey(
+            "thrown_object", "boolean", description="an object was seen falling from the facade"
+        ),
+        TelemetryKey(
+            "floor_from", "integer", "", -10, 200, "lowest floor the object may have come from"
+        ),
+        TelemetryKey(
+            "floor_to", "integer", "", -10, 200, "highest floor the object may have come from"
+        ),
         CLIP_REF,
     ),
     event_keys=("thrown_object",),
@@ -36,7 +49,9 @@ FIRE_LANE_CAMERA = DeviceProfile(
     name="消防通道摄像机 fire-lane camera",
     telemetry=(
         TelemetryKey("lane_blocked", "boolean", description="something stands in the fire lane"),
-        TelemetryKey("blocked_seconds", "integer", "s", 0, 7 * 86_400, "how long it has stood there"),
+        TelemetryKey(
+            "blocked_seconds", "integer", "s", 0, 7 * 86_400, "how long it has stood there"
+        ),
         TelemetryKey("plate", "string", description="licence plate, when a vehicle", max_length=16),
         CLIP_REF,
     ),
@@ -49,7 +64,9 @@ PERIMETER_SENSOR = DeviceProfile(
     type="perimeter_sensor",
     name="周界报警 perimeter sensor",
     telemetry=(
-        TelemetryKey("intrusion", "boolean", description="the beam, fence or video line was crossed"),
+        TelemetryKey(
+            "intrusion", "boolean", description="the beam, fence or video line was crossed"
+        ),
         TelemetryKey("zone", "string", description="the perimeter zone", max_length=64),
         CLIP_REF,
         BATTERY,
@@ -63,7 +80,9 @@ LIFT_CONTROLLER = DeviceProfile(
     type="lift_controller",
     name="电梯控制器（电动车识别） lift controller with e-bike detection",
     telemetry=(
-        TelemetryKey("ebike_detected", "boolean", description="an e-bike entered the car (电动车入梯)"),
+        TelemetryKey(
+            "ebike_detected", "boolean", description="an e-bike entered the car (电动车入梯)"
+        ),
         TelemetryKey("floor", "integer", "", -10, 200),
         TelemetryKey("door_open", "boolean"),
         CLIP_REF,
@@ -71,8 +90,10 @@ LIFT_CONTROLLER = DeviceProfile(
     event_keys=("ebike_detected",),
     commands=(
         DeviceCommand(
-            "hold_doors", "keep the doors open and the car parked until released or the time runs out",
-            (CommandParam("seconds", "integer"), CommandParam("reason", required=False)), timeout_seconds=10,
+            "hold_doors",
+            "keep the doors open and the car parked until released or the time runs out",
+            (CommandParam("seconds", "integer"), CommandParam("reason", required=False)),
+            timeout_seconds=10,
         ),
         DeviceCommand("release_doors", "return the car to normal service", timeout_seconds=10),
         DeviceCommand("announce", "voice announcement in the car", (CommandParam("text"),)),
@@ -84,8 +105,19 @@ GAS_DETECTOR = DeviceProfile(
     type="gas_detector",
     name="燃气探测器 gas detector",
     telemetry=(
-        TelemetryKey("gas_leak", "boolean", description="the detector's own alarm state; sent with every report"),
-        TelemetryKey("gas_lel", "number", "%LEL", 0, 100, "concentration, percent of the lower explosive limit"),
+        TelemetryKey(
+            "gas_leak",
+            "boolean",
+            description="the detector's own alarm state; sent with every report",
+        ),
+        TelemetryKey(
+            "gas_lel",
+            "number",
+            "%LEL",
+            0,
+            100,
+            "concentration, percent of the lower explosive limit",
+        ),
         BATTERY,
     ),
     alarms=(LOW_BATTERY,),

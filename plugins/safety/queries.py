@@ -104,14 +104,18 @@ class SafetyQuery:
     @strawberry.field(permission_classes=[Allowed("safety", "read")])
     async def safety_alarm(self, info: strawberry.Info, id: relay.GlobalID) -> SafetyAlarm | None:
         ctx = info.context
-        row = await AlarmRepository(ctx.session).get_by_id(decode_id(id, "SafetyAlarm"), actor=Viewer.of(ctx))
+        row = await AlarmRepository(ctx.session).get_by_id(
+            decode_id(id, "SafetyAlarm"), actor=Viewer.of(ctx)
+        )
         return SafetyAlarm.from_row(row) if row else None
 
     @strawberry.field(
         permission_classes=[Allowed("safety", "read")],
         description="Every alarm type's rule as it applies in a community (or firm-wide).",
     )
-    async def safety_rules(self, info: strawberry.Info, community_id: relay.GlobalID | None = None) -> list[SafetyRule]:
+    async def safety_rules(
+        self, info: strawberry.Info, community_id: relay.GlobalID | None = None
+    ) -> list[SafetyRule]:
         return await rule_views(info.context.session, _cid(community_id))
 
     @strawberry.field(
@@ -129,7 +133,9 @@ class SafetyQuery:
         ctx = info.context
         until = until or utcnow()
         since = since or until - timedelta(days=30)
-        rows = await service.stats(ctx.session, since=since, until=until, community_id=_cid(community_id))
+        rows = await service.stats(
+            ctx.session, since=since, until=until, community_id=_cid(community_id)
+        )
         return [
             SafetyAlarmStats(
                 community_id=gid("Community", s.community_id),

@@ -54,7 +54,10 @@ async def effective(session: Any, alarm_type: str, community_id: uuid.UUID | Non
         stmt = stmt.where(SafetyRuleSetting.community_id.is_(None))
     else:
         stmt = stmt.where(
-            or_(SafetyRuleSetting.community_id.is_(None), SafetyRuleSetting.community_id == community_id)
+            or_(
+                SafetyRuleSetting.community_id.is_(None),
+                SafetyRuleSetting.community_id == community_id,
+            )
         )
     rows = sorted(await session.scalars(stmt), key=lambda r: r.community_id is not None)
     enabled, severity, threshold, ack = True, default.severity, default.threshold, None
@@ -78,7 +81,9 @@ def _true(value: Any) -> bool:
     return value is True or (not isinstance(value, bool | str) and value == 1)
 
 
-def judge(alarm_type: str, values: dict[str, Any], settings: Effective, *, ts: int, device_id: str) -> Verdict | None:
+def judge(
+    alarm_type: str, values: dict[str, Any], settings: Effective, *, ts: int, device_id: str
+) -> Verdict | None:
     """Whether the values of one device message raise ``alarm_type`` under ``settings``."""
     if not settings.enabled:
         return None
@@ -90,20 +95,41 @@ def judge(alarm_type: str, values: dict[str, Any], settings: Effective, *, ts: i
         if lo is not None and hi is not None and lo > hi:
             lo, hi = hi, lo
         # every falling object is its own incident: the clip (or the time) tells them apart
-        return Verdict(alarm_type, settings.severity, f"{alarm_type}:{device_id}:{clip or ts}", False, lo, hi, clip)
+        return Verdict(
+            alarm_type,
+            settings.severity,
+            f"{alarm_type}:{device_id}:{clip or ts}",
+            False,
+            lo,
+            hi,
+            clip,
+        )
     if alarm_type == "fire_lane_blocked":
         blocked = _int(values.get("blocked_seconds")) or 0
         if not _true(values.get("lane_blocked")) or blocked < (settings.threshold or 0):
             return None
-        return Verdict(alarm_type, settings.severity, f"{alarm_type}:{device_id}:{ts}", clip_ref=clip)
+        return Verdict(
+            alarm_type, settings.severity, f"{alarm_type}:{device_id}:{ts}", clip_ref=clip
+        )
     if alarm_type == "gas_leak":
         lel = values.get("gas_lel")
-        over = isinstance(lel, int | float) and not isinstance(lel, bool) and settings.threshold is not None and lel >= settings.threshold
+        over = (
+            isinstance(lel, int | float)
+            and not isinstance(lel, bool)
+            and settings.threshold is not None
+            and lel >= settings.threshold
+        )
         if not _true(values.get("gas_leak")) and not over:
             return None
         return Verdict(alarm_type, settings.severity, f"{alarm_type}:{device_id}:{ts}")
-    key = {"perimeter_intrusion": "intrusion", "ebike_in_lift": "ebike_detected", "water_leak": "water_leak"}[alarm_type]
+    key = {
+        "perimeter_intrusion": "intrusion",
+        "ebike_in_lift": "ebike_detected",
+        "water_leak": "water_leak",
+    }[alarm_type]
     if not _true(values.get(key)):
         return None
     floor = _int(values.get("floor"))
-    return Verdict(alarm_type, settings.severity, f"{alarm_type}:{device_id}:{ts}", True, floor, floor, clip)
+    return Verdict(
+        alarm_type, settings.severity, f"{alarm_type}:{device_id}:{ts}", True, floor, floor, clip
+    )

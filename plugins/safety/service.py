@@ -60,7 +60,9 @@ async def place_of(session: Any, device: Any) -> DevicePlace:
     if device.place_kind == "building":
         building_id = device.place_id
     elif device.place_kind == "unit":
-        building_id = await session.scalar(select(Unit.building_id).where(Unit.id == device.place_id))
+        building_id = await session.scalar(
+            select(Unit.building_id).where(Unit.id == device.place_id)
+        )
     return DevicePlace(device.id, device.name, device.community_id, building_id)
 
 
@@ -93,7 +95,9 @@ def payload(alarm: SafetyAlarm) -> dict[str, Any]:
     }
 
 
-async def _publish(runtime: Any, session: Any, type_: str, alarm: SafetyAlarm, actor: str = "system") -> None:
+async def _publish(
+    runtime: Any, session: Any, type_: str, alarm: SafetyAlarm, actor: str = "system"
+) -> None:
     event = Event(type_, alarm.tenant_id, payload(alarm), actor=actor)
     await runtime.bus.publish(session, event)
     await live.hub(runtime).publish(session, live.Change.of(event))
@@ -142,9 +146,11 @@ async def raise_alarm(
             existing.details = details
             await session.flush()
             return existing, False
-    if place.community_id is not None and await session.scalar(
-        select(Community.id).where(Community.id == place.community_id)
-    ) is None:
+    if (
+        place.community_id is not None
+        and await session.scalar(select(Community.id).where(Community.id == place.community_id))
+        is None
+    ):
         place = DevicePlace(place.device_id, place.name, None, place.building_id)
     alarm = SafetyAlarm(
         id=uuid.uuid4(),
@@ -185,7 +191,10 @@ async def raise_alarm(
                     "rule": alarm.type,
                     "severity": alarm.severity,
                     "community_id": str(alarm.community_id) if alarm.community_id else None,
-                    "place": {"label": place.name, "community_id": str(alarm.community_id) if alarm.community_id else None},
+                    "place": {
+                        "label": place.name,
+                        "community_id": str(alarm.community_id) if alarm.community_id else None,
+                    },
                     "raised_by": "safety",
                 },
             ),
@@ -204,7 +213,12 @@ async def get(session: Any, alarm_id: uuid.UUID) -> SafetyAlarm:
 
 
 async def acknowledge(
-    session: Any, runtime: Any, alarm_id: uuid.UUID, *, actor: str, account_id: uuid.UUID | None = None,
+    session: Any,
+    runtime: Any,
+    alarm_id: uuid.UUID,
+    *,
+    actor: str,
+    account_id: uuid.UUID | None = None,
     at: datetime | None = None,
 ) -> SafetyAlarm:
     """raised → acknowledged: someone on duty has taken the alarm (stops its escalation)."""
@@ -224,7 +238,12 @@ async def acknowledge(
 
 
 async def arrive(
-    session: Any, runtime: Any, alarm_id: uuid.UUID, *, actor: str, account_id: uuid.UUID | None = None,
+    session: Any,
+    runtime: Any,
+    alarm_id: uuid.UUID,
+    *,
+    actor: str,
+    account_id: uuid.UUID | None = None,
     at: datetime | None = None,
 ) -> SafetyAlarm:
     """raised | acknowledged → arrived: staff are on site (arriving acknowledges too)."""
@@ -249,8 +268,15 @@ async def arrive(
 
 
 async def resolve(
-    session: Any, runtime: Any, alarm_id: uuid.UUID, *, actor: str, note: str = "", false_alarm: bool = False,
-    account_id: uuid.UUID | None = None, at: datetime | None = None,
+    session: Any,
+    runtime: Any,
+    alarm_id: uuid.UUID,
+    *,
+    actor: str,
+    note: str = "",
+    false_alarm: bool = False,
+    account_id: uuid.UUID | None = None,
+    at: datetime | None = None,
 ) -> SafetyAlarm:
     """An open alarm → resolved, optionally as a false alarm (counted in the statistics); its
     escalation is closed."""
@@ -278,17 +304,27 @@ async def resolve(
 
 
 async def mark_false_alarm(
-    session: Any, runtime: Any, alarm_id: uuid.UUID, *, actor: str, note: str, at: datetime | None = None
+    session: Any,
+    runtime: Any,
+    alarm_id: uuid.UUID,
+    *,
+    actor: str,
+    note: str,
+    at: datetime | None = None,
 ) -> SafetyAlarm:
     """Staff mark a resolved alarm false after the fact (the footage showed a bird, a test);
     an open one is resolved as false."""
     alarm = await get(session, alarm_id)
     if alarm.status != RESOLVED:
-        return await resolve(session, runtime, alarm_id, actor=actor, note=note, false_alarm=True, at=at)
+        return await resolve(
+            session, runtime, alarm_id, actor=actor, note=note, false_alarm=True, at=at
+        )
     if alarm.false_alarm:
         raise Conflict("the alarm is marked false already")
     if not note.strip() or len(note) > MAX_NOTE:
-        raise BadUserInput(f"say why it was a false alarm (at most {MAX_NOTE} characters)", field="note")
+        raise BadUserInput(
+            f"say why it was a false alarm (at most {MAX_NOTE} characters)", field="note"
+        )
     alarm.false_alarm = True
     alarm.resolution_note = (alarm.resolution_note + "\n" + note.strip()).strip()
     await session.flush()
@@ -311,7 +347,9 @@ async def escalation_moved(session: Any, event_payload: dict[str, Any]) -> bool:
     if alarm is None or not isinstance(level, int):
         return False
     alarm.escalation_level = max(alarm.escalation_level, level)
-    alarm.regulator_alerted = alarm.regulator_alerted or bool(event_payload.get("regulator_alerted"))
+    alarm.regulator_alerted = alarm.regulator_alerted or bool(
+        event_payload.get("regulator_alerted")
+    )
     await session.flush()
     return True
 
@@ -358,20 +396,35 @@ async def set_rule(
             raise BadUserInput(f"{alarm_type} has no threshold", field="threshold")
         if not bounds[0] <= threshold <= bounds[1]:
             unit = ALARM_TYPES[alarm_type].threshold_unit
-            raise BadUserInput(f"the {alarm_type} threshold is {bounds[0]}–{bounds[1]} {unit}", field="threshold")
-    if ack_within_seconds is not None and not ACK_WITHIN_RANGE[0] <= ack_within_seconds <= ACK_WITHIN_RANGE[1]:
+            raise BadUserInput(
+                f"the {alarm_type} threshold is {bounds[0]}–{bounds[1]} {unit}", field="threshold"
+            )
+    if (
+        ack_within_seconds is not None
+        and not ACK_WITHIN_RANGE[0] <= ack_within_seconds <= ACK_WITHIN_RANGE[1]
+    ):
         raise BadUserInput("the time to acknowledge is 30 s to 24 h", field="ackWithinSeconds")
-    if community_id is not None and await session.scalar(select(Community.id).where(Community.id == community_id)) is None:
+    if (
+        community_id is not None
+        and await session.scalar(select(Community.id).where(Community.id == community_id)) is None
+    ):
         raise NotFound("no community with this id")
     stmt = select(SafetyRuleSetting).where(SafetyRuleSetting.alarm_type == alarm_type)
     stmt = stmt.where(
-        SafetyRuleSetting.community_id.is_(None) if community_id is None else SafetyRuleSetting.community_id == community_id
+        SafetyRuleSetting.community_id.is_(None)
+        if community_id is None
+        else SafetyRuleSetting.community_id == community_id
     )
     row = await session.scalar(stmt)
     if row is None:
         row = SafetyRuleSetting(id=uuid.uuid4(), alarm_type=alarm_type, community_id=community_id)
         session.add(row)
-    row.enabled, row.severity, row.threshold, row.ack_within_seconds = enabled, severity, threshold, ack_within_seconds
+    row.enabled, row.severity, row.threshold, row.ack_within_seconds = (
+        enabled,
+        severity,
+        threshold,
+        ack_within_seconds,
+    )
     await session.flush()
     await audit(
         session,
@@ -433,7 +486,9 @@ async def stats(
         groups.setdefault((row.community_id, row.type), []).append(row)
     out = []
     for (cid, type_), rows in sorted(groups.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
-        acks = [(r.acknowledged_at - r.raised_at).total_seconds() for r in rows if r.acknowledged_at]
+        acks = [
+            (r.acknowledged_at - r.raised_at).total_seconds() for r in rows if r.acknowledged_at
+        ]
         fixes = [(r.resolved_at - r.raised_at).total_seconds() for r in rows if r.resolved_at]
         resolved = [r for r in rows if r.status == RESOLVED]
         false_n = sum(1 for r in rows if r.false_alarm)
@@ -454,4 +509,11 @@ async def stats(
 
 
 async def open_count(session: Any) -> int:
-    return int(await session.scalar(select(func.count()).select_from(SafetyAlarm).where(SafetyAlarm.status.in_(OPEN_STATUSES))) or 0)
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(SafetyAlarm)
+            .where(SafetyAlarm.status.in_(OPEN_STATUSES))
+        )
+        or 0
+    )

@@ -39,7 +39,9 @@ class SafetyAlarm(relay.Node):
     building_id: strawberry.ID | None
     device_id: strawberry.ID | None
     location: str
-    floor_from: int | None = strawberry.field(description="Lowest floor it may have come from (thrown objects), or the lift's floor")
+    floor_from: int | None = strawberry.field(
+        description="Lowest floor it may have come from (thrown objects), or the lift's floor"
+    )
     floor_to: int | None
     clip_ref: str | None = strawberry.field(description="The camera's reference of the video clip")
     count: int = strawberry.field(description="How many times the device reported it while open")
@@ -50,12 +52,24 @@ class SafetyAlarm(relay.Node):
     resolved_at: datetime | None
     false_alarm: bool
     resolution_note: str
-    work_order_ref: str = strawberry.field(description="The work order's source reference (alarm:<id>)")
-    work_order_id: strawberry.ID | None = strawberry.field(description="The work order the alarm opened, once opened")
-    lift_command_id: strawberry.ID | None = strawberry.field(description="The device command sent (a lift told to hold its doors)")
-    escalated: bool = strawberry.field(description="Whether the on-duty staff were told through an escalation")
-    escalation_level: int = strawberry.field(description="The escalation level reached (0: none opened, 1: first on-duty level)")
-    regulator_alerted: bool = strawberry.field(description="A critical alarm left unacknowledged reached the street office")
+    work_order_ref: str = strawberry.field(
+        description="The work order's source reference (alarm:<id>)"
+    )
+    work_order_id: strawberry.ID | None = strawberry.field(
+        description="The work order the alarm opened, once opened"
+    )
+    lift_command_id: strawberry.ID | None = strawberry.field(
+        description="The device command sent (a lift told to hold its doors)"
+    )
+    escalated: bool = strawberry.field(
+        description="Whether the on-duty staff were told through an escalation"
+    )
+    escalation_level: int = strawberry.field(
+        description="The escalation level reached (0: none opened, 1: first on-duty level)"
+    )
+    regulator_alerted: bool = strawberry.field(
+        description="A critical alarm left unacknowledged reached the street office"
+    )
 
     @classmethod
     def from_row(cls, r: m.SafetyAlarm) -> SafetyAlarm:
@@ -88,8 +102,17 @@ class SafetyAlarm(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(cls, *, info: strawberry.Info, node_ids: Iterable[str], required: bool = False):  # type: ignore[no-untyped-def,override]
-        return await load_nodes(info, m.SafetyAlarm, cls.from_row, node_ids, permission=("safety", "read"), plugin=PLUGIN)
+    async def resolve_nodes(
+        cls, *, info: strawberry.Info, node_ids: Iterable[str], required: bool = False
+    ):  # type: ignore[no-untyped-def,override]
+        return await load_nodes(
+            info,
+            m.SafetyAlarm,
+            cls.from_row,
+            node_ids,
+            permission=("safety", "read"),
+            plugin=PLUGIN,
+        )
 
 
 @strawberry.type
@@ -102,7 +125,9 @@ class SafetyRule:
     severity: SafetySeverity  # type: ignore[valid-type]
     threshold: float | None
     threshold_unit: str
-    ack_within_seconds: int | None = strawberry.field(description="None: the firm's time for the severity")
+    ack_within_seconds: int | None = strawberry.field(
+        description="None: the firm's time for the severity"
+    )
 
 
 @strawberry.type
@@ -112,7 +137,9 @@ class SafetyAlarmStats:
     total: int
     open: int
     false_alarms: int
-    false_alarm_rate_bp: int | None = strawberry.field(description="False / resolved, in basis points (2500 = 25 %)")
+    false_alarm_rate_bp: int | None = strawberry.field(
+        description="False / resolved, in basis points (2500 = 25 %)"
+    )
     mean_seconds_to_acknowledge: float | None
     mean_seconds_to_resolve: float | None
     max_seconds_to_acknowledge: float | None

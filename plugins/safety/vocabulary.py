@@ -31,18 +31,43 @@ class AlarmType:
 ALARM_TYPES: dict[str, AlarmType] = {
     t.name: t
     for t in (
-        AlarmType("thrown_object", "高空抛物", "major", description="object thrown from height, seen by a facade camera"),
         AlarmType(
-            "fire_lane_blocked", "消防通道占用", "major", 300, "seconds",
+            "thrown_object",
+            "高空抛物",
+            "major",
+            description="object thrown from height, seen by a facade camera",
+        ),
+        AlarmType(
+            "fire_lane_blocked",
+            "消防通道占用",
+            "major",
+            300,
+            "seconds",
             "a vehicle or goods standing in a fire lane for at least the threshold",
         ),
-        AlarmType("perimeter_intrusion", "周界入侵", "critical", description="someone crossed the perimeter"),
         AlarmType(
-            "ebike_in_lift", "电动车入梯", "major", 60, "seconds",
+            "perimeter_intrusion",
+            "周界入侵",
+            "critical",
+            description="someone crossed the perimeter",
+        ),
+        AlarmType(
+            "ebike_in_lift",
+            "电动车入梯",
+            "major",
+            60,
+            "seconds",
             "an e-bike entered a lift car; the lift holds its doors for the threshold",
         ),
         AlarmType("smoke", "烟雾报警", "critical", description="a smoke detector alarms"),
-        AlarmType("gas_leak", "燃气泄漏", "critical", 25, "%LEL", "gas concentration at or above the threshold"),
+        AlarmType(
+            "gas_leak",
+            "燃气泄漏",
+            "critical",
+            25,
+            "%LEL",
+            "gas concentration at or above the threshold",
+        ),
         AlarmType("water_leak", "漏水", "major", description="water where it should not be"),
     )
 }

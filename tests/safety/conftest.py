@@ -28,24 +28,42 @@ class Site:
 
 
 class SafetyHelpers:
-    def __init__(self, runtime: Any, gql: Any, new_tenant: Any, actor: Any, enable_plugin: Any) -> None:
-        self.runtime, self.gql, self.new_tenant, self.actor, self.enable = runtime, gql, new_tenant, actor, enable_plugin
+    def __init__(
+        self, runtime: Any, gql: Any, new_tenant: Any, actor: Any, enable_plugin: Any
+    ) -> None:
+        self.runtime, self.gql, self.new_tenant, self.actor, self.enable = (
+            runtime,
+            gql,
+            new_tenant,
+            actor,
+            enable_plugin,
+        )
 
-    async def site(self, prefix: str = "safe", *, plugins: tuple[str, ...] = ("workorders", "safety")) -> Site:
+    async def site(
+        self, prefix: str = "safe", *, plugins: tuple[str, ...] = ("workorders", "safety")
+    ) -> Site:
         t = await self.new_tenant(prefix)
         for name in plugins:
             await self.enable(t, name)
-        r = await self.q('mutation { createCommunity(code: "C1", name: "幸福里") { id } }', token=t.token)
+        r = await self.q(
+            'mutation { createCommunity(code: "C1", name: "幸福里") { id } }', token=t.token
+        )
         cid = r["createCommunity"]["id"]
-        r = await self.q('mutation($c: ID!) { createCompound(communityId: $c, name: "一期") { id } }', {"c": cid}, token=t.token)
+        r = await self.q(
+            'mutation($c: ID!) { createCompound(communityId: $c, name: "一期") { id } }',
+            {"c": cid},
+            token=t.token,
+        )
         r = await self.q(
             'mutation($c: ID!) { createBuilding(compoundId: $c, name: "3幢", floors: 18) { id } }',
-            {"c": r["createCompound"]["id"]}, token=t.token,
+            {"c": r["createCompound"]["id"]},
+            token=t.token,
         )
         bid = r["createBuilding"]["id"]
         r = await self.q(
             'mutation($b: ID!) { createUnit(input: {buildingId: $b, number: "1201", registeredArea: 8963}) { id } }',
-            {"b": bid}, token=t.token,
+            {"b": bid},
+            token=t.token,
         )
         staff = await self.actor(t, "property_staff")
         return Site(t, cid, bid, r["createUnit"]["id"], staff)
@@ -55,7 +73,9 @@ class SafetyHelpers:
         assert not r.get("errors"), r
         return r["data"]
 
-    async def provision(self, site: Site, type_: str, name: str, place: str | None = None) -> tuple[str, str]:
+    async def provision(
+        self, site: Site, type_: str, name: str, place: str | None = None
+    ) -> tuple[str, str]:
         r = await self.q(
             "mutation($i: ProvisionDeviceInput!) { provisionDevice(input: $i) { token device { id } } }",
             {"i": {"name": name, "type": type_, "placeId": place or site.building}},
@@ -65,7 +85,9 @@ class SafetyHelpers:
 
     async def post(self, token: str, body: Any) -> None:
         r = await self.gql.http.post(
-            f"/api/v1/{token}/telemetry", content=json.dumps(body).encode(), headers={"content-type": "application/json"}
+            f"/api/v1/{token}/telemetry",
+            content=json.dumps(body).encode(),
+            headers={"content-type": "application/json"},
         )
         assert r.status_code == 200, r.text
 
@@ -75,12 +97,16 @@ class SafetyHelpers:
             if not await self.runtime.outbox.drain(site.tenant.tenant_id):
                 return
 
-    async def alarms(self, site: Site, token: str | None = None, **filters: Any) -> list[dict[str, Any]]:
+    async def alarms(
+        self, site: Site, token: str | None = None, **filters: Any
+    ) -> list[dict[str, Any]]:
         args = ", ".join(f"{k}: {v}" for k, v in filters.items())
         r = await self.q(
-            "query { safetyAlarms%s { edges { node { id type severity status location floorFrom floorTo clipRef count "
+            "query { safetyAlarms"
+            + (f"({args})" if args else "")
+            + " { edges { node { id type severity status location floorFrom floorTo clipRef count "
             "communityId buildingId deviceId workOrderRef workOrderId liftCommandId escalated falseAlarm "
-            "raisedAt acknowledgedAt arrivedAt resolvedAt } } } }" % (f"({args})" if args else ""),
+            "raisedAt acknowledgedAt arrivedAt resolvedAt } } } }",
             token=token or site.tenant.token,
         )
         return [e["node"] for e in r["safetyAlarms"]["edges"]]
@@ -97,7 +123,9 @@ class SafetyHelpers:
         from kernel.notifications.models import Notification
 
         async with self.runtime.db.tenant(site.tenant.tenant_id) as s:
-            return list(await s.scalars(select(Notification).where(Notification.template == template)))
+            return list(
+                await s.scalars(select(Notification).where(Notification.template == template))
+            )
 
 
 @pytest_asyncio.fixture

@@ -30,27 +30,44 @@ async def bridge(runtime, broker):  # type: ignore[no-untyped-def]
     await asyncio.gather(task, return_exceptions=True)
 
 
-async def test_lift_over_mqtt_alarm_holds_doors_opens_work_order_and_notifies(safety, runtime, broker, bridge):
+async def test_lift_over_mqtt_alarm_holds_doors_opens_work_order_and_notifies(
+    safety, runtime, broker, bridge
+):
     site = await safety.site()
     lift, token = await safety.provision(site, "lift_controller", "3幢1号梯")
     got: list[dict] = []
 
     async def lift_controller() -> None:
-        async with aiomqtt.Client("127.0.0.1", broker.port, username=token, identifier=f"lift-{uuid.uuid4().hex[:6]}") as c:
+        async with aiomqtt.Client(
+            "127.0.0.1", broker.port, username=token, identifier=f"lift-{uuid.uuid4().hex[:6]}"
+        ) as c:
             await c.subscribe("v1/devices/me/rpc/request/+", qos=1)
-            await c.publish("v1/devices/me/telemetry", json.dumps({"ebike_detected": True, "floor": 1, "door_open": True}), qos=1)
+            await c.publish(
+                "v1/devices/me/telemetry",
+                json.dumps({"ebike_detected": True, "floor": 1, "door_open": True}),
+                qos=1,
+            )
             async for message in c.messages:
                 request_id = message.topic.value.rsplit("/", 1)[1]
                 got.append(json.loads(message.payload))
-                await c.publish(f"v1/devices/me/rpc/response/{request_id}", json.dumps({"held": True}), qos=1)
+                await c.publish(
+                    f"v1/devices/me/rpc/response/{request_id}", json.dumps({"held": True}), qos=1
+                )
                 return
 
     from kernel import notify as kn
+
     heard = []
     await kn.notifier(runtime).subscribe("linli_device_rpc", lambda p: heard.append(p))
     from kernel.devices import rpc as krpc
-    print("LISTENERS", krpc.signals(runtime).command_listeners, kn.notifier(runtime)._subscriptions.keys())
+
+    print(
+        "LISTENERS",
+        krpc.signals(runtime).command_listeners,
+        kn.notifier(runtime)._subscriptions.keys(),
+    )
     orig = bridge.push_commands
+
     async def push(t, d):
         try:
             n = await orig(t, d)
@@ -59,6 +76,7 @@ async def test_lift_over_mqtt_alarm_holds_doors_opens_work_order_and_notifies(sa
         except Exception as e:
             print("PUSHFAIL", repr(e))
             raise
+
     bridge.push_commands = push
     task = asyncio.create_task(lift_controller())
 
@@ -69,8 +87,19 @@ async def test_lift_over_mqtt_alarm_holds_doors_opens_work_order_and_notifies(sa
     [alarm] = await eventually(alarm_raised, what="the safety alarm")
     await asyncio.sleep(3)
     async with runtime.db.tenant(site.tenant.tenant_id) as s:
-        print("SUBS", len(kn.notifier(runtime)._subscriptions["linli_device_rpc"]), kn.notifier(runtime)._once.keys())
-        print("CALLS", heard, bridge.mqtt_devices,  [(c.method, c.status) for c in await s.scalars(select(RpcCall))], got, bridge.stats)
+        print(
+            "SUBS",
+            len(kn.notifier(runtime)._subscriptions["linli_device_rpc"]),
+            kn.notifier(runtime)._once.keys(),
+        )
+        print(
+            "CALLS",
+            heard,
+            bridge.mqtt_devices,
+            [(c.method, c.status) for c in await s.scalars(select(RpcCall))],
+            got,
+            bridge.stats,
+        )
     await asyncio.wait_for(task, 10)  # the lift got its command over MQTT and answered
     assert got == [{"method": "hold_doors", "params": {"seconds": 60, "reason": "ebike_in_lift"}}]
 
