@@ -78,6 +78,23 @@ async def test_lift_over_mqtt_alarm_holds_doors_opens_work_order_and_notifies(
             raise
 
     bridge.push_commands = push
+    # staff watch the live subscription (from the gateway, as a WebSocket client would)
+    from types import SimpleNamespace
+
+    from gateway.context import close_context, open_context
+    from plugins.safety.live import hub
+
+    request = SimpleNamespace(headers={"authorization": f"Bearer {site.staff.token}"}, client=None)
+    context = await open_context(runtime, request, "sub")
+    stream = await safety.gql.app.state.schema.subscribe(
+        "subscription { safetyAlarmChanges { event type severity status alarmId } }",
+        context_value=context,
+    )
+    first_change = asyncio.ensure_future(stream.__anext__())
+    await eventually(
+        lambda: hub(runtime)._subscribers.get(site.tenant.tenant_id),
+        what="the subscription listens",
+    )
     task = asyncio.create_task(lift_controller())
 
     async def alarm_raised():  # type: ignore[no-untyped-def]
@@ -101,6 +118,16 @@ async def test_lift_over_mqtt_alarm_holds_doors_opens_work_order_and_notifies(
             bridge.stats,
         )
     await asyncio.wait_for(task, 10)  # the lift got its command over MQTT and answered
+    change = await asyncio.wait_for(first_change, 10)
+    assert not change.errors and change.data["safetyAlarmChanges"] == {
+        "event": "raised",
+        "type": "ebike_in_lift",
+        "severity": "major",
+        "status": "raised",
+        "alarmId": alarm["id"],
+    }
+    await stream.aclose()
+    await close_context(context)
     assert got == [{"method": "hold_doors", "params": {"seconds": 60, "reason": "ebike_in_lift"}}]
 
     async def answered():  # type: ignore[no-untyped-def]
