@@ -11,7 +11,9 @@ from typing import Any
 
 from kernel.sdk import (
     SDK_API_VERSION,
+    Grant,
     GraphQLContribution,
+    Permission,
     PermissionSet,
     PluginManifest,
     hookimpl,
@@ -56,10 +58,36 @@ def register_graphql() -> GraphQLContribution:
     )
 
 
+PERMISSIONS = (
+    Permission("safety", "read", "See safety alarms, their statistics and the rule settings"),
+    Permission(
+        "safety", "respond", "Acknowledge, arrive at and resolve safety alarms; mark false alarms"
+    ),
+    Permission(
+        "safety",
+        "configure",
+        "Set the safety rules: on/off, severity, thresholds, time to acknowledge",
+    ),
+)
+GRANTS = (
+    *(
+        Grant(r, "safety", "read")
+        for r in (
+            "tenant_admin",
+            "property_staff",
+            "technician",
+            "grid_worker",
+            "committee_member",
+            "auditor",
+        )
+    ),
+    *(Grant(r, "safety", "respond") for r in ("tenant_admin", "property_staff", "technician")),
+    *(Grant(r, "safety", "configure") for r in ("tenant_admin", "property_staff")),
+)
+
+
 @hookimpl
 def register_permissions() -> PermissionSet:
-    from plugins.safety.permissions import GRANTS, PERMISSIONS
-
     return PermissionSet(permissions=PERMISSIONS, grants=GRANTS)
 
 
