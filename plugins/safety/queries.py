@@ -11,7 +11,7 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
-from kernel.sdk import utcnow
+from kernel.sdk import BadUserInput, utcnow
 from kernel.sdk.graphql import Connection, decode_id, paginate, requested_page_size
 from kernel.sdk.repository import Viewer
 from plugins.safety import models as m
@@ -29,6 +29,13 @@ from plugins.safety.types import (
     gid,
 )
 from plugins.safety.vocabulary import ALARM_TYPES
+
+
+def _aware(value: datetime | None, field: str) -> datetime | None:
+    """A time filter with its time zone (a naive one is ambiguous: BAD_USER_INPUT)."""
+    if value is not None and value.tzinfo is None:
+        raise BadUserInput("give the time with a time zone (…+08:00 or …Z)", field=field)
+    return value
 
 
 def _cid(community_id: relay.GlobalID | None) -> uuid.UUID | None:
@@ -87,8 +94,8 @@ class SafetyQuery:
             building_id=decode_id(building_id, "Building") if building_id is not None else None,
             device_id=decode_id(device_id, "Device") if device_id is not None else None,
             false_alarm=false_alarm,
-            since=since,
-            until=until,
+            since=_aware(since, "since"),
+            until=_aware(until, "until"),
         )
         return await paginate(
             ctx.session,
@@ -131,8 +138,8 @@ class SafetyQuery:
         until: datetime | None = None,
     ) -> list[SafetyAlarmStats]:
         ctx = info.context
-        until = until or utcnow()
-        since = since or until - timedelta(days=30)
+        until = _aware(until, "until") or utcnow()
+        since = _aware(since, "since") or until - timedelta(days=30)
         rows = await service.stats(
             ctx.session, since=since, until=until, community_id=_cid(community_id)
         )
