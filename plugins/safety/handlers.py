@@ -24,6 +24,11 @@ from plugins.safety.profiles import EVENT_TYPES
 from plugins.safety.vocabulary import ADOPTED_DEVICE_RULES
 
 
+#: Readings the alarm does not copy (a licence plate identifies a person's car): they stay in the
+#: device's telemetry under its retention, and staff see them there.
+PERSONAL_KEYS = frozenset({"plate"})
+
+
 def _uuid(value: Any) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(value)) if value else None
@@ -86,7 +91,7 @@ async def on_telemetry_event(ctx: HandlerContext, event: Event) -> None:
         ctx.runtime,
         place=place,
         verdict=verdict,
-        details={"ts": ts, **values},
+        details={"ts": ts, **{k: v for k, v in values.items() if k not in PERSONAL_KEYS}},
         settings=settings,
         command_call_id=call_id,
     )
