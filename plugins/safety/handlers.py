@@ -23,7 +23,6 @@ from plugins.safety import rules, service
 from plugins.safety.profiles import EVENT_TYPES
 from plugins.safety.vocabulary import ADOPTED_DEVICE_RULES
 
-
 #: Readings the alarm does not copy (a licence plate identifies a person's car): they stay in the
 #: device's telemetry under its retention, and staff see them there.
 PERSONAL_KEYS = frozenset({"plate"})
