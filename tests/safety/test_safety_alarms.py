@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from kernel.devices.models import RpcCall
+from plugins.safety.models import SafetyAlarm
 from tests.safety.conftest import node_uuid
 
 ACK = "mutation($i: ID!) { acknowledgeSafetyAlarm(id: $i) { status acknowledgedAt } }"
@@ -98,6 +99,9 @@ async def test_fire_lane_threshold_per_community_and_repeats_count(safety):
     [alarm] = await safety.alarms(site)
     assert (alarm["severity"], alarm["count"], alarm["clipRef"]) == ("critical", 2, "c-1")
     assert len(await safety.work_orders(site)) == 1
+    async with safety.runtime.db.tenant(site.tenant.tenant_id) as s:
+        [row] = list(await s.scalars(select(SafetyAlarm)))
+    assert row.details["blocked_seconds"] == 640 and "plate" not in row.details  # minimised
     # firm-wide rule off: the community's own rule still holds (it is on)
     await safety.q(
         "mutation { setSafetyRule(type: fire_lane_blocked, enabled: false) { enabled } }",
