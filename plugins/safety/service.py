@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from kernel.sdk import BadUserInput, Conflict, Event, NotFound, audit, utcnow
 from kernel.sdk.estate import Community, Unit
-from plugins.safety import live
+from plugins.safety import escalation, live
 from plugins.safety.models import SafetyAlarm, SafetyRuleSetting
 from plugins.safety.rules import Effective, Verdict
 from plugins.safety.vocabulary import (
@@ -199,8 +199,6 @@ async def raise_alarm(
                 },
             ),
         )
-    from plugins.safety import escalation
-
     await escalation.start(session, runtime, alarm, settings)
     return alarm, True
 
@@ -231,8 +229,6 @@ async def acknowledge(
     await session.flush()
     await _audit(session, actor, "alarm_acknowledged", alarm)
     await _publish(runtime, session, "safety.alarm_acknowledged", alarm, actor)
-    from plugins.safety import escalation
-
     await escalation.acknowledged(session, alarm, account_id=account_id, at=alarm.acknowledged_at)
     return alarm
 
@@ -259,8 +255,6 @@ async def arrive(
     await session.flush()
     await _audit(session, actor, "alarm_arrived", alarm)
     await _publish(runtime, session, "safety.alarm_arrived", alarm, actor)
-    from plugins.safety import escalation
-
     if acknowledging:
         await escalation.acknowledged(session, alarm, account_id=account_id, at=now)
     await escalation.arrived(session, alarm, account_id=account_id, at=now)
@@ -297,8 +291,6 @@ async def resolve(
     await session.flush()
     await _audit(session, actor, "alarm_resolved", alarm, false_alarm=false_alarm)
     await _publish(runtime, session, "safety.alarm_resolved", alarm, actor)
-    from plugins.safety import escalation
-
     await escalation.resolved(session, alarm, account_id=account_id, at=now)
     return alarm
 
@@ -506,14 +498,3 @@ async def stats(
             )
         )
     return out
-
-
-async def open_count(session: Any) -> int:
-    return int(
-        await session.scalar(
-            select(func.count())
-            .select_from(SafetyAlarm)
-            .where(SafetyAlarm.status.in_(OPEN_STATUSES))
-        )
-        or 0
-    )
