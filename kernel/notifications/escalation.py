@@ -31,7 +31,7 @@ from kernel.db.base import utcnow
 from kernel.errors import BadUserInput, NotFound
 from kernel.events import Event
 from kernel.identity.members import require_member
-from kernel.notifications.duty import on_duty
+from kernel.notifications.duty import on_duty, require_community
 from kernel.notifications.models import EscalationPolicy, EscalationRecord
 from kernel.notifications.service import notify, registries, runtime_for
 
@@ -71,6 +71,8 @@ class Escalation:
     resolved_at: datetime | None
     regulator_alerted_at: datetime | None
     closed: bool
+    arrived_by: uuid.UUID | None = None
+    resolved_by: uuid.UUID | None = None
 
     @classmethod
     def of(cls, row: EscalationRecord) -> Escalation:
@@ -89,6 +91,8 @@ class Escalation:
             resolved_at=row.resolved_at,
             regulator_alerted_at=row.regulator_alerted_at,
             closed=row.closed,
+            arrived_by=row.arrived_by,
+            resolved_by=row.resolved_by,
         )
 
 
@@ -286,6 +290,8 @@ async def open_escalation(
     for group in chain:
         for account in group:
             await require_member(session, account, field="contacts")
+    if community_id is not None:
+        await require_community(session, community_id)
     registries(runtime_for(session)).templates.get(
         template
     )  # unknown template: fails before writing

@@ -8,12 +8,14 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from fixtures.estates import fast_passwords  # noqa: F401 - the fixture
 from fixtures.notifications import code, ok
 
 from kernel.notifications.duty import on_duty, shift_covers, weekday_mask
 from kernel.testing import add_member, unique_slug
 
 PASSWORD = "correct horse battery"
+pytestmark = pytest.mark.usefixtures("fast_passwords")
 SH = "Asia/Shanghai"
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from fixtures import escalation_probe as probe
+from fixtures.estates import fast_passwords  # noqa: F401 - the fixture
 from sqlalchemy import select
 
 from kernel.audit import AuditEntry
@@ -30,6 +31,7 @@ from kernel.sdk.escalation import (
 from kernel.testing import add_member, unique_slug
 
 PASSWORD = "correct horse battery"
+pytestmark = pytest.mark.usefixtures("fast_passwords")
 SOURCE = probe.MANIFEST.name
 TEMPLATE = probe.ALARM.key
 
@@ -244,7 +246,12 @@ async def test_acknowledging_stops_it_and_arrival_and_resolution_are_recorded(ru
             account_id=firm["staff"],
             at=t0 + timedelta(minutes=30),
         )
-    assert arrived.arrived_at == t0 + timedelta(minutes=6) and arrived.level == 1
+    assert (
+        arrived.arrived_at == t0 + timedelta(minutes=6)
+        and arrived.arrived_by == firm["guard"]
+        and arrived.level == 1
+    )
+    assert done.resolved_by == firm["guard"]
     assert done.resolved_at == t0 + timedelta(minutes=20) and done.closed and again == done
     assert {a for a, _, _ in await _notified(runtime, tid)} == {
         firm["guard"]
@@ -415,6 +422,18 @@ async def test_another_firms_escalation_and_accounts_are_not_found(runtime):
                     subject_id="a-1",
                     account_id=b["staff"],
                 )
+    with pytest.raises(NotFound):  # b's community as the place of a's alert
+        async with runtime.db.tenant(a["tenant_id"]) as s:
+            await open_escalation(
+                s,
+                tenant_id=a["tenant_id"],
+                source=SOURCE,
+                subject_id="a-3",
+                community_id=b["community_id"],
+                severity="major",
+                template=TEMPLATE,
+                data={"what": "x"},
+            )
     with pytest.raises(NotFound):  # b's login as a contact of a's alert
         async with runtime.db.tenant(a["tenant_id"]) as s:
             await open_escalation(

@@ -153,3 +153,23 @@ async def test_an_alarm_reaches_staff_and_technicians_urgently(runtime, estate):
     assert sorted((n.account_id, n.urgency, n.subject) for n in rows) == sorted(
         (estate[who], "urgent", "设备告警：3号楼烟感") for who in ("staff", "tech")
     )
+
+
+async def test_with_a_duty_roster_an_alarm_reaches_who_is_on_duty_in_its_community(runtime, estate):
+    """The device's community picks the roster's level-1 shifts; off-roster staff are not told."""
+    from kernel.devices.models import Device
+    from kernel.notifications.duty import add_shift
+
+    tid = estate["tenant_id"]
+    async with runtime.db.tenant(tid) as s:
+        await add_shift(s, account_id=estate["tech"], community_id=estate["community_id"], level=1, start="00:00", end="00:00")
+        device = Device(
+            id=uuid.uuid4(), name="1号楼烟感", type="smoke_detector", place_kind="building", place_id=estate["building_a"],
+            community_id=estate["community_id"], attributes={},
+        )
+        s.add(device)
+    payload = {"alarm_id": str(uuid.uuid4()), "device_id": str(device.id), "device_name": "1号楼烟感", "rule": "smoke", "severity": "major"}
+    await _publish(runtime, tid, Event("device.alarm_raised", tid, payload))
+    async with runtime.db.tenant(tid) as s:
+        rows = (await s.scalars(select(Notification))).all()
+    assert [(n.account_id, n.urgency, n.subject) for n in rows] == [(estate["tech"], "urgent", "设备告警：1号楼烟感")]

@@ -1,10 +1,16 @@
 """duty roster (duty_shifts), escalation policies and escalations. RLS on each.
 
+Firms provisioned before this revision get the core notifications plugin's new grants
+(``notifications:read_duty`` and ``notifications:manage_duty`` for the default roles), as a firm
+provisioned now gets them: the same rows, source ``plugin:notifications``, and a policy-version
+bump so every process reloads the firm's policies.
+
 Revision ID: k0010
 Revises: k0009
 Create Date: 2026-12-07
 """
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import kernel.db.base
-from kernel.db.rls import disable_tenant_rls, enable_tenant_rls
+from kernel.db.rls import SETTING, disable_tenant_rls, enable_tenant_rls
 
 TENANT_TABLES = ("duty_shifts", "escalation_policies", "escalations")
 
@@ -22,6 +28,16 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 UTC = kernel.db.base.UTCDateTime(timezone=True)
+
+SOURCE = "plugin:notifications"
+#: (role, object, action) as kernel/notifications/plugin.py grants them at provisioning.
+GRANTS = tuple(
+    [
+        (r, "notifications", "read_duty")
+        for r in ("tenant_admin", "property_staff", "technician", "grid_worker", "auditor")
+    ]
+    + [(r, "notifications", "manage_duty") for r in ("tenant_admin", "property_staff")]
+)
 
 
 def _tenant(table: str) -> list[Any]:
@@ -97,9 +113,89 @@ def upgrade() -> None:
 
     for table in TENANT_TABLES:
         enable_tenant_rls(table)
+    _grant_existing_firms()
+
+
+_tenants = sa.table(
+    "tenants", sa.column("id", sa.Uuid()), sa.column("policy_version", sa.Integer())
+)
+_rules = sa.table(
+    "policy_rules",
+    sa.column("id", sa.Uuid()),
+    sa.column("tenant_id", sa.Uuid()),
+    sa.column("ptype", sa.String()),
+    sa.column("v0", sa.String()),
+    sa.column("v1", sa.String()),
+    sa.column("v2", sa.String()),
+    sa.column("source", sa.String()),
+    sa.column("created_at", UTC),
+)
+
+
+def _each_firm(work: Any) -> None:
+    """Run ``work(bind, tenant_id)`` per firm inside its row-level-security scope."""
+    bind = op.get_bind()
+    for tenant_id in bind.execute(sa.select(_tenants.c.id)).scalars().all():
+        if bind.dialect.name == "postgresql":
+            bind.execute(sa.select(sa.func.set_config(SETTING, str(tenant_id), True)))
+        work(bind, tenant_id)
+        bind.execute(
+            sa.update(_tenants)
+            .where(_tenants.c.id == tenant_id)
+            .values(policy_version=_tenants.c.policy_version + 1)
+        )
+
+
+def _grant_existing_firms() -> None:
+    now = kernel.db.base.utcnow()
+
+    def grant(bind: Any, tenant_id: Any) -> None:
+        held = {
+            (r.v0, r.v1, r.v2)
+            for r in bind.execute(
+                sa.select(_rules.c.v0, _rules.c.v1, _rules.c.v2).where(
+                    _rules.c.tenant_id == tenant_id,
+                    _rules.c.ptype == "p",
+                    _rules.c.source == SOURCE,
+                )
+            )
+        }
+        rows = [
+            {
+                "id": uuid.uuid4(),
+                "tenant_id": tenant_id,
+                "ptype": "p",
+                "v0": f"role:{role}",
+                "v1": obj,
+                "v2": act,
+                "source": SOURCE,
+                "created_at": now,
+            }
+            for role, obj, act in GRANTS
+            if (f"role:{role}", obj, act) not in held
+        ]
+        if rows:
+            bind.execute(sa.insert(_rules), rows)
+
+    _each_firm(grant)
+
+
+def _revoke_from_firms() -> None:
+    def revoke(bind: Any, tenant_id: Any) -> None:
+        bind.execute(
+            sa.delete(_rules).where(
+                _rules.c.tenant_id == tenant_id,
+                _rules.c.source == SOURCE,
+                _rules.c.v1 == "notifications",
+                _rules.c.v2.in_(("read_duty", "manage_duty")),
+            )
+        )
+
+    _each_firm(revoke)
 
 
 def downgrade() -> None:
+    _revoke_from_firms()
     for table in TENANT_TABLES:
         disable_tenant_rls(table)
     for table in ("escalations", "escalation_policies", "duty_shifts"):
