@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.db.base import utcnow
 from kernel.metrics import plugin_handler_failures
-from kernel.outbox import OutboxMessage, enqueue
+from kernel.outbox import OutboxMessage, enqueue, poke_after_commit
 from kernel.plugins.contributions import EventHandler
 from kernel.plugins.enablement import enabled_plugins
 from kernel.plugins.host import PluginHost
@@ -93,7 +93,7 @@ class EventBus:
             await enqueue(session, f"event:{plugin}", f"{event.id}:{plugin}", event.to_json())
             n += 1
         if n and self.runtime is not None:
-            self.runtime.poke_workers()
+            poke_after_commit(session, self.runtime.poke_workers)
         return n
 
     async def deliver(self, session: AsyncSession, msg: OutboxMessage) -> None:

@@ -58,6 +58,7 @@ log = structlog.get_logger("linli.notify")
 #: PostgreSQL refuses a payload of 8,000 bytes or more (in the server encoding, UTF-8 here).
 MAX_PAYLOAD_BYTES = 7999
 _CHANNEL = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_LISTENING = "linli_notify_listening"
 _PENDING = "linli_notifications"
 _SETTLE = "linli_notify_settle"
 
@@ -184,21 +185,28 @@ class Notifier:
         return sent
 
     def _after_commit(self, session: AsyncSession, channel: str, body: str) -> None:
-        """SQLite: hold the notification until the session's transaction commits."""
+        """SQLite: hold the notification until the session's transaction commits (a savepoint's
+        release — an event handler's ``begin_nested`` — is not that commit)."""
         sync = session.sync_session
         pending = sync.info.get(_PENDING)
         if pending is None:
             pending = sync.info[_PENDING] = []
+            if not sync.info.get(_LISTENING):
+                sync.info[_LISTENING] = True
 
-            def _commit(s: Any) -> None:
-                for ch, b in s.info.pop(_PENDING, []):
-                    self._received(ch, b)
+                def _commit(s: Any) -> None:
+                    if s.in_nested_transaction():
+                        return  # a savepoint released: wait for the transaction's commit
+                    for ch, b in s.info.pop(_PENDING, []):
+                        self._received(ch, b)
 
-            def _rollback(s: Any) -> None:
-                s.info.pop(_PENDING, None)
+                def _rollback(s: Any) -> None:
+                    if s.in_nested_transaction():
+                        return  # a savepoint rolled back: the transaction goes on
+                    s.info.pop(_PENDING, None)
 
-            sa_event.listen(sync, "after_commit", _commit, once=True)
-            sa_event.listen(sync, "after_rollback", _rollback, once=True)
+                sa_event.listen(sync, "after_commit", _commit)
+                sa_event.listen(sync, "after_rollback", _rollback)
         pending.append((channel, body))
 
     # -- dispatching (one path for both backends) ------------------------------------------------

@@ -183,12 +183,41 @@ class OutboxWorker:
 
     async def run(self, stop: asyncio.Event, interval: float = 0.5) -> None:
         while not stop.is_set():
+            # cleared before draining, so a wake-up that comes during the drain (a commit that
+            # queued more) is not lost: it starts the next drain at once
+            self.wakeup.clear()
             try:
                 await self.drain()
             except Exception:
                 log.exception("outbox_drain_failed")
-            self.wakeup.clear()
             try:
                 await asyncio.wait_for(self.wakeup.wait(), timeout=interval)
             except TimeoutError:
                 pass
+
+
+_POKE_PENDING = "linli_outbox_poke_pending"
+
+
+def poke_after_commit(session: AsyncSession, poke: Callable[[], None]) -> None:
+    """Call ``poke()`` (wake the outbox worker) once ``session``'s transaction commits — not
+    before, when the worker would find nothing to deliver yet, and not when a savepoint (an event
+    handler's ``begin_nested``) is released. Nothing on rollback."""
+    from sqlalchemy import event as sa_event
+
+    sync = session.sync_session
+    if sync.info.get(_POKE_PENDING):
+        return
+    sync.info[_POKE_PENDING] = True
+
+    def committed(s: Any) -> None:
+        if s.in_nested_transaction() or not s.info.pop(_POKE_PENDING, None):
+            return
+        poke()
+
+    def rolled_back(s: Any) -> None:
+        if not s.in_nested_transaction():
+            s.info.pop(_POKE_PENDING, None)
+
+    sa_event.listen(sync, "after_commit", committed)
+    sa_event.listen(sync, "after_rollback", rolled_back)

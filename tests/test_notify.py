@@ -49,6 +49,27 @@ async def test_delivered_on_commit_never_on_rollback(make_runtime):  # type: ign
     assert inbox.got == [{"n": "committed"}, {"n": "at once"}]
 
 
+async def test_savepoints_neither_send_nor_drop_what_the_transaction_holds(make_runtime):  # type: ignore[no-untyped-def]
+    """An event handler runs in a savepoint (``begin_nested``): releasing it is not the commit
+    (nothing is sent before the transaction commits), and a savepoint rolled back does not drop
+    what the transaction published before it."""
+    rt = make_runtime()
+    n = notify.notifier(rt)
+    inbox = Inbox()
+    await n.subscribe("test_savepoint", inbox)
+    async with rt.db.platform() as s:
+        await n.publish("test_savepoint", {"n": "before"}, s)
+        async with s.begin_nested():
+            await n.publish("test_savepoint", {"n": "in a savepoint"}, s)
+        with pytest.raises(RuntimeError):
+            async with s.begin_nested():
+                raise RuntimeError("the savepoint rolls back")
+        await n.settle()
+        assert inbox.got == []  # released and rolled-back savepoints: still nothing sent
+    await n.settle()
+    assert inbox.got == [{"n": "before"}, {"n": "in a savepoint"}]
+
+
 async def test_order_within_and_across_transactions(make_runtime):  # type: ignore[no-untyped-def]
     rt = make_runtime()
     n = notify.notifier(rt)

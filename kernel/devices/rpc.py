@@ -155,35 +155,67 @@ async def _queue(
     timeout_seconds: int | None, actor: str,
 ) -> RpcCall:
     async with runtime.db.tenant(tenant_id) as s:
-        device = await registry.get_device(s, device_id)
-        if device.revoked_at is not None:
-            raise BadUserInput("the device's credential is revoked; it cannot take commands")
-        profile = catalog(runtime).get(device.type)
-        command = profile.command(method) if profile else None
-        if command is None:
-            known = ", ".join(c.method for c in profile.commands) if profile else ""
-            raise BadUserInput(f"{device.type} devices take no command {method!r}; they take: {known or 'none'}")
-        for p in command.params:
-            if p.required and p.name not in params:
-                raise BadUserInput(f"the command {method} needs the parameter {p.name!r}")
-        timeout = timeout_seconds or command.timeout_seconds
-        if not 1 <= timeout <= 3600:
-            raise BadUserInput("a command timeout is 1 s to 1 h")
-        last = await s.scalar(select(func.max(RpcCall.request_id)).where(RpcCall.device_id == device_id))
-        call = RpcCall(
-            id=uuid.uuid4(), tenant_id=tenant_id, device_id=device_id, request_id=(last or 0) + 1, method=method,
-            params=params, status=QUEUED, expires_at=utcnow() + timedelta(seconds=timeout), requested_by=actor,
-        )
-        s.add(call)
-        await s.flush()
-        await audit.record(
-            s, tenant_id=tenant_id, actor=actor, action="device.command_sent", target=str(call.id),
-            detail={"method": method, "device_id": str(device_id)},
-        )
-        await notify.notifier(runtime).publish(
-            CHANNEL, {"kind": "queued", "tenant_id": str(tenant_id), "device_id": str(device_id)}, s
-        )
+        return await _queue_in(runtime, s, tenant_id, device_id, method, params, timeout_seconds, actor)
+
+
+async def _queue_in(
+    runtime: Any, s: AsyncSession, tenant_id: uuid.UUID, device_id: uuid.UUID, method: str, params: dict[str, Any],
+    timeout_seconds: int | None, actor: str,
+) -> RpcCall:
+    device = await registry.get_device(s, device_id)
+    if device.revoked_at is not None:
+        raise BadUserInput("the device's credential is revoked; it cannot take commands")
+    profile = catalog(runtime).get(device.type)
+    command = profile.command(method) if profile else None
+    if command is None:
+        known = ", ".join(c.method for c in profile.commands) if profile else ""
+        raise BadUserInput(f"{device.type} devices take no command {method!r}; they take: {known or 'none'}")
+    for p in command.params:
+        if p.required and p.name not in params:
+            raise BadUserInput(f"the command {method} needs the parameter {p.name!r}")
+    timeout = timeout_seconds or command.timeout_seconds
+    if not 1 <= timeout <= 3600:
+        raise BadUserInput("a command timeout is 1 s to 1 h")
+    last = await s.scalar(select(func.max(RpcCall.request_id)).where(RpcCall.device_id == device_id))
+    call = RpcCall(
+        id=uuid.uuid4(), tenant_id=tenant_id, device_id=device_id, request_id=(last or 0) + 1, method=method,
+        params=params, status=QUEUED, expires_at=utcnow() + timedelta(seconds=timeout), requested_by=actor,
+    )
+    s.add(call)
+    await s.flush()
+    await audit.record(
+        s, tenant_id=tenant_id, actor=actor, action="device.command_sent", target=str(call.id),
+        detail={"method": method, "device_id": str(device_id)},
+    )
+    await notify.notifier(runtime).publish(
+        CHANNEL, {"kind": "queued", "tenant_id": str(tenant_id), "device_id": str(device_id)}, s
+    )
     return call
+
+
+async def queue_in_transaction(
+    runtime: Any, session: AsyncSession, device_id: uuid.UUID, method: str, params: dict[str, Any] | None, *,
+    timeout_seconds: int | None = None, actor: str = "system",
+) -> RpcCall:
+    """Queue a command for a device in the caller's transaction (``session``, tenant-scoped;
+    flushed, never committed), audited there: the device's transports are woken when that
+    transaction commits, and nothing is sent if it rolls back — for an event handler or job
+    whose command belongs with its other writes (a lift told to hold its doors together with
+    the alarm that says why). Same checks and coded errors as :func:`send`."""
+    params = params or {}
+    if signals(runtime).command_listeners:  # a bridge in this process hears its own commands too
+        await listen(runtime)
+    if len(json.dumps(params)) > MAX_PARAMS_BYTES:
+        raise BadUserInput(f"command parameters are over {MAX_PARAMS_BYTES} bytes")
+    tenant_id = session.info["tenant_id"]
+    for attempt in range(3):
+        try:
+            async with session.begin_nested():
+                return await _queue_in(runtime, session, tenant_id, device_id, method, params, timeout_seconds, actor)
+        except IntegrityError:  # another command took the same request id: take the next one
+            if attempt == 2:
+                raise Conflict("too many commands queued for this device at once; retry") from None
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 async def _take_next(runtime: Any, identity: registry.DeviceIdentity) -> RpcCall | None:

@@ -219,6 +219,7 @@ def alarms_query(
 # ------------------------------------------------------------------------------------------------
 
 send_command = _rpc.send
+queue_command = _rpc.queue_in_transaction
 wait_command = _rpc.wait_answer
 
 

@@ -76,6 +76,7 @@ BUILTIN_ORDER: tuple[str, ...] = (
     "devices",
     "funds",
     "care",
+    "safety",
 )
 
 

@@ -52,6 +52,8 @@ async def _community(session: Any, payload: dict[str, Any]) -> uuid.UUID | None:
 
 async def on_alarm_raised(ctx: HandlerContext, event: Event) -> None:
     p = event.payload
+    if p.get("raised_by"):
+        return  # raised by a plugin (safety alarms), which tells its on-duty staff itself
     staff = await on_duty(
         ctx.session,
         tenant_id=ctx.tenant_id,

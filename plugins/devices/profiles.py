@@ -80,7 +80,12 @@ ELEVATOR_MONITOR = DeviceProfile(
         AlarmRule("overspeed", "threshold", "major", "speed", ">", 2.5),
         AlarmRule("door_open_long", "threshold", "warning", "door_open", "==", True, duration_seconds=180),
     ),
-    commands=(DeviceCommand("announce", "voice announcement in the car", (CommandParam("text"),)),),
+    commands=(
+        DeviceCommand("announce", "voice announcement in the car", (CommandParam("text"),)),
+        # the safety plugin holds the doors when an e-bike enters (电动车入梯)
+        DeviceCommand("hold_doors", "keep the doors open until released or the time runs out", (CommandParam("seconds", "integer"), CommandParam("reason", required=False))),
+        DeviceCommand("release_doors", "return the car to normal service"),
+    ),
     inactivity_timeout_seconds=300,
 )
 

@@ -61,6 +61,8 @@ ALARM_CATEGORY = {
     "fire": "fire",
     "fire_lane_blocked": "fire",
     "ebike_in_elevator": "fire",
+    "ebike_in_lift": "fire",
+    "gas_leak": "fire",
     "ebike_heat": "fire",
     "elevator_fault": "elevator",
     "elevator": "elevator",
