@@ -191,7 +191,10 @@ class SurveyGroupResult:
             answers=g.answers,
             suppressed=g.suppressed,
             mean=g.mean,
-            questions=[SurveyQuestionResult(q.question, q.mean, q.distribution) for q in g.questions],
+            questions=[
+                SurveyQuestionResult(question=q.question, mean=q.mean, distribution=q.distribution)
+                for q in g.questions
+            ],
         )
 
 

@@ -32,7 +32,9 @@ async def _answer(hall: Hall, firm: Firm, sid: str, who: str, answers: list[int]
 async def test_one_answer_per_household_and_suppression_under_five(hall: Hall, gql, deliver, runtime) -> None:  # type: ignore[no-untyped-def]
     firm = await hall.firm()
     sid = await _survey(hall, firm, "household")
-    assert code_of(await _answer(hall, firm, sid, "stranger", [5, 5, 5])) == "FORBIDDEN"
+    # a login living nowhere in the community does not even see its surveys
+    assert code_of(await _answer(hall, firm, sid, "stranger", [5, 5, 5])) == "NOT_FOUND"
+    assert code_of(await _answer(hall, firm, sid, "committee", [5, 5, 5])) == "FORBIDDEN"
     wrong = await _answer(hall, firm, sid, "A", [5, 5])
     assert code_of(wrong) == "BAD_USER_INPUT" and ext(wrong)["field"] == "answers"
     assert code_of(await _answer(hall, firm, sid, "A", [5, 6, 1])) == "BAD_USER_INPUT"
