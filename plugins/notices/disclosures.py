@@ -42,6 +42,8 @@ async def on_disclosure_requested(ctx: Any, event: Event) -> None:
             display_days=int(payload.get("display_days") or 7),
             created_by=ref,
         )
-        await service.publish(ctx.session, ctx.runtime.bus, ctx.tenant_id, notice.id, actor=event.actor or "system")
+        await service.publish(
+            ctx.session, ctx.runtime.bus, ctx.tenant_id, notice.id, actor=event.actor or "system"
+        )
     except (ValueError, LinliError) as exc:
         log.warning("disclosure request %s dropped: %s", event.id, exc)

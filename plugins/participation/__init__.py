@@ -48,7 +48,9 @@ PERMISSIONS = (
         "respond",
         "The owners' committee: answer or convert topics, moderate comments",
     ),
-    Permission("participation", "manage_surveys", "Draft, open and close surveys; see live results"),
+    Permission(
+        "participation", "manage_surveys", "Draft, open and close surveys; see live results"
+    ),
     Permission(
         "participation", "configure", "Set the co-signature threshold and the answer period"
     ),

@@ -12,8 +12,8 @@ from strawberry import relay
 from kernel.sdk import NotFound
 from kernel.sdk.graphql import decode_id
 from kernel.sdk.repository import Viewer
-from plugins.participation import surveys, topics
 from plugins.participation import models as m
+from plugins.participation import surveys, topics
 from plugins.participation.owners import owner_headcount, threshold_of
 from plugins.participation.permissions import (
     ANSWER_SURVEY,
@@ -226,7 +226,10 @@ class ParticipationMutation:
     async def open_survey(self, info: strawberry.Info, survey_id: relay.GlobalID) -> Survey:
         ctx = info.context
         row = await surveys.open_survey(
-            ctx.session, ctx.runtime.bus, survey=await _survey(info, survey_id), actor=ctx.actor.label
+            ctx.session,
+            ctx.runtime.bus,
+            survey=await _survey(info, survey_id),
+            actor=ctx.actor.label,
         )
         return Survey.from_row(row)
 
@@ -237,7 +240,10 @@ class ParticipationMutation:
     async def close_survey(self, info: strawberry.Info, survey_id: relay.GlobalID) -> Survey:
         ctx = info.context
         row = await surveys.close_survey(
-            ctx.session, ctx.runtime.bus, survey=await _survey(info, survey_id), actor=ctx.actor.label
+            ctx.session,
+            ctx.runtime.bus,
+            survey=await _survey(info, survey_id),
+            actor=ctx.actor.label,
         )
         return Survey.from_row(row)
 

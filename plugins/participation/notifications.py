@@ -21,7 +21,10 @@ DISCLOSURE_DAYS = 30
 TOPIC_DUE = NotificationTemplate(
     key="participation.topic_due",
     category="participation",
-    subject={"zh-CN": "议题联名已达门槛：{title}", "en": "Topic reached its co-signature threshold: {title}"},
+    subject={
+        "zh-CN": "议题联名已达门槛：{title}",
+        "en": "Topic reached its co-signature threshold: {title}",
+    },
     body={
         "zh-CN": "议题《{title}》已获 {co_signatures} 位业主联名，业委会须在 {due} 前答复（转为表决议案或说明理由）。",
         "en": "“{title}” has {co_signatures} owners' co-signatures; the committee must answer by {due} (a formal proposal or a reply with reasons).",

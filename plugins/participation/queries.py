@@ -60,7 +60,9 @@ async def signed_topics(info: strawberry.Info, rows: list[m.DeliberationTopic]) 
     )
 
 
-async def topic_nodes(info: strawberry.Info, rows: list[m.DeliberationTopic]) -> list[DeliberationTopic]:
+async def topic_nodes(
+    info: strawberry.Info, rows: list[m.DeliberationTopic]
+) -> list[DeliberationTopic]:
     signed = await signed_topics(info, rows)
     me = info.context.actor.account_id
     return [DeliberationTopic.from_row(r, me=me, signed=r.id in signed) for r in rows]
@@ -175,7 +177,9 @@ class ParticipationQuery:
         permission_classes=[Allowed(READ, READ_ALL)],
         description="A survey's results in groups (community, each building); a group under 5 answers is suppressed. Before closing, only the organisers see them.",
     )
-    async def survey_results(self, info: strawberry.Info, survey_id: relay.GlobalID) -> SurveyResults:
+    async def survey_results(
+        self, info: strawberry.Info, survey_id: relay.GlobalID
+    ) -> SurveyResults:
         ctx = info.context
         row = await SurveyRepository(ctx.session).get_by_id(
             decode_id(survey_id, "Survey"), actor=Viewer.of(ctx)
@@ -203,9 +207,11 @@ class ParticipationQuery:
 
         async def read(session: Any, tenant: Any) -> list[StreetSatisfaction]:
             communities = dict(
-                (await session.execute(
-                    select(Community.id, Community.name).where(Community.street_code == street)
-                )).all()
+                (
+                    await session.execute(
+                        select(Community.id, Community.name).where(Community.street_code == street)
+                    )
+                ).all()
             )
             if not communities:
                 return []

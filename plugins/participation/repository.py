@@ -29,8 +29,10 @@ def readable_communities(actor: Viewer) -> Select[Any] | None:
     if not actor.allowed(PLUGIN, "read") or actor.account_id is None:
         return select(Unit.community_id).where(false())
     persons = select(Person.id).where(Person.account_id == actor.account_id)
-    units = select(Ownership.unit_id).where(Ownership.person_id.in_(persons)).union(
-        select(Residency.unit_id).where(Residency.person_id.in_(persons))
+    units = (
+        select(Ownership.unit_id)
+        .where(Ownership.person_id.in_(persons))
+        .union(select(Residency.unit_id).where(Residency.person_id.in_(persons)))
     )
     return select(Unit.community_id).where(Unit.id.in_(units))
 
@@ -65,8 +67,10 @@ class CommentRepository(Repository[m.TopicComment]):
     model = m.TopicComment
 
     def readable_statement(self, actor: Viewer) -> Select[Any]:
-        topics = TopicRepository(self.session).readable_statement(actor).with_only_columns(
-            m.DeliberationTopic.id
+        topics = (
+            TopicRepository(self.session)
+            .readable_statement(actor)
+            .with_only_columns(m.DeliberationTopic.id)
         )
         return self.base_statement().where(m.TopicComment.topic_id.in_(topics))
 

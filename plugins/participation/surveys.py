@@ -83,7 +83,9 @@ async def open_survey(
 ) -> Survey:
     now = now or utcnow()
     if survey.status != "draft":
-        raise Conflict(f"only a draft survey opens (this one is {survey.status})", reason=survey.status)
+        raise Conflict(
+            f"only a draft survey opens (this one is {survey.status})", reason=survey.status
+        )
     if survey.closes_at is not None and survey.closes_at <= now:
         raise BadUserInput("the closing time is in the past", field="closesAt")
     survey.status, survey.opened_at = "open", now
@@ -93,7 +95,11 @@ async def open_survey(
         session,
         bus,
         "survey_opened",
-        {"survey_id": str(survey.id), "community_id": str(survey.community_id), "kind": survey.kind},
+        {
+            "survey_id": str(survey.id),
+            "community_id": str(survey.community_id),
+            "kind": survey.kind,
+        },
         actor,
     )
     return survey
@@ -105,7 +111,9 @@ async def _units_of(session: Any, account_id: uuid.UUID, community_id: uuid.UUID
     lived = await session.scalars(
         select(Unit)
         .join(Residency, (Residency.unit_id == Unit.id) & (Residency.tenant_id == Unit.tenant_id))
-        .join(Person, (Person.id == Residency.person_id) & (Person.tenant_id == Residency.tenant_id))
+        .join(
+            Person, (Person.id == Residency.person_id) & (Person.tenant_id == Residency.tenant_id)
+        )
         .where(Person.account_id == account_id)
     )
     for unit in lived:
@@ -158,7 +166,8 @@ async def answer_survey(
         key, building_id = f"unit:{unit.id}", unit.building_id
     else:
         persons = sorted(
-            str(p) for p in await session.scalars(select(Person.id).where(Person.account_id == account_id))
+            str(p)
+            for p in await session.scalars(select(Person.id).where(Person.account_id == account_id))
         )
         key, building_id = f"person:{persons[0]}", units[0].building_id
     digest = _respondent_hash(survey.id, key)
@@ -208,7 +217,9 @@ class GroupResult:
     mean: float | None
 
 
-def group_result(group: str, questions: Sequence[str], rows: Sequence[Sequence[int]]) -> GroupResult:
+def group_result(
+    group: str, questions: Sequence[str], rows: Sequence[Sequence[int]]
+) -> GroupResult:
     """The figures of one group of answers — none at all below :data:`MIN_GROUP` answers (not
     even the exact count's detail per question)."""
     if len(rows) < MIN_GROUP:
@@ -239,7 +250,13 @@ async def results(session: Any, survey: Survey) -> list[GroupResult]:
     out = [group_result("全部", survey.questions, [a for _, a in rows])]
     ids = {b for b, _ in rows if b is not None}
     names = (
-        dict((await session.execute(select(Building.id, Building.name).where(Building.id.in_(ids)))).all())
+        dict(
+            (
+                await session.execute(
+                    select(Building.id, Building.name).where(Building.id.in_(ids))
+                )
+            ).all()
+        )
         if ids
         else {}
     )
@@ -256,7 +273,9 @@ async def results(session: Any, survey: Survey) -> list[GroupResult]:
 
 def results_text(survey: Survey, groups: list[GroupResult]) -> str:
     """The 公示 text of a survey's results (suppressed groups say so, without figures)."""
-    lines = [f"调查《{survey.title}》已结束。评分 1（最差）至 5（最好）；不足 {MIN_GROUP} 份答卷的分组不公布结果。"]
+    lines = [
+        f"调查《{survey.title}》已结束。评分 1（最差）至 5（最好）；不足 {MIN_GROUP} 份答卷的分组不公布结果。"
+    ]
     for g in groups:
         if g.suppressed:
             lines.append(f"· {g.group}：答卷不足 {MIN_GROUP} 份，不公布")
@@ -271,7 +290,9 @@ async def close_survey(
 ) -> Survey:
     """Close an open survey and disclose its results on the 公示 board."""
     if survey.status != "open":
-        raise Conflict(f"only an open survey closes (this one is {survey.status})", reason=survey.status)
+        raise Conflict(
+            f"only an open survey closes (this one is {survey.status})", reason=survey.status
+        )
     survey.status, survey.closed_at = "closed", now or utcnow()
     await session.flush()
     groups = await results(session, survey)
@@ -305,7 +326,9 @@ async def close_expired(session: Any, bus: Any, *, now: datetime | None = None) 
     now = now or utcnow()
     rows = list(
         await session.scalars(
-            select(Survey).where(Survey.status == "open", Survey.closes_at.is_not(None), Survey.closes_at <= now)
+            select(Survey).where(
+                Survey.status == "open", Survey.closes_at.is_not(None), Survey.closes_at <= now
+            )
         )
     )
     for survey in rows:

@@ -26,8 +26,8 @@ from plugins.participation.inputs import HideReason, NewComment, NewTopic, Reply
 from plugins.participation.models import (
     DeliberationTopic,
     ParticipationSettings,
-    TopicCoSignature,
     TopicComment,
+    TopicCoSignature,
 )
 from plugins.participation.owners import owner_headcount, require_owner, threshold_of
 

@@ -138,7 +138,9 @@ class Comment:
         )
 
 
-@strawberry.type(description="A survey (满意度 and others): rating questions, 1 (worst) to 5 (best).")
+@strawberry.type(
+    description="A survey (满意度 and others): rating questions, 1 (worst) to 5 (best)."
+)
 class Survey:
     id: strawberry.ID
     community_id: strawberry.ID

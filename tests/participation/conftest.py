@@ -67,7 +67,9 @@ OWNERS = "ABCDEFG"
 class Hall:
     """Helpers bound to one test's runtime and GraphQL client."""
 
-    def __init__(self, runtime: Any, gql: Any, new_tenant: Any, enable_plugin: Any, actor: Any) -> None:
+    def __init__(
+        self, runtime: Any, gql: Any, new_tenant: Any, enable_plugin: Any, actor: Any
+    ) -> None:
         self.runtime, self.gql, self.new_tenant, self.enable_plugin, self.actor = (
             runtime,
             gql,
@@ -96,21 +98,33 @@ class Hall:
             units = []
             for i in range(6):
                 u = await estate.create_unit(
-                    s, building_id=(b1 if i < 3 else b2).id, number=f"{i + 1}01", registered_area=9000
+                    s,
+                    building_id=(b1 if i < 3 else b2).id,
+                    number=f"{i + 1}01",
+                    registered_area=9000,
                 )
                 units.append(u.id)
             persons = {}
             for name in (*OWNERS, "renter"):
                 p = await estate.register_person(
-                    s, self.runtime.vault, t.tenant_id, name=f"业主{name}", account_id=members[name].account_id
+                    s,
+                    self.runtime.vault,
+                    t.tenant_id,
+                    name=f"业主{name}",
+                    account_id=members[name].account_id,
                 )
                 persons[name] = p.id
             for i, name in enumerate("ABCDEF"):
                 await estate.add_ownership(
-                    s, unit_id=units[i], person_id=persons[name], share_bp=5000 if name == "F" else 10000
+                    s,
+                    unit_id=units[i],
+                    person_id=persons[name],
+                    share_bp=5000 if name == "F" else 10000,
                 )
             await estate.add_ownership(s, unit_id=units[5], person_id=persons["G"], share_bp=5000)
-            await estate.add_residency(s, unit_id=units[0], person_id=persons["renter"], kind="renter")
+            await estate.add_residency(
+                s, unit_id=units[0], person_id=persons["renter"], kind="renter"
+            )
         return Firm(
             t,
             c.id,
@@ -128,10 +142,16 @@ class Hall:
         )
         return ok(r)["configureParticipation"]  # type: ignore[no-any-return]
 
-    async def open(self, firm: Firm, who: str = "A", title: str = "增设电动自行车充电桩") -> dict[str, Any]:
+    async def open(
+        self, firm: Firm, who: str = "A", title: str = "增设电动自行车充电桩"
+    ) -> dict[str, Any]:
         return await self.gql(  # type: ignore[no-any-return]
             "mutation($c: ID!, $t: String!, $b: String!) { openDeliberationTopic(communityId: $c, title: $t, body: $b) { id status threshold coSignatures answerDueAt openedByMe signedByMe } }",
-            {"c": firm.community, "t": title, "b": "建议在2幢北侧增设集中充电桩，杜绝飞线充电的消防隐患。"},
+            {
+                "c": firm.community,
+                "t": title,
+                "b": "建议在2幢北侧增设集中充电桩，杜绝飞线充电的消防隐患。",
+            },
             token=firm.tokens[who],
         )
 
@@ -146,13 +166,19 @@ class Hall:
         from kernel.notifications.models import Notification
 
         async with self.runtime.db.tenant(firm.tenant.tenant_id) as s:
-            return list(await s.scalars(select(Notification).where(Notification.template == template)))
+            return list(
+                await s.scalars(select(Notification).where(Notification.template == template))
+            )
 
     async def audit_actions(self, tenant_id: uuid.UUID, prefix: str) -> list[str]:
         from kernel.audit import AuditEntry
 
         async with self.runtime.db.tenant(tenant_id) as s:
-            return list(await s.scalars(select(AuditEntry.action).where(AuditEntry.action.startswith(prefix))))
+            return list(
+                await s.scalars(
+                    select(AuditEntry.action).where(AuditEntry.action.startswith(prefix))
+                )
+            )
 
     async def board(self, firm: Firm, who: str = "B") -> list[dict[str, Any]]:
         r = await self.gql(

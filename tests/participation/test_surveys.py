@@ -12,24 +12,45 @@ from tests.participation.conftest import Firm, Hall, code_of, ext, gid, ok
 CREATE = """mutation($c: ID!, $p: SurveyAnswerPer!, $k: SurveyKind!) {
   createSurvey(communityId: $c, title: "2026年度物业服务满意度", kind: $k, answerPer: $p,
                questions: ["保洁", "安保", "维修响应"]) { id status } }"""
-ANSWER = "mutation($s: ID!, $a: [Int!]!, $u: ID) { answerSurvey(surveyId: $s, answers: $a, unitId: $u) }"
+ANSWER = (
+    "mutation($s: ID!, $a: [Int!]!, $u: ID) { answerSurvey(surveyId: $s, answers: $a, unitId: $u) }"
+)
 RESULTS = "query($s: ID!) { surveyResults(surveyId: $s) { survey { status } groups { group answers suppressed mean questions { question mean distribution } } } }"
 
 
 async def _survey(hall: Hall, firm: Firm, per: str, kind: str = "property_service") -> str:
     gql = hall.gql
-    sid = ok(await gql(CREATE, {"c": firm.community, "p": per, "k": kind}, token=firm.tokens["committee"]))["createSurvey"]["id"]
-    assert ok(await gql("mutation($s: ID!) { openSurvey(surveyId: $s) { status } }", {"s": sid}, token=firm.tokens["committee"]))["openSurvey"]["status"] == "open"
+    sid = ok(
+        await gql(
+            CREATE, {"c": firm.community, "p": per, "k": kind}, token=firm.tokens["committee"]
+        )
+    )["createSurvey"]["id"]
+    assert (
+        ok(
+            await gql(
+                "mutation($s: ID!) { openSurvey(surveyId: $s) { status } }",
+                {"s": sid},
+                token=firm.tokens["committee"],
+            )
+        )["openSurvey"]["status"]
+        == "open"
+    )
     return str(sid)
 
 
-async def _answer(hall: Hall, firm: Firm, sid: str, who: str, answers: list[int], unit: uuid.UUID | None = None) -> dict:  # type: ignore[type-arg]
+async def _answer(
+    hall: Hall, firm: Firm, sid: str, who: str, answers: list[int], unit: uuid.UUID | None = None
+) -> dict:  # type: ignore[type-arg]
     return await hall.gql(  # type: ignore[no-any-return]
-        ANSWER, {"s": sid, "a": answers, "u": gid("Unit", unit) if unit else None}, token=firm.tokens[who]
+        ANSWER,
+        {"s": sid, "a": answers, "u": gid("Unit", unit) if unit else None},
+        token=firm.tokens[who],
     )
 
 
-async def test_one_answer_per_household_and_suppression_under_five(hall: Hall, gql, deliver, runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_one_answer_per_household_and_suppression_under_five(
+    hall: Hall, gql, deliver, runtime
+) -> None:  # type: ignore[no-untyped-def]
     firm = await hall.firm()
     sid = await _survey(hall, firm, "household")
     # a login living nowhere in the community does not even see its surveys
@@ -47,30 +68,55 @@ async def test_one_answer_per_household_and_suppression_under_five(hall: Hall, g
         assert code_of(again) == "CONFLICT" and ext(again)["reason"] == "already_answered"
 
     # four answers: nothing is shown, for the whole or per building
-    assert code_of(await gql(RESULTS, {"s": sid}, token=firm.tokens["A"])) == "NOT_FOUND"  # not closed yet
-    four = ok(await gql(RESULTS, {"s": sid}, token=firm.tokens["committee"]))["surveyResults"]["groups"]
-    assert [(g["group"], g["answers"], g["suppressed"], g["mean"], g["questions"]) for g in four] == [
+    assert (
+        code_of(await gql(RESULTS, {"s": sid}, token=firm.tokens["A"])) == "NOT_FOUND"
+    )  # not closed yet
+    four = ok(await gql(RESULTS, {"s": sid}, token=firm.tokens["committee"]))["surveyResults"][
+        "groups"
+    ]
+    assert [
+        (g["group"], g["answers"], g["suppressed"], g["mean"], g["questions"]) for g in four
+    ] == [
         ("全部", 4, True, None, []),
         ("1幢", 2, True, None, []),
         ("2幢", 2, True, None, []),
     ]
 
     assert ok(await _answer(hall, firm, sid, "E", [1, 4, 4]))["answerSurvey"] is True
-    ok(await gql("mutation($s: ID!) { closeSurvey(surveyId: $s) { status } }", {"s": sid}, token=firm.tokens["committee"]))
+    ok(
+        await gql(
+            "mutation($s: ID!) { closeSurvey(surveyId: $s) { status } }",
+            {"s": sid},
+            token=firm.tokens["committee"],
+        )
+    )
     assert code_of(await _answer(hall, firm, sid, "C", [5, 5, 5])) == "CONFLICT"  # closed
     five = ok(await gql(RESULTS, {"s": sid}, token=firm.tokens["C"]))["surveyResults"]
     whole, b1, b2 = five["groups"]
     assert (whole["answers"], whole["suppressed"]) == (5, False)
-    assert whole["questions"][0] == {"question": "保洁", "mean": 3.0, "distribution": [1, 1, 1, 1, 1]}
+    assert whole["questions"][0] == {
+        "question": "保洁",
+        "mean": 3.0,
+        "distribution": [1, 1, 1, 1, 1],
+    }
     assert whole["questions"][2]["mean"] == round((3 + 2 + 1 + 3 + 4) / 5, 2)
     assert whole["mean"] == round(sum([5, 4, 3, 4, 4, 2, 3, 5, 1, 2, 3, 3, 1, 4, 4]) / 15, 2)
     assert (b1["group"], b1["answers"], b1["suppressed"], b1["mean"]) == ("1幢", 2, True, None)
     assert (b2["group"], b2["answers"], b2["suppressed"], b2["mean"]) == ("2幢", 3, True, None)
 
     await deliver(firm.tenant)
-    board = ok(await gql("query($c: ID!) { disclosureBoard(communityId: $c) { title body } }", {"c": firm.community}, token=firm.tokens["renter"]))["disclosureBoard"]
+    board = ok(
+        await gql(
+            "query($c: ID!) { disclosureBoard(communityId: $c) { title body } }",
+            {"c": firm.community},
+            token=firm.tokens["renter"],
+        )
+    )["disclosureBoard"]
     assert [b["title"] for b in board] == ["调查结果：2026年度物业服务满意度"]
-    assert "5 份答卷，平均 3.20" in board[0]["body"] and "1幢：答卷不足 5 份，不公布" in board[0]["body"]
+    assert (
+        "5 份答卷，平均 3.20" in board[0]["body"]
+        and "1幢：答卷不足 5 份，不公布" in board[0]["body"]
+    )
 
     # anonymous: no login, person or unit is stored with an answer
     from plugins.participation.models import SurveyResponse
@@ -99,10 +145,21 @@ async def test_household_choice_and_foreign_ids(hall: Hall, gql) -> None:  # typ
     # another firm's survey id
     assert code_of(await _answer(hall, b, sid, "A", [3, 3, 3])) == "NOT_FOUND"
     assert code_of(await gql(RESULTS, {"s": sid}, token=b.tokens["committee"])) == "NOT_FOUND"
-    close = await gql("mutation($s: ID!) { closeSurvey(surveyId: $s) { status } }", {"s": sid}, token=b.tokens["committee"])
+    close = await gql(
+        "mutation($s: ID!) { closeSurvey(surveyId: $s) { status } }",
+        {"s": sid},
+        token=b.tokens["committee"],
+    )
     assert code_of(close) == "NOT_FOUND"
     # owners do not draft surveys; drafts are not shown to them
-    assert code_of(await gql(CREATE, {"c": a.community, "p": "household", "k": "other"}, token=a.tokens["A"])) == "FORBIDDEN"
+    assert (
+        code_of(
+            await gql(
+                CREATE, {"c": a.community, "p": "household", "k": "other"}, token=a.tokens["A"]
+            )
+        )
+        == "FORBIDDEN"
+    )
 
 
 async def test_the_street_office_reads_satisfaction_in_aggregate(hall: Hall, gql, runtime) -> None:  # type: ignore[no-untyped-def]
@@ -119,12 +176,42 @@ async def test_the_street_office_reads_satisfaction_in_aggregate(hall: Hall, gql
     await _survey(hall, b, "household")
     username = f"reg-{uuid.uuid4().hex[:8]}"
     async with runtime.db.platform() as s:
-        await create_platform_account(s, username, "street office 2026", "滨江街道办", regulator_street_code=street)
+        await create_platform_account(
+            s, username, "street office 2026", "滨江街道办", regulator_street_code=street
+        )
     token = await gql.login(username, "street office 2026")
-    rows = ok(await gql("{ participationStreetSatisfaction { firm community kind answers suppressed mean } }", token=token))["participationStreetSatisfaction"]
+    rows = ok(
+        await gql(
+            "{ participationStreetSatisfaction { firm community kind answers suppressed mean } }",
+            token=token,
+        )
+    )["participationStreetSatisfaction"]
     assert rows == [
-        {"firm": f"{a.tenant.slug} 物业", "community": "和谐家园", "kind": "property_service", "answers": 5, "suppressed": False, "mean": 4.0},
-        {"firm": f"{a.tenant.slug} 物业", "community": "和谐家园", "kind": "satisfaction", "answers": 1, "suppressed": True, "mean": None},
+        {
+            "firm": f"{a.tenant.slug} 物业",
+            "community": "和谐家园",
+            "kind": "property_service",
+            "answers": 5,
+            "suppressed": False,
+            "mean": 4.0,
+        },
+        {
+            "firm": f"{a.tenant.slug} 物业",
+            "community": "和谐家园",
+            "kind": "satisfaction",
+            "answers": 1,
+            "suppressed": True,
+            "mean": None,
+        },
     ]
-    assert "regulator.read_participation_satisfaction" in await hall.audit_actions(a.tenant.tenant_id, "regulator.")
-    assert code_of(await gql("{ participationStreetSatisfaction { answers } }", token=a.tokens["committee"])) == "FORBIDDEN"
+    assert "regulator.read_participation_satisfaction" in await hall.audit_actions(
+        a.tenant.tenant_id, "regulator."
+    )
+    assert (
+        code_of(
+            await gql(
+                "{ participationStreetSatisfaction { answers } }", token=a.tokens["committee"]
+            )
+        )
+        == "FORBIDDEN"
+    )
