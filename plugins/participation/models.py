@@ -21,7 +21,7 @@ class ParticipationSettings(TenantRecord, Base):
     """A community's rules of deliberation: the co-signature threshold (a share of the owners in
     basis points, or a fixed number) and how many days the owners' committee has to answer."""
 
-    __tablename__ = "participation_settings"
+    __tablename__ = "part_settings"
     __table_args__ = (
         tenant_fk("community_id", "communities"),
         UniqueConstraint("tenant_id", "community_id"),
@@ -44,10 +44,10 @@ class DeliberationTopic(TenantRecord, Base):
     answer by ``answer_due_at``: ``converted`` (linked to a governance proposal by id) or
     ``answered`` (a reply with reasons). Both answers are disclosed on the 公示 board."""
 
-    __tablename__ = "participation_topics"
+    __tablename__ = "part_topics"
     __table_args__ = (
         tenant_fk("community_id", "communities"),
-        Index("ix_participation_topics_status_due", "tenant_id", "status", "answer_due_at"),
+        Index("ix_part_topics_status_due", "tenant_id", "status", "answer_due_at"),
         CheckConstraint("threshold >= 1", name="threshold_positive"),
     )
 
@@ -78,9 +78,9 @@ class TopicCoSignature(TenantRecord, Base):
     """One co-signature: one per owner (Art. 278 person key: co-owners of a unit count as one
     person; a buyer of several units once), whichever of their logins signs."""
 
-    __tablename__ = "participation_co_signatures"
+    __tablename__ = "part_co_signatures"
     __table_args__ = (
-        tenant_fk("topic_id", "participation_topics"),
+        tenant_fk("topic_id", "part_topics"),
         UniqueConstraint("tenant_id", "topic_id", "person_key"),
     )
 
@@ -94,8 +94,8 @@ class TopicComment(TenantRecord, Base):
     """A comment on a topic. The committee may hide it (never delete it): the reason is kept and
     told to the author."""
 
-    __tablename__ = "participation_comments"
-    __table_args__ = (tenant_fk("topic_id", "participation_topics"),)
+    __tablename__ = "part_comments"
+    __table_args__ = (tenant_fk("topic_id", "part_topics"),)
 
     topic_id: Mapped[uuid.UUID] = mapped_column(index=True)
     author_account_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -112,7 +112,7 @@ class Survey(TenantRecord, Base):
     """A survey of a community (satisfaction 满意度, property service, other): rating questions
     (1–5), answered once per household or per person, results only in groups of ≥ 5 answers."""
 
-    __tablename__ = "participation_surveys"
+    __tablename__ = "part_surveys"
     __table_args__ = (tenant_fk("community_id", "communities"),)
 
     community_id: Mapped[uuid.UUID] = mapped_column(index=True)
@@ -131,9 +131,9 @@ class SurveyResponse(TenantRecord, Base):
     """One anonymous answer: ``respondent_hash`` (the survey's salt and the unit or person) only
     enforces one answer each; ``building_id`` is the group results are shown by."""
 
-    __tablename__ = "participation_survey_responses"
+    __tablename__ = "part_survey_responses"
     __table_args__ = (
-        tenant_fk("survey_id", "participation_surveys"),
+        tenant_fk("survey_id", "part_surveys"),
         UniqueConstraint("tenant_id", "survey_id", "respondent_hash"),
     )
 

@@ -19,12 +19,12 @@ branch_labels: str | Sequence[str] | None = ("participation",)
 depends_on: str | Sequence[str] | None = ("e0001",)
 
 TABLES = (
-    "participation_survey_responses",
-    "participation_surveys",
-    "participation_comments",
-    "participation_co_signatures",
-    "participation_topics",
-    "participation_settings",
+    "part_survey_responses",
+    "part_surveys",
+    "part_comments",
+    "part_co_signatures",
+    "part_topics",
+    "part_settings",
 )
 
 
@@ -59,7 +59,7 @@ def _indexes(table: str, *columns: str) -> None:
 
 
 def upgrade() -> None:
-    t = "participation_settings"
+    t = "part_settings"
     create_tenant_table(
         t,
         sa.Column("community_id", sa.Uuid(), nullable=False),
@@ -76,7 +76,7 @@ def upgrade() -> None:
     )
     _indexes(t, "community_id")
 
-    t = "participation_topics"
+    t = "part_topics"
     create_tenant_table(
         t,
         sa.Column("community_id", sa.Uuid(), nullable=False),
@@ -100,9 +100,9 @@ def upgrade() -> None:
         sa.CheckConstraint("threshold >= 1", name=f"ck_{t}_threshold_positive"),
     )
     _indexes(t, "community_id", "proposal_id")
-    op.create_index("ix_participation_topics_status_due", t, ["tenant_id", "status", "answer_due_at"])
+    op.create_index("ix_part_topics_status_due", t, ["tenant_id", "status", "answer_due_at"])
 
-    t = "participation_co_signatures"
+    t = "part_co_signatures"
     create_tenant_table(
         t,
         sa.Column("topic_id", sa.Uuid(), nullable=False),
@@ -111,12 +111,12 @@ def upgrade() -> None:
         sa.Column("signed_at", UTCDateTime(timezone=True), nullable=False),
         *_record(),
         *_keys(t),
-        _to(t, "topic_id", "participation_topics"),
+        _to(t, "topic_id", "part_topics"),
         sa.UniqueConstraint("tenant_id", "topic_id", "person_key", name=f"uq_{t}_tenant_id_topic_id_person_key"),
     )
     _indexes(t, "topic_id")
 
-    t = "participation_comments"
+    t = "part_comments"
     create_tenant_table(
         t,
         sa.Column("topic_id", sa.Uuid(), nullable=False),
@@ -128,11 +128,11 @@ def upgrade() -> None:
         sa.Column("hidden_reason", sa.String(length=300), nullable=True),
         *_record(),
         *_keys(t),
-        _to(t, "topic_id", "participation_topics"),
+        _to(t, "topic_id", "part_topics"),
     )
     _indexes(t, "topic_id")
 
-    t = "participation_surveys"
+    t = "part_surveys"
     create_tenant_table(
         t,
         sa.Column("community_id", sa.Uuid(), nullable=False),
@@ -151,7 +151,7 @@ def upgrade() -> None:
     )
     _indexes(t, "community_id")
 
-    t = "participation_survey_responses"
+    t = "part_survey_responses"
     create_tenant_table(
         t,
         sa.Column("survey_id", sa.Uuid(), nullable=False),
@@ -161,7 +161,7 @@ def upgrade() -> None:
         sa.Column("answered_at", UTCDateTime(timezone=True), nullable=False),
         *_record(),
         *_keys(t),
-        _to(t, "survey_id", "participation_surveys"),
+        _to(t, "survey_id", "part_surveys"),
         sa.UniqueConstraint("tenant_id", "survey_id", "respondent_hash", name=f"uq_{t}_tenant_id_survey_id_respondent_hash"),
     )
     _indexes(t, "survey_id")
