@@ -107,6 +107,13 @@ def register_notification_templates() -> list[Any]:
     return list(TEMPLATES)
 
 
+@hookimpl
+def register_services() -> dict[str, Any]:
+    from plugins.participation.facts import topic_of_proposal
+
+    return {"participation.topic_of_proposal": topic_of_proposal}
+
+
 async def check_deadlines(
     runtime: Runtime, *, now: Any = None, only: set[Any] | None = None
 ) -> int:

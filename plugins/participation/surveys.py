@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from kernel.sdk import BadUserInput, Conflict, Forbidden, NotFound, parse_input, utcnow
 from kernel.sdk.estate import Building, Community, Person, Residency, Unit, units_owned_by_account
@@ -191,7 +192,11 @@ async def answer_survey(
         created_at=day,
     )
     session.add(row)
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:  # a concurrent answer for the same household or person
+        raise Conflict("answered already", reason="already_answered") from exc
     await audited(session, "respondent", "survey_answered", survey.id)
     return row
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from kernel.sdk import BadUserInput, Conflict, NotFound, parse_input, utcnow
 from kernel.sdk.estate import Community
@@ -208,7 +209,11 @@ async def _sign(
                 signed_at=now,
             )
         )
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:  # a concurrent request signed for the same owner
+        raise Conflict("this owner has co-signed already", reason="already_signed") from exc
     topic.co_signatures = int(
         await session.scalar(
             select(func.count())

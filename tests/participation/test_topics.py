@@ -102,7 +102,9 @@ async def test_answer_with_reasons_is_disclosed_and_the_opener_told(
     assert [n.account_id for n in told] == [firm.accounts["A"]]
 
 
-async def test_conversion_links_a_governance_proposal_both_ways(hall: Hall, gql, deliver) -> None:  # type: ignore[no-untyped-def]
+async def test_conversion_links_a_governance_proposal_both_ways(
+    hall: Hall, gql, deliver, runtime
+) -> None:  # type: ignore[no-untyped-def]
     firm = await hall.firm()
     await hall.configure(firm, "count", 1)
     topic = ok(await hall.open(firm, "B", "更换1幢电梯"))["openDeliberationTopic"]
@@ -135,6 +137,20 @@ async def test_conversion_links_a_governance_proposal_both_ways(hall: Hall, gql,
     assert code_of(reused) == "CONFLICT"
     await deliver(firm.tenant)
     assert [b["title"] for b in await hall.board(firm)] == ["议题转为表决议案：更换1幢电梯"]
+
+    # the declared service other plugins ask (no import): the topic behind the proposal
+    from strawberry import relay
+
+    from kernel.sdk.services import service
+
+    lookup = service(runtime, "participation.topic_of_proposal")
+    async with runtime.db.tenant(firm.tenant.tenant_id) as s:
+        facts = await lookup(s, uuid.UUID(relay.GlobalID.from_id(proposal).node_id))
+    assert (str(facts.id), facts.title, facts.co_signatures) == (
+        relay.GlobalID.from_id(topic["id"]).node_id,
+        "更换1幢电梯",
+        1,
+    )
 
 
 async def test_the_deadline_job_flags_overdue_answers_once(hall: Hall, gql, runtime) -> None:  # type: ignore[no-untyped-def]
