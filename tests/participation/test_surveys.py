@@ -215,3 +215,66 @@ async def test_the_street_office_reads_satisfaction_in_aggregate(hall: Hall, gql
         )
         == "FORBIDDEN"
     )
+
+
+async def test_the_job_closes_a_survey_at_its_closing_time(
+    hall: Hall, gql, runtime, deliver
+) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime, timedelta
+
+    from plugins.participation import check_deadlines
+
+    firm = await hall.firm()
+    closes = (datetime.now().astimezone() + timedelta(days=3)).replace(microsecond=0)
+    created = await gql(
+        'mutation($c: ID!, $at: DateTime!) { createSurvey(communityId: $c, title: "绿化满意度", kind: satisfaction, answerPer: person, questions: ["绿化养护"], closesAt: $at) { id closesAt } }',
+        {"c": firm.community, "at": closes.isoformat()},
+        token=firm.tokens["committee"],
+    )
+    sid = ok(created)["createSurvey"]["id"]
+    past = await gql(
+        'mutation($c: ID!, $at: DateTime!) { createSurvey(communityId: $c, title: "过期", kind: other, answerPer: person, questions: ["问题"], closesAt: $at) { id } }',
+        {"c": firm.community, "at": "2020-01-01T00:00:00+08:00"},
+        token=firm.tokens["committee"],
+    )
+    assert code_of(past) == "BAD_USER_INPUT" and ext(past)["field"] == "closesAt"
+    ok(
+        await gql(
+            "mutation($s: ID!) { openSurvey(surveyId: $s) { status } }",
+            {"s": sid},
+            token=firm.tokens["committee"],
+        )
+    )
+    ok(await _answer(hall, firm, sid, "A", [5]))
+    only = {firm.tenant.tenant_id}
+    await check_deadlines(runtime, now=closes - timedelta(minutes=1), only=only)
+    status = "{ surveys { id status } }"
+    assert ok(await gql(status, token=firm.tokens["B"]))["surveys"] == [
+        {"id": sid, "status": "open"}
+    ]
+    await check_deadlines(runtime, now=closes + timedelta(minutes=1), only=only)
+    assert ok(await gql(status, token=firm.tokens["B"]))["surveys"] == [
+        {"id": sid, "status": "closed"}
+    ]
+    await deliver(firm.tenant)
+    board = await hall.board(firm)
+    assert [b["title"] for b in board] == ["调查结果：绿化满意度"] and "答卷不足 5 份" in board[0][
+        "body"
+    ]
+
+
+async def test_a_malformed_disclosure_request_is_dropped(hall: Hall, runtime, deliver) -> None:  # type: ignore[no-untyped-def]
+    from kernel.sdk import Event
+
+    firm = await hall.firm()
+    async with runtime.db.tenant(firm.tenant.tenant_id) as s:
+        for payload in (
+            {"community_id": "not-a-uuid", "title": "x", "body": "y"},
+            {"community_id": str(uuid.uuid4()), "title": "无此小区", "body": "正文"},
+            {"community_id": str(firm.community_id), "title": "", "body": "无标题"},
+        ):
+            await runtime.bus.publish(
+                s, Event("disclosure.requested", firm.tenant.tenant_id, payload)
+            )
+    await deliver(firm.tenant)
+    assert await hall.board(firm) == []
