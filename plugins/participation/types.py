@@ -10,6 +10,7 @@ from datetime import datetime
 import strawberry
 from strawberry import relay
 
+from kernel.sdk import utcnow
 from plugins.participation import models as m
 from plugins.participation.surveys import GroupResult
 from plugins.participation.vocabulary import (
@@ -82,8 +83,6 @@ class DeliberationTopic:
         signed: bool = False,
         now: datetime | None = None,
     ) -> DeliberationTopic:
-        from kernel.sdk import utcnow
-
         now = now or utcnow()
         return cls(
             id=gid("DeliberationTopic", r.id),  # type: ignore[arg-type]
