@@ -23,7 +23,7 @@ from plugins.participation.permissions import (
     TAKE_PART,
     Allowed,
 )
-from plugins.participation.queries import _readable_community, topic_nodes
+from plugins.participation.queries import require_readable_community, topic_nodes
 from plugins.participation.repository import CommentRepository, SurveyRepository, TopicRepository
 from plugins.participation.types import Comment, DeliberationTopic, Settings, Survey
 from plugins.participation.vocabulary import AnswerPer, SurveyKind, ThresholdKind
@@ -207,7 +207,7 @@ class ParticipationMutation:
     ) -> Survey:
         ctx = info.context
         cid = decode_id(community_id, "Community")
-        await _readable_community(info, cid)
+        await require_readable_community(info, cid)
         row = await surveys.create_survey(
             ctx.session,
             community_id=cid,

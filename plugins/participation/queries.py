@@ -68,7 +68,7 @@ async def topic_nodes(
     return [DeliberationTopic.from_row(r, me=me, signed=r.id in signed) for r in rows]
 
 
-async def _readable_community(info: strawberry.Info, community_id: uuid.UUID) -> None:
+async def require_readable_community(info: strawberry.Info, community_id: uuid.UUID) -> None:
     ids = readable_communities(Viewer.of(info.context))
     if ids is not None and community_id not in set(await info.context.session.scalars(ids)):
         raise NotFound("no community with this id", field="communityId")
@@ -89,7 +89,7 @@ class ParticipationQuery:
         cid = decode_id(community_id, "Community")
         if await ctx.session.scalar(select(Community.id).where(Community.id == cid)) is None:
             raise NotFound("no community with this id", field="communityId")
-        await _readable_community(info, cid)
+        await require_readable_community(info, cid)
         row = await settings_of(ctx.session, cid)
         owners = await owner_headcount(ctx.session, cid)
         return Settings.from_row(
