@@ -77,6 +77,7 @@ BUILTIN_ORDER: tuple[str, ...] = (
     "funds",
     "care",
     "safety",
+    "participation",
 )
 
 

@@ -71,6 +71,7 @@ def register_notification_templates() -> list[Any]:
 
 @hookimpl
 def register_event_handlers() -> dict[str, Any]:
+    from plugins.notices.disclosures import EVENT, on_disclosure_requested
     from plugins.notices.notifications import HANDLERS
 
-    return dict(HANDLERS)
+    return {**HANDLERS, EVENT: on_disclosure_requested}
