@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
 
 from sqlalchemy import select
 
-from kernel.sdk import Event, LinliError
+from kernel.sdk import Event, HandlerContext, LinliError
 from plugins.notices import service
 from plugins.notices.models import CATEGORIES, Notice
 
@@ -23,7 +22,7 @@ log = logging.getLogger(__name__)
 EVENT = "disclosure.requested"
 
 
-async def on_disclosure_requested(ctx: Any, event: Event) -> None:
+async def on_disclosure_requested(ctx: HandlerContext, event: Event) -> None:
     payload = event.payload
     ref = str(payload.get("ref") or f"event:{event.id}")[:100]
     if await ctx.session.scalar(select(Notice.id).where(Notice.created_by == ref)):
@@ -42,8 +41,6 @@ async def on_disclosure_requested(ctx: Any, event: Event) -> None:
             display_days=int(payload.get("display_days") or 7),
             created_by=ref,
         )
-        await service.publish(
-            ctx.session, ctx.runtime.bus, ctx.tenant_id, notice.id, actor=event.actor or "system"
-        )
+        await service.publish(ctx.session, ctx.runtime, ctx.tenant_id, notice.id, actor=event.actor or "system")
     except (ValueError, LinliError) as exc:
         log.warning("disclosure request %s dropped: %s", event.id, exc)
