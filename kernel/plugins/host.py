@@ -75,6 +75,7 @@ BUILTIN_ORDER: tuple[str, ...] = (
     "devices",
     "funds",
     "care",
+    "grid",
 )
 
 
