@@ -19,7 +19,7 @@ from plugins.grid.common import publish, record, seal, text
 from plugins.grid.consent import VULNERABLE_FOLLOW_UP, consents
 from plugins.grid.grids import worker_accounts
 from plugins.grid.models import Grid, Visit, VulnerableResident
-from plugins.grid.vocabulary import VulnerableTag
+from plugins.grid.vocabulary import GridVulnerableTag
 
 OVERDUE_TEMPLATE = NotificationTemplate(
     key="grid.visit_overdue",
@@ -33,7 +33,7 @@ OVERDUE_TEMPLATE = NotificationTemplate(
 
 
 def _tags(tags: list[str]) -> str:
-    known = {t.value for t in VulnerableTag}
+    known = {t.value for t in GridVulnerableTag}
     if not tags or any(t not in known for t in tags):
         raise BadUserInput("give one or more known tags", field="tags")
     return ",".join(sorted(set(tags)))

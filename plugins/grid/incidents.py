@@ -21,7 +21,7 @@ from kernel.sdk.repository import Viewer
 from plugins.grid.common import publish, record, text
 from plugins.grid.grids import grid_of_building
 from plugins.grid.models import Incident, IncidentUpdate
-from plugins.grid.vocabulary import FACILITY, IncidentCategory
+from plugins.grid.vocabulary import FACILITY, GridIncidentCategory
 
 UPDATE_TEMPLATE = NotificationTemplate(
     key="grid.incident_update",
@@ -95,7 +95,7 @@ async def report(
     place = text(place, 200, "place", required=True)
     description = text(description, 5000, "description")
     photo = text(photo_ref, 300, "photoRef") or None
-    if category not in {c.value for c in IncidentCategory}:
+    if category not in {c.value for c in GridIncidentCategory}:
         raise BadUserInput("unknown incident category", field="category")
     if await session.scalar(select(Community.id).where(Community.id == community_id)) is None:
         raise NotFound("no community with this id", field="communityId")

@@ -33,10 +33,10 @@ from plugins.grid.types import (
 )
 from plugins.grid.vocabulary import (
     GridMemberRole,
-    IncidentCategory,
-    IncidentRoute,
-    TagKind,
-    VulnerableTag,
+    GridIncidentCategory,
+    GridIncidentRoute,
+    GridTagKind,
+    GridVulnerableTag,
 )
 
 
@@ -173,7 +173,7 @@ class GridMutation:
         info: strawberry.Info,
         route_id: relay.GlobalID,
         name: str,
-        tag_kind: TagKind = TagKind.qr,
+        tag_kind: GridTagKind = GridTagKind.qr,
         tag_code: str | None = None,
     ) -> GridCheckpoint:
         ctx = info.context
@@ -220,7 +220,7 @@ class GridMutation:
         info: strawberry.Info,
         community_id: relay.GlobalID,
         place: str,
-        category: IncidentCategory,
+        category: GridIncidentCategory,
         description: str = "",
         photo_ref: str | None = None,
         building_id: relay.GlobalID | None = None,
@@ -244,7 +244,7 @@ class GridMutation:
         description="Send a reported incident to the property firm (a work order) or to the street office.",
     )
     async def route_grid_incident(
-        self, info: strawberry.Info, incident_id: relay.GlobalID, to: IncidentRoute, note: str = ""
+        self, info: strawberry.Info, incident_id: relay.GlobalID, to: GridIncidentRoute, note: str = ""
     ) -> GridIncident:
         ctx = info.context
         row = await incidents.route(
@@ -294,7 +294,7 @@ class GridMutation:
         info: strawberry.Info,
         grid_id: relay.GlobalID,
         person_id: strawberry.ID,
-        tags: list[VulnerableTag],
+        tags: list[GridVulnerableTag],
         visit_every_days: int = 7,
     ) -> GridVulnerableResident:
         ctx = info.context

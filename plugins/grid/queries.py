@@ -40,7 +40,7 @@ from plugins.grid.types import (
     GridVulnerableResidentDetail,
     PatrolRoute,
 )
-from plugins.grid.vocabulary import IncidentStatus, VulnerableTag
+from plugins.grid.vocabulary import GridIncidentCategory, GridIncidentStatus, GridVulnerableTag
 
 
 def _opt(value: relay.GlobalID | None, type_name: str) -> Any:
@@ -182,7 +182,7 @@ class GridQuery:
     async def grid_incidents(
         self,
         info: strawberry.Info,
-        status: IncidentStatus | None = None,
+        status: GridIncidentStatus | None = None,
         grid_id: relay.GlobalID | None = None,
     ) -> list[GridIncident]:
         ctx = info.context
@@ -259,7 +259,7 @@ class GridQuery:
         vault, tenant_id = ctx.runtime.vault, ctx.tenant.id
         name = (await person_names(ctx.session, [row.person_id])).get(row.person_id, "")
         tags = [
-            VulnerableTag(t) for t in (unseal(vault, tenant_id, row.tags_enc) or "").split(",") if t
+            GridVulnerableTag(t) for t in (unseal(vault, tenant_id, row.tags_enc) or "").split(",") if t
         ]
         visits = await ctx.session.scalars(
             select(m.Visit)
@@ -291,11 +291,11 @@ class GridQuery:
         description="Street office: incidents referred to it by the firms of its street — minimal data (no reporter, place or description); audited in each firm.",
     )
     async def grid_street_referrals(
-        self, info: strawberry.Info, status: IncidentStatus | None = None
+        self, info: strawberry.Info, status: GridIncidentStatus | None = None
     ) -> list[GridStreetReferral]:
         actor = info.context.actor
         street = actor.regulator_street
-        if status is not None and status not in (IncidentStatus.referred, IncidentStatus.closed):
+        if status is not None and status not in (GridIncidentStatus.referred, GridIncidentStatus.closed):
             raise BadUserInput(
                 "the street office sees referred and closed referrals", field="status"
             )
@@ -326,8 +326,8 @@ class GridQuery:
                     reference=str(r.id)[:8],
                     firm=tenant.name,
                     community=communities[r.community_id],
-                    category=r.category,
-                    status=IncidentStatus(r.status),
+                    category=GridIncidentCategory(r.category),
+                    status=GridIncidentStatus(r.status),
                     referred_at=r.referred_at,
                     closed_at=r.closed_at,
                 )

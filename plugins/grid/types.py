@@ -12,12 +12,12 @@ from strawberry import relay
 from kernel.sdk.privacy import mask_name
 from plugins.grid import models as m
 from plugins.grid.vocabulary import (
-    FollowUpStatus,
+    GridFollowUpStatus,
     GridMemberRole,
-    IncidentCategory,
-    IncidentStatus,
-    TagKind,
-    VulnerableTag,
+    GridIncidentCategory,
+    GridIncidentStatus,
+    GridTagKind,
+    GridVulnerableTag,
 )
 
 
@@ -63,7 +63,7 @@ class GridCheckpoint:
     route_id: strawberry.ID
     name: str
     position: int
-    tag_kind: TagKind
+    tag_kind: GridTagKind
     tag_code: str | None
     active: bool
 
@@ -74,7 +74,7 @@ class GridCheckpoint:
             route_id=_id("PatrolRoute", r.route_id),
             name=r.name,
             position=r.position,
-            tag_kind=TagKind(r.tag_kind),
+            tag_kind=GridTagKind(r.tag_kind),
             tag_code=r.tag_code if with_code else None,
             active=r.active,
         )
@@ -163,10 +163,10 @@ class GridIncident:
     grid_id: strawberry.ID | None
     building_id: strawberry.ID | None
     place: str
-    category: IncidentCategory
+    category: GridIncidentCategory
     description: str
     photo_ref: str | None
-    status: IncidentStatus
+    status: GridIncidentStatus
     reported_at: datetime
     work_order_id: strawberry.ID | None
     work_order_status: str | None
@@ -183,10 +183,10 @@ class GridIncident:
             grid_id=gid("Grid", r.grid_id),
             building_id=gid("Building", r.building_id),
             place=r.place,
-            category=IncidentCategory(r.category),
+            category=GridIncidentCategory(r.category),
             description=r.description,
             photo_ref=r.photo_ref,
-            status=IncidentStatus(r.status),
+            status=GridIncidentStatus(r.status),
             reported_at=r.created_at,
             work_order_id=gid("WorkOrder", r.work_order_id),
             work_order_status=r.work_order_status,
@@ -208,7 +208,7 @@ class GridVulnerableResident:
     next_visit_due: datetime
     last_visit_at: datetime | None
     overdue: bool
-    status: FollowUpStatus
+    status: GridFollowUpStatus
 
     @classmethod
     def from_row(cls, r: m.VulnerableResident, name: str, now: datetime) -> GridVulnerableResident:
@@ -220,7 +220,7 @@ class GridVulnerableResident:
             next_visit_due=r.next_visit_due,
             last_visit_at=r.last_visit_at,
             overdue=r.status == "active" and r.next_visit_due < now,
-            status=FollowUpStatus(r.status),
+            status=GridFollowUpStatus(r.status),
         )
 
 
@@ -237,7 +237,7 @@ class GridVisit:
 class GridVulnerableResidentDetail:
     resident: GridVulnerableResident
     name: str
-    tags: list[VulnerableTag]
+    tags: list[GridVulnerableTag]
     visits: list[GridVisit]
 
 
@@ -250,7 +250,7 @@ class GridStreetReferral:
     )
     firm: str
     community: str
-    category: IncidentCategory
-    status: IncidentStatus
+    category: GridIncidentCategory
+    status: GridIncidentStatus
     referred_at: datetime
     closed_at: datetime | None

@@ -18,7 +18,7 @@ class GridMemberRole(StrEnum):
 
 
 @strawberry.enum(description="How a checkpoint's tag is read: a printed QR code or an NFC tag.")
-class TagKind(StrEnum):
+class GridTagKind(StrEnum):
     qr = "qr"
     nfc = "nfc"
 
@@ -26,7 +26,7 @@ class TagKind(StrEnum):
 @strawberry.enum(
     description="What an incident is about: a facility category, or a matter for the street office."
 )
-class IncidentCategory(StrEnum):
+class GridIncidentCategory(StrEnum):
     plumbing = "plumbing"
     electrical = "electrical"
     elevator = "elevator"
@@ -51,7 +51,7 @@ FACILITY = frozenset(values(FacilityCategory))
 @strawberry.enum(
     description="reported → work_order (the property firm) or referred (the street office) → closed."
 )
-class IncidentStatus(StrEnum):
+class GridIncidentStatus(StrEnum):
     reported = "reported"
     work_order = "work_order"
     referred = "referred"
@@ -61,7 +61,7 @@ class IncidentStatus(StrEnum):
 @strawberry.enum(
     description="Where an incident goes: a work order of the property firm, or the street office."
 )
-class IncidentRoute(StrEnum):
+class GridIncidentRoute(StrEnum):
     work_order = "work_order"
     street_office = "street_office"
 
@@ -69,7 +69,7 @@ class IncidentRoute(StrEnum):
 @strawberry.enum(
     description="Why a resident is followed up (a tag on the person; encrypted, shown only in the audited detail)."
 )
-class VulnerableTag(StrEnum):
+class GridVulnerableTag(StrEnum):
     elderly_alone = "elderly_alone"
     disabled = "disabled"
     left_behind_child = "left_behind_child"
@@ -77,7 +77,7 @@ class VulnerableTag(StrEnum):
 
 
 @strawberry.enum(description="active (visits scheduled), paused (consent revoked), ended.")
-class FollowUpStatus(StrEnum):
+class GridFollowUpStatus(StrEnum):
     active = "active"
     paused = "paused"
     ended = "ended"

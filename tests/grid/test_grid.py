@@ -15,8 +15,8 @@ from tests.grid.conftest import GridKit, code_of, gid, ok
 
 GRIDS = "{ grids { id name buildingIds members { role } } }"
 CHECK_IN = "mutation($t: String!, $la: Float, $lo: Float) { patrolCheckIn(tagCode: $t, latitude: $la, longitude: $lo) { id at hasLocation by } }"
-REPORT = 'mutation($c: ID!, $b: ID, $p: String!, $k: IncidentCategory!) { reportGridIncident(communityId: $c, buildingId: $b, place: $p, category: $k, description: "楼道灯不亮", photoRef: "files/abc.jpg") { id status gridId } }'
-ROUTE = 'mutation($i: ID!, $to: IncidentRoute!) { routeGridIncident(incidentId: $i, to: $to, note: "已转交") { status workOrderStatus } }'
+REPORT = 'mutation($c: ID!, $b: ID, $p: String!, $k: GridIncidentCategory!) { reportGridIncident(communityId: $c, buildingId: $b, place: $p, category: $k, description: "楼道灯不亮", photoRef: "files/abc.jpg") { id status gridId } }'
+ROUTE = 'mutation($i: ID!, $to: GridIncidentRoute!) { routeGridIncident(incidentId: $i, to: $to, note: "已转交") { status workOrderStatus } }'
 MINE = "{ myGridIncidents { id status workOrderId workOrderStatus closedAt resolution updates { kind note } } }"
 PATROL_LOCATION = "grid.patrol_location"
 FOLLOW_UP = "grid.vulnerable_follow_up"
