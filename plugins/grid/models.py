@@ -116,7 +116,7 @@ class CheckIn(TenantRecord, Base):
 class MissedCheckpoint(TenantRecord, Base):
     """A checkpoint nobody checked in at during one period of its route (flagged by the job)."""
 
-    __tablename__ = "grid_missed_checkpoints"
+    __tablename__ = "grid_missed"
     __table_args__ = (
         tenant_fk("checkpoint_id", "grid_checkpoints"),
         UniqueConstraint("tenant_id", "checkpoint_id", "period_end"),

@@ -23,7 +23,7 @@ TABLES = (
     "grid_vulnerable_residents",
     "grid_incident_updates",
     "grid_incidents",
-    "grid_missed_checkpoints",
+    "grid_missed",
     "grid_check_ins",
     "grid_checkpoints",
     "grid_routes",
@@ -143,7 +143,7 @@ def upgrade() -> None:
     _indexes(t, "grid_id")
     op.create_index("ix_grid_check_ins_checkpoint_at", t, ["tenant_id", "checkpoint_id", "at"])
 
-    t = "grid_missed_checkpoints"
+    t = "grid_missed"
     create_tenant_table(
         t,
         sa.Column("checkpoint_id", sa.Uuid(), nullable=False),
