@@ -32,9 +32,9 @@ from plugins.grid.types import (
     PatrolRoute,
 )
 from plugins.grid.vocabulary import (
-    GridMemberRole,
     GridIncidentCategory,
     GridIncidentRoute,
+    GridMemberRole,
     GridTagKind,
     GridVulnerableTag,
 )
@@ -244,7 +244,11 @@ class GridMutation:
         description="Send a reported incident to the property firm (a work order) or to the street office.",
     )
     async def route_grid_incident(
-        self, info: strawberry.Info, incident_id: relay.GlobalID, to: GridIncidentRoute, note: str = ""
+        self,
+        info: strawberry.Info,
+        incident_id: relay.GlobalID,
+        to: GridIncidentRoute,
+        note: str = "",
     ) -> GridIncident:
         ctx = info.context
         row = await incidents.route(

@@ -259,7 +259,9 @@ class GridQuery:
         vault, tenant_id = ctx.runtime.vault, ctx.tenant.id
         name = (await person_names(ctx.session, [row.person_id])).get(row.person_id, "")
         tags = [
-            GridVulnerableTag(t) for t in (unseal(vault, tenant_id, row.tags_enc) or "").split(",") if t
+            GridVulnerableTag(t)
+            for t in (unseal(vault, tenant_id, row.tags_enc) or "").split(",")
+            if t
         ]
         visits = await ctx.session.scalars(
             select(m.Visit)
@@ -295,7 +297,10 @@ class GridQuery:
     ) -> list[GridStreetReferral]:
         actor = info.context.actor
         street = actor.regulator_street
-        if status is not None and status not in (GridIncidentStatus.referred, GridIncidentStatus.closed):
+        if status is not None and status not in (
+            GridIncidentStatus.referred,
+            GridIncidentStatus.closed,
+        ):
             raise BadUserInput(
                 "the street office sees referred and closed referrals", field="status"
             )

@@ -13,9 +13,9 @@ from kernel.sdk.privacy import mask_name
 from plugins.grid import models as m
 from plugins.grid.vocabulary import (
     GridFollowUpStatus,
-    GridMemberRole,
     GridIncidentCategory,
     GridIncidentStatus,
+    GridMemberRole,
     GridTagKind,
     GridVulnerableTag,
 )
