@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kernel.sdk import BadUserInput, Conflict, NotFound, notify, utcnow
 from kernel.sdk.estate import Building, Community
@@ -149,12 +149,20 @@ async def route(
     now = utcnow()
     if to == "work_order":
         incident.status = "work_order"
+        # a re-route after a cancelled order needs a fresh reference: the work orders plugin opens
+        # one order per reference
+        before = await session.scalar(
+            select(func.count())
+            .select_from(IncidentUpdate)
+            .where(IncidentUpdate.incident_id == incident.id, IncidentUpdate.kind == "work_order")
+        )
+        finding = str(incident.id) if not before else f"{incident.id}.{before + 1}"
         await publish(
             session,
             bus,
             "inspection.finding_reported",
             {
-                "finding_id": str(incident.id),
+                "finding_id": finding,
                 "community_id": str(incident.community_id),
                 "checkpoint": incident.place,
                 "location": incident.place,
@@ -217,7 +225,8 @@ async def _closed(session: Any, bus: Any, incident: Incident, resolution: str, a
 
 
 async def on_work_order_event(session: Any, bus: Any, event_type: str, p: dict[str, Any]) -> bool:
-    """``workorder.*`` about an order opened for an incident (``source_ref`` ``finding:<id>``):
+    """``workorder.*`` about an order opened for an incident (``source_ref`` ``finding:<id>``, or
+    ``finding:<id>.<n>`` for the n-th routing):
     written into the incident's follow-up; a closed order closes the incident, a cancelled one
     sends it back to ``reported`` to be routed again. Returns whether it concerned an incident."""
     state = event_type.removeprefix("workorder.")
@@ -225,7 +234,7 @@ async def on_work_order_event(session: Any, bus: Any, event_type: str, p: dict[s
     if state not in WORK_ORDER_EVENTS or not ref.startswith("finding:"):
         return False
     try:
-        incident_id = uuid.UUID(ref.removeprefix("finding:"))
+        incident_id = uuid.UUID(ref.removeprefix("finding:")[:36])
     except ValueError:
         return False
     incident = await session.scalar(select(Incident).where(Incident.id == incident_id))

@@ -237,6 +237,25 @@ async def test_incident_to_a_work_order_and_back_to_the_reporter(
     assert [n["source"] for n in nodes] == ["inspection"]
     mine = ok(await kit.q(MINE, token=resident.token))["myGridIncidents"]
     assert mine[0]["workOrderId"] == nodes[0]["id"] and mine[0]["workOrderStatus"] == "reported"
+    # the firm cancels the order: the incident is back to be routed again, and gets a new order
+    cancel = 'mutation($o: ID!) { cancelWorkOrder(id: $o, reason: "重复") { status } }'
+    ok(await kit.q(cancel, {"o": nodes[0]["id"]}, token=firm.tenant.token))
+    await deliver(firm.tenant)
+    mine = ok(await kit.q(MINE, token=resident.token))["myGridIncidents"]
+    assert mine[0]["status"] == "reported" and mine[0]["workOrderStatus"] == "cancelled"
+    assert mine[0]["updates"][-1]["kind"] == "work_order_cancelled"
+    ok(await kit.q(ROUTE, {"i": made["id"], "to": "work_order"}, token=firm.workers[0].token))
+    for _ in range(3):
+        await deliver(firm.tenant)
+    orders = ok(
+        await kit.q(
+            "{ workOrders { edges { node { id source status } } } }", token=firm.tenant.token
+        )
+    )
+    nodes = [e["node"] for e in orders["workOrders"]["edges"] if e["node"]["status"] != "cancelled"]
+    assert len(nodes) == 1
+    mine = ok(await kit.q(MINE, token=resident.token))["myGridIncidents"]
+    assert mine[0]["workOrderId"] == nodes[0]["id"] and mine[0]["status"] == "work_order"
     close = (
         'mutation($i: ID!) { closeGridIncident(incidentId: $i, resolution: "修好了") { status } }'
     )
@@ -268,7 +287,7 @@ async def test_incident_to_a_work_order_and_back_to_the_reporter(
     assert kinds[:2] == ["reported", "work_order"] and kinds[-1] == "closed"
     assert "work_order_reported" in kinds
     told = await kit.notified(firm, "grid.incident_update")
-    assert {n.account_id for n in told} == {resident.account_id} and len(told) == 2
+    assert {n.account_id for n in told} == {resident.account_id} and len(told) == 3
 
 
 async def test_referral_to_the_street_office_minimal_and_audited(
