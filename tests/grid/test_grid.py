@@ -271,7 +271,7 @@ async def test_incident_to_a_work_order_and_back_to_the_reporter(
                 {
                     "work_order_id": order_id,
                     "source": "inspection",
-                    "source_ref": f"finding:{relay.GlobalID.from_id(made['id']).node_id}",
+                    "source_ref": f"finding:{relay.GlobalID.from_id(made['id']).node_id}.2",
                     "status": "closed",
                 },
             ),
