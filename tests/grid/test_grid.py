@@ -496,3 +496,11 @@ async def test_vulnerable_residents_follow_up(kit: GridKit, runtime, deliver) ->
     assert listed == [{"status": "paused"}]
     assert code_of(await kit.q(visit, {"r": row["id"]}, token=w1.token)) == "CONFLICT"
     assert await patrol_all(runtime, now=utcnow() + timedelta(days=30), only=only) == 0
+    await kit.consent(firm, person, FOLLOW_UP)  # granted again: the follow-up resumes
+    await deliver(firm.tenant)
+    listed = ok(await kit.q("{ gridVulnerableResidents { status } }", token=w1.token))
+    assert listed["gridVulnerableResidents"] == [{"status": "active"}]
+    # its due time was alerted already before the pause: no second alert for it
+    assert await patrol_all(runtime, now=utcnow() + timedelta(days=30), only=only) == 0
+    overdue = "{ gridVulnerableResidents(overdueOnly: true) { id } }"
+    assert ok(await kit.q(overdue, token=w1.token))["gridVulnerableResidents"] == []  # not yet due
