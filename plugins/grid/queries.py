@@ -4,7 +4,7 @@ reporter: their own incidents)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import strawberry
@@ -18,7 +18,7 @@ from kernel.sdk.regulator import read_across_tenants
 from kernel.sdk.repository import Viewer
 from plugins.grid import models as m
 from plugins.grid.common import unseal
-from plugins.grid.permissions import CARE, MANAGE, READ, REPORT, Allowed
+from plugins.grid.permissions import CARE, MANAGE, OVERSEE, READ, REPORT, Allowed
 from plugins.grid.repository import (
     CheckInRepository,
     CheckpointRepository,
@@ -28,10 +28,12 @@ from plugins.grid.repository import (
     RouteRepository,
     VulnerableRepository,
 )
+from plugins.grid.stats import community_figures
 from plugins.grid.types import (
     Grid,
     GridCheckIn,
     GridCheckpoint,
+    GridCommunityStats,
     GridIncident,
     GridMissedCheckpoint,
     GridStreetReferral,
@@ -41,6 +43,33 @@ from plugins.grid.types import (
     PatrolRoute,
 )
 from plugins.grid.vocabulary import GridIncidentCategory, GridIncidentStatus, GridVulnerableTag
+
+MAX_STATS_DAYS = 366
+
+
+def _period(since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
+    until = until or utcnow()
+    since = since or until - timedelta(days=30)
+    if since.tzinfo is None or until.tzinfo is None:
+        raise BadUserInput("give times with a time zone", field="since")
+    if not since < until or until - since > timedelta(days=MAX_STATS_DAYS):
+        raise BadUserInput(
+            f"the period is up to {MAX_STATS_DAYS} days, since before until", field="since"
+        )
+    return since, until
+
+
+async def _stats(
+    session: Any,
+    communities: dict[Any, str],
+    since: datetime,
+    until: datetime,
+    firm: str | None = None,
+) -> list[GridCommunityStats]:
+    figures = await community_figures(
+        session, community_ids=list(communities), since=since, until=until, now=utcnow()
+    )
+    return [GridCommunityStats.of(f, communities[f.community_id], firm) for f in figures]
 
 
 def _opt(value: relay.GlobalID | None, type_name: str) -> Any:
@@ -286,6 +315,50 @@ class GridQuery:
                 )
                 for v in visits
             ],
+        )
+
+    @strawberry.field(
+        permission_classes=[Allowed(MANAGE, OVERSEE)],
+        description="Grid governance figures per community for a period (default the last 30 days).",
+    )
+    async def grid_stats(
+        self, info: strawberry.Info, since: datetime | None = None, until: datetime | None = None
+    ) -> list[GridCommunityStats]:
+        ctx = info.context
+        start, end = _period(since, until)
+        communities = dict((await ctx.session.execute(select(Community.id, Community.name))).all())
+        return await _stats(ctx.session, communities, start, end)
+
+    @strawberry.field(
+        permission_classes=[IsRegulator],
+        description="Street office: grid governance figures of every community of the street, per firm (aggregates only; audited in each firm).",
+    )
+    async def grid_street_stats(
+        self, info: strawberry.Info, since: datetime | None = None, until: datetime | None = None
+    ) -> list[GridCommunityStats]:
+        actor = info.context.actor
+        street = actor.regulator_street
+        start, end = _period(since, until)
+
+        async def read(session: Any, tenant: Any) -> list[GridCommunityStats]:
+            communities = dict(
+                (
+                    await session.execute(
+                        select(Community.id, Community.name).where(Community.street_code == street)
+                    )
+                ).all()
+            )
+            return (
+                await _stats(session, communities, start, end, tenant.name) if communities else []
+            )
+
+        return await read_across_tenants(
+            info.context.runtime,
+            regulator=actor.label,
+            street_code=street,
+            action="regulator.read_grid_stats",
+            read=read,
+            plugin="grid",
         )
 
     @strawberry.field(

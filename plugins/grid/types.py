@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -254,3 +255,32 @@ class GridStreetReferral:
     status: GridIncidentStatus
     referred_at: datetime
     closed_at: datetime | None
+
+
+@strawberry.type(
+    description="Grid governance figures of one community for a period (aggregates only)."
+)
+class GridCommunityStats:
+    firm: str | None
+    community: str
+    incidents_reported: int
+    incidents_referred: int
+    incidents_closed: int
+    incidents_open: int = strawberry.field(description="open now, whenever reported")
+    checkpoints_missed: int
+    residents_followed: int = strawberry.field(description="active follow-ups now")
+    visits_overdue: int = strawberry.field(description="active follow-ups past their due time now")
+
+    @classmethod
+    def of(cls, f: Any, community: str, firm: str | None = None) -> GridCommunityStats:
+        return cls(
+            firm=firm,
+            community=community,
+            incidents_reported=f.incidents_reported,
+            incidents_referred=f.incidents_referred,
+            incidents_closed=f.incidents_closed,
+            incidents_open=f.incidents_open,
+            checkpoints_missed=f.checkpoints_missed,
+            residents_followed=f.residents_followed,
+            visits_overdue=f.visits_overdue,
+        )

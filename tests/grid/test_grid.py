@@ -363,6 +363,29 @@ async def test_referral_to_the_street_office_minimal_and_audited(
         "gridStreetReferrals"
     ]
     assert rows == [{"status": "closed"}]
+    stats = "{ gridStreetStats { firm community incidentsReported incidentsReferred incidentsClosed incidentsOpen checkpointsMissed residentsFollowed visitsOverdue } }"
+    assert ok(await gql(stats, token=token))["gridStreetStats"] == [
+        {
+            "firm": f"{firm.tenant.slug} 物业",
+            "community": "和平里社区",
+            "incidentsReported": 1,
+            "incidentsReferred": 1,
+            "incidentsClosed": 1,
+            "incidentsOpen": 0,
+            "checkpointsMissed": 0,
+            "residentsFollowed": 0,
+            "visitsOverdue": 0,
+        }
+    ]
+    assert "regulator.read_grid_stats" in await kit.audit_actions(
+        firm.tenant.tenant_id, "regulator."
+    )
+    assert code_of(await gql(stats, token=firm.tenant.token)) == "FORBIDDEN"
+    own = ok(await kit.q("{ gridStats { firm incidentsReported } }", token=firm.tenant.token))
+    assert own["gridStats"] == [{"firm": None, "incidentsReported": 1}]
+    assert (
+        code_of(await kit.q("{ gridStats { firm } }", token=firm.workers[0].token)) == "FORBIDDEN"
+    )
 
 
 async def test_another_firms_ids_answer_not_found(kit: GridKit) -> None:
