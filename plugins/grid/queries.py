@@ -183,6 +183,8 @@ class GridQuery:
             .limit(200)
         )
         if since is not None:
+            if since.tzinfo is None:
+                raise BadUserInput("give the time with a time zone", field="since")
             stmt = stmt.where(m.CheckIn.at >= since)
         return [GridCheckIn.from_row(r) for r in await ctx.session.scalars(stmt)]
 

@@ -90,6 +90,8 @@ async def test_a_grid_worker_sees_and_patrols_only_their_own_grid(kit: GridKit) 
     done = ok(await kit.q(CHECK_IN, {"t": mine[0]["tagCode"]}, token=w1.token))["patrolCheckIn"]
     assert done["hasLocation"] is False and done["by"] == f"account:{w1.account_id}"
     ins = "query($g: ID!) { gridCheckIns(gridId: $g) { checkpointId } }"
+    naive = 'query($g: ID!) { gridCheckIns(gridId: $g, since: "2026-01-01T00:00:00") { at } }'
+    assert code_of(await kit.q(naive, {"g": firm.grids[0]}, token=w1.token)) == "BAD_USER_INPUT"
     assert ok(await kit.q(ins, {"g": firm.grids[0]}, token=w2.token))["gridCheckIns"] == []
     assert ok(await kit.q(ins, {"g": firm.grids[0]}, token=firm.tenant.token))["gridCheckIns"] == [
         {"checkpointId": mine[0]["id"]}
