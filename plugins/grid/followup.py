@@ -120,6 +120,15 @@ async def record_visit(
     return row
 
 
+async def end(session: Any, *, resident: VulnerableResident, actor: str = "system") -> None:
+    """End a follow-up (moved away, no longer vulnerable): no more visits or alerts; history stays."""
+    if resident.status == "ended":
+        raise Conflict("this follow-up has ended already")
+    resident.status = "ended"
+    await session.flush()
+    await record(session, actor, "follow_up_ended", resident.id)
+
+
 async def flag_overdue(
     session: Any, bus: Any, *, now: datetime | None = None
 ) -> list[VulnerableResident]:

@@ -18,6 +18,7 @@ from plugins.grid import models as m
 from plugins.grid.permissions import CARE, FOLLOW_UP, MANAGE, PATROL, REPORT, Allowed
 from plugins.grid.queries import incident_nodes, person_names
 from plugins.grid.repository import (
+    CheckpointRepository,
     GridRepository,
     IncidentRepository,
     RouteRepository,
@@ -189,6 +190,32 @@ class GridMutation:
         return GridCheckpoint.from_row(row, with_code=True)
 
     @strawberry.mutation(
+        permission_classes=[Allowed(MANAGE)],
+        description="Take a route out of the patrol (or back in): an inactive route's checkpoints are not flagged.",
+    )
+    async def set_patrol_route_active(
+        self, info: strawberry.Info, route_id: relay.GlobalID, active: bool
+    ) -> PatrolRoute:
+        ctx = info.context
+        route = await _readable(info, RouteRepository, route_id, "PatrolRoute", "routeId")
+        await patrol.set_active(ctx.session, route, active, ctx.actor.label)
+        return PatrolRoute.from_row(route, [])
+
+    @strawberry.mutation(
+        permission_classes=[Allowed(MANAGE)],
+        description="Take a checkpoint out of its route (a lost or broken tag), or back in.",
+    )
+    async def set_patrol_checkpoint_active(
+        self, info: strawberry.Info, checkpoint_id: relay.GlobalID, active: bool
+    ) -> GridCheckpoint:
+        ctx = info.context
+        point = await _readable(
+            info, CheckpointRepository, checkpoint_id, "GridCheckpoint", "checkpointId"
+        )
+        await patrol.set_active(ctx.session, point, active, ctx.actor.label)
+        return GridCheckpoint.from_row(point, with_code=True)
+
+    @strawberry.mutation(
         permission_classes=[Allowed(PATROL)],
         description="Check in at a checkpoint of your grids by its scanned tag; a location only with your consent (grid.patrol_location).",
     )
@@ -337,4 +364,18 @@ class GridMutation:
             visited_at=visited_at,
             actor=ctx.actor.label,
         )
+        return await _resident_node(info, row)
+
+    @strawberry.mutation(
+        permission_classes=[Allowed(MANAGE)],
+        description="End a follow-up (moved away, no longer vulnerable): no more visits or alerts; history stays.",
+    )
+    async def end_grid_follow_up(
+        self, info: strawberry.Info, resident_id: relay.GlobalID
+    ) -> GridVulnerableResident:
+        ctx = info.context
+        row = await _readable(
+            info, VulnerableRepository, resident_id, "GridVulnerableResident", "residentId"
+        )
+        await followup.end(ctx.session, resident=row, actor=ctx.actor.label)
         return await _resident_node(info, row)

@@ -109,6 +109,15 @@ async def add_checkpoint(
     return row
 
 
+async def set_active(session: Any, row: PatrolRoute | Checkpoint, active: bool, actor: str) -> None:
+    """Take a route or a checkpoint out of (or back into) the patrol: an inactive one is neither
+    checked in at nor flagged as missed."""
+    row.active = active
+    await session.flush()
+    kind = "route" if isinstance(row, PatrolRoute) else "checkpoint"
+    await record(session, actor, f"{kind}_{'activated' if active else 'deactivated'}", row.id)
+
+
 def _location(latitude: float | None, longitude: float | None) -> str | None:
     if latitude is None and longitude is None:
         return None

@@ -184,6 +184,16 @@ async def test_missed_checkpoints_are_flagged_once_per_period(kit: GridKit, runt
     assert [n.account_id for n in sent] == [firm.workers[0].account_id]
     # the third period: nobody came at all — both flagged
     assert await patrol_all(runtime, now=start + timedelta(minutes=185), only=only) == 2
+    # a checkpoint taken out of the route is neither checked in at nor flagged
+    off = "mutation($c: ID!) { setPatrolCheckpointActive(checkpointId: $c, active: false) { active } }"
+    assert (
+        code_of(await kit.q(off, {"c": points[1]["id"]}, token=firm.workers[0].token))
+        == "FORBIDDEN"
+    )
+    ok(await kit.q(off, {"c": points[1]["id"]}, token=firm.tenant.token))
+    r = await kit.q(CHECK_IN, {"t": points[1]["tagCode"]}, token=firm.workers[0].token)
+    assert code_of(r) == "NOT_FOUND"
+    assert await patrol_all(runtime, now=start + timedelta(minutes=245), only=only) == 1
 
 
 async def test_incident_to_a_work_order_and_back_to_the_reporter(
@@ -529,3 +539,9 @@ async def test_vulnerable_residents_follow_up(kit: GridKit, runtime, deliver) ->
     assert await patrol_all(runtime, now=utcnow() + timedelta(days=30), only=only) == 0
     overdue = "{ gridVulnerableResidents(overdueOnly: true) { id } }"
     assert ok(await kit.q(overdue, token=w1.token))["gridVulnerableResidents"] == []  # not yet due
+    end = "mutation($r: ID!) { endGridFollowUp(residentId: $r) { status } }"
+    assert ok(await kit.q(end, {"r": row["id"]}, token=firm.tenant.token))["endGridFollowUp"] == {
+        "status": "ended"
+    }
+    assert code_of(await kit.q(end, {"r": row["id"]}, token=firm.tenant.token)) == "CONFLICT"
+    assert await patrol_all(runtime, now=utcnow() + timedelta(days=60), only=only) == 0
