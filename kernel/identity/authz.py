@@ -48,6 +48,7 @@ TENANT_ROLES = (
     "merchant",
     "auditor",
     "care_contact",
+    "residents_committee",
 )
 GLOBAL_ROLES = ("platform_admin", "regulator")
 

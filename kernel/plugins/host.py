@@ -78,6 +78,7 @@ BUILTIN_ORDER: tuple[str, ...] = (
     "care",
     "safety",
     "participation",
+    "grid",
 )
 
 

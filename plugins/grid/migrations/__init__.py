@@ -1,0 +1,1 @@
+"""Alembic branch ``grid`` of the grid governance plugin."""
