@@ -5,6 +5,7 @@ and access records kept for a configurable time. See docs/access.md."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +109,13 @@ async def _on_consent_revoked(ctx: Any, event: Any) -> None:
         await on_consent_revoked(ctx.runtime, ctx.session, ctx.tenant_id, event.payload)
 
 
+async def _on_credential_disabled(ctx: Any, event: Any) -> None:
+    from plugins.access.service import tell_readers
+
+    if isinstance(event.payload, dict) and event.payload.get("kind") == "face":
+        await tell_readers(ctx.runtime, ctx.tenant_id, uuid.UUID(str(event.payload["credential_id"])))
+
+
 async def _on_telemetry_event(ctx: Any, event: Any) -> None:
     from plugins.access.telemetry import on_scan_reported
 
@@ -117,7 +125,10 @@ async def _on_telemetry_event(ctx: Any, event: Any) -> None:
 
 @hookimpl
 def register_event_handlers() -> dict[str, Any]:
-    return {"consent.revoked": _on_consent_revoked, "device.telemetry_event": _on_telemetry_event}
+    return {
+        "consent.revoked": _on_consent_revoked, "device.telemetry_event": _on_telemetry_event,
+        "access.credential_disabled": _on_credential_disabled,
+    }
 
 
 async def purge_all(runtime: Any, *, now: Any = None) -> int:

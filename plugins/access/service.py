@@ -246,30 +246,53 @@ async def register_face(
     return cred
 
 
-async def _tell_readers(runtime: Any, session: Any, tenant_id: uuid.UUID, refs: list[str], actor: str) -> int:
-    """Send ``revoke_credential`` for each face reference to every linked reader whose profile
-    takes it; returns the number of commands queued."""
-    if not refs:
-        return 0
-    sent = 0
-    device_ids = list(await session.scalars(select(AccessPoint.device_id).where(AccessPoint.device_id.is_not(None))))
-    for device_id in device_ids:
-        device = await devices.get_device(session, device_id)
-        profile = devices.profiles(runtime).get(device.type)
-        if device.revoked_at is not None or profile is None or profile.command("revoke_credential") is None:
-            continue
-        for ref in refs:
-            await devices.send_command(
-                runtime, tenant_id, device_id, "revoke_credential", {"kind": "face", "reference": ref}, actor=actor
-            )
-            sent += 1
-    return sent
+async def tell_readers(runtime: Any, tenant_id: uuid.UUID, credential_id: uuid.UUID, *, actor: str = "access") -> int:
+    """Handle ``access.credential_disabled`` for a face: send ``revoke_credential`` with its
+    reference to every linked reader whose profile takes that command. Returns the number of
+    commands queued.
+
+    Reads in a session of its own and leaves the handler's untouched: each command is queued in
+    its own committed transaction, and on SQLite a handler's transaction that had read before
+    another connection committed could no longer write."""
+    async with runtime.db.tenant(tenant_id) as s:
+        cred = await s.scalar(select(AccessCredential).where(AccessCredential.id == credential_id))
+        if cred is None or cred.kind != "face" or not cred.reference_enc:
+            return 0
+        reference = runtime.vault.decrypt(tenant_id, cred.reference_enc)
+        readers = []
+        for device_id in await s.scalars(select(AccessPoint.device_id).where(AccessPoint.device_id.is_not(None))):
+            device = await devices.get_device(s, device_id)
+            profile = devices.profiles(runtime).get(device.type)
+            if device.revoked_at is None and profile is not None and profile.command("revoke_credential") is not None:
+                readers.append(device_id)
+    for device_id in readers:
+        await devices.send_command(
+            runtime, tenant_id, device_id, "revoke_credential", {"kind": "face", "reference": reference}, actor=actor
+        )
+    return len(readers)
+
+
+async def _disabled(runtime: Any, session: Any, tenant_id: uuid.UUID, cred: AccessCredential, status: str, reason: str, actor: str) -> None:
+    cred.status, cred.status_reason = status, reason
+    await session.flush()
+    await _audit(session, actor, f"credential_{status}", cred.id, reason=reason)
+    await runtime.bus.publish(
+        session,
+        Event(
+            "access.credential_disabled",
+            tenant_id,
+            {"credential_id": str(cred.id), "kind": cred.kind, "account_id": str(cred.account_id),
+             "person_id": str(cred.person_id) if cred.person_id else None, "status": status, "reason": reason},
+            actor=actor,
+        ),
+    )
 
 
 async def disable_faces(
     runtime: Any, session: Any, tenant_id: uuid.UUID, person_id: uuid.UUID, *, reason: str, actor: str = "system"
 ) -> list[AccessCredential]:
-    """Disable a person's face credentials at once and tell the readers to forget them."""
+    """Disable a person's face credentials at once; ``access.credential_disabled`` (handled by
+    this plugin too) tells the readers to forget them."""
     faces = list(
         await session.scalars(
             select(AccessCredential).where(
@@ -277,27 +300,13 @@ async def disable_faces(
             )
         )
     )
-    refs = [runtime.vault.decrypt(tenant_id, c.reference_enc) for c in faces if c.reference_enc]
-    await _tell_readers(runtime, session, tenant_id, refs, actor)  # before this session writes
     for cred in faces:
-        cred.status, cred.status_reason = "disabled", reason
-        await session.flush()
-        await _audit(session, actor, "credential_disabled", cred.id, reason=reason)
-        await runtime.bus.publish(
-            session,
-            Event(
-                "access.credential_disabled",
-                tenant_id,
-                {"credential_id": str(cred.id), "kind": "face", "account_id": str(cred.account_id),
-                 "person_id": str(person_id), "reason": reason},
-                actor=actor,
-            ),
-        )
+        await _disabled(runtime, session, tenant_id, cred, "disabled", reason, actor)
     return faces
 
 
 async def on_consent_revoked(runtime: Any, session: Any, tenant_id: uuid.UUID, payload: dict[str, Any]) -> int:
-    """``consent.revoked`` for face recognition: disable the person's faces, tell the readers."""
+    """``consent.revoked`` for face recognition: disable the person's faces (readers are told)."""
     if payload.get("purpose") != FACE_PURPOSE:
         return 0
     try:
@@ -309,11 +318,9 @@ async def on_consent_revoked(runtime: Any, session: Any, tenant_id: uuid.UUID, p
 
 async def revoke_credential(runtime: Any, session: Any, tenant_id: uuid.UUID, credential_id: uuid.UUID, *, actor: str = "system") -> AccessCredential:
     cred = await _get(session, AccessCredential, credential_id, "credential")
-    if cred.kind == "face" and cred.status == "active" and cred.reference_enc:
-        await _tell_readers(runtime, session, tenant_id, [runtime.vault.decrypt(tenant_id, cred.reference_enc)], actor)
-    cred.status, cred.status_reason = "revoked", "revoked"
-    await session.flush()
-    await _audit(session, actor, "credential_revoked", cred.id)
+    if cred.status == "revoked":
+        raise Conflict("the credential is already revoked")
+    await _disabled(runtime, session, tenant_id, cred, "revoked", "revoked", actor)
     return cred  # type: ignore[no-any-return]
 
 
