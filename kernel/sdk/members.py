@@ -20,7 +20,9 @@ async def roles_of(session: AsyncSession, tenant_id: uuid.UUID, account_id: uuid
 
     rows = await session.scalars(
         select(PolicyRule.v1).where(
-            PolicyRule.tenant_id == tenant_id, PolicyRule.ptype == "g", PolicyRule.v0 == subject_for(account_id)
+            PolicyRule.tenant_id == tenant_id,
+            PolicyRule.ptype == "g",
+            PolicyRule.v0 == subject_for(account_id),
         )
     )
     prefix = role_subject("")

@@ -33,8 +33,12 @@ RETENTION_INTERVAL_SECONDS = 3600.0
 
 PERMISSIONS = (
     Permission("access", "read", "See every access point, pass and access record of the firm"),
-    Permission("access", "manage", "Set up points, grants, cards, the blacklist, staff passes, retention"),
-    Permission("access", "use", "Own QR code, own records, visitor passes, remote opening, own face"),
+    Permission(
+        "access", "manage", "Set up points, grants, cards, the blacklist, staff passes, retention"
+    ),
+    Permission(
+        "access", "use", "Own QR code, own records, visitor passes, remote opening, own face"
+    ),
 )
 STAFF = ("tenant_admin", "property_staff")
 GRANTS = (
@@ -42,7 +46,14 @@ GRANTS = (
     *(Grant(r, "access", "manage") for r in STAFF),
     *(
         Grant(r, "access", "use")
-        for r in ("owner", "resident", "property_staff", "technician", "grid_worker", "tenant_admin")
+        for r in (
+            "owner",
+            "resident",
+            "property_staff",
+            "technician",
+            "grid_worker",
+            "tenant_admin",
+        )
     ),
 )
 
@@ -52,8 +63,14 @@ def register_models() -> list[type]:
     from plugins.access import models as m
 
     return [
-        m.AccessPoint, m.AccessGrant, m.AccessCredential, m.VisitorPass, m.BlacklistEntry, m.AccessRecord,
-        m.UsedCode, m.AccessSettings,
+        m.AccessPoint,
+        m.AccessGrant,
+        m.AccessCredential,
+        m.VisitorPass,
+        m.BlacklistEntry,
+        m.AccessRecord,
+        m.UsedCode,
+        m.AccessSettings,
     ]
 
 
@@ -113,7 +130,9 @@ async def _on_credential_disabled(ctx: Any, event: Any) -> None:
     from plugins.access.service import tell_readers
 
     if isinstance(event.payload, dict) and event.payload.get("kind") == "face":
-        await tell_readers(ctx.runtime, ctx.tenant_id, uuid.UUID(str(event.payload["credential_id"])))
+        await tell_readers(
+            ctx.runtime, ctx.tenant_id, uuid.UUID(str(event.payload["credential_id"]))
+        )
 
 
 async def _on_telemetry_event(ctx: Any, event: Any) -> None:
@@ -126,7 +145,8 @@ async def _on_telemetry_event(ctx: Any, event: Any) -> None:
 @hookimpl
 def register_event_handlers() -> dict[str, Any]:
     return {
-        "consent.revoked": _on_consent_revoked, "device.telemetry_event": _on_telemetry_event,
+        "consent.revoked": _on_consent_revoked,
+        "device.telemetry_event": _on_telemetry_event,
         "access.credential_disabled": _on_credential_disabled,
     }
 
@@ -136,7 +156,10 @@ async def purge_all(runtime: Any, *, now: Any = None) -> int:
     from plugins.access.service import purge_expired
 
     counts = await for_each_enabled_tenant(
-        runtime, "access", lambda session, tenant: purge_expired(session, now=now), failure_event="access_retention_failed"
+        runtime,
+        "access",
+        lambda session, tenant: purge_expired(session, now=now),
+        failure_event="access_retention_failed",
     )
     return sum(counts)
 

@@ -24,17 +24,23 @@ from dataclasses import dataclass
 from typing import Any
 
 QR_PREFIX = "LQ1"
-PASS_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+PASS_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # noqa: S105 - an alphabet, not a secret
 PASS_CODE_LENGTH = 10
 MAC_HEX = 20
 _QR = re.compile(r"^LQ1\.([0-9a-f]{32})\.(\d{1,12})\.([0-9a-f]{20})$")
 
 
-def _mac(vault: Any, tenant_id: uuid.UUID, key_version: int, account_id: uuid.UUID, step: int) -> str:
-    return str(vault.keyed_digest(tenant_id, f"access-qr|{key_version}|{account_id.hex}|{step}"))[:MAC_HEX]
+def _mac(
+    vault: Any, tenant_id: uuid.UUID, key_version: int, account_id: uuid.UUID, step: int
+) -> str:
+    return str(vault.keyed_digest(tenant_id, f"access-qr|{key_version}|{account_id.hex}|{step}"))[
+        :MAC_HEX
+    ]
 
 
-def issue_qr(vault: Any, tenant_id: uuid.UUID, key_version: int, account_id: uuid.UUID, step: int) -> str:
+def issue_qr(
+    vault: Any, tenant_id: uuid.UUID, key_version: int, account_id: uuid.UUID, step: int
+) -> str:
     """The account's code for time step ``step``."""
     return f"{QR_PREFIX}.{account_id.hex}.{step}.{_mac(vault, tenant_id, key_version, account_id, step)}"
 
@@ -47,7 +53,9 @@ class QrCheck:
     reason: str  # ok | code_invalid | code_expired
 
 
-def check_qr(vault: Any, tenant_id: uuid.UUID, key_version: int, code: str, now_step: int) -> QrCheck:
+def check_qr(
+    vault: Any, tenant_id: uuid.UUID, key_version: int, code: str, now_step: int
+) -> QrCheck:
     """Verify a code against the tenant's key at time step ``now_step``. A malformed code, a
     wrong MAC (forged, or a code of another firm) and a code from a future step are all
     ``code_invalid`` — the answer does not tell which; an old but genuine one is ``code_expired``."""

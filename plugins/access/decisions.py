@@ -91,12 +91,16 @@ def _step(at: datetime, settings: AccessSettings) -> int:
     return int(at.timestamp()) // settings.qr_step_seconds
 
 
-async def units_of_account(session: Any, account_id: uuid.UUID) -> list[tuple[uuid.UUID, uuid.UUID, int | None]]:
+async def units_of_account(
+    session: Any, account_id: uuid.UUID
+) -> list[tuple[uuid.UUID, uuid.UUID, int | None]]:
     """``(community, building, floor)`` of every unit the account's register persons own or live
     in (owners, family, renters)."""
     persons = select(Person.id).where(Person.account_id == account_id)
-    unit_ids = select(Ownership.unit_id).where(Ownership.person_id.in_(persons)).union(
-        select(Residency.unit_id).where(Residency.person_id.in_(persons))
+    unit_ids = (
+        select(Ownership.unit_id)
+        .where(Ownership.person_id.in_(persons))
+        .union(select(Residency.unit_id).where(Residency.person_id.in_(persons)))
     )
     rows = await session.execute(
         select(Unit.community_id, Unit.building_id, Unit.floor).where(Unit.id.in_(unit_ids))
@@ -104,7 +108,9 @@ async def units_of_account(session: Any, account_id: uuid.UUID) -> list[tuple[uu
     return [(c, b, f) for c, b, f in rows]
 
 
-def _serves(point: AccessPoint, units: list[tuple[uuid.UUID, uuid.UUID, int | None]]) -> tuple[bool, list[int] | None]:
+def _serves(
+    point: AccessPoint, units: list[tuple[uuid.UUID, uuid.UUID, int | None]]
+) -> tuple[bool, list[int] | None]:
     """Whether the point is one of the units' default points, and (lifts) the floors they live on."""
     if point.building_id is None:
         return any(c == point.community_id for c, _, _ in units), None
@@ -117,7 +123,10 @@ def _serves(point: AccessPoint, units: list[tuple[uuid.UUID, uuid.UUID, int | No
 def _in_window(grant: AccessGrant, at: datetime) -> bool:
     local = at.astimezone(LOCAL)
     minute = local.hour * 60 + local.minute
-    return bool(grant.weekdays >> local.weekday() & 1) and grant.start_minute <= minute < grant.end_minute
+    return (
+        bool(grant.weekdays >> local.weekday() & 1)
+        and grant.start_minute <= minute < grant.end_minute
+    )
 
 
 async def account_may_pass(
@@ -152,8 +161,13 @@ async def account_may_pass(
 
 
 async def _blacklisted(
-    session: Any, point: AccessPoint, at: datetime, *, account_id: uuid.UUID | None = None,
-    card_digest: str | None = None, plate: str | None = None,
+    session: Any,
+    point: AccessPoint,
+    at: datetime,
+    *,
+    account_id: uuid.UUID | None = None,
+    card_digest: str | None = None,
+    plate: str | None = None,
 ) -> bool:
     subject = []
     if account_id is not None:
@@ -168,7 +182,10 @@ async def _blacklisted(
         select(BlacklistEntry.id)
         .where(
             or_(*subject),
-            or_(BlacklistEntry.community_id.is_(None), BlacklistEntry.community_id == point.community_id),
+            or_(
+                BlacklistEntry.community_id.is_(None),
+                BlacklistEntry.community_id == point.community_id,
+            ),
             or_(BlacklistEntry.expires_at.is_(None), BlacklistEntry.expires_at > at),
         )
         .limit(1)
@@ -176,7 +193,9 @@ async def _blacklisted(
     return found is not None
 
 
-async def _passback(session: Any, point: AccessPoint, verdict: Verdict, direction: str, at: datetime) -> bool:
+async def _passback(
+    session: Any, point: AccessPoint, verdict: Verdict, direction: str, at: datetime
+) -> bool:
     """Whether the subject's last allowed passage through the community's anti-passback points
     (before ``at``) went the same way."""
     if not point.anti_passback or (verdict.account_id is None and verdict.pass_id is None):
@@ -191,7 +210,12 @@ async def _passback(session: Any, point: AccessPoint, verdict: Verdict, directio
     )
     last = await session.scalar(
         select(AccessRecord.direction)
-        .where(who, AccessRecord.allowed.is_(True), AccessRecord.point_id.in_(apb_points), AccessRecord.occurred_at <= at)
+        .where(
+            who,
+            AccessRecord.allowed.is_(True),
+            AccessRecord.point_id.in_(apb_points),
+            AccessRecord.occurred_at <= at,
+        )
         .order_by(AccessRecord.occurred_at.desc())
         .limit(1)
     )
@@ -199,10 +223,17 @@ async def _passback(session: Any, point: AccessPoint, verdict: Verdict, directio
 
 
 async def _check_account(
-    session: Any, tenant_id: uuid.UUID, point: AccessPoint, verdict: Verdict, at: datetime, card_digest: str | None = None
+    session: Any,
+    tenant_id: uuid.UUID,
+    point: AccessPoint,
+    verdict: Verdict,
+    at: datetime,
+    card_digest: str | None = None,
 ) -> Verdict:
     assert verdict.account_id is not None
-    if await _blacklisted(session, point, at, account_id=verdict.account_id, card_digest=card_digest):
+    if await _blacklisted(
+        session, point, at, account_id=verdict.account_id, card_digest=card_digest
+    ):
         verdict.allowed, verdict.reason = False, "blacklisted"
         return verdict
     basis, floors = await account_may_pass(session, tenant_id, verdict.account_id, point, at)
@@ -221,13 +252,17 @@ async def evaluate(
         return Verdict(False, "point_inactive")
     settings = await settings_of(session)
     if scan.kind == "qr":
-        check = codes.check_qr(vault, tenant_id, settings.qr_key_version, scan.value, _step(at, settings))
+        check = codes.check_qr(
+            vault, tenant_id, settings.qr_key_version, scan.value, _step(at, settings)
+        )
         verdict = Verdict(False, check.reason, account_id=check.account_id, hint="qr")
         if check.reason != "ok":
             return verdict
         verdict.used_code = codes.digest(vault, tenant_id, "qr", scan.value.strip())
         replayed = await session.scalar(
-            select(UsedCode.id).where(UsedCode.code_digest == verdict.used_code, UsedCode.point_id == point.id)
+            select(UsedCode.id).where(
+                UsedCode.code_digest == verdict.used_code, UsedCode.point_id == point.id
+            )
         )
         if replayed is not None:
             verdict.reason = "code_replayed"
@@ -237,12 +272,16 @@ async def evaluate(
         value = codes.normalise_card(scan.value) if scan.kind == "card" else scan.value.strip()
         lookup = codes.digest(vault, tenant_id, scan.kind, value)
         cred = await session.scalar(
-            select(AccessCredential).where(AccessCredential.lookup_digest == lookup, AccessCredential.kind == scan.kind)
+            select(AccessCredential).where(
+                AccessCredential.lookup_digest == lookup, AccessCredential.kind == scan.kind
+            )
         )
         if cred is None:
             if scan.kind == "card" and await _blacklisted(session, point, at, card_digest=lookup):
                 return Verdict(False, "blacklisted", hint=value[-4:])
-            return Verdict(False, f"unknown_{scan.kind}", hint=value[-4:] if scan.kind == "card" else "")
+            return Verdict(
+                False, f"unknown_{scan.kind}", hint=value[-4:] if scan.kind == "card" else ""
+            )
         verdict = Verdict(False, "credential_disabled", account_id=cred.account_id, hint=cred.hint)
         if cred.status != "active":
             return verdict
@@ -292,7 +331,9 @@ async def _count_entry(session: Any, pass_id: uuid.UUID, *, strict: bool) -> boo
     if strict:
         stmt = stmt.where(VisitorPass.entries_used < VisitorPass.max_entries)
     result = await session.execute(
-        stmt.values(entries_used=VisitorPass.entries_used + 1).execution_options(synchronize_session=False)
+        stmt.values(entries_used=VisitorPass.entries_used + 1).execution_options(
+            synchronize_session=False
+        )
     )
     return bool(result.rowcount)
 
@@ -303,28 +344,52 @@ async def _remember_code(session: Any, point: AccessPoint, code_digest: str) -> 
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     result = await session.execute(
         insert(UsedCode)
-        .values(tenant_id=session.info["tenant_id"], id=uuid.uuid4(), code_digest=code_digest, point_id=point.id, created_at=utcnow())
+        .values(
+            tenant_id=session.info["tenant_id"],
+            id=uuid.uuid4(),
+            code_digest=code_digest,
+            point_id=point.id,
+            created_at=utcnow(),
+        )
         .on_conflict_do_nothing(index_elements=["tenant_id", "code_digest", "point_id"])
     )
     return bool(result.rowcount)
 
 
-async def decide(runtime: Any, session: Any, tenant_id: uuid.UUID, point: AccessPoint, scan: Scan) -> tuple[Verdict, AccessRecord]:
+async def decide(
+    runtime: Any, session: Any, tenant_id: uuid.UUID, point: AccessPoint, scan: Scan
+) -> tuple[Verdict, AccessRecord]:
     """Decide a scan online (now), record it and publish ``access.denied`` for a refusal.
 
     A repeated ``event_id`` from the same point answers the recorded decision again and
     records nothing (a reader retrying after a lost answer)."""
     if scan.event_id:
         earlier = await session.scalar(
-            select(AccessRecord).where(AccessRecord.point_id == point.id, AccessRecord.device_event_id == scan.event_id)
+            select(AccessRecord).where(
+                AccessRecord.point_id == point.id, AccessRecord.device_event_id == scan.event_id
+            )
         )
         if earlier is not None:
-            return Verdict(earlier.allowed, earlier.reason, earlier.account_id, earlier.pass_id, earlier.credential_hint), earlier
+            return Verdict(
+                earlier.allowed,
+                earlier.reason,
+                earlier.account_id,
+                earlier.pass_id,
+                earlier.credential_hint,
+            ), earlier
     now = utcnow()
     verdict = await evaluate(session, runtime.vault, tenant_id, point, scan, now)
-    if verdict.allowed and verdict.used_code and not await _remember_code(session, point, verdict.used_code):
+    if (
+        verdict.allowed
+        and verdict.used_code
+        and not await _remember_code(session, point, verdict.used_code)
+    ):
         verdict.allowed, verdict.reason = False, "code_replayed"
-    if verdict.allowed and verdict.counted_pass and not await _count_entry(session, verdict.counted_pass, strict=True):
+    if (
+        verdict.allowed
+        and verdict.counted_pass
+        and not await _count_entry(session, verdict.counted_pass, strict=True)
+    ):
         verdict.allowed, verdict.reason = False, "pass_used_up"
     record = await _record(session, point, scan, verdict, now)
     if not verdict.allowed:
@@ -333,8 +398,14 @@ async def decide(runtime: Any, session: Any, tenant_id: uuid.UUID, point: Access
 
 
 async def _record(
-    session: Any, point: AccessPoint, scan: Scan, verdict: Verdict, at: datetime, *,
-    offline: bool = False, platform_reason: str | None = None,
+    session: Any,
+    point: AccessPoint,
+    scan: Scan,
+    verdict: Verdict,
+    at: datetime,
+    *,
+    offline: bool = False,
+    platform_reason: str | None = None,
 ) -> AccessRecord:
     record = AccessRecord(
         id=uuid.uuid4(),
@@ -358,7 +429,9 @@ async def _record(
     return record
 
 
-async def publish_denied(runtime: Any, session: Any, tenant_id: uuid.UUID, point: AccessPoint, record: AccessRecord) -> None:
+async def publish_denied(
+    runtime: Any, session: Any, tenant_id: uuid.UUID, point: AccessPoint, record: AccessRecord
+) -> None:
     await runtime.bus.publish(
         session,
         Event(
@@ -408,7 +481,9 @@ async def record_offline(
     for ev in sorted(events, key=lambda e: (e.scan.occurred_at or now, e.scan.event_id or "")):
         at = ev.scan.occurred_at or now
         if await session.scalar(
-            select(AccessRecord.id).where(AccessRecord.point_id == point.id, AccessRecord.device_event_id == ev.scan.event_id)
+            select(AccessRecord.id).where(
+                AccessRecord.point_id == point.id, AccessRecord.device_event_id == ev.scan.event_id
+            )
         ):
             result.duplicates += 1
             continue
@@ -416,12 +491,19 @@ async def record_offline(
         platform_reason = verdict.reason
         would_allow = verdict.allowed
         verdict.allowed = ev.allowed
-        verdict.reason = ("offline_allowed" if ev.allowed else "offline_denied")
+        verdict.reason = "offline_allowed" if ev.allowed else "offline_denied"
         if ev.allowed and verdict.used_code:
             await _remember_code(session, point, verdict.used_code)
-        if ev.allowed and ev.scan.kind == "pass" and verdict.pass_id is not None and ev.scan.direction == "in":
+        if (
+            ev.allowed
+            and ev.scan.kind == "pass"
+            and verdict.pass_id is not None
+            and ev.scan.direction == "in"
+        ):
             await _count_entry(session, verdict.pass_id, strict=False)
-        record = await _record(session, point, ev.scan, verdict, at, offline=True, platform_reason=platform_reason)
+        record = await _record(
+            session, point, ev.scan, verdict, at, offline=True, platform_reason=platform_reason
+        )
         if would_allow != ev.allowed:
             result.disagreements.append(str(ev.scan.event_id))
         if not ev.allowed:

@@ -72,11 +72,20 @@ def parse_scan(data: Any, *, with_time: bool = False) -> decisions.Scan:
     if with_time:
         ts = data.get("ts")
         now_ms = int(datetime.now(UTC).timestamp() * 1000)
-        if isinstance(ts, bool) or not isinstance(ts, int) or not (now_ms - MAX_AGE_MS <= ts <= now_ms + MAX_AHEAD_MS):
-            raise BadUserInput("ts is the event's epoch milliseconds, within the last 30 days", field="ts")
+        if (
+            isinstance(ts, bool)
+            or not isinstance(ts, int)
+            or not (now_ms - MAX_AGE_MS <= ts <= now_ms + MAX_AHEAD_MS)
+        ):
+            raise BadUserInput(
+                "ts is the event's epoch milliseconds, within the last 30 days", field="ts"
+            )
         occurred_at = datetime.fromtimestamp(ts / 1000, tz=UTC)
     return decisions.Scan(
-        kind=str(kind), value=str(_text(data, "value", 160)), direction=direction, occurred_at=occurred_at,
+        kind=str(kind),
+        value=str(_text(data, "value", 160)),
+        direction=direction,
+        occurred_at=occurred_at,
         event_id=_text(data, "event_id", 64, required=with_time),
     )
 
@@ -99,7 +108,11 @@ async def ask(token: str, request: Request) -> Response:
     async with runtime.db.tenant(identity.tenant_id) as session:
         point = await _point(runtime, session, identity.device_id)
         verdict, record = await decisions.decide(runtime, session, identity.tenant_id, point, scan)
-    answer: dict[str, Any] = {"allow": verdict.allowed, "reason": verdict.reason, "record_id": str(record.id)}
+    answer: dict[str, Any] = {
+        "allow": verdict.allowed,
+        "reason": verdict.reason,
+        "record_id": str(record.id),
+    }
     if verdict.allowed:
         answer["open_seconds"] = service.OPEN_SECONDS
         if verdict.floors is not None:
@@ -127,4 +140,10 @@ async def upload(token: str, request: Request) -> Response:
     async with runtime.db.tenant(identity.tenant_id) as session:
         point = await _point(runtime, session, identity.device_id)
         result = await decisions.record_offline(runtime, session, identity.tenant_id, point, events)
-    return _json({"recorded": result.recorded, "duplicates": result.duplicates, "disagreements": result.disagreements})
+    return _json(
+        {
+            "recorded": result.recorded,
+            "duplicates": result.duplicates,
+            "disagreements": result.disagreements,
+        }
+    )

@@ -54,7 +54,9 @@ class AccessGrant(TenantRecord, Base):
         tenant_fk("community_id", "communities"),
         tenant_fk("point_id", "access_points"),
         CheckConstraint("(role IS NULL) <> (account_id IS NULL)", name="one_subject"),
-        CheckConstraint("start_minute >= 0 AND end_minute <= 1440 AND start_minute < end_minute", name="window"),
+        CheckConstraint(
+            "start_minute >= 0 AND end_minute <= 1440 AND start_minute < end_minute", name="window"
+        ),
     )
 
     community_id: Mapped[uuid.UUID] = mapped_column(index=True)

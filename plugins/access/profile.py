@@ -19,20 +19,41 @@ ACCESS_READER = DeviceProfile(
     type=TYPE,
     name="门禁读头 access reader (gate, door, lift)",
     telemetry=(
-        TelemetryKey("scan", "string", description="a credential shown: <kind>:<value>", max_length=160),
+        TelemetryKey(
+            "scan", "string", description="a credential shown: <kind>:<value>", max_length=160
+        ),
         TelemetryKey("direction", "string", description="in | out", max_length=3),
-        TelemetryKey("event_id", "string", description="the reader's id for this scan", max_length=64),
+        TelemetryKey(
+            "event_id", "string", description="the reader's id for this scan", max_length=64
+        ),
         TelemetryKey("door_open", "boolean", description="door leaf open"),
         TelemetryKey("forced_open", "boolean", description="opened without a credential"),
-        TelemetryKey("offline_buffered", "integer", "events", 0, 1_000_000, "decisions waiting for upload"),
+        TelemetryKey(
+            "offline_buffered", "integer", "events", 0, 1_000_000, "decisions waiting for upload"
+        ),
     ),
     alarms=(
-        AlarmRule("door_forced", "threshold", "critical", "forced_open", "==", True, description="forced entry"),
-        AlarmRule("door_held_open", "threshold", "major", "door_open", "==", True, duration_seconds=120),
+        AlarmRule(
+            "door_forced",
+            "threshold",
+            "critical",
+            "forced_open",
+            "==",
+            True,
+            description="forced entry",
+        ),
+        AlarmRule(
+            "door_held_open", "threshold", "major", "door_open", "==", True, duration_seconds=120
+        ),
         AlarmRule("reader_backlog", "threshold", "warning", "offline_buffered", ">", 1000),
     ),
     commands=(
-        DeviceCommand("open", "open once", (CommandParam("seconds", "integer", required=False),), timeout_seconds=10),
+        DeviceCommand(
+            "open",
+            "open once",
+            (CommandParam("seconds", "integer", required=False),),
+            timeout_seconds=10,
+        ),
         DeviceCommand(
             "revoke_credential",
             "forget a credential held on the reader (a face reference whose consent was revoked)",

@@ -51,7 +51,11 @@ class CredentialRepository(Repository[m.AccessCredential]):
         stmt = self.base_statement()
         if _staff(actor):
             return stmt
-        return stmt.where(m.AccessCredential.account_id == actor.account_id) if actor.account_id else stmt.where(false())
+        return (
+            stmt.where(m.AccessCredential.account_id == actor.account_id)
+            if actor.account_id
+            else stmt.where(false())
+        )
 
 
 class PassRepository(Repository[m.VisitorPass]):
@@ -61,7 +65,11 @@ class PassRepository(Repository[m.VisitorPass]):
         stmt = self.base_statement()
         if _staff(actor):
             return stmt
-        return stmt.where(m.VisitorPass.host_account_id == actor.account_id) if actor.account_id else stmt.where(false())
+        return (
+            stmt.where(m.VisitorPass.host_account_id == actor.account_id)
+            if actor.account_id
+            else stmt.where(false())
+        )
 
 
 class RecordRepository(Repository[m.AccessRecord]):
@@ -74,7 +82,9 @@ class RecordRepository(Repository[m.AccessRecord]):
         if actor.account_id is None:
             return stmt.where(false())
         hosted = select(m.VisitorPass.id).where(m.VisitorPass.host_account_id == actor.account_id)
-        return stmt.where(or_(m.AccessRecord.account_id == actor.account_id, m.AccessRecord.pass_id.in_(hosted)))
+        return stmt.where(
+            or_(m.AccessRecord.account_id == actor.account_id, m.AccessRecord.pass_id.in_(hosted))
+        )
 
     def own_statement(self, actor: Viewer) -> Select[Any]:
         """Only the caller's own passages and their visitors' (staff too: "my records")."""
@@ -82,10 +92,14 @@ class RecordRepository(Repository[m.AccessRecord]):
         if actor.account_id is None:
             return stmt.where(false())
         hosted = select(m.VisitorPass.id).where(m.VisitorPass.host_account_id == actor.account_id)
-        return stmt.where(or_(m.AccessRecord.account_id == actor.account_id, m.AccessRecord.pass_id.in_(hosted)))
+        return stmt.where(
+            or_(m.AccessRecord.account_id == actor.account_id, m.AccessRecord.pass_id.in_(hosted))
+        )
 
     @staticmethod
-    def filtered(stmt: Select[Any], *, community_id: uuid.UUID | None, point_id: uuid.UUID | None) -> Select[Any]:
+    def filtered(
+        stmt: Select[Any], *, community_id: uuid.UUID | None, point_id: uuid.UUID | None
+    ) -> Select[Any]:
         if community_id is not None:
             stmt = stmt.where(m.AccessRecord.community_id == community_id)
         if point_id is not None:

@@ -52,8 +52,17 @@ RESIDENT_PASS_MAX = timedelta(days=7)
 MAX_ENTRIES = 50
 OPEN_SECONDS = 5
 ROLES = (
-    "tenant_admin", "property_staff", "technician", "grid_worker", "committee_member", "owner", "resident",
-    "merchant", "auditor", "residents_committee", "care_contact",
+    "tenant_admin",
+    "property_staff",
+    "technician",
+    "grid_worker",
+    "committee_member",
+    "owner",
+    "resident",
+    "merchant",
+    "auditor",
+    "residents_committee",
+    "care_contact",
 )
 
 
@@ -66,7 +75,12 @@ async def _get(session: Any, model: type, id_: uuid.UUID, what: str) -> Any:
 
 async def _audit(session: Any, actor: str, action: str, target: Any, **detail: Any) -> None:
     await audit(
-        session, tenant_id=session.info["tenant_id"], actor=actor, action=f"access.{action}", target=str(target), detail=detail
+        session,
+        tenant_id=session.info["tenant_id"],
+        actor=actor,
+        action=f"access.{action}",
+        target=str(target),
+        detail=detail,
     )
 
 
@@ -82,9 +96,17 @@ def _aware(value: datetime, field: str) -> datetime:
 
 
 async def create_point(
-    runtime: Any, session: Any, *, community_id: uuid.UUID, name: str, kind: str,
-    building_id: uuid.UUID | None = None, floor: int | None = None, device_id: uuid.UUID | None = None,
-    anti_passback: bool = False, actor: str = "system",
+    runtime: Any,
+    session: Any,
+    *,
+    community_id: uuid.UUID,
+    name: str,
+    kind: str,
+    building_id: uuid.UUID | None = None,
+    floor: int | None = None,
+    device_id: uuid.UUID | None = None,
+    anti_passback: bool = False,
+    actor: str = "system",
 ) -> AccessPoint:
     name = (name or "").strip()
     if not name or len(name) > 100:
@@ -104,15 +126,32 @@ async def create_point(
         raise BadUserInput("a lift reader is placed in a building", field="buildingId")
     if device_id is not None:
         await _check_reader(runtime, session, device_id)
-    if await session.scalar(select(AccessPoint.id).where(AccessPoint.community_id == community_id, AccessPoint.name == name)):
+    if await session.scalar(
+        select(AccessPoint.id).where(
+            AccessPoint.community_id == community_id, AccessPoint.name == name
+        )
+    ):
         raise Conflict(f"the community has a point named {name!r}", field="name")
     point = AccessPoint(
-        id=uuid.uuid4(), community_id=community_id, building_id=building_id, floor=floor, kind=kind, name=name,
-        device_id=device_id, anti_passback=anti_passback,
+        id=uuid.uuid4(),
+        community_id=community_id,
+        building_id=building_id,
+        floor=floor,
+        kind=kind,
+        name=name,
+        device_id=device_id,
+        anti_passback=anti_passback,
     )
     session.add(point)
     await session.flush()
-    await _audit(session, actor, "point_created", point.id, kind=kind, device_id=str(device_id) if device_id else None)
+    await _audit(
+        session,
+        actor,
+        "point_created",
+        point.id,
+        kind=kind,
+        device_id=str(device_id) if device_id else None,
+    )
     return point
 
 
@@ -121,12 +160,16 @@ async def _check_reader(runtime: Any, session: Any, device_id: uuid.UUID) -> Non
     device = await devices.get_device(session, device_id)  # NOT_FOUND for an unknown or foreign id
     profile = devices.profiles(runtime).get(device.type)
     if profile is None or profile.command("open") is None:
-        raise BadUserInput("the device takes no `open` command: link a door reader or gate", field="deviceId")
+        raise BadUserInput(
+            "the device takes no `open` command: link a door reader or gate", field="deviceId"
+        )
     if await session.scalar(select(AccessPoint.id).where(AccessPoint.device_id == device_id)):
         raise Conflict("the device already serves another point", field="deviceId")
 
 
-async def set_point_active(session: Any, point_id: uuid.UUID, active: bool, *, actor: str = "system") -> AccessPoint:
+async def set_point_active(
+    session: Any, point_id: uuid.UUID, active: bool, *, actor: str = "system"
+) -> AccessPoint:
     point = await _get(session, AccessPoint, point_id, "access point")
     point.active = active
     await session.flush()
@@ -153,18 +196,29 @@ class Window:
 
 
 async def create_grant(
-    session: Any, *, community_id: uuid.UUID, point_id: uuid.UUID | None = None, role: str | None = None,
-    account_id: uuid.UUID | None = None, window: Window = Window(), valid_until: datetime | None = None,
-    note: str = "", actor: str = "system",
+    session: Any,
+    *,
+    community_id: uuid.UUID,
+    point_id: uuid.UUID | None = None,
+    role: str | None = None,
+    account_id: uuid.UUID | None = None,
+    window: Window = Window(),
+    valid_until: datetime | None = None,
+    note: str = "",
+    actor: str = "system",
 ) -> AccessGrant:
     if (role is None) == (account_id is None):
         raise BadUserInput("grant to a role or to one account", field="role")
     if role is not None and role not in ROLES:
         raise BadUserInput(f"role is one of {', '.join(ROLES)}", field="role")
     if not (0 < window.weekdays <= 0b1111111):
-        raise BadUserInput("weekdays is a non-empty set of Monday (1) … Sunday (64) bits", field="weekdays")
+        raise BadUserInput(
+            "weekdays is a non-empty set of Monday (1) … Sunday (64) bits", field="weekdays"
+        )
     if not (0 <= window.start_minute < window.end_minute <= 1440):
-        raise BadUserInput("the window is 0 ≤ start < end ≤ 1440 minutes of the local day", field="startMinute")
+        raise BadUserInput(
+            "the window is 0 ≤ start < end ≤ 1440 minutes of the local day", field="startMinute"
+        )
     if len(note) > 200:
         raise BadUserInput("a note has at most 200 characters", field="note")
     if valid_until is not None:
@@ -175,13 +229,27 @@ async def create_grant(
         if point.community_id != community_id:
             raise BadUserInput("the point is in another community", field="pointId")
     grant = AccessGrant(
-        id=uuid.uuid4(), community_id=community_id, point_id=point_id, role=role, account_id=account_id,
-        weekdays=window.weekdays, start_minute=window.start_minute, end_minute=window.end_minute,
-        valid_until=valid_until, note=note.strip(),
+        id=uuid.uuid4(),
+        community_id=community_id,
+        point_id=point_id,
+        role=role,
+        account_id=account_id,
+        weekdays=window.weekdays,
+        start_minute=window.start_minute,
+        end_minute=window.end_minute,
+        valid_until=valid_until,
+        note=note.strip(),
     )
     session.add(grant)
     await session.flush()
-    await _audit(session, actor, "grant_created", grant.id, role=role, account_id=str(account_id) if account_id else None)
+    await _audit(
+        session,
+        actor,
+        "grant_created",
+        grant.id,
+        role=role,
+        account_id=str(account_id) if account_id else None,
+    )
     return grant
 
 
@@ -198,16 +266,29 @@ async def delete_grant(session: Any, grant_id: uuid.UUID, *, actor: str = "syste
 
 
 async def issue_card(
-    runtime: Any, session: Any, tenant_id: uuid.UUID, *, account_id: uuid.UUID, number: str, actor: str = "system"
+    runtime: Any,
+    session: Any,
+    tenant_id: uuid.UUID,
+    *,
+    account_id: uuid.UUID,
+    number: str,
+    actor: str = "system",
 ) -> AccessCredential:
     number = codes.normalise_card(number or "")
     if not (4 <= len(number) <= 32) or not number.isalnum():
         raise BadUserInput("a card number is 4–32 letters or digits", field="number")
     lookup = codes.digest(runtime.vault, tenant_id, "card", number)
-    if await session.scalar(select(AccessCredential.id).where(AccessCredential.lookup_digest == lookup)):
+    if await session.scalar(
+        select(AccessCredential.id).where(AccessCredential.lookup_digest == lookup)
+    ):
         raise Conflict("this card is already issued", field="number")
     cred = AccessCredential(
-        id=uuid.uuid4(), account_id=account_id, kind="card", lookup_digest=lookup, hint=number[-4:], status="active"
+        id=uuid.uuid4(),
+        account_id=account_id,
+        kind="card",
+        lookup_digest=lookup,
+        hint=number[-4:],
+        status="active",
     )
     session.add(cred)
     await session.flush()
@@ -216,19 +297,31 @@ async def issue_card(
 
 
 async def register_face(
-    runtime: Any, session: Any, tenant_id: uuid.UUID, *, person_id: uuid.UUID, reference: str, actor: str = "system"
+    runtime: Any,
+    session: Any,
+    tenant_id: uuid.UUID,
+    *,
+    person_id: uuid.UUID,
+    reference: str,
+    actor: str = "system",
 ) -> AccessCredential:
     """Store the vendor's reference of a person's face template (never the template) — only
     with the person's separate consent to biometric processing (FORBIDDEN without it)."""
     reference = (reference or "").strip()
     if not (8 <= len(reference) <= 128) or not reference.isprintable():
-        raise BadUserInput("the vendor's face reference is 8–128 printable characters", field="reference")
+        raise BadUserInput(
+            "the vendor's face reference is 8–128 printable characters", field="reference"
+        )
     person = await _get(session, Person, person_id, "person")
     if person.account_id is None:
-        raise BadUserInput("the person has no login: link one before registering a face", field="personId")
+        raise BadUserInput(
+            "the person has no login: link one before registering a face", field="personId"
+        )
     await require_consent(session, person_id, FACE_PURPOSE)
     lookup = codes.digest(runtime.vault, tenant_id, "face", reference)
-    existing = await session.scalar(select(AccessCredential).where(AccessCredential.lookup_digest == lookup))
+    existing = await session.scalar(
+        select(AccessCredential).where(AccessCredential.lookup_digest == lookup)
+    )
     if existing is not None:
         if existing.person_id != person_id:
             raise Conflict("this face reference belongs to someone else", field="reference")
@@ -237,8 +330,14 @@ async def register_face(
         await _audit(session, actor, "face_reactivated", existing.id)
         return existing  # type: ignore[no-any-return]
     cred = AccessCredential(
-        id=uuid.uuid4(), account_id=person.account_id, person_id=person_id, kind="face", lookup_digest=lookup,
-        hint=reference[-4:], reference_enc=runtime.vault.encrypt(tenant_id, reference), status="active",
+        id=uuid.uuid4(),
+        account_id=person.account_id,
+        person_id=person_id,
+        kind="face",
+        lookup_digest=lookup,
+        hint=reference[-4:],
+        reference_enc=runtime.vault.encrypt(tenant_id, reference),
+        status="active",
     )
     session.add(cred)
     await session.flush()
@@ -246,7 +345,9 @@ async def register_face(
     return cred
 
 
-async def tell_readers(runtime: Any, tenant_id: uuid.UUID, credential_id: uuid.UUID, *, actor: str = "access") -> int:
+async def tell_readers(
+    runtime: Any, tenant_id: uuid.UUID, credential_id: uuid.UUID, *, actor: str = "access"
+) -> int:
     """Handle ``access.credential_disabled`` for a face: send ``revoke_credential`` with its
     reference to every linked reader whose profile takes that command. Returns the number of
     commands queued.
@@ -260,19 +361,38 @@ async def tell_readers(runtime: Any, tenant_id: uuid.UUID, credential_id: uuid.U
             return 0
         reference = runtime.vault.decrypt(tenant_id, cred.reference_enc)
         readers = []
-        for device_id in await s.scalars(select(AccessPoint.device_id).where(AccessPoint.device_id.is_not(None))):
+        for device_id in await s.scalars(
+            select(AccessPoint.device_id).where(AccessPoint.device_id.is_not(None))
+        ):
             device = await devices.get_device(s, device_id)
             profile = devices.profiles(runtime).get(device.type)
-            if device.revoked_at is None and profile is not None and profile.command("revoke_credential") is not None:
+            if (
+                device.revoked_at is None
+                and profile is not None
+                and profile.command("revoke_credential") is not None
+            ):
                 readers.append(device_id)
     for device_id in readers:
         await devices.send_command(
-            runtime, tenant_id, device_id, "revoke_credential", {"kind": "face", "reference": reference}, actor=actor
+            runtime,
+            tenant_id,
+            device_id,
+            "revoke_credential",
+            {"kind": "face", "reference": reference},
+            actor=actor,
         )
     return len(readers)
 
 
-async def _disabled(runtime: Any, session: Any, tenant_id: uuid.UUID, cred: AccessCredential, status: str, reason: str, actor: str) -> None:
+async def _disabled(
+    runtime: Any,
+    session: Any,
+    tenant_id: uuid.UUID,
+    cred: AccessCredential,
+    status: str,
+    reason: str,
+    actor: str,
+) -> None:
     cred.status, cred.status_reason = status, reason
     await session.flush()
     await _audit(session, actor, f"credential_{status}", cred.id, reason=reason)
@@ -281,22 +401,36 @@ async def _disabled(runtime: Any, session: Any, tenant_id: uuid.UUID, cred: Acce
         Event(
             "access.credential_disabled",
             tenant_id,
-            {"credential_id": str(cred.id), "kind": cred.kind, "account_id": str(cred.account_id),
-             "person_id": str(cred.person_id) if cred.person_id else None, "status": status, "reason": reason},
+            {
+                "credential_id": str(cred.id),
+                "kind": cred.kind,
+                "account_id": str(cred.account_id),
+                "person_id": str(cred.person_id) if cred.person_id else None,
+                "status": status,
+                "reason": reason,
+            },
             actor=actor,
         ),
     )
 
 
 async def disable_faces(
-    runtime: Any, session: Any, tenant_id: uuid.UUID, person_id: uuid.UUID, *, reason: str, actor: str = "system"
+    runtime: Any,
+    session: Any,
+    tenant_id: uuid.UUID,
+    person_id: uuid.UUID,
+    *,
+    reason: str,
+    actor: str = "system",
 ) -> list[AccessCredential]:
     """Disable a person's face credentials at once; ``access.credential_disabled`` (handled by
     this plugin too) tells the readers to forget them."""
     faces = list(
         await session.scalars(
             select(AccessCredential).where(
-                AccessCredential.person_id == person_id, AccessCredential.kind == "face", AccessCredential.status == "active"
+                AccessCredential.person_id == person_id,
+                AccessCredential.kind == "face",
+                AccessCredential.status == "active",
             )
         )
     )
@@ -305,7 +439,9 @@ async def disable_faces(
     return faces
 
 
-async def on_consent_revoked(runtime: Any, session: Any, tenant_id: uuid.UUID, payload: dict[str, Any]) -> int:
+async def on_consent_revoked(
+    runtime: Any, session: Any, tenant_id: uuid.UUID, payload: dict[str, Any]
+) -> int:
     """``consent.revoked`` for face recognition: disable the person's faces (readers are told)."""
     if payload.get("purpose") != FACE_PURPOSE:
         return 0
@@ -313,10 +449,21 @@ async def on_consent_revoked(runtime: Any, session: Any, tenant_id: uuid.UUID, p
         person_id = uuid.UUID(str(payload.get("person_id")))
     except ValueError:
         return 0
-    return len(await disable_faces(runtime, session, tenant_id, person_id, reason="consent_revoked", actor="consent"))
+    return len(
+        await disable_faces(
+            runtime, session, tenant_id, person_id, reason="consent_revoked", actor="consent"
+        )
+    )
 
 
-async def revoke_credential(runtime: Any, session: Any, tenant_id: uuid.UUID, credential_id: uuid.UUID, *, actor: str = "system") -> AccessCredential:
+async def revoke_credential(
+    runtime: Any,
+    session: Any,
+    tenant_id: uuid.UUID,
+    credential_id: uuid.UUID,
+    *,
+    actor: str = "system",
+) -> AccessCredential:
     cred = await _get(session, AccessCredential, credential_id, "credential")
     if cred.status == "revoked":
         raise Conflict("the credential is already revoked")
@@ -324,7 +471,13 @@ async def revoke_credential(runtime: Any, session: Any, tenant_id: uuid.UUID, cr
     return cred  # type: ignore[no-any-return]
 
 
-async def issue_qr(runtime: Any, session: Any, tenant_id: uuid.UUID, account_id: uuid.UUID, now: datetime | None = None) -> tuple[str, datetime, int]:
+async def issue_qr(
+    runtime: Any,
+    session: Any,
+    tenant_id: uuid.UUID,
+    account_id: uuid.UUID,
+    now: datetime | None = None,
+) -> tuple[str, datetime, int]:
     """The account's rotating QR code now: (code, valid until, step seconds)."""
     settings = await settings_of(session)
     now = now or utcnow()
@@ -348,11 +501,15 @@ def _plate(plate: str | None) -> str | None:
     return plate
 
 
-async def points_of_account(session: Any, tenant_id: uuid.UUID, account_id: uuid.UUID, at: datetime | None = None) -> list[AccessPoint]:
+async def points_of_account(
+    session: Any, tenant_id: uuid.UUID, account_id: uuid.UUID, at: datetime | None = None
+) -> list[AccessPoint]:
     """The active points the account may pass now (residence or grant), by name."""
     at = at or utcnow()
     found = []
-    for point in await session.scalars(select(AccessPoint).where(AccessPoint.active.is_(True)).order_by(AccessPoint.name)):
+    for point in await session.scalars(
+        select(AccessPoint).where(AccessPoint.active.is_(True)).order_by(AccessPoint.name)
+    ):
         basis, _ = await account_may_pass(session, tenant_id, account_id, point, at)
         if basis is not None:
             found.append(point)
@@ -371,8 +528,14 @@ class PassSpec:
 
 
 async def create_pass(
-    runtime: Any, session: Any, tenant_id: uuid.UUID, spec: PassSpec, *, host_account_id: uuid.UUID | None,
-    staff: bool, actor: str = "system",
+    runtime: Any,
+    session: Any,
+    tenant_id: uuid.UUID,
+    spec: PassSpec,
+    *,
+    host_account_id: uuid.UUID | None,
+    staff: bool,
+    actor: str = "system",
 ) -> tuple[VisitorPass, str]:
     """A pass and its code. A resident's visitor pass covers only points the resident may pass
     (all of them by default) for at most 7 days; staff create courier and service passes for at
@@ -402,7 +565,9 @@ async def create_pass(
         points = [await _get(session, AccessPoint, p, "access point") for p in wanted]
     else:
         assert host_account_id is not None
-        mine = {p.id: p for p in await points_of_account(session, tenant_id, host_account_id, start)}
+        mine = {
+            p.id: p for p in await points_of_account(session, tenant_id, host_account_id, start)
+        }
         if not mine:
             raise Forbidden("you may pass no access point, so you cannot invite a visitor")
         if any(p not in mine for p in wanted):
@@ -413,16 +578,27 @@ async def create_pass(
         raise BadUserInput("a pass is for the points of one community", field="pointIds")
     code = codes.new_pass_code()
     vp = VisitorPass(
-        id=uuid.uuid4(), community_id=communities.pop(), host_account_id=host_account_id, kind=spec.kind,
-        visitor_name_enc=runtime.vault.encrypt(tenant_id, name), visitor_name_masked=mask_name(name) or "",
-        plate=plate, valid_from=start, valid_until=end, max_entries=spec.max_entries, entries_used=0,
-        point_ids=[str(p.id) for p in points], code_digest=codes.digest(runtime.vault, tenant_id, "pass", code),
+        id=uuid.uuid4(),
+        community_id=communities.pop(),
+        host_account_id=host_account_id,
+        kind=spec.kind,
+        visitor_name_enc=runtime.vault.encrypt(tenant_id, name),
+        visitor_name_masked=mask_name(name) or "",
+        plate=plate,
+        valid_from=start,
+        valid_until=end,
+        max_entries=spec.max_entries,
+        entries_used=0,
+        point_ids=[str(p.id) for p in points],
+        code_digest=codes.digest(runtime.vault, tenant_id, "pass", code),
         code_enc=runtime.vault.encrypt(tenant_id, code),
     )
     session.add(vp)
     await session.flush()
     await _audit(session, actor, "pass_created", vp.id, kind=spec.kind, points=len(points))
-    await runtime.bus.publish(session, Event("access.pass_created", tenant_id, pass_payload(vp), actor=actor))
+    await runtime.bus.publish(
+        session, Event("access.pass_created", tenant_id, pass_payload(vp), actor=actor)
+    )
     return vp, code
 
 
@@ -442,8 +618,14 @@ def pass_payload(vp: VisitorPass) -> dict[str, Any]:
 
 
 async def revoke_pass(
-    runtime: Any, session: Any, tenant_id: uuid.UUID, pass_id: uuid.UUID, *, by_account: uuid.UUID | None,
-    staff: bool, actor: str = "system",
+    runtime: Any,
+    session: Any,
+    tenant_id: uuid.UUID,
+    pass_id: uuid.UUID,
+    *,
+    by_account: uuid.UUID | None,
+    staff: bool,
+    actor: str = "system",
 ) -> VisitorPass:
     vp = await session.scalar(select(VisitorPass).where(VisitorPass.id == pass_id))
     if vp is None or (not staff and vp.host_account_id != by_account):
@@ -453,7 +635,9 @@ async def revoke_pass(
     vp.revoked_at = utcnow()
     await session.flush()
     await _audit(session, actor, "pass_revoked", vp.id)
-    await runtime.bus.publish(session, Event("access.pass_revoked", tenant_id, pass_payload(vp), actor=actor))
+    await runtime.bus.publish(
+        session, Event("access.pass_revoked", tenant_id, pass_payload(vp), actor=actor)
+    )
     return vp  # type: ignore[no-any-return]
 
 
@@ -463,7 +647,13 @@ async def revoke_pass(
 
 
 async def open_remotely(
-    runtime: Any, session: Any, tenant_id: uuid.UUID, point_id: uuid.UUID, *, account_id: uuid.UUID, actor: str
+    runtime: Any,
+    session: Any,
+    tenant_id: uuid.UUID,
+    point_id: uuid.UUID,
+    *,
+    account_id: uuid.UUID,
+    actor: str,
 ) -> AccessRecord:
     """Open a point for the person asking from the app (远程开门) — only a point they may pass
     now (NOT_FOUND otherwise, as for an unknown id); the reader gets the ``open`` command."""
@@ -477,24 +667,43 @@ async def open_remotely(
     from plugins.access.decisions import _blacklisted
 
     if await _blacklisted(session, point, now, account_id=account_id):
-        raise Forbidden("you are refused at this point; ask the property office", reason="blacklisted")
+        raise Forbidden(
+            "you are refused at this point; ask the property office", reason="blacklisted"
+        )
     if point.device_id is None:
         raise Conflict("this point has no reader linked; it cannot be opened remotely")
-    call = await devices.send_command(runtime, tenant_id, point.device_id, "open", {"seconds": OPEN_SECONDS}, actor=actor)
+    call = await devices.send_command(
+        runtime, tenant_id, point.device_id, "open", {"seconds": OPEN_SECONDS}, actor=actor
+    )
     record = AccessRecord(
-        id=uuid.uuid4(), point_id=point.id, community_id=point.community_id, occurred_at=now, method="remote",
-        direction="in", allowed=True, reason=basis, account_id=account_id, credential_hint="app",
+        id=uuid.uuid4(),
+        point_id=point.id,
+        community_id=point.community_id,
+        occurred_at=now,
+        method="remote",
+        direction="in",
+        allowed=True,
+        reason=basis,
+        account_id=account_id,
+        credential_hint="app",
         detail={"command_id": str(call.id)},
     )
     session.add(record)
     await session.flush()
-    await _audit(session, actor, "remote_opened", point.id, record_id=str(record.id), command_id=str(call.id))
+    await _audit(
+        session, actor, "remote_opened", point.id, record_id=str(record.id), command_id=str(call.id)
+    )
     await runtime.bus.publish(
         session,
         Event(
-            "access.remote_opened", tenant_id,
-            {"record_id": str(record.id), "point_id": str(point.id), "community_id": str(point.community_id),
-             "account_id": str(account_id)},
+            "access.remote_opened",
+            tenant_id,
+            {
+                "record_id": str(record.id),
+                "point_id": str(point.id),
+                "community_id": str(point.community_id),
+                "account_id": str(account_id),
+            },
             actor=actor,
         ),
     )
@@ -502,9 +711,17 @@ async def open_remotely(
 
 
 async def add_to_blacklist(
-    runtime: Any, session: Any, tenant_id: uuid.UUID, *, reason: str, community_id: uuid.UUID | None = None,
-    account_id: uuid.UUID | None = None, card_number: str | None = None, plate: str | None = None,
-    expires_at: datetime | None = None, actor: str = "system",
+    runtime: Any,
+    session: Any,
+    tenant_id: uuid.UUID,
+    *,
+    reason: str,
+    community_id: uuid.UUID | None = None,
+    account_id: uuid.UUID | None = None,
+    card_number: str | None = None,
+    plate: str | None = None,
+    expires_at: datetime | None = None,
+    actor: str = "system",
 ) -> BlacklistEntry:
     reason = (reason or "").strip()
     if not reason or len(reason) > 200:
@@ -518,17 +735,25 @@ async def add_to_blacklist(
         _aware(expires_at, "expiresAt")
     card = codes.normalise_card(card_number) if card_number else None
     entry = BlacklistEntry(
-        id=uuid.uuid4(), community_id=community_id, account_id=account_id,
+        id=uuid.uuid4(),
+        community_id=community_id,
+        account_id=account_id,
         card_digest=codes.digest(runtime.vault, tenant_id, "card", card) if card else None,
-        plate=_plate(plate), reason=reason, expires_at=expires_at,
+        plate=_plate(plate),
+        reason=reason,
+        expires_at=expires_at,
     )
     session.add(entry)
     await session.flush()
-    await _audit(session, actor, "blacklisted", entry.id, account_id=str(account_id) if account_id else None)
+    await _audit(
+        session, actor, "blacklisted", entry.id, account_id=str(account_id) if account_id else None
+    )
     return entry
 
 
-async def remove_from_blacklist(session: Any, entry_id: uuid.UUID, *, actor: str = "system") -> None:
+async def remove_from_blacklist(
+    session: Any, entry_id: uuid.UUID, *, actor: str = "system"
+) -> None:
     entry = await _get(session, BlacklistEntry, entry_id, "blacklist entry")
     await session.delete(entry)
     await session.flush()
@@ -536,8 +761,12 @@ async def remove_from_blacklist(session: Any, entry_id: uuid.UUID, *, actor: str
 
 
 async def update_settings(
-    session: Any, *, retention_days: int | None = None, qr_step_seconds: int | None = None,
-    rotate_qr_key: bool = False, actor: str = "system",
+    session: Any,
+    *,
+    retention_days: int | None = None,
+    qr_step_seconds: int | None = None,
+    rotate_qr_key: bool = False,
+    actor: str = "system",
 ) -> AccessSettings:
     settings = await settings_of(session)
     if retention_days is not None:
@@ -552,8 +781,13 @@ async def update_settings(
         settings.qr_key_version += 1
     await session.flush()
     await _audit(
-        session, actor, "settings_updated", session.info["tenant_id"], retention_days=settings.retention_days,
-        qr_step_seconds=settings.qr_step_seconds, qr_key_version=settings.qr_key_version,
+        session,
+        actor,
+        "settings_updated",
+        session.info["tenant_id"],
+        retention_days=settings.retention_days,
+        qr_step_seconds=settings.qr_step_seconds,
+        qr_key_version=settings.qr_key_version,
     )
     return settings
 
@@ -565,14 +799,25 @@ async def purge_expired(session: Any, *, now: datetime | None = None) -> int:
     settings = await settings_of(session)
     cutoff = now - timedelta(days=settings.retention_days)
     result = await session.execute(
-        delete(AccessRecord).where(AccessRecord.occurred_at < cutoff).execution_options(synchronize_session=False)
+        delete(AccessRecord)
+        .where(AccessRecord.occurred_at < cutoff)
+        .execution_options(synchronize_session=False)
     )
     await session.execute(
-        delete(UsedCode).where(UsedCode.created_at < now - timedelta(days=1)).execution_options(synchronize_session=False)
+        delete(UsedCode)
+        .where(UsedCode.created_at < now - timedelta(days=1))
+        .execution_options(synchronize_session=False)
     )
     deleted = int(result.rowcount or 0)
     if deleted:
-        await _audit(session, "system", "records_purged", session.info["tenant_id"], deleted=deleted, before=cutoff.isoformat())
+        await _audit(
+            session,
+            "system",
+            "records_purged",
+            session.info["tenant_id"],
+            deleted=deleted,
+            before=cutoff.isoformat(),
+        )
     return deleted
 
 

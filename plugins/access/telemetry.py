@@ -30,13 +30,21 @@ def scan_of(payload: dict[str, Any]) -> decisions.Scan | None:
         return None
     kind, value = raw.split(":", 1)
     direction = values.get("direction") if values.get("direction") in decisions.DIRECTIONS else "in"
-    event_id = values.get("event_id") if isinstance(values.get("event_id"), str) else f"ts:{payload.get('ts')}"
+    event_id = (
+        values.get("event_id")
+        if isinstance(values.get("event_id"), str)
+        else f"ts:{payload.get('ts')}"
+    )
     ts = payload.get("ts")
     at = datetime.fromtimestamp(ts / 1000, tz=UTC) if isinstance(ts, int) else None
-    return decisions.Scan(kind=kind, value=value, direction=direction, occurred_at=at, event_id=event_id)
+    return decisions.Scan(
+        kind=kind, value=value, direction=direction, occurred_at=at, event_id=event_id
+    )
 
 
-async def on_scan_reported(runtime: Any, session: Any, tenant_id: uuid.UUID, payload: dict[str, Any]) -> bool:
+async def on_scan_reported(
+    runtime: Any, session: Any, tenant_id: uuid.UUID, payload: dict[str, Any]
+) -> bool:
     """Returns whether the reader was told to open."""
     if payload.get("device_type") != TYPE:
         return False
@@ -52,7 +60,9 @@ async def on_scan_reported(runtime: Any, session: Any, tenant_id: uuid.UUID, pay
         if point is None:
             return False
         if await s.scalar(
-            select(AccessRecord.id).where(AccessRecord.point_id == point.id, AccessRecord.device_event_id == scan.event_id)
+            select(AccessRecord.id).where(
+                AccessRecord.point_id == point.id, AccessRecord.device_event_id == scan.event_id
+            )
         ):
             return False  # already decided: at-least-once delivery, once in effect
         verdict, record = await decisions.decide(runtime, s, tenant_id, point, scan)
@@ -60,7 +70,11 @@ async def on_scan_reported(runtime: Any, session: Any, tenant_id: uuid.UUID, pay
         return False
     try:
         await devices.send_command(
-            runtime, tenant_id, device_id, "open", {"seconds": service.OPEN_SECONDS, "record_id": str(record.id)},
+            runtime,
+            tenant_id,
+            device_id,
+            "open",
+            {"seconds": service.OPEN_SECONDS, "record_id": str(record.id)},
             actor="access",
         )
     except LinliError:

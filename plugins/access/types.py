@@ -31,9 +31,15 @@ class AccessPoint:
     @classmethod
     def from_row(cls, r: m.AccessPoint) -> AccessPoint:
         return cls(
-            id=gid("AccessPoint", r.id), community_id=gid("Community", r.community_id),  # type: ignore[arg-type]
-            building_id=gid("Building", r.building_id), floor=r.floor, kind=r.kind, name=r.name,
-            device_id=gid("Device", r.device_id), anti_passback=r.anti_passback, active=r.active,
+            id=gid("AccessPoint", r.id),
+            community_id=gid("Community", r.community_id),  # type: ignore[arg-type]
+            building_id=gid("Building", r.building_id),
+            floor=r.floor,
+            kind=r.kind,
+            name=r.name,
+            device_id=gid("Device", r.device_id),
+            anti_passback=r.anti_passback,
+            active=r.active,
         )
 
 
@@ -53,10 +59,16 @@ class AccessGrant:
     @classmethod
     def from_row(cls, r: m.AccessGrant) -> AccessGrant:
         return cls(
-            id=gid("AccessGrant", r.id), community_id=gid("Community", r.community_id),  # type: ignore[arg-type]
-            point_id=gid("AccessPoint", r.point_id), role=r.role,
-            account_id=strawberry.ID(str(r.account_id)) if r.account_id else None, weekdays=r.weekdays,
-            start_minute=r.start_minute, end_minute=r.end_minute, valid_until=r.valid_until, note=r.note,
+            id=gid("AccessGrant", r.id),
+            community_id=gid("Community", r.community_id),  # type: ignore[arg-type]
+            point_id=gid("AccessPoint", r.point_id),
+            role=r.role,
+            account_id=strawberry.ID(str(r.account_id)) if r.account_id else None,
+            weekdays=r.weekdays,
+            start_minute=r.start_minute,
+            end_minute=r.end_minute,
+            valid_until=r.valid_until,
+            note=r.note,
         )
 
 
@@ -73,8 +85,13 @@ class AccessCredential:
     @classmethod
     def from_row(cls, r: m.AccessCredential) -> AccessCredential:
         return cls(
-            id=gid("AccessCredential", r.id), account_id=strawberry.ID(str(r.account_id)), kind=r.kind,  # type: ignore[arg-type]
-            hint=r.hint, status=r.status, status_reason=r.status_reason, created_at=r.created_at,
+            id=gid("AccessCredential", r.id),
+            account_id=strawberry.ID(str(r.account_id)),
+            kind=r.kind,  # type: ignore[arg-type]
+            hint=r.hint,
+            status=r.status,
+            status_reason=r.status_reason,
+            created_at=r.created_at,
         )
 
 
@@ -107,10 +124,18 @@ class VisitorPass:
         else:
             status = "active"
         return cls(
-            id=gid("VisitorPass", r.id), community_id=gid("Community", r.community_id), kind=r.kind,  # type: ignore[arg-type]
-            visitor_name_masked=r.visitor_name_masked, plate=r.plate, valid_from=r.valid_from,
-            valid_until=r.valid_until, max_entries=r.max_entries, entries_used=r.entries_used,
-            point_ids=[gid("AccessPoint", p) for p in r.point_ids], revoked_at=r.revoked_at, status=status,  # type: ignore[misc]
+            id=gid("VisitorPass", r.id),
+            community_id=gid("Community", r.community_id),
+            kind=r.kind,  # type: ignore[arg-type]
+            visitor_name_masked=r.visitor_name_masked,
+            plate=r.plate,
+            valid_from=r.valid_from,
+            valid_until=r.valid_until,
+            max_entries=r.max_entries,
+            entries_used=r.entries_used,
+            point_ids=[gid("AccessPoint", p) for p in r.point_ids],
+            revoked_at=r.revoked_at,
+            status=status,  # type: ignore[misc]
             host_account_id=strawberry.ID(str(r.host_account_id)) if r.host_account_id else None,
         )
 
@@ -143,11 +168,18 @@ class AccessRecord:
     @classmethod
     def from_row(cls, r: m.AccessRecord) -> AccessRecord:
         return cls(
-            id=gid("AccessRecord", r.id), point_id=gid("AccessPoint", r.point_id),  # type: ignore[arg-type]
-            community_id=gid("Community", r.community_id), occurred_at=r.occurred_at, method=r.method,  # type: ignore[arg-type]
-            direction=r.direction, allowed=r.allowed, reason=r.reason,
+            id=gid("AccessRecord", r.id),
+            point_id=gid("AccessPoint", r.point_id),  # type: ignore[arg-type]
+            community_id=gid("Community", r.community_id),
+            occurred_at=r.occurred_at,
+            method=r.method,  # type: ignore[arg-type]
+            direction=r.direction,
+            allowed=r.allowed,
+            reason=r.reason,
             account_id=strawberry.ID(str(r.account_id)) if r.account_id else None,
-            pass_id=gid("VisitorPass", r.pass_id), credential_hint=r.credential_hint, offline=r.offline,
+            pass_id=gid("VisitorPass", r.pass_id),
+            credential_hint=r.credential_hint,
+            offline=r.offline,
             platform_reason=r.platform_reason,
         )
 
@@ -165,9 +197,13 @@ class AccessBlacklistEntry:
     @classmethod
     def from_row(cls, r: m.BlacklistEntry) -> AccessBlacklistEntry:
         return cls(
-            id=gid("AccessBlacklistEntry", r.id), community_id=gid("Community", r.community_id),  # type: ignore[arg-type]
-            account_id=strawberry.ID(str(r.account_id)) if r.account_id else None, card=r.card_digest is not None,
-            plate=r.plate, reason=r.reason, expires_at=r.expires_at,
+            id=gid("AccessBlacklistEntry", r.id),
+            community_id=gid("Community", r.community_id),  # type: ignore[arg-type]
+            account_id=strawberry.ID(str(r.account_id)) if r.account_id else None,
+            card=r.card_digest is not None,
+            plate=r.plate,
+            reason=r.reason,
+            expires_at=r.expires_at,
         )
 
 

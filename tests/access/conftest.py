@@ -21,7 +21,9 @@ PASSWORD = "correct horse battery"  # noqa: S105 - a test password
 
 def _recorder() -> types.ModuleType:
     mod = types.ModuleType("access_event_recorder")
-    mod.MANIFEST = PluginManifest(name="access_event_recorder", version="0", sdk_api=SDK_API_VERSION, default_enabled=True)  # type: ignore[attr-defined]
+    mod.MANIFEST = PluginManifest(
+        name="access_event_recorder", version="0", sdk_api=SDK_API_VERSION, default_enabled=True
+    )  # type: ignore[attr-defined]
     mod.seen = []  # type: ignore[attr-defined]
 
     async def record(ctx: Any, event: Any) -> None:
@@ -41,7 +43,9 @@ def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
     from kernel.identity import passwords
 
-    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(
+        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
 
 
 @pytest_asyncio.fixture
@@ -92,9 +96,15 @@ async def site(runtime, gql, new_tenant):  # type: ignore[no-untyped-def]
     from plugins.access import service
     from tenants.estate import service as estate
 
-    async def member(tenant: Any, role: str, unit: uuid.UUID | None = None, name: str = "张三明") -> Person:
+    async def member(
+        tenant: Any, role: str, unit: uuid.UUID | None = None, name: str = "张三明"
+    ) -> Person:
         async with runtime.db.tenant(tenant.tenant_id) as s:
-            acc = Account(username=f"{tenant.slug}-{role}-{uuid.uuid4().hex[:6]}", display_name=role, password_hash="x")
+            acc = Account(
+                username=f"{tenant.slug}-{role}-{uuid.uuid4().hex[:6]}",
+                display_name=role,
+                password_hash="x",
+            )
             s.add(acc)
             await s.flush()
             pair = await identity.issue_tokens(s, runtime.settings, acc, tenant.tenant_id)
@@ -117,11 +127,18 @@ async def site(runtime, gql, new_tenant):  # type: ignore[no-untyped-def]
             cp = await estate.create_compound(s, community_id=c.id, name="一期")
             b1 = await estate.create_building(s, compound_id=cp.id, name="1幢", floors=18)
             b2 = await estate.create_building(s, compound_id=cp.id, name="2幢", floors=18)
-            u1 = await estate.create_unit(s, building_id=b1.id, number="1201", registered_area=8963, floor=12)
-            u2 = await estate.create_unit(s, building_id=b2.id, number="301", registered_area=8963, floor=3)
+            u1 = await estate.create_unit(
+                s, building_id=b1.id, number="1201", registered_area=8963, floor=12
+            )
+            u2 = await estate.create_unit(
+                s, building_id=b2.id, number="301", registered_area=8963, floor=3
+            )
             cid, b1id, b2id, u1id, u2id = c.id, b1.id, b2.id, u1.id, u2.id
         site = Site(
-            t, cid, b1id, b2id,
+            t,
+            cid,
+            b1id,
+            b2id,
             resident=await member(t, "resident", u1id),
             neighbour=await member(t, "resident", u2id, name="李四"),
             staff=await member(t, "property_staff"),
@@ -136,13 +153,28 @@ async def site(runtime, gql, new_tenant):  # type: ignore[no-untyped-def]
         for name, spec in specs.items():
             async with runtime.db.tenant(t.tenant_id) as s:
                 device, token = await devices.provision(
-                    s, devices.profiles(runtime), tenant_id=t.tenant_id, name=f"{name} reader", type="access_reader",
-                    place_kind="community", place_id=cid, community_id=cid,
+                    s,
+                    devices.profiles(runtime),
+                    tenant_id=t.tenant_id,
+                    name=f"{name} reader",
+                    type="access_reader",
+                    place_kind="community",
+                    place_id=cid,
+                    community_id=cid,
                 )
                 point = await service.create_point(
-                    runtime, s, community_id=cid, name=name, device_id=device.id, **spec  # type: ignore[arg-type]
+                    runtime,
+                    s,
+                    community_id=cid,
+                    name=name,
+                    device_id=device.id,
+                    **spec,  # type: ignore[arg-type]
                 )
-                site.points[name], site.tokens[name], site.devices[name] = point.id, token, device.id
+                site.points[name], site.tokens[name], site.devices[name] = (
+                    point.id,
+                    token,
+                    device.id,
+                )
         return site
 
     return make
@@ -154,14 +186,24 @@ class Reader:
     def __init__(self, gql: Any, token: str) -> None:
         self.gql, self.token = gql, token
 
-    async def ask(self, kind: str, value: str, direction: str = "in", event_id: str | None = None, *, status: int = 200) -> dict[str, Any]:
+    async def ask(
+        self,
+        kind: str,
+        value: str,
+        direction: str = "in",
+        event_id: str | None = None,
+        *,
+        status: int = 200,
+    ) -> dict[str, Any]:
         import json
 
         body: dict[str, Any] = {"kind": kind, "value": value, "direction": direction}
         if event_id:
             body["event_id"] = event_id
         r = await self.gql.http.post(
-            f"/plugins/access/devices/{self.token}/decisions", content=json.dumps(body), headers={"content-type": "application/json"}
+            f"/plugins/access/devices/{self.token}/decisions",
+            content=json.dumps(body),
+            headers={"content-type": "application/json"},
         )
         assert r.status_code == status, r.text
         return dict(r.json())
@@ -170,7 +212,8 @@ class Reader:
         import json
 
         r = await self.gql.http.post(
-            f"/plugins/access/devices/{self.token}/events", content=json.dumps({"events": events}),
+            f"/plugins/access/devices/{self.token}/events",
+            content=json.dumps({"events": events}),
             headers={"content-type": "application/json"},
         )
         assert r.status_code == status, r.text

@@ -23,7 +23,9 @@ async def qr_of(gql, person) -> str:  # type: ignore[no-untyped-def]
     return str(r["data"]["myAccessQrCode"]["code"])
 
 
-async def test_a_resident_passes_the_gate_and_their_own_building_not_the_neighbours(site, gql, runtime):  # type: ignore[no-untyped-def]
+async def test_a_resident_passes_the_gate_and_their_own_building_not_the_neighbours(
+    site, gql, runtime
+):  # type: ignore[no-untyped-def]
     s = await site()
     gate, door1, door2 = (Reader(gql, s.tokens[n]) for n in ("gate", "door1", "door2"))
     for person in (s.resident, s.neighbour):  # the common gate: every resident of the community
@@ -36,7 +38,10 @@ async def test_a_resident_passes_the_gate_and_their_own_building_not_the_neighbo
     async with runtime.db.tenant(s.tenant.tenant_id) as sess:
         rows = list(await sess.scalars(select(AccessRecord).order_by(AccessRecord.occurred_at)))
     assert len(rows) == 4  # every decision recorded, refusals too
-    assert [(r.allowed, r.reason) for r in rows[-2:]] == [(True, "resident"), (False, "not_permitted")]
+    assert [(r.allowed, r.reason) for r in rows[-2:]] == [
+        (True, "resident"),
+        (False, "not_permitted"),
+    ]
     assert rows[-1].account_id == s.resident.account_id and rows[-1].point_id == s.points["door2"]
 
 
@@ -58,10 +63,14 @@ async def test_forged_expired_replayed_and_foreign_codes_are_refused(site, gql, 
     assert (await door.ask("qr", f"{prefix}.{acc}.{step}.{flipped}"))["reason"] == "code_invalid"
     assert (await door.ask("qr", "LQ1.not-a-code"))["reason"] == "code_invalid"
     # a future step is not accepted either (a code minted ahead of time)
-    future = codes.issue_qr(runtime.vault, a.tenant.tenant_id, 1, a.resident.account_id, int(step) + 5)
+    future = codes.issue_qr(
+        runtime.vault, a.tenant.tenant_id, 1, a.resident.account_id, int(step) + 5
+    )
     assert (await door.ask("qr", future))["reason"] == "code_invalid"
     # expired: a genuine code two steps old
-    old = codes.issue_qr(runtime.vault, a.tenant.tenant_id, 1, a.resident.account_id, int(time.time()) // 30 - 2)
+    old = codes.issue_qr(
+        runtime.vault, a.tenant.tenant_id, 1, a.resident.account_id, int(time.time()) // 30 - 2
+    )
     assert (await door.ask("qr", old))["reason"] == "code_expired"
     # another firm's code for its own resident: invalid here, not "unknown account"
     foreign = await qr_of(gql, b.resident)
@@ -73,12 +82,20 @@ async def test_forged_expired_replayed_and_foreign_codes_are_refused(site, gql, 
     # rotating the firm's QR key kills every code in circulation
     async with runtime.db.tenant(a.tenant.tenant_id) as sess:
         await service.update_settings(sess, rotate_qr_key=True)
-    fresh_before_rotation = codes.issue_qr(runtime.vault, a.tenant.tenant_id, 1, a.resident.account_id, int(time.time()) // 30)
-    assert (await Reader(gql, a.tokens["lift1"]).ask("qr", fresh_before_rotation))["reason"] == "code_invalid"
-    assert (await Reader(gql, a.tokens["lift1"]).ask("qr", await qr_of(gql, a.resident)))["allow"] is True
+    fresh_before_rotation = codes.issue_qr(
+        runtime.vault, a.tenant.tenant_id, 1, a.resident.account_id, int(time.time()) // 30
+    )
+    assert (await Reader(gql, a.tokens["lift1"]).ask("qr", fresh_before_rotation))[
+        "reason"
+    ] == "code_invalid"
+    assert (await Reader(gql, a.tokens["lift1"]).ask("qr", await qr_of(gql, a.resident)))[
+        "allow"
+    ] is True
 
 
-async def test_a_reader_retrying_with_the_same_event_id_gets_the_same_answer_once_recorded(site, gql, runtime):  # type: ignore[no-untyped-def]
+async def test_a_reader_retrying_with_the_same_event_id_gets_the_same_answer_once_recorded(
+    site, gql, runtime
+):  # type: ignore[no-untyped-def]
     s = await site()
     door = Reader(gql, s.tokens["door1"])
     code = await qr_of(gql, s.resident)
@@ -93,16 +110,18 @@ async def test_cards_blacklist_and_grants_by_role_in_a_time_window(site, gql, ru
     s = await site()
     door2 = Reader(gql, s.tokens["door2"])
     r = await gql(
-        "mutation($a: ID!) { issueAccessCard(accountId: $a, number: \"04:a1:b2:c3\") { hint status } }",
-        {"a": str(s.technician.account_id)}, token=s.staff.token,
+        'mutation($a: ID!) { issueAccessCard(accountId: $a, number: "04:a1:b2:c3") { hint status } }',
+        {"a": str(s.technician.account_id)},
+        token=s.staff.token,
     )
     assert r["data"]["issueAccessCard"] == {"hint": "B2C3", "status": "active"}, r
     assert (await door2.ask("card", "04A1B2C3"))["reason"] == "not_permitted"
     assert (await door2.ask("card", "FFFF0000"))["reason"] == "unknown_card"
     # technicians may pass every point of the community on weekdays, all day
     r = await gql(
-        "mutation($c: ID!) { createAccessGrant(communityId: $c, role: \"technician\", weekdays: 31) { id weekdays } }",
-        {"c": s.gid("Community", s.community_id)}, token=s.staff.token,
+        'mutation($c: ID!) { createAccessGrant(communityId: $c, role: "technician", weekdays: 31) { id weekdays } }',
+        {"c": s.gid("Community", s.community_id)},
+        token=s.staff.token,
     )
     assert not r.get("errors"), r
     from plugins.access.decisions import LOCAL
@@ -115,19 +134,25 @@ async def test_cards_blacklist_and_grants_by_role_in_a_time_window(site, gql, ru
     start, end = (minute + 60) % 1380, (minute + 60) % 1380 + 30
     async with runtime.db.tenant(s.tenant.tenant_id) as sess:
         await service.create_grant(
-            sess, community_id=s.community_id, point_id=s.points["door2"], account_id=s.staff.account_id,
+            sess,
+            community_id=s.community_id,
+            point_id=s.points["door2"],
+            account_id=s.staff.account_id,
             window=service.Window(0b1111111, start, end),
         )
     assert (await door2.ask("qr", await qr_of(gql, s.staff)))["reason"] == "not_permitted"
     # the blacklist refuses the card (and the resident's account) whatever else allows them
     r = await gql(
-        "mutation($a: ID!) { a: addToAccessBlacklist(reason: \"lost card reported\", cardNumber: \"04A1B2C3\") { card }"
-        " b: addToAccessBlacklist(reason: \"court order\", accountId: $a) { accountId } }",
-        {"a": str(s.resident.account_id)}, token=s.staff.token,
+        'mutation($a: ID!) { a: addToAccessBlacklist(reason: "lost card reported", cardNumber: "04A1B2C3") { card }'
+        ' b: addToAccessBlacklist(reason: "court order", accountId: $a) { accountId } }',
+        {"a": str(s.resident.account_id)},
+        token=s.staff.token,
     )
     assert not r.get("errors"), r
     assert (await door2.ask("card", "04A1B2C3"))["reason"] == "blacklisted"
-    assert (await Reader(gql, s.tokens["door1"]).ask("qr", await qr_of(gql, s.resident)))["reason"] == "blacklisted"
+    assert (await Reader(gql, s.tokens["door1"]).ask("qr", await qr_of(gql, s.resident)))[
+        "reason"
+    ] == "blacklisted"
 
 
 async def test_anti_passback_refuses_the_same_direction_twice(site, gql, runtime):  # type: ignore[no-untyped-def]
@@ -135,7 +160,8 @@ async def test_anti_passback_refuses_the_same_direction_twice(site, gql, runtime
     gate = Reader(gql, s.tokens["gate"])
     step = int(time.time()) // 30
     now_code, previous_code = (
-        codes.issue_qr(runtime.vault, s.tenant.tenant_id, 1, s.resident.account_id, n) for n in (step, step - 1)
+        codes.issue_qr(runtime.vault, s.tenant.tenant_id, 1, s.resident.account_id, n)
+        for n in (step, step - 1)
     )
     assert (await gate.ask("qr", now_code, "in"))["allow"] is True
     # the card handed back over the fence: "in" again without an "out"
@@ -152,10 +178,13 @@ async def test_an_inactive_point_and_an_unlinked_device_are_answered_clearly(sit
     s = await site()
     r = await gql(
         "mutation($p: ID!) { setAccessPointActive(id: $p, active: false) { active } }",
-        {"p": s.gid("AccessPoint", s.points["door1"])}, token=s.staff.token,
+        {"p": s.gid("AccessPoint", s.points["door1"])},
+        token=s.staff.token,
     )
     assert r["data"]["setAccessPointActive"]["active"] is False
-    assert (await Reader(gql, s.tokens["door1"]).ask("qr", await qr_of(gql, s.resident)))["reason"] == "point_inactive"
+    assert (await Reader(gql, s.tokens["door1"]).ask("qr", await qr_of(gql, s.resident)))[
+        "reason"
+    ] == "point_inactive"
     await Reader(gql, "no-such-token").ask("qr", "x", status=401)
     bad = await Reader(gql, s.tokens["gate"]).ask("fingerprint", "x", status=400)
     assert bad["error"]["code"] == "BAD_USER_INPUT"
