@@ -78,12 +78,11 @@ class Verdict:
 
 
 async def settings_of(session: Any) -> AccessSettings:
-    """The tenant's settings row (created with the defaults on first use)."""
+    """The tenant's settings: its row, or the defaults (unsaved) while it has none — the decision
+    path never writes settings, so concurrent first decisions cannot collide on creating them."""
     row = await session.scalar(select(AccessSettings))
     if row is None:
-        row = AccessSettings()
-        session.add(row)
-        await session.flush()
+        row = AccessSettings(retention_days=90, qr_step_seconds=30, qr_key_version=1)
     return row
 
 

@@ -769,6 +769,8 @@ async def update_settings(
     actor: str = "system",
 ) -> AccessSettings:
     settings = await settings_of(session)
+    if settings not in session:  # the defaults until now: this is the firm's first change
+        session.add(settings)
     if retention_days is not None:
         if not (1 <= retention_days <= 3650):
             raise BadUserInput("records are kept 1–3650 days", field="retentionDays")
