@@ -11,7 +11,6 @@ from typing import Any
 
 from kernel.sdk import (
     SDK_API_VERSION,
-    ConsentPurpose,
     Grant,
     GraphQLContribution,
     Permission,
@@ -107,6 +106,8 @@ def register_device_profiles() -> list[Any]:
 
 @hookimpl
 def register_consent_purposes() -> list[Any]:
+    from kernel.sdk.consent import ConsentPurpose  # loads SQLAlchemy: not at import (`linli --help`)
+
     return [
         ConsentPurpose(
             key="access.face_recognition",
