@@ -106,7 +106,9 @@ def register_device_profiles() -> list[Any]:
 
 @hookimpl
 def register_consent_purposes() -> list[Any]:
-    from kernel.sdk.consent import ConsentPurpose  # loads SQLAlchemy: not at import (`linli --help`)
+    from kernel.sdk.consent import (
+        ConsentPurpose,
+    )  # loads SQLAlchemy: not at import (`linli --help`)
 
     return [
         ConsentPurpose(

@@ -53,8 +53,10 @@ def _text(data: dict[str, Any], key: str, limit: int, *, required: bool = True) 
     value = data.get(key)
     if value is None and not required:
         return None
-    if not isinstance(value, str) or not value or len(value) > limit:
-        raise BadUserInput(f"{key} is a string of 1–{limit} characters", field=key)
+    # printable only: no NUL or control characters (PostgreSQL text refuses NUL; a reader sends
+    # what it scanned, never those)
+    if not isinstance(value, str) or not value or len(value) > limit or not value.isprintable():
+        raise BadUserInput(f"{key} is a string of 1–{limit} printable characters", field=key)
     return value
 
 

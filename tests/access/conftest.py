@@ -150,8 +150,8 @@ async def site(runtime, gql, new_tenant):  # type: ignore[no-untyped-def]
             "door2": dict(kind="door", building_id=b2id),
             "lift1": dict(kind="lift", building_id=b1id),
         }
-        for name, spec in specs.items():
-            async with runtime.db.tenant(t.tenant_id) as s:
+        async with runtime.db.tenant(t.tenant_id) as s:  # one transaction for the four readers
+            for name, spec in specs.items():
                 device, token = await devices.provision(
                     s,
                     devices.profiles(runtime),

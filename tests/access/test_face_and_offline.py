@@ -166,6 +166,7 @@ async def test_bad_uploads_are_refused_whole(site, gql, runtime):  # type: ignor
         [{**ok, "allowed": "yes"}],
         [{**ok, "event_id": None}],
         [ok, {**ok}],  # the same event id twice in one upload
+        [{**ok, "value": "1234\u0000"}],  # a NUL: never what a reader scanned
     ):
         r = await gate.upload(bad, status=400)
         assert r["error"]["code"] == "BAD_USER_INPUT"

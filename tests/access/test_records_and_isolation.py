@@ -171,6 +171,10 @@ async def test_another_firms_ids_answer_not_found_and_its_records_stay_apart(sit
                 }
             },
         ),
+        (  # registering a face for another firm's person
+            'mutation($p: ID!) { registerFaceCredential(reference: "vendor-ref-0001", personId: $p) { id } }',
+            {"p": a.gid("Person", a.resident.person_id)},
+        ),
     ]
     for query, variables in probes:
         token = b.resident.token if "openAccessPoint" in query else b.staff.token
