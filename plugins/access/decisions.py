@@ -129,10 +129,18 @@ def _in_window(grant: AccessGrant, at: datetime) -> bool:
 
 
 async def account_may_pass(
-    session: Any, tenant_id: uuid.UUID, account_id: uuid.UUID, point: AccessPoint, at: datetime
+    session: Any,
+    tenant_id: uuid.UUID,
+    account_id: uuid.UUID,
+    point: AccessPoint,
+    at: datetime,
+    units: list[tuple[uuid.UUID, uuid.UUID, int | None]] | None = None,
 ) -> tuple[str | None, list[int] | None]:
-    """(``resident`` | ``grant`` | None, lift floors): the basis on which the account may pass."""
-    ok, floors = _serves(point, await units_of_account(session, account_id))
+    """(``resident`` | ``grant`` | None, lift floors): the basis on which the account may pass.
+    ``units``: the account's units when the caller already has them (:func:`units_of_account`)."""
+    if units is None:
+        units = await units_of_account(session, account_id)
+    ok, floors = _serves(point, units)
     if ok:
         return "resident", floors
     grants = list(

@@ -51,7 +51,10 @@ ACCESS_READER = DeviceProfile(
         DeviceCommand(
             "open",
             "open once",
-            (CommandParam("seconds", "integer", required=False),),
+            (
+                CommandParam("seconds", "integer", required=False),
+                CommandParam("record_id", required=False),
+            ),
             timeout_seconds=10,
         ),
         DeviceCommand(

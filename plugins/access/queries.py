@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import strawberry
 from strawberry import relay
 
@@ -86,8 +88,6 @@ class AccessQuery:
         self, info: strawberry.Info, account_id: strawberry.ID | None = None
     ) -> list[AccessCredential]:
         ctx = info.context
-        import uuid
-
         where = {}
         if account_id is not None:
             try:

@@ -32,7 +32,12 @@ from kernel.sdk import (
 )
 from kernel.sdk.estate import Building, Community, Person
 from plugins.access import codes
-from plugins.access.decisions import FACE_PURPOSE, Scan, Verdict, account_may_pass, settings_of
+from plugins.access.decisions import (
+    FACE_PURPOSE,
+    account_may_pass,
+    settings_of,
+    units_of_account,
+)
 from plugins.access.models import (
     AccessCredential,
     AccessGrant,
@@ -506,11 +511,12 @@ async def points_of_account(
 ) -> list[AccessPoint]:
     """The active points the account may pass now (residence or grant), by name."""
     at = at or utcnow()
+    units = await units_of_account(session, account_id)
     found = []
     for point in await session.scalars(
         select(AccessPoint).where(AccessPoint.active.is_(True)).order_by(AccessPoint.name)
     ):
-        basis, _ = await account_may_pass(session, tenant_id, account_id, point, at)
+        basis, _ = await account_may_pass(session, tenant_id, account_id, point, at, units)
         if basis is not None:
             found.append(point)
     return found
@@ -821,6 +827,3 @@ async def purge_expired(session: Any, *, now: datetime | None = None) -> int:
             before=cutoff.isoformat(),
         )
     return deleted
-
-
-__all__ = ["Scan", "Verdict"]
