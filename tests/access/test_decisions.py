@@ -57,10 +57,16 @@ async def test_forged_expired_replayed_and_foreign_codes_are_refused(site, gql, 
     a, b = await site("firma"), await site("firmb")
     door = Reader(gql, a.tokens["door1"])
     good = await qr_of(gql, a.resident)
-    # forged: the MAC of another account's code put on the resident's id, a flipped digit
-    prefix, acc, step, mac = good.split(".")
+    # forged: a flipped digit of the MAC; the neighbour's account put on the resident's code
+    prefix, acc, step, nonce, mac = good.split(".")
     flipped = mac[:-1] + ("0" if mac[-1] != "0" else "1")
-    assert (await door.ask("qr", f"{prefix}.{acc}.{step}.{flipped}"))["reason"] == "code_invalid"
+    assert (await door.ask("qr", f"{prefix}.{acc}.{step}.{nonce}.{flipped}"))[
+        "reason"
+    ] == "code_invalid"
+    other = a.neighbour.account_id.hex
+    assert (await door.ask("qr", f"{prefix}.{other}.{step}.{nonce}.{mac}"))[
+        "reason"
+    ] == "code_invalid"
     assert (await door.ask("qr", "LQ1.not-a-code"))["reason"] == "code_invalid"
     # a future step is not accepted either (a code minted ahead of time)
     future = codes.issue_qr(
@@ -78,6 +84,9 @@ async def test_forged_expired_replayed_and_foreign_codes_are_refused(site, gql, 
     # genuine: passes once, then replayed at the same reader; another reader still takes it
     assert (await door.ask("qr", good))["allow"] is True
     assert (await door.ask("qr", good))["reason"] == "code_replayed"
+    # every fetch is a new code: passing the same reader again needs no wait for the next step
+    again = await qr_of(gql, a.resident)
+    assert again != good and (await door.ask("qr", again))["allow"] is True
     assert (await Reader(gql, a.tokens["gate"]).ask("qr", good))["allow"] is True
     # rotating the firm's QR key kills every code in circulation
     async with runtime.db.tenant(a.tenant.tenant_id) as sess:
