@@ -198,6 +198,12 @@ async def test_another_firms_ids_answer_not_found_and_its_records_stay_apart(sit
         e["node"]["accountId"] != str(a.resident.account_id)
         for e in r["data"]["accessRecords"]["edges"]
     )
+    # grants to a role match through sdk.members.roles_of: another firm's member holds none here
+    from kernel.sdk.members import roles_of
+
+    async with runtime.db.tenant(b.tenant.tenant_id) as sess:
+        assert await roles_of(sess, b.tenant.tenant_id, b.technician.account_id) == ["technician"]
+        assert await roles_of(sess, b.tenant.tenant_id, a.technician.account_id) == []
     r = await gql("query { accessPoints { id } }", token=b.staff.token)
     assert {p["id"] for p in r["data"]["accessPoints"]} == {
         b.gid("AccessPoint", p) for p in b.points.values()
