@@ -88,7 +88,6 @@ async def prepare(
     """Create, migrate and seed a fresh database; returns (LINLI_* environment, site, drop)."""
     from kernel.config import Settings
     from kernel.db.migrate import upgrade
-    from kernel.identity.authz import Policies
     from kernel.identity.models import Account
     from kernel.plugins.enablement import enable
     from kernel.runtime import Runtime
@@ -147,31 +146,38 @@ async def prepare(
                 )
                 for b in range(BUILDINGS)
             ]
-            policies = Policies(s, tid)
             for b, building in enumerate(buildings):
-                for u in range(UNITS_PER_BUILDING):
-                    unit = await estate.create_unit(
+                units = [
+                    await estate.create_unit(
                         s,
                         building_id=building.id,
                         number=f"{u // 2 + 1:02d}{u % 2 + 1:02d}",
                         registered_area=8963,
                         floor=u // 2 + 1,
                     )
-                    account = Account(
-                        username=f"r{b:02d}{u:02d}", display_name="住户", password_hash="-"
+                    for u in range(UNITS_PER_BUILDING)
+                ]
+                # a building's residents in three statements: logins, register persons, residencies
+                # (no role needed: residents pass by where they live, not by role)
+                accounts = [
+                    Account(
+                        id=uuid.uuid4(),
+                        username=f"r{b:02d}{u:02d}",
+                        display_name="住户",
+                        password_hash="-",
                     )
-                    s.add(account)
-                    await s.flush()
-                    await policies.assign_role(account.id, "resident")
-                    person = Person(id=uuid.uuid4(), name="住户", account_id=account.id)
-                    s.add(person)
-                    await s.flush()
-                    s.add(
-                        Residency(
-                            id=uuid.uuid4(), unit_id=unit.id, person_id=person.id, kind="owner"
-                        )
-                    )
-                    residents.append((account.id, b))
+                    for u in range(UNITS_PER_BUILDING)
+                ]
+                s.add_all(accounts)
+                await s.flush()
+                persons = [Person(id=uuid.uuid4(), name="住户", account_id=a.id) for a in accounts]
+                s.add_all(persons)
+                await s.flush()
+                s.add_all(
+                    Residency(id=uuid.uuid4(), unit_id=unit.id, person_id=p.id, kind="owner")
+                    for unit, p in zip(units, persons, strict=True)
+                )
+                residents += [(a.id, b) for a in accounts]
             await s.flush()
             for g in range(gates):
                 building = None if g % 10 == 0 else g % BUILDINGS
