@@ -17,7 +17,10 @@ as the resident app shows it; a different resident each time, so no code is a re
 building. Every answer is checked against the expected decision computed independently by the
 bench (who lives where), so a wrong allow/deny counts as a failure.
 
-Two load shapes, each with the same shape against the baseline in the same run:
+Three load shapes, each with the same shape against the baseline in the same run:
+
+* **light** — as paced below, with a mean of ``--light-interval`` seconds (default 10 s: 200
+  readers ≈ 20 scans/s): latency away from saturation;
 
 * **paced** — every reader scans, waits for the answer, then waits an exponential time of mean
   ``--scan-interval`` seconds (default 2 s: every reader at a busy entrance at once — 200
@@ -44,6 +47,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -257,14 +261,15 @@ async def drive(
     interval: float | None,
     server_pid: int,
     seed: int = 1,
+    failures: Counter[str] | None = None,
 ) -> LoadResult:
-    """Every reader in its own loop for ``duration`` seconds: ask, check, (paced: wait)."""
+    """Every reader in its own loop for ``duration`` seconds: ask, check, (paced: wait).
+    ``failures`` counts the failed requests by kind (HTTP status, ``wrong answer``, error)."""
     result = LoadResult(name)
     deadline = time.perf_counter() + duration
-    wrong = 0
+    kinds: Counter[str] = failures if failures is not None else Counter()
 
     async def reader_loop(g: int) -> None:
-        nonlocal wrong
         rng = random.Random(seed * 100_000 + g)
         reader = site.readers[g]
         if interval:
@@ -283,15 +288,17 @@ async def drive(
                 async with client.post(url, json=body) as response:
                     status = response.status
                     answer = await response.json() if decision and status == 200 else None
-            except aiohttp.ClientError:
+            except (aiohttp.ClientError, TimeoutError) as exc:
                 result.failures += 1
+                kinds[type(exc).__name__] += 1
                 continue
             took = time.perf_counter() - started
             ok = status == 200
-            if ok and answer is not None:
-                if answer.get("allow") is not expected:
-                    wrong += 1
-                    ok = False
+            if not ok:
+                kinds[f"HTTP {status}"] += 1
+            elif answer is not None and answer.get("allow") is not expected:
+                kinds["wrong answer"] += 1
+                ok = False
             if ok:
                 result.latencies.append(took)
             else:
@@ -304,8 +311,6 @@ async def drive(
     await asyncio.gather(*(reader_loop(g) for g in range(len(site.readers))))
     result.elapsed = time.perf_counter() - started
     result.server_cpu = process_cpu_seconds(server_pid) - cpu_before
-    if wrong:
-        console.print(f"[red]{name}: {wrong} answers differed from the expected decision[/red]")
     return result
 
 
@@ -356,39 +361,36 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                             interval=1.0,
                             server_pid=server.pid,
                         )
-                    for shape, interval in (("paced", args.scan_interval), ("saturated", None)):
-                        base = LoadResult("baseline")
-                        dec = LoadResult("decision")
-                        for rnd in range(
-                            args.rounds
-                        ):  # interleaved, so drift on a shared machine hits both
-                            base.merge(
-                                await drive(
-                                    client,
-                                    "baseline",
-                                    site,
-                                    scanner,
-                                    decision=False,
-                                    duration=args.duration / args.rounds,
-                                    interval=interval,
-                                    server_pid=server.pid,
-                                    seed=rnd,
+                    shapes = (
+                        ("light", args.light_interval),
+                        ("paced", args.scan_interval),
+                        ("saturated", None),
+                    )
+                    for shape, interval in shapes:
+                        base, dec = LoadResult("baseline"), LoadResult("decision")
+                        base_failed: Counter[str] = Counter()
+                        dec_failed: Counter[str] = Counter()
+                        # interleaved rounds, so drift on a shared machine hits both sides
+                        for rnd in range(args.rounds):
+                            for side, is_decision, failed in (
+                                (base, False, base_failed),
+                                (dec, True, dec_failed),
+                            ):
+                                side.merge(
+                                    await drive(
+                                        client,
+                                        side.name,
+                                        site,
+                                        scanner,
+                                        decision=is_decision,
+                                        duration=args.duration / args.rounds,
+                                        interval=interval,
+                                        server_pid=server.pid,
+                                        seed=rnd,
+                                        failures=failed,
+                                    )
                                 )
-                            )
-                            dec.merge(
-                                await drive(
-                                    client,
-                                    "decision",
-                                    site,
-                                    scanner,
-                                    decision=True,
-                                    duration=args.duration / args.rounds,
-                                    interval=interval,
-                                    server_pid=server.pid,
-                                    seed=rnd,
-                                )
-                            )
-                        runs.append((shape, dec, base))
+                        runs.append((shape, interval, dec, base, dec_failed, base_failed))
         finally:
             if drop is not None:
                 await drop()
@@ -417,6 +419,12 @@ def main() -> None:
         default=20.0,
         help="seconds per side and shape (split into rounds)",
     )
+    parser.add_argument(
+        "--light-interval",
+        type=float,
+        default=10.0,
+        help="light shape: mean seconds between a reader's scans (far from saturation)",
+    )
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument(
@@ -439,19 +447,21 @@ def main() -> None:
         "failures",
     ]
     rows = []
-    for shape, dec, base in result["runs"]:
-        for side in (dec, base):
+    for shape, interval, dec, base, dec_failed, base_failed in result["runs"]:
+        offered = f"≈{args.gates / interval:.0f}/s" if interval else "back to back"
+        for side, failed in ((dec, dec_failed), (base, base_failed)):
             label = "QR decision" if side is dec else "baseline: telemetry"
+            kinds = ", ".join(f"{k} ×{n}" for k, n in sorted(failed.items()))
             rows.append(
                 [
-                    shape,
+                    f"{shape} ({offered})",
                     label,
                     side.count,
                     f"{side.rps:.0f}",
                     f"{side.p(50):.1f}",
                     f"{side.p(99):.1f}",
                     f"{side.cpu_ms_per_request:.2f}",
-                    side.failures,
+                    f"{side.failures}" + (f" ({kinds})" if kinds else ""),
                 ]
             )
     console.print(
@@ -463,13 +473,13 @@ def main() -> None:
         )
     )
     ratios = []
-    for shape, dec, base in result["runs"]:
+    for shape, _, dec, base, _, _ in result["runs"]:
         ratio = dec.p(99) / base.p(99) if base.p(99) else float("nan")
         ratios.append(
             f"{shape}: p99 decision / telemetry = {ratio:.2f}, p50 = {dec.p(50) / base.p(50):.2f}"
         )
         console.print(ratios[-1])
-    paced = result["runs"][0][1]
+    paced = next(run[2] for run in result["runs"] if run[0] == "paced")
     verdict = "met" if paced.p(99) <= TARGET_P99_MS and paced.failures == 0 else "NOT met"
     console.print(f"target p99 ≤ {TARGET_P99_MS:.0f} ms (paced): {verdict} ({paced.p(99):.1f} ms)")
     la_b, la_a = result["load_before"], result["load_after"]
@@ -479,7 +489,7 @@ def main() -> None:
     if args.write_docs:
         body = f"""## Gate decisions (issue 12, access control)
 
-`python -m bench.gate_decision --gates {args.gates} --scan-interval {args.scan_interval:g} --duration {args.duration:g}{" --sqlite" if args.sqlite else ""} --write-docs`,
+`python -m bench.gate_decision --gates {args.gates} --scan-interval {args.scan_interval:g} --light-interval {args.light_interval:g} --duration {args.duration:g}{" --sqlite" if args.sqlite else ""} --write-docs`,
 measured {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())} on {machine_description()}; load average
 {la_b[0]:.2f} / {la_b[1]:.2f} / {la_b[2]:.2f} (1/5/15 min) before the run, {la_a[0]:.2f} after — the machine was shared.
 
@@ -487,9 +497,10 @@ measured {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())} on {machine_descri
 {BUILDINGS * UNITS_PER_BUILDING} residents in {BUILDINGS} buildings and {args.gates} readers (a gate per ten, doors
 for the rest). Each reader scans a resident's rotating QR code and asks
 `POST /plugins/access/devices/{{token}}/decisions`; every answer is checked against the decision the bench
-computes itself (10% of door scans are another building's residents: deny). **Paced**: each reader waits an
-exponential time of mean {args.scan_interval:g} s after each answer (≈ {args.gates / args.scan_interval:.0f} scans/s in
-all); **saturated**: every reader asks back to back. Baseline, same run, interleaved rounds: the same readers
+computes itself (10% of door scans are another building's residents: deny). **Light** and **paced**: each
+reader waits an exponential time of mean {args.light_interval:g} s / {args.scan_interval:g} s after each answer
+(≈ {args.gates / args.light_interval:.0f} / {args.gates / args.scan_interval:.0f} scans/s in all); **saturated**: every
+reader asks back to back. Failures by kind in brackets (HTTP status, wrong answer, client error). Baseline, same run, interleaved rounds: the same readers
 posting one telemetry value to `POST /api/v1/{{token}}/telemetry` (same token look-up, rate limiter, tenant
 transaction, one write).
 
