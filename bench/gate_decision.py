@@ -479,6 +479,16 @@ def main() -> None:
             f"{shape}: p99 decision / telemetry = {ratio:.2f}, p50 = {dec.p(50) / base.p(50):.2f}"
         )
         console.print(ratios[-1])
+    saturated = next(run[2] for run in result["runs"] if run[0] == "saturated")
+    cores = saturated.rps * saturated.cpu_ms_per_request / 1000
+    ceiling = 1000 / saturated.cpu_ms_per_request if saturated.count else float("nan")
+    ratios.append(
+        f"capacity: {saturated.cpu_ms_per_request:.1f} ms of server CPU per decision is ≈ {ceiling:.0f} "
+        f"decisions/s for one core; the saturated run reached {saturated.rps:.0f}/s, i.e. the server "
+        f"process got ≈ {cores:.2f} of a core on the shared machine — where the offered load exceeds "
+        "that, latency is queueing"
+    )
+    console.print(ratios[-1])
     paced = next(run[2] for run in result["runs"] if run[0] == "paced")
     verdict = "met" if paced.p(99) <= TARGET_P99_MS and paced.failures == 0 else "NOT met"
     console.print(f"target p99 ≤ {TARGET_P99_MS:.0f} ms (paced): {verdict} ({paced.p(99):.1f} ms)")
