@@ -79,6 +79,7 @@ BUILTIN_ORDER: tuple[str, ...] = (
     "safety",
     "participation",
     "grid",
+    "access",
 )
 
 

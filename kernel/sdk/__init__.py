@@ -152,6 +152,7 @@ _LAZY: dict[str, str] = {
     "accounts_with_roles": "notifications",
     # members
     "require_member": "members",
+    "roles_of": "members",
     # privacy
     "mask_id_number": "privacy",
     "mask_name": "privacy",
@@ -245,7 +246,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
     from kernel.sdk.inputs import parse_input
     from kernel.sdk.jobs import enabled_plugins, for_each_enabled_tenant
     from kernel.sdk.live import NotificationTooLarge, Notifier, TenantHub, notifier, tenant_hub
-    from kernel.sdk.members import require_member
+    from kernel.sdk.members import require_member, roles_of
     from kernel.sdk.notifications import (
         ChannelUnavailable,
         DeliveryRejected,
@@ -365,4 +366,5 @@ __all__ = [
     "voter_account",
     # notifications, consent, members
     "require_member",
+    "roles_of",
 ]

@@ -1,5 +1,6 @@
 """The firm's members (tenant-scoped accounts), as plugins check and invite them:
 ``require_member`` answers NOT_FOUND for an account of another firm exactly as for an unknown one;
+``roles_of`` names the roles one member holds (e.g. to match an access grant given to a role);
 ``invite_member`` invites a person with roles through the kernel's invitation machinery (the same
 code, link, expiry and message as the ``inviteMember`` mutation). When the person accepts, the
 kernel publishes ``member.joined`` ``{account_id, invitation_id, roles}``: a plugin that keeps the
@@ -11,9 +12,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from kernel.identity.members import require_member
 
-__all__ = ["MemberInvitation", "invite_member", "require_member"]
+__all__ = ["MemberInvitation", "invite_member", "require_member", "roles_of"]
 
 
 @dataclass(frozen=True)
@@ -74,3 +78,20 @@ async def invite_member(
         detail={"roles": list(row.roles), "contact": row.contact_masked},
     )
     return MemberInvitation(row.id, invited.code, invited.link, row.contact_masked)
+
+
+async def roles_of(session: AsyncSession, tenant_id: uuid.UUID, account_id: uuid.UUID) -> list[str]:
+    """The roles ``account_id`` holds in the session's tenant (``tenant_id``), sorted; empty for
+    an account of another firm or an unknown one. One indexed query, no policy engine."""
+    from kernel.identity.authz import role_subject, subject_for
+    from kernel.identity.models import PolicyRule
+
+    rows = await session.scalars(
+        select(PolicyRule.v1).where(
+            PolicyRule.tenant_id == tenant_id,
+            PolicyRule.ptype == "g",
+            PolicyRule.v0 == subject_for(account_id),
+        )
+    )
+    prefix = role_subject("")
+    return sorted({r.removeprefix(prefix) for r in rows})

@@ -1,0 +1,172 @@
+"""Access control and visitors (门禁、访客): access points, who may pass where, cards, rotating
+QR codes and face references (with separate biometric consent), decisions asked by readers or
+reported as telemetry, anti-passback, a blacklist, visitor and courier passes, remote opening,
+and access records kept for a configurable time. See docs/access.md."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+from kernel.sdk import (
+    SDK_API_VERSION,
+    Grant,
+    GraphQLContribution,
+    Permission,
+    PermissionSet,
+    PluginManifest,
+    ScheduledJob,
+    hookimpl,
+)
+from kernel.sdk.jobs import for_each_enabled_tenant
+
+MANIFEST = PluginManifest(
+    name="access",
+    version="0.1.0",
+    sdk_api=SDK_API_VERSION,
+    description="Access points, credentials (card, rotating QR, face reference), decisions, visitor passes",
+)
+
+RETENTION_INTERVAL_SECONDS = 3600.0
+
+PERMISSIONS = (
+    Permission("access", "read", "See every access point, pass and access record of the firm"),
+    Permission(
+        "access", "manage", "Set up points, grants, cards, the blacklist, staff passes, retention"
+    ),
+    Permission(
+        "access", "use", "Own QR code, own records, visitor passes, remote opening, own face"
+    ),
+)
+STAFF = ("tenant_admin", "property_staff")
+GRANTS = (
+    *(Grant(r, "access", "read") for r in (*STAFF, "auditor")),
+    *(Grant(r, "access", "manage") for r in STAFF),
+    *(
+        Grant(r, "access", "use")
+        for r in (
+            "owner",
+            "resident",
+            "property_staff",
+            "technician",
+            "grid_worker",
+            "tenant_admin",
+        )
+    ),
+)
+
+
+@hookimpl
+def register_models() -> list[type]:
+    from plugins.access import models as m
+
+    return [
+        m.AccessPoint,
+        m.AccessGrant,
+        m.AccessCredential,
+        m.VisitorPass,
+        m.BlacklistEntry,
+        m.AccessRecord,
+        m.UsedCode,
+        m.AccessSettings,
+    ]
+
+
+@hookimpl
+def register_migrations() -> str:
+    return str(Path(__file__).resolve().parent / "migrations" / "versions")
+
+
+@hookimpl
+def register_graphql() -> GraphQLContribution:
+    from plugins.access.graphql import AccessMutation, AccessQuery
+
+    return GraphQLContribution(query=(AccessQuery,), mutation=(AccessMutation,))
+
+
+@hookimpl
+def register_permissions() -> PermissionSet:
+    return PermissionSet(permissions=PERMISSIONS, grants=GRANTS)
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    from plugins.access.device_api import router
+
+    return [router]
+
+
+@hookimpl
+def register_device_profiles() -> list[Any]:
+    from plugins.access.profile import ACCESS_READER
+
+    return [ACCESS_READER]
+
+
+@hookimpl
+def register_consent_purposes() -> list[Any]:
+    from kernel.sdk.consent import (
+        ConsentPurpose,
+    )  # loads SQLAlchemy: not at import (`linli --help`)
+
+    return [
+        ConsentPurpose(
+            key="access.face_recognition",
+            description="刷脸通行：由门禁厂商保存您的人脸特征，本平台只保存厂商的引用编号，仅用于本小区门禁 "
+            "(face access: the vendor keeps your face template; Linli keeps only its reference)",
+            categories=("biometrics",),
+            sensitive=True,
+            wording_version="1",
+        )
+    ]
+
+
+async def _on_consent_revoked(ctx: Any, event: Any) -> None:
+    from plugins.access.service import on_consent_revoked
+
+    if isinstance(event.payload, dict):
+        await on_consent_revoked(ctx.runtime, ctx.session, ctx.tenant_id, event.payload)
+
+
+async def _on_credential_disabled(ctx: Any, event: Any) -> None:
+    from plugins.access.service import tell_readers
+
+    if isinstance(event.payload, dict) and event.payload.get("kind") == "face":
+        await tell_readers(
+            ctx.runtime, ctx.tenant_id, uuid.UUID(str(event.payload["credential_id"]))
+        )
+
+
+async def _on_telemetry_event(ctx: Any, event: Any) -> None:
+    from plugins.access.telemetry import on_scan_reported
+
+    if isinstance(event.payload, dict):
+        await on_scan_reported(ctx.runtime, ctx.session, ctx.tenant_id, event.payload)
+
+
+@hookimpl
+def register_event_handlers() -> dict[str, Any]:
+    return {
+        "consent.revoked": _on_consent_revoked,
+        "device.telemetry_event": _on_telemetry_event,
+        "access.credential_disabled": _on_credential_disabled,
+    }
+
+
+async def purge_all(runtime: Any, *, now: Any = None) -> int:
+    """The retention job: delete access records past each tenant's retention."""
+    from plugins.access.service import purge_expired
+
+    counts = await for_each_enabled_tenant(
+        runtime,
+        "access",
+        lambda session, tenant: purge_expired(session, now=now),
+        failure_event="access_retention_failed",
+    )
+    return sum(counts)
+
+
+@hookimpl
+def register_scheduled_jobs() -> list[ScheduledJob]:
+    return [ScheduledJob("access.purge_records", RETENTION_INTERVAL_SECONDS, purge_all)]
