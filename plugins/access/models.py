@@ -17,6 +17,7 @@ from sqlalchemy import JSON, CheckConstraint, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.sdk import Base, TenantRecord, TenantScoped, Timestamped, tenant_fk
+from kernel.sdk.db import personal, secret
 
 
 class AccessPoint(TenantRecord, Base):
@@ -88,7 +89,7 @@ class AccessCredential(TenantRecord, Base):
     lookup_digest: Mapped[str] = mapped_column(String(64))
     hint: Mapped[str] = mapped_column(String(12))
     #: The vendor's face reference, encrypted (sent back to the readers to revoke it).
-    reference_enc: Mapped[str | None] = mapped_column(String(500), default=None)
+    reference_enc: Mapped[str | None] = mapped_column(String(500), default=None, info=personal("biometric_reference", "important"))
     status: Mapped[str] = mapped_column(String(10), default="active")  # active | disabled | revoked
     status_reason: Mapped[str] = mapped_column(String(32), default="")
 
@@ -109,7 +110,7 @@ class VisitorPass(TenantRecord, Base):
     community_id: Mapped[uuid.UUID] = mapped_column(index=True)
     host_account_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     kind: Mapped[str] = mapped_column(String(10))  # visitor | courier | service
-    visitor_name_enc: Mapped[str] = mapped_column(String(500))
+    visitor_name_enc: Mapped[str] = mapped_column(String(500), info=personal("identity"))
     visitor_name_masked: Mapped[str] = mapped_column(String(64))
     plate: Mapped[str | None] = mapped_column(String(16), default=None)
     valid_from: Mapped[datetime]
@@ -118,7 +119,7 @@ class VisitorPass(TenantRecord, Base):
     entries_used: Mapped[int] = mapped_column(default=0)
     point_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     code_digest: Mapped[str] = mapped_column(String(64))
-    code_enc: Mapped[str] = mapped_column(String(200))
+    code_enc: Mapped[str] = mapped_column(String(200), info=secret("visitor pass code: whoever holds it passes the gate"))
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
