@@ -14,14 +14,20 @@ from typing import Any
 
 import structlog
 from graphql import (
+    BREAK,
+    ArgumentNode,
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
     InlineFragmentNode,
     IntValueNode,
+    ObjectFieldNode,
     OperationDefinitionNode,
     VariableNode,
+    Visitor,
+    visit,
 )
 from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension, ValidationCache
 from strawberry.schema.exceptions import InvalidOperationTypeError
@@ -65,6 +71,10 @@ class ErrorCodes(MaskErrors):
                 error.extensions = {"code": "INTERNAL_SERVER_ERROR"}
             else:
                 error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
+                document = getattr(getattr(self, "execution_context", None), "graphql_document", None)
+                field = _variable_field(error.message, document)
+                if field is not None and "field" not in error.extensions:
+                    error.extensions["field"] = field
             graphql_errors.labels(error.extensions.get("code", "?") if error.extensions else "?").inc()
             out.append(error)
         return out
@@ -99,6 +109,42 @@ class ErrorCodes(MaskErrors):
             request.state.unexpected = self._unexpected
         else:  # a WebSocket operation has no HTTP request entry of its own
             (log.error if self._unexpected else log.info)("graphql_operation", **summary, exc_info=self._unexpected)
+
+
+_VARIABLE_PATH = re.compile(r"^Variable '\$(\w+)' has invalid value(?: at ((?:\.\w+|\[\d+\])+))?:")
+
+
+def _variable_field(message: str, document: DocumentNode | None) -> str | None:
+    """The input field a variable's value failed at, so a bad enum word (or scalar) sent in a
+    variable names its field as the resolvers' own BAD_USER_INPUT errors do: the last field of
+    the path (``Variable '$i' has invalid value at .kind: …`` → ``kind``), else the argument or
+    input field the variable is passed to in the document (``severity: $sev`` → ``severity``)."""
+    found = _VARIABLE_PATH.match(message)
+    if found is None:
+        return None
+    names = re.findall(r"\.(\w+)", found.group(2) or "")
+    if names:
+        return names[-1]
+    if document is None:
+        return None
+    variable = found.group(1)
+    bound: list[str] = []
+
+    class _Uses(Visitor):
+        def enter_argument(self, node: ArgumentNode, *_: Any) -> Any:
+            return self._use(node.name.value, node.value)
+
+        def enter_object_field(self, node: ObjectFieldNode, *_: Any) -> Any:
+            return self._use(node.name.value, node.value)
+
+        def _use(self, name: str, value: Any) -> Any:
+            if isinstance(value, VariableNode) and value.name.value == variable:
+                bound.append(name)
+                return BREAK
+            return None
+
+    visit(document, _Uses())
+    return bound[0] if bound else None
 
 
 def _is_input_error(error: GraphQLError) -> bool:

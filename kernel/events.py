@@ -12,7 +12,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +23,9 @@ from kernel.outbox import OutboxMessage, enqueue, poke_after_commit
 from kernel.plugins.contributions import EventHandler
 from kernel.plugins.enablement import enabled_plugins
 from kernel.plugins.host import PluginHost
+
+if TYPE_CHECKING:  # the protocol names this module's EventBus: typing only, no import cycle
+    from kernel.sdk.runtime import Runtime
 
 log = structlog.get_logger("linli.events")
 
@@ -60,9 +63,10 @@ class Event:
 
 @dataclass
 class HandlerContext:
-    """What a handler gets besides the event: the runtime and a session in the event's tenant."""
+    """What a handler gets besides the event: the runtime (as plugins see it, the
+    :class:`kernel.sdk.runtime.Runtime` protocol) and a session in the event's tenant."""
 
-    runtime: Any
+    runtime: Runtime
     tenant_id: uuid.UUID
     session: AsyncSession
     plugin: str
@@ -75,7 +79,7 @@ class EventBus:
         for plugin, mapping in host.event_handlers():
             for event_type, handler in mapping.items():
                 self.handlers[event_type].append((plugin, handler))
-        self.runtime: Any = None  # set by the runtime
+        self.runtime: Runtime | None = None  # set by the runtime
 
     def subscribers(self, event_type: str) -> list[tuple[str, EventHandler]]:
         return self.handlers.get(event_type, []) + self.handlers.get("*", [])
@@ -104,7 +108,9 @@ class EventBus:
                 continue
             try:
                 async with session.begin_nested():
-                    await handler(HandlerContext(self.runtime, event.tenant_id, session, plugin), event)
+                    # set by the runtime before any delivery (a bare bus in a unit test has none)
+                    runtime = cast("Runtime", self.runtime)
+                    await handler(HandlerContext(runtime, event.tenant_id, session, plugin), event)
             except Exception:
                 self.host.failures[plugin] += 1
                 plugin_handler_failures.labels(plugin).inc()

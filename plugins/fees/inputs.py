@@ -13,7 +13,9 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
-KINDS = ("area", "fixed", "meter")
+from plugins.fees.vocabulary import FeeItemKind, values
+
+KINDS = values(FeeItemKind)
 PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 MAX_UNIT_PRICE = 10_000_000  # 100,000 yuan per m² / unit: anything above is a typo
 MAX_PAYMENT = 100_000_000_00  # 100 million yuan
@@ -54,9 +56,10 @@ class NewFeeItem(BaseModel):
             raise ValueError("a fee item needs a name of at most 100 characters")
         return name
 
-    @field_validator("kind")
+    @field_validator("kind", mode="before")
     @classmethod
-    def _kind(cls, value: str) -> str:
+    def _kind(cls, value: object) -> str:
+        value = str(getattr(value, "value", value))
         if value not in KINDS:
             raise ValueError(f"kind is one of {', '.join(KINDS)}")
         return value

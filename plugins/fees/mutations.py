@@ -28,7 +28,7 @@ class FeeMutation:
             ctx.session,
             code=input.code,
             name=input.name,
-            kind=input.kind,
+            kind=input.kind.value,
             unit_price=input.unit_price,
             meter_unit=input.meter_unit,
             community_id=cid,

@@ -24,6 +24,7 @@ from plugins.fees.types import (
     _own_unit_ids,
     _visible_bill,
 )
+from plugins.fees.vocabulary import FeeBillStatus
 
 _first = requested_page_size
 
@@ -48,7 +49,7 @@ class FeeQuery:
         period: str | None = None,
         community_id: relay.GlobalID | None = None,
         unit_id: relay.GlobalID | None = None,
-        status: str | None = None,
+        status: FeeBillStatus | None = None,
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[FeeBill]:
@@ -60,7 +61,7 @@ class FeeQuery:
             period=period,
             community_id=decode_id(community_id, "Community") if community_id is not None else None,
             unit_id=decode_id(unit_id, "Unit") if unit_id is not None else None,
-            status=status,
+            status=status.value if status is not None else None,
         )
         return await paginate(
             info.context.session,

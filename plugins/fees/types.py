@@ -18,6 +18,7 @@ from kernel.sdk.repository import Viewer
 from plugins.fees import models as m
 from plugins.fees.permissions import PLUGIN
 from plugins.fees.repository import BillRepository
+from plugins.fees.vocabulary import FeeBillStatus, FeeItemKind
 
 #: Money in integer fen. GraphQL's Int is 32-bit (±21.47 million yuan), too small for totals.
 FeeAmount = NewType("FeeAmount", int)
@@ -41,7 +42,7 @@ class FeeItem(relay.Node):
     id: relay.NodeID[str]
     code: str
     name: str
-    kind: str
+    kind: FeeItemKind
     unit_price: int = strawberry.field(
         description="Fen: per m² per month (area), per month (fixed), per meter unit (meter)"
     )
@@ -55,7 +56,7 @@ class FeeItem(relay.Node):
             id=str(r.id),
             code=r.code,
             name=r.name,
-            kind=r.kind,
+            kind=FeeItemKind(r.kind),
             unit_price=r.unit_price,
             meter_unit=r.meter_unit,
             community_id=_gid("Community", r.community_id),
@@ -92,7 +93,7 @@ class FeeBill(relay.Node):
     amount: FeeAmount = strawberry.field(description="Fen")
     paid: FeeAmount = strawberry.field(description="Fen")
     outstanding: FeeAmount = strawberry.field(description="Fen")
-    status: str
+    status: FeeBillStatus
     due_date: date
     reminders: int
 
@@ -121,7 +122,7 @@ class FeeBill(relay.Node):
             amount=r.amount,
             paid=r.paid,
             outstanding=r.amount - r.paid,
-            status=r.status,
+            status=FeeBillStatus(r.status),
             due_date=r.due_date,
             reminders=r.reminders,
         )
@@ -186,7 +187,7 @@ class WebhookSecret:
 class FeeItemInput:
     code: str
     name: str
-    kind: str
+    kind: FeeItemKind
     unit_price: int
     meter_unit: str = ""
     community_id: relay.GlobalID | None = None

@@ -13,10 +13,10 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from kernel.sdk.vocabulary import FacilityCategory, values
+from plugins.inspections.vocabulary import FacilityCategory, FindingSeverity, values
 
 CATEGORIES = values(FacilityCategory)
-SEVERITIES = ("low", "normal", "high", "urgent")
+SEVERITIES = values(FindingSeverity)
 MAX_CHECKPOINTS = 200
 MAX_PHOTOS = 9
 PHOTO_URL = re.compile(r"^https://[\w\-./%~:@?=&+]{1,500}$")
@@ -117,9 +117,10 @@ class NewFinding(BaseModel):
     note: str = Field(default="", validate_default=True)
     photos: list[str] = Field(default_factory=list)
 
-    @field_validator("severity")
+    @field_validator("severity", mode="before")
     @classmethod
-    def _severity(cls, value: str) -> str:
+    def _severity(cls, value: object) -> str:
+        value = str(getattr(value, "value", value))
         if value not in SEVERITIES:
             raise ValueError(f"severity is one of {', '.join(SEVERITIES)}")
         return value

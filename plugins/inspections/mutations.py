@@ -22,6 +22,7 @@ from plugins.inspections.types import (
     _gid,
     _uuid,
 )
+from plugins.inspections.vocabulary import FindingSeverity
 
 
 @strawberry.type
@@ -107,7 +108,7 @@ class InspectionMutation:
         checkpoint_id: relay.GlobalID,
         ok: bool,
         note: str = "",
-        severity: str = "normal",
+        severity: FindingSeverity = FindingSeverity.normal,
         category: FacilityCategory | None = None,
         photo_urls: list[str] | None = None,
     ) -> InspectionFinding:
@@ -120,7 +121,7 @@ class InspectionMutation:
             checkpoint_id=decode_id(checkpoint_id, "InspectionCheckpoint"),
             ok=ok,
             note=note,
-            severity=severity,
+            severity=severity.value,
             category=category.value if category is not None else None,
             photos=photo_urls or [],
             actor=ctx.actor.label,

@@ -11,6 +11,7 @@ from kernel.sdk.repository import Viewer
 from plugins.inspections.permissions import Allowed
 from plugins.inspections.repository import RoundRepository, RouteRepository
 from plugins.inspections.types import InspectionRound, InspectionRoute
+from plugins.inspections.vocabulary import InspectionRoundStatus
 
 
 @strawberry.type
@@ -32,12 +33,12 @@ class InspectionQuery:
         self,
         info: strawberry.Info,
         route_id: relay.GlobalID | None = None,
-        status: str | None = None,
+        status: InspectionRoundStatus | None = None,
     ) -> list[InspectionRound]:
         ctx = info.context
         rid = decode_id(route_id, "InspectionRoute") if route_id is not None else None
         rows = await RoundRepository(ctx.session).newest(
-            Viewer.of(ctx), route_id=rid, status=status
+            Viewer.of(ctx), route_id=rid, status=status.value if status is not None else None
         )
         return [InspectionRound.from_row(r) for r in rows]
 

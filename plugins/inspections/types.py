@@ -13,9 +13,13 @@ import strawberry
 from strawberry import relay
 
 from kernel.sdk.graphql import children_loader, load_nodes
-from kernel.sdk.vocabulary import FacilityCategory
 from plugins.inspections import models as m
 from plugins.inspections.permissions import PLUGIN
+from plugins.inspections.vocabulary import (
+    FacilityCategory,
+    FindingSeverity,
+    InspectionRoundStatus,
+)
 
 
 def _gid(type_name: str, value: uuid.UUID | None) -> strawberry.ID | None:
@@ -43,7 +47,7 @@ class InspectionFinding:
     id: strawberry.ID
     checkpoint_id: strawberry.ID
     result: str
-    severity: str
+    severity: FindingSeverity
     category: FacilityCategory
     note: str
     work_order_id: strawberry.ID | None = strawberry.field(
@@ -56,7 +60,7 @@ class InspectionFinding:
             id=_gid("InspectionFinding", r.id),
             checkpoint_id=_gid("InspectionCheckpoint", r.checkpoint_id),
             result=r.result,  # type: ignore[arg-type]
-            severity=r.severity,
+            severity=FindingSeverity(r.severity),
             category=FacilityCategory(r.category),
             note=r.note,
             work_order_id=_gid("WorkOrder", r.work_order_id),
@@ -107,7 +111,7 @@ class InspectionRoute(relay.Node):
 class InspectionRound(relay.Node):
     id: relay.NodeID[str]
     route_id: strawberry.ID
-    status: str
+    status: InspectionRoundStatus
     due_at: datetime | None
     started_at: datetime | None
     finished_at: datetime | None
@@ -126,7 +130,7 @@ class InspectionRound(relay.Node):
         return cls(
             id=str(r.id),
             route_id=_gid("InspectionRoute", r.route_id),
-            status=r.status,
+            status=InspectionRoundStatus(r.status),
             due_at=r.due_at,  # type: ignore[arg-type]
             started_at=r.started_at,
             finished_at=r.finished_at,

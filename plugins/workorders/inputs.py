@@ -12,7 +12,13 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from plugins.workorders.vocabulary import FacilityCategory, WorkOrderKind, WorkOrderPriority, values
+from plugins.workorders.vocabulary import (
+    FacilityCategory,
+    WorkOrderKind,
+    WorkOrderPriority,
+    WorkOrderSource,
+    values,
+)
 
 MAX_PHOTOS = 9
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
@@ -20,7 +26,7 @@ PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic")
 #: Where uploaded photos are served (:mod:`plugins.workorders.photos`), one folder per tenant.
 PHOTO_PREFIX = "/plugins/workorders/photos"
 PHOTO_URL = re.compile(r"^(https://|/plugins/workorders/photos/)[\w\-./%~:@?=&+]{1,500}$")
-SOURCES = ("resident", "staff", "grid_worker", "device_alarm", "inspection", "governance")
+SOURCES = values(WorkOrderSource)
 
 
 def _text(value: object, *, limit: int, message: str, required: bool = True) -> str:

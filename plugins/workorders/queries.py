@@ -18,7 +18,7 @@ from plugins.workorders import service
 from plugins.workorders.permissions import Allowed, AnyOf
 from plugins.workorders.repository import TechnicianRepository, WorkOrderRepository
 from plugins.workorders.types import Technician, WorkOrder, WorkOrderChange, WorkOrderStats
-from plugins.workorders.vocabulary import FacilityCategory, WorkOrderPriority
+from plugins.workorders.vocabulary import FacilityCategory, WorkOrderPriority, WorkOrderStatus
 
 _first = requested_page_size
 
@@ -31,7 +31,7 @@ class WorkOrderQuery:
     async def work_orders(
         self,
         info: strawberry.Info,
-        status: str | None = None,
+        status: WorkOrderStatus | None = None,
         community_id: relay.GlobalID | None = None,
         first: int | None = None,
         after: str | None = None,
@@ -39,7 +39,7 @@ class WorkOrderQuery:
         ctx = info.context
         cid = decode_id(community_id, "Community") if community_id is not None else None
         stmt = WorkOrderRepository(ctx.session).filtered(
-            Viewer.of(ctx), status=status, community_id=cid
+            Viewer.of(ctx), status=status.value if status is not None else None, community_id=cid
         )
         return await paginate(
             ctx.session,
@@ -143,7 +143,7 @@ class WorkOrderSubscription:
                     work_order_id=strawberry.ID(
                         str(relay.GlobalID("WorkOrder", change.work_order_id))
                     ),
-                    status=change.status,
+                    status=WorkOrderStatus(change.status),
                     priority=WorkOrderPriority(change.priority),
                     category=FacilityCategory(change.category),
                     community_id=strawberry.ID(

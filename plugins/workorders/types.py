@@ -16,7 +16,13 @@ from kernel.sdk.repository import Viewer
 from plugins.workorders import models as m
 from plugins.workorders import photos as photo_links
 from plugins.workorders.repository import TechnicianRepository, WorkOrderRepository
-from plugins.workorders.vocabulary import FacilityCategory, WorkOrderKind, WorkOrderPriority
+from plugins.workorders.vocabulary import (
+    FacilityCategory,
+    WorkOrderKind,
+    WorkOrderPriority,
+    WorkOrderSource,
+    WorkOrderStatus,
+)
 
 PLUGIN = "workorders"
 
@@ -101,10 +107,10 @@ class Technician(relay.Node):
 class WorkOrder(relay.Node):
     id: relay.NodeID[str]
     kind: WorkOrderKind
-    source: str
+    source: WorkOrderSource
     category: FacilityCategory
     priority: WorkOrderPriority
-    status: str
+    status: WorkOrderStatus
     title: str
     description: str
     location: str
@@ -159,10 +165,10 @@ class WorkOrder(relay.Node):
         return cls(
             id=str(row.id),
             kind=WorkOrderKind(row.kind),
-            source=row.source,
+            source=WorkOrderSource(row.source),
             category=FacilityCategory(row.category),
             priority=WorkOrderPriority(row.priority),
-            status=row.status,
+            status=WorkOrderStatus(row.status),
             title=row.title,
             description=row.description,
             location=row.location,
@@ -244,7 +250,7 @@ class WorkOrderChange:
         description="reported, dispatched, resolved, closed, cancelled, rated, escalated"
     )
     work_order_id: strawberry.ID
-    status: str
+    status: WorkOrderStatus
     priority: WorkOrderPriority
     category: FacilityCategory
     community_id: strawberry.ID | None

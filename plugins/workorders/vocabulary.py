@@ -10,7 +10,14 @@ import strawberry
 
 from kernel.sdk.vocabulary import FacilityCategory, values
 
-__all__ = ["FacilityCategory", "WorkOrderKind", "WorkOrderPriority", "values"]
+__all__ = [
+    "FacilityCategory",
+    "WorkOrderKind",
+    "WorkOrderPriority",
+    "WorkOrderSource",
+    "WorkOrderStatus",
+    "values",
+]
 
 
 @strawberry.enum(
@@ -30,3 +37,28 @@ class WorkOrderPriority(StrEnum):
     normal = "normal"
     high = "high"
     urgent = "urgent"
+
+
+@strawberry.enum(
+    description="Where a work order stands: reported → assessed → dispatched → in_progress → resolved → closed, or cancelled."
+)
+class WorkOrderStatus(StrEnum):
+    reported = "reported"
+    assessed = "assessed"
+    dispatched = "dispatched"
+    in_progress = "in_progress"
+    resolved = "resolved"
+    closed = "closed"
+    cancelled = "cancelled"
+
+
+@strawberry.enum(
+    description="Who or what opened a work order: a resident, staff, a grid worker, a device alarm, an inspection finding or a passed proposal."
+)
+class WorkOrderSource(StrEnum):
+    resident = "resident"
+    staff = "staff"
+    grid_worker = "grid_worker"
+    device_alarm = "device_alarm"
+    inspection = "inspection"
+    governance = "governance"

@@ -20,7 +20,7 @@ CHECKPOINTS = [
     {"name": "水泵房", "location": "地下一层", "category": "plumbing"},
     {"name": "东门岗亭", "location": "东门", "category": "security"},
 ]
-FINDING = """mutation($r: ID!, $cp: ID!, $ok: Boolean!, $note: String!, $sev: String!) {
+FINDING = """mutation($r: ID!, $cp: ID!, $ok: Boolean!, $note: String!, $sev: FindingSeverity!) {
   recordInspectionFinding(roundId: $r, checkpointId: $cp, ok: $ok, note: $note, severity: $sev) { id result category workOrderId } }"""
 
 
@@ -309,7 +309,7 @@ async def test_deleting_a_tenant_removes_all_operations_data(ops, new_tenant):
     await ops.deliver(t.tenant_id)
     await ops.deliver(t.tenant_id)
     r = await ops.gql(
-        'mutation { createFeeItem(input: {code: "PROP", name: "物业费", kind: "area", unitPrice: 235}) { id } }',
+        'mutation { createFeeItem(input: {code: "PROP", name: "物业费", kind: area, unitPrice: 235}) { id } }',
         token=t.token,
     )
     r = await ops.gql('mutation { runBilling(period: "2026-11") { billsCreated } }', token=t.token)

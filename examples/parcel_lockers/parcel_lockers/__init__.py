@@ -10,7 +10,7 @@ See README.md.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kernel.sdk import (
     SDK_API_VERSION,
@@ -23,6 +23,9 @@ from kernel.sdk import (
     WebPage,
     hookimpl,
 )
+
+if TYPE_CHECKING:
+    from kernel.sdk.runtime import Runtime
 
 MANIFEST = PluginManifest(
     name="parcel_lockers",
@@ -95,7 +98,7 @@ def register_event_handlers() -> dict[str, Any]:
     return {"device.telemetry_event": on_telemetry_event}
 
 
-async def remind_all(runtime: Any) -> int:
+async def remind_all(runtime: Runtime) -> int:
     """The reminder job: overdue parcels in every tenant that enabled the plugin."""
     from kernel.sdk.jobs import for_each_enabled_tenant
     from parcel_lockers.service import remind_overdue

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from kernel.sdk import Event, NotFound, audit, devices, notify
 from kernel.sdk.db import utcnow
 from kernel.sdk.estate import Building, Ownership, Person, Residency, Unit, accounts_of_units
+from kernel.sdk.runtime import Runtime
 from parcel_lockers.models import COLLECTED, WAITING, Parcel
 from parcel_lockers.notifications import ARRIVED, OVERDUE
 from parcel_lockers.profile import TYPE
@@ -38,11 +39,11 @@ REMIND_EVERY = timedelta(hours=24)
 STORAGE_ITEM_CODE = "PARCEL_STORAGE"
 
 
-def _digest(runtime: Any, tenant_id: uuid.UUID, code: str) -> str:
+def _digest(runtime: Runtime, tenant_id: uuid.UUID, code: str) -> str:
     return str(runtime.vault.keyed_digest(tenant_id, f"parcel-pickup:{code}"))
 
 
-async def _new_code(runtime: Any, session: Any, tenant_id: uuid.UUID) -> tuple[str, str]:
+async def _new_code(runtime: Runtime, session: Any, tenant_id: uuid.UUID) -> tuple[str, str]:
     """A six-digit code no waiting parcel of the tenant has; (code, digest)."""
     for _ in range(20):
         code = f"{secrets.randbelow(1_000_000):06d}"
@@ -70,7 +71,7 @@ async def _find_unit(session: Any, community_id: uuid.UUID | None, building: str
     return found[0] if len(found) == 1 else None
 
 
-async def record_arrival(runtime: Any, session: Any, tenant_id: uuid.UUID, payload: dict[str, Any]) -> Parcel | None:
+async def record_arrival(runtime: Runtime, session: Any, tenant_id: uuid.UUID, payload: dict[str, Any]) -> Parcel | None:
     """A courier's deposit (a locker's ``device.telemetry_event``) → a waiting parcel with a
     pickup code, and its recipients told. Idempotent per (locker, message timestamp)."""
     values = payload.get("values") or {}
@@ -135,7 +136,7 @@ async def tell_recipients(session: Any, tenant_id: uuid.UUID, parcel: Parcel, te
     return len(accounts)
 
 
-async def collect(runtime: Any, session: Any, tenant_id: uuid.UUID, actor: str, code: str) -> Parcel:
+async def collect(runtime: Runtime, session: Any, tenant_id: uuid.UUID, actor: str, code: str) -> Parcel:
     """Pick a parcel up by its code: the locker opens the compartment (RPC ``open_compartment``,
     queued in its own committed transaction) and the parcel is marked collected. A wrong code
     answers NOT_FOUND, exactly as a code of another tenant would."""
@@ -159,7 +160,7 @@ async def collect(runtime: Any, session: Any, tenant_id: uuid.UUID, actor: str, 
     return parcel
 
 
-async def remind_overdue(runtime: Any, session: Any, tenant_id: uuid.UUID, *, now: datetime | None = None) -> int:
+async def remind_overdue(runtime: Runtime, session: Any, tenant_id: uuid.UUID, *, now: datetime | None = None) -> int:
     """Remind the recipients of parcels waiting past the free storage time (at most once per
     :data:`REMIND_EVERY`); returns the parcels reminded."""
     now = now or utcnow()

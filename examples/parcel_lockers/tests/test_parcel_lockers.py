@@ -177,7 +177,7 @@ async def test_overdue_storage_is_billed_through_the_fees_plugin(site, gql, deli
     s = await site()
     await enable_plugin(s.tenant, "fees")
     r = await gql(
-        'mutation { createFeeItem(input: {code: "PARCEL_STORAGE", name: "快递柜超时保管费", kind: "fixed", unitPrice: 100}) { id } }',
+        'mutation { createFeeItem(input: {code: "PARCEL_STORAGE", name: "快递柜超时保管费", kind: fixed, unitPrice: 100}) { id } }',
         token=s.tenant.token,
     )
     assert not r.get("errors"), r
