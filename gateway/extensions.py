@@ -149,10 +149,12 @@ def _variable_field(message: str, document: DocumentNode | None) -> str | None:
 
 def _is_input_error(error: GraphQLError) -> bool:
     """Variable coercion failures (wrong scalar) carry an original error but no path; a global
-    id that does not decode fails while the resolver's arguments are converted."""
+    id that does not decode fails while the resolver's arguments are converted; an argument's
+    value refused by graphql-core while the field's arguments are coerced (a null variable for a
+    non-null argument that has a default) is a GraphQLError of its own, with the field's path."""
     from strawberry.relay.types import GlobalIDValueError
 
-    if isinstance(error.original_error, GlobalIDValueError):
+    if isinstance(error.original_error, (GlobalIDValueError, GraphQLError)):
         return True
     return error.path is None and isinstance(error.original_error, (GraphQLError, ValueError, TypeError))
 

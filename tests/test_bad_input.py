@@ -76,6 +76,7 @@ async def own_firm(runtime, new_tenant):  # type: ignore[no-untyped-def]
         ("query($id: ID!) { community(id: $id) { name } }", {"id": {"not": "an id"}}),
         ("query($f: Int) { communities(first: $f) { edges { cursor } } }", {"f": "ten"}),
         ("query($f: Int) { communities(first: $f) { edges { cursor } } }", {"f": 2**40}),  # over Int32
+        ('mutation($c: String) { createCommunity(code: "Z9", name: "z", city: $c) { id } }', {"c": None}),  # null for String! = ""
         ("subscription { nothing }", {}),
         ("", {}),
     ],
