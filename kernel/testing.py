@@ -62,6 +62,27 @@ def missing(component: str, reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
+_TOTP_USED: dict[str, set[int]] = {}
+
+
+def totp_code(secret: str) -> str:
+    """An authenticator code for ``secret`` that this test process has not used yet. Linli accepts
+    each 30-second step once (a replay is refused), and tests log in faster than that: take the
+    current step's code, else the next step's (accepted for clock drift), else wait for a new step."""
+    import pyotp
+
+    totp = pyotp.TOTP(secret)
+    used = _TOTP_USED.setdefault(secret, set())
+    while True:
+        now = time.time()
+        for moment in (now, now + totp.interval):
+            step = int(moment // totp.interval)
+            if step not in used:
+                used.add(step)
+                return totp.at(moment)
+        time.sleep(totp.interval - now % totp.interval + 0.05)
+
+
 async def eventually(check: Callable[[], Any], within: float = 10.0, interval: float = 0.02, what: str = "") -> Any:
     """Poll ``check`` (sync or async) until it returns something truthy and return that; fail the test
     after ``within`` seconds. Use instead of sleeping for a condition: fast when it holds early, and it

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from kernel.identity.models import Account
 from kernel.identity.platform import create_platform_account
+from kernel.testing import totp_code
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")
 
@@ -46,7 +47,7 @@ async def test_admins_enrol_at_first_login_then_need_the_code(make_runtime, gql_
     assert enrolment["otpauthUri"].startswith("otpauth://totp/") and "issuer=Linli" in enrolment["otpauthUri"]
     totp = pyotp.TOTP(enrolment["secret"])
     assert err(await gql(CONFIRM, {"c": "000000" if totp.now() != "000000" else "111111", "e": token})) == ("BAD_USER_INPUT", None)
-    confirmed = ok(await gql(CONFIRM, {"c": totp.now(), "e": token}))["confirmTotp"]
+    confirmed = ok(await gql(CONFIRM, {"c": totp_code(enrolment["secret"]), "e": token}))["confirmTotp"]
     codes = confirmed["recoveryCodes"]
     assert len(codes) == 10 and len(set(codes)) == 10
     assert ok(await gql("{ me { username } }", token=confirmed["auth"]["accessToken"]))["me"]["username"] == t.admin
@@ -57,7 +58,10 @@ async def test_admins_enrol_at_first_login_then_need_the_code(make_runtime, gql_
     # from now on: the code, or a recovery code once
     assert err(await gql(LOGIN, login)) == ("UNAUTHENTICATED", "second_factor_required")
     assert err(await gql(LOGIN, {**login, "f": "123 456" if totp.now() != "123456" else "654321"})) == ("UNAUTHENTICATED", "bad_second_factor")
-    assert ok(await gql(LOGIN, {**login, "f": totp.now()}))["login"]["accessToken"]
+    code = totp_code(enrolment["secret"])
+    assert ok(await gql(LOGIN, {**login, "f": code}))["login"]["accessToken"]
+    # each code logs in once: replayed (or read over a shoulder), it is refused
+    assert err(await gql(LOGIN, {**login, "f": code})) == ("UNAUTHENTICATED", "second_factor_reused")
     assert ok(await gql(LOGIN, {**login, "f": codes[0].lower()}))["login"]["accessToken"]
     assert err(await gql(LOGIN, {**login, "f": codes[0]})) == ("UNAUTHENTICATED", "bad_second_factor")
     assert ok(await gql(LOGIN, {**login, "f": codes[1]}))["login"]["accessToken"]
@@ -77,7 +81,7 @@ async def test_second_factor_is_optional_for_staff_and_guessing_codes_is_throttl
     login = {"u": username, "p": PASSWORD, "t": t.slug}
     staff = ok(await gql(LOGIN, login))["login"]["accessToken"]  # not required for staff
     secret = ok(await gql(ENROL, {}, token=staff))["enrolTotp"]["secret"]
-    confirmed = ok(await gql(CONFIRM, {"c": pyotp.TOTP(secret).now()}, token=staff))["confirmTotp"]
+    confirmed = ok(await gql(CONFIRM, {"c": totp_code(secret)}, token=staff))["confirmTotp"]
     assert confirmed["auth"] is None and len(confirmed["recoveryCodes"]) == 10
     assert err(await gql(LOGIN, login)) == ("UNAUTHENTICATED", "second_factor_required")
     # someone with the password guesses codes: three wrong ones, asking again in between does not reset the count
@@ -98,8 +102,8 @@ async def test_a_regulator_enrols_and_logs_in_without_a_tenant(make_runtime, gql
     assert err(r) == ("UNAUTHENTICATED", "second_factor_enrolment_required"), r
     token = r["errors"][0]["extensions"]["enrolmentToken"]
     secret = ok(await gql(ENROL, {"e": token}))["enrolTotp"]["secret"]
-    auth = ok(await gql(CONFIRM, {"c": pyotp.TOTP(secret).now(), "e": token}))["confirmTotp"]["auth"]
+    auth = ok(await gql(CONFIRM, {"c": totp_code(secret), "e": token}))["confirmTotp"]["auth"]
     r = await gql("{ streetFilings { title } }", token=auth["accessToken"])
     assert not r.get("errors"), r
     assert err(await gql(LOGIN, {"u": username, "p": PASSWORD, "t": None})) == ("UNAUTHENTICATED", "second_factor_required")
-    assert ok(await gql(LOGIN, {"u": username, "p": PASSWORD, "t": None, "f": pyotp.TOTP(secret).now()}))["login"]["accessToken"]
+    assert ok(await gql(LOGIN, {"u": username, "p": PASSWORD, "t": None, "f": totp_code(secret)}))["login"]["accessToken"]

@@ -28,6 +28,7 @@ REFERENCE_TABLES: frozenset[str] = frozenset(
         "device_credentials",
         "login_attempts",
         "platform_accounts",
+        "second_factor_uses",
         "tenants",
     }
 )

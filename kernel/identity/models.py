@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Index, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.db.base import Base, GlobalRecord, TenantRecord, TenantScoped, Timestamped
@@ -157,6 +157,18 @@ class LoginAttempt(GlobalRecord, Base):
     source_key: Mapped[str] = mapped_column(String(64))
     tenant_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     succeeded: Mapped[bool] = mapped_column(default=False)
+
+
+class SecondFactorUse(Base):
+    """An authenticator code accepted for an account: its 30-second step. The key makes each step
+    single-use (RFC 6238 §5.2): a code seen over someone's shoulder, or replayed, is refused. Rows
+    older than the verification window are useless and pruned when the account logs in again."""
+
+    __tablename__ = "second_factor_uses"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    step: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    used_at: Mapped[datetime]
 
 
 class ApiKey(TenantRecord, Base):

@@ -14,7 +14,9 @@ recovery codes are stored as SHA-256 digests and removed when used.
 
 from __future__ import annotations
 
+import hmac
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -52,9 +54,45 @@ def provisioning_uri(secret: str, username: str, firm: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=f"{username}@{firm}", issuer_name=ISSUER_NAME)
 
 
-def totp_ok(secret: str, code: str) -> bool:
+def totp_step(secret: str, code: str, *, at: float | None = None) -> int | None:
+    """The 30-second step whose code ``code`` is (the current one or a neighbour, for clock drift),
+    or None. Compared in constant time."""
     code = code.strip().replace(" ", "")
-    return code.isdigit() and len(code) == 6 and pyotp.TOTP(secret).verify(code, valid_window=1)
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(secret)
+    now = time.time() if at is None else at
+    for offset in (0, -1, 1):
+        moment = now + offset * totp.interval
+        if hmac.compare_digest(totp.at(moment), code):
+            return int(totp.timecode(datetime.fromtimestamp(moment, UTC)))
+    return None
+
+
+def totp_ok(secret: str, code: str) -> bool:
+    return totp_step(secret, code) is not None
+
+
+async def claim_step(runtime: Any, account_id: uuid.UUID, step: int) -> None:
+    """Record that ``account_id`` used the code of ``step``; UNAUTHENTICATED if it was used before."""
+    from sqlalchemy import delete
+    from sqlalchemy.exc import IntegrityError
+
+    from kernel.identity.models import SecondFactorUse
+
+    now = datetime.now(UTC)
+    try:
+        async with runtime.db.platform() as s:
+            # steps older than the window can never match again: keep the table small
+            await s.execute(
+                delete(SecondFactorUse).where(SecondFactorUse.account_id == account_id, SecondFactorUse.step < step - 2)
+            )
+            s.add(SecondFactorUse(account_id=account_id, step=step, used_at=now))
+            await s.flush()
+    except IntegrityError:
+        raise Unauthenticated(
+            "this code was used already; wait for the next code of your authenticator app", reason="second_factor_reused"
+        ) from None
 
 
 def new_recovery_codes() -> tuple[list[str], list[str]]:
@@ -64,14 +102,18 @@ def new_recovery_codes() -> tuple[list[str], list[str]]:
     return codes, [digest(c) for c in codes]
 
 
-def check(vault: Vault, key_domain: uuid.UUID, secret_enc: str, recovery: list[str], presented: str) -> list[str] | None:
-    """None if ``presented`` is neither the current TOTP code nor an unused recovery code; else the
-    recovery digests to keep (one fewer if a recovery code was used)."""
-    if totp_ok(vault.decrypt(key_domain, secret_enc), presented):
-        return list(recovery)
+def check(
+    vault: Vault, key_domain: uuid.UUID, secret_enc: str, recovery: list[str], presented: str
+) -> tuple[list[str], int | None] | None:
+    """None if ``presented`` is neither a current TOTP code nor an unused recovery code; else the
+    recovery digests to keep (one fewer if a recovery code was used) and the TOTP step matched (to
+    claim with :func:`claim_step`; None for a recovery code)."""
+    step = totp_step(vault.decrypt(key_domain, secret_enc), presented)
+    if step is not None:
+        return list(recovery), step
     h = digest(presented.strip().upper())
     if h in recovery:
-        return [r for r in recovery if r != h]
+        return [r for r in recovery if r != h], None
     return None
 
 
@@ -139,8 +181,10 @@ async def confirm(runtime: Any, who: Enrolment, code: str) -> list[str]:
                 raise Conflict("start the enrolment first (enrolTotp)", reason="not_started")
             if row.totp_confirmed:
                 raise Conflict("a second factor is enrolled already", reason="enrolled")
-            if not totp_ok(runtime.vault.decrypt(PLATFORM_KEY, row.totp_secret_enc), code):
+            step = totp_step(runtime.vault.decrypt(PLATFORM_KEY, row.totp_secret_enc), code)
+            if step is None:
                 raise BadUserInput("the code does not match; check the time on your phone and try the next code", field="code")
+            await claim_step(runtime, who.account_id, step)
             await s.execute(
                 update(PlatformAccount).where(PlatformAccount.id == who.account_id).values(totp_confirmed_at=now, recovery_hashes=hashes)
             )
@@ -152,7 +196,9 @@ async def confirm(runtime: Any, who: Enrolment, code: str) -> list[str]:
             raise Conflict("start the enrolment first (enrolTotp)", reason="not_started")
         if account.totp_confirmed_at is not None:
             raise Conflict("a second factor is enrolled already", reason="enrolled")
-        if not totp_ok(runtime.vault.decrypt(who.tenant_id, account.totp_secret_enc), code):
+        step = totp_step(runtime.vault.decrypt(who.tenant_id, account.totp_secret_enc), code)
+        if step is None:
             raise BadUserInput("the code does not match; check the time on your phone and try the next code", field="code")
+        await claim_step(runtime, who.account_id, step)
         account.totp_confirmed_at, account.recovery_hashes = now, hashes
     return codes

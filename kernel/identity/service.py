@@ -161,9 +161,12 @@ async def _second_factor(runtime: object, tenant: Tenant | None, who: _Verified,
         if not presented:
             raise Unauthenticated("enter the 6-digit code of your authenticator app (or a recovery code)", reason="second_factor_required")
         domain = sf.PLATFORM_KEY if who.platform else tenant.id  # type: ignore[union-attr]
-        keep = sf.check(vault, domain, who.totp_secret_enc, list(who.recovery_hashes), presented)
-        if keep is None:
+        checked = sf.check(vault, domain, who.totp_secret_enc, list(who.recovery_hashes), presented)
+        if checked is None:
             return False
+        keep, step = checked
+        if step is not None:  # each code logs in once (a replayed or overlooked code is refused)
+            await sf.claim_step(runtime, who.account_id, step)
         if len(keep) != len(who.recovery_hashes):  # a recovery code was used up
             await _store_recovery(runtime, tenant, who, keep)
         return True
