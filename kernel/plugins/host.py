@@ -74,6 +74,7 @@ BUILTIN_ORDER: tuple[str, ...] = (
     "inspections",
     "devices",
     "funds",
+    "parking",
 )
 
 
