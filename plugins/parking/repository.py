@@ -11,24 +11,31 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, false, select, union
+from sqlalchemy import Select, false, or_, select
 
 from kernel.sdk.estate import Ownership, Person, Residency
 from kernel.sdk.repository import Repository, Viewer
 from plugins.parking import models as m
 
 
-def own_units_statement(account_id: uuid.UUID | None) -> Any:
-    """The ids of the units the login's persons own or live in (a subquery)."""
-    owned = select(Ownership.unit_id).join(Person, Person.id == Ownership.person_id).where(Person.account_id == account_id)
-    lived = select(Residency.unit_id).join(Person, Person.id == Residency.person_id).where(Person.account_id == account_id)
-    return union(owned, lived)
+def _owned(account_id: uuid.UUID | None) -> Select[Any]:
+    return select(Ownership.unit_id).join(Person, Person.id == Ownership.person_id).where(Person.account_id == account_id)
+
+
+def _lived(account_id: uuid.UUID | None) -> Select[Any]:
+    return select(Residency.unit_id).join(Person, Person.id == Residency.person_id).where(Person.account_id == account_id)
+
+
+def of_own_units(column: Any, account_id: uuid.UUID | None) -> Any:
+    """``column`` names a unit the login's persons own or live in (two subqueries)."""
+    return or_(column.in_(_owned(account_id)), column.in_(_lived(account_id)))
 
 
 async def own_units(session: Any, account_id: uuid.UUID | None) -> set[uuid.UUID]:
+    """The units the login's persons own or live in (empty for no login)."""
     if account_id is None:
         return set()
-    return set((await session.scalars(own_units_statement(account_id))).all())
+    return set((await session.scalars(_owned(account_id))).all()) | set((await session.scalars(_lived(account_id))).all())
 
 
 class _UnitRows(Repository[Any]):
@@ -39,7 +46,7 @@ class _UnitRows(Repository[Any]):
         if actor.allowed("parking", "read"):
             return stmt
         if actor.allowed("parking", "use") and actor.account_id is not None:
-            return stmt.where(self.model.unit_id.in_(own_units_statement(actor.account_id)))
+            return stmt.where(of_own_units(self.model.unit_id, actor.account_id))
         return stmt.where(false())
 
 

@@ -149,10 +149,11 @@ async def test_household_plates_limit_masking_encryption_and_billing_through_fee
     # fees bills the month: the parking fee and the pass price on the unit's bill
     period = datetime.fromtimestamp(t0 // 1000 + 5 * 3600, UTC).astimezone(timezone_shanghai()).strftime("%Y-%m")
     for code in ("PARKING_FEE", "PARKING_PASS"):
-        await park.ok(token, f'mutation {{ createFeeItem(code: "{code}", name: "{code}", kind: "fixed", unitPrice: 1) {{ id }} }}')
-    await park.ok(token, f'mutation {{ runBilling(period: "{period}") {{ billsCreated }} }}')
-    bills = (await park.ok(token, f'{{ feeBills(period: "{period}") {{ edges {{ node {{ unitId amount quantity }} }} }} }}'))
-    amounts = sorted(e["node"]["amount"] for e in bills["feeBills"]["edges"] if e["node"]["unitId"] == mine)
+        item = {"code": code, "name": code, "kind": "fixed", "unitPrice": 1}
+        await park.ok(token, "mutation($i: FeeItemInput!) { createFeeItem(input: $i) { id } }", {"i": item})
+    await park.ok(token, "mutation($p: String!) { runBilling(period: $p) { billsCreated } }", {"p": period})
+    bills = await park.ok(token, "query($p: String!) { bills(period: $p) { edges { node { unitId amount } } } }", {"p": period})
+    amounts = sorted(e["node"]["amount"] for e in bills["bills"]["edges"] if e["node"]["unitId"] == mine)
     assert amounts == sorted([d_fee(seen[0]), 30000])
 
 
