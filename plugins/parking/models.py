@@ -257,7 +257,7 @@ class SpaceBooking(TenantRecord, Base):
 class ChargingPile(TenantRecord, Base):
     """An EV charging pile (充电桩): an ``ev_charger`` device and its prices per kWh."""
 
-    __tablename__ = "parking_charging_piles"
+    __tablename__ = "parking_piles"
     __table_args__ = (
         tenant_fk("device_id", "devices"),
         tenant_fk("lot_id", "parking_lots", ondelete=None),
@@ -275,11 +275,11 @@ class ChargingSession(TenantRecord, Base):
     """One charge, from the charger's ``start``/``stop`` telemetry; unique per (pile, the
     charger's own transaction id)."""
 
-    __tablename__ = "parking_charging_sessions"
+    __tablename__ = "parking_charges"
     __table_args__ = (
-        tenant_fk("pile_id", "parking_charging_piles"),
+        tenant_fk("pile_id", "parking_piles"),
         UniqueConstraint("tenant_id", "pile_id", "charger_ref"),
-        Index("ix_parking_charging_billing", "tenant_id", "status", "stopped_at"),
+        Index("ix_parking_charges_billing", "tenant_id", "status", "stopped_at"),
     )
 
     pile_id: Mapped[uuid.UUID] = mapped_column(index=True)

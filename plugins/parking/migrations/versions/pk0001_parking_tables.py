@@ -237,7 +237,7 @@ def upgrade() -> None:
     )
     op.create_index('ix_parking_bookings_space_time', 'parking_bookings', ['tenant_id', 'space_id', 'starts_at'], unique=False)
     op.create_index(op.f('ix_parking_bookings_tenant_id'), 'parking_bookings', ['tenant_id'], unique=False)
-    create_tenant_table('parking_charging_piles',
+    create_tenant_table('parking_piles',
     sa.Column('device_id', sa.Uuid(), nullable=False),
     sa.Column('lot_id', sa.Uuid(), nullable=True),
     sa.Column('price_per_kwh_fen', sa.BigInteger(), nullable=False),
@@ -246,15 +246,15 @@ def upgrade() -> None:
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
     sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', UTCDateTime(timezone=True), nullable=True),
-    sa.CheckConstraint('price_per_kwh_fen >= 0 AND service_per_kwh_fen >= 0', name=op.f('ck_parking_charging_piles_prices_not_negative')),
-    sa.ForeignKeyConstraint(['tenant_id', 'device_id'], ['devices.tenant_id', 'devices.id'], name=op.f('fk_parking_charging_piles_tenant_id_device_id_devices'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['tenant_id', 'lot_id'], ['parking_lots.tenant_id', 'parking_lots.id'], name=op.f('fk_parking_charging_piles_tenant_id_lot_id_parking_lots')),
-    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_parking_charging_piles_tenant_id_tenants'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', 'tenant_id', name=op.f('pk_parking_charging_piles')),
-    sa.UniqueConstraint('tenant_id', 'device_id', name=op.f('uq_parking_charging_piles_tenant_id_device_id'))
+    sa.CheckConstraint('price_per_kwh_fen >= 0 AND service_per_kwh_fen >= 0', name=op.f('ck_parking_piles_prices_not_negative')),
+    sa.ForeignKeyConstraint(['tenant_id', 'device_id'], ['devices.tenant_id', 'devices.id'], name=op.f('fk_parking_piles_tenant_id_device_id_devices'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['tenant_id', 'lot_id'], ['parking_lots.tenant_id', 'parking_lots.id'], name=op.f('fk_parking_piles_tenant_id_lot_id_parking_lots')),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_parking_piles_tenant_id_tenants'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', 'tenant_id', name=op.f('pk_parking_piles')),
+    sa.UniqueConstraint('tenant_id', 'device_id', name=op.f('uq_parking_piles_tenant_id_device_id'))
     )
-    op.create_index(op.f('ix_parking_charging_piles_tenant_id'), 'parking_charging_piles', ['tenant_id'], unique=False)
-    create_tenant_table('parking_charging_sessions',
+    op.create_index(op.f('ix_parking_piles_tenant_id'), 'parking_piles', ['tenant_id'], unique=False)
+    create_tenant_table('parking_charges',
     sa.Column('pile_id', sa.Uuid(), nullable=False),
     sa.Column('charger_ref', sa.String(length=64), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
@@ -269,19 +269,19 @@ def upgrade() -> None:
     sa.Column('tenant_id', sa.Uuid(), nullable=False),
     sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', UTCDateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['tenant_id', 'pile_id'], ['parking_charging_piles.tenant_id', 'parking_charging_piles.id'], name=op.f('fk_parking_charging_sessions_tenant_id_pile_id_parking_charging_piles'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_parking_charging_sessions_tenant_id_tenants'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', 'tenant_id', name=op.f('pk_parking_charging_sessions')),
-    sa.UniqueConstraint('tenant_id', 'pile_id', 'charger_ref', name=op.f('uq_parking_charging_sessions_tenant_id_pile_id_charger_ref'))
+    sa.ForeignKeyConstraint(['tenant_id', 'pile_id'], ['parking_piles.tenant_id', 'parking_piles.id'], name=op.f('fk_parking_charges_tenant_id_pile_id_parking_piles'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_parking_charges_tenant_id_tenants'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', 'tenant_id', name=op.f('pk_parking_charges')),
+    sa.UniqueConstraint('tenant_id', 'pile_id', 'charger_ref', name=op.f('uq_parking_charges_tenant_id_pile_id_charger_ref'))
     )
-    op.create_index('ix_parking_charging_billing', 'parking_charging_sessions', ['tenant_id', 'status', 'stopped_at'], unique=False)
-    op.create_index(op.f('ix_parking_charging_sessions_pile_id'), 'parking_charging_sessions', ['pile_id'], unique=False)
-    op.create_index(op.f('ix_parking_charging_sessions_tenant_id'), 'parking_charging_sessions', ['tenant_id'], unique=False)
+    op.create_index('ix_parking_charges_billing', 'parking_charges', ['tenant_id', 'status', 'stopped_at'], unique=False)
+    op.create_index(op.f('ix_parking_charges_pile_id'), 'parking_charges', ['pile_id'], unique=False)
+    op.create_index(op.f('ix_parking_charges_tenant_id'), 'parking_charges', ['tenant_id'], unique=False)
 
 
 def downgrade() -> None:
-    drop_tenant_table('parking_charging_sessions')
-    drop_tenant_table('parking_charging_piles')
+    drop_tenant_table('parking_charges')
+    drop_tenant_table('parking_piles')
     drop_tenant_table('parking_bookings')
     drop_tenant_table('parking_share_windows')
     drop_tenant_table('parking_gate_events')
