@@ -62,10 +62,22 @@ def register_graphql() -> GraphQLContribution:
 
 
 PERMISSIONS = (
-    Permission("parking", "read", "See lots, lanes, plates (masked), passes, stays, bookings and charges"),
-    Permission("parking", "manage", "Define lots, tariffs, spaces, lanes and piles; register plates; issue passes"),
-    Permission("parking", "collect", "Record a temporary car's payment at the exit (raises the barrier)"),
-    Permission("parking", "use", "Register one's household plates, lend one's space, book lent spaces, see one's stays"),
+    Permission(
+        "parking", "read", "See lots, lanes, plates (masked), passes, stays, bookings and charges"
+    ),
+    Permission(
+        "parking",
+        "manage",
+        "Define lots, tariffs, spaces, lanes and piles; register plates; issue passes",
+    ),
+    Permission(
+        "parking", "collect", "Record a temporary car's payment at the exit (raises the barrier)"
+    ),
+    Permission(
+        "parking",
+        "use",
+        "Register one's household plates, lend one's space, book lent spaces, see one's stays",
+    ),
 )
 GRANTS = (
     *(Grant(r, "parking", "read") for r in ("tenant_admin", "property_staff", "auditor")),
@@ -106,7 +118,9 @@ async def on_gate_decision(ctx: Any, event: Any) -> None:
 
     p = event.payload if isinstance(event.payload, dict) else {}
     if p.get("allowed") and p.get("device_id"):
-        await devices.send_command(ctx.runtime, ctx.tenant_id, uuid.UUID(p["device_id"]), "raise", {}, actor="system")
+        await devices.send_command(
+            ctx.runtime, ctx.tenant_id, uuid.UUID(p["device_id"]), "raise", {}, actor="system"
+        )
 
 
 async def on_visitor_pass_created(ctx: Any, event: Any) -> None:
@@ -132,7 +146,9 @@ def register_event_handlers() -> dict[str, Any]:
 
 
 @hookimpl(optionalhook=True)
-async def fees_billing_lines(session: Any, tenant_id: Any, period: str, community_id: Any) -> list[dict[str, Any]]:
+async def fees_billing_lines(
+    session: Any, tenant_id: Any, period: str, community_id: Any
+) -> list[dict[str, Any]]:
     """Parking fees, passes, bookings and charges of the period, as amounts in fen billed at the
     firm's 1-fen fee items (see :mod:`plugins.parking.billing`). Optional: loads without fees."""
     from kernel.sdk.jobs import enabled_plugins

@@ -31,7 +31,12 @@ from sqlalchemy import select
 from plugins.parking.models import ChargingSession, MonthlyPass, ParkingSession, SpaceBooking
 
 SHANGHAI = timezone(timedelta(hours=8))
-PARKING_FEE, PARKING_PASS, PARKING_SHARE, EV_CHARGING = "PARKING_FEE", "PARKING_PASS", "PARKING_SHARE", "EV_CHARGING"
+PARKING_FEE, PARKING_PASS, PARKING_SHARE, EV_CHARGING = (
+    "PARKING_FEE",
+    "PARKING_PASS",
+    "PARKING_SHARE",
+    "EV_CHARGING",
+)
 
 
 @dataclass(frozen=True)
@@ -65,20 +70,26 @@ async def billing_lines(session: Any, period: str) -> list[BillingLine]:
         totals[(unit_id, PARKING_FEE)] += fee
     passes = await session.execute(
         select(MonthlyPass.unit_id, MonthlyPass.monthly_fen).where(
-            MonthlyPass.revoked.is_(False), MonthlyPass.valid_from < end, MonthlyPass.valid_until > start
+            MonthlyPass.revoked.is_(False),
+            MonthlyPass.valid_from < end,
+            MonthlyPass.valid_until > start,
         )
     )
     for unit_id, price in passes.all():
         totals[(unit_id, PARKING_PASS)] += price
     bookings = await session.execute(
         select(SpaceBooking.unit_id, SpaceBooking.price_fen).where(
-            SpaceBooking.cancelled.is_(False), SpaceBooking.starts_at >= start, SpaceBooking.starts_at < end
+            SpaceBooking.cancelled.is_(False),
+            SpaceBooking.starts_at >= start,
+            SpaceBooking.starts_at < end,
         )
     )
     for unit_id, price in bookings.all():
         totals[(unit_id, PARKING_SHARE)] += price
     charges = await session.execute(
-        select(ChargingSession.unit_id, ChargingSession.energy_fen + ChargingSession.service_fen).where(
+        select(
+            ChargingSession.unit_id, ChargingSession.energy_fen + ChargingSession.service_fen
+        ).where(
             ChargingSession.status != "charging",
             ChargingSession.unit_id.is_not(None),
             ChargingSession.stopped_at >= start,

@@ -32,19 +32,31 @@ MAX_SESSION_WH = 1_000_000  # 1 MWh: no car takes more in one charge
 
 async def _session(session: Any, pile_id: uuid.UUID, ref: str) -> ChargingSession | None:
     return await session.scalar(
-        select(ChargingSession).where(ChargingSession.pile_id == pile_id, ChargingSession.charger_ref == ref)
+        select(ChargingSession).where(
+            ChargingSession.pile_id == pile_id, ChargingSession.charger_ref == ref
+        )
     )
 
 
-async def on_telemetry_event(runtime: Any, session: Any, tenant_id: uuid.UUID, payload: Any) -> ChargingSession | None:
+async def on_telemetry_event(
+    runtime: Any, session: Any, tenant_id: uuid.UUID, payload: Any
+) -> ChargingSession | None:
     """``device.telemetry_event`` of an ``ev_charger`` → start or stop a charging session."""
     p = payload if isinstance(payload, dict) else {}
     values = p.get("values") or {}
     kind, ref = values.get("charge_event"), values.get("charge_session")
-    if p.get("device_type") != "ev_charger" or kind not in ("start", "stop") or not isinstance(ref, str) or not ref:
+    if (
+        p.get("device_type") != "ev_charger"
+        or kind not in ("start", "stop")
+        or not isinstance(ref, str)
+        or not ref
+    ):
         return None
     try:
-        device_id, at = uuid.UUID(str(p["device_id"])), datetime.fromtimestamp(int(p["ts"]) // 1000, tz=UTC)
+        device_id, at = (
+            uuid.UUID(str(p["device_id"])),
+            datetime.fromtimestamp(int(p["ts"]) // 1000, tz=UTC),
+        )
     except (KeyError, TypeError, ValueError):
         return None
     pile = await session.scalar(select(ChargingPile).where(ChargingPile.device_id == device_id))
@@ -72,8 +84,12 @@ async def on_telemetry_event(runtime: Any, session: Any, tenant_id: uuid.UUID, p
         await _attribute(runtime, session, tenant_id, row, values.get("plate"))
         session.add(row)
     energy = values.get("energy_wh")
-    row.energy_wh = int(energy) if isinstance(energy, int | float) and 0 <= energy <= MAX_SESSION_WH else 0
-    row.energy_fen, row.service_fen = charging_fee(row.energy_wh, pile.price_per_kwh_fen, pile.service_per_kwh_fen)
+    row.energy_wh = (
+        int(energy) if isinstance(energy, int | float) and 0 <= energy <= MAX_SESSION_WH else 0
+    )
+    row.energy_fen, row.service_fen = charging_fee(
+        row.energy_wh, pile.price_per_kwh_fen, pile.service_per_kwh_fen
+    )
     row.stopped_at = at
     row.status = "interrupted" if values.get("reason") == "fault" else "stopped"
     await session.flush()
@@ -95,12 +111,16 @@ async def on_telemetry_event(runtime: Any, session: Any, tenant_id: uuid.UUID, p
     return row
 
 
-async def _attribute(runtime: Any, session: Any, tenant_id: uuid.UUID, row: ChargingSession, raw_plate: Any) -> None:
+async def _attribute(
+    runtime: Any, session: Any, tenant_id: uuid.UUID, row: ChargingSession, raw_plate: Any
+) -> None:
     """Whose charge: the household that registered the plate (masked plate kept for staff)."""
     plate = normalize_plate(raw_plate)
     if plate is None:
         return
     row.plate_masked = mask_plate(plate)
     row.unit_id = await session.scalar(
-        select(Vehicle.unit_id).where(Vehicle.plate_digest == plate_digest(runtime.vault, tenant_id, plate))
+        select(Vehicle.unit_id).where(
+            Vehicle.plate_digest == plate_digest(runtime.vault, tenant_id, plate)
+        )
     )

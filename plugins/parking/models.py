@@ -262,7 +262,9 @@ class ChargingPile(TenantRecord, Base):
         tenant_fk("device_id", "devices"),
         tenant_fk("lot_id", "parking_lots", ondelete=None),
         UniqueConstraint("tenant_id", "device_id"),
-        CheckConstraint("price_per_kwh_fen >= 0 AND service_per_kwh_fen >= 0", name="prices_not_negative"),
+        CheckConstraint(
+            "price_per_kwh_fen >= 0 AND service_per_kwh_fen >= 0", name="prices_not_negative"
+        ),
     )
 
     device_id: Mapped[uuid.UUID]

@@ -43,7 +43,10 @@ def _own(units: set[uuid.UUID] | None, unit_id: uuid.UUID) -> None:
 
 @strawberry.type
 class ParkingMutation:
-    @strawberry.mutation(permission_classes=[Allowed(MANAGE)], description="A car park of a community, with its tariff")
+    @strawberry.mutation(
+        permission_classes=[Allowed(MANAGE)],
+        description="A car park of a community, with its tariff",
+    )
     async def create_parking_lot(
         self,
         info: strawberry.Info,
@@ -65,8 +68,13 @@ class ParkingMutation:
         )
         return ParkingLot.from_row(lot)
 
-    @strawberry.mutation(permission_classes=[Allowed(MANAGE)], description="Cars leaving from now on pay the new tariff")
-    async def set_parking_tariff(self, info: strawberry.Info, lot_id: relay.GlobalID, tariff: ParkingTariffInput) -> ParkingLot:
+    @strawberry.mutation(
+        permission_classes=[Allowed(MANAGE)],
+        description="Cars leaving from now on pay the new tariff",
+    )
+    async def set_parking_tariff(
+        self, info: strawberry.Info, lot_id: relay.GlobalID, tariff: ParkingTariffInput
+    ) -> ParkingLot:
         ctx = info.context
         lot = await service.set_tariff(
             ctx.session,
@@ -79,7 +87,12 @@ class ParkingMutation:
 
     @strawberry.mutation(permission_classes=[Allowed(MANAGE)])
     async def add_parking_space(
-        self, info: strawberry.Info, lot_id: relay.GlobalID, code: str, kind: str, unit_id: relay.GlobalID | None = None
+        self,
+        info: strawberry.Info,
+        lot_id: relay.GlobalID,
+        code: str,
+        kind: str,
+        unit_id: relay.GlobalID | None = None,
     ) -> ParkingSpace:
         ctx = info.context
         space = await service.add_space(
@@ -92,9 +105,16 @@ class ParkingMutation:
         )
         return ParkingSpace.from_row(space)
 
-    @strawberry.mutation(permission_classes=[Allowed(MANAGE)], description="Make a parking_barrier device a lane of the lot")
+    @strawberry.mutation(
+        permission_classes=[Allowed(MANAGE)],
+        description="Make a parking_barrier device a lane of the lot",
+    )
     async def add_parking_gate(
-        self, info: strawberry.Info, lot_id: relay.GlobalID, device_id: relay.GlobalID, direction: str
+        self,
+        info: strawberry.Info,
+        lot_id: relay.GlobalID,
+        device_id: relay.GlobalID,
+        direction: str,
     ) -> ParkingGate:
         ctx = info.context
         gate = await service.add_gate(
@@ -106,7 +126,10 @@ class ParkingMutation:
         )
         return ParkingGate.from_row(gate)
 
-    @strawberry.mutation(permission_classes=[Allowed(MANAGE)], description="Make an ev_charger device a charging pile")
+    @strawberry.mutation(
+        permission_classes=[Allowed(MANAGE)],
+        description="Make an ev_charger device a charging pile",
+    )
     async def add_charging_pile(
         self,
         info: strawberry.Info,
@@ -126,7 +149,9 @@ class ParkingMutation:
         )
         return ChargingPile.from_row(pile)
 
-    @strawberry.mutation(permission_classes=[Allowed(MANAGE)], description="How many plates a household may register")
+    @strawberry.mutation(
+        permission_classes=[Allowed(MANAGE)], description="How many plates a household may register"
+    )
     async def set_parking_plate_limit(self, info: strawberry.Info, limit: int) -> int:
         ctx = info.context
         return await service.set_plates_per_unit(ctx.session, limit=limit, actor=ctx.actor.label)
@@ -135,15 +160,21 @@ class ParkingMutation:
         permission_classes=[Allowed(MANAGE, USE)],
         description="Register a household's plate (staff: any unit; owners and residents: their own)",
     )
-    async def register_parking_vehicle(self, info: strawberry.Info, unit_id: relay.GlobalID, plate: str) -> ParkingVehicle:
+    async def register_parking_vehicle(
+        self, info: strawberry.Info, unit_id: relay.GlobalID, plate: str
+    ) -> ParkingVehicle:
         ctx = info.context
         uid = decode_id(unit_id, "Unit")
         _own(await _households(ctx), uid)
-        vehicle = await service.register_vehicle(ctx.runtime.vault, ctx.session, unit_id=uid, plate=plate, actor=ctx.actor.label)
+        vehicle = await service.register_vehicle(
+            ctx.runtime.vault, ctx.session, unit_id=uid, plate=plate, actor=ctx.actor.label
+        )
         return ParkingVehicle.from_row(vehicle)
 
     @strawberry.mutation(permission_classes=[Allowed(MANAGE, USE)])
-    async def remove_parking_vehicle(self, info: strawberry.Info, vehicle_id: relay.GlobalID) -> ParkingVehicle:
+    async def remove_parking_vehicle(
+        self, info: strawberry.Info, vehicle_id: relay.GlobalID
+    ) -> ParkingVehicle:
         ctx = info.context
         vid = decode_id(vehicle_id, "ParkingVehicle")
         units = await _households(ctx)
@@ -151,9 +182,14 @@ class ParkingMutation:
         if vehicle is None:
             raise NotFound("no such vehicle")
         _own(units, vehicle.unit_id)
-        return ParkingVehicle.from_row(await service.remove_vehicle(ctx.session, vehicle_id=vid, actor=ctx.actor.label))
+        return ParkingVehicle.from_row(
+            await service.remove_vehicle(ctx.session, vehicle_id=vid, actor=ctx.actor.label)
+        )
 
-    @strawberry.mutation(permission_classes=[Allowed(MANAGE)], description="A monthly pass (月卡) of a registered car")
+    @strawberry.mutation(
+        permission_classes=[Allowed(MANAGE)],
+        description="A monthly pass (月卡) of a registered car",
+    )
     async def issue_parking_pass(
         self,
         info: strawberry.Info,
@@ -176,19 +212,29 @@ class ParkingMutation:
         return ParkingPass.from_row(row)
 
     @strawberry.mutation(permission_classes=[Allowed(MANAGE)])
-    async def revoke_parking_pass(self, info: strawberry.Info, pass_id: relay.GlobalID) -> ParkingPass:
+    async def revoke_parking_pass(
+        self, info: strawberry.Info, pass_id: relay.GlobalID
+    ) -> ParkingPass:
         ctx = info.context
-        row = await service.revoke_pass(ctx.session, pass_id=decode_id(pass_id, "ParkingPass"), actor=ctx.actor.label)
+        row = await service.revoke_pass(
+            ctx.session, pass_id=decode_id(pass_id, "ParkingPass"), actor=ctx.actor.label
+        )
         return ParkingPass.from_row(row)
 
     @strawberry.mutation(
         permission_classes=[Allowed(COLLECT)],
         description="A temporary car's fee paid at the exit: settles the stay and raises the barrier",
     )
-    async def pay_parking_session(self, info: strawberry.Info, session_id: relay.GlobalID, reference: str) -> ParkingSessionNode:
+    async def pay_parking_session(
+        self, info: strawberry.Info, session_id: relay.GlobalID, reference: str
+    ) -> ParkingSessionNode:
         ctx = info.context
         row = await service.pay_session(
-            ctx.runtime, ctx.session, session_id=decode_id(session_id, "ParkingSession"), reference=reference, actor=ctx.actor.label
+            ctx.runtime,
+            ctx.session,
+            session_id=decode_id(session_id, "ParkingSession"),
+            reference=reference,
+            actor=ctx.actor.label,
         )
         return ParkingSessionNode.from_row(row)
 
@@ -197,7 +243,12 @@ class ParkingMutation:
         description="Lend a space in a time window (its household, or staff)",
     )
     async def offer_parking_space(
-        self, info: strawberry.Info, space_id: relay.GlobalID, starts_at: datetime, ends_at: datetime, price_fen: int = 0
+        self,
+        info: strawberry.Info,
+        space_id: relay.GlobalID,
+        starts_at: datetime,
+        ends_at: datetime,
+        price_fen: int = 0,
     ) -> ParkingShareWindow:
         ctx = info.context
         window = await sharing.offer(
@@ -216,7 +267,12 @@ class ParkingMutation:
         description="Book a lent space inside its window for a unit; CONFLICT if the time is taken",
     )
     async def book_parking_space(
-        self, info: strawberry.Info, window_id: relay.GlobalID, unit_id: relay.GlobalID, starts_at: datetime, ends_at: datetime
+        self,
+        info: strawberry.Info,
+        window_id: relay.GlobalID,
+        unit_id: relay.GlobalID,
+        starts_at: datetime,
+        ends_at: datetime,
     ) -> ParkingBooking:
         ctx = info.context
         booking = await sharing.book(
@@ -232,7 +288,9 @@ class ParkingMutation:
         return ParkingBooking.from_row(booking)
 
     @strawberry.mutation(permission_classes=[Allowed(MANAGE, USE)])
-    async def cancel_parking_booking(self, info: strawberry.Info, booking_id: relay.GlobalID) -> ParkingBooking:
+    async def cancel_parking_booking(
+        self, info: strawberry.Info, booking_id: relay.GlobalID
+    ) -> ParkingBooking:
         ctx = info.context
         booking = await sharing.cancel(
             ctx.session,

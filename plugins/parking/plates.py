@@ -28,7 +28,9 @@ def require_plate(raw: Any, field: str = "plate") -> str:
     """:func:`normalize_plate`, or BAD_USER_INPUT naming ``field``."""
     plate = normalize_plate(raw)
     if plate is None:
-        raise BadUserInput("a licence plate looks like 粤B12345 (or 粤BD12345 for a new-energy car)", field=field)
+        raise BadUserInput(
+            "a licence plate looks like 粤B12345 (or 粤BD12345 for a new-energy car)", field=field
+        )
     return plate
 
 
@@ -52,4 +54,6 @@ def plate_digest(vault: Any, tenant_id: uuid.UUID, plate: str) -> str:
 
 
 def seal(vault: Any, tenant_id: uuid.UUID, plate: str) -> SealedPlate:
-    return SealedPlate(plate_digest(vault, tenant_id, plate), vault.encrypt(tenant_id, plate), mask_plate(plate))
+    return SealedPlate(
+        plate_digest(vault, tenant_id, plate), vault.encrypt(tenant_id, plate), mask_plate(plate)
+    )

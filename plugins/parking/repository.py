@@ -19,11 +19,19 @@ from plugins.parking import models as m
 
 
 def _owned(account_id: uuid.UUID | None) -> Select[Any]:
-    return select(Ownership.unit_id).join(Person, Person.id == Ownership.person_id).where(Person.account_id == account_id)
+    return (
+        select(Ownership.unit_id)
+        .join(Person, Person.id == Ownership.person_id)
+        .where(Person.account_id == account_id)
+    )
 
 
 def _lived(account_id: uuid.UUID | None) -> Select[Any]:
-    return select(Residency.unit_id).join(Person, Person.id == Residency.person_id).where(Person.account_id == account_id)
+    return (
+        select(Residency.unit_id)
+        .join(Person, Person.id == Residency.person_id)
+        .where(Person.account_id == account_id)
+    )
 
 
 def of_own_units(column: Any, account_id: uuid.UUID | None) -> Any:
@@ -35,7 +43,9 @@ async def own_units(session: Any, account_id: uuid.UUID | None) -> set[uuid.UUID
     """The units the login's persons own or live in (empty for no login)."""
     if account_id is None:
         return set()
-    return set((await session.scalars(_owned(account_id))).all()) | set((await session.scalars(_lived(account_id))).all())
+    return set((await session.scalars(_owned(account_id))).all()) | set(
+        (await session.scalars(_lived(account_id))).all()
+    )
 
 
 class _UnitRows(Repository[Any]):

@@ -109,7 +109,9 @@ async def create_lot(
     _check_tariff(tariff, no_entry_fee_fen)
     await get(session, Community, community_id, "community")
     if await session.scalar(
-        select(ParkingLot.id).where(ParkingLot.community_id == community_id, ParkingLot.name == name)
+        select(ParkingLot.id).where(
+            ParkingLot.community_id == community_id, ParkingLot.name == name
+        )
     ):
         raise Conflict(f"the community has a lot named {name!r}", field="name")
     lot = ParkingLot(id=uuid.uuid4(), community_id=community_id, name=name, capacity=capacity)
@@ -128,7 +130,9 @@ async def set_tariff(
     _check_tariff(tariff, no_entry_fee_fen)
     _apply_tariff(lot, tariff, no_entry_fee_fen)
     await session.flush()
-    await record(session, actor, "tariff_set", lot.id, **tariff.__dict__, no_entry_fee_fen=no_entry_fee_fen)
+    await record(
+        session, actor, "tariff_set", lot.id, **tariff.__dict__, no_entry_fee_fen=no_entry_fee_fen
+    )
     return lot
 
 
@@ -147,7 +151,9 @@ async def add_space(
         raise BadUserInput("a visitor space belongs to no unit", field="unitId")
     if unit_id is not None:
         await get(session, Unit, unit_id, "unit")
-    if await session.scalar(select(ParkingSpace.id).where(ParkingSpace.lot_id == lot_id, ParkingSpace.code == code)):
+    if await session.scalar(
+        select(ParkingSpace.id).where(ParkingSpace.lot_id == lot_id, ParkingSpace.code == code)
+    ):
         raise Conflict(f"the lot has a space {code!r}", field="code")
     space = ParkingSpace(id=uuid.uuid4(), lot_id=lot_id, code=code, kind=kind, unit_id=unit_id)
     session.add(space)
@@ -195,7 +201,10 @@ async def add_pile(
     await _device_of_type(session, device_id, CHARGER_TYPE)
     if lot_id is not None:
         await get(session, ParkingLot, lot_id, "parking lot")
-    for field, value in (("pricePerKwhFen", price_per_kwh_fen), ("servicePerKwhFen", service_per_kwh_fen)):
+    for field, value in (
+        ("pricePerKwhFen", price_per_kwh_fen),
+        ("servicePerKwhFen", service_per_kwh_fen),
+    ):
         if not 0 <= value <= 100_000:
             raise BadUserInput("a price per kWh is 0–100,000 fen", field=field)
     if await session.scalar(select(ChargingPile.id).where(ChargingPile.device_id == device_id)):
@@ -237,7 +246,9 @@ async def plates_per_unit(session: Any) -> int:
 
 async def set_plates_per_unit(session: Any, *, limit: int, actor: str) -> int:
     if not 1 <= limit <= MAX_PLATES_PER_UNIT:
-        raise BadUserInput(f"a household may register 1–{MAX_PLATES_PER_UNIT} plates", field="limit")
+        raise BadUserInput(
+            f"a household may register 1–{MAX_PLATES_PER_UNIT} plates", field="limit"
+        )
     row = await session.scalar(select(ParkingPolicy))
     if row is None:
         session.add(ParkingPolicy(tenant_id=session.info["tenant_id"], plates_per_unit=limit))
@@ -260,10 +271,14 @@ async def register_vehicle(
     if await session.scalar(select(Vehicle.id).where(Vehicle.plate_digest == sealed.digest)):
         raise Conflict("this plate is registered already", field="plate")
     limit = await plates_per_unit(session)
-    taken = set((await session.scalars(select(Vehicle.slot).where(Vehicle.unit_id == unit_id))).all())
+    taken = set(
+        (await session.scalars(select(Vehicle.slot).where(Vehicle.unit_id == unit_id))).all()
+    )
     free = next((s for s in range(1, limit + 1) if s not in taken), None)
     if free is None:
-        raise Conflict(f"the household has {len(taken)} plates registered; the limit is {limit}", field="plate")
+        raise Conflict(
+            f"the household has {len(taken)} plates registered; the limit is {limit}", field="plate"
+        )
     vehicle = Vehicle(
         id=uuid.uuid4(),
         unit_id=unit_id,
@@ -277,8 +292,12 @@ async def register_vehicle(
         async with session.begin_nested():
             await session.flush()
     except IntegrityError:
-        raise Conflict("the plate or the household's last free slot was just taken; retry", field="plate") from None
-    await record(session, actor, "vehicle_registered", vehicle.id, unit_id=str(unit_id), plate=sealed.masked)
+        raise Conflict(
+            "the plate or the household's last free slot was just taken; retry", field="plate"
+        ) from None
+    await record(
+        session, actor, "vehicle_registered", vehicle.id, unit_id=str(unit_id), plate=sealed.masked
+    )
     return vehicle
 
 
@@ -341,7 +360,9 @@ async def issue_pass(
     )
     session.add(row)
     await session.flush()
-    await record(session, actor, "pass_issued", row.id, lot_id=str(lot.id), plate=vehicle.plate_masked)
+    await record(
+        session, actor, "pass_issued", row.id, lot_id=str(lot.id), plate=vehicle.plate_masked
+    )
     return row
 
 
@@ -373,7 +394,9 @@ def _moment(value: Any) -> datetime | None:
     return moment.astimezone(UTC) if moment.tzinfo is not None else None
 
 
-async def visitor_pass_created(vault: Any, session: Any, tenant_id: uuid.UUID, payload: Any) -> VisitorPlate | None:
+async def visitor_pass_created(
+    vault: Any, session: Any, tenant_id: uuid.UUID, payload: Any
+) -> VisitorPlate | None:
     """``access.pass_created`` → the visitor's plate, expected inside the pass window.
 
     The payload (published by the access plugin; read defensively, nothing imported):
@@ -385,7 +408,13 @@ async def visitor_pass_created(vault: Any, session: Any, tenant_id: uuid.UUID, p
     pass_id = _uuid(p.get("id"))
     plate = normalize_plate(p.get("plate"))
     valid_from, valid_until = _moment(p.get("valid_from")), _moment(p.get("valid_until"))
-    if pass_id is None or plate is None or valid_from is None or valid_until is None or valid_until <= valid_from:
+    if (
+        pass_id is None
+        or plate is None
+        or valid_from is None
+        or valid_until is None
+        or valid_until <= valid_from
+    ):
         return None
     if p.get("tenant") not in (None, str(tenant_id)):
         return None  # an event naming another tenant is not ours to act on
@@ -393,7 +422,10 @@ async def visitor_pass_created(vault: Any, session: Any, tenant_id: uuid.UUID, p
     if existing is not None:
         return existing
     unit_id = _uuid(p.get("unit_id"))
-    if unit_id is not None and await session.scalar(select(Unit.id).where(Unit.id == unit_id)) is None:
+    if (
+        unit_id is not None
+        and await session.scalar(select(Unit.id).where(Unit.id == unit_id)) is None
+    ):
         unit_id = None
     sealed = seal(vault, tenant_id, plate)
     row = VisitorPlate(
@@ -413,14 +445,20 @@ async def visitor_pass_created(vault: Any, session: Any, tenant_id: uuid.UUID, p
             await session.flush()
     except IntegrityError:  # the same event delivered concurrently
         return await session.scalar(select(VisitorPlate).where(VisitorPlate.pass_id == pass_id))
-    await record(session, "event:access.pass_created", "visitor_plate_added", row.id, plate=sealed.masked)
+    await record(
+        session, "event:access.pass_created", "visitor_plate_added", row.id, plate=sealed.masked
+    )
     return row
 
 
 async def visitor_pass_revoked(session: Any, payload: Any) -> bool:
     """``access.pass_revoked`` ``{id}``: the plate is no longer expected."""
     pass_id = _uuid((payload or {}).get("id") if isinstance(payload, dict) else None)
-    row = await session.scalar(select(VisitorPlate).where(VisitorPlate.pass_id == pass_id)) if pass_id else None
+    row = (
+        await session.scalar(select(VisitorPlate).where(VisitorPlate.pass_id == pass_id))
+        if pass_id
+        else None
+    )
     if row is None or row.revoked:
         return False
     row.revoked = True
@@ -440,7 +478,9 @@ async def pay_session(
     reference = (reference or "").strip()
     if not reference or len(reference) > 64:
         raise BadUserInput("a payment reference of at most 64 characters", field="reference")
-    row = await session.scalar(select(ParkingSession).where(ParkingSession.id == session_id).with_for_update())
+    row = await session.scalar(
+        select(ParkingSession).where(ParkingSession.id == session_id).with_for_update()
+    )
     if row is None:
         raise NotFound("no such parking session")
     if row.settlement != "due":

@@ -81,11 +81,20 @@ class GateDecision:
 
 def _decision(gate: ParkingGate, direction: str, row: GateEvent) -> GateDecision:
     return GateDecision(
-        row.outcome, row.allowed, row.fee_fen, row.session_id, gate.lot_id, gate.device_id, direction, row.plate_masked
+        row.outcome,
+        row.allowed,
+        row.fee_fen,
+        row.session_id,
+        gate.lot_id,
+        gate.device_id,
+        direction,
+        row.plate_masked,
     )
 
 
-async def _covering_pass(session: Any, lot_id: uuid.UUID, digest: str, at: datetime) -> MonthlyPass | None:
+async def _covering_pass(
+    session: Any, lot_id: uuid.UUID, digest: str, at: datetime
+) -> MonthlyPass | None:
     return await session.scalar(
         select(MonthlyPass)
         .where(
@@ -124,7 +133,9 @@ async def settle(session: Any, lot: ParkingLot, row: ParkingSession, exit_at: da
     if await _covering_pass(session, lot.id, row.plate_digest, exit_at) is not None:
         row.kind, row.fee_fen, row.settlement = "pass", 0, "covered"
         return
-    unit_id = await session.scalar(select(Vehicle.unit_id).where(Vehicle.plate_digest == row.plate_digest))
+    unit_id = await session.scalar(
+        select(Vehicle.unit_id).where(Vehicle.plate_digest == row.plate_digest)
+    )
     if unit_id is not None:
         row.kind, row.unit_id, row.fee_fen = "household", unit_id, fee
         row.settlement = "billed" if fee else "free"
@@ -142,9 +153,25 @@ async def settle(session: Any, lot: ParkingLot, row: ParkingSession, exit_at: da
 async def _open_session(session: Any, lot_id: uuid.UUID, digest: str) -> ParkingSession | None:
     return await session.scalar(
         select(ParkingSession).where(
-            ParkingSession.lot_id == lot_id, ParkingSession.plate_digest == digest, ParkingSession.exit_at.is_(None)
+            ParkingSession.lot_id == lot_id,
+            ParkingSession.plate_digest == digest,
+            ParkingSession.exit_at.is_(None),
         )
     )
+
+
+async def _lane(session: Any, device_id: uuid.UUID) -> tuple[ParkingGate | None, ParkingLot | None]:
+    """The lane and its lot, looked up once per transaction (a batch of reads shares them)."""
+    cache = session.info.setdefault("parking.lanes", {})
+    if device_id not in cache:
+        gate = await session.scalar(select(ParkingGate).where(ParkingGate.device_id == device_id))
+        lot = (
+            await session.scalar(select(ParkingLot).where(ParkingLot.id == gate.lot_id))
+            if gate
+            else None
+        )
+        cache[device_id] = (gate, lot)
+    return cache[device_id]  # type: ignore[no-any-return]
 
 
 async def process_read(
@@ -161,15 +188,18 @@ async def process_read(
     """Handle one plate read of a lane (``ts``: the reading's epoch milliseconds). Returns the
     decision, or None when the device is no lane or the plate unreadable (logged by the lane's
     telemetry, nothing to decide)."""
-    gate = await session.scalar(select(ParkingGate).where(ParkingGate.device_id == device_id))
     plate = normalize_plate(plate)
-    if gate is None or plate is None:
+    if plate is None:
+        return None
+    gate, lot = await _lane(session, device_id)
+    if gate is None or lot is None:
         return None
     direction = direction if direction in ("entry", "exit") else gate.direction
-    seen = await session.scalar(select(GateEvent).where(GateEvent.device_id == device_id, GateEvent.ts == ts))
+    seen = await session.scalar(
+        select(GateEvent).where(GateEvent.device_id == device_id, GateEvent.ts == ts)
+    )
     if seen is not None:
         return _decision(gate, seen.direction, seen)
-    lot = await session.scalar(select(ParkingLot).where(ParkingLot.id == gate.lot_id))
     digest = plate_digest(runtime.vault, tenant_id, plate)
     at = datetime.fromtimestamp(ts // 1000, tz=UTC)
     masked = plate[:2] + "***" + plate[-2:]
@@ -177,7 +207,9 @@ async def process_read(
         row, outcome = await _enter(runtime, session, tenant_id, lot, digest, plate, masked, at)
         allowed = True
     else:
-        row, outcome = await _leave(runtime, session, tenant_id, lot, digest, plate, masked, at, device_id)
+        row, outcome = await _leave(
+            runtime, session, tenant_id, lot, digest, plate, masked, at, device_id
+        )
         allowed = row.settlement != "due"
         if outcome == "left" and not allowed:
             outcome = "payment_due"
@@ -197,12 +229,21 @@ async def process_read(
     await session.flush()
     decision = _decision(gate, direction, event)
     if publish:
-        await runtime.bus.publish(session, Event("parking.gate_decision", tenant_id, decision.payload()))
+        await runtime.bus.publish(
+            session, Event("parking.gate_decision", tenant_id, decision.payload())
+        )
     return decision
 
 
 async def _enter(
-    runtime: Any, session: Any, tenant_id: uuid.UUID, lot: ParkingLot, digest: str, plate: str, masked: str, at: datetime
+    runtime: Any,
+    session: Any,
+    tenant_id: uuid.UUID,
+    lot: ParkingLot,
+    digest: str,
+    plate: str,
+    masked: str,
+    at: datetime,
 ) -> tuple[ParkingSession, str]:
     current = await _open_session(session, lot.id, digest)
     if current is not None:
@@ -269,7 +310,9 @@ async def _leave(
     return row, "left_without_entry"
 
 
-async def on_telemetry_event(runtime: Any, session: Any, tenant_id: uuid.UUID, payload: Any) -> GateDecision | None:
+async def on_telemetry_event(
+    runtime: Any, session: Any, tenant_id: uuid.UUID, payload: Any
+) -> GateDecision | None:
     """A ``device.telemetry_event`` of a ``parking_barrier`` (``{device_id, device_type, ts,
     values: {plate, direction?}}``) → :func:`process_read`; other devices' events are not ours."""
     p = payload if isinstance(payload, dict) else {}
@@ -281,5 +324,11 @@ async def on_telemetry_event(runtime: Any, session: Any, tenant_id: uuid.UUID, p
     except (KeyError, TypeError, ValueError):
         return None
     return await process_read(
-        runtime, session, tenant_id, device_id=device_id, ts=ts, plate=values.get("plate"), direction=values.get("direction")
+        runtime,
+        session,
+        tenant_id,
+        device_id=device_id,
+        ts=ts,
+        plate=values.get("plate"),
+        direction=values.get("direction"),
     )

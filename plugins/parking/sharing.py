@@ -55,7 +55,13 @@ async def offer(
     )
     if clash is not None:
         raise Conflict("the space is lent in an overlapping window already", field="startsAt")
-    window = ShareWindow(id=uuid.uuid4(), space_id=space_id, starts_at=starts_at, ends_at=ends_at, price_fen=price_fen)
+    window = ShareWindow(
+        id=uuid.uuid4(),
+        space_id=space_id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        price_fen=price_fen,
+    )
     session.add(window)
     await session.flush()
     await record(session, actor, "space_offered", window.id, space_id=str(space_id))
@@ -84,7 +90,9 @@ async def book(
     if ends_at - starts_at < MIN_BOOKING:
         raise BadUserInput("a booking lasts at least 30 minutes", field="endsAt")
     if window.withdrawn or not (window.starts_at <= starts_at and ends_at <= window.ends_at):
-        raise BadUserInput("the booking must lie inside the window the space is lent in", field="startsAt")
+        raise BadUserInput(
+            "the booking must lie inside the window the space is lent in", field="startsAt"
+        )
     # the lock that makes "check, then insert" safe: every booking of this space waits here
     space = await session.scalar(
         select(ParkingSpace).where(ParkingSpace.id == window.space_id).with_for_update()
@@ -114,7 +122,9 @@ async def book(
     )
     session.add(booking)
     await session.flush()
-    await record(session, actor, "space_booked", booking.id, space_id=str(space.id), unit_id=str(unit_id))
+    await record(
+        session, actor, "space_booked", booking.id, space_id=str(space.id), unit_id=str(unit_id)
+    )
     await bus.publish(
         session,
         Event(

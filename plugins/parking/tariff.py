@@ -104,7 +104,9 @@ def round_half_up(numerator: int, denominator: int) -> int:
     return (2 * numerator + denominator) // (2 * denominator)
 
 
-def charging_fee(energy_wh: int, price_per_kwh_fen: int, service_per_kwh_fen: int) -> tuple[int, int]:
+def charging_fee(
+    energy_wh: int, price_per_kwh_fen: int, service_per_kwh_fen: int
+) -> tuple[int, int]:
     """(electricity fen, service fen) for ``energy_wh`` watt-hours, each rounded half up."""
     energy_wh = max(0, energy_wh)
     return (

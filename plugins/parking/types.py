@@ -22,10 +22,14 @@ class ParkingTariff:
     free_minutes: int
     hourly_fen: int
     night_hourly_fen: int
-    night_start: int = strawberry.field(description="Night window start, minutes after local midnight")
+    night_start: int = strawberry.field(
+        description="Night window start, minutes after local midnight"
+    )
     night_end: int
     daily_cap_fen: int = strawberry.field(description="Most a 24-hour day costs; 0 = no cap")
-    no_entry_fee_fen: int = strawberry.field(description="Flat fee of a car leaving with no entry on record")
+    no_entry_fee_fen: int = strawberry.field(
+        description="Flat fee of a car leaving with no entry on record"
+    )
 
 
 @strawberry.input
@@ -128,7 +132,9 @@ class ParkingVehicle:
 
     @classmethod
     def from_row(cls, r: m.Vehicle) -> ParkingVehicle:
-        return cls(id=gid("ParkingVehicle", r.id), unit_id=gid("Unit", r.unit_id), plate=r.plate_masked)  # type: ignore[arg-type]
+        return cls(
+            id=gid("ParkingVehicle", r.id), unit_id=gid("Unit", r.unit_id), plate=r.plate_masked
+        )  # type: ignore[arg-type]
 
 
 @strawberry.type(description="A monthly pass (月卡) of a registered car for a lot")
@@ -162,7 +168,9 @@ class ParkingSessionNode:
     lot_id: strawberry.ID
     plate: str = strawberry.field(description="Masked")
     kind: str = strawberry.field(description="temporary | household | visitor | pass")
-    entry_at: datetime | None = strawberry.field(description="None: the car left with no entry on record")
+    entry_at: datetime | None = strawberry.field(
+        description="None: the car left with no entry on record"
+    )
     exit_at: datetime | None = strawberry.field(description="None: the car is inside")
     entry_missing: bool
     fee_fen: int

@@ -21,7 +21,9 @@ def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
     from kernel.identity import passwords
 
-    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(
+        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
 
 
 def gid(type_name: str, value: Any) -> str:
@@ -48,16 +50,22 @@ class Site:
 
 
 class Park:
-    def __init__(self, runtime: Any, gql: Any, new_tenant: Any, actor: Any, enable_plugin: Any, deliver: Any) -> None:
+    def __init__(
+        self, runtime: Any, gql: Any, new_tenant: Any, actor: Any, enable_plugin: Any, deliver: Any
+    ) -> None:
         self.runtime, self.gql, self.new_tenant, self.actor = runtime, gql, new_tenant, actor
         self.enable_plugin, self.deliver = enable_plugin, deliver
 
-    async def ok(self, token: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    async def ok(
+        self, token: str, query: str, variables: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         r = await self.gql(query, variables, token=token)
         assert not r.get("errors"), r
         return dict(r["data"])
 
-    async def site(self, prefix: str = "park", *, plugins: tuple[str, ...] = (), lanes: bool = True) -> Site:
+    async def site(
+        self, prefix: str = "park", *, plugins: tuple[str, ...] = (), lanes: bool = True
+    ) -> Site:
         from tenants.estate import service as estate
 
         t = await self.new_tenant(prefix)
@@ -67,7 +75,10 @@ class Park:
             c = await estate.create_community(s, code=f"C{uuid.uuid4().hex[:6]}", name="幸福里社区")
             cp = await estate.create_compound(s, community_id=c.id, name="一期")
             b = await estate.create_building(s, compound_id=cp.id, name="1幢", floors=18)
-            units = [(await estate.create_unit(s, building_id=b.id, number=n, registered_area=8963)).id for n in ("101", "102")]
+            units = [
+                (await estate.create_unit(s, building_id=b.id, number=n, registered_area=8963)).id
+                for n in ("101", "102")
+            ]
         site = Site(t, c.id, units)
         lot = await self.ok(
             t.token,
@@ -86,7 +97,13 @@ class Park:
         d = await self.ok(
             site.tenant.token,
             "mutation($i: ProvisionDeviceInput!) { provisionDevice(input: $i) { token device { id } } }",
-            {"i": {"name": name, "type": device_type, "placeId": gid("Community", site.community_id)}},
+            {
+                "i": {
+                    "name": name,
+                    "type": device_type,
+                    "placeId": gid("Community", site.community_id),
+                }
+            },
         )
         return {"id": d["provisionDevice"]["device"]["id"], "token": d["provisionDevice"]["token"]}
 
@@ -107,7 +124,9 @@ class Park:
         )
         assert r.status_code == 200, r.text
 
-    async def read(self, site: Site, lane: dict[str, str], plate: str, ts_ms: int, *, deliver: bool = True) -> None:
+    async def read(
+        self, site: Site, lane: dict[str, str], plate: str, ts_ms: int, *, deliver: bool = True
+    ) -> None:
         """A plate read of a lane through the device API, then the outbox delivered."""
         await self.telemetry(lane["token"], ts_ms, {"plate": plate})
         if deliver:
@@ -119,7 +138,13 @@ class Park:
 
         async with self.runtime.db.tenant(site.tenant.tenant_id) as s:
             return await sessions.process_read(
-                self.runtime, s, site.tenant.tenant_id, device_id=uid(lane["id"]), ts=ts_ms, plate=plate, publish=False
+                self.runtime,
+                s,
+                site.tenant.tenant_id,
+                device_id=uid(lane["id"]),
+                ts=ts_ms,
+                plate=plate,
+                publish=False,
             )
 
     async def link(self, site: Site, account_id: uuid.UUID, unit_id: uuid.UUID) -> None:

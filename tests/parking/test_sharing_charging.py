@@ -36,7 +36,15 @@ async def _lent_space(park):  # type: ignore[no-untyped-def]
         )
     )["addParkingSpace"]["id"]
     day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
-    window = (await park.ok(owner.token, OFFER, {"s": space, "a": (day + timedelta(hours=8)).isoformat(), "b": (day + timedelta(hours=18)).isoformat()}))
+    window = await park.ok(
+        owner.token,
+        OFFER,
+        {
+            "s": space,
+            "a": (day + timedelta(hours=8)).isoformat(),
+            "b": (day + timedelta(hours=18)).isoformat(),
+        },
+    )
     return site, owner, space, window["offerParkingSpace"]["id"], day
 
 
@@ -49,16 +57,32 @@ async def test_an_owner_lends_a_space_and_neighbours_book_it_without_overlap(par
     def at(h: int) -> str:
         return (day + timedelta(hours=h)).isoformat()
 
-    b = (await park.ok(neighbour.token, BOOK, {"w": window, "u": theirs, "a": at(9), "b": at(12)}))["bookParkingSpace"]
+    b = (await park.ok(neighbour.token, BOOK, {"w": window, "u": theirs, "a": at(9), "b": at(12)}))[
+        "bookParkingSpace"
+    ]
     assert b["priceFen"] == 1500 and b["unitId"] == theirs
-    r = await park.gql(BOOK, {"w": window, "u": theirs, "a": at(11), "b": at(13)}, token=neighbour.token)
+    r = await park.gql(
+        BOOK, {"w": window, "u": theirs, "a": at(11), "b": at(13)}, token=neighbour.token
+    )
     assert code_of(r) == "CONFLICT"  # overlaps 09–12
-    await park.ok(neighbour.token, BOOK, {"w": window, "u": theirs, "a": at(12), "b": at(14)})  # touching is fine
-    r = await park.gql(BOOK, {"w": window, "u": theirs, "a": at(17), "b": at(19)}, token=neighbour.token)
+    await park.ok(
+        neighbour.token, BOOK, {"w": window, "u": theirs, "a": at(12), "b": at(14)}
+    )  # touching is fine
+    r = await park.gql(
+        BOOK, {"w": window, "u": theirs, "a": at(17), "b": at(19)}, token=neighbour.token
+    )
     assert code_of(r) == "BAD_USER_INPUT"  # past the window
-    r = await park.gql(BOOK, {"w": window, "u": gid("Unit", site.units[0]), "a": at(15), "b": at(16)}, token=neighbour.token)
+    r = await park.gql(
+        BOOK,
+        {"w": window, "u": gid("Unit", site.units[0]), "a": at(15), "b": at(16)},
+        token=neighbour.token,
+    )
     assert code_of(r) == "NOT_FOUND"  # not the neighbour's unit
-    r = await park.gql(BOOK, {"w": window, "u": gid("Unit", site.units[0]), "a": at(15), "b": at(16)}, token=owner.token)
+    r = await park.gql(
+        BOOK,
+        {"w": window, "u": gid("Unit", site.units[0]), "a": at(15), "b": at(16)},
+        token=owner.token,
+    )
     assert code_of(r) == "BAD_USER_INPUT"  # nobody books their own space
     # the neighbour cannot lend the owner's space; overlapping windows are refused
     r = await park.gql(OFFER, {"s": space, "a": at(20), "b": at(22)}, token=neighbour.token)
@@ -66,17 +90,27 @@ async def test_an_owner_lends_a_space_and_neighbours_book_it_without_overlap(par
     r = await park.gql(OFFER, {"s": space, "a": at(17), "b": at(20)}, token=owner.token)
     assert code_of(r) == "CONFLICT"
     # cancelling frees the time
-    await park.ok(neighbour.token, "mutation($b: ID!) { cancelParkingBooking(bookingId: $b) { cancelled } }", {"b": b["id"]})
+    await park.ok(
+        neighbour.token,
+        "mutation($b: ID!) { cancelParkingBooking(bookingId: $b) { cancelled } }",
+        {"b": b["id"]},
+    )
     await park.ok(neighbour.token, BOOK, {"w": window, "u": theirs, "a": at(10), "b": at(11)})
     # another firm: the window is unknown
     other = await park.site("share-x", lanes=False)
-    r = await park.gql(BOOK, {"w": window, "u": gid("Unit", other.units[0]), "a": at(15), "b": at(16)}, token=other.tenant.token)
+    r = await park.gql(
+        BOOK,
+        {"w": window, "u": gid("Unit", other.units[0]), "a": at(15), "b": at(16)},
+        token=other.tenant.token,
+    )
     assert code_of(r) == "NOT_FOUND"
 
 
 async def test_concurrent_bookings_of_one_space_never_overlap(park, linli_backend):  # type: ignore[no-untyped-def]
     if linli_backend != "postgres":
-        pytest.skip("real concurrent transactions need PostgreSQL (SQLite serialises writers itself)")
+        pytest.skip(
+            "real concurrent transactions need PostgreSQL (SQLite serialises writers itself)"
+        )
     site, _owner, _space, window, day = await _lent_space(park)
     tid = site.tenant.tenant_id
     from tenants.estate import service as estate
@@ -85,7 +119,14 @@ async def test_concurrent_bookings_of_one_space_never_overlap(park, linli_backen
         from kernel.sdk.estate import Unit
 
         building = await s.scalar(select(Unit.building_id).where(Unit.id == site.units[1]))
-        units = [(await estate.create_unit(s, building_id=building, number=f"2{i:02d}", registered_area=9000)).id for i in range(8)]
+        units = [
+            (
+                await estate.create_unit(
+                    s, building_id=building, number=f"2{i:02d}", registered_area=9000
+                )
+            ).id
+            for i in range(8)
+        ]
 
     async def attempt(unit_id: uuid.UUID, start_h: int) -> str:
         try:
@@ -125,24 +166,52 @@ async def test_charging_sessions_from_telemetry_are_priced_and_a_fault_opens_a_w
             {"d": charger["id"], "l": site.lot_id},
         )
     )["addChargingPile"]["id"]
-    await park.ok(token, 'mutation($u: ID!) { registerParkingVehicle(unitId: $u, plate: "粤BD12345") { id } }', {"u": gid("Unit", site.units[0])})
+    await park.ok(
+        token,
+        'mutation($u: ID!) { registerParkingVehicle(unitId: $u, plate: "粤BD12345") { id } }',
+        {"u": gid("Unit", site.units[0])},
+    )
     r = await park.gql(
-        "mutation($d: ID!) { addChargingPile(deviceId: $d, pricePerKwhFen: 80, servicePerKwhFen: 60) { id } }", {"d": charger["id"]}, token=token
+        "mutation($d: ID!) { addChargingPile(deviceId: $d, pricePerKwhFen: 80, servicePerKwhFen: 60) { id } }",
+        {"d": charger["id"]},
+        token=token,
     )
     assert code_of(r) == "CONFLICT"
     now = int(time.time()) * 1000
-    await park.telemetry(charger["token"], now - 7_200_000, {"charge_event": "start", "charge_session": "T-1", "plate": "粤BD12345"})
-    await park.telemetry(charger["token"], now - 3_600_000, {"charge_event": "stop", "charge_session": "T-1", "energy_wh": 12_345})
-    await park.telemetry(charger["token"], now - 3_500_000, {"charge_event": "stop", "charge_session": "T-1", "energy_wh": 99_999})
-    await park.telemetry(charger["token"], now - 1_000_000, {"charge_event": "stop", "charge_session": "T-2", "energy_wh": 1_000})
+    await park.telemetry(
+        charger["token"],
+        now - 7_200_000,
+        {"charge_event": "start", "charge_session": "T-1", "plate": "粤BD12345"},
+    )
+    await park.telemetry(
+        charger["token"],
+        now - 3_600_000,
+        {"charge_event": "stop", "charge_session": "T-1", "energy_wh": 12_345},
+    )
+    await park.telemetry(
+        charger["token"],
+        now - 3_500_000,
+        {"charge_event": "stop", "charge_session": "T-1", "energy_wh": 99_999},
+    )
+    await park.telemetry(
+        charger["token"],
+        now - 1_000_000,
+        {"charge_event": "stop", "charge_session": "T-2", "energy_wh": 1_000},
+    )
     await park.deliver(site.tenant)
     q = "query($p: ID) { chargingSessions(pileId: $p) { status startedAt energyWh energyFen serviceFen plate unitId } }"
-    rows = sorted((await park.ok(token, q, {"p": pile}))["chargingSessions"], key=lambda x: x["energyWh"])
+    rows = sorted(
+        (await park.ok(token, q, {"p": pile}))["chargingSessions"], key=lambda x: x["energyWh"]
+    )
     assert [(x["status"], x["energyWh"], x["energyFen"], x["serviceFen"]) for x in rows] == [
         ("stopped", 1_000, 80, 60),  # a stop with no start: priced by its energy
         ("stopped", 12_345, 988, 741),  # the repeated stop changed nothing
     ]
-    assert rows[0]["startedAt"] is None and rows[1]["plate"] == "粤B***45" and rows[1]["unitId"] == gid("Unit", site.units[0])
+    assert (
+        rows[0]["startedAt"] is None
+        and rows[1]["plate"] == "粤B***45"
+        and rows[1]["unitId"] == gid("Unit", site.units[0])
+    )
 
     # a fault: the kernel raises the profile's alarm, the work-order plugin opens an order
     await park.telemetry(charger["token"], now, {"fault_code": 7})

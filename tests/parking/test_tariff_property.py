@@ -61,7 +61,9 @@ class Stay:
     fee: int
 
 
-def ref_sessions(reads: list[tuple[str, int, str]], t: Tariff, no_entry_fee: int) -> tuple[list[Stay], set[str]]:
+def ref_sessions(
+    reads: list[tuple[str, int, str]], t: Tariff, no_entry_fee: int
+) -> tuple[list[Stay], set[str]]:
     """Replay (lane, epoch ms, plate) reads: the stays closed and the plates still inside."""
     seen: set[tuple[str, int]] = set()
     inside: dict[str, datetime] = {}
@@ -89,7 +91,14 @@ def ref_sessions(reads: list[tuple[str, int, str]], t: Tariff, no_entry_fee: int
 
 # -- the pure tariff ---------------------------------------------------------------------------
 
-T = Tariff(free_minutes=15, hourly_fen=500, night_hourly_fen=100, night_start=22 * 60, night_end=7 * 60, daily_cap_fen=4000)
+T = Tariff(
+    free_minutes=15,
+    hourly_fen=500,
+    night_hourly_fen=100,
+    night_start=22 * 60,
+    night_end=7 * 60,
+    daily_cap_fen=4000,
+)
 
 
 def local(y: int, mo: int, d: int, h: int, mi: int = 0) -> int:
@@ -126,9 +135,15 @@ moments = st.integers(local(2026, 1, 1, 0), local(2027, 12, 31, 0))
 
 
 @settings(max_examples=300, deadline=None)
-@given(t=tariffs, entered=moments, seconds=st.one_of(st.integers(0, 7200), st.integers(0, 5 * 24 * 3600)))
+@given(
+    t=tariffs,
+    entered=moments,
+    seconds=st.one_of(st.integers(0, 7200), st.integers(0, 5 * 24 * 3600)),
+)
 def test_fee_equals_the_reference(t: Tariff, entered: int, seconds: int) -> None:
-    expected = ref_fee(t, datetime.fromtimestamp(entered, UTC), datetime.fromtimestamp(entered + seconds, UTC))
+    expected = ref_fee(
+        t, datetime.fromtimestamp(entered, UTC), datetime.fromtimestamp(entered + seconds, UTC)
+    )
     assert parking_fee(t, entered, entered + seconds) == expected
 
 
@@ -165,7 +180,11 @@ steps = st.lists(
 )
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(t=tariffs, no_entry_fee=st.integers(0, 10_000), plan=steps, start=moments)
 async def test_sessions_and_fees_equal_the_reference(park, t, no_entry_fee, plan, start) -> None:  # type: ignore[no-untyped-def]
     from plugins.parking import service
@@ -174,7 +193,9 @@ async def test_sessions_and_fees_equal_the_reference(park, t, no_entry_fee, plan
     if site is None:
         site = _sites[id(park)] = await park.site("prop")
     async with park.runtime.db.tenant(site.tenant.tenant_id) as s:
-        await service.set_tariff(s, lot_id=uid(site.lot_id), tariff=t, no_entry_fee_fen=no_entry_fee, actor="test")
+        await service.set_tariff(
+            s, lot_id=uid(site.lot_id), tariff=t, no_entry_fee_fen=no_entry_fee, actor="test"
+        )
     n = next(_counter)
     plates = [f"浙A{(n * 3 + i) % 100000:05d}" for i in range(3)]
     lanes = {"entry": site.entry, "exit": site.exit}
@@ -193,17 +214,29 @@ async def test_sessions_and_fees_equal_the_reference(park, t, no_entry_fee, plan
         from plugins.parking.plates import plate_digest
 
         digests = {plate_digest(park.runtime.vault, site.tenant.tenant_id, p): p for p in plates}
-        rows = list(await s.scalars(select(ParkingSession).where(ParkingSession.plate_digest.in_(digests))))
+        rows = list(
+            await s.scalars(select(ParkingSession).where(ParkingSession.plate_digest.in_(digests)))
+        )
     closed = sorted(
-        (Stay(digests[r.plate_digest], r.entry_at, r.exit_at, r.fee_fen) for r in rows if r.exit_at is not None),
+        (
+            Stay(digests[r.plate_digest], r.entry_at, r.exit_at, r.fee_fen)
+            for r in rows
+            if r.exit_at is not None
+        ),
         key=lambda x: (x.exit, x.plate),
     )
     assert closed == sorted(expected, key=lambda x: (x.exit, x.plate))
     assert {digests[r.plate_digest] for r in rows if r.exit_at is None} == inside
     assert all(r.entry_missing == (r.entry_at is None) for r in rows)
-    assert all(r.settlement in ("due", "free") for r in rows if r.exit_at is not None)  # all temporary cars
+    assert all(
+        r.settlement in ("due", "free") for r in rows if r.exit_at is not None
+    )  # all temporary cars
     occupancy = await park.ok(
-        site.tenant.token, "query($l: ID!) { parkingOccupancy(lotId: $l) { occupied } }", {"l": gid("ParkingLot", uid(site.lot_id))}
+        site.tenant.token,
+        "query($l: ID!) { parkingOccupancy(lotId: $l) { occupied } }",
+        {"l": gid("ParkingLot", uid(site.lot_id))},
     )
-    _inside[id(park)] = _inside.get(id(park), 0) + len(inside)  # cars of earlier examples stay inside
+    _inside[id(park)] = _inside.get(id(park), 0) + len(
+        inside
+    )  # cars of earlier examples stay inside
     assert occupancy["parkingOccupancy"]["occupied"] == _inside[id(park)]
