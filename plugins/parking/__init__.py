@@ -114,12 +114,20 @@ async def on_gate_decision(ctx: Any, event: Any) -> None:
     """After the decision is committed: raise the lane's barrier for a car that may pass."""
     import uuid
 
-    from kernel.sdk import devices
+    import structlog
+
+    from kernel.sdk import LinliError, devices
 
     p = event.payload if isinstance(event.payload, dict) else {}
-    if p.get("allowed") and p.get("device_id"):
+    if not (p.get("allowed") and p.get("device_id")):
+        return
+    try:
         await devices.send_command(
             ctx.runtime, ctx.tenant_id, uuid.UUID(p["device_id"]), "raise", {}, actor="system"
+        )
+    except LinliError as exc:  # the lane was revoked since the read: nothing to raise, no retry
+        structlog.get_logger("linli.plugins.parking").warning(
+            "parking_barrier_command_refused", device=p["device_id"], reason=str(exc)
         )
 
 
