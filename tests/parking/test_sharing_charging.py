@@ -96,6 +96,16 @@ async def test_an_owner_lends_a_space_and_neighbours_book_it_without_overlap(par
         {"b": b["id"]},
     )
     await park.ok(neighbour.token, BOOK, {"w": window, "u": theirs, "a": at(10), "b": at(11)})
+    # the bookings are billed to the booker's unit: 2 live bookings × 15 元
+    from plugins.parking.billing import SHANGHAI, billing_lines
+
+    async with park.runtime.db.tenant(site.tenant.tenant_id) as s:
+        lines = await billing_lines(
+            s, (day + timedelta(hours=12)).astimezone(SHANGHAI).strftime("%Y-%m")
+        )
+    assert [
+        (x.unit_id, x.item_code, x.quantity) for x in lines if x.item_code == "PARKING_SHARE"
+    ] == [(site.units[1], "PARKING_SHARE", 3000)]
     # another firm: the window is unknown
     other = await park.site("share-x", lanes=False)
     r = await park.gql(
@@ -212,6 +222,16 @@ async def test_charging_sessions_from_telemetry_are_priced_and_a_fault_opens_a_w
         and rows[1]["plate"] == "粤B***45"
         and rows[1]["unitId"] == gid("Unit", site.units[0])
     )
+
+    # the household's charge goes on its bill through fees (the month it stopped, Asia/Shanghai)
+    from plugins.parking.billing import SHANGHAI, billing_lines
+
+    period = datetime.fromtimestamp((now - 3_600_000) // 1000, SHANGHAI).strftime("%Y-%m")
+    async with park.runtime.db.tenant(site.tenant.tenant_id) as s:
+        lines = await billing_lines(s, period)
+    assert [(x.unit_id, x.item_code, x.quantity) for x in lines] == [
+        (site.units[0], "EV_CHARGING", 988 + 741)
+    ]
 
     # a fault: the kernel raises the profile's alarm, the work-order plugin opens an order
     await park.telemetry(charger["token"], now, {"fault_code": 7})

@@ -134,7 +134,7 @@ tariffs = st.builds(
 moments = st.integers(local(2026, 1, 1, 0), local(2027, 12, 31, 0))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     t=tariffs,
     entered=moments,
@@ -181,7 +181,7 @@ steps = st.lists(
 
 
 @settings(
-    max_examples=20,
+    max_examples=12,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
