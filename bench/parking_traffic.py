@@ -377,7 +377,7 @@ to an independent reference: {len(expected):,} closed stays, {len(inside):,} car
 {markdown_table(cols, rows_out)}
 
 Plugin/baseline throughput: **{ratio:.2f}**. The plugin handled {n / plugin_s * 60:,.0f} reads a minute against
-the {per_minute:,} the issue asks for ({n / plugin_s * 60 / per_minute:.0f}×).
+the {per_minute:,} the issue asks for ({n / plugin_s * 60 / per_minute:.1f}×).
 """,
         )
     finally:

@@ -74,7 +74,6 @@ async def on_telemetry_event(
             async with session.begin_nested():
                 await session.flush()
         except IntegrityError:
-            session.expunge(row)
             return await _session(session, pile.id, ref)
         return row
     if row is not None and row.status != "charging":

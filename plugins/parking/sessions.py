@@ -261,7 +261,6 @@ async def _enter(
         async with session.begin_nested():
             await session.flush()
     except IntegrityError:  # a concurrent read of the same car opened it first
-        session.expunge(row)
         current = await _open_session(session, lot.id, digest)
         assert current is not None
         return current, "duplicate_entry"

@@ -348,3 +348,29 @@ async def test_roles_coded_errors_and_tenant_isolation(park):  # type: ignore[no
     assert code_of(await park.gql(SESSIONS, {"l": None}, token=c.token)) == "PLUGIN_DISABLED"
     async with park.runtime.db.tenant(a.tenant.tenant_id) as s:
         assert await s.scalar(select(ParkingSession.plate_masked)) == "粤B***11"
+
+
+async def test_concurrent_entry_reads_of_one_car_open_one_session(park, linli_backend):  # type: ignore[no-untyped-def]
+    """Two entry lanes read the same car at once, in concurrent transactions: the unique index
+    on open stays lets one open it; the other answers duplicate_entry (PostgreSQL)."""
+    import asyncio
+
+    if linli_backend != "postgres":
+        import pytest
+
+        pytest.skip("real concurrent transactions need PostgreSQL")
+    site = await park.site("park-race")
+    second = await park.lane(site, "entry")
+    t0 = past(1)
+    for n in range(4):
+        plate = f"鲁B0000{n}"
+        a, b = await asyncio.gather(
+            park.direct(site, site.entry, plate, t0 + n * 1000),
+            park.direct(site, second, plate, t0 + n * 1000),
+        )
+        assert (
+            sorted([a.outcome, b.outcome]) == ["duplicate_entry", "entered"]
+            and a.session_id == b.session_id
+        )
+    occ = (await park.ok(site.tenant.token, OCCUPANCY, {"l": site.lot_id}))["parkingOccupancy"]
+    assert occ["occupied"] == 4
