@@ -62,19 +62,22 @@ async def on_telemetry_event(
     pile = await session.scalar(select(ChargingPile).where(ChargingPile.device_id == device_id))
     if pile is None:
         return None
-    ref = ref[:64]
+    ref, pile_id = ref[:64], pile.id
     row = await _session(session, pile.id, ref)
     if kind == "start":
         if row is not None:
             return row  # a repeated start, or a start arriving after its stop
         row = ChargingSession(id=uuid.uuid4(), pile_id=pile.id, charger_ref=ref, started_at=at)
         await _attribute(runtime, session, tenant_id, row, values.get("plate"))
-        session.add(row)
         try:
+            # the row joins the savepoint: a clash rolls back only it
             async with session.begin_nested():
+                session.add(row)
                 await session.flush()
-        except IntegrityError:
-            return await _session(session, pile.id, ref)
+        except IntegrityError:  # the same start delivered concurrently
+            if row in session:
+                session.expunge(row)
+            return await _session(session, pile_id, ref)
         return row
     if row is not None and row.status != "charging":
         return row  # a repeated stop

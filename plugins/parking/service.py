@@ -287,9 +287,10 @@ async def register_vehicle(
         plate_enc=sealed.enc,
         plate_masked=sealed.masked,
     )
-    session.add(vehicle)
     try:
+        # the row joins the savepoint: a clash rolls back only it
         async with session.begin_nested():
+            session.add(vehicle)
             await session.flush()
     except IntegrityError:
         raise Conflict(
@@ -439,9 +440,10 @@ async def visitor_pass_created(
         valid_from=valid_from,
         valid_until=valid_until,
     )
-    session.add(row)
     try:
+        # the row joins the savepoint: a clash rolls back only it
         async with session.begin_nested():
+            session.add(row)
             await session.flush()
     except IntegrityError:  # the same event delivered concurrently
         return await session.scalar(select(VisitorPlate).where(VisitorPlate.pass_id == pass_id))

@@ -47,7 +47,7 @@ from plugins.parking.models import (
 )
 from plugins.parking.plates import normalize_plate, plate_digest
 from plugins.parking.service import tariff_of
-from plugins.parking.tariff import epoch_seconds, parking_fee
+from plugins.parking.tariff import Tariff, epoch_seconds, parking_fee
 
 #: A second exit read of the same plate within this time of its last exit is the same car.
 EXIT_DEBOUNCE = timedelta(minutes=5)
@@ -79,7 +79,7 @@ class GateDecision:
         }
 
 
-def _decision(gate: ParkingGate, direction: str, row: GateEvent) -> GateDecision:
+def _decision(gate: Lane, direction: str, row: GateEvent) -> GateDecision:
     return GateDecision(
         row.outcome,
         row.allowed,
@@ -108,7 +108,7 @@ async def _covering_pass(
     )
 
 
-async def _visitor(session: Any, lot: ParkingLot, digest: str, at: datetime) -> VisitorPlate | None:
+async def _visitor(session: Any, lot: Lane, digest: str, at: datetime) -> VisitorPlate | None:
     return await session.scalar(
         select(VisitorPlate)
         .where(
@@ -123,14 +123,14 @@ async def _visitor(session: Any, lot: ParkingLot, digest: str, at: datetime) -> 
     )
 
 
-async def settle(session: Any, lot: ParkingLot, row: ParkingSession, exit_at: datetime) -> None:
+async def settle(session: Any, lot: Lane, row: ParkingSession, exit_at: datetime) -> None:
     """Close ``row`` at ``exit_at``: its kind, fee, the unit billed and the settlement."""
     row.exit_at = exit_at
     if row.entry_at is None:
         fee = lot.no_entry_fee_fen
     else:
-        fee = parking_fee(tariff_of(lot), epoch_seconds(row.entry_at), epoch_seconds(exit_at))
-    if await _covering_pass(session, lot.id, row.plate_digest, exit_at) is not None:
+        fee = parking_fee(lot.tariff, epoch_seconds(row.entry_at), epoch_seconds(exit_at))
+    if await _covering_pass(session, lot.lot_id, row.plate_digest, exit_at) is not None:
         row.kind, row.fee_fen, row.settlement = "pass", 0, "covered"
         return
     unit_id = await session.scalar(
@@ -160,17 +160,38 @@ async def _open_session(session: Any, lot_id: uuid.UUID, digest: str) -> Parking
     )
 
 
-async def _lane(session: Any, device_id: uuid.UUID) -> tuple[ParkingGate | None, ParkingLot | None]:
-    """The lane and its lot, looked up once per transaction (a batch of reads shares them)."""
+@dataclass(frozen=True)
+class Lane:
+    """A lane and the terms of its lot, as plain values: looked up once per transaction (a batch
+    of reads shares them) and unaffected by a savepoint rollback expiring ORM rows."""
+
+    device_id: uuid.UUID
+    lot_id: uuid.UUID
+    direction: str
+    community_id: uuid.UUID
+    tariff: Tariff
+    no_entry_fee_fen: int
+
+
+async def _lane(session: Any, device_id: uuid.UUID) -> Lane | None:
     cache = session.info.setdefault("parking.lanes", {})
     if device_id not in cache:
         gate = await session.scalar(select(ParkingGate).where(ParkingGate.device_id == device_id))
-        lot = (
-            await session.scalar(select(ParkingLot).where(ParkingLot.id == gate.lot_id))
-            if gate
+        lot = None
+        if gate is not None:
+            lot = await session.scalar(select(ParkingLot).where(ParkingLot.id == gate.lot_id))
+        cache[device_id] = (
+            Lane(
+                device_id,
+                lot.id,
+                gate.direction,
+                lot.community_id,
+                tariff_of(lot),
+                lot.no_entry_fee_fen,
+            )
+            if gate is not None and lot is not None
             else None
         )
-        cache[device_id] = (gate, lot)
     return cache[device_id]  # type: ignore[no-any-return]
 
 
@@ -191,15 +212,16 @@ async def process_read(
     plate = normalize_plate(plate)
     if plate is None:
         return None
-    gate, lot = await _lane(session, device_id)
-    if gate is None or lot is None:
+    lane = await _lane(session, device_id)
+    if lane is None:
         return None
-    direction = direction if direction in ("entry", "exit") else gate.direction
+    lot = lane
+    direction = direction if direction in ("entry", "exit") else lane.direction
     seen = await session.scalar(
         select(GateEvent).where(GateEvent.device_id == device_id, GateEvent.ts == ts)
     )
     if seen is not None:
-        return _decision(gate, seen.direction, seen)
+        return _decision(lane, seen.direction, seen)
     digest = plate_digest(runtime.vault, tenant_id, plate)
     at = datetime.fromtimestamp(ts // 1000, tz=UTC)
     masked = plate[:2] + "***" + plate[-2:]
@@ -215,7 +237,7 @@ async def process_read(
             outcome = "payment_due"
     event = GateEvent(
         id=uuid.uuid4(),
-        lot_id=lot.id,
+        lot_id=lot.lot_id,
         device_id=device_id,
         ts=ts,
         direction=direction,
@@ -227,7 +249,7 @@ async def process_read(
     )
     session.add(event)
     await session.flush()
-    decision = _decision(gate, direction, event)
+    decision = _decision(lane, direction, event)
     if publish:
         await runtime.bus.publish(
             session, Event("parking.gate_decision", tenant_id, decision.payload())
@@ -239,29 +261,32 @@ async def _enter(
     runtime: Any,
     session: Any,
     tenant_id: uuid.UUID,
-    lot: ParkingLot,
+    lot: Lane,
     digest: str,
     plate: str,
     masked: str,
     at: datetime,
 ) -> tuple[ParkingSession, str]:
-    current = await _open_session(session, lot.id, digest)
+    current = await _open_session(session, lot.lot_id, digest)
     if current is not None:
         return current, "duplicate_entry"
     row = ParkingSession(
         id=uuid.uuid4(),
-        lot_id=lot.id,
+        lot_id=lot.lot_id,
         plate_digest=digest,
         plate_enc=runtime.vault.encrypt(tenant_id, plate),
         plate_masked=masked,
         entry_at=at,
     )
-    session.add(row)
     try:
+        # the row joins the savepoint: a clash rolls back only it
         async with session.begin_nested():
+            session.add(row)
             await session.flush()
     except IntegrityError:  # a concurrent read of the same car opened it first
-        current = await _open_session(session, lot.id, digest)
+        if row in session:
+            session.expunge(row)
+        current = await _open_session(session, lot.lot_id, digest)
         assert current is not None
         return current, "duplicate_entry"
     return row, "entered"
@@ -271,14 +296,14 @@ async def _leave(
     runtime: Any,
     session: Any,
     tenant_id: uuid.UUID,
-    lot: ParkingLot,
+    lot: Lane,
     digest: str,
     plate: str,
     masked: str,
     at: datetime,
     device_id: uuid.UUID,
 ) -> tuple[ParkingSession, str]:
-    current = await _open_session(session, lot.id, digest)
+    current = await _open_session(session, lot.lot_id, digest)
     if current is not None:
         current.exit_device_id = device_id
         await settle(session, lot, current, max(at, current.entry_at or at))
@@ -286,7 +311,7 @@ async def _leave(
     last = await session.scalar(
         select(ParkingSession)
         .where(
-            ParkingSession.lot_id == lot.id,
+            ParkingSession.lot_id == lot.lot_id,
             ParkingSession.plate_digest == digest,
             ParkingSession.exit_at.is_not(None),
         )
@@ -297,7 +322,7 @@ async def _leave(
         return last, "duplicate_exit"
     row = ParkingSession(
         id=uuid.uuid4(),
-        lot_id=lot.id,
+        lot_id=lot.lot_id,
         plate_digest=digest,
         plate_enc=runtime.vault.encrypt(tenant_id, plate),
         plate_masked=masked,
