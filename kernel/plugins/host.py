@@ -80,6 +80,7 @@ BUILTIN_ORDER: tuple[str, ...] = (
     "participation",
     "grid",
     "access",
+    "parking",
 )
 
 
