@@ -387,6 +387,11 @@ def _uuid(value: Any) -> uuid.UUID | None:
         return None
 
 
+def _pass_id(payload: dict[str, Any]) -> uuid.UUID | None:
+    """The pass's id: ``pass_id`` as the access plugin names it (``id`` accepted too)."""
+    return _uuid(payload.get("pass_id") or payload.get("id"))
+
+
 def _moment(value: Any) -> datetime | None:
     try:
         moment = datetime.fromisoformat(str(value))
@@ -400,13 +405,14 @@ async def visitor_pass_created(
 ) -> VisitorPlate | None:
     """``access.pass_created`` → the visitor's plate, expected inside the pass window.
 
-    The payload (published by the access plugin; read defensively, nothing imported):
-    ``{id, tenant, community_id, plate, valid_from, valid_until}`` plus optional ``unit_id``
-    (the host's unit). A pass without a plate, or with an unusable field, is ignored; a
-    redelivered event changes nothing (unique per pass id).
+    The payload (published by the access plugin, ``plugins/access/service.py`` ``pass_payload``;
+    read defensively, nothing imported): ``{pass_id, community_id, kind, plate, valid_from,
+    valid_until, max_entries, point_ids, host_account_id}``, plus an optional ``unit_id`` (the host's
+    unit, when a publisher knows it). A pass without a plate, or with an unusable field, is
+    ignored; a redelivered event changes nothing (unique per pass id).
     """
     p = payload if isinstance(payload, dict) else {}
-    pass_id = _uuid(p.get("id"))
+    pass_id = _pass_id(p)
     plate = normalize_plate(p.get("plate"))
     valid_from, valid_until = _moment(p.get("valid_from")), _moment(p.get("valid_until"))
     if (
@@ -454,8 +460,8 @@ async def visitor_pass_created(
 
 
 async def visitor_pass_revoked(session: Any, payload: Any) -> bool:
-    """``access.pass_revoked`` ``{id}``: the plate is no longer expected."""
-    pass_id = _uuid((payload or {}).get("id") if isinstance(payload, dict) else None)
+    """``access.pass_revoked`` ``{pass_id, ...}``: the plate is no longer expected."""
+    pass_id = _pass_id(payload if isinstance(payload, dict) else {})
     row = (
         await session.scalar(select(VisitorPlate).where(VisitorPlate.pass_id == pass_id))
         if pass_id

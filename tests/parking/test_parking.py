@@ -9,9 +9,9 @@ import time
 import uuid
 
 from conftest import code_of, gid
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
-from plugins.parking.models import GateEvent, ParkingSession, Vehicle
+from plugins.parking.models import GateEvent, ParkingSession, Vehicle, VisitorPlate
 
 HOUR_MS = 3_600_000
 OCCUPANCY = "query($l: ID!) { parkingOccupancy(lotId: $l) { capacity occupied free } }"
@@ -251,8 +251,9 @@ async def test_a_visitor_plate_from_a_visitor_pass_is_billed_to_the_host(park): 
             )
         await park.deliver(site.tenant)
     async with park.runtime.db.tenant(site.tenant.tenant_id) as s:
-        n = await s.scalar(text("SELECT count(*) FROM parking_visitor_plates"))
-        stored = await s.scalar(text("SELECT plate_masked FROM parking_visitor_plates"))
+        # the ORM's tenant scope (raw SQL on SQLite would see other tests' firms too)
+        n = await s.scalar(select(func.count()).select_from(VisitorPlate))
+        stored = await s.scalar(select(VisitorPlate.plate_masked))
     assert (n, stored) == (1, "苏E***88")
     await park.direct(site, site.entry, "苏E88888", t0)
     d = await park.direct(site, site.exit, "苏E88888", t0 + 2 * HOUR_MS)
@@ -274,7 +275,7 @@ async def test_a_visitor_plate_from_a_visitor_pass_is_billed_to_the_host(park): 
             )
     await park.deliver(site.tenant)
     async with park.runtime.db.tenant(site.tenant.tenant_id) as s:
-        assert await s.scalar(text("SELECT count(*) FROM parking_visitor_plates")) == 1
+        assert await s.scalar(select(func.count()).select_from(VisitorPlate)) == 1
 
 
 async def test_roles_coded_errors_and_tenant_isolation(park):  # type: ignore[no-untyped-def]
