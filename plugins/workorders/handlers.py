@@ -43,6 +43,7 @@ ALARM_CATEGORY = {
     "door_held_open": "security",
     "barrier_fault": "public_facility",
     "barrier_stuck_open": "public_facility",
+    "charger_fault": "electrical",  # the parking plugin's ev_charger profile
     "smoke_level_high": "fire",
     "passenger_trapped": "elevator",
     "overspeed": "elevator",
