@@ -241,4 +241,4 @@ async def test_charging_sessions_from_telemetry_are_priced_and_a_fault_opens_a_w
 
     async with park.runtime.db.tenant(site.tenant.tenant_id) as s:
         orders = list(await s.scalars(select(WorkOrder)))
-    assert [(o.source, o.title) for o in orders] == [("device_alarm", "设备告警 charger_fault")]
+    assert [(o.source, o.title, o.category) for o in orders] == [("device_alarm", "设备告警 charger_fault", "electrical")]
