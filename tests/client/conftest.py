@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import socket
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -18,25 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fixtures.live_app import CHROMIUM, CHROMIUM_ARGS, chromium_available, serving
 
 from kernel.testing import missing
 
-CHROMIUM = os.environ.get("LINLI_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
 EXTRA_OWNERS = ("demo-owner2", "demo-owner3")
-
-
-def chromium_available() -> bool:
-    return Path(CHROMIUM).exists() or shutil.which("chromium") is not None
 
 
 @dataclass
@@ -66,12 +50,6 @@ class LiveServer:
     def end_objection_period(self) -> Any:
         """The coroutine of :func:`end_objection_period` for the demo proposal (pass to :meth:`run`)."""
         return end_objection_period(self.thread.runtime, self.tenant_id, self.proposal_uuid)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def _link_owners(
@@ -134,132 +112,42 @@ async def _register_self_custody(
         await register_self_custody(runtime, s, str(owner[1]), address)
 
 
-class _ServerThread(threading.Thread):
-    def __init__(self, settings: Any, port: int, self_custody: str) -> None:
-        super().__init__(daemon=True, name="linli-vote-server")
-        self.settings, self.port = settings, port
-        self.self_custody = self_custody
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.runtime: Any = None
-        self.ready = threading.Event()
-        self.failure: BaseException | None = None
-        self.info: dict[str, Any] = {}
-        self.server: Any = None
-
-    def run(self) -> None:
-        try:
-            asyncio.run(self._main())
-        except BaseException as exc:  # reported to the fixture
-            self.failure = exc
-            self.ready.set()
-
-    async def _main(self) -> None:
-        import uvicorn
-
-        from gateway.app import create_app
-        from kernel.db.migrate import upgrade
-        from kernel.runtime import Runtime
-        from plugins.governance.demo import seed_governance_demo
-        from tenants.demo import seed_demo
-
-        self.loop = asyncio.get_running_loop()
-        clock = time.perf_counter()
-        timings: dict[str, float] = {}
-
-        def lap(name: str) -> None:
-            nonlocal clock
-            timings[name] = round(time.perf_counter() - clock, 2)
-            clock = time.perf_counter()
-
-        runtime = self.runtime = Runtime.build(self.settings)
-        await upgrade(
-            self.settings.database_admin_url or self.settings.database_url,
-            self.settings.database_url,
-            runtime.host,
-        )
-        lap("migrate")
-        demo = await seed_demo(runtime, units=40)  # 20 units per community keeps the suite quick
-        lap("seed_demo")
-        accounts = await _link_owners(runtime, demo.tenant_id)
-        # demo-owner2 holds their own key: registered before the units go on chain
-        await _register_self_custody(
-            runtime, demo.tenant_id, accounts["demo-owner2"], self.self_custody
-        )
-        lap("owners")
-        seeded = await seed_governance_demo(runtime, demo.tenant_id)
-        lap("seed_governance")
-        app = create_app(runtime, workers=True)
-        lap("create_app")
-        self.info = {
-            "seeded": seeded,
-            "accounts": {k: v[0] for k, v in accounts.items()},
-            "tenant_id": demo.tenant_id,
-            "timings": timings,
-        }
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
-        )
-        self.server = uvicorn.Server(config)
-
-        async def announce() -> None:
-            while not self.server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
-                await asyncio.sleep(0.02)
-            self.ready.set()
-
-        task = asyncio.create_task(announce())
-        await self.server.serve()
-        task.cancel()
-        await runtime.db.dispose()
-
-
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Any:
     if not chromium_available():
         missing("browser", "chromium is missing (apt-get install chromium)")
-    from kernel.testing import POSTGRES_ENV, TestDatabase, create_postgres_database
-    from tenants.demo import DEMO_PASSWORD, DEMO_SLUG
-
-    data_dir = tmp_path_factory.mktemp("vote-client")
-    drop = None
-    if os.environ.get(POSTGRES_ENV):
-        app_url, admin_url, drop = asyncio.run(create_postgres_database(os.environ[POSTGRES_ENV]))
-        db = TestDatabase("postgres", app_url, admin_url, data_dir)
-    else:
-        url = f"sqlite+aiosqlite:///{data_dir / 'linli.db'}"
-        db = TestDatabase("sqlite", url, url, data_dir)
     from eth_account import Account
 
+    from plugins.governance.demo import seed_governance_demo
+    from tenants.demo import DEMO_PASSWORD, DEMO_SLUG, seed_demo
+
     own_key = Account.create()
-    thread = _ServerThread(db.settings(), _free_port(), own_key.address)
+
+    async def prepare(runtime: Any) -> dict[str, Any]:
+        demo = await seed_demo(runtime, units=40)  # 20 units per community keeps the suite quick
+        accounts = await _link_owners(runtime, demo.tenant_id)
+        # demo-owner2 holds their own key: registered before the units go on chain
+        await _register_self_custody(runtime, demo.tenant_id, accounts["demo-owner2"], own_key.address)
+        seeded = await seed_governance_demo(runtime, demo.tenant_id)
+        return {"seeded": seeded, "accounts": {k: v[0] for k, v in accounts.items()}, "tenant_id": demo.tenant_id}
+
     started = time.perf_counter()
-    thread.start()
-    thread.ready.wait(timeout=120)
-    if thread.failure is not None:
-        raise thread.failure
-    assert thread.ready.is_set(), "the app did not start within 120 s"
-    seeded = thread.info["seeded"]
-    server = LiveServer(
-        base_url=f"http://127.0.0.1:{thread.port}",
-        tenant=DEMO_SLUG,
-        password=DEMO_PASSWORD,
-        proposal_id=seeded["proposal_id"],
-        proposal_uuid=seeded["proposal_uuid"],
-        accounts=dict(thread.info["accounts"]),
-        tenant_id=thread.info["tenant_id"],
-        own_key="0x" + own_key.key.hex().removeprefix("0x"),
-        thread=thread,
-    )
-    server.startup_seconds = time.perf_counter() - started  # type: ignore[attr-defined]
-    print(
-        f"\nvoting client server ready in {server.startup_seconds:.1f} s: {thread.info['timings']}"
-    )
-    try:
+    with serving(tmp_path_factory.mktemp("vote-client"), prepare, name="linli-vote-server") as thread:
+        seeded = thread.info["seeded"]
+        server = LiveServer(
+            base_url=f"http://127.0.0.1:{thread.port}",
+            tenant=DEMO_SLUG,
+            password=DEMO_PASSWORD,
+            proposal_id=seeded["proposal_id"],
+            proposal_uuid=seeded["proposal_uuid"],
+            accounts=dict(thread.info["accounts"]),
+            tenant_id=thread.info["tenant_id"],
+            own_key="0x" + own_key.key.hex().removeprefix("0x"),
+            thread=thread,
+        )
+        server.startup_seconds = time.perf_counter() - started  # type: ignore[attr-defined]
+        print(f"\nvoting client server ready in {server.startup_seconds:.1f} s: {thread.timings}")
         yield server
-    finally:
-        thread.server.should_exit = True
-        thread.join(timeout=20)
-        if drop is not None:
-            asyncio.run(drop())
 
 
 @pytest.fixture(scope="module")

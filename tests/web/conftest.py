@@ -10,9 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
-import socket
-import threading
 import urllib.request
 import uuid
 from dataclasses import dataclass
@@ -20,20 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fixtures.live_app import CHROMIUM, CHROMIUM_ARGS, chromium_available, serving
 
 from kernel.testing import missing
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("LINLI_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
 BUILT = ROOT / "gateway" / "static" / "web" / "console" / "index.html"
 SCREENSHOTS = ROOT / "docs" / "img"
@@ -78,106 +66,31 @@ class WebServer:
         return str(answer["data"]["login"]["accessToken"])
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class _ServerThread(threading.Thread):
-    def __init__(self, settings: Any, port: int) -> None:
-        super().__init__(daemon=True, name="linli-web-server")
-        self.settings, self.port = settings, port
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.runtime: Any = None
-        self.ready = threading.Event()
-        self.failure: BaseException | None = None
-        self.info: dict[str, Any] = {}
-        self.server: Any = None
-
-    def run(self) -> None:
-        try:
-            asyncio.run(self._main())
-        except BaseException as exc:  # reported to the fixture
-            self.failure = exc
-            self.ready.set()
-
-    async def _main(self) -> None:
-        import uvicorn
-
-        from gateway.app import create_app
-        from kernel.db.migrate import upgrade
-        from kernel.runtime import Runtime
-        from tenants.demo import seed_demo
-
-        self.loop = asyncio.get_running_loop()
-        runtime = self.runtime = Runtime.build(self.settings)
-        await upgrade(
-            self.settings.database_admin_url or self.settings.database_url,
-            self.settings.database_url,
-            runtime.host,
-        )
-        demo = await seed_demo(runtime, units=40)
-        app = create_app(runtime, workers=True)
-        self.info = {"tenant_id": demo.tenant_id}
-        self.server = uvicorn.Server(
-            uvicorn.Config(
-                app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
-            )
-        )
-
-        async def announce() -> None:
-            while not self.server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
-                await asyncio.sleep(0.02)
-            self.ready.set()
-
-        task = asyncio.create_task(announce())
-        await self.server.serve()
-        task.cancel()
-        await runtime.db.dispose()
-
-
 @pytest.fixture(scope="module")
 def web_server(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
+    if not chromium_available():
         missing("browser", "chromium is missing (apt-get install chromium)")
     if not BUILT.is_file() or not AXE.is_file():
         missing(
             "browser",
             "the web clients are not built: cd web && npm ci && npm run build (scripts/bootstrap.sh does it)",
         )
-    from kernel.testing import POSTGRES_ENV, TestDatabase, create_postgres_database
-    from tenants.demo import DEMO_PASSWORD, DEMO_SLUG
+    from tenants.demo import DEMO_PASSWORD, DEMO_SLUG, seed_demo
 
-    data_dir = tmp_path_factory.mktemp("web-clients")
-    drop = None
-    if os.environ.get(POSTGRES_ENV):
-        app_url, admin_url, drop = asyncio.run(create_postgres_database(os.environ[POSTGRES_ENV]))
-        db = TestDatabase("postgres", app_url, admin_url, data_dir)
-    else:
-        url = f"sqlite+aiosqlite:///{data_dir / 'linli.db'}"
-        db = TestDatabase("sqlite", url, url, data_dir)
+    async def prepare(runtime: Any) -> dict[str, Any]:
+        return {"tenant_id": (await seed_demo(runtime, units=40)).tenant_id}
+
     # tenant admins log in with the second factor here (the console's TOTP step is under test)
-    thread = _ServerThread(db.settings(second_factor_roles=["tenant_admin"]), _free_port())
-    thread.start()
-    thread.ready.wait(timeout=120)
-    if thread.failure is not None:
-        raise thread.failure
-    assert thread.ready.is_set(), "the app did not start within 120 s"
-    server = WebServer(
-        base_url=f"http://127.0.0.1:{thread.port}",
-        tenant=DEMO_SLUG,
-        password=DEMO_PASSWORD,
-        tenant_id=thread.info["tenant_id"],
-        thread=thread,
-    )
-    try:
-        yield server
-    finally:
-        thread.server.should_exit = True
-        thread.join(timeout=20)
-        if drop is not None:
-            asyncio.run(drop())
+    with serving(
+        tmp_path_factory.mktemp("web-clients"), prepare, name="linli-web-server", second_factor_roles=["tenant_admin"]
+    ) as thread:
+        yield WebServer(
+            base_url=f"http://127.0.0.1:{thread.port}",
+            tenant=DEMO_SLUG,
+            password=DEMO_PASSWORD,
+            tenant_id=thread.info["tenant_id"],
+            thread=thread,
+        )
 
 
 @pytest.fixture(scope="module")
