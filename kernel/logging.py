@@ -26,7 +26,8 @@ SENSITIVE_KEYS = {
     "real_name",
     "private_key",
 }
-_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+#: a mobile number standing alone (not a run of digits inside a hex id such as a request id)
+_PHONE = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])")
 _IDN = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 _BEARER = re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]+")
 

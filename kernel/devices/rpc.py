@@ -296,7 +296,7 @@ async def wait_answer(runtime: Any, tenant_id: uuid.UUID, call_id: uuid.UUID, se
                 raise NotFound("no such command")
             if call.status in (QUEUED, SENT) and call.expires_at <= utcnow():
                 await expire(runtime, s)
-                call = await s.scalar(select(RpcCall).where(RpcCall.id == call_id))
+                await s.refresh(call)  # another waiter may have expired it first
         assert call is not None
         remaining = deadline - time.monotonic()
         if call.status in (ANSWERED, TIMED_OUT) or remaining <= 0:
@@ -305,18 +305,24 @@ async def wait_answer(runtime: Any, tenant_id: uuid.UUID, call_id: uuid.UUID, se
 
 
 async def expire(runtime: Any, session: AsyncSession) -> int:
-    """Mark overdue calls of the session's tenant timed out (with ``device.rpc_timed_out``)."""
-    now = utcnow()
-    overdue = list(await session.scalars(select(RpcCall).where(RpcCall.status.in_((QUEUED, SENT)), RpcCall.expires_at <= now)))
-    if not overdue:
-        return 0
-    await session.execute(
-        update(RpcCall).where(RpcCall.id.in_([c.id for c in overdue])).values(status=TIMED_OUT).execution_options(synchronize_session="fetch")
-    )
-    for c in overdue:
-        await events.publish(
-            runtime, session, "device.rpc_timed_out", c.tenant_id,
-            {"call_id": str(c.id), "device_id": str(c.device_id), "method": c.method},
+    """Mark overdue calls of the session's tenant timed out (with ``device.rpc_timed_out``).
+
+    One conditional UPDATE … RETURNING: when several waiters expire the same calls at once,
+    each call is timed out (and announced) by exactly one of them."""
+    rows = (
+        await session.execute(
+            update(RpcCall)
+            .where(RpcCall.status.in_((QUEUED, SENT)), RpcCall.expires_at <= utcnow())
+            .values(status=TIMED_OUT)
+            .returning(RpcCall.id, RpcCall.tenant_id, RpcCall.device_id, RpcCall.method)
+            .execution_options(synchronize_session="fetch")
         )
-    await _announce_closed(runtime, session, [c.id for c in overdue])
-    return len(overdue)
+    ).all()
+    for call_id, tenant_id, device_id, method in rows:
+        await events.publish(
+            runtime, session, "device.rpc_timed_out", tenant_id,
+            {"call_id": str(call_id), "device_id": str(device_id), "method": method},
+        )
+    if rows:
+        await _announce_closed(runtime, session, [r[0] for r in rows])
+    return len(rows)
