@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -31,8 +30,13 @@ async def _relay(runtime: Any, tenant_id: uuid.UUID) -> None:
     await runtime.outbox.drain(tenant_id)
 
 
-async def seed_governance_demo(runtime: Runtime, tenant_id: uuid.UUID, *, community_code: str = "C001") -> dict[str, Any]:
-    """Draft, publish and open a USE_FUND proposal in the demo tenant's community (idempotent).
+async def seed_governance_demo(
+    runtime: Runtime, tenant_id: uuid.UUID, *, community_code: str = "C001", title: str = DEMO_TITLE
+) -> dict[str, Any]:
+    """Draft, publish and open a USE_FUND proposal in the demo tenant's community (idempotent per
+    ``title``; tests open further proposals under other titles). The voting window runs 14 days
+    from opening by the chain's clock, so a proposal opened after a development chain's clock was
+    moved ahead is open too.
 
     Runs the relayer until the proposal is on chain and, on development chains, moves the chain clock past
     the start of the voting window, so owners can vote at once. Returns ``proposal_id`` (GraphQL id),
@@ -45,16 +49,15 @@ async def seed_governance_demo(runtime: Runtime, tenant_id: uuid.UUID, *, commun
             community = await s.scalar(select(Community).order_by(Community.code))
         if community is None:
             raise LookupError("the demo tenant has no community; run `linli demo` first")
-        row = await s.scalar(select(m.Proposal).where(m.Proposal.community_id == community.id, m.Proposal.title == DEMO_TITLE))
+        row = await s.scalar(select(m.Proposal).where(m.Proposal.community_id == community.id, m.Proposal.title == title))
         if row is None:
             row = await service.draft(
                 s,
                 actor,
                 community_id=community.id,
                 matter="USE_FUND",
-                title=DEMO_TITLE,
+                title=title,
                 body=DEMO_BODY,
-                voting_ends_at=datetime.now(UTC) + timedelta(days=14),
                 estimated_cost_fen=98_000_000,
                 documents=[{"name": "电梯更换方案及预算.txt", **demo_document_ref("elevator-plan.txt")}],
             )

@@ -2,7 +2,12 @@
 127.0.0.1 port (in a background thread), on a fresh database (PostgreSQL through the RLS
 application role when ``LINLI_TEST_POSTGRES_URL`` is set, else SQLite), seeded with the demo
 tenant (40 units) and ``plugins.governance.demo.seed_governance_demo`` (one proposal open for
-voting, on the embedded EVM); and Debian's Chromium driven by Playwright."""
+voting, on the embedded EVM); and Debian's Chromium driven by Playwright.
+
+No test depends on another's state: a test that votes gets its own open proposal
+(``open_proposal``), the objection tests share one proposal closed with most owners' votes
+(``objection_proposal``, whose state they only add objections to), and a test that moves the
+chain clock past an objection period lives in its own module (its own server and chain)."""
 
 from __future__ import annotations
 
@@ -23,6 +28,15 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
 EXTRA_OWNERS = ("demo-owner2", "demo-owner3")
 
 
+@dataclass(frozen=True)
+class ProposalRef:
+    """A proposal the fixtures opened: its GraphQL id, its uuid and its (unique) title."""
+
+    id: str
+    uuid: str
+    title: str
+
+
 @dataclass
 class LiveServer:
     base_url: str
@@ -33,23 +47,33 @@ class LiveServer:
     accounts: dict[str, uuid.UUID] = field(default_factory=dict)
     tenant_id: uuid.UUID | None = None
     own_key: str = ""  # demo-owner2's self-custody private key
+    logins: frozenset[str] = frozenset()  # person ids of the demo owners who sign in (they vote in the browser)
     thread: Any = None
 
     def run(self, coro: Any, timeout: float = 60) -> Any:
         """Runs ``coro`` in the server's event loop (where the runtime and the chain live)."""
         return asyncio.run_coroutine_threadsafe(coro, self.thread.loop).result(timeout)
 
-    def close_with_many_votes(self) -> Any:
-        """The coroutine of :func:`close_with_many_votes` for the demo proposal (pass to :meth:`run`)."""
-        return close_with_many_votes(self.thread.runtime, self.tenant_id, self.proposal_uuid)
+    def new_proposal(self) -> ProposalRef:
+        """A new proposal about the lift, open for voting now (by the chain's clock), on which no
+        one has voted."""
+        from plugins.governance.demo import seed_governance_demo
 
-    def objections(self) -> Any:
-        """The coroutine of :func:`objections_on_record` for the demo proposal (pass to :meth:`run`)."""
-        return objections_on_record(self.thread.runtime, self.tenant_id, self.proposal_uuid)
+        title = f"关于更换{uuid.uuid4().hex[:6]}号电梯的决定"
+        seeded = self.run(seed_governance_demo(self.thread.runtime, self.tenant_id, title=title), timeout=120)
+        return ProposalRef(seeded["proposal_id"], seeded["proposal_uuid"], title)
 
-    def end_objection_period(self) -> Any:
-        """The coroutine of :func:`end_objection_period` for the demo proposal (pass to :meth:`run`)."""
-        return end_objection_period(self.thread.runtime, self.tenant_id, self.proposal_uuid)
+    def close_with_many_votes(self, proposal: ProposalRef) -> dict[str, Any]:
+        """:func:`close_with_many_votes` on ``proposal``, in the server's loop."""
+        return self.run(close_with_many_votes(self.thread.runtime, self.tenant_id, proposal.uuid, self.logins), timeout=180)
+
+    def objections(self, proposal: ProposalRef) -> dict[str, Any]:
+        """:func:`objections_on_record` for ``proposal``, in the server's loop."""
+        return self.run(objections_on_record(self.thread.runtime, self.tenant_id, proposal.uuid))
+
+    def end_objection_period(self, proposal: ProposalRef) -> str:
+        """:func:`end_objection_period` for ``proposal``, in the server's loop (moves the chain clock)."""
+        return self.run(end_objection_period(self.thread.runtime, self.tenant_id, proposal.uuid), timeout=90)
 
 
 async def _link_owners(
@@ -103,6 +127,15 @@ async def _link_owners(
     return linked
 
 
+async def _persons_with_logins(runtime: Any, tenant_id: uuid.UUID) -> list[str]:
+    from sqlalchemy import select
+
+    from tenants.estate import models as m
+
+    async with runtime.db.tenant(tenant_id) as s:
+        return [str(p) for p in (await s.scalars(select(m.Person.id).where(m.Person.account_id.is_not(None)))).all()]
+
+
 async def _register_self_custody(
     runtime: Any, tenant_id: uuid.UUID, owner: tuple[uuid.UUID, uuid.UUID], address: str
 ) -> None:
@@ -129,7 +162,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Any:
         # demo-owner2 holds their own key: registered before the units go on chain
         await _register_self_custody(runtime, demo.tenant_id, accounts["demo-owner2"], own_key.address)
         seeded = await seed_governance_demo(runtime, demo.tenant_id)
-        return {"seeded": seeded, "accounts": {k: v[0] for k, v in accounts.items()}, "tenant_id": demo.tenant_id}
+        return {
+            "seeded": seeded,
+            "accounts": {k: v[0] for k, v in accounts.items()},
+            "tenant_id": demo.tenant_id,
+            "logins": await _persons_with_logins(runtime, demo.tenant_id),
+        }
 
     started = time.perf_counter()
     with serving(tmp_path_factory.mktemp("vote-client"), prepare, name="linli-vote-server") as thread:
@@ -143,11 +181,29 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Any:
             accounts=dict(thread.info["accounts"]),
             tenant_id=thread.info["tenant_id"],
             own_key="0x" + own_key.key.hex().removeprefix("0x"),
+            logins=frozenset(thread.info["logins"]),
             thread=thread,
         )
         server.startup_seconds = time.perf_counter() - started  # type: ignore[attr-defined]
         print(f"\nvoting client server ready in {server.startup_seconds:.1f} s: {thread.timings}")
         yield server
+
+
+@pytest.fixture
+def open_proposal(live_server: LiveServer) -> ProposalRef:
+    """A proposal of its own for a test that votes, open now, no one has voted on it."""
+    return live_server.new_proposal()
+
+
+@pytest.fixture(scope="module")
+def objection_proposal(live_server: LiveServer) -> ProposalRef:
+    """A proposal most owners without a login voted on (7 for : 2 against : 1 abstain), closed:
+    its preliminary result is on notice for objections. The module's objection tests share it and
+    only add objections."""
+    proposal = live_server.new_proposal()
+    closed = live_server.close_with_many_votes(proposal)
+    assert closed["status"] == "objection", closed
+    return proposal
 
 
 @pytest.fixture(scope="module")
@@ -214,11 +270,14 @@ def shot(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 async def close_with_many_votes(
-    runtime: Any, tenant_id: uuid.UUID, proposal_uuid: str, share: float = 1.0
+    runtime: Any, tenant_id: uuid.UUID, proposal_uuid: str, logins: frozenset[str], share: float = 1.0
 ) -> dict[str, Any]:
     """Real governance plugin only: most other owners in scope vote (7 for : 2 against : 1
     abstain), the chain clock moves past the voting window and the committee closes the vote,
-    so the client shows a final result. Runs in the server's event loop (see LiveServer.run)."""
+    so the client shows a preliminary result. ``logins`` are the persons who sign in to the
+    client (they vote there, not here); every other owner votes through a stand-in account,
+    given once and kept, so a later proposal is voted on the same way. Runs in the server's
+    event loop (see LiveServer.run)."""
     from sqlalchemy import select, update
 
     from plugins.governance import models as gm
@@ -238,20 +297,18 @@ async def close_with_many_votes(
         voted = set(
             (await s.scalars(select(gm.Vote.holder_key).where(gm.Vote.proposal_id == pid))).all()
         )
-        # persons with a login (the demo owners) vote through the client, not here
-        with_login = {
-            str(p)
-            for p in (
-                await s.scalars(select(m.Person.id).where(m.Person.account_id.is_not(None)))
-            ).all()
-        }
-        todo = [k for k in keys if k not in voted and k not in with_login][: int(len(keys) * share)]
+        todo = [k for k in keys if k not in voted and k not in logins][: int(len(keys) * share)]
+        accounts = dict(
+            (await s.execute(select(m.Person.id, m.Person.account_id).where(m.Person.id.in_([uuid.UUID(k) for k in todo])))).all()
+        )
         choices = ["FOR"] * 7 + ["AGAINST"] * 2 + ["ABSTAIN"]
         for i, key in enumerate(todo):
-            account = uuid.uuid4()  # an Actor needs only an account id that maps to the person
-            await s.execute(
-                update(m.Person).where(m.Person.id == uuid.UUID(key)).values(account_id=account)
-            )
+            account = accounts.get(uuid.UUID(key))
+            if account is None:  # an Actor needs only an account id that maps to the person
+                account = uuid.uuid4()
+                await s.execute(
+                    update(m.Person).where(m.Person.id == uuid.UUID(key)).values(account_id=account)
+                )
             actor = service.Actor(label=f"test:owner-{i}", account_id=account, tenant_id=tenant_id)
             await service.cast_vote(runtime, s, actor, proposal, choices[i % len(choices)])
     # the app's outbox workers relay the ballots; draining here too would only contend for the

@@ -10,18 +10,10 @@ import re
 from typing import Any
 
 import pytest
+from fixtures.voting_pages import log_in
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
-
-
-def log_in(page: Any, server: Any, username: str = "demo-owner") -> None:
-    page.goto(f"{server.base_url}/vote/?tenant={server.tenant}")
-    page.get_by_label("账号").fill(username)
-    page.get_by_label("密码").fill(server.password)
-    page.get_by_role("button", name="登录").click()
-    # generous: right after a vote is closed the server is busy relaying (seen > 10 s on a loaded machine)
-    page.get_by_role("heading", name="与我的房屋有关的表决").wait_for(timeout=30_000)
 
 
 def test_served_at_vote_with_its_assets(page: Any, live_server: Any) -> None:
@@ -48,7 +40,7 @@ def test_wrong_password_is_refused(page: Any, live_server: Any, shot: Any) -> No
 
 
 def test_elderly_mode_is_large_high_contrast_and_persists(
-    page: Any, live_server: Any, shot: Any
+    page: Any, live_server: Any, open_proposal: Any, shot: Any
 ) -> None:
     log_in(page, live_server)
 
@@ -65,7 +57,7 @@ def test_elderly_mode_is_large_high_contrast_and_persists(
     assert size("body") >= 22 and size(".item-meta") >= 22 and size("#elderly-toggle") >= 22
     color = page.eval_on_selector("body", "e => getComputedStyle(e).color")
     assert color == "rgb(0, 0, 0)"
-    page.locator(".proposal-item", has_text="电梯").get_by_role("link").click()
+    page.locator(".proposal-item", has_text=open_proposal.title).get_by_role("link").click()
     page.get_by_role("heading", name="议题内容").wait_for()
     assert size("h1") >= 28 and size("h2") >= 24
     button = page.locator(".choices .button").first  # demo-owner has not voted yet
@@ -77,16 +69,16 @@ def test_elderly_mode_is_large_high_contrast_and_persists(
     assert page.evaluate("localStorage.getItem('linli.vote.elderly')") == "1"
 
 
-def test_list_detail_vote_receipt_and_verify(page: Any, live_server: Any, shot: Any) -> None:
+def test_list_detail_vote_receipt_and_verify(page: Any, live_server: Any, open_proposal: Any, shot: Any) -> None:
     log_in(page, live_server)
     assert page.evaluate("sessionStorage.getItem('linli.vote.token')")  # tokens in sessionStorage
-    item = page.locator(".proposal-item", has_text="电梯")
+    item = page.locator(".proposal-item", has_text=open_proposal.title)
     assert "投票中" in item.inner_text() and "未投票" in item.inner_text()
     shot(page, "list")
 
     item.get_by_role("link").click()
     page.get_by_role("heading", name="议题内容").wait_for()
-    assert "电梯" in page.get_by_role("heading", level=1).inner_text()
+    assert open_proposal.title in page.get_by_role("heading", level=1).inner_text()
     units = page.locator(".unit").first.inner_text()
     assert "占表决范围面积" in units and "¥" in units  # the share the owner's unit would bear
     assert page.locator(".docs a").count() >= 1
@@ -128,15 +120,15 @@ def test_list_detail_vote_receipt_and_verify(page: Any, live_server: Any, shot: 
 
     # back on the list the proposal shows as voted; the detail no longer offers the choices
     page.goto(f"{live_server.base_url}/vote/#/")
-    assert "已投票" in page.locator(".proposal-item", has_text="电梯").inner_text()
-    page.goto(f"{live_server.base_url}/vote/#/p/{live_server.proposal_id}")
+    assert "已投票" in page.locator(".proposal-item", has_text=open_proposal.title).inner_text()
+    page.goto(f"{live_server.base_url}/vote/#/p/{open_proposal.id}")
     page.get_by_role("link", name="查看回执").wait_for()
     assert page.locator(".choices").count() == 0
 
 
-def test_second_vote_is_rejected_with_an_error(page: Any, live_server: Any, shot: Any) -> None:
+def test_second_vote_is_rejected_with_an_error(page: Any, live_server: Any, open_proposal: Any, shot: Any) -> None:
     log_in(page, live_server, "demo-owner3")
-    page.goto(f"{live_server.base_url}/vote/#/p/{live_server.proposal_id}/confirm/AGAINST")
+    page.goto(f"{live_server.base_url}/vote/#/p/{open_proposal.id}/confirm/AGAINST")
     page.get_by_role("button", name="确认投票").wait_for()
     # meanwhile the same owner votes from another device
     first = page.evaluate(
@@ -145,7 +137,7 @@ def test_second_vote_is_rejected_with_an_error(page: Any, live_server: Any, shot
               authorization: 'Bearer ' + sessionStorage.getItem('linli.vote.token')},
               body: JSON.stringify({query: 'mutation($p: ID!) { castVote(proposalId: $p, choice: FOR) { choice } }', variables: {p: id}})});
             return r.json(); }""",
-        live_server.proposal_id,
+        open_proposal.id,
     )
     assert not first.get("errors") and first["data"]["castVote"]["choice"] == "FOR", first
     page.get_by_role("button", name="确认投票").click()
@@ -160,13 +152,14 @@ def test_second_vote_is_rejected_with_an_error(page: Any, live_server: Any, shot
     assert "For" in page.locator(".big-choice").inner_text()
 
 
-def test_language_switch_to_english_and_back(page: Any, live_server: Any, shot: Any) -> None:
+def test_language_switch_to_english_and_back(page: Any, live_server: Any, open_proposal: Any, shot: Any) -> None:
     log_in(page, live_server)
     page.get_by_role("button", name="切换为英文").click()
     page.get_by_role("heading", name="Votes about my home").wait_for()
     assert page.evaluate("document.documentElement.lang") == "en"
-    assert "Voting open" in page.locator(".proposal-item", has_text="电梯").inner_text()
-    page.locator(".proposal-item").first.get_by_role("link").click()
+    item = page.locator(".proposal-item", has_text=open_proposal.title)
+    assert "Voting open" in item.inner_text()
+    item.get_by_role("link").click()
     page.get_by_role("heading", name="Live participation").wait_for()
     assert "Share of the voting area" in page.locator(".unit").first.inner_text()
     shot(page, "detail-en")
@@ -175,14 +168,14 @@ def test_language_switch_to_english_and_back(page: Any, live_server: Any, shot: 
     assert page.evaluate("document.documentElement.lang") == "zh-CN"
 
 
-def test_self_custody_signs_the_ballot_in_the_page(page: Any, live_server: Any, shot: Any) -> None:
+def test_self_custody_signs_the_ballot_in_the_page(page: Any, live_server: Any, open_proposal: Any, shot: Any) -> None:
     from eth_account import Account
 
     own = Account.from_key(
         live_server.own_key
     )  # registered for demo-owner2 before the units went on chain
     log_in(page, live_server, "demo-owner2")
-    page.goto(f"{live_server.base_url}/vote/#/p/{live_server.proposal_id}/confirm/ABSTAIN")
+    page.goto(f"{live_server.base_url}/vote/#/p/{open_proposal.id}/confirm/ABSTAIN")
     page.locator("summary", has_text="自持密钥").click()
     page.get_by_label("我的私钥").fill("0x1234")
     expect(page.locator("#key-address")).to_contain_text("不正确")
@@ -210,13 +203,10 @@ def test_self_custody_signs_the_ballot_in_the_page(page: Any, live_server: Any, 
     assert page.locator("#private-key").count() == 0  # the key is gone with the page
 
 
-def test_final_results_as_charts(page: Any, live_server: Any, shot: Any) -> None:
-    """Closes the demo vote (after most owners voted) and shows the preliminary result, on notice
-    for objections; the objection tests below run on it."""
-    closed = live_server.run(live_server.close_with_many_votes(), timeout=120)
-    assert closed["status"] in ("objection", "preliminary"), closed
+def test_final_results_as_charts(page: Any, live_server: Any, objection_proposal: Any, shot: Any) -> None:
+    """A vote closed after most owners voted shows its preliminary result, on notice for objections."""
     log_in(page, live_server)
-    page.goto(f"{live_server.base_url}/vote/#/p/{live_server.proposal_id}")
+    page.goto(f"{live_server.base_url}/vote/#/p/{objection_proposal.id}")
     page.get_by_role("heading", name="初步统计结果").wait_for()  # on notice: not final yet
     notice = page.locator(".objection-notice")
     assert "异议期截止" in notice.inner_text()
@@ -233,7 +223,7 @@ def test_final_results_as_charts(page: Any, live_server: Any, shot: Any) -> None
     expect(page.locator(".outcome")).to_have_text("表决通过")
 
 
-# ---- objections (异议公示): the demo proposal is in its objection period from here on ----------
+# ---- objections (异议公示) on a proposal in its objection period ----------------------------------
 
 
 def objection_requests(page: Any) -> list[str]:
@@ -251,11 +241,11 @@ def objection_requests(page: Any) -> list[str]:
 
 
 def test_objection_form_refuses_empty_text_before_calling_the_api(
-    page: Any, live_server: Any
+    page: Any, live_server: Any, objection_proposal: Any
 ) -> None:
     sent = objection_requests(page)
     log_in(page, live_server)
-    item = page.locator(".proposal-item", has_text="电梯")
+    item = page.locator(".proposal-item", has_text=objection_proposal.title)
     assert "异议期" in item.inner_text() and "异议期截止" in item.inner_text()
     item.get_by_role("link").click()
     page.get_by_role("link", name="提出异议").click()
@@ -273,12 +263,12 @@ def test_objection_form_refuses_empty_text_before_calling_the_api(
 
 
 def test_owner_files_an_objection_and_sees_it_recorded(
-    page: Any, live_server: Any, shot: Any
+    page: Any, live_server: Any, objection_proposal: Any, shot: Any
 ) -> None:
     sent = objection_requests(page)
     objection = "电梯维修报价偏高，请公开三家比价记录。\n请在结果生效前答复。"
     log_in(page, live_server, "demo-owner2")
-    page.goto(f"{live_server.base_url}/vote/#/p/{live_server.proposal_id}/objection")
+    page.goto(f"{live_server.base_url}/vote/#/p/{objection_proposal.id}/objection")
     page.get_by_label("异议内容").fill(objection)
     expect(page.locator("#objection-count")).to_contain_text(f"已写 {len(objection)} 字")
     shot(page, "objection")
@@ -296,7 +286,7 @@ def test_owner_files_an_objection_and_sees_it_recorded(
     assert "请在结果生效前答复" in page.locator(".objection-text").inner_text()
     assert len(sent) == 1
     # recorded for this owner, with an audit entry (the API exposes neither: read from the database)
-    filed = live_server.run(live_server.objections())
+    filed = live_server.objections(objection_proposal)
     assert (live_server.accounts["demo-owner2"], objection) in filed["objections"]
     assert len(filed["audited"]) == len(filed["objections"]) >= 1
     # back on the detail page: listed under 您已提出的异议 (as text, line break kept), with its
@@ -324,11 +314,11 @@ def test_owner_files_an_objection_and_sees_it_recorded(
     expect(page.get_by_label("异议内容")).to_have_value("")
 
 
-def test_objection_form_in_elderly_mode_is_large(page: Any, live_server: Any) -> None:
+def test_objection_form_in_elderly_mode_is_large(page: Any, live_server: Any, objection_proposal: Any) -> None:
     log_in(page, live_server)
     page.locator("#elderly-toggle").click()
     page.get_by_role("heading", name="要您投票的事").wait_for()
-    page.goto(f"{live_server.base_url}/vote/#/p/{live_server.proposal_id}")
+    page.goto(f"{live_server.base_url}/vote/#/p/{objection_proposal.id}")
     page.get_by_role("heading", name="初步结果（还没最终确定）").wait_for()  # plain words
     action = page.get_by_role("link", name="我有不同意见（提出异议）")
     assert action.bounding_box()["height"] >= 64
@@ -348,41 +338,6 @@ def test_objection_form_in_elderly_mode_is_large(page: Any, live_server: Any) ->
     submit.click()
     expect(page.get_by_role("alert")).to_contain_text("请先写下您的异议内容")
     assert size(".error") >= 22
-
-
-def test_objection_after_the_period_ended_shows_a_readable_error(
-    page: Any, live_server: Any, shot: Any
-) -> None:
-    """Runs last: while the owner confirms, the objection period ends and the committee makes
-    the result final; the API answers CONFLICT, which the page words for the owner, in English
-    and in Chinese, keeping the text."""
-    objection = "The lift quote was never compared with other offers."
-    log_in(page, live_server, "demo-owner3")
-    page.get_by_role("button", name="切换为英文").click()
-    page.get_by_role("heading", name="Votes about my home").wait_for()
-    page.goto(f"{live_server.base_url}/vote/#/p/{live_server.proposal_id}/objection")
-    page.get_by_label("Your objection").fill(objection)
-    page.get_by_role("button", name="Submit objection").click()
-    page.get_by_role("heading", name="Submit this objection?").wait_for()
-    assert live_server.run(live_server.end_objection_period(), timeout=90) == "final"
-    page.get_by_role("button", name="Yes, submit it").click()
-
-    alert = page.get_by_role("alert")
-    expect(alert).to_have_text("Objections can no longer be filed: the objection period has ended.")
-    expect(page.get_by_label("Your objection")).to_have_value(objection)  # nothing lost
-    shot(page, "objection-closed")
-    filed = live_server.run(live_server.objections())
-    assert all(text != objection for _, text in filed["objections"])
-
-    page.get_by_role("button", name="Switch to Chinese").click()  # the page reloads the proposal
-    expect(page.locator(".closed-note")).to_have_text("现在不能再提出异议：异议期已经结束。")
-    assert objection in page.locator(".objection-text").inner_text()  # the unsent text, kept
-    page.goto(f"{live_server.base_url}/vote/#/p/{live_server.proposal_id}")
-    page.get_by_role("heading", name="表决结果").wait_for()
-    assert page.locator("#file-objection").count() == 0
-    # still public once final: how many objections were filed (demo-owner3 filed none of them)
-    expect(page.locator("#objection-total")).to_have_text(re.compile(r"共收到 [1-9]\d* 条异议"))
-    assert page.get_by_role("list", name="您已提出的异议").count() == 0
 
 
 # ---- wording checked on proposals the API would return (the GraphQL answer is stubbed) ------------
