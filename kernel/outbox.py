@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.db.base import Base, TenantRecord, utcnow
+from kernel.db.outage import is_database_outage
 from kernel.metrics import outbox_delivered
 
 log = structlog.get_logger("linli.outbox")
@@ -146,6 +147,8 @@ class OutboxWorker:
                 outbox_delivered.labels(kind).inc(done)
             return done
         except Exception as exc:
+            if is_database_outage(exc):
+                raise  # nothing delivered, nothing counted: the rows wait for the database
             error = f"{type(exc).__name__}: {exc}"
             log.warning("outbox_batch_failed", topic=kind, messages=len(mids), error=error)
         async with self.db.tenant(tenant_id) as s:
@@ -172,6 +175,8 @@ class OutboxWorker:
             outbox_delivered.labels(topic.split(":", 1)[0]).inc()
             return True
         except Exception as exc:
+            if is_database_outage(exc):
+                raise  # not an attempt of the message's: it waits for the database, uncounted
             error = f"{type(exc).__name__}: {exc}"
             log.warning("outbox_delivery_failed", message_id=str(mid), error=error)
         async with self.db.tenant(tenant_id) as s:
@@ -188,8 +193,11 @@ class OutboxWorker:
             self.wakeup.clear()
             try:
                 await self.drain()
-            except Exception:
-                log.exception("outbox_drain_failed")
+            except Exception as exc:
+                if is_database_outage(exc):  # one line, no traceback: retried on the next round
+                    log.warning("outbox_drain_paused", reason="database unavailable")
+                else:
+                    log.exception("outbox_drain_failed")
             try:
                 await asyncio.wait_for(self.wakeup.wait(), timeout=interval)
             except TimeoutError:

@@ -109,6 +109,8 @@ def backends() -> list[Any]:
 
 @dataclass
 class TestDatabase:
+    __test__ = False  # a fixture's value, not a test class
+
     backend: str
     app_url: str
     admin_url: str
