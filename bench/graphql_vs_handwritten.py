@@ -90,7 +90,7 @@ LOGIN = "mutation($u: String!, $p: String!, $t: String) { login(username: $u, pa
 def mount_handwritten(app: Any) -> None:
     """Add ``GET /bench/buildings/{id}/units?first=&after=`` to the app: the same page as
     :data:`PAGE_QUERY`, written by hand on the same context, session and statements."""
-    from sqlalchemy import select
+    from sqlalchemy import select, tuple_
     from strawberry import relay
     from strawberry.relay import to_base64
 
@@ -131,10 +131,12 @@ def mount_handwritten(app: Any) -> None:
                 await session.commit()
                 return JSONResponse({"data": {"node": None}})
             # 2. a keyset page of units, one extra row to know whether there is a next page
+            # in natural order of the unit number ("2" before "10"), as the GraphQL connection pages
             stmt = select(m.Unit).where(m.Unit.building_id == bid)
             if after:
-                stmt = stmt.where(m.Unit.number > decode_cursor(after, 1)[0])
-            rows = (await session.scalars(stmt.order_by(m.Unit.number).limit(limit + 1))).all()
+                key, number = decode_cursor(after, 2)
+                stmt = stmt.where(tuple_(m.Unit.number_key, m.Unit.number) > tuple_(key, number))
+            rows = (await session.scalars(stmt.order_by(m.Unit.number_key, m.Unit.number).limit(limit + 1))).all()
             more = len(rows) > limit
             rows = rows[:limit]
             # 3. the owners of the page's units, one batch
@@ -151,7 +153,7 @@ def mount_handwritten(app: Any) -> None:
             await session.commit()  # as the gateway's unit of work does for a clean operation
             edges = [
                 {
-                    "cursor": encode_cursor([u.number]),
+                    "cursor": encode_cursor([u.number_key, u.number]),
                     "node": {
                         "id": to_base64("Unit", str(u.id)),
                         "number": u.number,
