@@ -22,6 +22,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import ClientDisconnect
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -43,6 +44,18 @@ log = structlog.get_logger("linli.gateway")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
+def _client_went_away(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is Starlette's ``ClientDisconnect``."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, ClientDisconnect):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 class RequestIdAndLimits(BaseHTTPMiddleware):
     """Binds a request id to the logs (the client's ``x-request-id`` if it is a plain token of at
     most 64 characters, else a new one) and sends it back on every response; refuses oversized
@@ -61,7 +74,11 @@ class RequestIdAndLimits(BaseHTTPMiddleware):
         try:
             response = await self._answer(request, call_next)
         except Exception as exc:  # noqa: BLE001 - the one place an unexpected error is logged
-            if is_database_outage(exc):
+            if _client_went_away(exc):
+                # the client closed the connection before its request was read: nobody to answer,
+                # nothing wrong here (nginx's 499); logged as info, without a traceback
+                response = _error(499, "CLIENT_CLOSED_REQUEST", "the client closed the connection", request.url.path)
+            elif is_database_outage(exc):
                 request.state.database_outage = True
                 response = _error(503, "DATABASE_UNAVAILABLE", DATABASE_UNAVAILABLE_MESSAGE, request.url.path)
             else:

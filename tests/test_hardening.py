@@ -246,3 +246,29 @@ async def test_a_request_of_many_failing_lookups_logs_one_short_entry(app_client
     assert sum(entry["errors"].values()) == len(r["errors"]) and len(json.dumps(entry)) < 1000, entry
     assert "Q29tbXVuaXR5" not in json.dumps(entry)
     assert not [rec for rec in caplog.records if rec.name.startswith("strawberry")]
+
+
+async def test_a_client_that_hangs_up_mid_request_is_no_server_error(app_client, json_log):  # type: ignore[no-untyped-def]
+    """A browser closing mid-upload (Starlette's ClientDisconnect while the body is read) is the
+    client's doing: answered 499 CLIENT_CLOSED_REQUEST, logged as info without a traceback."""
+    app = app_client.http._transport.app  # the ASGI app behind the test client
+    sent: list[dict] = []  # type: ignore[type-arg]
+
+    async def receive() -> dict:  # type: ignore[type-arg]
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:  # type: ignore[type-arg]
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": "/graphql", "raw_path": b"/graphql", "query_string": b"", "root_path": "",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"40"), (b"host", b"test")],
+        "client": ("127.0.0.1", 5000), "server": ("test", 80),
+    }
+    await app(scope, receive, send)
+    starts = [m for m in sent if m["type"] == "http.response.start"]
+    assert [m["status"] for m in starts] == [499], sent
+    [entry] = [e for e in json_log() if e["event"] == "request"]
+    assert entry["status"] == 499 and entry["level"] == "info", entry
+    assert "exception" not in entry
