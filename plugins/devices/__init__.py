@@ -88,6 +88,6 @@ def register_web_pages():  # type: ignore[no-untyped-def]
 
     # the console ships these screens (module=None): web/console/pages/
     return [
-        WebPage(key="alarms", title={"zh-CN": "告警", "en": "Alarms"}, permission="alarms:read", order=32, icon="alarms"),
+        WebPage(key="alarms", title={"zh-CN": "设备告警", "en": "Device alarms"}, permission="alarms:read", order=32, icon="alarms"),
         WebPage(key="devices", title={"zh-CN": "设备", "en": "Devices"}, permission="devices:read", order=34, icon="devices"),
     ]

@@ -147,7 +147,7 @@ def axe() -> Any:
             list(exclude),
         )
         bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
-        summary = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in bad]
+        summary = [(v["id"], v["impact"], [(n["target"], (n.get("any") or [{}])[0].get("data")) for n in v["nodes"]][:3]) for v in bad]
         assert not bad, f"accessibility violations: {summary}"
         return list(result["violations"])
 
