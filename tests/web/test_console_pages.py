@@ -16,11 +16,13 @@ from test_console import menu, sign_in, wait_for
 
 pytestmark = pytest.mark.browser
 
-PLACE = '{ communities(first: 1) { edges { node { id buildings(first: 1) { edges { node { id } } } } } } }'
+PLACE = "{ communities(first: 1) { edges { node { id buildings(first: 1) { edges { node { id } } } } } } }"
 
 
 def admin_token(page: Any) -> str:
-    return str(page.evaluate("JSON.parse(sessionStorage.getItem('linli.console.session')).accessToken"))
+    return str(
+        page.evaluate("JSON.parse(sessionStorage.getItem('linli.console.session')).accessToken")
+    )
 
 
 def post_telemetry(server: Any, token: str, body: dict[str, Any]) -> None:
@@ -33,7 +35,9 @@ def post_telemetry(server: Any, token: str, body: dict[str, Any]) -> None:
         assert answer.status == 200
 
 
-def test_an_alarm_appears_live_and_the_device_is_charted(page: Any, web_server: Any, axe: Any, shot: Any) -> None:
+def test_an_alarm_appears_live_and_the_device_is_charted(
+    page: Any, web_server: Any, axe: Any, shot: Any
+) -> None:
     staff = web_server.token("demo-staff")
     community = web_server.graphql(PLACE, token=staff)["data"]["communities"]["edges"][0]["node"]
     building = community["buildings"]["edges"][0]["node"]["id"]
@@ -60,7 +64,9 @@ def test_an_alarm_appears_live_and_the_device_is_charted(page: Any, web_server: 
     axe(page)
     shot(page, "alarms")
     row.get_by_role("button", name="确认").click()
-    page.get_by_test_id("alarms").locator("tr", has_text="3幢王奶奶的手环").get_by_text("已确认").wait_for()
+    page.get_by_test_id("alarms").locator("tr", has_text="3幢王奶奶的手环").get_by_text(
+        "已确认"
+    ).wait_for()
 
     page.get_by_role("menuitem", exact=True, name="设备").click()
     device = page.get_by_test_id("devices").get_by_role("button", name="3幢王奶奶的手环")
@@ -68,12 +74,17 @@ def test_an_alarm_appears_live_and_the_device_is_charted(page: Any, web_server: 
     details = page.get_by_test_id("device-details")
     details.get_by_label("最新数据").get_by_text("heart_rate").wait_for()
     details.get_by_test_id("telemetry-chart").locator("canvas").wait_for()
-    assert "在线" in page.get_by_test_id("devices").locator("tr", has_text="3幢王奶奶的手环").inner_text()
+    assert (
+        "在线"
+        in page.get_by_test_id("devices").locator("tr", has_text="3幢王奶奶的手环").inner_text()
+    )
     axe(page)
     shot(page, "devices")
 
 
-def test_run_billing_with_progress_then_record_a_payment(page: Any, web_server: Any, axe: Any, shot: Any) -> None:
+def test_run_billing_with_progress_then_record_a_payment(
+    page: Any, web_server: Any, axe: Any, shot: Any
+) -> None:
     sign_in(page, web_server)
     item = web_server.graphql(
         'mutation { createFeeItem(input: {code: "PM", name: "物业服务费", kind: area, unitPrice: 150}) { id } }',
@@ -111,7 +122,9 @@ def test_run_billing_with_progress_then_record_a_payment(page: Any, web_server: 
     axe(page)
 
 
-def test_publish_a_proposal_and_see_its_results(page: Any, web_server: Any, axe: Any, shot: Any) -> None:
+def test_publish_a_proposal_and_see_its_results(
+    page: Any, web_server: Any, axe: Any, shot: Any
+) -> None:
     from client.conftest import close_with_many_votes
     from strawberry import relay
 
@@ -132,12 +145,19 @@ def test_publish_a_proposal_and_see_its_results(page: Any, web_server: Any, axe:
     gid = row.get_by_role("button", name="更换 1 幢电梯").get_attribute("data-proposal")
     admin = admin_token(page)
     wait_for(
-        lambda: web_server.graphql("query($id: ID!) { proposal(id: $id) { chainProposalId } }", {"id": gid}, token=admin)["data"]["proposal"]["chainProposalId"],
+        lambda: web_server.graphql(
+            "query($id: ID!) { proposal(id: $id) { chainProposalId } }", {"id": gid}, token=admin
+        )["data"]["proposal"]["chainProposalId"],
         within=60,
         what="the proposal on chain",
     )
     # the owners vote (on chain), the window passes and the committee closes the vote
-    closed = web_server.run(close_with_many_votes(web_server.thread.runtime, web_server.tenant_id, relay.GlobalID.from_id(gid).node_id), timeout=180)
+    closed = web_server.run(
+        close_with_many_votes(
+            web_server.thread.runtime, web_server.tenant_id, relay.GlobalID.from_id(gid).node_id
+        ),
+        timeout=180,
+    )
     assert closed["status"] == "objection", closed
     page.get_by_role("button", name="刷新").click()
     row.get_by_text("异议期").wait_for()
@@ -166,12 +186,20 @@ def test_publish_a_proposal_and_see_its_results(page: Any, web_server: Any, axe:
     wait_for(final, within=30, what="the proposal final")
 
 
-def test_import_units_error_report_then_a_good_file(page: Any, web_server: Any, axe: Any, shot: Any, tmp_path: Any) -> None:
+def test_import_units_error_report_then_a_good_file(
+    page: Any, web_server: Any, axe: Any, shot: Any, tmp_path: Any
+) -> None:
     header = "building,unit,floor,area_m2,sold,owner_name,owner_phone,owner_id_number,co_owner_name,co_owner_id_number\n"
     bad = tmp_path / "bad.csv"
-    bad.write_text(header + "9幢,901,9,89.63,true,张三,13812345678,,,\n9幢,902,九,abc,true,李四,,,,\n", encoding="utf-8")
+    bad.write_text(
+        header + "9幢,901,9,89.63,true,张三,13812345678,,,\n9幢,902,九,abc,true,李四,,,,\n",
+        encoding="utf-8",
+    )
     good = tmp_path / "good.csv"
-    good.write_text(header + "9幢,901,9,89.63,true,张三,13812345678,,,\n9幢,902,9,120.50,true,李四,,,,\n", encoding="utf-8")
+    good.write_text(
+        header + "9幢,901,9,89.63,true,张三,13812345678,,,\n9幢,902,9,120.50,true,李四,,,,\n",
+        encoding="utf-8",
+    )
 
     sign_in(page, web_server)
     page.get_by_role("menuitem", exact=True, name="房产").click()
@@ -182,7 +210,12 @@ def test_import_units_error_report_then_a_good_file(page: Any, web_server: Any, 
     dialog.get_by_role("button", name="开始导入").click()
     result = dialog.get_by_test_id("import-result")
     result.get_by_text("未写入任何数据").wait_for()
-    assert dialog.get_by_test_id("import-progress").get_by_role("progressbar").get_attribute("aria-valuenow") == "100"
+    assert (
+        dialog.get_by_test_id("import-progress")
+        .get_by_role("progressbar")
+        .get_attribute("aria-valuenow")
+        == "100"
+    )
     axe(page)
     shot(page, "import-errors")
     with page.expect_download() as download:
@@ -197,10 +230,26 @@ def test_import_units_error_report_then_a_good_file(page: Any, web_server: Any, 
     assert units == 42
 
 
-def test_notices_inspections_funds_and_the_plugins_pages(page: Any, web_server: Any, axe: Any, shot: Any) -> None:
+def test_notices_inspections_funds_and_the_plugins_pages(
+    page: Any, web_server: Any, axe: Any, shot: Any
+) -> None:
     sign_in(page, web_server)
     titles = menu(page)
-    for title in ("设备告警", "设备", "物业费", "业主共同决定", "维修资金", "通知公告", "巡检", "安全告警", "门禁", "停车", "居家关爱", "网格", "议事与调查"):
+    for title in (
+        "设备告警",
+        "设备",
+        "物业费",
+        "业主共同决定",
+        "维修资金",
+        "通知公告",
+        "巡检",
+        "安全告警",
+        "门禁",
+        "停车",
+        "居家关爱",
+        "网格",
+        "议事与调查",
+    ):
         assert title in titles, (title, titles)
 
     page.get_by_role("menuitem", exact=True, name="通知公告").click()
@@ -216,8 +265,16 @@ def test_notices_inspections_funds_and_the_plugins_pages(page: Any, web_server: 
     notice.get_by_role("button", name="撤回").click()
     notice.get_by_text("已撤回").wait_for()
 
-    for title, testid in (("巡检", "routes"), ("维修资金", "fund-flows"), ("安全告警", "safety-alarms"), ("门禁", "access-points"),
-                          ("停车", "parking-lots"), ("居家关爱", "care-recipients"), ("网格", "grid-grids"), ("议事与调查", "participation-topics")):
+    for title, testid in (
+        ("巡检", "routes"),
+        ("维修资金", "fund-flows"),
+        ("安全告警", "safety-alarms"),
+        ("门禁", "access-points"),
+        ("停车", "parking-lots"),
+        ("居家关爱", "care-recipients"),
+        ("网格", "grid-grids"),
+        ("议事与调查", "participation-topics"),
+    ):
         page.get_by_role("menuitem", exact=True, name=title).click()
         page.get_by_role("heading", name=title, exact=True).wait_for()
         page.get_by_test_id(testid).wait_for()
@@ -228,7 +285,12 @@ def test_notices_inspections_funds_and_the_plugins_pages(page: Any, web_server: 
 
     # a technician is not offered the fees or governance pages; a disabled plugin's page is gone
     def console_pages(token: str) -> set[str]:
-        return {p["key"] for p in web_server.graphql('{ webPages(client: "console") { key } }', token=token)["data"]["webPages"]}
+        return {
+            p["key"]
+            for p in web_server.graphql('{ webPages(client: "console") { key } }', token=token)[
+                "data"
+            ]["webPages"]
+        }
 
     tech = console_pages(web_server.token("demo-tech"))
     assert "alarms" in tech and "fees" not in tech and "governance" not in tech
