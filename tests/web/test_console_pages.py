@@ -282,6 +282,16 @@ def test_notices_inspections_funds_and_the_plugins_pages(
     page.get_by_role("menuitem", exact=True, name="安全告警").click()
     page.get_by_role("tab", name="升级规则").click()
     page.get_by_test_id("safety-escalations").wait_for()
+    # in English: the page, its tabs and columns
+    page.locator(".el-radio-button", has_text="English").click()
+    page.get_by_role("heading", name="Safety", exact=True).wait_for()
+    page.get_by_role("tab", name="Escalations").wait_for()
+    assert "Acknowledge within (s)" in page.get_by_test_id("safety-escalations").inner_text()
+    page.get_by_role("menuitem", exact=True, name="Fees").click()
+    page.get_by_role("tab", name="Bills and payments").wait_for()
+    page.get_by_role("button", name="Run billing").wait_for()
+    axe(page)
+    page.locator(".el-radio-button", has_text="中文").click()
 
     # a technician is not offered the fees or governance pages; a disabled plugin's page is gone
     def console_pages(token: str) -> set[str]:
