@@ -8,6 +8,7 @@ each page checked with axe-core (no serious or critical violations)."""
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 from typing import Any
 
@@ -48,7 +49,12 @@ def test_an_alarm_appears_live_and_the_device_is_charted(
     )
     assert "errors" not in provisioned, provisioned
     device_token = provisioned["data"]["provisionDevice"]["token"]
-    post_telemetry(web_server, device_token, {"heart_rate": 72, "sos": False})
+    now_ms = int(time.time() * 1000)
+    for i in range(12):  # six hours of heart rate, every 30 minutes, for the chart
+        reading = {"heart_rate": 68 + (i * 7) % 15, "sos": False}
+        post_telemetry(
+            web_server, device_token, {"ts": now_ms - (12 - i) * 1_800_000, "values": reading}
+        )
 
     sign_in(page, web_server)
     page.get_by_role("menuitem", exact=True, name="设备告警").click()
