@@ -170,3 +170,13 @@ async def purge_all(runtime: Any, *, now: Any = None) -> int:
 @hookimpl
 def register_scheduled_jobs() -> list[ScheduledJob]:
     return [ScheduledJob("access.purge_records", RETENTION_INTERVAL_SECONDS, purge_all)]
+
+
+@hookimpl
+def register_web_pages():  # type: ignore[no-untyped-def]
+    from kernel.sdk import WebPage
+
+    # the console ships these screens (module=None): web/console/pages/
+    return [
+        WebPage(key="access", title={"zh-CN": "门禁", "en": "Access"}, permission="access:read", order=54, icon="access"),
+    ]

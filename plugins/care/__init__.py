@@ -180,3 +180,13 @@ async def monitor_all(runtime: Runtime, *, now: Any = None, only: set[Any] | Non
 @hookimpl
 def register_scheduled_jobs() -> list[ScheduledJob]:
     return [ScheduledJob("care.monitor", MONITOR_INTERVAL_SECONDS, monitor_all)]
+
+
+@hookimpl
+def register_web_pages():  # type: ignore[no-untyped-def]
+    from kernel.sdk import WebPage
+
+    # the console ships these screens (module=None): web/console/pages/
+    return [
+        WebPage(key="care", title={"zh-CN": "居家关爱", "en": "Care"}, permission="care:read", order=58, icon="care"),
+    ]

@@ -80,3 +80,14 @@ def register_notification_templates():  # type: ignore[no-untyped-def]
     from plugins.devices.notifications import TEMPLATES
 
     return list(TEMPLATES)
+
+
+@hookimpl
+def register_web_pages():  # type: ignore[no-untyped-def]
+    from kernel.sdk import WebPage
+
+    # the console ships these screens (module=None): web/console/pages/
+    return [
+        WebPage(key="alarms", title={"zh-CN": "设备告警", "en": "Device alarms"}, permission="alarms:read", order=32, icon="alarms"),
+        WebPage(key="devices", title={"zh-CN": "设备", "en": "Devices"}, permission="devices:read", order=34, icon="devices"),
+    ]

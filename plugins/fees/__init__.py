@@ -136,3 +136,13 @@ def register_notification_templates() -> list[Any]:
     from plugins.fees.notifications import TEMPLATES
 
     return list(TEMPLATES)
+
+
+@hookimpl
+def register_web_pages():  # type: ignore[no-untyped-def]
+    from kernel.sdk import WebPage
+
+    # the console ships these screens (module=None): web/console/pages/
+    return [
+        WebPage(key="fees", title={"zh-CN": "物业费", "en": "Fees"}, permission="fees:read", order=40, icon="fees"),
+    ]

@@ -97,3 +97,13 @@ def register_contracts() -> ContractContribution:
     from plugins.funds.contracts import funds_contracts
 
     return funds_contracts()
+
+
+@hookimpl
+def register_web_pages():  # type: ignore[no-untyped-def]
+    from kernel.sdk import WebPage
+
+    # the console ships these screens (module=None): web/console/pages/
+    return [
+        WebPage(key="funds", title={"zh-CN": "维修资金", "en": "Funds"}, permission="funds:read", order=46, icon="funds"),
+    ]

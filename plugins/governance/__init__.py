@@ -18,6 +18,7 @@ from plugins.governance.plugin import (
     register_routes,
     register_scheduled_jobs,
     register_services,
+    register_web_pages,
 )
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "register_models",
     "register_notification_templates",
     "register_permissions",
+    "register_web_pages",
     "register_routes",
     "register_services",
     "register_scheduled_jobs",

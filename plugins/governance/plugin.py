@@ -132,3 +132,13 @@ async def on_startup(runtime: Runtime) -> None:
     from plugins.governance.demo import reseed_on_embedded_chain
 
     await reseed_on_embedded_chain(runtime)
+
+
+@hookimpl
+def register_web_pages():  # type: ignore[no-untyped-def]
+    from kernel.sdk import WebPage
+
+    # the console ships these screens (module=None): web/console/pages/
+    return [
+        WebPage(key="governance", title={"zh-CN": "业主共同决定", "en": "Governance"}, permission="governance:read", order=44, icon="governance"),
+    ]

@@ -166,3 +166,13 @@ async def patrol_all(runtime: Runtime, *, now: Any = None, only: set[Any] | None
 @hookimpl
 def register_scheduled_jobs() -> list[ScheduledJob]:
     return [ScheduledJob("grid.patrol", PATROL_JOB_INTERVAL_SECONDS, patrol_all)]
+
+
+@hookimpl
+def register_web_pages():  # type: ignore[no-untyped-def]
+    from kernel.sdk import WebPage
+
+    # the console ships these screens (module=None): web/console/pages/
+    return [
+        WebPage(key="grid", title={"zh-CN": "网格", "en": "Grid"}, permission="grid:read", order=62, icon="grid"),
+    ]

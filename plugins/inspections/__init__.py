@@ -113,3 +113,13 @@ def register_scheduled_jobs() -> list[ScheduledJob]:
     return [
         ScheduledJob("inspections.open_due_rounds", SCHEDULER_INTERVAL_SECONDS, open_due_rounds_all)
     ]
+
+
+@hookimpl
+def register_web_pages():  # type: ignore[no-untyped-def]
+    from kernel.sdk import WebPage
+
+    # the console ships these screens (module=None): web/console/pages/
+    return [
+        WebPage(key="inspections", title={"zh-CN": "巡检", "en": "Inspections"}, permission="inspections:read", order=50, icon="inspections"),
+    ]

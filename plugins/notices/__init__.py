@@ -12,6 +12,7 @@ from plugins.notices.plugin import (
     register_models,
     register_notification_templates,
     register_permissions,
+    register_web_pages,
 )
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "register_models",
     "register_notification_templates",
     "register_permissions",
+    "register_web_pages",
 ]

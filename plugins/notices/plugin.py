@@ -75,3 +75,13 @@ def register_event_handlers() -> dict[str, Any]:
     from plugins.notices.notifications import HANDLERS
 
     return {**HANDLERS, EVENT: on_disclosure_requested}
+
+
+@hookimpl
+def register_web_pages():  # type: ignore[no-untyped-def]
+    from kernel.sdk import WebPage
+
+    # the console ships these screens (module=None): web/console/pages/
+    return [
+        WebPage(key="notices", title={"zh-CN": "通知公告", "en": "Notices"}, permission="notices:read", order=48, icon="notices"),
+    ]

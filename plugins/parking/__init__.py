@@ -168,3 +168,13 @@ async def fees_billing_lines(
         {"unit_id": line.unit_id, "item_code": line.item_code, "quantity": line.quantity}
         for line in await billing_lines(session, period)
     ]
+
+
+@hookimpl
+def register_web_pages():  # type: ignore[no-untyped-def]
+    from kernel.sdk import WebPage
+
+    # the console ships these screens (module=None): web/console/pages/
+    return [
+        WebPage(key="parking", title={"zh-CN": "停车", "en": "Parking"}, permission="parking:read", order=56, icon="parking"),
+    ]

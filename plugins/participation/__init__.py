@@ -141,3 +141,13 @@ async def check_deadlines(
 @hookimpl
 def register_scheduled_jobs() -> list[ScheduledJob]:
     return [ScheduledJob("participation.deadlines", DEADLINE_INTERVAL_SECONDS, check_deadlines)]
+
+
+@hookimpl
+def register_web_pages():  # type: ignore[no-untyped-def]
+    from kernel.sdk import WebPage
+
+    # the console ships these screens (module=None): web/console/pages/
+    return [
+        WebPage(key="participation", title={"zh-CN": "议事与调查", "en": "Participation"}, permission="participation:read", order=64, icon="participation"),
+    ]

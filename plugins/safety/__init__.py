@@ -103,3 +103,13 @@ def register_notification_templates() -> list[Any]:
     from plugins.safety.notifications import TEMPLATES
 
     return list(TEMPLATES)
+
+
+@hookimpl
+def register_web_pages():  # type: ignore[no-untyped-def]
+    from kernel.sdk import WebPage
+
+    # the console ships these screens (module=None): web/console/pages/
+    return [
+        WebPage(key="safety", title={"zh-CN": "安全告警", "en": "Safety"}, permission="safety:read", order=52, icon="safety"),
+    ]

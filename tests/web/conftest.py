@@ -82,7 +82,10 @@ def web_server(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
     # tenant admins log in with the second factor here (the console's TOTP step is under test)
     with serving(
-        tmp_path_factory.mktemp("web-clients"), prepare, name="linli-web-server", second_factor_roles=["tenant_admin"]
+        tmp_path_factory.mktemp("web-clients"),
+        prepare,
+        name="linli-web-server",
+        second_factor_roles=["tenant_admin"],
     ) as thread:
         yield WebServer(
             base_url=f"http://127.0.0.1:{thread.port}",
@@ -147,7 +150,14 @@ def axe() -> Any:
             list(exclude),
         )
         bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
-        summary = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in bad]
+        summary = [
+            (
+                v["id"],
+                v["impact"],
+                [(n["target"], (n.get("any") or [{}])[0].get("data")) for n in v["nodes"]][:3],
+            )
+            for v in bad
+        ]
         assert not bad, f"accessibility violations: {summary}"
         return list(result["violations"])
 

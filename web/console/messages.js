@@ -13,7 +13,7 @@ const roles = {
 export default {
   'zh-CN': {
     app: { name: '邻里物业工作台', menu: '主菜单', language: '语言', signOut: '退出' },
-    common: { empty: '暂无数据', more: '加载更多', yes: '是', no: '否', refresh: '刷新', forbidden: '您没有这项权限' },
+    common: { empty: '暂无数据', more: '加载更多', yes: '是', no: '否', refresh: '刷新', forbidden: '您没有这项权限', actions: '操作', community: '小区', all: '全部', create: '新建', save: '保存', cancel: '取消', status: '状态', name: '名称', time: '时间' },
     login: {
       title: '登录物业工作台', firm: '物业公司代码', firmHint: '例如 demo', username: '账号', password: '密码',
       submit: '登录', code: '验证码', codeIntro: '请输入身份验证器应用中的 6 位验证码（或一个恢复码）。',
@@ -49,7 +49,7 @@ export default {
   },
   en: {
     app: { name: 'Linli console', menu: 'Main menu', language: 'Language', signOut: 'Sign out' },
-    common: { empty: 'Nothing here', more: 'Load more', yes: 'Yes', no: 'No', refresh: 'Refresh', forbidden: 'You do not have this permission' },
+    common: { empty: 'Nothing here', more: 'Load more', yes: 'Yes', no: 'No', refresh: 'Refresh', forbidden: 'You do not have this permission', actions: 'Actions', community: 'Community', all: 'All', create: 'New', save: 'Save', cancel: 'Cancel', status: 'Status', name: 'Name', time: 'Time' },
     login: {
       title: 'Sign in to the console', firm: 'Firm code', firmHint: 'e.g. demo', username: 'Username', password: 'Password',
       submit: 'Sign in', code: 'Code', codeIntro: 'Enter the 6-digit code of your authenticator app (or a recovery code).',

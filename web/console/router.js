@@ -10,6 +10,17 @@ export const router = createRouter({
     { path: '/estate', name: 'estate', component: () => import('./pages/Estate.vue') },
     { path: '/people', name: 'people', component: () => import('./pages/People.vue') },
     { path: '/workorders', name: 'workorders', component: () => import('./pages/WorkOrders.vue') },
+    { path: '/alarms', name: 'alarms', component: () => import('./pages/Alarms.vue') },
+    { path: '/devices', name: 'devices', component: () => import('./pages/Devices.vue') },
+    { path: '/fees', name: 'fees', component: () => import('./pages/Fees.vue') },
+    { path: '/governance', name: 'governance', component: () => import('./pages/Governance.vue') },
+    { path: '/funds', name: 'funds', component: () => import('./pages/Funds.vue') },
+    { path: '/notices', name: 'notices', component: () => import('./pages/Notices.vue') },
+    { path: '/inspections', name: 'inspections', component: () => import('./pages/Inspections.vue') },
+    // the scenario plugins' list pages (pages/pluginLists.js)
+    ...['safety', 'access', 'parking', 'care', 'grid', 'participation'].map((list) => ({
+      path: `/${list}`, name: list, component: () => import('./pages/PluginList.vue'), props: { list },
+    })),
     { path: '/p/:plugin/:page', name: 'plugin', component: () => import('./pages/PluginPage.vue'), props: true },
     { path: '/:rest(.*)', redirect: '/' },
   ],
