@@ -180,3 +180,29 @@ async def monitor_all(runtime: Runtime, *, now: Any = None, only: set[Any] | Non
 @hookimpl
 def register_scheduled_jobs() -> list[ScheduledJob]:
     return [ScheduledJob("care.monitor", MONITOR_INTERVAL_SECONDS, monitor_all)]
+
+
+@hookimpl
+async def on_personal_data_erasure(session: Any, tenant_id: Any, account_id: Any, person_ids: list[Any]) -> list[Any]:
+    """Erasure of a care recipient: their check-ins, activities, services, alerts and contacts hang
+    off the recipient record, not the person, so the catalogue-driven pass would not find them."""
+    from sqlalchemy import select
+
+    from kernel.sdk.erasure import remove_rows
+    from plugins.care.models import (
+        CareActivity,
+        CareAlert,
+        CareCheckIn,
+        CareContact,
+        CareRecipient,
+        CareService,
+    )
+
+    if not person_ids:
+        return []
+    recipients = select(CareRecipient.id).where(CareRecipient.person_id.in_(person_ids))
+    reason = "the person's elderly-care record"
+    return [
+        await remove_rows(session, model, model.recipient_id.in_(recipients), reason=reason)
+        for model in (CareCheckIn, CareActivity, CareService, CareAlert, CareContact)
+    ]
