@@ -2,9 +2,9 @@
 (``tenants/erasure.py``), retention (``tenants/retention.py``) and plugins (the
 ``erase_personal_data`` hook) share.
 
-* :func:`remove_rows` deletes rows — unless the table is under a legal hold, or a table under a
-  legal hold refers to it, or another row still refers to one of them: then it pseudonymises them
-  and says why.
+* :func:`remove_rows` deletes rows — unless the table is under a legal hold, or a row under a
+  legal hold refers to one of them (an owner register entry to a person), or another row still
+  refers to them: then it pseudonymises them and says why.
 * :func:`pseudonymise_rows` overwrites a row's erasable columns: every ``personal(...)`` column
   without a ``hold`` and every ``secret(...)`` column (keys and hashes are destroyed) becomes
   ``NULL``, or ``""`` / ``[]`` where the column may not be null. Withheld columns (a vote choice),
@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import JSON, String, Text, delete, update
+from sqlalchemy import JSON, String, Text, and_, delete, exists, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -66,15 +66,14 @@ def blank(column: Any) -> Any:
     raise TypeError(f"{column.table.name}.{column.name}: no blank value for a non-null {column.type}")
 
 
-def held_referrers(table: Any) -> list[str]:
-    """Tables under a legal hold whose foreign keys point at ``table`` (deleting would cascade into them)."""
+def held_references(table: Any) -> list[tuple[Any, Any]]:
+    """``(table, foreign key)`` of each table under a legal hold whose foreign key points at ``table``."""
     out = []
-    for other in table.metadata.tables.values():
+    for other in sorted(table.metadata.tables.values(), key=lambda t: t.name):
         if other is table or legal_hold_of(other) is None:
             continue
-        if any(fk.referred_table is table for fk in other.foreign_key_constraints):
-            out.append(other.name)
-    return sorted(out)
+        out.extend((other, fk) for fk in other.foreign_key_constraints if fk.referred_table is table)
+    return out
 
 
 async def pseudonymise_rows(
@@ -96,23 +95,32 @@ async def pseudonymise_rows(
     return ErasureStep(table.name, "pseudonymised", _rowcount(result), reason, tuple(sorted(values)))
 
 
-async def remove_rows(session: AsyncSession, model: Any, where: Any, *, reason: str = "") -> ErasureStep:
-    """Delete ``model``'s rows matching ``where``; pseudonymise them instead when the law keeps
-    them (a legal hold on the table or on a table referring to it) or another row refers to them."""
+async def remove_rows(session: AsyncSession, model: Any, where: Any, *, reason: str = "") -> list[ErasureStep]:
+    """Delete ``model``'s rows matching ``where``; pseudonymise instead the rows the law keeps (the
+    table is under a legal hold, or a held row refers to them) and those other rows still refer to.
+    Returns the steps that touched rows (removed and / or pseudonymised)."""
     table = model.__table__
     hold = legal_hold_of(table)
     if hold is not None:
-        return await pseudonymise_rows(session, model, where, reason=f"legal hold: {hold}")
-    referrers = held_referrers(table)
-    if referrers:
-        holds = "; ".join(f"{name}: {legal_hold_of(table.metadata.tables[name])}" for name in referrers)
-        return await pseudonymise_rows(session, model, where, reason=f"records under legal hold refer to it ({holds})")
+        return _touched([await pseudonymise_rows(session, model, where, reason=f"legal hold: {hold}")])
+    steps = []
+    for other, fk in held_references(table):
+        referenced = exists().where(*[element.parent == element.column for element in fk.elements])
+        steps.append(await pseudonymise_rows(
+            session, model, and_(where, referenced), reason=f"{other.name} refers to it; legal hold: {legal_hold_of(other)}"
+        ))
+        where = and_(where, ~referenced)
     try:
         async with session.begin_nested():
             result = await session.execute(delete(model).where(where).execution_options(synchronize_session=False))
-        return ErasureStep(table.name, "removed", _rowcount(result), reason)
+        steps.append(ErasureStep(table.name, "removed", _rowcount(result), reason))
     except IntegrityError:
-        return await pseudonymise_rows(session, model, where, reason="other records refer to it")
+        steps.append(await pseudonymise_rows(session, model, where, reason="other records refer to it"))
+    return _touched(steps)
+
+
+def _touched(steps: list[ErasureStep]) -> list[ErasureStep]:
+    return [s for s in steps if s.rows]
 
 
 async def _count(session: AsyncSession, model: Any, where: Any) -> int:

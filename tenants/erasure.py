@@ -98,8 +98,7 @@ async def _erase_table(
         return []
     scope = and_(model.tenant_id == tenant_id, or_(*conditions))
     if "holder_key" not in table.c or "id" not in table.c:
-        step = await remove_rows(session, model, scope)
-        return [step] if step.rows else []
+        return await remove_rows(session, model, scope)
     sole, shared = [], 0
     direct = [getattr(model, a.key) for a in own if _ACCOUNT_LINK.search(a.columns[0].name) or _PERSON_LINK.search(a.columns[0].name)]
     for row in (await session.execute(select(model.id, model.holder_key, *direct).where(scope))).all():
@@ -108,9 +107,7 @@ async def _erase_table(
             sole.append(row.id)
         elif parts & keys:
             shared += 1
-    steps = []
-    if sole:
-        steps.append(await remove_rows(session, model, model.id.in_(sole)))
+    steps = await remove_rows(session, model, model.id.in_(sole)) if sole else []
     if shared:
         steps.append(ErasureStep(table.name, "kept", shared, SHARED_REASON))
     return steps

@@ -49,7 +49,8 @@ def _info(row: workflow.ErasureRequest, names: dict[uuid.UUID, str]) -> ErasureR
 
 async def _infos(session: Any, rows: list[workflow.ErasureRequest]) -> list[ErasureRequestInfo]:
     ids = {r.account_id for r in rows}
-    names = dict((await session.execute(select(Account.id, Account.display_name).where(Account.id.in_(ids)))).tuples().all()) if ids else {}
+    found = (await session.execute(select(Account.id, Account.display_name).where(Account.id.in_(ids)))).all() if ids else []
+    names = {account_id: name for account_id, name in found}
     return [_info(r, names) for r in rows]
 
 

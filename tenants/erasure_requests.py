@@ -51,15 +51,16 @@ async def request(session: AsyncSession, tenant_id: uuid.UUID, account_id: uuid.
     )
     if open_or_done is not None:
         raise Conflict(f"an erasure request of yours is already {open_or_done.status}", reason=f"already_{open_or_done.status}")
-    row = ErasureRequest(account_id=account_id)
+    row = ErasureRequest(account_id=account_id, status="pending", decided_by="", reason="", report={})
     session.add(row)
     await session.flush()
     await audit.record(session, tenant_id=tenant_id, actor=actor, action="privacy.erasure_requested", target=str(account_id), detail={"request": str(row.id)})
+    await session.refresh(row)
     return row
 
 
 async def pending(session: AsyncSession, request_id: uuid.UUID) -> ErasureRequest:
-    row = await session.get(ErasureRequest, request_id, with_for_update=True)
+    row = await session.scalar(select(ErasureRequest).where(ErasureRequest.id == request_id).with_for_update())
     if row is None:
         raise NotFound("no such erasure request")
     if row.status != "pending":
@@ -79,6 +80,7 @@ async def execute(runtime: Runtime, session: AsyncSession, tenant_id: uuid.UUID,
     for step in report.steps:
         counts.setdefault(step.action, {})[step.table] = counts.get(step.action, {}).get(step.table, 0) + step.rows
     await audit.record(session, tenant_id=tenant_id, actor=actor, action="privacy.erasure_executed", target=str(row.account_id), detail={"request": str(row.id), **counts})
+    await session.refresh(row)
     return row
 
 
@@ -93,6 +95,7 @@ async def reject(session: AsyncSession, tenant_id: uuid.UUID, request_id: uuid.U
     row.status, row.decided_by, row.decided_at, row.reason = "rejected", actor, utcnow(), reason
     await session.flush()
     await audit.record(session, tenant_id=tenant_id, actor=actor, action="privacy.erasure_rejected", target=str(row.account_id), detail={"request": str(row.id)})
+    await session.refresh(row)
     return row
 
 

@@ -96,14 +96,12 @@ async def enforce(session: AsyncSession, tenant_id: uuid.UUID, *, now: datetime 
         expired = and_(model.tenant_id == tenant_id, getattr(model, table.rule.after) < now - timedelta(days=period))
         reason = f"{table.rule.category} data older than {period} days"
         if table.rule.action == "delete":
-            step = await remove_rows(session, model, expired, reason=reason)
-        else:
-            still = [c for c in erasable_columns(model.__table__) if c.nullable]
-            if not still:
-                continue
+            steps.extend(await remove_rows(session, model, expired, reason=reason))
+            continue
+        still = [c for c in erasable_columns(model.__table__) if c.nullable]
+        if still:
             step = await pseudonymise_rows(session, model, and_(expired, or_(*[c.isnot(None) for c in still])), reason=reason)
-        if step.rows:
-            steps.append(step)
+            steps.extend([step] if step.rows else [])
     if steps:
         await audit.record(
             session, tenant_id=tenant_id, actor=actor, action="privacy.retention", target="",

@@ -202,7 +202,7 @@ async def on_personal_data_erasure(session: Any, tenant_id: Any, account_id: Any
         return []
     recipients = select(CareRecipient.id).where(CareRecipient.person_id.in_(person_ids))
     reason = "the person's elderly-care record"
-    return [
-        await remove_rows(session, model, model.recipient_id.in_(recipients), reason=reason)
-        for model in (CareCheckIn, CareActivity, CareService, CareAlert, CareContact)
-    ]
+    steps = []
+    for model in (CareCheckIn, CareActivity, CareService, CareAlert, CareContact):
+        steps += await remove_rows(session, model, model.recipient_id.in_(recipients), reason=reason)
+    return steps
