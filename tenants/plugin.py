@@ -21,8 +21,9 @@ MANIFEST = PluginManifest(
 def register_models() -> list[type]:
     from tenants.erasure_requests import ErasureRequest
     from tenants.estate import models
+    from tenants.retention import RetentionPeriod
 
-    return [models.Community, models.Compound, models.Building, models.Unit, models.Person, models.Ownership, models.Residency, models.VoterDesignation, models.OwnerClaim, ErasureRequest]
+    return [models.Community, models.Compound, models.Building, models.Unit, models.Person, models.Ownership, models.Residency, models.VoterDesignation, models.OwnerClaim, ErasureRequest, RetentionPeriod]
 
 
 @hookimpl

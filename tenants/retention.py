@@ -5,8 +5,8 @@ timestamp; the scheduled job ``privacy.retention`` deletes them (``delete``: thr
 (``pseudonymise``), in every active firm, and writes one audit entry per firm with the counts —
 never the data.
 
-Periods: :data:`DEFAULT_DAYS`, overridden per firm (``setRetentionPeriod``; stored in the estate
-plugin's enablement settings under ``retention_days``). ``None`` means "no age limit": such data is
+Periods: :data:`DEFAULT_DAYS`, overridden per firm (``setRetentionPeriod``; a row of
+``retention_periods`` per category the firm set). ``None`` means "no age limit": such data is
 kept while the relationship lasts and goes by erasure. Access records keep their own setting
 (``access`` plugin, ``retentionDays``), which predates this mechanism.
 """
@@ -18,15 +18,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import String, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel import audit
-from kernel.db.base import utcnow
+from kernel.db.base import Base, TenantScoped, Timestamped, utcnow
 from kernel.db.catalogue import CATEGORIES, Retained, retention_of
 from kernel.erasure import ErasureStep, erasable_columns, pseudonymise_rows, remove_rows
 from kernel.errors import BadUserInput
-from kernel.plugins.enablement import PluginEnablement
 
 #: Days after which data of each category expires; ``None``: no age limit (kept while needed, erased on request).
 DEFAULT_DAYS: dict[str, int | None] = {
@@ -39,10 +39,17 @@ DEFAULT_DAYS: dict[str, int | None] = {
     "location": 180,
     "behaviour": 365,
 }
-SETTINGS_KEY = "retention_days"
-PLUGIN = "estate"
 MAX_DAYS = 3650
 INTERVAL_SECONDS = 6 * 3600
+
+
+class RetentionPeriod(TenantScoped, Timestamped, Base):
+    """A firm's own retention period of a category (``days`` ``None``: no age limit)."""
+
+    __tablename__ = "retention_periods"
+
+    category: Mapped[str] = mapped_column(String(32), primary_key=True)
+    days: Mapped[int | None] = mapped_column(default=None)
 
 
 @dataclass(frozen=True)
@@ -60,9 +67,8 @@ def retained_tables() -> list[RetainedTable]:
 
 
 async def periods(session: AsyncSession, tenant_id: uuid.UUID) -> dict[str, int | None]:
-    """The firm's period per category: its own settings over :data:`DEFAULT_DAYS`."""
-    row = await session.get(PluginEnablement, {"tenant_id": tenant_id, "plugin": PLUGIN})
-    own = (row.settings or {}).get(SETTINGS_KEY, {}) if row is not None else {}
+    """The firm's period per category: its own over :data:`DEFAULT_DAYS`."""
+    own = {r.category: r.days for r in await session.scalars(select(RetentionPeriod).where(RetentionPeriod.tenant_id == tenant_id))}
     return {c: own.get(c, DEFAULT_DAYS[c]) for c in CATEGORIES}
 
 
@@ -72,13 +78,11 @@ async def set_period(session: AsyncSession, tenant_id: uuid.UUID, category: str,
         raise BadUserInput(f"unknown category {category!r}; one of {', '.join(CATEGORIES)}", field="category")
     if days is not None and not 1 <= days <= MAX_DAYS:
         raise BadUserInput(f"a retention period is 1–{MAX_DAYS} days, or null for no age limit", field="days")
-    row = await session.get(PluginEnablement, {"tenant_id": tenant_id, "plugin": PLUGIN})
-    if row is None:  # pragma: no cover - the estate is enabled at provisioning
-        row = PluginEnablement(tenant_id=tenant_id, plugin=PLUGIN, settings={})
-        session.add(row)
-    settings = dict(row.settings or {})
-    settings[SETTINGS_KEY] = {**settings.get(SETTINGS_KEY, {}), category: days}
-    row.settings = settings
+    row = await session.scalar(select(RetentionPeriod).where(RetentionPeriod.tenant_id == tenant_id, RetentionPeriod.category == category))
+    if row is None:
+        session.add(RetentionPeriod(tenant_id=tenant_id, category=category, days=days))
+    else:
+        row.days = days
     await session.flush()
     return await periods(session, tenant_id)
 
@@ -112,12 +116,21 @@ async def enforce(session: AsyncSession, tenant_id: uuid.UUID, *, now: datetime 
 
 
 async def enforce_all(runtime: Any, *, now: datetime | None = None) -> int:
-    """The scheduled job: :func:`enforce` in every active firm; the number of rows touched."""
-    from kernel.sdk.jobs import for_each_enabled_tenant
+    """The scheduled job: :func:`enforce` in every active firm, each in its own transaction (a firm
+    that fails is rolled back, logged and skipped); the number of rows touched."""
+    import structlog
+
+    from kernel.tenancy import all_tenants
     from tenants.export import _load_contributed_models
 
     _load_contributed_models(runtime)
-    done = await for_each_enabled_tenant(
-        runtime, PLUGIN, lambda session, tenant: enforce(session, tenant.id, now=now), failure_event="privacy_retention_failed"
-    )
-    return sum(s.rows for steps in done for s in steps)
+    touched = 0
+    for tenant in await all_tenants(runtime):
+        if not tenant.is_active:
+            continue
+        try:
+            async with runtime.db.tenant(tenant.id) as session:
+                touched += sum(s.rows for s in await enforce(session, tenant.id, now=now))
+        except Exception:
+            structlog.get_logger("linli.privacy").exception("privacy_retention_failed", tenant=str(tenant.id))
+    return touched

@@ -1,4 +1,4 @@
-"""erasure requests (issue #14): the table, and ``privacy:manage`` for every firm's tenant admin
+"""erasure requests and retention periods (issue #14): the tables, and ``privacy:manage`` for every firm's tenant admin
 
 Firms provisioned before this revision get the estate plugin's new grant as a firm provisioned now
 gets it (source ``plugin:estate``), with a policy-version bump so every process reloads policies.
@@ -48,11 +48,25 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_erasure_requests_tenant_id'), ['tenant_id'], unique=False)
         batch_op.create_index('ix_erasure_requests_tenant_status_created', ['tenant_id', 'status', 'created_at'], unique=False)
     enable_tenant_rls('erasure_requests')
+    op.create_table('retention_periods',
+    sa.Column('category', sa.String(length=32), nullable=False),
+    sa.Column('days', sa.Integer(), nullable=True),
+    sa.Column('tenant_id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', UTC, nullable=False),
+    sa.Column('updated_at', UTC, nullable=True),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_retention_periods_tenant_id_tenants'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('tenant_id', 'category', name=op.f('pk_retention_periods')),
+    )
+    with op.batch_alter_table('retention_periods', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_retention_periods_tenant_id'), ['tenant_id'], unique=False)
+    enable_tenant_rls('retention_periods')
     _each_firm(_grant)
 
 
 def downgrade() -> None:
     _each_firm(_revoke)
+    disable_tenant_rls('retention_periods')
+    op.drop_table('retention_periods')
     disable_tenant_rls('erasure_requests')
     op.drop_table('erasure_requests')
 
