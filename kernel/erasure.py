@@ -68,7 +68,7 @@ def blank(column: Any) -> Any:
 
 def held_references(table: Any) -> list[tuple[Any, Any]]:
     """``(table, foreign key)`` of each table under a legal hold whose foreign key points at ``table``."""
-    out = []
+    out: list[tuple[Any, Any]] = []
     for other in sorted(table.metadata.tables.values(), key=lambda t: t.name):
         if other is table or legal_hold_of(other) is None:
             continue

@@ -30,8 +30,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 
+import kernel.models  # noqa: F401 - every kernel table is in the metadata the pass walks
 from kernel.audit import AuditEntry
 from kernel.erasure import ErasureStep, remove_rows
 from kernel.identity.models import Account
@@ -42,6 +43,17 @@ from tenants.personal_export import _ACCOUNT_LINK, _PERSON_LINK, _links
 
 AUDIT_REASON = "the audit log is append-only and hash-chained (anchored on chain); its entries name the login by id only"
 SHARED_REASON = "shared with co-owners who are not erased (a co-owned unit's key)"
+
+
+_models_loaded: set[int] = set()
+
+
+def load_models_once(runtime: Runtime) -> None:
+    """Map every plugin's models (``register_models``) once per plugin host: the mapping is global
+    and asking the host each time costs ~0.4 s."""
+    if id(runtime.host) not in _models_loaded:
+        _load_contributed_models(runtime)
+        _models_loaded.add(id(runtime.host))
 
 
 @dataclass
@@ -59,7 +71,7 @@ async def erase_person(runtime: Runtime, session: Any, tenant_id: uuid.UUID, acc
     from kernel.identity.members import deactivate
     from kernel.sdk.members import roles_of
 
-    _load_contributed_models(runtime)
+    load_models_once(runtime)
     await deactivate(session, tenant_id, account_id, by=by)  # NOT_FOUND for a stranger, CONFLICT for oneself / the last admin
     policies = Policies(session, tenant_id)
     for role in await roles_of(session, tenant_id, account_id):
@@ -71,8 +83,8 @@ async def erase_person(runtime: Runtime, session: Any, tenant_id: uuid.UUID, acc
     ):
         report.steps.extend(steps or [])
     keys = {str(p) for p in persons}
-    for mapper in reversed(tenant_mappers()):
-        report.steps.extend(await _erase_table(session, mapper, tenant_id, account_id, persons, keys))
+    for mapper, scope in await _tables_holding(session, tenant_id, account_id, persons, keys):
+        report.steps.extend(await _erase_table(session, mapper, scope, account_id, persons, keys))
     for pid in persons:
         await session.execute(update(Person).where(Person.id == pid).values(name=f"已删除-{pid.hex[:6]}").execution_options(synchronize_session=False))
     await session.execute(
@@ -86,17 +98,27 @@ async def erase_person(runtime: Runtime, session: Any, tenant_id: uuid.UUID, acc
     return report
 
 
-async def _erase_table(
-    session: Any, mapper: Any, tenant_id: uuid.UUID, account_id: uuid.UUID, persons: set[uuid.UUID], keys: set[str]
-) -> list[ErasureStep]:
+async def _tables_holding(session: Any, tenant_id: uuid.UUID, account_id: uuid.UUID, persons: set[uuid.UUID], keys: set[str]) -> list[tuple[Any, Any]]:
+    """``(mapper, scope)`` of the tables (children first) holding a row that names the person, found
+    with one query (an ``EXISTS`` per table) rather than one round trip per table."""
+    candidates = []
+    for mapper in reversed(tenant_mappers()):
+        model, table = mapper.class_, mapper.local_table
+        if model is AuditEntry:
+            continue
+        own = [a for a in mapper.column_attrs if a.columns[0].table is table]
+        conditions = _links(model, own, account_id, persons, keys)
+        if conditions:
+            candidates.append((mapper, and_(model.tenant_id == tenant_id, or_(*conditions))))
+    # anchored on the login's own row, so that the tenant scope sees an entity
+    checks = select(*[exists().where(scope) for _, scope in candidates]).select_from(Account).where(Account.id == account_id)
+    found = (await session.execute(checks)).one()
+    return [c for c, hit in zip(candidates, found, strict=True) if hit]
+
+
+async def _erase_table(session: Any, mapper: Any, scope: Any, account_id: uuid.UUID, persons: set[uuid.UUID], keys: set[str]) -> list[ErasureStep]:
     model, table = mapper.class_, mapper.local_table
-    if model is AuditEntry:
-        return []
     own = [a for a in mapper.column_attrs if a.columns[0].table is table]
-    conditions = _links(model, own, account_id, persons, keys)
-    if not conditions:
-        return []
-    scope = and_(model.tenant_id == tenant_id, or_(*conditions))
     if "holder_key" not in table.c or "id" not in table.c:
         return await remove_rows(session, model, scope)
     sole, shared = [], 0

@@ -22,6 +22,7 @@ from sqlalchemy import String, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+import kernel.models  # noqa: F401 - every kernel table is in the metadata the passes walk
 from kernel import audit
 from kernel.db.base import Base, TenantScoped, Timestamped, utcnow
 from kernel.db.catalogue import CATEGORIES, Retained, retention_of
@@ -121,9 +122,9 @@ async def enforce_all(runtime: Any, *, now: datetime | None = None) -> int:
     import structlog
 
     from kernel.tenancy import all_tenants
-    from tenants.export import _load_contributed_models
+    from tenants.erasure import load_models_once
 
-    _load_contributed_models(runtime)
+    load_models_once(runtime)
     touched = 0
     for tenant in await all_tenants(runtime):
         if not tenant.is_active:
