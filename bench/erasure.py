@@ -7,7 +7,8 @@ and a year of inbox notifications (one a day: 365 rows). Each resident asks for 
 firm's admin executes it in-process (``tenants.erasure_requests.execute``: close the login, the
 plugins' hooks, the catalogue-driven pass over every tenant table, pseudonymise the register entry,
 audit), one transaction each; the bench checks the report (register entry pseudonymised,
-residency and notifications removed) and reports p50 / max per resident.
+residency and notifications removed) and reports the first erasure of the process (cold: SQL
+compilation and caches) apart from p50 / max of the others.
 
     python -m bench.erasure [--residents 10] [--postgres-url postgresql+asyncpg://postgres@127.0.0.1:5432/postgres] [--write-docs]
 """
@@ -104,9 +105,9 @@ async def run(postgres: str | None, residents: int) -> dict[str, Any]:
             await runtime.db.dispose()
             if drop is not None:
                 await drop()
-    times.sort()
+    cold, warm = times[0], sorted(times[1:])
     return {"backend": "PostgreSQL" if postgres else "SQLite", "units": demo.units, "residents": residents,
-            "p50": percentile(times, 50), "max": times[-1]}
+            "cold": cold, "p50": percentile(warm, 50), "max": warm[-1]}
 
 
 def main() -> None:
@@ -118,9 +119,9 @@ def main() -> None:
     results = [asyncio.run(run(None, args.residents))]
     if args.postgres_url:
         results.append(asyncio.run(run(args.postgres_url, args.residents)))
-    columns = ("backend", "demo units", "residents erased", "p50 per resident", "max per resident", "target")
-    rows = [(r["backend"], r["units"], r["residents"], f"{r['p50'] * 1000:.0f} ms", f"{r['max'] * 1000:.0f} ms",
-             "≤ 2 s " + ("met" if r["max"] <= 2 else "NOT met")) for r in results]
+    columns = ("backend", "demo units", "residents erased", "first (cold process)", "p50 after it", "max after it", "target ≤ 2 s")
+    rows = [(r["backend"], r["units"], r["residents"], f"{r['cold'] * 1000:.0f} ms", f"{r['p50'] * 1000:.0f} ms", f"{r['max'] * 1000:.0f} ms",
+             "met" if max(r["max"], r["cold"]) <= 2 else ("met when warm" if r["max"] <= 2 else "NOT met")) for r in results]
     table = markdown_table(columns, rows)
     console.print(table)
     if args.write_docs:
@@ -130,7 +131,9 @@ def main() -> None:
 firm (1,000 units) plus residents each with a login, an owner register entry, a residency and a
 year of inbox notifications (365 rows); each resident's request is executed in-process, one
 transaction: the login closed, the plugins' hooks, the catalogue-driven pass over every tenant
-table, the register entry pseudonymised, the audit entry. Every report is checked.
+table, the register entry pseudonymised, the audit entry. Every report is checked. The first
+erasure of a process pays for compiling the statements (about a hundred tables are looked at);
+the machine is shared with other work, so single figures vary by ±50 %.
 
 {table}
 
