@@ -48,6 +48,7 @@ async def _rows(runtime, tenant_id, estate) -> dict[str, uuid.UUID]:  # type: ig
 
 
 async def test_expired_rows_go_and_newer_ones_stay(runtime, gql, new_tenant) -> None:  # type: ignore[no-untyped-def]
+    assert "privacy.retention" in {job.name for job in runtime.host.scheduled_jobs()}  # the workers run it
     t = await new_tenant("retain")
     other = await new_tenant("retaio")
     estate = await build_estate(runtime, t.tenant_id, marker="丁")
