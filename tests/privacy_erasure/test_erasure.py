@@ -117,6 +117,9 @@ async def test_a_rejected_request_says_why_and_a_renter_is_removed(runtime, gql,
 
 async def test_an_admin_cannot_erase_the_firms_last_admin(runtime, gql, new_tenant) -> None:  # type: ignore[no-untyped-def]
     t = await new_tenant("erasa")
+    key = (await gql('mutation { createApiKey(name: "erp", role: "tenant_admin") { secret } }', token=t.token))["data"]["createApiKey"]["secret"]
+    assert code(await gql(REQUEST, headers={"X-API-Key": key})) == "FORBIDDEN"  # an integration is nobody to erase
+    assert code(await gql(REQUEST)) == "UNAUTHENTICATED"
     asked = (await gql(REQUEST, token=t.token))["data"]["requestErasure"]
     assert code(await gql(EXECUTE, {"id": asked["id"]}, token=t.token)) == "CONFLICT"
     listed = (await gql(LIST, {"s": "pending"}, token=t.token))["data"]["erasureRequests"]
