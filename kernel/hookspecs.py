@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from kernel.consent.service import ConsentPurpose
     from kernel.devices.profiles import DeviceProfile
+    from kernel.erasure import ErasureStep
     from kernel.notifications.channels import NotificationChannel
     from kernel.notifications.templates import NotificationTemplate
     from kernel.plugins.contributions import (
@@ -354,6 +355,26 @@ def on_demo_seeded(runtime: Runtime, tenant_id: uuid.UUID) -> Awaitable[None] | 
 
     :param runtime: the process's runtime (settings, database, host).
     :param tenant_id: the demo tenant.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def on_personal_data_erasure(
+    session: AsyncSession, tenant_id: uuid.UUID, account_id: uuid.UUID, person_ids: list[uuid.UUID]
+) -> Awaitable[list[ErasureStep]] | list[ErasureStep] | None:
+    """Called inside the transaction that executes a person's erasure request, before the
+    catalogue-driven pass removes every row naming the person (``account_id``, ``person_id``,
+    ``holder_key`` columns). Remove or pseudonymise the rows of the plugin's that reach the person
+    only through another row, with ``kernel.sdk.erasure.remove_rows`` / ``pseudonymise_rows``.
+    Raising aborts the erasure as a whole.
+
+    :param session: a session scoped to the tenant (flush, do not commit).
+    :param tenant_id: the tenant.
+    :param account_id: the person's login.
+    :param person_ids: the register persons linked to the login (may be empty).
+    :return: the :class:`kernel.sdk.erasure.ErasureStep` of each table touched (for the report).
 
     .. versionadded:: 0.2
     """

@@ -19,9 +19,11 @@ MANIFEST = PluginManifest(
 
 @hookimpl
 def register_models() -> list[type]:
+    from tenants.erasure_requests import ErasureRequest
     from tenants.estate import models
+    from tenants.retention import RetentionPeriod
 
-    return [models.Community, models.Compound, models.Building, models.Unit, models.Person, models.Ownership, models.Residency, models.VoterDesignation, models.OwnerClaim]
+    return [models.Community, models.Compound, models.Building, models.Unit, models.Person, models.Ownership, models.Residency, models.VoterDesignation, models.OwnerClaim, ErasureRequest, RetentionPeriod]
 
 
 @hookimpl
@@ -32,15 +34,17 @@ def register_migrations() -> str:
 @hookimpl
 def register_graphql():  # type: ignore[no-untyped-def]
     from kernel.plugins.contributions import GraphQLContribution
+    from tenants.erasure_graphql import ErasureMutation, ErasureQuery
     from tenants.estate.claims_graphql import ClaimMutation, ClaimQuery
     from tenants.estate.graphql import EstateMutation, EstateQuery
     from tenants.estate.household_graphql import HouseholdMutation, HouseholdQuery
     from tenants.operations_graphql import TenantOperationsMutation
     from tenants.personal_graphql import PersonalDataMutation
+    from tenants.retention_graphql import RetentionMutation, RetentionQuery
 
     return GraphQLContribution(
-        query=(EstateQuery, HouseholdQuery, ClaimQuery),
-        mutation=(EstateMutation, HouseholdMutation, ClaimMutation, TenantOperationsMutation, PersonalDataMutation),
+        query=(EstateQuery, HouseholdQuery, ClaimQuery, ErasureQuery, RetentionQuery),
+        mutation=(EstateMutation, HouseholdMutation, ClaimMutation, TenantOperationsMutation, PersonalDataMutation, ErasureMutation, RetentionMutation),
     )
 
 
@@ -55,6 +59,7 @@ def register_permissions():  # type: ignore[no-untyped-def]
         Permission("persons", "write", "Register owners and residents"),
         Permission("household", "read", "See one's own units and household"),
         Permission("household", "manage", "Manage one's own units: the household living there, the co-owners' designated voter"),
+        Permission("privacy", "manage", "Data protection officer: review and execute erasure requests, set retention periods"),
     )
     grants = [Grant(r, "estate", "read") for r in ("tenant_admin", "property_staff", "technician", "grid_worker", "committee_member", "auditor")]
     grants += [Grant(r, "estate", "write") for r in ("tenant_admin", "property_staff")]
@@ -63,7 +68,16 @@ def register_permissions():  # type: ignore[no-untyped-def]
     # A renter (resident) sees their home but never manages it: no owner rights.
     grants += [Grant(r, "household", "read") for r in ("owner", "resident")]
     grants += [Grant("owner", "household", "manage")]
+    grants += [Grant("tenant_admin", "privacy", "manage")]  # the firm's admin is its DPO until it grants another role
     return PermissionSet(permissions=perms, grants=tuple(grants))
+
+
+@hookimpl
+def register_scheduled_jobs():  # type: ignore[no-untyped-def]
+    from kernel.sdk import ScheduledJob
+    from tenants.retention import INTERVAL_SECONDS, enforce_all
+
+    return [ScheduledJob("privacy.retention", INTERVAL_SECONDS, enforce_all)]
 
 
 @hookimpl(tryfirst=True)

@@ -14,7 +14,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.db.base import Base, TenantRecord
-from kernel.db.catalogue import secret, withheld
+from kernel.db.catalogue import legal_hold, secret, withheld
 
 __all__ = [
     "ChainDeployment",
@@ -100,7 +100,10 @@ class ChainKey(TenantRecord, Base):
     """
 
     __tablename__ = "chain_keys"
-    __table_args__ = (UniqueConstraint("tenant_id", "holder_key"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "holder_key"),
+        {"info": legal_hold("the voting address of ballots on chain (the chain cannot forget them); the custodial key is destroyed")},
+    )
 
     holder_key: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(42), index=True, info=withheld("links a person to their ballots on the public chain"))
@@ -120,6 +123,7 @@ class ChainUnit(TenantRecord, Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "unit_id"),
         UniqueConstraint("tenant_id", "community_id", "chain_unit_id"),
+        {"info": legal_hold("the on-chain owner register: Art. 278 counting")},
     )
 
     community_id: Mapped[uuid.UUID] = mapped_column(index=True)

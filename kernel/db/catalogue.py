@@ -14,6 +14,14 @@ A column carries its class in SQLAlchemy's ``Column.info`` under :data:`KEY`::
 * :func:`personal` — personal information under PIPL, with a category and a level (general,
   important, core). Masking, exports, erasure and retention read these classes.
 
+A column of personal data the law requires to keep carries a legal hold: ``personal("property",
+hold="Art. 278 counting")`` — erasure keeps its value. A whole table is declared under a legal hold
+in its ``__table_args__`` info (``{"info": legal_hold("the owner register: Art. 278 counting")}``):
+erasure keeps its rows and pseudonymises their personal columns. A table whose rows expire declares
+``retained(category, after="created_at")``: the retention job (``tenants/retention.py``) deletes
+(or, ``action="pseudonymise"``, strips) its rows once the category's retention period has passed.
+:func:`legal_hold_of` and :func:`retention_of` read these back.
+
 Consumers ask :func:`classify` and never look at column names. The tenant export
 (``tenants/export.py``) leaves secret and withheld columns out and lists which it left out in its
 manifest; ``tests/test_data_catalogue.py`` fails when a credential-shaped column is unclassified.
@@ -61,6 +69,8 @@ class Personal:
 
     category: str
     level: str = "general"
+    #: Why the law requires to keep this value (erasure keeps it); ``None``: erasable.
+    hold: str | None = None
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:
@@ -76,6 +86,33 @@ class Personal:
 DataClass = Secret | Withheld | Personal
 
 
+@dataclass(frozen=True)
+class LegalHold:
+    """A table the law requires to keep: erasure pseudonymises its rows instead of deleting them."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Retained:
+    """A table whose rows are personal data of ``category`` that expire: ``after`` names the
+    timestamp column they are measured from; ``action`` is ``delete`` or ``pseudonymise``."""
+
+    category: str
+    after: str = "created_at"
+    action: str = "delete"
+
+    def __post_init__(self) -> None:
+        if self.category not in CATEGORIES:
+            raise ValueError(f"unknown personal-data category {self.category!r}; one of {', '.join(CATEGORIES)}")
+        if self.action not in ("delete", "pseudonymise"):
+            raise ValueError(f"unknown retention action {self.action!r}; delete or pseudonymise")
+
+
+HOLD_KEY = "linli.legal_hold"
+RETENTION_KEY = "linli.retention"
+
+
 def secret(reason: str) -> dict[str, Any]:
     """``info=`` for a credential or key column (see the module docstring)."""
     return {KEY: Secret(reason)}
@@ -86,9 +123,35 @@ def withheld(reason: str) -> dict[str, Any]:
     return {KEY: Withheld(reason)}
 
 
-def personal(category: Category, level: Level = "general") -> dict[str, Any]:
-    """``info=`` for a column of personal information."""
-    return {KEY: Personal(category, level)}
+def personal(category: Category, level: Level = "general", *, hold: str | None = None) -> dict[str, Any]:
+    """``info=`` for a column of personal information; ``hold`` (a reason) keeps it at erasure."""
+    return {KEY: Personal(category, level, hold)}
+
+
+def legal_hold(reason: str) -> dict[str, Any]:
+    """Table ``info`` for a table the law requires to keep (``__table_args__ = (..., {"info": ...})``)."""
+    return {HOLD_KEY: LegalHold(reason)}
+
+
+def retained(category: Category, *, after: str = "created_at", action: Literal["delete", "pseudonymise"] = "delete") -> dict[str, Any]:
+    """Table ``info`` for a table whose rows expire after the retention period of ``category``."""
+    return {RETENTION_KEY: Retained(category, after, action)}
+
+
+def legal_hold_of(item: Any) -> str | None:
+    """Why a table (all its rows) or a column must be kept at erasure, or ``None``."""
+    info = getattr(item, "info", None) or {}
+    hold = info.get(HOLD_KEY)
+    if isinstance(hold, LegalHold):
+        return hold.reason
+    value = info.get(KEY)
+    return value.hold if isinstance(value, Personal) else None
+
+
+def retention_of(table: Any) -> Retained | None:
+    """The retention declaration of a table, or ``None`` (its rows do not expire by age)."""
+    value = (getattr(table, "info", None) or {}).get(RETENTION_KEY)
+    return value if isinstance(value, Retained) else None
 
 
 def classify(column: Any) -> DataClass | None:

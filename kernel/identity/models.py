@@ -20,7 +20,7 @@ from sqlalchemy import JSON, BigInteger, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.db.base import Base, GlobalRecord, TenantRecord, TenantScoped, Timestamped
-from kernel.db.catalogue import personal, secret
+from kernel.db.catalogue import legal_hold, personal, secret
 
 
 class Account(TenantRecord, Base):
@@ -28,10 +28,13 @@ class Account(TenantRecord, Base):
     policies (``account:<id>`` subjects); ``disabled`` is set when the firm deactivates it."""
 
     __tablename__ = "accounts"
-    __table_args__ = (UniqueConstraint("tenant_id", "username"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "username"),
+        {"info": legal_hold("an erased person's login is closed and kept as a pseudonym: the audit log names it")},
+    )
 
-    username: Mapped[str] = mapped_column(String(64))
-    display_name: Mapped[str] = mapped_column(String(100))
+    username: Mapped[str] = mapped_column(String(64), info=personal("identity"))
+    display_name: Mapped[str] = mapped_column(String(100), info=personal("identity"))
     password_hash: Mapped[str] = mapped_column(String(200), info=secret("argon2id password hash"))
     disabled: Mapped[bool] = mapped_column(default=False)
     disabled_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -17,7 +17,7 @@ registered under the ``linli.plugins`` entry-point group of its distribution.
 The submodules, one per concern: :mod:`~kernel.sdk.graphql`, :mod:`~kernel.sdk.db`,
 :mod:`~kernel.sdk.jobs`, :mod:`~kernel.sdk.estate`, :mod:`~kernel.sdk.events`,
 :mod:`~kernel.sdk.errors`, :mod:`~kernel.sdk.auditlog`, :mod:`~kernel.sdk.devices`,
-:mod:`~kernel.sdk.chain`, :mod:`~kernel.sdk.live`, :mod:`~kernel.sdk.privacy`,
+:mod:`~kernel.sdk.chain`, :mod:`~kernel.sdk.live`, :mod:`~kernel.sdk.privacy`, :mod:`~kernel.sdk.erasure`,
 :mod:`~kernel.sdk.regulator`, :mod:`~kernel.sdk.tenants`, :mod:`~kernel.sdk.runtime`,
 :mod:`~kernel.sdk.repository`, :mod:`~kernel.sdk.inputs`, :mod:`~kernel.sdk.vocabulary`,
 :mod:`~kernel.sdk.notifications`, :mod:`~kernel.sdk.consent`, :mod:`~kernel.sdk.members`.

@@ -11,7 +11,11 @@ created otherwise.
 The data catalogue: a column declares what it holds with ``info=`` :func:`personal` (category and
 level under PIPL), :func:`secret` (credentials and key material: never exported, logged or served)
 or :func:`withheld` (held for a person, never in the firm's export linked to them, such as a vote
-choice); :func:`classify` reads it back (see ``kernel/db/catalogue.py``).
+choice); :func:`classify` reads it back (see ``kernel/db/catalogue.py``). A table the law requires
+to keep declares :func:`legal_hold` in its ``__table_args__`` info (erasure pseudonymises its rows),
+a column ``personal(..., hold=reason)``; a table whose rows expire declares :func:`retained`
+(category, timestamp column, delete or pseudonymise); :func:`legal_hold_of` and
+:func:`retention_of` read them back.
 """
 
 from __future__ import annotations
@@ -26,7 +30,16 @@ from kernel.db.base import (
     tenant_fk,
     utcnow,
 )
-from kernel.db.catalogue import classify, personal, secret, withheld
+from kernel.db.catalogue import (
+    classify,
+    legal_hold,
+    legal_hold_of,
+    personal,
+    retained,
+    retention_of,
+    secret,
+    withheld,
+)
 from kernel.db.rls import disable_tenant_rls, enable_tenant_rls
 from kernel.db.tenant_tables import create_tenant_table, drop_tenant_table
 
@@ -42,7 +55,11 @@ __all__ = [
     "disable_tenant_rls",
     "drop_tenant_table",
     "enable_tenant_rls",
+    "legal_hold",
+    "legal_hold_of",
     "personal",
+    "retained",
+    "retention_of",
     "secret",
     "tenant_fk",
     "utcnow",

@@ -190,3 +190,29 @@ def register_web_pages():  # type: ignore[no-untyped-def]
     return [
         WebPage(key="care", title={"zh-CN": "居家关爱", "en": "Care"}, permission="care:read", order=58, icon="care"),
     ]
+
+
+@hookimpl
+async def on_personal_data_erasure(session: Any, tenant_id: Any, account_id: Any, person_ids: list[Any]) -> list[Any]:
+    """Erasure of a care recipient: their check-ins, activities, services, alerts and contacts hang
+    off the recipient record, not the person, so the catalogue-driven pass would not find them."""
+    from sqlalchemy import select
+
+    from kernel.sdk.erasure import remove_rows
+    from plugins.care.models import (
+        CareActivity,
+        CareAlert,
+        CareCheckIn,
+        CareContact,
+        CareRecipient,
+        CareService,
+    )
+
+    if not person_ids:
+        return []
+    recipients = select(CareRecipient.id).where(CareRecipient.person_id.in_(person_ids))
+    reason = "the person's elderly-care record"
+    steps = []
+    for model in (CareCheckIn, CareActivity, CareService, CareAlert, CareContact):
+        steps += await remove_rows(session, model, model.recipient_id.in_(recipients), reason=reason)
+    return steps

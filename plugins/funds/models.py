@@ -16,6 +16,7 @@ from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.sdk import Base, TenantRecord, tenant_fk
+from kernel.sdk.db import legal_hold
 
 #: Kinds of flows (资金流水) shown on the disclosure pages.
 ENTRY_KINDS = ("deposit", "interest", "allocation", "disbursement", "emergency", "transfer", "revenue", "ratio")
@@ -62,6 +63,7 @@ class FundSubLedger(TenantRecord, Base):
         UniqueConstraint("tenant_id", "unit_id"),
         UniqueConstraint("tenant_id", "community_id", "chain_unit_id"),
         CheckConstraint("balance >= 0", name="balance_non_negative"),
+        {"info": legal_hold("the maintenance fund sub-ledger (分户账) stays with the unit (2007 national measures)")},
     )
 
     community_id: Mapped[uuid.UUID] = mapped_column(index=True)

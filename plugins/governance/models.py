@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.sdk import Base, TenantRecord, tenant_fk
-from kernel.sdk.db import withheld
+from kernel.sdk.db import legal_hold, withheld
 
 #: Art. 278 para. 1 items 1–9, in order (item n is chain matter n-1).
 MATTERS = (
@@ -103,6 +103,7 @@ class Vote(TenantRecord, Base):
     __table_args__ = (
         tenant_fk("proposal_id", "gov_proposals"),
         UniqueConstraint("tenant_id", "proposal_id", "holder_key"),
+        {"info": legal_hold("ballots counted in owners' decisions (Civil Code art. 278), filed and on chain")},
     )
 
     proposal_id: Mapped[uuid.UUID] = mapped_column(index=True)
@@ -116,7 +117,10 @@ class Vote(TenantRecord, Base):
 
 class Objection(TenantRecord, Base):
     __tablename__ = "gov_objections"
-    __table_args__ = (tenant_fk("proposal_id", "gov_proposals"),)
+    __table_args__ = (
+        tenant_fk("proposal_id", "gov_proposals"),
+        {"info": legal_hold("objections to a decision's preliminary result are part of the filed decision")},
+    )
 
     proposal_id: Mapped[uuid.UUID] = mapped_column(index=True)
     account_id: Mapped[uuid.UUID]

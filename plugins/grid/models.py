@@ -11,7 +11,7 @@ from sqlalchemy import CheckConstraint, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.sdk import Base, TenantRecord, tenant_fk
-from kernel.sdk.db import personal
+from kernel.sdk.db import personal, retained
 
 
 class Grid(TenantRecord, Base):
@@ -100,6 +100,8 @@ class CheckIn(TenantRecord, Base):
     __table_args__ = (
         tenant_fk("checkpoint_id", "grid_checkpoints"),
         Index("ix_grid_check_ins_checkpoint_at", "tenant_id", "checkpoint_id", "at"),
+        # where a worker was: stripped after the location period; the check-in stays for the patrol record
+        {"info": retained("location", after="at", action="pseudonymise")},
     )
 
     checkpoint_id: Mapped[uuid.UUID]

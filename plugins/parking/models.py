@@ -15,7 +15,7 @@ from sqlalchemy import BigInteger, CheckConstraint, Index, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.sdk import Base, TenantRecord, TenantScoped, Timestamped, tenant_fk
-from kernel.sdk.db import personal
+from kernel.sdk.db import personal, retained
 
 SPACE_KINDS = ("owned", "leased", "visitor", "shared")
 DIRECTIONS = ("entry", "exit")
@@ -202,6 +202,7 @@ class GateEvent(TenantRecord, Base):
     __table_args__ = (
         tenant_fk("lot_id", "parking_lots"),
         UniqueConstraint("tenant_id", "device_id", "ts"),
+        {"info": retained("behaviour")},  # who drove in and out when: deleted after the behaviour period
     )
 
     lot_id: Mapped[uuid.UUID] = mapped_column(index=True)

@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from kernel.db.base import Base, TenantRecord, tenant_fk
-from kernel.db.catalogue import personal, secret
+from kernel.db.catalogue import legal_hold, personal, secret
 
 #: Stays are in calendar days of the compound's clock: China Standard Time (every tenant is in China).
 LOCAL_TIME = ZoneInfo("Asia/Shanghai")
@@ -130,11 +130,11 @@ class Person(TenantRecord, Base):
     __table_args__ = (UniqueConstraint("tenant_id", "id_number_digest"),)
 
     kind: Mapped[str] = mapped_column(String(12), default="natural")  # natural | organisation | developer
-    name: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(100), info=personal("identity"))
     phone_enc: Mapped[str | None] = mapped_column(String(200), default=None, info=personal("contact", "important"))
     id_number_enc: Mapped[str | None] = mapped_column(String(200), default=None, info=personal("identity", "core"))
     #: Keyed digest of the ID number: finds "the same buyer" without storing the number in clear.
-    id_number_digest: Mapped[str | None] = mapped_column(String(64), default=None)
+    id_number_digest: Mapped[str | None] = mapped_column(String(64), default=None, info=personal("identity", "core"))
     account_id: Mapped[uuid.UUID | None] = mapped_column(default=None, index=True)
 
 
@@ -146,6 +146,7 @@ class Ownership(TenantRecord, Base):
         tenant_fk("unit_id", "units"),
         tenant_fk("person_id", "persons"),
         UniqueConstraint("tenant_id", "unit_id", "person_id"),
+        {"info": legal_hold("the owner register: Art. 278 counting (one person per buyer, registered floor area; Civil Code art. 278, SPC interpretation arts. 8–9)")},
     )
 
     unit_id: Mapped[uuid.UUID] = mapped_column(index=True)
@@ -167,6 +168,7 @@ class VoterDesignation(TenantRecord, Base):
         tenant_fk("unit_id", "units"),
         tenant_fk("person_id", "persons"),
         UniqueConstraint("tenant_id", "unit_id"),
+        {"info": legal_hold("the owner register: which co-owner casts a co-owned unit's ballot (SPC interpretation art. 9)")},
     )
 
     unit_id: Mapped[uuid.UUID]

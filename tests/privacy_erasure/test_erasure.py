@@ -1,0 +1,151 @@
+"""Erasure (issue #14 item 3): a resident asks, the firm's data protection officer executes or
+rejects; what may go is removed, what the law keeps (the owner register for Art. 278 counting) is
+pseudonymised and reported; the login is closed. Bad input: someone else's request, twice, a
+stranger's firm, a rejection without a reason."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from fixtures.estates import PASSWORD, build_estate, fast_passwords  # noqa: F401 - fixture
+from sqlalchemy import func, select
+
+from kernel.audit import AuditEntry
+from kernel.identity.models import Account
+from tenants.estate import service
+from tenants.estate.models import Ownership, Person, Residency
+
+pytestmark = pytest.mark.usefixtures("fast_passwords")
+
+FIELDS = "id accountId requester status reason decidedBy report { table action rows reason columns }"
+REQUEST = f"mutation {{ requestErasure {{ {FIELDS} }} }}"
+EXECUTE = f"mutation($id: ID!) {{ executeErasure(id: $id) {{ {FIELDS} }} }}"
+REJECT = f"mutation($id: ID!, $r: String!) {{ rejectErasure(id: $id, reason: $r) {{ {FIELDS} }} }}"
+LIST = f"query($s: String) {{ erasureRequests(status: $s) {{ {FIELDS} }} }}"
+MINE = f"query {{ myErasureRequests {{ {FIELDS} }} }}"
+
+
+def code(r: dict) -> str:  # type: ignore[type-arg]
+    assert r.get("errors"), r
+    return str(r["errors"][0]["extensions"]["code"])
+
+
+async def test_an_owner_is_erased_and_the_owner_register_keeps_a_pseudonym(runtime, gql, new_tenant, actor) -> None:  # type: ignore[no-untyped-def]
+    t = await new_tenant("erase")
+    stranger = await new_tenant("erasx")
+    estate = await build_estate(runtime, t.tenant_id, marker="甲")
+    me = await actor(t, "owner")
+    neighbour = await actor(t, "resident")
+    async with runtime.db.tenant(t.tenant_id) as s:
+        person = await service.register_person(s, runtime.vault, t.tenant_id, name="王芳", phone="13900002222", id_number="110101199003070021", account_id=me.account_id)
+        mine = await service.create_unit(s, building_id=estate.building, number="甲102", registered_area=9120)
+        await service.add_ownership(s, unit_id=mine.id, person_id=person.id)
+        await service.add_residency(s, unit_id=mine.id, person_id=person.id, kind="owner")
+
+    r = await gql(REQUEST, token=me.token)
+    assert not r.get("errors"), r
+    asked = r["data"]["requestErasure"]
+    assert asked["status"] == "pending" and asked["report"] == []
+    assert code(await gql(REQUEST, token=me.token)) == "CONFLICT"  # twice
+    # only the DPO lists and decides; a neighbour cannot act on my request, another firm cannot see it
+    assert code(await gql(LIST, token=neighbour.token)) == "FORBIDDEN"
+    assert code(await gql(EXECUTE, {"id": asked["id"]}, token=neighbour.token)) == "FORBIDDEN"
+    assert code(await gql(EXECUTE, {"id": asked["id"]}, token=stranger.token)) == "NOT_FOUND"
+    assert code(await gql(EXECUTE, {"id": "not-an-id"}, token=t.token)) == "NOT_FOUND"
+    listed = (await gql(LIST, {"s": "pending"}, token=t.token))["data"]["erasureRequests"]
+    assert [x["id"] for x in listed] == [asked["id"]]
+
+    r = await gql(EXECUTE, {"id": asked["id"]}, token=t.token)
+    assert not r.get("errors"), r
+    done = r["data"]["executeErasure"]
+    assert done["status"] == "executed" and done["requester"] == "已删除"
+    steps = {(s["table"], s["action"]): s for s in done["report"]}
+    assert steps[("persons", "pseudonymised")]["rows"] == 1
+    assert "legal hold" in steps[("persons", "pseudonymised")]["reason"] and "Art. 278" in steps[("persons", "pseudonymised")]["reason"]
+    assert {"name", "phone_enc", "id_number_enc", "id_number_digest"} <= set(steps[("persons", "pseudonymised")]["columns"])
+    assert steps[("ownerships", "kept")]["rows"] == 1 and "Art. 278" in steps[("ownerships", "kept")]["reason"]
+    assert steps[("residencies", "removed")]["rows"] == 1
+    assert steps[("accounts", "pseudonymised")]["rows"] == 1
+    assert steps[("audit_entries", "kept")]["rows"] >= 1
+    assert code(await gql(EXECUTE, {"id": asked["id"]}, token=t.token)) == "CONFLICT"  # twice
+
+    async with runtime.db.tenant(t.tenant_id) as s:
+        p = await s.scalar(select(Person).where(Person.id == person.id))
+        account = await s.scalar(select(Account).where(Account.id == me.account_id))
+        owners = (await s.execute(select(Ownership.unit_id, Ownership.person_id))).all()
+        residencies = await s.scalar(select(func.count()).select_from(Residency).where(Residency.person_id == person.id))
+        audit = (await s.scalars(select(AuditEntry).where(AuditEntry.action.like("privacy.erasure%")).order_by(AuditEntry.seq))).all()
+    assert p is not None and p.name.startswith("已删除-") and p.phone_enc is None and p.id_number_enc is None and p.id_number_digest is None
+    assert sorted(owners) == sorted([(estate.unit, estate.person), (mine.id, person.id)])  # the register still counts both units' owners
+    assert residencies == 0
+    assert account is not None and account.disabled and account.username.startswith("erased-") and account.phone_enc is None
+    assert [a.action for a in audit] == ["privacy.erasure_requested", "privacy.erasure_executed"]
+    assert all("王芳" not in str(a.detail) and "13900002222" not in str(a.detail) for a in audit)
+
+    # the login is closed: the token stops, the password no longer logs in
+    assert code(await gql(MINE, token=me.token)) == "UNAUTHENTICATED"
+    r = await gql("mutation($u: String!, $p: String!, $t: String) { login(username: $u, password: $p, tenant: $t) { accessToken } }", {"u": me.username, "p": PASSWORD, "t": t.slug})
+    assert r.get("errors"), r
+
+
+async def test_a_rejected_request_says_why_and_a_renter_is_removed(runtime, gql, new_tenant, actor) -> None:  # type: ignore[no-untyped-def]
+    t = await new_tenant("erasr")
+    estate = await build_estate(runtime, t.tenant_id, marker="乙")
+    renter = await actor(t, "resident")
+    async with runtime.db.tenant(t.tenant_id) as s:
+        person = await service.register_person(s, runtime.vault, t.tenant_id, name="赵租", phone="13700003333", account_id=renter.account_id)
+        await service.add_residency(s, unit_id=estate.unit, person_id=person.id, kind="renter")
+
+    first = (await gql(REQUEST, token=renter.token))["data"]["requestErasure"]
+    assert code(await gql(REJECT, {"id": first["id"], "r": "  "}, token=t.token)) == "BAD_USER_INPUT"
+    r = await gql(REJECT, {"id": first["id"], "r": "物业费争议处理中"}, token=t.token)
+    assert r["data"]["rejectErasure"]["status"] == "rejected"
+    mine = (await gql(MINE, token=renter.token))["data"]["myErasureRequests"]
+    assert [(m["status"], m["reason"]) for m in mine] == [("rejected", "物业费争议处理中")]
+    assert code(await gql(EXECUTE, {"id": first["id"]}, token=t.token)) == "CONFLICT"  # decided once
+
+    second = (await gql(REQUEST, token=renter.token))["data"]["requestErasure"]  # asking again is allowed
+    r = await gql(EXECUTE, {"id": second["id"]}, token=t.token)
+    assert not r.get("errors"), r
+    steps = {(s["table"], s["action"]): s["rows"] for s in r["data"]["executeErasure"]["report"]}
+    assert steps[("persons", "removed")] == 1 and steps[("residencies", "removed")] == 1
+    async with runtime.db.tenant(t.tenant_id) as s:
+        assert await s.scalar(select(Person).where(Person.id == person.id)) is None
+        assert await s.scalar(select(Person).where(Person.id == estate.person)) is not None  # the neighbour stays
+
+
+async def test_an_admin_cannot_erase_the_firms_last_admin(runtime, gql, new_tenant) -> None:  # type: ignore[no-untyped-def]
+    t = await new_tenant("erasa")
+    key = (await gql('mutation { createApiKey(name: "erp", role: "tenant_admin") { secret } }', token=t.token))["data"]["createApiKey"]["secret"]
+    assert code(await gql(REQUEST, headers={"X-API-Key": key})) == "FORBIDDEN"  # an integration is nobody to erase
+    assert code(await gql(REQUEST)) == "UNAUTHENTICATED"
+    asked = (await gql(REQUEST, token=t.token))["data"]["requestErasure"]
+    assert code(await gql(EXECUTE, {"id": asked["id"]}, token=t.token)) == "CONFLICT"
+    listed = (await gql(LIST, {"s": "pending"}, token=t.token))["data"]["erasureRequests"]
+    assert [x["status"] for x in listed] == ["pending"]  # nothing half-done
+    assert code(await gql(LIST, {"s": "maybe"}, token=t.token)) == "BAD_USER_INPUT"
+
+
+async def test_hook_on_personal_data_erasure(runtime, gql, new_tenant, actor) -> None:  # type: ignore[no-untyped-def]
+    """The care plugin removes what hangs off a care recipient (check-ins), which names no person."""
+    from plugins.care.models import CareCheckIn, CareRecipient
+
+    t = await new_tenant("erash")
+    estate = await build_estate(runtime, t.tenant_id, marker="丙")
+    elder = await actor(t, "resident")
+    async with runtime.db.tenant(t.tenant_id) as s:
+        person = await service.register_person(s, runtime.vault, t.tenant_id, name="孙老", account_id=elder.account_id)
+        recipient = CareRecipient(person_id=person.id, community_id=estate.community, monitoring_since=datetime.now(UTC))
+        s.add(recipient)
+        await s.flush()
+        s.add(CareCheckIn(recipient_id=recipient.id, day=date(2026, 12, 1), method="self", checked_at=datetime.now(UTC), by="self"))
+    asked = (await gql(REQUEST, token=elder.token))["data"]["requestErasure"]
+    r = await gql(EXECUTE, {"id": asked["id"]}, token=t.token)
+    assert not r.get("errors"), r
+    steps = {(s["table"], s["action"]): s for s in r["data"]["executeErasure"]["report"]}
+    assert steps[("care_check_ins", "removed")]["rows"] == 1
+    assert steps[("care_check_ins", "removed")]["reason"] == "the person's elderly-care record"
+    assert steps[("care_recipients", "removed")]["rows"] == 1
+    async with runtime.db.tenant(t.tenant_id) as s:
+        assert await s.scalar(select(func.count()).select_from(CareCheckIn)) == 0
