@@ -54,6 +54,43 @@ class PersonalExport:
     manifest: dict[str, Any]
 
 
+@dataclass
+class HeldTable:
+    """The rows of one table that name a person, as read (columns in ``shown`` order)."""
+
+    table: Any
+    shown: list[Any]
+    rows: list[Any]
+
+
+async def person_scope(session: Any, account_id: uuid.UUID) -> set[uuid.UUID]:
+    """The register persons linked to the login ``account_id``."""
+    return set(await session.scalars(select(Person.id).where(Person.account_id == account_id)))
+
+
+async def held_tables(session: Any, tenant_id: uuid.UUID, account_id: uuid.UUID, persons: set[uuid.UUID]) -> list[HeldTable]:
+    """Every tenant table's rows naming the login or its persons (module docstring); secret
+    columns are not read."""
+    keys = {str(p) for p in persons}
+    found = []
+    for mapper in tenant_mappers():
+        model, table = mapper.class_, mapper.local_table
+        own = [a for a in mapper.column_attrs if a.columns[0].table is table]
+        conditions = _links(model, own, account_id, persons, keys)
+        if not conditions:
+            continue
+        shown = [a for a in own if not isinstance(classify(a.columns[0]), Secret)]
+        stmt = select(*[getattr(model, a.key) for a in shown]).where(model.tenant_id == tenant_id, or_(*conditions))
+        rows = [
+            row
+            for row in (await session.execute(stmt)).all()
+            if "holder_key" not in table.c or _holder_matches(row, shown, keys, persons, account_id)
+        ]
+        if rows:
+            found.append(HeldTable(table, shown, rows))
+    return found
+
+
 async def export_person(runtime: Runtime, tenant_id: uuid.UUID, account_id: uuid.UUID) -> PersonalExport:
     """Everything held about the login ``account_id`` of ``tenant_id`` and its persons (module docstring)."""
     _load_contributed_models(runtime)
@@ -62,35 +99,22 @@ async def export_person(runtime: Runtime, tenant_id: uuid.UUID, account_id: uuid
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         async with runtime.db.tenant(tenant_id) as session:
-            persons = set(await session.scalars(select(Person.id).where(Person.account_id == account_id)))
-            keys = {str(p) for p in persons}
-            for mapper in tenant_mappers():
-                model, table = mapper.class_, mapper.local_table
-                own = [a for a in mapper.column_attrs if a.columns[0].table is table]
-                conditions = _links(model, own, account_id, persons, keys)
-                if not conditions:
-                    continue
-                shown = [a for a in own if not isinstance(classify(a.columns[0]), Secret)]
-                stmt = select(*[getattr(model, a.key) for a in shown]).where(model.tenant_id == tenant_id, or_(*conditions))
-                rows = []
-                for row in (await session.execute(stmt)).all():
-                    if "holder_key" in table.c and not _holder_matches(row, shown, keys, persons, account_id):
-                        continue
-                    rows.append(_record(shown, row, vault, tenant_id))
-                if not rows:
-                    continue
+            persons = await person_scope(session, account_id)
+            for held in await held_tables(session, tenant_id, account_id, persons):
+                rows = [_record(held.shown, row, vault, tenant_id) for row in held.rows]
                 categories = {
                     _name(a.columns[0].name): f"{c.category}/{c.level}"
-                    for a in shown
+                    for a in held.shown
                     if isinstance(c := classify(a.columns[0]), Personal)
                 }
-                archive.writestr(f"{table.name}.json", json.dumps(rows, ensure_ascii=False, indent=1, sort_keys=True))
-                archive.writestr(f"{table.name}.csv", _csv(rows))
-                tables[table.name] = {"rows": len(rows), "personal_columns": categories}
+                name = held.table.name
+                archive.writestr(f"{name}.json", json.dumps(rows, ensure_ascii=False, indent=1, sort_keys=True))
+                archive.writestr(f"{name}.csv", _csv(rows))
+                tables[name] = {"rows": len(rows), "personal_columns": categories}
         manifest = {
             "format": FORMAT,
             "account_id": str(account_id),
-            "persons": sorted(keys),
+            "persons": sorted(str(p) for p in persons),
             "exported_at": utcnow().isoformat(),
             "scope": SCOPE,
             "tables": tables,

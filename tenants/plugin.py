@@ -36,10 +36,10 @@ def register_graphql():  # type: ignore[no-untyped-def]
     from tenants.estate.graphql import EstateMutation, EstateQuery
     from tenants.estate.household_graphql import HouseholdMutation, HouseholdQuery
     from tenants.operations_graphql import TenantOperationsMutation
-    from tenants.personal_graphql import PersonalDataMutation
+    from tenants.personal_graphql import PersonalDataMutation, PersonalDataQuery
 
     return GraphQLContribution(
-        query=(EstateQuery, HouseholdQuery, ClaimQuery),
+        query=(EstateQuery, HouseholdQuery, ClaimQuery, PersonalDataQuery),
         mutation=(EstateMutation, HouseholdMutation, ClaimMutation, TenantOperationsMutation, PersonalDataMutation),
     )
 
