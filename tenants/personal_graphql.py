@@ -14,7 +14,6 @@ from datetime import datetime
 import strawberry
 from sqlalchemy import select
 
-from kernel import audit
 from kernel.consent.reads import PersonalDataRead
 from kernel.crypto import mask_name
 from kernel.errors import BadUserInput, Forbidden
@@ -141,21 +140,15 @@ class PersonalDataMutation:
         permission_classes=[Authenticated],
         description="Everything this firm's Linli holds about me — my login, my register entries and every row "
         "naming them, in every plugin — as a zip of JSON and CSV. Secrets (password hashes, codes) are never "
-        "included. Audited.",
+        "included. Audited. The same zip downloads over HTTP: GET /me/export.zip with the same bearer token.",
     )
     async def export_my_data(self, info: strawberry.Info) -> PersonalExportFile:
-        from tenants.personal_export import export_person
+        from tenants.personal_export import export_for, file_name
 
         ctx = info.context
-        if ctx.actor is None or ctx.actor.account_id is None or ctx.actor.kind != "account":
-            raise Forbidden("only a person's own login can export their data")
-        result = await export_person(ctx.runtime, ctx.tenant.id, ctx.actor.account_id)
-        await audit.record(
-            ctx.session, tenant_id=ctx.tenant.id, actor=ctx.actor.label, action="privacy.personal_export",
-            target=str(ctx.actor.account_id), detail={"tables": len(result.manifest["tables"])},
-        )
+        result = await export_for(ctx, via="graphql")
         return PersonalExportFile(
-            file_name=f"{ctx.tenant.slug}-my-data.zip",
+            file_name=file_name(ctx.tenant.slug),
             tables=[PersonalTable(name=n, rows=t["rows"]) for n, t in sorted(result.manifest["tables"].items())],
             manifest=json.dumps(result.manifest, ensure_ascii=False, sort_keys=True),
             archive_base64=base64.b64encode(result.archive).decode(),
