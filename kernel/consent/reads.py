@@ -5,10 +5,11 @@ A field is *personal* when its type was declared with :func:`personal_fields` (d
 data catalogue: every field named like a column the model classifies ``personal(...)`` — ``phone``
 for ``phone_enc`` — records a read of that column's category) or when it carries the explicit
 marker :func:`personal_read`. The extension notes (reader, subject person, category) in the
-request's context when the field answers a value; :class:`RecordPersonalReads` writes one row per
-reader × subject × category per request at the end of the operation, in the request's
-transaction (or, when the operation failed and is rolled back, in a transaction of its own: a
-value already served was read). A person reading their own data is not recorded.
+request's context when the field answers a value; at the end of the operation one row per
+reader × subject × category is written: by :class:`RecordPersonalReads` in the request's
+transaction, or — when the operation failed and was rolled back — by
+:class:`RecordReadsOfFailedRequests` in a transaction of its own (a value already served was read;
+when an error nulled the whole answer nothing was served, and nothing is recorded). A person reading their own data is not recorded.
 """
 
 from __future__ import annotations
@@ -138,21 +139,41 @@ async def record_reads(session: Any, noted: set[tuple[str, uuid.UUID | None, uui
     return len(rows)
 
 
+def _failed(ec: Any) -> bool:
+    return ec.result is not None and bool(getattr(ec.result, "errors", None))
+
+
 class RecordPersonalReads(SchemaExtension):
-    """Writes the request's noted reads when the operation ends. Listed after
-    ``UnitOfWork`` so that it runs before the request's commit."""
+    """Writes the reads a successful request noted into its own transaction. Listed after
+    ``UnitOfWork``: operation hooks end in reverse order, so this runs before the commit."""
 
     async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
         yield
         ec = self.execution_context
         ctx = ec.context
         noted = getattr(ctx, NOTED, None)
-        if not noted:
+        if noted and not _failed(ec) and ctx.session is not None:
+            setattr(ctx, NOTED, None)
+            await record_reads(ctx.session, noted, ec.operation_name)
+
+
+class RecordReadsOfFailedRequests(SchemaExtension):
+    """A failed request is rolled back, but the values it answered were read: writes its noted
+    reads in a transaction of their own, after the rollback (listed before ``UnitOfWork``; an
+    open write of the request would lock SQLite). When an error nulled the whole answer nothing
+    was served and nothing is recorded."""
+
+    async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
+        ctx = self.execution_context.context
+        tenant = getattr(ctx, "tenant", None)
+        tenant_id = tenant.id if tenant is not None else None  # the rollback expires the row
+        yield
+        ec = self.execution_context
+        noted = getattr(ctx, NOTED, None)
+        if not noted or tenant_id is None:
             return
         setattr(ctx, NOTED, None)
-        failed = ec.result is not None and bool(getattr(ec.result, "errors", None))
-        if not failed and ctx.session is not None:
-            await record_reads(ctx.session, noted, ec.operation_name)
+        if getattr(ec.result, "data", None) is None:
             return
-        async with ctx.runtime.db.tenant(ctx.tenant.id) as session:
+        async with ctx.runtime.db.tenant(tenant_id) as session:
             await record_reads(session, noted, ec.operation_name)

@@ -56,6 +56,20 @@ async def test_staff_reads_are_recorded_once_per_request_and_shown_to_the_person
     assert code_of(await gql(READS)) == "UNAUTHENTICATED"
 
 
+async def test_a_failed_request_still_records_what_it_served(care: Care, gql, runtime) -> None:  # type: ignore[no-untyped-def]
+    firm = await care.firm("rdsd")
+    elder = await care.elder(firm)
+    rid = await care.enrol(firm, elder)
+    # the second field fails, the request rolls back, the first one's value was served
+    r = await gql('query Both($id: ID!) { a: careRecipient(id: $id) { name } b: careRecipient(id: "garbage") { name } }', {"id": rid}, token=firm.tenant.token)
+    assert r["data"]["a"]["name"] == "王秀英" and r["errors"], r
+    assert [(x.category, x.operation) for x in await _reads(runtime, firm.tenant.tenant_id)] == [("identity", "Both")]
+    # nothing served (a non-null field failed and nulled the answer): nothing recorded
+    r = await gql("query None($id: ID!) { careRecipient(id: $id) { name } grids { id } }", {"id": rid}, token=firm.tenant.token)
+    assert r["data"] is None and code_of(r) == "PLUGIN_DISABLED"
+    assert len(await _reads(runtime, firm.tenant.tenant_id)) == 1
+
+
 async def test_a_field_without_a_value_is_no_read(care: Care, gql, runtime, actor) -> None:  # type: ignore[no-untyped-def]
     firm = await care.firm("rdsb")
     elder = await care.elder(firm)
