@@ -210,8 +210,9 @@ def _json_lines(rows: list[dict[str, Any]]) -> str:
 def _csv(rows: list[dict[str, Any]]) -> str:
     out = io.StringIO()
     fields = sorted({k for r in rows for k in r})
-    writer = csv.DictWriter(out, fieldnames=fields)
-    writer.writeheader()
+    writer = csv.writer(out)
+    writer.writerow(fields)
     for r in rows:
-        writer.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v for k, v in r.items()})
+        values = (r.get(k) for k in fields)
+        writer.writerow([json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v for v in values])
     return "\ufeff" + out.getvalue()  # BOM: spreadsheets open UTF-8 Chinese text correctly
