@@ -27,7 +27,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from gateway import devices_api, web
+from gateway import devices_api, personal_download, web
 from gateway.context import GatewayContext, authenticate_connection, context_dependency
 from gateway.ratelimit import TokenBuckets
 from gateway.schema import compose
@@ -327,6 +327,7 @@ def create_app(runtime: Runtime | None = None, *, workers: bool = False) -> Fast
     for router in runtime.host.routes():
         app.include_router(router)
     app.include_router(devices_api.router())  # ThingsBoard-compatible device API (kernel registry)
+    app.include_router(personal_download.router())  # GET /me/export.zip: a person's own data
     _mount_voting_client(app)
     web.mount(app, runtime.host)  # /, the favicon, /console/, /web/, plugins' pages
     return app

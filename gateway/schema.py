@@ -20,6 +20,7 @@ from strawberry.tools import merge_types
 
 from gateway.extensions import BoundedParser, BoundedValidation, ErrorCodes, Limits, UnitOfWork
 from gateway.kernel_schema import KernelMutation, KernelQuery
+from kernel.consent.reads import RecordPersonalReads, RecordReadsOfFailedRequests
 from kernel.graphql.permissions import PluginEnabled, plugin_enabled
 from kernel.plugins.contributions import GraphQLContribution
 from kernel.plugins.host import PluginHost
@@ -147,5 +148,11 @@ def compose(host: PluginHost) -> strawberry.Schema:
         # all requests): validation was ~13% of a 50-row page (bench/graphql_vs_handwritten.py).
         # ValidationCache must come before Limits: it sets the (cached) validation errors, which
         # Limits may then replace with a depth/cost/rate error; after it, it would erase them.
-        extensions=[partial(BoundedParser, maxsize=QUERY_CACHE_SIZE), partial(BoundedValidation, maxsize=QUERY_CACHE_SIZE), ErrorCodes, Limits, UnitOfWork],
+        # Operation hooks end in reverse order: RecordPersonalReads writes a successful request's
+        # reads before UnitOfWork commits; RecordReadsOfFailedRequests a failed one's after the
+        # rollback (kernel/consent/reads.py).
+        extensions=[
+            partial(BoundedParser, maxsize=QUERY_CACHE_SIZE), partial(BoundedValidation, maxsize=QUERY_CACHE_SIZE),
+            ErrorCodes, Limits, RecordReadsOfFailedRequests, UnitOfWork, RecordPersonalReads,
+        ],
     )

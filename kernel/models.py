@@ -10,6 +10,7 @@ from kernel.chain.models import (
     ChainUnit,
 )
 from kernel.consent.models import Consent, ConsentRecord
+from kernel.consent.reads import PersonalDataRead
 from kernel.devices.models import (
     AlarmPending,
     Device,
@@ -76,6 +77,7 @@ __all__ = [
     "PasswordReset",
     "PlatformAccount",
     "OutboxMessage",
+    "PersonalDataRead",
     "PluginEnablement",
     "PolicyRule",
     "RefreshToken",

@@ -39,11 +39,11 @@ def register_graphql():  # type: ignore[no-untyped-def]
     from tenants.estate.graphql import EstateMutation, EstateQuery
     from tenants.estate.household_graphql import HouseholdMutation, HouseholdQuery
     from tenants.operations_graphql import TenantOperationsMutation
-    from tenants.personal_graphql import PersonalDataMutation
+    from tenants.personal_graphql import PersonalDataMutation, PersonalDataQuery
     from tenants.retention_graphql import RetentionMutation, RetentionQuery
 
     return GraphQLContribution(
-        query=(EstateQuery, HouseholdQuery, ClaimQuery, ErasureQuery, RetentionQuery),
+        query=(EstateQuery, HouseholdQuery, ClaimQuery, PersonalDataQuery, ErasureQuery, RetentionQuery),
         mutation=(EstateMutation, HouseholdMutation, ClaimMutation, TenantOperationsMutation, PersonalDataMutation, ErasureMutation, RetentionMutation),
     )
 

@@ -17,13 +17,16 @@ from kernel.graphql.permissions import Allowed, Authenticated
 @strawberry.type(description="A purpose a plugin processes personal data for, as a person is asked about it.")
 class ConsentPurposeView:
     key: str
+    title_zh: str
+    title_en: str
     description: str
-    categories: list[str]
-    sensitive: bool
+    categories: list[str] = strawberry.field(description="The data catalogue's categories the purpose uses.")
+    sensitive: bool = strawberry.field(description="Sensitive personal information (PIPL Art. 28): granted on its own.")
     wording_version: str
+    plugin: str | None = strawberry.field(description="The plugin that declared the purpose.")
 
 
-@strawberry.type(description="A person's current answer for one purpose.")
+@strawberry.type(description="A person's current answer for one purpose, with the purpose as declared.")
 class ConsentState:
     purpose: str
     granted: bool
@@ -31,6 +34,14 @@ class ConsentState:
     wording_version: str | None
     granted_at: datetime | None
     revoked_at: datetime | None
+    title_zh: str = ""
+    title_en: str = ""
+    description: str = ""
+    categories: list[str] = strawberry.field(default_factory=list, description="The data catalogue's categories the purpose uses.")
+    sensitive: bool = False
+    current_wording_version: str | None = strawberry.field(
+        default=None, description="The wording shown now (grant under it; null: no plugin declares the purpose any more)."
+    )
 
 
 @strawberry.type(description="One grant or revocation, as recorded.")
@@ -42,10 +53,18 @@ class ConsentEntry:
     at: datetime
 
 
-def _state(purpose: str, row: Consent | None) -> ConsentState:
+def _state(purpose: str, row: Consent | None, declared: service.ConsentPurpose | None = None) -> ConsentState:
+    about: dict[str, object] = {}
+    if declared is not None:
+        about = {
+            "title_zh": declared.title("zh-CN"), "title_en": declared.title("en"), "description": declared.description,
+            "categories": list(declared.categories), "sensitive": declared.sensitive, "current_wording_version": declared.wording_version,
+        }
     if row is None:
-        return ConsentState(purpose=purpose, granted=False, wording_version=None, granted_at=None, revoked_at=None)
-    return ConsentState(purpose=purpose, granted=row.granted, wording_version=row.wording_version, granted_at=row.granted_at, revoked_at=row.revoked_at)
+        return ConsentState(purpose=purpose, granted=False, wording_version=None, granted_at=None, revoked_at=None, **about)  # type: ignore[arg-type]
+    return ConsentState(
+        purpose=purpose, granted=row.granted, wording_version=row.wording_version, granted_at=row.granted_at, revoked_at=row.revoked_at, **about  # type: ignore[arg-type]
+    )
 
 
 def _entry(r: ConsentRecord) -> ConsentEntry:
@@ -71,17 +90,22 @@ def _person_id(value: strawberry.ID) -> uuid.UUID:
 
 async def _states(info: strawberry.Info, person: uuid.UUID) -> list[ConsentState]:
     rows = await service.consents_of(info.context.db, person)
-    declared = [p.key for p in service.purposes(info.context.runtime).all()]
-    return [_state(k, rows.get(k)) for k in dict.fromkeys([*declared, *rows])]
+    registry = service.purposes(info.context.runtime)
+    declared = [p.key for p in registry.all()]
+    return [_state(k, rows.get(k), registry.find(k)) for k in dict.fromkeys([*declared, *rows])]
 
 
 @strawberry.type
 class ConsentQuery:
     @strawberry.field(permission_classes=[Authenticated], description="The purposes plugins ask consent for.")
     def consent_purposes(self, info: strawberry.Info) -> list[ConsentPurposeView]:
+        registry = service.purposes(info.context.runtime)
         return [
-            ConsentPurposeView(key=p.key, description=p.description, categories=list(p.categories), sensitive=p.sensitive, wording_version=p.wording_version)
-            for p in service.purposes(info.context.runtime).all()
+            ConsentPurposeView(
+                key=p.key, title_zh=p.title("zh-CN"), title_en=p.title("en"), description=p.description,
+                categories=list(p.categories), sensitive=p.sensitive, wording_version=p.wording_version, plugin=registry.owner(p.key),
+            )
+            for p in registry.all()
         ]
 
     @strawberry.field(permission_classes=[Authenticated], description="The caller's consent per declared purpose.")
@@ -115,11 +139,15 @@ class ConsentMutation:
             info.context.db, person_id=person, purpose=purpose, actor=info.context.actor.label, wording_version=wording_version, runtime=info.context.runtime
         )
         await info.context.audit("consent.granted", str(person), purpose=purpose, wording_version=wording_version)
-        return _state(purpose, row)
+        return _state(purpose, row, service.purposes(info.context.runtime).find(purpose))
 
-    @strawberry.mutation(permission_classes=[Authenticated], description="Withdraw a consent; plugins hear `consent.revoked` and stop.")
+    @strawberry.mutation(
+        permission_classes=[Authenticated],
+        description="Withdraw one's own consent; the plugins holding the purpose hear `consent.revoked` and stop. "
+        "NOT_FOUND (reason not_granted) when there is no current grant — revoking twice included; BAD_USER_INPUT for an unknown purpose.",
+    )
     async def revoke_consent(self, info: strawberry.Info, purpose: str) -> ConsentState:
         person = await _my_person(info)
         row = await service.revoke_consent(info.context.db, person_id=person, purpose=purpose, actor=info.context.actor.label, runtime=info.context.runtime)
         await info.context.audit("consent.revoked", str(person), purpose=purpose)
-        return _state(purpose, row)
+        return _state(purpose, row, service.purposes(info.context.runtime).find(purpose))

@@ -21,11 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.consent.models import Consent, ConsentRecord
 from kernel.db.base import utcnow
+from kernel.db.catalogue import CATEGORIES
 from kernel.errors import BadUserInput, Conflict, Forbidden, NotFound
 
 EVENT_REVOKED = "consent.revoked"
 EVENT_GRANTED = "consent.granted"
 SERVICE = "consent.purposes"
+#: Catalogue categories that are sensitive personal information (PIPL Art. 28): a purpose using
+#: one must be declared ``sensitive`` and is granted on its own, never bundled with another.
+SENSITIVE_CATEGORIES = frozenset({"biometric_reference", "health", "location", "financial"})
 
 
 @dataclass(frozen=True)
@@ -34,10 +38,15 @@ class ConsentPurpose:
 
     :param key: stable name, ``<plugin>.<purpose>`` (``access.face_recognition``).
     :param description: what the person agrees to, in the words shown (zh-CN).
-    :param categories: the data categories used (``biometrics``, ``health``, ``location``…).
-    :param sensitive: sensitive personal information under PIPL Art. 28 (separate consent).
+    :param categories: the data catalogue's categories used (``kernel.db.catalogue.CATEGORIES``:
+        ``biometric_reference``, ``health``, ``location``, ``contact``…).
+    :param sensitive: sensitive personal information under PIPL Art. 28 (separate consent); a
+        purpose using a sensitive category (biometric reference, health, location, financial)
+        must say so.
     :param wording_version: the version of the wording currently shown; a grant records it, and
         a grant for an older version is refused (the person must see the current text).
+    :param title_zh: the purpose's short title in the privacy centre (zh-CN; the key if empty).
+    :param title_en: the same in English (the zh-CN title if empty).
     """
 
     key: str
@@ -45,6 +54,14 @@ class ConsentPurpose:
     categories: tuple[str, ...]
     sensitive: bool = True
     wording_version: str = "1"
+    title_zh: str = ""
+    title_en: str = ""
+
+    def title(self, locale: str = "zh-CN") -> str:
+        """The title shown in ``locale`` (``en`` or zh-CN), falling back to zh-CN, then the key."""
+        if locale.startswith("en") and self.title_en:
+            return self.title_en
+        return self.title_zh or self.key
 
 
 class PurposeRegistry:
@@ -55,6 +72,17 @@ class PurposeRegistry:
         for p in purposes:
             if not isinstance(p, ConsentPurpose):
                 raise TypeError(f"{owner}: register_consent_purposes must return ConsentPurpose objects")
+            unknown = [c for c in p.categories if c not in CATEGORIES]
+            if unknown or not p.categories:
+                raise ValueError(
+                    f"{owner}: consent purpose {p.key!r} names categories {unknown or '()'}; "
+                    f"use the data catalogue's: {', '.join(CATEGORIES)}"
+                )
+            if not p.sensitive and SENSITIVE_CATEGORIES.intersection(p.categories):
+                raise ValueError(
+                    f"{owner}: consent purpose {p.key!r} uses sensitive categories "
+                    f"{sorted(SENSITIVE_CATEGORIES.intersection(p.categories))}: declare it sensitive=True"
+                )
             found = self._by_key.get(p.key)
             if found is not None and found[1] != p:
                 raise ValueError(f"consent purpose {p.key!r} is declared by both {found[0]!r} and {owner!r}")
@@ -65,6 +93,15 @@ class PurposeRegistry:
         if found is None:
             raise BadUserInput(f"no consent purpose {key!r}", field="purpose")
         return found[1]
+
+    def find(self, key: str) -> ConsentPurpose | None:
+        found = self._by_key.get(key)
+        return found[1] if found else None
+
+    def owner(self, key: str) -> str | None:
+        """The plugin that declared ``key``."""
+        found = self._by_key.get(key)
+        return found[0] if found else None
 
     def all(self) -> list[ConsentPurpose]:
         return sorted((p for _, p in self._by_key.values()), key=lambda p: p.key)
@@ -150,13 +187,14 @@ async def grant_consent(
 
 
 async def revoke_consent(session: AsyncSession, *, person_id: uuid.UUID, purpose: str, actor: str, runtime: Any | None = None) -> Consent:
-    """Record the revocation and publish ``consent.revoked``; NOT_FOUND when there was no grant."""
+    """Record the revocation and publish ``consent.revoked``. NOT_FOUND (reason ``not_granted``)
+    when there is no current grant: never given, or already revoked (revoking twice)."""
     rt = _runtime(session, runtime)
     purposes(rt).get(purpose)
     tenant_id = session.info["tenant_id"]
     row = await session.get(Consent, {"tenant_id": tenant_id, "person_id": person_id, "purpose": purpose})
     if row is None or not row.granted:
-        raise NotFound(f"no current consent to {purpose!r} to revoke")
+        raise NotFound(f"no current consent to {purpose!r} to revoke", reason="not_granted", purpose=purpose)
     row.granted, row.revoked_at = False, utcnow()
     session.add(ConsentRecord(person_id=person_id, purpose=purpose, action="revoked", wording_version=row.wording_version, actor=actor))
     await session.flush()

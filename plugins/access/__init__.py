@@ -115,9 +115,11 @@ def register_consent_purposes() -> list[Any]:
             key="access.face_recognition",
             description="刷脸通行：由门禁厂商保存您的人脸特征，本平台只保存厂商的引用编号，仅用于本小区门禁 "
             "(face access: the vendor keeps your face template; Linli keeps only its reference)",
-            categories=("biometrics",),
+            categories=("biometric_reference",),
             sensitive=True,
             wording_version="1",
+            title_zh="刷脸通行",
+            title_en="Face access",
         )
     ]
 

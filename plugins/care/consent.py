@@ -16,9 +16,11 @@ HEALTH_MONITORING = ConsentPurpose(
         "居家养老看护：处理您的健康状况、居家活动规律（手环、门磁、水表、智能插座等设备数据）、每日报平安"
         "记录和紧急联系人信息，仅用于紧急告警、上门服务和看护计划；您可随时撤回，撤回后立即停止处理。"
     ),
-    categories=("health", "activity", "location", "contacts"),
+    categories=("health", "behaviour", "location", "contact"),
     sensitive=True,
     wording_version="1",
+    title_zh="居家养老看护",
+    title_en="Home care monitoring",
 )
 
 

@@ -120,7 +120,7 @@ class CareQuery:
                 target=str(row.id),
             )
         node = (await recipient_nodes(ctx.session, [row]))[0]
-        return CareRecipientDetail(recipient=node, name=name, health_notes=notes)  # type: ignore[arg-type]
+        return CareRecipientDetail(recipient=node, name=name, health_notes=notes, person_id=row.person_id)  # type: ignore[arg-type]
 
     @strawberry.field(
         permission_classes=[Allowed(READ)],

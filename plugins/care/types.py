@@ -11,6 +11,7 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
+from kernel.sdk.consent import personal_fields, personal_read
 from kernel.sdk.privacy import mask_name
 from plugins.care import models as m
 from plugins.care.permissions import PLUGIN
@@ -82,13 +83,17 @@ class CareRecipient(relay.Node):
         return await recipient_nodes(session, rows)
 
 
+# health_notes is classified health data (derived from the catalogue), the name is marked: each
+# read by someone else than the person is recorded for them (myDataReads)
+@personal_fields(m.CareRecipient)
 @strawberry.type(
     description="One recipient in full (audited read): the name and the decrypted health notes."
 )
 class CareRecipientDetail:
     recipient: CareRecipient
-    name: str
+    name: str = strawberry.field(extensions=[personal_read("identity")])
     health_notes: str | None
+    person_id: strawberry.Private[uuid.UUID | None] = None
 
 
 @strawberry.type(description="An emergency contact: masked, in escalation order.")

@@ -24,6 +24,8 @@ PURPOSES = (
         categories=("location",),
         sensitive=True,
         wording_version="1",
+        title_zh="网格巡查定位",
+        title_en="Patrol check-in location",
     ),
     ConsentPurpose(
         key=VULNERABLE_FOLLOW_UP,
@@ -34,6 +36,8 @@ PURPOSES = (
         categories=("health", "identity"),
         sensitive=True,
         wording_version="1",
+        title_zh="网格关爱走访",
+        title_en="Vulnerable resident follow-up",
     ),
 )
 

@@ -311,6 +311,7 @@ class GridQuery:
             resident=GridVulnerableResident.from_row(row, name, utcnow()),
             name=name,
             tags=tags,
+            person_id=row.person_id,
             visits=[
                 GridVisit(
                     visited_at=v.visited_at, by=v.by, note=unseal(vault, tenant_id, v.note_enc)

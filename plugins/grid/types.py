@@ -10,6 +10,7 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
+from kernel.sdk.consent import personal_fields, personal_read
 from kernel.sdk.privacy import mask_name
 from plugins.grid import models as m
 from plugins.grid.vocabulary import (
@@ -232,14 +233,18 @@ class GridVisit:
     note: str | None
 
 
+# tags are classified health data (derived from the catalogue); the name and the visits' notes
+# are marked: each staff read is recorded for the person (myDataReads)
+@personal_fields(m.VulnerableResident)
 @strawberry.type(
     description="A followed-up resident in full (each read audited): name, tags, visits."
 )
 class GridVulnerableResidentDetail:
     resident: GridVulnerableResident
-    name: str
+    name: str = strawberry.field(extensions=[personal_read("identity")])
     tags: list[GridVulnerableTag]
-    visits: list[GridVisit]
+    visits: list[GridVisit] = strawberry.field(extensions=[personal_read("health")])
+    person_id: strawberry.Private[uuid.UUID | None] = None
 
 
 @strawberry.type(

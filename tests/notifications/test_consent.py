@@ -14,7 +14,7 @@ from fixtures.notifications import code, firm, ok
 from kernel import sdk
 
 FACE = sdk.ConsentPurpose(
-    key="tests.face", description="刷脸开门：采集并保存您的人脸特征", categories=("biometrics",), sensitive=True, wording_version="2"
+    key="tests.face", description="刷脸开门：采集并保存您的人脸特征", categories=("biometric_reference",), sensitive=True, wording_version="2"
 )
 HEARD: list[tuple[str, dict[str, Any]]] = []
 
@@ -57,7 +57,7 @@ async def test_hook_register_consent_purposes(runtime, gql_factory):
     gql = gql_factory(runtime)
     f = await firm(runtime)
     HEARD.clear()
-    assert {"key": "tests.face", "description": FACE.description, "categories": ["biometrics"], "sensitive": True, "wordingVersion": "2"} in ok(
+    assert {"key": "tests.face", "description": FACE.description, "categories": ["biometric_reference"], "sensitive": True, "wordingVersion": "2"} in ok(
         await gql(PURPOSES, token=f.owner_token)
     )["consentPurposes"]
     assert {"purpose": "tests.face", "granted": False, "wordingVersion": None, "grantedAt": None, "revokedAt": None} in ok(
