@@ -155,7 +155,7 @@ BUILDINGS = "query { communities(first: 10) { edges { node { code buildings(firs
 async def stage(env: dict[str, str], tokens: list[str], args: argparse.Namespace) -> dict[str, Any]:
     port = free_port()
     cmd = [sys.executable, "-m", "bench.graphql_vs_handwritten", "--serve", str(port)]
-    async with ServerProcess(cmd, port, env) as server:
+    async with ServerProcess(cmd, port, env, ready_timeout=300) as server:
         limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
         async with httpx.AsyncClient(base_url=server.base_url, timeout=60, limits=limits) as client:
             rss_start = rss_mb(server.pid)
