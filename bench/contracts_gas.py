@@ -230,7 +230,7 @@ def report(linli: dict[str, float], oz: dict[str, float], disb: int, tp: dict[st
            f"{'operation':45} {'Linli gas':>12} {'OZ Governor gas':>16} {'Linli/OZ':>9}"]
     for name, ours, theirs in rows:
         ratio = f"{ours / theirs:.2f}" if theirs else "-"
-        out.append(f"{name:45} {ours:12,.0f} {theirs or 0:16,.0f} {ratio:>9}")
+        out.append(f"{name:45} {ours:12,.0f} {f'{theirs:,.0f}' if theirs else '-':>16} {ratio:>9}")
     out += [
         f"{'batch signed vote vs OZ castVoteBySig':45} {linli['batch100']:12,.0f} {oz['signed']:16,.0f} "
         f"{linli['batch100'] / oz['signed']:9.2f}",
