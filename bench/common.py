@@ -136,8 +136,11 @@ class ServerProcess:
 
     Stopped on exit with SIGINT (then SIGKILL) sent to its own pid only."""
 
-    def __init__(self, args: Sequence[str], port: int, env: Mapping[str, str], health_path: str = "/healthz") -> None:
+    def __init__(
+        self, args: Sequence[str], port: int, env: Mapping[str, str], health_path: str = "/healthz", ready_timeout: float = 30.0
+    ) -> None:
         self.args = list(args)
+        self.ready_timeout = ready_timeout
         self.port = port
         self.env = {**os.environ, **env}
         self.health_path = health_path
@@ -155,7 +158,7 @@ class ServerProcess:
     async def __aenter__(self) -> ServerProcess:
         self.proc = await asyncio.create_subprocess_exec(*self.args, cwd=REPO, env=self.env)
         async with httpx.AsyncClient(base_url=self.base_url, timeout=2) as client:
-            for _ in range(300):
+            for _ in range(int(self.ready_timeout * 10)):
                 if self.proc.returncode is not None:
                     raise RuntimeError(f"server exited with {self.proc.returncode} before it was ready")
                 try:
@@ -165,7 +168,7 @@ class ServerProcess:
                     pass
                 await asyncio.sleep(0.1)
         await self.__aexit__()
-        raise RuntimeError("server did not become ready within 30 s")
+        raise RuntimeError(f"server did not become ready within {self.ready_timeout:g} s")
 
     async def __aexit__(self, *exc: Any) -> None:
         if self.proc is None or self.proc.returncode is not None:

@@ -11,6 +11,7 @@ tenants round-robin (they do not: an LRU misses on each — the bound must excee
 active at once).
 
     python -m bench.tenants_scale --tenants 2000 [--cache-size 1000] [--write-docs]
+    python -m bench.tenants_scale --stages 10,1000,10000 [--write-docs]   # the page, bench/tenants_page.py
 """
 
 from __future__ import annotations
@@ -131,6 +132,13 @@ def report(n: int, results: list[dict[str, float]]) -> str:
 
 
 def main() -> None:
+    import sys
+
+    if "--stages" in sys.argv:  # the page at 10 … 10,000 tenants on PostgreSQL (bench/tenants_page.py)
+        from bench.tenants_page import main as page_main
+
+        page_main(sys.argv[1:])
+        return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tenants", type=int, default=2000)
     parser.add_argument("--cache-size", type=int, default=1000)

@@ -524,9 +524,13 @@ def member_reactivate(slug: str, username: str) -> None:
 @plugins_cli.command("list")
 def plugins_list() -> None:
     """Installed plugins with version, SDK API and hooks."""
-    runtime = _runtime()
+    from kernel.config import Settings
+    from kernel.plugins.host import PluginHost
+
+    host = PluginHost()  # the plugins alone: no database, outbox or chain relayer to build
+    host.load(disabled=Settings().disable_plugins)
     table = Table("name", "version", "sdk", "builtin", "hooks")
-    for p in runtime.host.describe():
+    for p in host.describe():
         table.add_row(p["name"], p["version"], p["sdk_api"], "yes" if p["builtin"] else "no", ", ".join(p["hooks"]))
     console.print(table)
 

@@ -100,7 +100,7 @@ class Settings(BaseSettings):
     #: time), and so the SMTP connections kept open per process.
     notify_delivery_concurrency: int = 8
     #: Per-tenant state a process keeps at most, least recently used first out: casbin enforcers
-    #: (~50 KB each) and data-encryption keys. Size it to the tenants active at once.
+    #: (~50 KB each), data-encryption keys and revoked-session sets. Size it to the tenants active at once.
     tenant_cache_size: int = Field(default=1_000, ge=1)
     #: In-process rate-limit buckets kept at most (tenants, devices, anonymous clients; ~200 B
     #: each). An evicted bucket starts full again; with LINLI_REDIS_URL the buckets live in Redis.

@@ -41,10 +41,9 @@ class Runtime:
         self.bus.runtime = self
         self.outbox = OutboxWorker(self.db, self._resolve_deliverer)
         # The chain relayer drains the ``chain`` topic; the chain client connects lazily on first use
-        # (``kernel.chain.relay.chain_client``, kept in ``services["chain"]``).
-        from kernel.chain.relay import make_chain_deliverer
-
-        self.deliverers.setdefault("chain", make_chain_deliverer(self))
+        # (``kernel.chain.relay.chain_client``, kept in ``services["chain"]``), and the relayer's module
+        # (web3, eth-account: ~1 s of imports) is loaded on the first message, not by every CLI command.
+        self.deliverers.setdefault("chain", _lazy_chain_deliverer(self))
         # Notifications: the plugins' templates and channels, and the ``notification`` topic.
         from kernel.notifications import install as install_notifications
 
@@ -127,3 +126,17 @@ class Runtime:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+
+
+def _lazy_chain_deliverer(runtime: Runtime) -> Deliverer:
+    """``kernel.chain.relay.make_chain_deliverer(runtime)``, built on its first message."""
+    built: list[Deliverer] = []
+
+    async def deliver(session: Any, message: Any) -> None:
+        if not built:
+            from kernel.chain.relay import make_chain_deliverer
+
+            built.append(make_chain_deliverer(runtime))
+        await built[0](session, message)
+
+    return deliver

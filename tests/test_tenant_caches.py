@@ -137,3 +137,42 @@ async def test_enforcers_are_bounded_and_an_evicted_tenant_is_rebuilt_exactly(ma
     async with runtime.db.tenant(firms[0].tenant_id) as s:
         roles = [r.v1 for r in await s.scalars(select(PolicyRule).where(PolicyRule.ptype == "g"))]
     assert role_subject("tenant_admin") in roles
+
+
+@pytest.mark.usefixtures("fast_passwords")
+async def test_revocation_sets_are_bounded_and_reloaded_after_eviction(make_runtime):
+    from kernel.errors import Unauthenticated
+    from kernel.identity.revocation import bump, cache_of
+    from kernel.testing import unique_slug
+    from tenants.lifecycle import provision
+
+    runtime = make_runtime(tenant_cache_size=2)
+    firms = []
+    for _ in range(3):
+        slug = unique_slug("rev")
+        firms.append(await provision(runtime, slug=slug, name=slug, admin_username=f"{slug}-admin", admin_password="pw-" + slug))
+    cache = cache_of(runtime)
+    session_id = uuid.uuid4()
+
+    async def check(p):  # type: ignore[no-untyped-def]
+        async with runtime.db.tenant(p.tenant_id) as s:
+            tenant = await s.get(Tenant, p.tenant_id)
+            await cache.check(s, tenant, p.admin_account_id, session_id)
+
+    async with runtime.db.tenant(firms[0].tenant_id) as s:  # the admin is deactivated
+        from sqlalchemy import update
+
+        from kernel.identity.models import Account
+
+        await s.execute(update(Account).where(Account.id == firms[0].admin_account_id).values(disabled=True))
+        await bump(s, firms[0].tenant_id)
+    for p in firms:
+        if p is firms[0]:
+            with pytest.raises(Unauthenticated):
+                await check(p)
+        else:
+            await check(p)
+    assert len(cache) == 2  # firms[0] was evicted by the third tenant
+    with pytest.raises(Unauthenticated):  # reloaded from the database: still refused
+        await check(firms[0])
+    assert len(cache) == 2

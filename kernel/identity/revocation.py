@@ -29,20 +29,29 @@ class _State:
 
 
 class RevocationCache:
-    def __init__(self) -> None:
-        self._by_tenant: dict[uuid.UUID, _State] = {}
+    """Each tenant's revoked sessions and deactivated accounts, at most ``max_tenants`` tenants
+    (least recently used out; an evicted tenant's sets are reloaded on its next request)."""
+
+    def __init__(self, max_tenants: int = 1_000) -> None:
+        from kernel.caches import BoundedCache
+
+        self._by_tenant: BoundedCache[uuid.UUID, _State] = BoundedCache("revocations", max_tenants)
+
+    def __len__(self) -> int:
+        return len(self._by_tenant)
 
     async def check(self, session: AsyncSession, tenant: Tenant, account_id: uuid.UUID | None, session_id: uuid.UUID | None) -> None:
         """Raise UNAUTHENTICATED if the token's session was revoked or its account deactivated."""
-        state = self._by_tenant.get(tenant.id)
-        if state is None or state.version != tenant.auth_version:
+        version = tenant.auth_version
+        state = self._by_tenant.get(tenant.id, lambda found: found.version == version)
+        if state is None:
             now = utcnow()
             revoked = await session.scalars(
                 select(LoginSession.id).where(LoginSession.revoked_at.is_not(None), LoginSession.expires_at > now)
             )
             disabled = await session.scalars(select(Account.id).where(Account.disabled.is_(True)))
             state = _State(tenant.auth_version, frozenset(revoked), frozenset(disabled))
-            self._by_tenant[tenant.id] = state
+            self._by_tenant.put(tenant.id, state)
         if session_id is not None and session_id in state.revoked_sessions:
             raise Unauthenticated("this session was signed out; log in again", reason="session_revoked")
         if account_id is not None and account_id in state.disabled_accounts:
@@ -53,7 +62,8 @@ def cache_of(runtime: object) -> RevocationCache:
     services: dict[str, object] = runtime.services  # type: ignore[attr-defined]
     cache = services.get("identity.revocations")
     if not isinstance(cache, RevocationCache):
-        cache = services["identity.revocations"] = RevocationCache()
+        settings = getattr(runtime, "settings", None)
+        cache = services["identity.revocations"] = RevocationCache(getattr(settings, "tenant_cache_size", 1_000))
     return cache
 
 

@@ -261,3 +261,26 @@ async def test_building_scope_vote(w: World):
     await w.close_voting()
     await w.tx(w.governance.functions.publishResult(pid))
     assert await w.state(pid) == SUCCEEDED  # 45000 of 70000 and 2 of 3 persons among all scope owners
+
+
+async def test_batch_reads_areas_at_the_snapshot_and_mixes_proposals(w: World):
+    """A batch takes its voters' areas in one registry call (``areasAt``) at the first ballot's proposal's
+    snapshot — from a person's history when they changed since — and counts ballots on other proposals one by one."""
+    o1, o2 = w.owners[1], w.owners[2]
+    p1 = await w.propose(PROPERTY_FIRM)
+    await w.tx(w.registry.functions.transferUnits([2], [o2.address]))  # after p1's snapshot: o1 sells to o2
+    p2 = await w.propose(PROPERTY_FIRM)
+    await w.open_voting()
+    batch = [ballot(w, o1, p1, FOR), ballot(w, o2, p1, AGAINST), ballot(w, o2, p2, FOR), ballot(w, o1, p2, FOR)]
+    receipt = await w.tx(w.governance.functions.castVotesBySig([b.as_tuple() for b in batch]))
+    cast = [(e["proposalId"], e["voter"], e["support"], e["area"]) for e in events(receipt, w.governance, "VoteCast")]
+    assert cast == [(p1, o1.address, FOR, 20000), (p1, o2.address, AGAINST, 30000), (p2, o2.address, FOR, 50000)]
+    assert [(e["proposalId"], e["voter"], e["reason"]) for e in events(receipt, w.governance, "VoteRejected")] == [
+        (p2, o1.address, 7)]  # o1 held nothing at p2's snapshot
+    assert await w.call(w.governance.functions.proposalTally(p1)) == [30000, 20000, 0, 1, 1, 0]
+    assert await w.call(w.governance.functions.proposalTally(p2)) == [0, 50000, 0, 0, 1, 0]
+    assert await w.call(w.governance.functions.getReceipt(p1, o1.address)) == [True, FOR, 20000]
+    assert await w.call(w.governance.functions.getReceipt(p2, o2.address)) == [True, FOR, 50000]
+    block = await w.client.w3.eth.block_number
+    assert await w.call(w.registry.functions.areasAt(0, [o1.address, o2.address, w.owners[0].address], block - 1)) == [
+        0, 50000, 10000]

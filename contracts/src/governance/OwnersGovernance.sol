@@ -3,7 +3,6 @@ pragma solidity ^0.8.24;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IOwnersRegistry} from "../registry/IOwnersRegistry.sol";
 import {IOwnersGovernance} from "./IOwnersGovernance.sol";
@@ -322,16 +321,46 @@ contract OwnersGovernance is IOwnersGovernance, AccessControl, EIP712 {
      * @return counted the number of ballots counted.
      */
     function castVotesBySig(SignedBallot[] calldata ballots) external returns (uint256 counted) {
+        if (ballots.length == 0) return 0;
+        // A batch is normally one proposal's: its voters' areas come from the registry in one call, and its
+        // tally is added up in memory and written once. Ballots on other proposals take the one-by-one path.
+        uint256 batchId = ballots[0].proposalId;
+        uint256[] memory areas = _batchAreas(batchId, ballots);
+        bool known = areas.length != 0;
+        Tally memory tally = _tallies[batchId];
+        bytes32 domain = _domainSeparatorV4();
         for (uint256 i = 0; i < ballots.length; ++i) {
             SignedBallot calldata b = ballots[i];
-            (Rejection rejection, uint256 area) = _checkBallot(b.proposalId, b.support, b.voter, b.nonce, b.signature);
-            if (rejection == Rejection.None) {
-                _recordVote(b.proposalId, b.voter, b.support, area);
-                ++counted;
+            uint256 id = b.proposalId;
+            address voter = b.voter;
+            uint8 support = b.support;
+            Rejection rejection;
+            uint256 area;
+            if (known && id == batchId) {
+                Receipt storage receipt = _receipts[id][voter];
+                area = areas[i];
+                rejection = _batchRejection(domain, receipt.hasVoted, id, support, voter, b.nonce, b.signature, area);
+                if (rejection == Rejection.None) {
+                    ++counted;
+                    // Receipt({hasVoted: true, support: support, area: uint48(area)}) in one write
+                    assembly ("memory-safe") {
+                        sstore(receipt.slot, or(1, or(shl(8, support), shl(16, and(area, 0xffffffffffff)))))
+                    }
+                    _count(tally, support, uint48(area));
+                    emit VoteCast(id, voter, support, area);
+                    continue;
+                }
             } else {
-                emit VoteRejected(b.proposalId, b.voter, rejection);
+                (rejection, area) = _checkBallot(id, support, voter, b.nonce, b.signature);
+                if (rejection == Rejection.None) {
+                    ++counted;
+                    _recordVote(id, voter, support, area);
+                    continue;
+                }
             }
+            emit VoteRejected(id, voter, rejection);
         }
+        if (known) _tallies[batchId] = tally;
     }
 
     // ----------------------------------------------------------------------------------------------- views
@@ -388,7 +417,7 @@ contract OwnersGovernance is IOwnersGovernance, AccessControl, EIP712 {
 
     /// @dev The EIP-712 digest a voter signs.
     function hashBallot(uint256 proposalId, uint8 support, address voter, uint256 nonce) public view returns (bytes32) {
-        return _hashTypedDataV4(keccak256(abi.encode(BALLOT_TYPEHASH, proposalId, support, voter, nonce)));
+        return _ballotDigest(_domainSeparatorV4(), proposalId, support, voter, nonce);
     }
 
     /// @dev The registry this governance reads.
@@ -452,29 +481,129 @@ contract OwnersGovernance is IOwnersGovernance, AccessControl, EIP712 {
         if (nonce != _nonce(proposalId, voter)) {
             return (_receipts[proposalId][voter].hasVoted ? Rejection.AlreadyVoted : Rejection.InvalidNonce, 0);
         }
-        (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecover(
-            hashBallot(proposalId, support, voter, nonce),
-            signature
-        );
-        if (err != ECDSA.RecoverError.NoError || signer != voter) return (Rejection.InvalidSignature, 0);
+        if (!_signedBy(_domainSeparatorV4(), proposalId, support, voter, nonce, signature)) {
+            return (Rejection.InvalidSignature, 0);
+        }
         return _checkVoter(proposalId, voter, support);
+    }
+
+    /// @dev The EIP-712 digest of a ballot, `_hashTypedDataV4(keccak256(abi.encode(BALLOT_TYPEHASH, proposalId,
+    /// support, voter, nonce)))`, in scratch memory: a batch hashes hundreds of ballots, and abi.encode would grow
+    /// memory (and its quadratic cost) with each; the domain separator is computed once per batch.
+    function _ballotDigest(
+        bytes32 domain,
+        uint256 proposalId,
+        uint8 support,
+        address voter,
+        uint256 nonce
+    ) private pure returns (bytes32 digest) {
+        bytes32 typeHash = BALLOT_TYPEHASH;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, typeHash)
+            mstore(add(m, 0x20), proposalId)
+            mstore(add(m, 0x40), and(support, 0xff))
+            mstore(add(m, 0x60), and(voter, 0xffffffffffffffffffffffffffffffffffffffff))
+            mstore(add(m, 0x80), nonce)
+            let structHash := keccak256(m, 0xa0)
+            mstore(m, hex"1901")
+            mstore(add(m, 0x02), domain)
+            mstore(add(m, 0x22), structHash)
+            digest := keccak256(m, 0x42)
+        }
+    }
+
+    /// @dev Whether `signature` is `voter`'s over the ballot: a 65-byte (r, s, v) with s in the lower half-order
+    /// and v 27 or 28, as ECDSA.tryRecover accepts, recovered from calldata without copying it.
+    function _signedBy(
+        bytes32 domain,
+        uint256 proposalId,
+        uint8 support,
+        address voter,
+        uint256 nonce,
+        bytes calldata signature
+    ) private view returns (bool ok) {
+        if (signature.length != 65 || voter == address(0)) return false;
+        bytes32 digest = _ballotDigest(domain, proposalId, support, voter, nonce);
+        assembly ("memory-safe") {
+            let r := calldataload(signature.offset)
+            let s := calldataload(add(signature.offset, 0x20))
+            let v := byte(0, calldataload(add(signature.offset, 0x40)))
+            if iszero(gt(s, 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0)) {
+                let m := mload(0x40)
+                mstore(m, digest)
+                mstore(add(m, 0x20), v)
+                mstore(add(m, 0x40), r)
+                mstore(add(m, 0x60), s)
+                mstore(0x00, 0)
+                // the precompile returns nothing for an invalid v or signature: 0 stays, never equal to voter
+                pop(staticcall(gas(), 0x01, m, 0x80, 0x00, 0x20))
+                ok := eq(mload(0x00), voter)
+            }
+        }
+    }
+
+    /// @dev The voters' areas at `proposalId`'s snapshot, or none when it does not exist or is not Active.
+    function _batchAreas(uint256 proposalId, SignedBallot[] calldata ballots) private view returns (uint256[] memory) {
+        Proposal storage p = _proposals[proposalId];
+        if (
+            p.proposer == address(0) ||
+            p.status != ProposalState.Pending ||
+            block.timestamp < p.voteStart ||
+            block.timestamp > p.voteEnd
+        ) return new uint256[](0);
+        uint256 n = ballots.length;
+        address[] memory voters = new address[](n);
+        // voters[i] = ballots[i].voter without re-validating each element's offset here: the loop of
+        // {castVotesBySig} reads every ballot through the checked accessors (a malformed batch reverts there)
+        assembly ("memory-safe") {
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                let b := add(ballots.offset, calldataload(add(ballots.offset, shl(5, i))))
+                mstore(add(add(voters, 0x20), shl(5, i)), and(calldataload(add(b, 0x40)), 0xffffffffffffffffffffffffffffffffffffffff))
+            }
+        }
+        return _registry.areasAt(p.scopeId, voters, p.snapshot);
+    }
+
+    /// @dev {_checkBallot} for a ballot of a batch whose proposal exists and is Active; `area` is the voter's.
+    function _batchRejection(
+        bytes32 domain,
+        bool voted,
+        uint256 proposalId,
+        uint8 support,
+        address voter,
+        uint256 nonce,
+        bytes calldata signature,
+        uint256 area
+    ) private view returns (Rejection) {
+        if (nonce != (voted ? 1 : 0)) return voted ? Rejection.AlreadyVoted : Rejection.InvalidNonce;
+        if (!_signedBy(domain, proposalId, support, voter, nonce, signature)) return Rejection.InvalidSignature;
+        if (support > uint8(VoteType.Abstain)) return Rejection.InvalidSupport;
+        if (voted) return Rejection.AlreadyVoted;
+        if (area == 0) return Rejection.NoVotingWeight;
+        return Rejection.None;
     }
 
     function _recordVote(uint256 proposalId, address voter, uint8 support, uint256 area) private {
         uint48 area48 = uint48(area); // areas are uint48 in the registry
         _receipts[proposalId][voter] = Receipt({hasVoted: true, support: support, area: area48});
-        Tally storage t = _tallies[proposalId];
+        Tally memory t = _tallies[proposalId];
+        _count(t, support, area48);
+        _tallies[proposalId] = t;
+        emit VoteCast(proposalId, voter, support, area);
+    }
+
+    function _count(Tally memory t, uint8 support, uint48 area) private pure {
         if (support == uint8(VoteType.For)) {
-            t.forArea += area48;
+            t.forArea += area;
             t.forPersons += 1;
         } else if (support == uint8(VoteType.Against)) {
-            t.againstArea += area48;
+            t.againstArea += area;
             t.againstPersons += 1;
         } else {
-            t.abstainArea += area48;
+            t.abstainArea += area;
             t.abstainPersons += 1;
         }
-        emit VoteCast(proposalId, voter, support, area);
     }
 
     function _revertRejection(

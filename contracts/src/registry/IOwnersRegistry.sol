@@ -33,6 +33,9 @@ interface IOwnersRegistry {
     /// @dev Area held by `person` in `scopeId` at the end of block `timepoint` (must be in the past).
     function areaAt(uint32 scopeId, address person, uint256 timepoint) external view returns (uint256);
 
+    /// @dev {areaAt} of each of `persons`, in the same order (one call for a batch of ballots).
+    function areasAt(uint32 scopeId, address[] calldata persons, uint256 timepoint) external view returns (uint256[] memory);
+
     /// @dev Total area and total persons of `scopeId` at the end of block `timepoint` (must be in the past).
     function totalsAt(uint32 scopeId, uint256 timepoint) external view returns (uint256 area, uint256 persons);
 

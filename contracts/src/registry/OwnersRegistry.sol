@@ -5,13 +5,15 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IOwnersRegistry} from "./IOwnersRegistry.sol";
+import {AreaTrace} from "./AreaTrace.sol";
 
 /**
  * @title OwnersRegistry
  * @dev The owners' registry of one community: units (exclusive parts) with their registered area, building
  * and owner address, and the Art. 278 totals (total area, total persons) of every voting scope.
  *
- * Every per-person area and every total is an OpenZeppelin {Checkpoints-Trace208} keyed by block number, so
+ * Every total is an OpenZeppelin {Checkpoints-Trace208} and every per-person area an {AreaTrace} (the same with
+ * the latest checkpoint in a slot of its own, read by each vote), keyed by block number, so
  * a proposal that records block `n` keeps seeing the registry as it was at the end of block `n` while
  * ownership keeps changing (the vote is frozen). Every change is O(1) per scope: the person count moves only
  * when an address's area crosses zero.
@@ -24,6 +26,7 @@ import {IOwnersRegistry} from "./IOwnersRegistry.sol";
  */
 contract OwnersRegistry is IOwnersRegistry, AccessControl {
     using Checkpoints for Checkpoints.Trace208;
+    using AreaTrace for AreaTrace.Trace;
 
     /// @dev May register units, transfer them, correct areas and define scopes.
     bytes32 public constant REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
@@ -55,7 +58,7 @@ contract OwnersRegistry is IOwnersRegistry, AccessControl {
     mapping(uint32 scopeId => mapping(uint32 unitId => bool)) private _unitInScope;
     uint32 private _scopeCount;
 
-    mapping(uint32 scopeId => mapping(address person => Checkpoints.Trace208)) private _areaOf;
+    mapping(uint32 scopeId => mapping(address person => AreaTrace.Trace)) private _areaOf;
     mapping(uint32 scopeId => Checkpoints.Trace208) private _totalArea;
     mapping(uint32 scopeId => Checkpoints.Trace208) private _totalPersons;
 
@@ -332,6 +335,39 @@ contract OwnersRegistry is IOwnersRegistry, AccessControl {
     }
 
     /// @inheritdoc IOwnersRegistry
+    function areasAt(
+        uint32 scopeId,
+        address[] calldata persons,
+        uint256 timepoint
+    ) external view returns (uint256[] memory areas) {
+        uint48 key = _pastTimepoint(timepoint);
+        mapping(address person => AreaTrace.Trace) storage held = _areaOf[scopeId];
+        uint256 n = persons.length;
+        areas = new uint256[](n);
+        uint256 older; // persons whose latest change is after `key`: looked up in their history below
+        // A vote batch asks for hundreds of persons: the common case (latest change at or before `key`, one
+        // slot: AreaTrace's head) in assembly, without per-element bounds checks.
+        assembly ("memory-safe") {
+            mstore(0x20, held.slot)
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                mstore(0x00, and(calldataload(add(persons.offset, shl(5, i))), 0xffffffffffffffffffffffffffffffffffffffff))
+                let head := sload(keccak256(0x00, 0x40))
+                let value := shr(48, head)
+                if gt(and(head, 0xffffffffffff), key) {
+                    value := not(0)
+                    older := add(older, 1)
+                }
+                mstore(add(add(areas, 0x20), shl(5, i)), value)
+            }
+        }
+        if (older != 0) {
+            for (uint256 i = 0; i < n; ++i) {
+                if (areas[i] == type(uint256).max) areas[i] = held[persons[i]].upperLookupRecent(key);
+            }
+        }
+    }
+
+    /// @inheritdoc IOwnersRegistry
     function totalsAt(uint32 scopeId, uint256 timepoint) external view returns (uint256 area, uint256 persons) {
         uint48 key = _pastTimepoint(timepoint);
         return (_totalArea[scopeId].upperLookupRecent(key), _totalPersons[scopeId].upperLookupRecent(key));
@@ -357,7 +393,7 @@ contract OwnersRegistry is IOwnersRegistry, AccessControl {
 
     function _addArea(uint32 scopeId, address person, uint256 area) private {
         uint48 now_ = clock();
-        Checkpoints.Trace208 storage held = _areaOf[scopeId][person];
+        AreaTrace.Trace storage held = _areaOf[scopeId][person];
         uint256 before = held.latest();
         held.push(now_, uint208(before + area));
         _totalArea[scopeId].push(now_, _totalArea[scopeId].latest() + uint208(area));
@@ -367,7 +403,7 @@ contract OwnersRegistry is IOwnersRegistry, AccessControl {
 
     function _subArea(uint32 scopeId, address person, uint256 area) private {
         uint48 now_ = clock();
-        Checkpoints.Trace208 storage held = _areaOf[scopeId][person];
+        AreaTrace.Trace storage held = _areaOf[scopeId][person];
         uint256 remaining = held.latest() - area;
         held.push(now_, uint208(remaining));
         _totalArea[scopeId].push(now_, _totalArea[scopeId].latest() - uint208(area));
@@ -376,7 +412,7 @@ contract OwnersRegistry is IOwnersRegistry, AccessControl {
 
     function _moveArea(uint32 scopeId, address person, uint256 previousArea, uint256 newArea) private {
         uint48 now_ = clock();
-        Checkpoints.Trace208 storage held = _areaOf[scopeId][person];
+        AreaTrace.Trace storage held = _areaOf[scopeId][person];
         held.push(now_, uint208(held.latest() - previousArea + newArea));
         _totalArea[scopeId].push(now_, uint208(_totalArea[scopeId].latest() - previousArea + newArea));
     }
