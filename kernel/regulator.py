@@ -3,12 +3,15 @@
 The regulator belongs to no tenant. It never gets an unscoped view of tenant tables: a regulator
 read visits each active tenant in turn through an ordinary tenant-scoped session (all three
 tenancy locks stay on), runs the caller's read there — which must restrict itself to the
-regulator's street code and return aggregates, not personal data — and appends an entry to that
-tenant's audit log naming the regulator account, so every firm sees who read what.
+regulator's streets (:func:`regulator_streets`: one street, or every street of a district) and
+return aggregates, not personal data — and appends an entry to that tenant's audit log naming the
+regulator account, so every firm sees who read what. :func:`act_in_tenant` is the one write a
+regulator makes (answering a filing), audited the same way.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -16,10 +19,20 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.audit import record
+from kernel.errors import NotFound
 from kernel.plugins.enablement import enabled_plugins
 from kernel.tenancy import Tenant, TenantStatus
 
 T = TypeVar("T")
+
+
+async def regulator_streets(runtime: Any, code: str) -> tuple[str, ...]:
+    """The street codes a regulator account whose jurisdiction is ``code`` supervises: the street
+    itself, or every street of a district."""
+    from kernel.supervision.jurisdictions import scope_of
+
+    async with runtime.db.platform() as s:
+        return (await scope_of(s, code)).streets
 
 
 async def read_across_tenants(
@@ -30,11 +43,16 @@ async def read_across_tenants(
     action: str,
     read: Callable[[AsyncSession, Tenant], Awaitable[list[T]]],
     plugin: str | None = None,
+    firm: str | None = None,
 ) -> list[T]:
-    """Run ``read(session, tenant)`` in every active tenant (that enabled ``plugin``, if given);
-    audit each tenant where the read returned something. Returns the concatenated results."""
+    """Run ``read(session, tenant)`` in every active tenant (that enabled ``plugin``, if given;
+    only the firm whose slug is ``firm``, if given); audit each tenant where the read returned
+    something. Returns the concatenated results."""
+    stmt = select(Tenant).where(Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.slug)
+    if firm is not None:
+        stmt = stmt.where(Tenant.slug == firm)
     async with runtime.db.platform() as s:
-        tenants = list((await s.scalars(select(Tenant).where(Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.slug))).all())
+        tenants = list((await s.scalars(stmt)).all())
     out: list[T] = []
     for tenant in tenants:
         async with runtime.db.tenant(tenant.id) as session:
@@ -51,3 +69,31 @@ async def read_across_tenants(
                 )
             out.extend(rows)
     return out
+
+
+async def act_in_tenant(
+    runtime: Any,
+    *,
+    regulator: str,
+    tenant_id: uuid.UUID,
+    action: str,
+    target: str,
+    act: Callable[[AsyncSession, Tenant], Awaitable[T | None]],
+    plugin: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> T:
+    """Run ``act(session, tenant)`` in one active tenant; it returns ``None`` when the target is
+    unknown or outside the regulator's streets, which answers NOT_FOUND exactly as an unknown
+    tenant does. Audited in that tenant as ``action`` on ``target``."""
+    async with runtime.db.platform() as s:
+        tenant = await s.get(Tenant, tenant_id)
+    if tenant is None or tenant.status != TenantStatus.ACTIVE:
+        raise NotFound("no such record")
+    async with runtime.db.tenant(tenant.id) as session:
+        if plugin is not None and plugin not in await enabled_plugins(session):
+            raise NotFound("no such record")
+        result = await act(session, tenant)
+        if result is None:
+            raise NotFound("no such record")
+        await record(session, tenant_id=tenant.id, actor=regulator, action=action, target=target, detail=detail or {})
+    return result

@@ -180,3 +180,10 @@ async def monitor_all(runtime: Runtime, *, now: Any = None, only: set[Any] | Non
 @hookimpl
 def register_scheduled_jobs() -> list[ScheduledJob]:
     return [ScheduledJob("care.monitor", MONITOR_INTERVAL_SECONDS, monitor_all)]
+
+
+@hookimpl
+def register_regulator_kpis() -> list[Any]:
+    from plugins.care.kpis import KPIS
+
+    return list(KPIS)

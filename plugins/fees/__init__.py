@@ -136,3 +136,10 @@ def register_notification_templates() -> list[Any]:
     from plugins.fees.notifications import TEMPLATES
 
     return list(TEMPLATES)
+
+
+@hookimpl
+def register_regulator_kpis() -> list[Any]:
+    from plugins.fees.kpis import KPIS
+
+    return list(KPIS)

@@ -10,7 +10,7 @@ See docs/funds.md.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kernel.sdk import (
     SDK_API_VERSION,
@@ -97,3 +97,10 @@ def register_contracts() -> ContractContribution:
     from plugins.funds.contracts import funds_contracts
 
     return funds_contracts()
+
+
+@hookimpl
+def register_regulator_kpis() -> list[Any]:
+    from plugins.funds.kpis import KPIS
+
+    return list(KPIS)

@@ -132,3 +132,10 @@ async def on_startup(runtime: Runtime) -> None:
     from plugins.governance.demo import reseed_on_embedded_chain
 
     await reseed_on_embedded_chain(runtime)
+
+
+@hookimpl
+def register_regulator_kpis() -> list[Any]:
+    from plugins.governance.kpis import KPIS
+
+    return list(KPIS)

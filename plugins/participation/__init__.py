@@ -141,3 +141,10 @@ async def check_deadlines(
 @hookimpl
 def register_scheduled_jobs() -> list[ScheduledJob]:
     return [ScheduledJob("participation.deadlines", DEADLINE_INTERVAL_SECONDS, check_deadlines)]
+
+
+@hookimpl
+def register_regulator_kpis() -> list[Any]:
+    from plugins.participation.kpis import KPIS
+
+    return list(KPIS)

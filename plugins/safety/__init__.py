@@ -103,3 +103,10 @@ def register_notification_templates() -> list[Any]:
     from plugins.safety.notifications import TEMPLATES
 
     return list(TEMPLATES)
+
+
+@hookimpl
+def register_regulator_kpis() -> list[Any]:
+    from plugins.safety.kpis import KPIS
+
+    return list(KPIS)
