@@ -48,9 +48,12 @@ def register_migrations() -> str:
 
 @hookimpl
 def register_graphql() -> GraphQLContribution:
+    from plugins.governance.filings import FilingInboxMutation
     from plugins.governance.graphql import SCALARS, GovernanceMutation, GovernanceQuery, Proposal
 
-    return GraphQLContribution(query=(GovernanceQuery,), mutation=(GovernanceMutation,), types=(Proposal,), scalar_map=SCALARS)
+    return GraphQLContribution(
+        query=(GovernanceQuery,), mutation=(GovernanceMutation, FilingInboxMutation), types=(Proposal,), scalar_map=SCALARS
+    )
 
 
 @hookimpl

@@ -44,7 +44,7 @@ async def test_street_kpis_per_community_firm_and_street_with_suppression_and_au
         await enable_kpi_plugins(runtime, t.tenant_id)
     async with runtime.db.tenant(a.tenant_id) as s:
         a1 = await seed_community(s, code="A1", street=street, at=at)
-        a2 = await seed_community(s, code="A2", street=street, at=at, volume=Volume(units=4, orders=4, closed=1, hours=2, answers=3, score=2))
+        await seed_community(s, code="A2", street=street, at=at, volume=Volume(units=4, orders=4, closed=1, hours=2, answers=3, score=2))
     async with runtime.db.tenant(b.tenant_id) as s:
         await seed_community(s, code="B1", street=street, at=at, volume=Volume(closed=10, hours=10, paid_share=1.0))
     async with runtime.db.tenant(c.tenant_id) as s:
