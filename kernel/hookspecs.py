@@ -269,7 +269,7 @@ def register_regulator_kpis() -> list[RegulatorKpi] | None:
     """Contribute KPIs the street office sees (``regulatorKpis``): each a
     :class:`kernel.sdk.regulator.RegulatorKpi` keyed ``<plugin>.<name>``.
 
-    Its ``collect(session, community_ids, since, until)`` runs in each firm of the regulator's
+    Called once, when the first ``regulatorKpis`` query needs the list. Its ``collect(session, community_ids, since, until)`` runs in each firm of the regulator's
     jurisdiction that enabled the plugin, in an ordinary tenant session, and returns raw
     :class:`kernel.sdk.regulator.KpiSample` rows of those communities; the kernel aggregates them
     per community, firm and jurisdiction, as a figure and a weekly or monthly series, suppresses

@@ -23,7 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 #: Groups drawn from fewer persons than this are not shown (docs/regulator.md).
 MIN_GROUP = 5
-RATIO, MEAN, MEDIAN = "ratio", "mean", "median"
+#: Aggregate: the weighted share of 1s among 0/1 values, shown in percent.
+RATIO = "ratio"
+#: Aggregate: the weighted mean of the values, in the KPI's unit.
+MEAN = "mean"
+#: Aggregate: the median of the values, in the KPI's unit (weights ignored).
+MEDIAN = "median"
 AGGREGATES = (RATIO, MEAN, MEDIAN)
 WEEK, MONTH = "week", "month"
 #: Buckets are calendar weeks (Monday) and months in the street office's time zone.
