@@ -4,13 +4,21 @@ declared, each one's samples are right on real rows, and the kernel refuses a ma
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 
 from kernel.db.base import utcnow
 from kernel.notifications.models import EscalationRecord
-from kernel.supervision.kpis import MEDIAN, RATIO, KpiSample, RegulatorKpi, buckets, figure, validate_kpis
+from kernel.supervision.kpis import (
+    MEDIAN,
+    RATIO,
+    KpiSample,
+    RegulatorKpi,
+    buckets,
+    figure,
+    validate_kpis,
+)
 from plugins.funds.models import FundEntry
 from plugins.governance import models as gm
 from tenants.estate import service as estate
@@ -56,9 +64,9 @@ def test_suppression_counts_distinct_persons_not_samples():
 
 
 def test_buckets_are_calendar_weeks_and_months_in_shanghai():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    since, until = datetime(2026, 1, 31, 17, tzinfo=timezone.utc), datetime(2026, 3, 2, tzinfo=timezone.utc)  # Feb 1st 01:00 in Shanghai
+    since, until = datetime(2026, 1, 31, 17, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC)  # Feb 1st 01:00 in Shanghai
     assert [d.isoformat() for d in buckets(since, until, "month")] == ["2026-02-01", "2026-03-01"]
     weeks = buckets(since, until, "week")
     assert weeks[0].isoformat() == "2026-01-26" and all(d.weekday() == 0 for d in weeks)
