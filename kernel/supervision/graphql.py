@@ -93,8 +93,8 @@ def _view(r: svc.KpiReport) -> RegulatorKpiView:
         KpiGroup(
             level=g.level, street=g.street, street_name=g.street_name, firm=g.firm, firm_slug=g.firm_slug, community=g.community,
             community_id=to_gid("Community", g.community_id) if g.community_id else None,
-            figure=KpiFigure.of(g.series.figure),
-            series=[KpiPoint(start=d, value=f.value, samples=f.samples, suppressed=f.suppressed) for d, f in g.series.points],
+            figure=KpiFigure.of(g.figure),
+            series=[KpiPoint(start=d, value=f.value, samples=f.samples, suppressed=f.suppressed) for d, f in g.points],
         )
         for g in r.groups
     ]

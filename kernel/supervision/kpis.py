@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import statistics
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,17 +35,18 @@ WEEK, MONTH = "week", "month"
 TIMEZONE = ZoneInfo("Asia/Shanghai")
 
 
-@dataclass(frozen=True)
-class KpiSample:
+class KpiSample(NamedTuple):
     """One observation in one community: ``value`` (0/1 for a ratio, else a number in the KPI's
-    unit) weighted by ``weight``, at ``at``; ``subject`` is an opaque key of the person it is
-    about (counted for the group-size rule, never shown), ``None`` when no person is concerned."""
+    unit) weighted by ``weight``, at ``at`` (aware); ``subject`` is an opaque, hashable key of the
+    person it is about (counted for the group-size rule, never shown), ``None`` when no person is
+    concerned. A tuple: a plugin may return its query's rows as they come when the columns are in
+    this order."""
 
     community_id: uuid.UUID
     at: datetime
     value: float
     weight: float = 1.0
-    subject: str | None = None
+    subject: Hashable | None = None
 
 
 Collect = Callable[[AsyncSession, Sequence[uuid.UUID], datetime, datetime], Awaitable[Iterable[KpiSample]]]
@@ -78,19 +79,63 @@ class Figure:
     suppressed: bool
 
 
-def figure(kpi: RegulatorKpi, samples: Sequence[KpiSample]) -> Figure:
+EMPTY = Figure(None, 0, False)
+SUPPRESSED = Figure(None, 0, True)
+
+
+class Cell:
+    """What a group's figure needs, accumulated: counts, weighted sums (or the values, for a
+    median) and the distinct persons. Cells merge, so a firm is the sum of its communities."""
+
+    __slots__ = ("count", "total", "weights", "values", "subjects")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.total = 0.0
+        self.weights = 0.0
+        self.values: list[float] = []
+        self.subjects: set[Hashable] = set()
+
+    def add(self, s: KpiSample, median: bool, personal: bool) -> None:
+        self.count += 1
+        if median:
+            self.values.append(s[2])
+        else:
+            self.total += s[2] * s[3]
+            self.weights += s[3]
+        if personal and s[4] is not None:
+            self.subjects.add(s[4])
+
+    def merge(self, other: Cell) -> None:
+        self.count += other.count
+        self.total += other.total
+        self.weights += other.weights
+        self.values += other.values
+        self.subjects |= other.subjects
+
+    def figure(self, kpi: RegulatorKpi) -> Figure:
+        if not self.count:
+            return EMPTY
+        if kpi.personal and len(self.subjects) < MIN_GROUP:
+            return SUPPRESSED
+        if kpi.aggregate == MEDIAN:
+            value = float(statistics.median(self.values))
+        else:
+            mean = self.total / self.weights if self.weights else 0.0
+            value = mean * 100 if kpi.aggregate == RATIO else mean
+        return Figure(round(value, 2), self.count, False)
+
+
+def figure(kpi: RegulatorKpi, samples: Iterable[KpiSample]) -> Figure:
     """One group's figure, or a suppressed one."""
-    if not samples:
-        return Figure(None, 0, False)
-    if kpi.personal and len({s.subject for s in samples if s.subject is not None}) < MIN_GROUP:
-        return Figure(None, 0, True)
-    if kpi.aggregate == MEDIAN:
-        value = float(statistics.median(s.value for s in samples))
-    else:
-        total = sum(s.weight for s in samples)
-        mean = sum(s.value * s.weight for s in samples) / total if total else 0.0
-        value = mean * 100 if kpi.aggregate == RATIO else mean
-    return Figure(round(value, 2), len(samples), False)
+    cell = Cell()
+    median, personal = kpi.aggregate == MEDIAN, kpi.personal
+    for s in samples:
+        cell.add(s, median, personal)
+    return cell.figure(kpi)
+
+
+_OFFSET = 8 * 3600  # Asia/Shanghai: UTC+8, no daylight saving since 1991
 
 
 def bucket_start(at: datetime, bucket: str) -> date:
@@ -114,17 +159,43 @@ def buckets(since: datetime, until: datetime, bucket: str) -> list[date]:
     return out
 
 
-@dataclass(frozen=True)
 class Series:
-    figure: Figure
-    points: list[tuple[date, Figure]]
+    """A group's cells: the whole period and one per bucket."""
+
+    __slots__ = ("whole", "points")
+
+    def __init__(self, periods: Sequence[date]) -> None:
+        self.whole = Cell()
+        self.points: dict[date, Cell] = {p: Cell() for p in periods}
+
+    def merge(self, other: Series) -> None:
+        self.whole.merge(other.whole)
+        for p, cell in other.points.items():
+            self.points.setdefault(p, Cell()).merge(cell)
+
+    def figures(self, kpi: RegulatorKpi) -> tuple[Figure, list[tuple[date, Figure]]]:
+        return self.whole.figure(kpi), [(p, c.figure(kpi)) for p, c in sorted(self.points.items())]
 
 
-def series(kpi: RegulatorKpi, samples: Sequence[KpiSample], periods: Sequence[date], bucket: str) -> Series:
-    by_bucket: dict[date, list[KpiSample]] = {p: [] for p in periods}
+def community_series(kpi: RegulatorKpi, samples: Iterable[KpiSample], periods: Sequence[date], bucket: str) -> dict[Any, Series]:
+    """Samples into one :class:`Series` per community, each sample's bucket found once per day."""
+    out: dict[Any, Series] = {}
+    day_bucket: dict[int, date] = {}
+    median, personal = kpi.aggregate == MEDIAN, kpi.personal
     for s in samples:
-        by_bucket.setdefault(bucket_start(s.at, bucket), []).append(s)
-    return Series(figure(kpi, samples), [(p, figure(kpi, by_bucket[p])) for p in periods])
+        series = out.get(s[0])
+        if series is None:
+            series = out[s[0]] = Series(periods)
+        day = int(s[1].timestamp() + _OFFSET) // 86400
+        b = day_bucket.get(day)
+        if b is None:
+            b = day_bucket[day] = bucket_start(s[1], bucket)
+        series.whole.add(s, median, personal)
+        point = series.points.get(b)
+        if point is None:
+            point = series.points[b] = Cell()
+        point.add(s, median, personal)
+    return out
 
 
 def validate_kpis(contributed: Iterable[tuple[str, Any]]) -> dict[str, tuple[str, RegulatorKpi]]:

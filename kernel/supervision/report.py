@@ -8,7 +8,6 @@ jurisdiction answers NOT_FOUND, exactly as one that does not exist.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -19,7 +18,15 @@ from kernel.errors import BadUserInput, NotFound
 from kernel.plugins.enablement import enabled_plugins
 from kernel.regulator import read_across_tenants
 from kernel.supervision.jurisdictions import Scope, scope_of, street_names
-from kernel.supervision.kpis import MONTH, WEEK, KpiSample, RegulatorKpi, Series, buckets, series
+from kernel.supervision.kpis import (
+    MONTH,
+    WEEK,
+    Figure,
+    RegulatorKpi,
+    Series,
+    buckets,
+    community_series,
+)
 
 MAX_DAYS = 366
 DEFAULT_DAYS = 90
@@ -38,19 +45,26 @@ class Place:
 @dataclass
 class _Visit:
     places: list[Place]
-    samples: dict[str, list[KpiSample]]
+    #: per KPI key (of the plugins the firm enabled): per community id, its series' cells
+    series: dict[str, dict[Any, Series]]
 
 
 @dataclass(frozen=True)
 class Group:
     level: str
-    street: str | None
-    street_name: str | None
-    firm_slug: str | None
-    firm: str | None
-    community_id: uuid.UUID | None
-    community: str | None
-    series: Series
+    figure: Figure
+    points: list[tuple[date, Figure]]
+    street: str | None = None
+    street_name: str | None = None
+    firm_slug: str | None = None
+    firm: str | None = None
+    community_id: uuid.UUID | None = None
+    community: str | None = None
+
+
+def _group(kpi: RegulatorKpi, level: str, series: Series, **where: Any) -> Group:
+    whole, points = series.figures(kpi)
+    return Group(level, whole, points, **where)
 
 
 @dataclass
@@ -111,6 +125,8 @@ async def kpi_report(
             raise BadUserInput(f"unknown KPI {', '.join(unknown)}", field="keys")
         available = {k: v for k, v in available.items() if k in keys}
 
+    periods = buckets(since, until, bucket)
+
     async def read(session: Any, tenant: Any) -> list[_Visit]:
         from kernel.sdk.estate import Community
 
@@ -123,45 +139,39 @@ async def kpi_report(
         places = [Place(tenant.slug, tenant.name, cid, name, sc) for cid, name, sc in rows]
         ids = [p.community_id for p in places]
         enabled = await enabled_plugins(session)
-        samples: dict[str, list[KpiSample]] = {}
+        series: dict[str, dict[Any, Series]] = {}
         for key, (plugin, kpi) in available.items():
             if plugin in enabled:
-                samples[key] = list(await kpi.collect(session, ids, since, until))
-        return [_Visit(places, samples)]
+                series[key] = community_series(kpi, await kpi.collect(session, ids, since, until), periods, bucket)
+        return [_Visit(places, series)]
 
     visits = await read_across_tenants(
         runtime, regulator=regulator, street_code=scope.code, action="regulator.read_kpis", read=read, firm=firm
     )
     if (firm is not None or community_id is not None) and not visits:
         raise NotFound("no such firm or community")
-    periods = buckets(since, until, bucket)
     reports = []
     for key, (plugin, kpi) in sorted(available.items()):
         report = KpiReport(key, kpi, plugin)
-        by_community: dict[uuid.UUID, list[KpiSample]] = defaultdict(list)
-        places: list[Place] = []
+        firms: dict[str, tuple[str, Series]] = {}
+        streets_of: dict[str, Series] = {sc: Series(periods) for sc in streets}
+        everything = Series(periods)
+
         for v in visits:
-            if key not in v.samples:
+            if key not in v.series:
                 continue
-            places += v.places
-            for sample in v.samples[key]:
-                by_community[sample.community_id].append(sample)
-        by_firm: dict[str, list[KpiSample]] = defaultdict(list)
-        by_street: dict[str, list[KpiSample]] = defaultdict(list)
-        firm_names: dict[str, str] = {}
-        for p in places:
-            own = by_community.get(p.community_id, [])
-            report.groups.append(Group(COMMUNITY, p.street, names.get(p.street, p.street), p.firm_slug, p.firm, p.community_id, p.community, series(kpi, own, periods, bucket)))
-            by_firm[p.firm_slug] += own
-            by_street[p.street] += own
-            firm_names[p.firm_slug] = p.firm
-        for slug, own in by_firm.items():
-            report.groups.append(Group(FIRM, None, None, slug, firm_names[slug], None, None, series(kpi, own, periods, bucket)))
+            for p in v.places:
+                own = v.series[key].get(p.community_id) or Series(periods)
+                report.groups.append(_group(kpi, COMMUNITY, own, street=p.street, street_name=names.get(p.street, p.street), firm_slug=p.firm_slug,
+                                           firm=p.firm, community_id=p.community_id, community=p.community))
+                firms.setdefault(p.firm_slug, (p.firm, Series(periods)))[1].merge(own)
+                streets_of[p.street].merge(own)
+                everything.merge(own)
+        for slug, (name, series) in firms.items():
+            report.groups.append(_group(kpi, FIRM, series, firm_slug=slug, firm=name))
         if len(scope.streets) > 1:
             for sc in streets:
-                own = by_street.get(sc, [])
-                report.groups.append(Group(STREET, sc, names.get(sc, sc), None, None, None, None, series(kpi, own, periods, bucket)))
-        everything = [s for own in by_firm.values() for s in own]
-        report.groups.append(Group(JURISDICTION, None, None, None, None, None, None, series(kpi, everything, periods, bucket)))
+                report.groups.append(_group(kpi, STREET, streets_of[sc], street=sc, street_name=names.get(sc, sc)))
+        report.groups.append(_group(kpi, JURISDICTION, everything))
         reports.append(report)
     return Report(scope, since, until, bucket, periods, reports)

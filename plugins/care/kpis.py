@@ -21,7 +21,7 @@ async def ack_samples(session: Any, community_ids: Sequence[uuid.UUID], since: d
             CareAlert.acknowledged_at.is_not(None),
         )
     )
-    return [KpiSample(cid, raised, (acked - raised).total_seconds(), subject=str(rid)) for cid, raised, acked, rid in rows.all()]
+    return [KpiSample(cid, raised, (acked - raised).total_seconds(), subject=rid) for cid, raised, acked, rid in rows.all()]
 
 
 KPIS = [

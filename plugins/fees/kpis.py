@@ -19,10 +19,14 @@ async def collection_samples(session: Any, community_ids: Sequence[uuid.UUID], s
             Bill.community_id.in_(community_ids), Bill.due_date >= since.date(), Bill.due_date < until.date(), Bill.amount > 0,
         )
     )
-    return [
-        KpiSample(cid, datetime.combine(due, time(12), since.tzinfo), min(1.0, paid / amount), weight=float(amount), subject=str(unit))
-        for cid, due, amount, paid, unit in rows.all()
-    ]
+    noon: dict[Any, datetime] = {}  # one datetime per due date, not per bill
+    out = []
+    for cid, due, amount, paid, unit in rows.all():
+        at = noon.get(due)
+        if at is None:
+            at = noon[due] = datetime.combine(due, time(12), since.tzinfo)
+        out.append(KpiSample(cid, at, min(1.0, paid / amount), float(amount), unit))
+    return out
 
 
 KPIS = [

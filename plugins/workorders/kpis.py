@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kernel.sdk.regulator import MEDIAN, RATIO, KpiSample, RegulatorKpi
 from plugins.workorders.models import WorkOrder
@@ -15,31 +15,33 @@ from plugins.workorders.models import WorkOrder
 DONE = ("resolved", "closed")
 
 
-def _subject(w: Any) -> str:
-    """The reporter (or the unit) the order is about; a device's order concerns nobody but itself."""
-    return str(w.reporter_account_id or w.unit_id or w.id)
-
-
 async def _orders(session: Any, community_ids: Sequence[uuid.UUID], since: datetime, until: datetime) -> list[Any]:
-    cols = (WorkOrder.id, WorkOrder.community_id, WorkOrder.created_at, WorkOrder.resolved_at, WorkOrder.status, WorkOrder.reporter_account_id, WorkOrder.unit_id)
-    stmt = select(*cols).where(
-        WorkOrder.community_id.in_(community_ids), WorkOrder.created_at >= since, WorkOrder.created_at < until, WorkOrder.status != "cancelled"
-    )
-    return list((await session.execute(stmt)).all())
+    """(community, reported, resolved, done, person) of the period's orders; both KPIs of one
+    regulator query share one read (kept in the session). The person is the reporter, else the
+    unit; a device's order concerns nobody but itself."""
+    key = ("workorders.kpi_orders", tuple(community_ids), since, until)
+    cached = session.info.get(key)
+    if cached is None:
+        person = func.coalesce(WorkOrder.reporter_account_id, WorkOrder.unit_id, WorkOrder.id)
+        stmt = select(WorkOrder.community_id, WorkOrder.created_at, WorkOrder.resolved_at, WorkOrder.status.in_(DONE), person).where(
+            WorkOrder.community_id.in_(community_ids), WorkOrder.created_at >= since, WorkOrder.created_at < until, WorkOrder.status != "cancelled"
+        )
+        cached = session.info[key] = list((await session.execute(stmt)).all())
+    return cached
 
 
 async def closure_samples(session: Any, community_ids: Sequence[uuid.UUID], since: datetime, until: datetime) -> list[KpiSample]:
     return [
-        KpiSample(w.community_id, w.created_at, 1.0 if w.status in DONE else 0.0, subject=_subject(w))
-        for w in await _orders(session, community_ids, since, until)
+        KpiSample(cid, created, 1.0 if done else 0.0, 1.0, who)
+        for cid, created, _, done, who in await _orders(session, community_ids, since, until)
     ]
 
 
 async def handling_samples(session: Any, community_ids: Sequence[uuid.UUID], since: datetime, until: datetime) -> list[KpiSample]:
     return [
-        KpiSample(w.community_id, w.created_at, (w.resolved_at - w.created_at).total_seconds() / 3600, subject=_subject(w))
-        for w in await _orders(session, community_ids, since, until)
-        if w.resolved_at is not None
+        KpiSample(cid, created, (resolved - created).total_seconds() / 3600, 1.0, who)
+        for cid, created, resolved, _, who in await _orders(session, community_ids, since, until)
+        if resolved is not None
     ]
 
 
