@@ -85,7 +85,9 @@ SUPPRESSED = Figure(None, 0, True)
 
 class Cell:
     """What a group's figure needs, accumulated: counts, weighted sums (or the values, for a
-    median) and the distinct persons. Cells merge, so a firm is the sum of its communities."""
+    median) and the distinct persons — only up to :data:`MIN_GROUP` of them, all the rule needs
+    (a union of capped sets is still right: at least five if either had five). Cells merge, so a
+    firm is the sum of its communities; persons never span firms (they are tenant-scoped)."""
 
     __slots__ = ("count", "total", "weights", "values", "subjects")
 
@@ -103,7 +105,7 @@ class Cell:
         else:
             self.total += s[2] * s[3]
             self.weights += s[3]
-        if personal and s[4] is not None:
+        if personal and s[4] is not None and len(self.subjects) < MIN_GROUP:
             self.subjects.add(s[4])
 
     def merge(self, other: Cell) -> None:
@@ -111,7 +113,8 @@ class Cell:
         self.total += other.total
         self.weights += other.weights
         self.values += other.values
-        self.subjects |= other.subjects
+        if len(self.subjects) < MIN_GROUP:
+            self.subjects |= other.subjects
 
     def figure(self, kpi: RegulatorKpi) -> Figure:
         if not self.count:
@@ -178,23 +181,32 @@ class Series:
 
 
 def community_series(kpi: RegulatorKpi, samples: Iterable[KpiSample], periods: Sequence[date], bucket: str) -> dict[Any, Series]:
-    """Samples into one :class:`Series` per community, each sample's bucket found once per day."""
+    """Samples into one :class:`Series` per community: each sample is added to its community's
+    whole-period cell and to its bucket's (found once per local day). The hot loop of a
+    regulator query, so :meth:`Cell.add` is inlined here."""
     out: dict[Any, Series] = {}
     day_bucket: dict[int, date] = {}
     median, personal = kpi.aggregate == MEDIAN, kpi.personal
-    for s in samples:
-        series = out.get(s[0])
+    for community, at, value, weight, subject in samples:
+        series = out.get(community)
         if series is None:
-            series = out[s[0]] = Series(periods)
-        day = int(s[1].timestamp() + _OFFSET) // 86400
+            series = out[community] = Series(periods)
+        day = int(at.timestamp() + _OFFSET) // 86400
         b = day_bucket.get(day)
         if b is None:
-            b = day_bucket[day] = bucket_start(s[1], bucket)
-        series.whole.add(s, median, personal)
+            b = day_bucket[day] = bucket_start(at, bucket)
         point = series.points.get(b)
         if point is None:
             point = series.points[b] = Cell()
-        point.add(s, median, personal)
+        for cell in (series.whole, point):
+            cell.count += 1
+            if median:
+                cell.values.append(value)
+            else:
+                cell.total += value * weight
+                cell.weights += weight
+            if personal and subject is not None and len(cell.subjects) < MIN_GROUP:
+                cell.subjects.add(subject)
     return out
 
 
