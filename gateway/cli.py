@@ -146,6 +146,12 @@ def demo(
     for username, role in result.logins:
         table.add_row(username, role)
     console.print(table)
+    street = Table(title="Street office logins (no tenant; docs/regulator.md)")
+    street.add_column("username")
+    street.add_column("jurisdiction")
+    for username, code in result.regulator_logins:
+        street.add_row(username, code)
+    console.print(street)
     console.print(f"password for all demo accounts: [bold]{DEMO_PASSWORD}[/bold]")
     console.print(
         "roles in LINLI_SECOND_FACTOR_ROLES (tenant_admin by default) enrol an authenticator app at their first login "

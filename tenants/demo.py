@@ -54,6 +54,8 @@ DEMO_RENTER_PHONE = "13800138001"
 class DemoResult:
     tenant_id: uuid.UUID
     logins: list[tuple[str, str]] = field(default_factory=list)
+    #: (username, jurisdiction) of the street office's logins: no tenant.
+    regulator_logins: list[tuple[str, str]] = field(default_factory=list)
     units: int = 0
 
 
@@ -72,7 +74,7 @@ async def seed_demo(runtime: Runtime, *, units: int = 1000, console: Console | N
         ("demo-renter", "resident"),
         ("demo-developer", "owner (developer's representative)"),
     ]
-    result.logins += [(username, f"regulator ({code})") for username, (code, _) in DEMO_REGULATORS]
+    result.regulator_logins = [(username, code) for username, (code, _) in DEMO_REGULATORS]
     await _street_office(runtime)
     if existing is not None:
         return result
