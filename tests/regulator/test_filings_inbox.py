@@ -108,3 +108,29 @@ async def test_a_district_account_answers_filings_of_its_streets(runtime, gql, n
     fid = (await gql(INBOX, token=token))["data"]["streetFilings"][0]["id"]
     r = await gql(ACK, {"id": fid}, token=token)
     assert r["data"]["acknowledgeFiling"]["status"] == "acknowledged"
+
+
+async def test_a_returned_filing_is_filed_again_and_received_once_more(runtime, gql, new_tenant, jurisdiction, regulator):
+    street = await jurisdiction("R")
+    t = await new_tenant("fr")
+    async with runtime.db.tenant(t.tenant_id) as s:
+        community = await estate.create_community(s, code="R1", name="R1 社区", street_code=street)
+        proposal = gm.Proposal(id=uuid.uuid4(), community_id=community.id, matter="OTHER", title="加装电梯", body="-", status="final", outcome="passed")
+        s.add(proposal)
+    pid = str(relay.GlobalID("Proposal", str(proposal.id)))
+    file = "mutation($id: ID!) { fileToRegulator(id: $id) { id } }"
+    r = await gql(file, {"id": pid}, token=t.token)
+    assert not r.get("errors"), r
+    _, token = await regulator(street)
+    fid = (await gql(INBOX, token=token))["data"]["streetFilings"][0]["id"]
+    r = await gql(file, {"id": pid}, token=t.token)  # not returned: filing twice is a CONFLICT
+    assert r["errors"][0]["extensions"]["code"] == "CONFLICT"
+    await gql(RETURN, {"id": fid, "r": "缺少表决票统计表"}, token=token)
+    r = await gql(file, {"id": pid}, token=t.token)
+    assert not r.get("errors"), r
+    r = await gql(FIRM_VIEW, {"id": pid}, token=t.token)
+    assert r["data"]["proposal"]["filing"] == {"status": "received", "reason": None, "reviewedAt": None}
+    again = (await gql(INBOX, {"s": "received"}, token=token))["data"]["streetFilings"]
+    assert [f["id"] for f in again] == [fid]
+    r = await gql(ACK, {"id": fid}, token=token)
+    assert r["data"]["acknowledgeFiling"]["status"] == "acknowledged"
