@@ -154,7 +154,7 @@ def demo(
     console.print(street)
     console.print(f"password for all demo accounts: [bold]{DEMO_PASSWORD}[/bold]")
     console.print(
-        "roles in LINLI_SECOND_FACTOR_ROLES (tenant_admin by default) enrol an authenticator app at their first login "
+        "roles in LINLI_SECOND_FACTOR_ROLES (tenant_admin and regulator by default) enrol an authenticator app at their first login "
         "(enrolTotp / confirmTotp with the login's enrolmentToken; see docs/people.md)"
     )
     if serve_after:
