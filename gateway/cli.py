@@ -146,9 +146,15 @@ def demo(
     for username, role in result.logins:
         table.add_row(username, role)
     console.print(table)
+    street = Table(title="Street office logins (no tenant; docs/regulator.md)")
+    street.add_column("username")
+    street.add_column("jurisdiction")
+    for username, code in result.regulator_logins:
+        street.add_row(username, code)
+    console.print(street)
     console.print(f"password for all demo accounts: [bold]{DEMO_PASSWORD}[/bold]")
     console.print(
-        "roles in LINLI_SECOND_FACTOR_ROLES (tenant_admin by default) enrol an authenticator app at their first login "
+        "roles in LINLI_SECOND_FACTOR_ROLES (tenant_admin and regulator by default) enrol an authenticator app at their first login "
         "(enrolTotp / confirmTotp with the login's enrolmentToken; see docs/people.md)"
     )
     if serve_after:
@@ -362,6 +368,34 @@ def tenant_import(
     )
 
 
+@tenant_cli.command("jurisdiction")
+def jurisdiction_create(
+    code: str,
+    name: str,
+    district: str = typer.Option(None, help="the district code this street belongs to"),
+    is_district: bool = typer.Option(False, "--is-district", help="create a district (above streets), not a street"),
+) -> None:
+    """Create a street (communities name it in their street code) or, with --is-district, a district."""
+    from kernel.errors import LinliError
+    from kernel.supervision.jurisdictions import create_jurisdiction
+
+    runtime = _runtime()
+
+    async def go() -> None:
+        try:
+            await upgrade(runtime)
+            async with runtime.db.platform() as s:
+                await create_jurisdiction(s, code=code, name=name, kind="district" if is_district else "street", parent_code=district)
+        finally:
+            await runtime.db.dispose()
+
+    try:
+        run(go())
+    except LinliError as exc:
+        fail(f"{exc.message} [{exc.code}]")
+    console.print(f"{'district' if is_district else 'street'} [bold]{code}[/bold] ({name}) created")
+
+
 @tenant_cli.command("regulator")
 def regulator_create(
     username: str,
@@ -369,7 +403,8 @@ def regulator_create(
     name: str = typer.Option("街道办", help="display name"),
     password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
 ) -> None:
-    """Create a street office's regulator account for the jurisdiction STREET_CODE (no tenant)."""
+    """Create a regulator account (no tenant) for the jurisdiction STREET_CODE: a street, or a
+    district (`linli tenant jurisdiction`), whose account sees all of its streets."""
     from kernel.errors import LinliError
     from kernel.identity.platform import create_platform_account
 
@@ -386,7 +421,7 @@ def regulator_create(
         run(go())
     except LinliError as exc:
         fail(f"{exc.message} [{exc.code}]")
-    console.print(f"regulator [bold]{username}[/bold] for street {street_code}: log in without a tenant")
+    console.print(f"regulator [bold]{username}[/bold] for jurisdiction {street_code}: log in without a tenant")
 
 
 def _member_command(slug: str, work: Any) -> Any:

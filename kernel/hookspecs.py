@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         WebPage,
     )
     from kernel.runtime import Runtime
+    from kernel.supervision.kpis import RegulatorKpi
 
 hookspec = pluggy.HookspecMarker("linli")
 
@@ -259,6 +260,23 @@ def register_consent_purposes() -> list[ConsentPurpose] | None:
     two plugins differently stops with an error naming both.
 
     :return: a list of :class:`kernel.sdk.ConsentPurpose`.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def register_regulator_kpis() -> list[RegulatorKpi] | None:
+    """Contribute KPIs the street office sees (``regulatorKpis``): each a
+    :class:`kernel.sdk.regulator.RegulatorKpi` keyed ``<plugin>.<name>``.
+
+    Called once, when the first ``regulatorKpis`` query needs the list. Its ``collect(session, community_ids, since, until)`` runs in each firm of the regulator's
+    jurisdiction that enabled the plugin, in an ordinary tenant session, and returns raw
+    :class:`kernel.sdk.regulator.KpiSample` rows of those communities; the kernel aggregates them
+    per community, firm and jurisdiction, as a figure and a weekly or monthly series, suppresses
+    groups drawn from fewer than five persons and audits the read in each firm.
+
+    :return: a list of :class:`kernel.sdk.regulator.RegulatorKpi`.
 
     .. versionadded:: 0.2
     """

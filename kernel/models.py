@@ -42,6 +42,7 @@ from kernel.notifications.models import (
 )
 from kernel.outbox import OutboxMessage
 from kernel.plugins.enablement import PluginEnablement
+from kernel.supervision.models import Jurisdiction
 from kernel.tenancy import Tenant
 
 __all__ = [
@@ -68,6 +69,7 @@ __all__ = [
     "Consent",
     "ConsentRecord",
     "Invitation",
+    "Jurisdiction",
     "LoginAttempt",
     "LoginSession",
     "Notification",

@@ -40,6 +40,11 @@ STAFF = (
     ("committee", "committee_member", "业委会主任"),
     ("auditor", "auditor", "审计员"),
 )
+#: The demo's street office: its communities' street and the district above it (docs/regulator.md).
+DEMO_DISTRICT = ("滨江区", "杭州市滨江区")
+DEMO_STREET = ("滨江街道", "滨江街道办事处")
+#: Regulator logins (no tenant): the street office and the district.
+DEMO_REGULATORS = (("demo-street", DEMO_STREET), ("demo-district", DEMO_DISTRICT))
 #: Published demo phone numbers (the owner's is in the register; the renter is added by the owner).
 DEMO_OWNER_PHONE = "13800138000"
 DEMO_RENTER_PHONE = "13800138001"
@@ -49,6 +54,8 @@ DEMO_RENTER_PHONE = "13800138001"
 class DemoResult:
     tenant_id: uuid.UUID
     logins: list[tuple[str, str]] = field(default_factory=list)
+    #: (username, jurisdiction) of the street office's logins: no tenant.
+    regulator_logins: list[tuple[str, str]] = field(default_factory=list)
     units: int = 0
 
 
@@ -67,6 +74,8 @@ async def seed_demo(runtime: Runtime, *, units: int = 1000, console: Console | N
         ("demo-renter", "resident"),
         ("demo-developer", "owner (developer's representative)"),
     ]
+    result.regulator_logins = [(username, code) for username, (code, _) in DEMO_REGULATORS]
+    await _street_office(runtime)
     if existing is not None:
         return result
     p = await provision(runtime, slug=DEMO_SLUG, name="邻里示范物业服务有限公司", admin_username="demo-admin", admin_password=DEMO_PASSWORD, admin_name="物业管理员")
@@ -76,7 +85,8 @@ async def seed_demo(runtime: Runtime, *, units: int = 1000, console: Console | N
         for username, role, display in STAFF[1:]:  # invited by the admin, invitation accepted
             accounts[f"demo-{username}"] = await _invited(runtime, s, tid, p.admin_account_id, f"demo-{username}", role, display)
     half = units // 2
-    layout = [("C001", "幸福里社区", "滨江街道", half), ("C002", "和睦园社区", "滨江街道", units - half)]
+    street = DEMO_STREET[0]
+    layout = [("C001", "幸福里社区", street, half), ("C002", "和睦园社区", street, units - half)]
     with Progress(console=console or Console(), transient=True) as progress:
         task = progress.add_task("seeding demo units", total=units)
         async with runtime.db.tenant(tid) as ts:
@@ -86,7 +96,7 @@ async def seed_demo(runtime: Runtime, *, units: int = 1000, console: Console | N
             first_owner: tuple[uuid.UUID, str] | None = None  # (unit, name): the demo owner claims it
             repeat_buyers: list[m.Person] = []
             for code, cname, street, n in layout:
-                community = m.Community(id=uuid.uuid4(), code=code, name=cname, city="杭州市", district="滨江区", street_code=street)
+                community = m.Community(id=uuid.uuid4(), code=code, name=cname, city="杭州市", district=DEMO_DISTRICT[0], street_code=street)
                 ts.add(community)
                 compound = m.Compound(id=uuid.uuid4(), community_id=community.id, name=f"{cname}一期", address=f"{street}{code}号")
                 ts.add(compound)
@@ -136,6 +146,24 @@ async def seed_demo(runtime: Runtime, *, units: int = 1000, console: Console | N
     assert first_owner is not None
     await _people_through_the_product(runtime, tid, accounts["demo-admin"], *first_owner)
     return result
+
+
+async def _street_office(runtime: Runtime) -> None:
+    """The demo's district and street (jurisdictions) and a regulator login for each; idempotent, so
+    a demo seeded before jurisdictions existed gets them on the next ``linli demo``."""
+    from kernel.identity.models import PlatformAccount
+    from kernel.identity.platform import create_platform_account
+    from kernel.supervision.jurisdictions import create_jurisdiction
+    from kernel.supervision.models import Jurisdiction
+
+    async with runtime.db.platform() as s:
+        if await s.get(Jurisdiction, DEMO_DISTRICT[0]) is None:
+            await create_jurisdiction(s, code=DEMO_DISTRICT[0], name=DEMO_DISTRICT[1], kind="district")
+        if await s.get(Jurisdiction, DEMO_STREET[0]) is None:
+            await create_jurisdiction(s, code=DEMO_STREET[0], name=DEMO_STREET[1], parent_code=DEMO_DISTRICT[0])
+        for username, (code, name) in DEMO_REGULATORS:
+            if await s.scalar(select(PlatformAccount.id).where(PlatformAccount.username == username)) is None:
+                await create_platform_account(s, username, DEMO_PASSWORD, name, regulator_street_code=code)
 
 
 async def _invited(runtime: Runtime, s: Any, tid: uuid.UUID, admin: uuid.UUID, username: str, role: str, display: str) -> uuid.UUID:

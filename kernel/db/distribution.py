@@ -26,6 +26,7 @@ from sqlalchemy import ForeignKeyConstraint, MetaData, PrimaryKeyConstraint, Tab
 REFERENCE_TABLES: frozenset[str] = frozenset(
     {
         "device_credentials",
+        "jurisdictions",
         "login_attempts",
         "platform_accounts",
         "second_factor_uses",

@@ -171,11 +171,12 @@ async def _policies(session: Any) -> list[EscalationPolicyView]:
 
 
 async def _regulator_alerts(info: strawberry.Info, include_closed: bool) -> list[RegulatorAlert]:
-    from kernel.regulator import read_across_tenants
+    from kernel.regulator import read_across_tenants, regulator_streets
     from kernel.sdk.estate import Community
 
     actor = info.context.actor
     street = actor.regulator_street
+    streets = await regulator_streets(info.context.runtime, street)
 
     async def read(session: Any, tenant: Any) -> list[RegulatorAlert]:
         stmt = (
@@ -188,7 +189,7 @@ async def _regulator_alerts(info: strawberry.Info, include_closed: bool) -> list
                 ),
             )
             .where(
-                Community.street_code == street,
+                Community.street_code.in_(streets),
                 EscalationRecord.severity == "critical",
                 EscalationRecord.regulator_alerted_at.is_not(None),
             )

@@ -71,9 +71,10 @@ def register_graphql() -> GraphQLContribution:
         NotificationsQuery,
         NotificationsSubscription,
     )
+    from kernel.supervision.graphql import SupervisionQuery
 
     return GraphQLContribution(
-        query=(NotificationsQuery, ConsentQuery, DutyQuery),
+        query=(NotificationsQuery, ConsentQuery, DutyQuery, SupervisionQuery),
         mutation=(NotificationsMutation, ConsentMutation, DutyMutation),
         subscription=(NotificationsSubscription,),
     )

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
         ScheduledJob,
         WebPage,
     )
+    from kernel.supervision.kpis import RegulatorKpi
 
 
 
@@ -351,6 +352,16 @@ class PluginHost:
     def consent_purposes(self) -> list[tuple[str, list[ConsentPurpose]]]:
         """``register_consent_purposes``, attributed to each plugin."""
         return self.collect("register_consent_purposes")
+
+    def regulator_kpis(self) -> dict[str, tuple[str, RegulatorKpi]]:
+        """``register_regulator_kpis``: ``{key: (plugin, kpi)}``, computed once; a key outside
+        its plugin's namespace or declared twice is an error."""
+        cached = self.__dict__.get("_regulator_kpis")
+        if cached is None:
+            from kernel.supervision.kpis import validate_kpis
+
+            cached = self.__dict__["_regulator_kpis"] = validate_kpis(self.collect("register_regulator_kpis"))
+        return dict(cached)
 
     def web_pages(self) -> list[tuple[str, WebPage]]:
         """``register_web_pages``, attributed to each plugin, in plugin order (computed once):

@@ -9,7 +9,9 @@ and ``contacts[1]`` are told, and so on; a critical one past level 1 becomes a r
 the street office sees. :func:`mark_arrived` and :func:`resolve` record the rest; the owning
 plugin hears of each step through the events ``escalation.escalated``,
 ``escalation.acknowledged`` and ``escalation.resolved`` (payload ``source``, ``subject_id``,
-``level``, ``severity``, times…). See docs/plugins/escalation.md.
+``level``, ``severity``, times…). :func:`acknowledgement_samples` gives the acknowledgement times
+as :class:`~kernel.sdk.regulator.KpiSample` rows for a plugin's regulator KPI. See
+docs/plugins/escalation.md.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from kernel.notifications.escalation import (
     open_escalation,
     resolve,
 )
+from kernel.supervision.samples import acknowledgement_samples
 
 __all__ = [
     "ACKNOWLEDGED",
@@ -43,6 +46,7 @@ __all__ = [
     "EscalationStats",
     "ack_within_for",
     "acknowledge",
+    "acknowledgement_samples",
     "escalate_due",
     "escalation_stats",
     "get_escalation",

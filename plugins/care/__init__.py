@@ -216,3 +216,10 @@ async def on_personal_data_erasure(session: Any, tenant_id: Any, account_id: Any
     for model in (CareCheckIn, CareActivity, CareService, CareAlert, CareContact):
         steps += await remove_rows(session, model, model.recipient_id.in_(recipients), reason=reason)
     return steps
+
+
+@hookimpl
+def register_regulator_kpis() -> list[Any]:
+    from plugins.care.kpis import KPIS
+
+    return list(KPIS)

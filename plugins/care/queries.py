@@ -12,7 +12,7 @@ from strawberry import relay
 
 from kernel.sdk import BadUserInput, audit, utcnow
 from kernel.sdk.graphql import IsRegulator, decode_id
-from kernel.sdk.regulator import read_across_tenants
+from kernel.sdk.regulator import read_across_tenants, regulator_streets
 from kernel.sdk.repository import Viewer
 from plugins.care import models as m
 from plugins.care.baseline import HISTORY_DAYS, assess
@@ -275,11 +275,12 @@ class CareQuery:
 
         actor = info.context.actor
         street = actor.regulator_street
+        streets = await regulator_streets(info.context.runtime, street)
         start, end = _period(since, until)
 
         async def read(session: Any, tenant: Any) -> list[CareCommunityStats]:
             ids = list(
-                await session.scalars(select(Community.id).where(Community.street_code == street))
+                await session.scalars(select(Community.id).where(Community.street_code.in_(streets)))
             )
             if not ids:
                 return []

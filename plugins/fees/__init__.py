@@ -146,3 +146,10 @@ def register_web_pages():  # type: ignore[no-untyped-def]
     return [
         WebPage(key="fees", title={"zh-CN": "物业费", "en": "Fees"}, permission="fees:read", order=40, icon="fees"),
     ]
+
+
+@hookimpl
+def register_regulator_kpis() -> list[Any]:
+    from plugins.fees.kpis import KPIS
+
+    return list(KPIS)

@@ -10,7 +10,7 @@ See docs/funds.md.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kernel.sdk import (
     SDK_API_VERSION,
@@ -107,3 +107,10 @@ def register_web_pages():  # type: ignore[no-untyped-def]
     return [
         WebPage(key="funds", title={"zh-CN": "维修资金", "en": "Funds"}, permission="funds:read", order=46, icon="funds"),
     ]
+
+
+@hookimpl
+def register_regulator_kpis() -> list[Any]:
+    from plugins.funds.kpis import KPIS
+
+    return list(KPIS)

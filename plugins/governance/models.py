@@ -50,6 +50,8 @@ STATUSES = (
     "executed",
     "cancelled",
 )
+#: States of a filing in the street office's inbox.
+REVIEW_STATES = ("received", "acknowledged", "returned")
 CHOICES = ("AGAINST", "FOR", "ABSTAIN")  # chain support values 0, 1, 2
 
 
@@ -137,3 +139,9 @@ class Filing(TenantRecord, Base):
     street_code: Mapped[str] = mapped_column(String(32), default="")
     filed_by: Mapped[str] = mapped_column(String(100))
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: The street office's answer (filings inbox): received → acknowledged, or returned with a
+    #: reason (the firm may file again, which makes it received once more).
+    review_status: Mapped[str] = mapped_column(String(12), default="received", server_default="received")
+    review_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    reviewed_at: Mapped[datetime | None] = mapped_column(default=None)
+    reviewed_by: Mapped[str | None] = mapped_column(String(100), default=None)

@@ -48,9 +48,12 @@ def register_migrations() -> str:
 
 @hookimpl
 def register_graphql() -> GraphQLContribution:
+    from plugins.governance.filings import FilingInboxMutation
     from plugins.governance.graphql import SCALARS, GovernanceMutation, GovernanceQuery, Proposal
 
-    return GraphQLContribution(query=(GovernanceQuery,), mutation=(GovernanceMutation,), types=(Proposal,), scalar_map=SCALARS)
+    return GraphQLContribution(
+        query=(GovernanceQuery,), mutation=(GovernanceMutation, FilingInboxMutation), types=(Proposal,), scalar_map=SCALARS
+    )
 
 
 @hookimpl
@@ -142,3 +145,10 @@ def register_web_pages():  # type: ignore[no-untyped-def]
     return [
         WebPage(key="governance", title={"zh-CN": "业主共同决定", "en": "Governance"}, permission="governance:read", order=44, icon="governance"),
     ]
+
+
+@hookimpl
+def register_regulator_kpis() -> list[Any]:
+    from plugins.governance.kpis import KPIS
+
+    return list(KPIS)

@@ -24,11 +24,12 @@ from kernel.sdk.graphql import (
     encode_cursor,
     page_size,
 )
-from kernel.sdk.regulator import read_across_tenants
+from kernel.sdk.regulator import read_across_tenants, regulator_streets
 from kernel.sdk.repository import Viewer
 from plugins.governance import models as m
 from plugins.governance import service
 from plugins.governance.ballots import ballot_typed_data
+from plugins.governance.filings import filing_gid
 from plugins.governance.repository import ProposalRepository
 from plugins.governance.types import (
     Proposal,
@@ -41,11 +42,12 @@ from plugins.governance.types import (
 )
 
 
-async def _street_filings(info: strawberry.Info) -> list[StreetFiling]:
+async def _street_filings(info: strawberry.Info, status: str | None = None) -> list[StreetFiling]:
     from kernel.sdk.estate import Community
 
     actor = info.context.actor
     street = actor.regulator_street
+    streets = await regulator_streets(info.context.runtime, street)
 
     async def read(session: Any, tenant: Any) -> list[StreetFiling]:
         rows = await session.execute(
@@ -64,11 +66,12 @@ async def _street_filings(info: strawberry.Info) -> list[StreetFiling]:
                     Community.tenant_id == m.Proposal.tenant_id,
                 ),
             )
-            .where(m.Filing.street_code == street)
+            .where(m.Filing.street_code.in_(streets), *([m.Filing.review_status == status] if status else []))
             .order_by(m.Filing.created_at)
         )
         return [
             StreetFiling(
+                id=filing_gid(tenant.id, f.id),
                 firm=tenant.name,
                 community=cname,
                 title=p.title,
@@ -78,6 +81,9 @@ async def _street_filings(info: strawberry.Info) -> list[StreetFiling]:
                 content_hash=p.content_hash,
                 chain_proposal_id=p.chain_proposal_id,
                 result=p.result,
+                status=f.review_status,
+                reason=f.review_reason,
+                reviewed_at=f.reviewed_at,
             )
             for f, p, cname in rows
         ]
@@ -96,10 +102,13 @@ async def _street_filings(info: strawberry.Info) -> list[StreetFiling]:
 class GovernanceQuery:
     @strawberry.field(
         permission_classes=[IsRegulator],
-        description="Street office: owners' decisions filed by every property firm in the jurisdiction (audited in each firm).",
+        description="Street office: owners' decisions filed by every property firm in the jurisdiction — the filings "
+        "inbox; status (received, acknowledged, returned) narrows it (audited in each firm).",
     )
-    async def street_filings(self, info: strawberry.Info) -> list[StreetFiling]:
-        return await _street_filings(info)
+    async def street_filings(self, info: strawberry.Info, status: str | None = None) -> list[StreetFiling]:
+        if status is not None and status not in m.REVIEW_STATES:
+            raise BadUserInput(f"status is one of {', '.join(m.REVIEW_STATES)}", field="status")
+        return await _street_filings(info, status)
 
     @strawberry.field(
         permission_classes=[Allowed("governance", "vote")],

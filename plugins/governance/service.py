@@ -750,8 +750,11 @@ async def file_to_regulator(runtime: Runtime, session: AsyncSession, actor: Acto
     """File the decided proposal with the street office (备案): a record and ``governance.filed``."""
     await refresh(runtime, session, proposal)
     _require(proposal, "file")
+    returned = None
     if proposal.filed_at is not None:
-        raise Conflict("This proposal has already been filed with the street office.", step="file", reason="filed")
+        returned = await session.scalar(select(m.Filing).where(m.Filing.proposal_id == proposal.id, m.Filing.review_status == "returned"))
+        if returned is None:
+            raise Conflict("This proposal has already been filed with the street office.", step="file", reason="filed")
     community = await session.get(Community, {"tenant_id": actor.tenant_id, "id": proposal.community_id})
     summary = {
         "title": proposal.title,
@@ -762,8 +765,14 @@ async def file_to_regulator(runtime: Runtime, session: AsyncSession, actor: Acto
         "content_hash": proposal.content_hash,
         "chain_proposal_id": proposal.chain_proposal_id,
     }
-    row = m.Filing(proposal_id=proposal.id, street_code=community.street_code if community else "", filed_by=actor.label, summary=summary)
-    session.add(row)
+    street = community.street_code if community else ""
+    if returned is not None:  # filed again after the street office returned it: received once more
+        row = returned
+        row.street_code, row.filed_by, row.summary, row.created_at = street, actor.label, summary, utcnow()
+        row.review_status, row.review_reason, row.reviewed_at, row.reviewed_by = "received", None, None, None
+    else:
+        row = m.Filing(proposal_id=proposal.id, street_code=street, filed_by=actor.label, summary=summary)
+        session.add(row)
     proposal.filed_at = utcnow()
     await session.flush()
     await audit(session, tenant_id=actor.tenant_id, actor=actor.label, action="governance.filed", target=str(proposal.id), detail={"street_code": row.street_code})

@@ -22,6 +22,7 @@ from kernel.sdk.graphql import Connection, decode_id, paginate, requested_page_s
 from kernel.sdk.repository import Viewer
 from plugins.governance import models as m
 from plugins.governance import service
+from plugins.governance.filings import ProposalFiling, filing_of
 from plugins.governance.repository import ProposalRepository, ProposalView, views
 
 PLUGIN = "governance"
@@ -255,6 +256,11 @@ class Proposal(relay.Node):
             key_types=[uuid.UUID],
         )
 
+    @strawberry.field(description="The filing with the street office (备案) and its answer; null until filed.")
+    async def filing(self, info: strawberry.Info) -> ProposalFiling | None:
+        row = await filing_of(info.context.session, self.row.id)
+        return ProposalFiling.of(row) if row else None
+
     @strawberry.field(description="The caller's own vote, if any")
     async def my_vote(self, info: strawberry.Info) -> VoteReceipt | None:
         votes = await service.my_votes(
@@ -328,6 +334,7 @@ async def _load(info: strawberry.Info, gid: relay.GlobalID) -> m.Proposal:
     description="A decision filed with the street office (备案), as the regulator sees it: aggregates only."
 )
 class StreetFiling:
+    id: strawberry.ID = strawberry.field(description="for acknowledgeFiling / returnFiling")
     firm: str
     community: str
     title: str
@@ -337,6 +344,9 @@ class StreetFiling:
     content_hash: str
     chain_proposal_id: str | None
     result: strawberry.scalars.JSON | None
+    status: str = strawberry.field(description="received, acknowledged or returned")
+    reason: str | None = strawberry.field(description="why it was returned")
+    reviewed_at: datetime | None
 
 
 @strawberry.input

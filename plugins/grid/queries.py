@@ -14,7 +14,7 @@ from strawberry import relay
 from kernel.sdk import BadUserInput, audit, utcnow
 from kernel.sdk.estate import Community, Person
 from kernel.sdk.graphql import IsRegulator, decode_id
-from kernel.sdk.regulator import read_across_tenants
+from kernel.sdk.regulator import read_across_tenants, regulator_streets
 from kernel.sdk.repository import Viewer
 from plugins.grid import models as m
 from plugins.grid.common import unseal
@@ -341,13 +341,14 @@ class GridQuery:
     ) -> list[GridCommunityStats]:
         actor = info.context.actor
         street = actor.regulator_street
+        streets = await regulator_streets(info.context.runtime, street)
         start, end = _period(since, until)
 
         async def read(session: Any, tenant: Any) -> list[GridCommunityStats]:
             communities = dict(
                 (
                     await session.execute(
-                        select(Community.id, Community.name).where(Community.street_code == street)
+                        select(Community.id, Community.name).where(Community.street_code.in_(streets))
                     )
                 ).all()
             )
@@ -373,6 +374,7 @@ class GridQuery:
     ) -> list[GridStreetReferral]:
         actor = info.context.actor
         street = actor.regulator_street
+        streets = await regulator_streets(info.context.runtime, street)
         if status is not None and status not in (
             GridIncidentStatus.referred,
             GridIncidentStatus.closed,
@@ -385,7 +387,7 @@ class GridQuery:
             communities = dict(
                 (
                     await session.execute(
-                        select(Community.id, Community.name).where(Community.street_code == street)
+                        select(Community.id, Community.name).where(Community.street_code.in_(streets))
                     )
                 ).all()
             )

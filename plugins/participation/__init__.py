@@ -151,3 +151,10 @@ def register_web_pages():  # type: ignore[no-untyped-def]
     return [
         WebPage(key="participation", title={"zh-CN": "议事与调查", "en": "Participation"}, permission="participation:read", order=64, icon="participation"),
     ]
+
+
+@hookimpl
+def register_regulator_kpis() -> list[Any]:
+    from plugins.participation.kpis import KPIS
+
+    return list(KPIS)

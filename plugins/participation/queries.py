@@ -12,7 +12,7 @@ from strawberry import relay
 
 from kernel.sdk import NotFound
 from kernel.sdk.graphql import IsRegulator, decode_id
-from kernel.sdk.regulator import read_across_tenants
+from kernel.sdk.regulator import read_across_tenants, regulator_streets
 from kernel.sdk.repository import Viewer
 from plugins.participation import models as m
 from plugins.participation import surveys
@@ -204,12 +204,13 @@ class ParticipationQuery:
 
         actor = info.context.actor
         street = actor.regulator_street
+        streets = await regulator_streets(info.context.runtime, street)
 
         async def read(session: Any, tenant: Any) -> list[StreetSatisfaction]:
             communities = dict(
                 (
                     await session.execute(
-                        select(Community.id, Community.name).where(Community.street_code == street)
+                        select(Community.id, Community.name).where(Community.street_code.in_(streets))
                     )
                 ).all()
             )

@@ -113,3 +113,10 @@ def register_web_pages():  # type: ignore[no-untyped-def]
     return [
         WebPage(key="safety", title={"zh-CN": "安全告警", "en": "Safety"}, permission="safety:read", order=52, icon="safety"),
     ]
+
+
+@hookimpl
+def register_regulator_kpis() -> list[Any]:
+    from plugins.safety.kpis import KPIS
+
+    return list(KPIS)

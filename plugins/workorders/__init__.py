@@ -140,3 +140,10 @@ def register_web_pages() -> list[WebPage]:
             icon="workorders",
         )
     ]
+
+
+@hookimpl
+def register_regulator_kpis() -> list[Any]:
+    from plugins.workorders.kpis import KPIS
+
+    return list(KPIS)
