@@ -1,0 +1,46 @@
+// What the app knows about the signed-in resident: who they are, their homes, the pages plugins
+// contribute to the app (GraphQL `webPages(client: "app")`, by permission and enablement), and
+// elderly mode (remembered in this browser, applied as a class on <html>).
+import { reactive } from 'vue'
+import { gql } from '@shared/gql.js'
+
+const ELDERLY = 'linli.app.elderly'
+
+export const state = reactive({
+  me: null, homes: [], pages: [], loaded: false, error: '',
+  elderly: localStorage.getItem(ELDERLY) === '1',
+})
+
+export function applyElderly() {
+  document.documentElement.classList.toggle('elderly', state.elderly)
+}
+
+export function setElderly(on) {
+  state.elderly = on
+  localStorage.setItem(ELDERLY, on ? '1' : '0')
+  applyElderly()
+}
+
+export function pageTitle(page, locale) {
+  return (page.titles.find((t) => t.locale === locale) || page.titles[0]).text
+}
+
+export async function loadShell() {
+  const data = await gql(`query AppShell {
+    me { username displayName tenantSlug tenantName roles }
+    myHomes { unitId number buildingName kind }
+    webPages(client: "app") { plugin key titles { locale text } permission moduleUrl order icon }
+  }`)
+  state.me = data.me
+  state.homes = data.myHomes
+  state.pages = data.webPages.filter((p) => p.moduleUrl)
+  state.loaded = true
+  return data
+}
+
+export function resetShell() {
+  state.me = null
+  state.homes = []
+  state.pages = []
+  state.loaded = false
+}
