@@ -17,6 +17,7 @@ from kernel.sdk import (
     PermissionSet,
     PluginManifest,
     ScheduledJob,
+    WebPage,
     hookimpl,
 )
 from kernel.sdk.jobs import for_each_enabled_tenant
@@ -170,3 +171,19 @@ async def purge_all(runtime: Any, *, now: Any = None) -> int:
 @hookimpl
 def register_scheduled_jobs() -> list[ScheduledJob]:
     return [ScheduledJob("access.purge_records", RETENTION_INTERVAL_SECONDS, purge_all)]
+
+
+@hookimpl
+def register_web_pages() -> list[WebPage]:
+    # the resident app's visitor passes (plain ES modules in web/, served under /web-plugins/access/)
+    return [
+        WebPage(
+            key="passes",
+            title={"zh-CN": "访客通行证", "en": "Visitor passes"},
+            client="app",
+            permission="access:use",
+            module=str(Path(__file__).resolve().parent / "web" / "passes.js"),
+            order=40,
+            icon="passes",
+        )
+    ]

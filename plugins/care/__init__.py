@@ -16,6 +16,7 @@ from kernel.sdk import (
     PermissionSet,
     PluginManifest,
     ScheduledJob,
+    WebPage,
     hookimpl,
 )
 from kernel.sdk.jobs import for_each_enabled_tenant
@@ -180,3 +181,30 @@ async def monitor_all(runtime: Runtime, *, now: Any = None, only: set[Any] | Non
 @hookimpl
 def register_scheduled_jobs() -> list[ScheduledJob]:
     return [ScheduledJob("care.monitor", MONITOR_INTERVAL_SECONDS, monitor_all)]
+
+
+@hookimpl
+def register_web_pages() -> list[WebPage]:
+    # the resident app's pages (plain ES modules in web/, served under /web-plugins/care/):
+    # the recipient's "I'm fine" and an emergency contact's view of their relative
+    web = Path(__file__).resolve().parent / "web"
+    return [
+        WebPage(
+            key="checkin",
+            title={"zh-CN": "报平安", "en": "I'm fine"},
+            client="app",
+            permission="care:check_in",
+            module=str(web / "checkin.js"),
+            order=45,
+            icon="care",
+        ),
+        WebPage(
+            key="family",
+            title={"zh-CN": "家人关爱", "en": "Family care"},
+            client="app",
+            permission="care:read_own",
+            module=str(web / "family.js"),
+            order=46,
+            icon="care",
+        ),
+    ]
