@@ -38,6 +38,7 @@ export default {
       rate: '评价这次维修', stars: '{n} 星', feedback: '留言（可选）', rateSubmit: '提交评价', rated: '您的评价：{n} 星', technician: '维修人员',
       status: { reported: '已报修', assessed: '已受理', dispatched: '已派工', in_progress: '维修中', resolved: '已修好，待评价', closed: '已完成', cancelled: '已取消' },
       category: '类别', resolution: '处理结果', created: '报修时间',
+      confirm: '修好了吗？确认并评价', confirmSubmit: '确认修好并评价', notFixed: '没修好', why: '哪里还没修好', sendBack: '退回重修',
     },
     parcels: { title: '我的快递', none: '没有待取的快递', code: '取件码', compartment: '格口', tracking: '运单号', deposited: '投递时间', waiting: '待取', collected: '已取', disabled: '本小区没有开通快递柜服务' },
     me: {
@@ -90,6 +91,7 @@ export default {
       rate: 'Rate this repair', stars: '{n} stars', feedback: 'Comment (optional)', rateSubmit: 'Send rating', rated: 'Your rating: {n} stars', technician: 'Technician',
       status: { reported: 'Reported', assessed: 'Accepted', dispatched: 'Dispatched', in_progress: 'Being repaired', resolved: 'Fixed — please rate', closed: 'Done', cancelled: 'Cancelled' },
       category: 'Category', resolution: 'Resolution', created: 'Reported at',
+      confirm: 'Fixed? Confirm and rate it', confirmSubmit: 'Confirm fixed and rate', notFixed: 'Not fixed', why: 'What is still wrong', sendBack: 'Send it back',
     },
     parcels: { title: 'My parcels', none: 'No parcels waiting', code: 'Pickup code', compartment: 'Compartment', tracking: 'Tracking number', deposited: 'Deposited', waiting: 'Waiting', collected: 'Collected', disabled: 'Your community has no parcel lockers service' },
     me: {
