@@ -364,3 +364,89 @@ def test_elderly_mode_is_toggled_and_remembered(
     phone.get_by_test_id("elderly-toggle").click()
     assert phone.evaluate(size) == 16
     assert phone.get_by_test_id("report-repair").inner_text() == "我要报修"
+
+
+def _owner_person(web_server: Any, staff: str, unit_id: str) -> tuple[str, str]:
+    """(community id, person id) of the owner of ``unit_id``, walking the estate as staff."""
+    communities = web_server.graphql(
+        "{ communities(first: 10) { edges { node { id } } } }", token=staff
+    )["data"]["communities"]["edges"]
+    for community in communities:
+        answer = web_server.graphql(
+            """query($c: ID!) { community(id: $c) { buildings(first: 50) { edges { node {
+                 units(first: 50) { edges { node { id owners { personId } } } } } } } } }""",
+            {"c": community["node"]["id"]},
+            token=staff,
+        )
+        assert "errors" not in answer, answer
+        for building in answer["data"]["community"]["buildings"]["edges"]:
+            for unit in building["node"]["units"]["edges"]:
+                if unit["node"]["id"] == unit_id:
+                    return community["node"]["id"], unit["node"]["owners"][0]["personId"]
+    raise AssertionError(f"unit {unit_id} not found")
+
+
+def test_consent_then_im_fine_and_the_family_view(
+    phone: Any, web_server: Any, axe: Any, app_shot: Any
+) -> None:
+    staff, owner = web_server.token("demo-staff"), web_server.token("demo-owner")
+    unit = web_server.graphql("{ myUnits { id } }", token=owner)["data"]["myUnits"][0]["id"]
+    community, person = _owner_person(web_server, staff, unit)
+
+    # the owner consents to health monitoring in "my data" (the care plugin's purpose)
+    sign_in(phone, web_server)
+    phone.get_by_role("navigation").get_by_role("link", name="我的").click()
+    consent = phone.get_by_test_id("consent").filter(has_text="平安")
+    consent.first.wait_for()
+    consent.first.get_by_role("button", name="同意").click()
+    consent.first.get_by_text("已授权").wait_for()
+    axe(phone)
+    app_shot(phone, "my-data")
+
+    # staff enrol them and add their daughter as the emergency contact (she gets a login)
+    enrolled = web_server.graphql(
+        "mutation($p: ID!, $c: ID!, $u: ID) { enrolCareRecipient(personId: $p, communityId: $c, unitId: $u) { id } }",
+        {"p": person, "c": community, "u": unit},
+        token=staff,
+    )
+    assert "errors" not in enrolled, enrolled
+    recipient = enrolled["data"]["enrolCareRecipient"]["id"]
+    contact = web_server.graphql(
+        """mutation($r: ID!) { addCareContact(recipientId: $r, name: "林女儿", relation: "女儿", priority: 1,
+             phone: "13900139001", invite: true) { invitationCode } }""",
+        {"r": recipient},
+        token=staff,
+    )
+    code = contact["data"]["addCareContact"]["invitationCode"]
+    joined = web_server.graphql(
+        'mutation($c: String!) { acceptInvitation(tenant: "demo", code: $c, username: "lin.daughter", password: "Family-pass-2026!x") { accessToken } }',
+        {"c": code},
+    )
+    assert "errors" not in joined, joined
+
+    # "I'm fine": the care plugin's page, offered to the recipient once enrolled
+    phone.reload()
+    phone.get_by_role("navigation").get_by_role("link", name="首页").click()
+    phone.locator('[data-tile="care/checkin"]').click()
+    phone.get_by_test_id("care-fine").click()
+    phone.get_by_role("status").filter(has_text="今天已报平安").wait_for()
+    axe(phone)
+    app_shot(phone, "care")
+    check_ins = web_server.graphql(
+        "query($r: ID!) { careCheckIns(recipientId: $r) { method } }", {"r": recipient}, token=staff
+    )
+    assert check_ins["data"]["careCheckIns"][0]["method"] == "self"
+
+    # the daughter's family view: her father checked in today, nothing open
+    phone.get_by_role("button", name="退出").click()
+    phone.get_by_label("账号").fill("lin.daughter")
+    phone.get_by_label("密码").fill("Family-pass-2026!x")
+    phone.get_by_role("button", name="登录").click()
+    phone.locator('[data-tile="care/family"]').click()
+    relative = phone.get_by_test_id("relative")
+    relative.wait_for()
+    assert "今天已报平安" in relative.inner_text() and "没有待处理的提醒" in relative.inner_text()
+    assert phone.locator('[data-tile="care/checkin"]').count() == 0
+    axe(phone)
+    no_horizontal_scroll(phone)
+    app_shot(phone, "family")

@@ -28,18 +28,27 @@ export function pageTitle(page, locale) {
 export async function loadShell() {
   const data = await gql(`query AppShell {
     me { username displayName tenantSlug tenantName roles }
-    myUnits { id number buildingName }
-    myHomes { unitId number buildingName kind }
     webPages(client: "app") { plugin key titles { locale text } permission moduleUrl order icon }
   }`)
   state.me = data.me
-  // the units I own and those I live in (an owner who lets their flat lives elsewhere)
-  const homes = data.myUnits.map((u) => ({ unitId: u.id, number: u.number, buildingName: u.buildingName, kind: 'owner' }))
-  for (const h of data.myHomes) if (!homes.some((o) => o.unitId === h.unitId)) homes.push(h)
-  state.homes = homes
   state.pages = data.webPages.filter((p) => p.moduleUrl)
+  state.homes = await loadHomes()
   state.loaded = true
   return data
+}
+
+/** The units I own and those I live in (an owner who lets their flat lives elsewhere); none for
+ * a login without a home (a care contact: FORBIDDEN is no home, not an error). */
+async function loadHomes() {
+  try {
+    const data = await gql(`query MyHomes { myUnits { id number buildingName } myHomes { unitId number buildingName kind } }`)
+    const homes = data.myUnits.map((u) => ({ unitId: u.id, number: u.number, buildingName: u.buildingName, kind: 'owner' }))
+    for (const h of data.myHomes) if (!homes.some((o) => o.unitId === h.unitId)) homes.push(h)
+    return homes
+  } catch (error) {
+    if (error.code === 'FORBIDDEN') return []
+    throw error
+  }
 }
 
 export function resetShell() {

@@ -39,7 +39,7 @@ export function mountCheckIn(root, api) {
   const w = words(api)
   const time = new Intl.DateTimeFormat(api.locale, { timeStyle: 'short' })
   const out = el('div', { 'aria-live': 'polite' })
-  const button = el('button', { type: 'button', class: 'btn wide', 'data-testid': 'care-fine', style: 'min-height:6rem;font-size:1.6rem' }, `❤ ${w.fine}`)
+  const button = el('button', { type: 'button', class: 'btn wide', 'data-testid': 'care-fine', style: 'min-height:6rem;font-size:1.6rem' }, w.fine)
   button.addEventListener('click', async () => {
     button.disabled = true
     try {
