@@ -98,8 +98,13 @@ def app_shot(tmp_path_factory: pytest.TempPathFactory) -> Any:
         else tmp_path_factory.mktemp("app-screenshots")
     )
 
-    def save(pg: Any, name: str) -> None:
-        pg.screenshot(path=str(folder / f"app-{name}.png"), full_page=True)
+    def save(pg: Any, name: str, at: Any = None) -> None:
+        # what the phone shows (the top bar and the tab bar stay put): from the top, or at `at`
+        if at is None:
+            pg.evaluate("window.scrollTo(0, 0)")
+        else:
+            at.evaluate("e => e.scrollIntoView({block: 'center'})")
+        pg.screenshot(path=str(folder / f"app-{name}.png"))
 
     return save
 
@@ -112,6 +117,7 @@ def sign_in(page: Any, server: Any, username: str = "demo-owner") -> None:
     page.get_by_label("密码").fill(server.password)
     page.get_by_role("button", name="登录").click()
     page.get_by_role("heading", name=re.compile("^您好")).wait_for()
+    page.get_by_test_id("my-homes").wait_for()  # the shell is loaded
 
 
 def no_horizontal_scroll(page: Any) -> None:
@@ -222,7 +228,7 @@ def test_vote_and_verify_the_receipt(phone: Any, web_server: Any, axe: Any, app_
     assert "与您的选择一致" in verdict.inner_text()
     axe(phone)
     no_horizontal_scroll(phone)
-    app_shot(phone, "receipt")
+    app_shot(phone, "receipt", at=receipt)
     on_record = web_server.graphql(
         "query($id: ID!) { proposal(id: $id) { myVote { choice status } } }",
         {"id": web_server.proposal_id},
@@ -282,6 +288,7 @@ def test_report_a_repair_with_a_photo_and_rate_it(
     axe(phone)
     phone.get_by_role("button", name="确认修好并评价").click()
     phone.get_by_text("您的评价：5 星").wait_for()
+    app_shot(phone, "repair")
     rated = web_server.graphql(
         "query($id: ID!) { workOrder(id: $id) { status rating feedback } }",
         {"id": order},
@@ -323,7 +330,7 @@ def test_create_a_visitor_pass_with_its_qr_code(
     assert "张*" in phone.get_by_test_id("pass").first.inner_text()
     axe(phone)
     no_horizontal_scroll(phone)
-    app_shot(phone, "pass")
+    app_shot(phone, "pass", at=issued)
     passes = web_server.graphql("{ visitorPasses { id maxEntries status } }", token=owner)["data"][
         "visitorPasses"
     ]
@@ -401,7 +408,7 @@ def test_consent_then_im_fine_and_the_family_view(
     consent.first.get_by_role("button", name="同意").click()
     consent.first.get_by_text("已授权").wait_for()
     axe(phone)
-    app_shot(phone, "my-data")
+    app_shot(phone, "my-data", at=consent.first)
 
     # staff enrol them and add their daughter as the emergency contact (she gets a login)
     enrolled = web_server.graphql(
@@ -450,3 +457,20 @@ def test_consent_then_im_fine_and_the_family_view(
     axe(phone)
     no_horizontal_scroll(phone)
     app_shot(phone, "family")
+
+
+def test_parcels_page_appears_once_the_firm_enables_the_plugin(
+    phone: Any, web_server: Any, axe: Any
+) -> None:
+    sign_in(phone, web_server)
+    assert phone.locator('[data-tile="parcel_lockers/my-parcels"]').count() == 0
+    admin = web_server.token("demo-admin")
+    enabled = web_server.graphql(
+        'mutation { enablePlugin(name: "parcel_lockers") { enabled } }', token=admin
+    )
+    assert enabled["data"]["enablePlugin"]["enabled"] is True, enabled
+    phone.reload()
+    phone.locator('[data-tile="parcel_lockers/my-parcels"]').click()
+    phone.get_by_role("heading", name="我的快递").wait_for()
+    phone.get_by_text("没有待取的快递").wait_for()
+    axe(phone)

@@ -20,7 +20,7 @@ export default {
     },
     kind: { owner: '业主', family: '家人', renter: '租客', resident: '住户' },
     home: { hello: '您好，{name}', homes: '我的房屋', noHomes: '还没有关联的房屋', tiles: '服务' },
-    tile: { votes: '业主投票', notices: '通知公告', bills: '我的账单', repairs: '报事报修', parcels: '我的快递', me: '我的数据与授权' },
+    tile: { votes: '业主投票', notices: '通知公告', bills: '我的账单', repairs: '报事报修', me: '我的数据与授权' },
     pstatus: { draft: '草稿', published: '已公告', voting: '投票中', preliminary: '初步结果公示', objection: '异议期', final: '已生效', defeated: '未通过', defeated_no_quorum: '参与不足，未通过', executed: '已执行', cancelled: '已撤销' },
     votes: { title: '业主投票', none: '目前没有需要您表决的事项', voted: '已投票', notVoted: '未投票', open: '投票中', ends: '截止：{when}' },
     proposal: {
@@ -40,7 +40,6 @@ export default {
       category: '类别', resolution: '处理结果', created: '报修时间',
       confirm: '修好了吗？确认并评价', confirmSubmit: '确认修好并评价', notFixed: '没修好', why: '哪里还没修好', sendBack: '退回重修',
     },
-    parcels: { title: '我的快递', none: '没有待取的快递', code: '取件码', compartment: '格口', tracking: '运单号', deposited: '投递时间', waiting: '待取', collected: '已取', disabled: '本小区没有开通快递柜服务' },
     me: {
       title: '我的数据与授权', account: '账号', export: '下载我的全部数据', exporting: '正在导出…', exported: '已生成 {file}（{tables} 张表）',
       consents: '授权管理', granted: '已授权', revoked: '未授权', grant: '同意', revoke: '撤回', sensitive: '敏感信息', since: '授权于 {when}',
@@ -73,7 +72,7 @@ export default {
     },
     kind: { owner: 'owner', family: 'family', renter: 'tenant', resident: 'resident' },
     home: { hello: 'Hello, {name}', homes: 'My homes', noHomes: 'No home linked yet', tiles: 'Services' },
-    tile: { votes: 'Owners\' votes', notices: 'Notices', bills: 'My bills', repairs: 'Repairs', parcels: 'My parcels', me: 'My data and consents' },
+    tile: { votes: 'Owners\' votes', notices: 'Notices', bills: 'My bills', repairs: 'Repairs', me: 'My data and consents' },
     pstatus: { draft: 'Draft', published: 'Announced', voting: 'Voting open', preliminary: 'Preliminary result', objection: 'Objection period', final: 'Final', defeated: 'Not passed', defeated_no_quorum: 'Too few votes', executed: 'Carried out', cancelled: 'Withdrawn' },
     votes: { title: 'Owners\' votes', none: 'Nothing to vote on right now', voted: 'Voted', notVoted: 'Not voted', open: 'Open', ends: 'Ends {when}' },
     proposal: {
@@ -93,7 +92,6 @@ export default {
       category: 'Category', resolution: 'Resolution', created: 'Reported at',
       confirm: 'Fixed? Confirm and rate it', confirmSubmit: 'Confirm fixed and rate', notFixed: 'Not fixed', why: 'What is still wrong', sendBack: 'Send it back',
     },
-    parcels: { title: 'My parcels', none: 'No parcels waiting', code: 'Pickup code', compartment: 'Compartment', tracking: 'Tracking number', deposited: 'Deposited', waiting: 'Waiting', collected: 'Collected', disabled: 'Your community has no parcel lockers service' },
     me: {
       title: 'My data and consents', account: 'Account', export: 'Download all my data', exporting: 'Exporting…', exported: '{file} is ready ({tables} tables)',
       consents: 'Consents', granted: 'Granted', revoked: 'Not granted', grant: 'Grant', revoke: 'Withdraw', sensitive: 'Sensitive', since: 'Granted {when}',

@@ -20,7 +20,6 @@ export const router = createRouter({
     { path: '/repairs', name: 'repairs', component: page('Repairs') },
     { path: '/repairs/new', name: 'report', component: page('Report') },
     { path: '/repairs/:id', name: 'repair', component: page('Repair'), props: true },
-    { path: '/parcels', name: 'parcels', component: page('Parcels') },
     { path: '/me', name: 'me', component: page('MyData') },
     { path: '/p/:plugin/:page', name: 'plugin', component: page('PluginPage'), props: true },
     { path: '/:rest(.*)', redirect: '/' },
