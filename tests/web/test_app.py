@@ -454,6 +454,8 @@ def test_consent_then_im_fine_and_the_family_view(
     relative.wait_for()
     assert "今天已报平安" in relative.inner_text() and "没有待处理的提醒" in relative.inner_text()
     assert phone.locator('[data-tile="care/checkin"]').count() == 0
+    # a login without a home is not offered the owners' screens
+    assert phone.get_by_role("navigation").get_by_role("link", name="投票").count() == 0
     axe(phone)
     no_horizontal_scroll(phone)
     app_shot(phone, "family")

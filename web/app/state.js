@@ -21,6 +21,11 @@ export function setElderly(on) {
   applyElderly()
 }
 
+/** Whether the login is an owner's or a resident's (a care contact's is neither: no home pages). */
+export function isResident() {
+  return (state.me?.roles || []).some((r) => r === 'owner' || r === 'resident')
+}
+
 export function pageTitle(page, locale) {
   return (page.titles.find((t) => t.locale === locale) || page.titles[0]).text
 }
