@@ -29,7 +29,10 @@ APP_BUILT = ROOT / "gateway" / "static" / "web" / "app" / "index.html"
 def web_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The demo firm (40 units) with the governance demo's proposal open for voting (overrides
     tests/web/conftest.py's server, whose WebServer helpers it reuses)."""
-    shared = request.config.pluginmanager.get_plugin(str(Path(__file__).with_name("conftest.py")))
+    shared: Any = request.config.pluginmanager.get_plugin(
+        str(Path(__file__).with_name("conftest.py"))
+    )
+    assert shared is not None, "tests/web/conftest.py is not loaded"
     if not chromium_available():
         missing("browser", "chromium is missing (apt-get install chromium)")
     if not APP_BUILT.is_file() or not shared.AXE.is_file():
