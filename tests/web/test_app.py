@@ -374,6 +374,13 @@ def test_elderly_mode_is_toggled_and_remembered(
     phone.get_by_test_id("elderly-toggle").click()
     assert phone.evaluate(size) == 16
     assert phone.get_by_test_id("report-repair").inner_text() == "我要报修"
+    # English, the same way (remembered too)
+    phone.get_by_role("button", name="English").click()
+    assert phone.get_by_test_id("report-repair").inner_text() == "Report a repair"
+    assert phone.evaluate("document.documentElement.lang") == "en"
+    phone.get_by_role("navigation").get_by_role("link", name="Home").click()
+    phone.get_by_role("heading", name=re.compile("^Hello")).wait_for()
+    axe(phone)
 
 
 def _owner_person(web_server: Any, staff: str, unit_id: str) -> tuple[str, str]:
