@@ -486,3 +486,65 @@ def test_parcels_page_appears_once_the_firm_enables_the_plugin(
     phone.get_by_role("heading", name="我的快递").wait_for()
     phone.get_by_text("没有待取的快递").wait_for()
     axe(phone)
+
+
+def test_notices_and_bills(phone: Any, web_server: Any, axe: Any, app_shot: Any) -> None:
+    staff, admin = web_server.token("demo-staff"), web_server.token("demo-admin")
+    owner = web_server.token("demo-owner")
+    unit = web_server.graphql("{ myUnits { id } }", token=owner)["data"]["myUnits"][0]["id"]
+    community, _ = _owner_person(web_server, staff, unit)
+    notice = web_server.graphql(
+        """mutation($c: ID!) { createNotice(input: {targetId: $c, title: "周六停水通知", body: "周六 9:00–12:00 检修水管，请提前储水。",
+             category: OUTAGE}, publish: true) { id } }""",
+        {"c": community},
+        token=staff,
+    )
+    assert "errors" not in notice, notice
+    item = web_server.graphql(
+        'mutation { createFeeItem(input: {code: "PM", name: "物业费", kind: area, unitPrice: 235}) { id } }',
+        token=admin,
+    )
+    assert "errors" not in item, item
+    billed = web_server.graphql(
+        'mutation($c: ID) { runBilling(period: "2026-11", communityId: $c) { billsCreated } }',
+        {"c": community},
+        token=staff,
+    )
+    assert billed["data"]["runBilling"]["billsCreated"] > 0, billed
+    bills = web_server.graphql(
+        'query($u: ID) { bills(period: "2026-11", unitId: $u) { nodes { id amount } } }',
+        {"u": unit},
+        token=staff,
+    )["data"]["bills"]["nodes"]
+    paid = web_server.graphql(
+        'mutation($b: ID!) { recordFeePayment(billId: $b, amount: 10000, reference: "FRONT-DESK-1") { status } }',
+        {"b": bills[0]["id"]},
+        token=staff,
+    )
+    assert paid["data"]["recordFeePayment"]["status"] == "partial", paid
+
+    sign_in(phone, web_server)
+    phone.locator('[data-tile="notices"]').click()
+    card = phone.get_by_test_id("notice").filter(has_text="周六停水通知")
+    card.get_by_text("未读").wait_for()
+    card.get_by_role("button", name="周六停水通知").click()
+    card.get_by_text("请提前储水").wait_for()
+    card.get_by_text("未读").wait_for(state="detached")
+    axe(phone)
+    read = web_server.graphql(
+        "query($id: ID!) { notice(id: $id) { readByMe } }",
+        {"id": notice["data"]["createNotice"]["id"]},
+        token=owner,
+    )
+    assert read["data"]["notice"]["readByMe"] is True
+
+    phone.get_by_role("navigation").get_by_role("link", name="首页").click()
+    phone.locator('[data-tile="bills"]').click()
+    bill = phone.get_by_test_id("bill").first
+    bill.wait_for()
+    text = bill.inner_text()
+    assert "2026-11" in text and "部分已缴" in text and "¥100.00" in text
+    assert re.search(r"· ¥100\.00 · R\d{8}-", text), text  # the payment and its receipt number
+    axe(phone)
+    no_horizontal_scroll(phone)
+    app_shot(phone, "bills")
