@@ -1,5 +1,5 @@
 """The web clients' addresses: ``/`` (a start page), ``/favicon.ico``, the staff console at
-``/console/``, the built assets under ``/web/`` (web/ → ``npm run build`` → gateway/static/web),
+``/console/``, the resident app at ``/app/``, the built assets under ``/web/`` (web/ → ``npm run build`` → gateway/static/web),
 GraphiQL's page, and the pages plugins contribute (``register_web_pages``): their module files
 under ``/web-plugins/<plugin>/`` and the list a signed-in person may use (GraphQL ``webPages``).
 
@@ -141,7 +141,7 @@ def _module_folders(host: PluginHost) -> dict[str, set[Path]]:
 
 
 def mount(app: FastAPI, host: PluginHost) -> None:
-    """Adds ``/``, the favicon, ``/console/``, ``/web/`` and ``/web-plugins/`` to ``app``."""
+    """Adds ``/``, the favicon, ``/console/``, ``/app/``, ``/web/`` and ``/web-plugins/`` to ``app``."""
     folders = _module_folders(host)
 
     @app.get("/", include_in_schema=False)
@@ -171,6 +171,14 @@ def mount(app: FastAPI, host: PluginHost) -> None:
     @app.get("/console/", include_in_schema=False)
     async def console() -> Response:
         return client_page("console")
+
+    @app.get("/app", include_in_schema=False)
+    async def app_redirect() -> RedirectResponse:
+        return RedirectResponse("/app/", status_code=308)
+
+    @app.get("/app/", include_in_schema=False)
+    async def resident_app() -> Response:
+        return client_page("app")
 
     @app.get("/web-plugins/{plugin}/{path:path}", include_in_schema=False)
     async def plugin_file(plugin: str, path: str) -> FileResponse:

@@ -35,6 +35,7 @@ export default defineConfig({
       },
       input: {
         console: here('./console/index.html'),
+        app: here('./app/index.html'),
         graphiql: here('./graphiql/index.html'),
       },
     },

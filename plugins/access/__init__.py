@@ -17,6 +17,7 @@ from kernel.sdk import (
     PermissionSet,
     PluginManifest,
     ScheduledJob,
+    WebPage,
     hookimpl,
 )
 from kernel.sdk.jobs import for_each_enabled_tenant
@@ -175,10 +176,18 @@ def register_scheduled_jobs() -> list[ScheduledJob]:
 
 
 @hookimpl
-def register_web_pages():  # type: ignore[no-untyped-def]
-    from kernel.sdk import WebPage
-
-    # the console ships these screens (module=None): web/console/pages/
+def register_web_pages() -> list[WebPage]:
     return [
+        # the console ships this screen (module=None): web/console/pages/
         WebPage(key="access", title={"zh-CN": "门禁", "en": "Access"}, permission="access:read", order=54, icon="access"),
+        # the resident app's visitor passes (plain ES modules in web/, served under /web-plugins/access/)
+        WebPage(
+            key="passes",
+            title={"zh-CN": "访客通行证", "en": "Visitor passes"},
+            client="app",
+            permission="access:use",
+            module=str(Path(__file__).resolve().parent / "web" / "passes.js"),
+            order=40,
+            icon="passes",
+        ),
     ]

@@ -16,6 +16,7 @@ from kernel.sdk import (
     PermissionSet,
     PluginManifest,
     ScheduledJob,
+    WebPage,
     hookimpl,
 )
 from kernel.sdk.jobs import for_each_enabled_tenant
@@ -183,12 +184,31 @@ def register_scheduled_jobs() -> list[ScheduledJob]:
 
 
 @hookimpl
-def register_web_pages():  # type: ignore[no-untyped-def]
-    from kernel.sdk import WebPage
-
-    # the console ships these screens (module=None): web/console/pages/
+def register_web_pages() -> list[WebPage]:
+    # the console's screen ships with the console (module=None): web/console/pages/; the resident
+    # app's pages are plain ES modules in web/, served under /web-plugins/care/: the recipient's
+    # "I'm fine" and an emergency contact's view of their relative
+    web = Path(__file__).resolve().parent / "web"
     return [
         WebPage(key="care", title={"zh-CN": "居家关爱", "en": "Care"}, permission="care:read", order=58, icon="care"),
+        WebPage(
+            key="checkin",
+            title={"zh-CN": "报平安", "en": "I'm fine"},
+            client="app",
+            permission="care:check_in",
+            module=str(web / "checkin.js"),
+            order=45,
+            icon="care",
+        ),
+        WebPage(
+            key="family",
+            title={"zh-CN": "家人关爱", "en": "Family care"},
+            client="app",
+            permission="care:read_own",
+            module=str(web / "family.js"),
+            order=46,
+            icon="care",
+        ),
     ]
 
 

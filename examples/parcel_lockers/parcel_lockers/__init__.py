@@ -132,7 +132,7 @@ async def fees_billing_lines(session: Any, tenant_id: Any, period: str, communit
 @hookimpl
 def register_web_pages() -> list[WebPage]:
     # a plain ES module, no build step: the gateway serves parcel_lockers/web/ under
-    # /web-plugins/parcel_lockers/ and the console mounts it (see web/parcels.js)
+    # /web-plugins/parcel_lockers/; the console mounts parcels.js, the resident app my-parcels.js
     return [
         WebPage(
             key="parcels",
@@ -141,5 +141,15 @@ def register_web_pages() -> list[WebPage]:
             module=str(Path(__file__).resolve().parent / "web" / "parcels.js"),
             order=60,
             icon="parcels",
-        )
+        ),
+        # the resident app's page: my units' parcels with their pickup codes
+        WebPage(
+            key="my-parcels",
+            title={"zh-CN": "我的快递", "en": "My parcels"},
+            client="app",
+            permission="parcels:read_own",
+            module=str(Path(__file__).resolve().parent / "web" / "my-parcels.js"),
+            order=50,
+            icon="parcels",
+        ),
     ]
