@@ -17,6 +17,7 @@ from kernel.sdk import BadUserInput, Conflict, Event, NotFound, audit, require_c
 from kernel.sdk import devices as sdk_devices
 from kernel.sdk.estate import Community, Person, Unit
 from kernel.sdk.members import invite_member
+from kernel.sdk.runtime import Runtime
 from kernel.sdk.vocabulary import values
 from plugins.care.baseline import LOCAL
 from plugins.care.consent import PURPOSE
@@ -213,7 +214,7 @@ async def end_care(
 
 async def add_contact(
     session: Any,
-    runtime: Any,
+    runtime: Runtime,
     tenant: Any,
     *,
     recipient_id: uuid.UUID,

@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from kernel.sdk import BadUserInput, Conflict, Event, NotFound, audit, utcnow
 from kernel.sdk.estate import Community, Unit
+from kernel.sdk.runtime import Runtime
 from plugins.safety import escalation, live
 from plugins.safety.models import SafetyAlarm, SafetyRuleSetting
 from plugins.safety.rules import Effective, Verdict
@@ -96,7 +97,7 @@ def payload(alarm: SafetyAlarm) -> dict[str, Any]:
 
 
 async def _publish(
-    runtime: Any, session: Any, type_: str, alarm: SafetyAlarm, actor: str = "system"
+    runtime: Runtime, session: Any, type_: str, alarm: SafetyAlarm, actor: str = "system"
 ) -> None:
     event = Event(type_, alarm.tenant_id, payload(alarm), actor=actor)
     await runtime.bus.publish(session, event)
@@ -119,7 +120,7 @@ async def open_alarm_of(session: Any, device_id: uuid.UUID, alarm_type: str) -> 
 
 async def raise_alarm(
     session: Any,
-    runtime: Any,
+    runtime: Runtime,
     *,
     place: DevicePlace,
     verdict: Verdict,
@@ -212,7 +213,7 @@ async def get(session: Any, alarm_id: uuid.UUID) -> SafetyAlarm:
 
 async def acknowledge(
     session: Any,
-    runtime: Any,
+    runtime: Runtime,
     alarm_id: uuid.UUID,
     *,
     actor: str,
@@ -235,7 +236,7 @@ async def acknowledge(
 
 async def arrive(
     session: Any,
-    runtime: Any,
+    runtime: Runtime,
     alarm_id: uuid.UUID,
     *,
     actor: str,
@@ -263,7 +264,7 @@ async def arrive(
 
 async def resolve(
     session: Any,
-    runtime: Any,
+    runtime: Runtime,
     alarm_id: uuid.UUID,
     *,
     actor: str,
@@ -297,7 +298,7 @@ async def resolve(
 
 async def mark_false_alarm(
     session: Any,
-    runtime: Any,
+    runtime: Runtime,
     alarm_id: uuid.UUID,
     *,
     actor: str,
