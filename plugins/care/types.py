@@ -21,6 +21,7 @@ from plugins.care.vocabulary import (
     DeviceKind,
     RecipientStatus,
     ServiceKind,
+    ServiceStatus,
 )
 
 
@@ -165,7 +166,7 @@ class CareService:
     kind: ServiceKind
     scheduled_for: datetime
     provider_account_id: strawberry.ID | None
-    status: str
+    status: ServiceStatus
     done_at: datetime | None
     has_note: bool
 
@@ -179,7 +180,7 @@ class CareService:
             provider_account_id=strawberry.ID(str(r.provider_account_id))
             if r.provider_account_id
             else None,
-            status=r.status,
+            status=ServiceStatus(r.status),
             done_at=r.done_at,
             has_note=r.note_enc is not None,
         )

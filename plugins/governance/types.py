@@ -26,6 +26,7 @@ from plugins.governance.repository import (
     scope_unit_rows,
     views,
 )
+from plugins.governance.vocabulary import ProposalStatus
 
 PLUGIN = "governance"
 
@@ -163,7 +164,7 @@ class Proposal(relay.Node):
     title: str
     body: str
     matter: Matter  # type: ignore[valid-type]
-    status: str
+    status: ProposalStatus
     voting_starts_at: datetime | None
     voting_ends_at: datetime | None
     objection_ends_at: datetime | None
@@ -273,7 +274,7 @@ class Proposal(relay.Node):
             title=row.title,
             body=row.body,
             matter=Matter(row.matter),
-            status=state.status,
+            status=ProposalStatus(state.status),
             voting_starts_at=row.voting_starts_at,
             voting_ends_at=row.voting_ends_at,
             objection_ends_at=state.objection_ends_at,
