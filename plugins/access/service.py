@@ -609,6 +609,13 @@ async def create_pass(
     return vp, code
 
 
+async def pass_code(session: Any, vault: Any, vp: VisitorPass, *, actor: str) -> str:
+    """A pass's code in clear, for its host or staff to share again; audited as
+    ``access.pass_code_read``."""
+    await _audit(session, actor, "pass_code_read", vp.id)
+    return str(vault.decrypt(session.info["tenant_id"], vp.code_enc))
+
+
 def pass_payload(vp: VisitorPass) -> dict[str, Any]:
     """What other plugins learn of a pass (no visitor name: parking needs the plate and window)."""
     return {
