@@ -4,6 +4,7 @@ enforcer cache and vault, built once and handed to the gateway, the CLI and work
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,6 +81,10 @@ class Runtime:
 
     def poke_workers(self) -> None:
         self.outbox.wakeup.set()
+
+    async def deliver_outbox(self, tenant_id: uuid.UUID | None = None) -> int:
+        """Deliver the due outbox messages now (of one tenant, or of all); returns how many."""
+        return await self.outbox.drain(tenant_id)
 
     async def startup(self) -> None:
         await self.host.startup(self)

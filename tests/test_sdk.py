@@ -100,3 +100,13 @@ def test_the_product_does_not_serve_the_test_plugin():
     assert done.returncode == 0, done.stderr[-2000:]
     assert "linli_test_plugin" not in done.stdout and done.stdout.strip().endswith("False"), done.stdout
     assert "'estate'" in done.stdout and "'notices'" in done.stdout
+
+
+def test_device_alarm_vocabularies_match_the_kernel_s_words():
+    """The SDK's alarm enums (GraphQL ``DeviceAlarmSeverity``/``DeviceAlarmStatus``) name exactly
+    the severities an alarm rule may have and the states the kernel's alarm life cycle stores."""
+    from kernel.devices import alarms, profiles
+    from kernel.sdk.vocabulary import AlarmSeverity, AlarmStatus, values
+
+    assert values(AlarmSeverity) == profiles.SEVERITIES
+    assert values(AlarmStatus) == (alarms.RAISED, alarms.ACKNOWLEDGED, alarms.CLEARED)

@@ -161,6 +161,8 @@ _LAZY: dict[str, str] = {
     "Repository": "repository",
     "Viewer": "repository",
     # vocabulary
+    "AlarmSeverity": "vocabulary",
+    "AlarmStatus": "vocabulary",
     "FacilityCategory": "vocabulary",
     # runtime
     "Runtime": "runtime",
@@ -263,10 +265,12 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
     from kernel.sdk.runtime import Runtime, build_runtime
     from kernel.sdk.services import service
     from kernel.sdk.tenants import tenant_id_by_slug
-    from kernel.sdk.vocabulary import FacilityCategory
+    from kernel.sdk.vocabulary import AlarmSeverity, AlarmStatus, FacilityCategory
 
 __all__ = [
     "AlarmRule",
+    "AlarmSeverity",
+    "AlarmStatus",
     "CallBatch",
     "CallOutcome",
     "CallVerdict",

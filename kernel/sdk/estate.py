@@ -20,7 +20,7 @@ distributions — the same mechanism plugins are found by, so no static import c
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -191,6 +191,52 @@ async def holdings_of(
     return await estate().holdings_of(session, person_ids, community_id, building_ids)
 
 
+async def person_names(session: AsyncSession, person_ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+    """``{person id: name}`` for a whole list in one query (unknown ids are left out)."""
+    from sqlalchemy import select
+
+    Person = estate().Person
+    wanted = list({p for p in person_ids if p is not None})
+    if not wanted:
+        return {}
+    rows = await session.execute(select(Person.id, Person.name).where(Person.id.in_(wanted)))
+    return {r[0]: r[1] for r in rows.all()}
+
+
+async def person_of_account(session: AsyncSession, account_id: uuid.UUID | None) -> uuid.UUID | None:
+    """The person (of the tenant's register) linked to the login ``account_id``, if any."""
+    from sqlalchemy import select
+
+    Person = estate().Person
+    if account_id is None:
+        return None
+    result: uuid.UUID | None = await session.scalar(select(Person.id).where(Person.account_id == account_id).limit(1))
+    return result
+
+
+async def community_names(
+    session: AsyncSession,
+    *,
+    ids: Iterable[uuid.UUID] | None = None,
+    street_code: str | None = None,
+    street_codes: Iterable[str] | None = None,
+) -> dict[uuid.UUID, str]:
+    """``{community id: name}`` of the tenant's communities — all, those of ``ids``, those of
+    the street ``street_code``, or those of any of ``street_codes`` (a street office's view; a
+    district's streets from ``kernel.sdk.regulator.regulator_streets``)."""
+    from sqlalchemy import select
+
+    Community = estate().Community
+    stmt = select(Community.id, Community.name)
+    if ids is not None:
+        stmt = stmt.where(Community.id.in_(list(ids)))
+    if street_code is not None:
+        stmt = stmt.where(Community.street_code == street_code)
+    if street_codes is not None:
+        stmt = stmt.where(Community.street_code.in_(list(street_codes)))
+    return {r[0]: r[1] for r in (await session.execute(stmt)).all()}
+
+
 def __getattr__(name: str) -> Any:
     if name in MODEL_NAMES:
         return getattr(estate(), name)
@@ -200,6 +246,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "DEVELOPER",
     "accounts_of_units",
+    "community_names",
     "EstateReader",
     "Holding",
     "Totals",
@@ -207,6 +254,8 @@ __all__ = [
     "estate",
     "holdings_of",
     "person_key_for",
+    "person_names",
+    "person_of_account",
     "register_estate",
     "totals",
     "units_owned_by_account",

@@ -8,6 +8,7 @@ declares. :func:`build_runtime` builds one from the environment for a plugin's C
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -30,6 +31,12 @@ class Runtime(Protocol):
 
     def poke_workers(self) -> None:
         """Wake the outbox worker now (after a commit that queued messages)."""
+        ...
+
+    async def deliver_outbox(self, tenant_id: uuid.UUID | None = None) -> int:
+        """Deliver the due outbox messages now, in this process (of one tenant, or of all), and
+        return how many — for a CLI command or demo seeding that needs its calls relayed before it
+        returns; request handlers leave delivery to the worker."""
         ...
 
 

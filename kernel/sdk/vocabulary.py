@@ -15,7 +15,7 @@ from enum import Enum, StrEnum
 
 import strawberry
 
-__all__ = ["FacilityCategory", "values"]
+__all__ = ["AlarmSeverity", "AlarmStatus", "FacilityCategory", "values"]
 
 
 @strawberry.enum(description="What a work order, inspection checkpoint or finding is about (专业类别).")
@@ -31,6 +31,28 @@ class FacilityCategory(StrEnum):
     noise = "noise"
     parking = "parking"
     other = "other"
+
+
+@strawberry.enum(
+    name="DeviceAlarmSeverity",
+    description="How serious a device alarm is, most serious first (an alarm rule's severity).",
+)
+class AlarmSeverity(StrEnum):
+    critical = "critical"
+    major = "major"
+    minor = "minor"
+    warning = "warning"
+    info = "info"
+
+
+@strawberry.enum(
+    name="DeviceAlarmStatus",
+    description="Where a device alarm stands: raised → acknowledged → cleared.",
+)
+class AlarmStatus(StrEnum):
+    raised = "raised"
+    acknowledged = "acknowledged"
+    cleared = "cleared"
 
 
 def values(vocabulary: type[Enum]) -> tuple[str, ...]:

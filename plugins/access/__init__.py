@@ -21,6 +21,7 @@ from kernel.sdk import (
     hookimpl,
 )
 from kernel.sdk.jobs import for_each_enabled_tenant
+from kernel.sdk.runtime import Runtime
 
 MANIFEST = PluginManifest(
     name="access",
@@ -157,7 +158,7 @@ def register_event_handlers() -> dict[str, Any]:
     }
 
 
-async def purge_all(runtime: Any, *, now: Any = None) -> int:
+async def purge_all(runtime: Runtime, *, now: Any = None) -> int:
     """The retention job: delete access records past each tenant's retention."""
     from plugins.access.service import purge_expired
 

@@ -33,6 +33,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from kernel.sdk import Event, Forbidden, require_consent, utcnow
 from kernel.sdk.estate import Ownership, Person, Residency, Unit
 from kernel.sdk.members import roles_of
+from kernel.sdk.runtime import Runtime
 from plugins.access import codes
 from plugins.access.models import (
     AccessCredential,
@@ -364,7 +365,7 @@ async def _remember_code(session: Any, point: AccessPoint, code_digest: str) -> 
 
 
 async def decide(
-    runtime: Any, session: Any, tenant_id: uuid.UUID, point: AccessPoint, scan: Scan
+    runtime: Runtime, session: Any, tenant_id: uuid.UUID, point: AccessPoint, scan: Scan
 ) -> tuple[Verdict, AccessRecord]:
     """Decide a scan online (now), record it and publish ``access.denied`` for a refusal.
 
@@ -437,7 +438,7 @@ async def _record(
 
 
 async def publish_denied(
-    runtime: Any, session: Any, tenant_id: uuid.UUID, point: AccessPoint, record: AccessRecord
+    runtime: Runtime, session: Any, tenant_id: uuid.UUID, point: AccessPoint, record: AccessRecord
 ) -> None:
     await runtime.bus.publish(
         session,
@@ -473,7 +474,7 @@ class UploadResult:
 
 
 async def record_offline(
-    runtime: Any, session: Any, tenant_id: uuid.UUID, point: AccessPoint, events: list[OfflineEvent]
+    runtime: Runtime, session: Any, tenant_id: uuid.UUID, point: AccessPoint, events: list[OfflineEvent]
 ) -> UploadResult:
     """Record decisions a reader made while offline, uploaded late.
 

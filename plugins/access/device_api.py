@@ -24,6 +24,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from kernel.sdk import BadUserInput, NotFound, devices, enabled_plugins
+from kernel.sdk.runtime import Runtime
 from plugins.access import decisions, service
 from plugins.access.models import AccessPoint
 
@@ -92,7 +93,7 @@ def parse_scan(data: Any, *, with_time: bool = False) -> decisions.Scan:
     )
 
 
-async def _point(runtime: Any, session: Any, device_id: uuid.UUID) -> AccessPoint:
+async def _point(runtime: Runtime, session: Any, device_id: uuid.UUID) -> AccessPoint:
     if "access" not in await enabled_plugins(session):
         raise NotFound("the device serves no access point")
     point = await service.point_of_device(session, device_id)

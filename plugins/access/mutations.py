@@ -10,7 +10,7 @@ import strawberry
 from strawberry import relay
 
 from kernel.sdk import BadUserInput, NotFound, require_member, utcnow
-from kernel.sdk.estate import Person
+from kernel.sdk.estate import person_of_account
 from kernel.sdk.graphql import decode_id
 from plugins.access import service
 from plugins.access.permissions import MANAGE, USE, Allowed
@@ -175,16 +175,13 @@ class AccessMutation:
         self, info: strawberry.Info, reference: str, person_id: relay.GlobalID | None = None
     ) -> AccessCredential:
         ctx = info.context
-        from sqlalchemy import select
-
+        pid: uuid.UUID | None
         if person_id is not None:
             if not ctx.allowed("access", "manage"):
                 raise NotFound("no such person")
             pid = decode_id(person_id, "Person")
         else:
-            pid = await ctx.session.scalar(
-                select(Person.id).where(Person.account_id == ctx.actor.account_id).limit(1)
-            )
+            pid = await person_of_account(ctx.session, ctx.actor.account_id)
             if pid is None:
                 raise NotFound("your login is not linked to a person in the owner register yet")
         cred = await service.register_face(

@@ -131,16 +131,7 @@ class AccessQuery:
         )
         if vp is None:
             raise NotFound("no visitor pass with this id")
-        from kernel.sdk import audit
-
-        await audit(
-            ctx.session,
-            tenant_id=ctx.tenant.id,
-            actor=ctx.actor.label,
-            action="access.pass_code_read",
-            target=str(vp.id),
-        )
-        return str(ctx.runtime.vault.decrypt(ctx.tenant.id, vp.code_enc))
+        return await service.pass_code(ctx.session, ctx.runtime.vault, vp, actor=ctx.actor.label)
 
     @strawberry.field(
         permission_classes=[Allowed(READ, USE)],

@@ -31,6 +31,7 @@ from kernel.sdk import (
     utcnow,
 )
 from kernel.sdk.estate import Building, Community, Person
+from kernel.sdk.runtime import Runtime
 from plugins.access import codes
 from plugins.access.decisions import (
     FACE_PURPOSE,
@@ -101,7 +102,7 @@ def _aware(value: datetime, field: str) -> datetime:
 
 
 async def create_point(
-    runtime: Any,
+    runtime: Runtime,
     session: Any,
     *,
     community_id: uuid.UUID,
@@ -160,7 +161,7 @@ async def create_point(
     return point
 
 
-async def _check_reader(runtime: Any, session: Any, device_id: uuid.UUID) -> None:
+async def _check_reader(runtime: Runtime, session: Any, device_id: uuid.UUID) -> None:
     """The device exists in this tenant, takes an ``open`` command and serves no other point."""
     device = await devices.get_device(session, device_id)  # NOT_FOUND for an unknown or foreign id
     profile = devices.profiles(runtime).get(device.type)
@@ -271,7 +272,7 @@ async def delete_grant(session: Any, grant_id: uuid.UUID, *, actor: str = "syste
 
 
 async def issue_card(
-    runtime: Any,
+    runtime: Runtime,
     session: Any,
     tenant_id: uuid.UUID,
     *,
@@ -302,7 +303,7 @@ async def issue_card(
 
 
 async def register_face(
-    runtime: Any,
+    runtime: Runtime,
     session: Any,
     tenant_id: uuid.UUID,
     *,
@@ -351,7 +352,7 @@ async def register_face(
 
 
 async def tell_readers(
-    runtime: Any, tenant_id: uuid.UUID, credential_id: uuid.UUID, *, actor: str = "access"
+    runtime: Runtime, tenant_id: uuid.UUID, credential_id: uuid.UUID, *, actor: str = "access"
 ) -> int:
     """Handle ``access.credential_disabled`` for a face: send ``revoke_credential`` with its
     reference to every linked reader whose profile takes that command. Returns the number of
@@ -390,7 +391,7 @@ async def tell_readers(
 
 
 async def _disabled(
-    runtime: Any,
+    runtime: Runtime,
     session: Any,
     tenant_id: uuid.UUID,
     cred: AccessCredential,
@@ -420,7 +421,7 @@ async def _disabled(
 
 
 async def disable_faces(
-    runtime: Any,
+    runtime: Runtime,
     session: Any,
     tenant_id: uuid.UUID,
     person_id: uuid.UUID,
@@ -445,7 +446,7 @@ async def disable_faces(
 
 
 async def on_consent_revoked(
-    runtime: Any, session: Any, tenant_id: uuid.UUID, payload: dict[str, Any]
+    runtime: Runtime, session: Any, tenant_id: uuid.UUID, payload: dict[str, Any]
 ) -> int:
     """``consent.revoked`` for face recognition: disable the person's faces (readers are told)."""
     if payload.get("purpose") != FACE_PURPOSE:
@@ -462,7 +463,7 @@ async def on_consent_revoked(
 
 
 async def revoke_credential(
-    runtime: Any,
+    runtime: Runtime,
     session: Any,
     tenant_id: uuid.UUID,
     credential_id: uuid.UUID,
@@ -477,7 +478,7 @@ async def revoke_credential(
 
 
 async def issue_qr(
-    runtime: Any,
+    runtime: Runtime,
     session: Any,
     tenant_id: uuid.UUID,
     account_id: uuid.UUID,
@@ -534,7 +535,7 @@ class PassSpec:
 
 
 async def create_pass(
-    runtime: Any,
+    runtime: Runtime,
     session: Any,
     tenant_id: uuid.UUID,
     spec: PassSpec,
@@ -608,6 +609,13 @@ async def create_pass(
     return vp, code
 
 
+async def pass_code(session: Any, vault: Any, vp: VisitorPass, *, actor: str) -> str:
+    """A pass's code in clear, for its host or staff to share again; audited as
+    ``access.pass_code_read``."""
+    await _audit(session, actor, "pass_code_read", vp.id)
+    return str(vault.decrypt(session.info["tenant_id"], vp.code_enc))
+
+
 def pass_payload(vp: VisitorPass) -> dict[str, Any]:
     """What other plugins learn of a pass (no visitor name: parking needs the plate and window)."""
     return {
@@ -624,7 +632,7 @@ def pass_payload(vp: VisitorPass) -> dict[str, Any]:
 
 
 async def revoke_pass(
-    runtime: Any,
+    runtime: Runtime,
     session: Any,
     tenant_id: uuid.UUID,
     pass_id: uuid.UUID,
@@ -653,7 +661,7 @@ async def revoke_pass(
 
 
 async def open_remotely(
-    runtime: Any,
+    runtime: Runtime,
     session: Any,
     tenant_id: uuid.UUID,
     point_id: uuid.UUID,
@@ -717,7 +725,7 @@ async def open_remotely(
 
 
 async def add_to_blacklist(
-    runtime: Any,
+    runtime: Runtime,
     session: Any,
     tenant_id: uuid.UUID,
     *,

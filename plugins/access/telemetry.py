@@ -16,6 +16,7 @@ import structlog
 from sqlalchemy import select
 
 from kernel.sdk import LinliError, devices
+from kernel.sdk.runtime import Runtime
 from plugins.access import decisions, service
 from plugins.access.models import AccessRecord
 from plugins.access.profile import TYPE
@@ -29,7 +30,7 @@ def scan_of(payload: dict[str, Any]) -> decisions.Scan | None:
     if not isinstance(raw, str) or ":" not in raw:
         return None
     kind, value = raw.split(":", 1)
-    direction = values.get("direction") if values.get("direction") in decisions.DIRECTIONS else "in"
+    direction = str(values["direction"]) if values.get("direction") in decisions.DIRECTIONS else "in"
     event_id = (
         values.get("event_id")
         if isinstance(values.get("event_id"), str)
@@ -43,7 +44,7 @@ def scan_of(payload: dict[str, Any]) -> decisions.Scan | None:
 
 
 async def on_scan_reported(
-    runtime: Any, session: Any, tenant_id: uuid.UUID, payload: dict[str, Any]
+    runtime: Runtime, session: Any, tenant_id: uuid.UUID, payload: dict[str, Any]
 ) -> bool:
     """Returns whether the reader was told to open."""
     if payload.get("device_type") != TYPE:

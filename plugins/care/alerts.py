@@ -23,6 +23,7 @@ from kernel.sdk import escalation as sdk_escalation
 from kernel.sdk.estate import Community, Person
 from kernel.sdk.notifications import NotificationTemplate
 from kernel.sdk.privacy import mask_name
+from kernel.sdk.runtime import Runtime
 from plugins.care.consent import consents
 from plugins.care.crypto import seal
 from plugins.care.models import CareAlert, CareContact, CareRecipient
@@ -102,7 +103,7 @@ async def _template_data(
 
 async def _tell_unlinked_contact(
     session: Any,
-    runtime: Any,
+    runtime: Runtime,
     alert: CareAlert,
     contact: CareContact,
     data: dict[str, Any],
@@ -126,7 +127,7 @@ async def _tell_unlinked_contact(
 
 async def raise_alert(
     session: Any,
-    runtime: Any,
+    runtime: Runtime,
     recipient: CareRecipient,
     *,
     kind: str,
@@ -205,7 +206,7 @@ async def raise_alert(
     return alert
 
 
-async def on_escalated(session: Any, runtime: Any, payload: dict[str, Any]) -> bool:
+async def on_escalated(session: Any, runtime: Runtime, payload: dict[str, Any]) -> bool:
     """``escalation.escalated`` of a care alert: the contact of the new level who has no login
     yet is told on their phone or e-mail (those with a login were told by the kernel)."""
     if payload.get("source") != SOURCE:
@@ -244,7 +245,7 @@ async def _get(session: Any, alert_id: uuid.UUID) -> CareAlert:
 
 async def acknowledge(
     session: Any,
-    runtime: Any,
+    runtime: Runtime,
     *,
     alert: CareAlert,
     account_id: uuid.UUID | None,
@@ -270,7 +271,7 @@ async def acknowledge(
 
 async def mark_arrived(
     session: Any,
-    runtime: Any,
+    runtime: Runtime,
     *,
     alert: CareAlert,
     account_id: uuid.UUID | None,
@@ -298,7 +299,7 @@ async def mark_arrived(
 
 async def resolve(
     session: Any,
-    runtime: Any,
+    runtime: Runtime,
     *,
     alert: CareAlert,
     account_id: uuid.UUID | None,
@@ -326,7 +327,7 @@ async def resolve(
     return alert
 
 
-async def _changed(session: Any, runtime: Any, alert: CareAlert, what: str, actor: str) -> None:
+async def _changed(session: Any, runtime: Runtime, alert: CareAlert, what: str, actor: str) -> None:
     await session.flush()
     await publish(
         session,

@@ -12,6 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from kernel.sdk import utcnow
+from kernel.sdk.runtime import Runtime
 from plugins.care import alerts
 from plugins.care.baseline import HISTORY_DAYS, LOCAL, assess, local_midnight
 from plugins.care.consent import consents
@@ -87,7 +88,7 @@ async def on_telemetry_event(session: Any, payload: dict[str, Any]) -> bool:
     return await record_activity(session, recipient, at, link.kind)
 
 
-async def on_device_alarm(session: Any, runtime: Any, payload: dict[str, Any]) -> Any:
+async def on_device_alarm(session: Any, runtime: Runtime, payload: dict[str, Any]) -> Any:
     """``device.alarm_raised`` with an SOS, fall or heart-rate rule on a care device: an alert."""
     kind = ALARM_RULES.get(str(payload.get("rule")))
     if kind is None:
@@ -107,7 +108,7 @@ async def on_device_alarm(session: Any, runtime: Any, payload: dict[str, Any]) -
 
 
 async def check_no_activity(
-    session: Any, runtime: Any, *, now: datetime | None = None
+    session: Any, runtime: Runtime, *, now: datetime | None = None
 ) -> list[Any]:
     """Raise a no-activity alert for every active recipient whose quiet gap exceeds their
     baseline (or the fixed rule); one alert per quiet spell (keyed by when it began)."""
@@ -158,7 +159,7 @@ async def check_no_activity(
 
 
 async def check_missed_check_ins(
-    session: Any, runtime: Any, *, now: datetime | None = None
+    session: Any, runtime: Runtime, *, now: datetime | None = None
 ) -> list[Any]:
     """Raise a missed-check-in alert for every active recipient past today's deadline without a
     check-in (and enrolled before it); one per recipient and day."""

@@ -7,16 +7,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import strawberry
-from sqlalchemy import select
 from strawberry import relay
 
-from kernel.sdk import BadUserInput, audit, utcnow
+from kernel.sdk import BadUserInput, estate, utcnow
 from kernel.sdk.graphql import IsRegulator, decode_id
 from kernel.sdk.regulator import read_across_tenants, regulator_streets
 from kernel.sdk.repository import Viewer
 from plugins.care import models as m
 from plugins.care.baseline import HISTORY_DAYS, assess
-from plugins.care.crypto import unseal
 from plugins.care.permissions import MANAGE, READ, READ_OWN, Allowed
 from plugins.care.repository import (
     AlertRepository,
@@ -25,6 +23,7 @@ from plugins.care.repository import (
     RecipientRepository,
     ServiceRepository,
 )
+from plugins.care.service import health_notes
 from plugins.care.stats import community_stats
 from plugins.care.types import (
     CareAlert,
@@ -102,23 +101,15 @@ class CareQuery:
     async def care_recipient(
         self, info: strawberry.Info, id: relay.GlobalID
     ) -> CareRecipientDetail | None:
-        from kernel.sdk.estate import Person
-
         ctx = info.context
         row = await _recipient(info, id)
         if row is None:
             return None
-        name = await ctx.session.scalar(select(Person.name).where(Person.id == row.person_id)) or ""
+        names = await estate.person_names(ctx.session, [row.person_id])
+        name = names.get(row.person_id) or ""
         notes = None
-        if ctx.allowed(*MANAGE) and row.health_notes_enc:
-            notes = unseal(ctx.runtime.vault, ctx.tenant.id, row.health_notes_enc)
-            await audit(
-                ctx.session,
-                tenant_id=ctx.tenant.id,
-                actor=ctx.actor.label,
-                action="care.health_notes_read",
-                target=str(row.id),
-            )
+        if ctx.allowed(*MANAGE):
+            notes = await health_notes(ctx.session, ctx.runtime.vault, row, actor=ctx.actor.label)
         node = (await recipient_nodes(ctx.session, [row]))[0]
         return CareRecipientDetail(recipient=node, name=name, health_notes=notes, person_id=row.person_id)  # type: ignore[arg-type]
 
@@ -149,11 +140,7 @@ class CareQuery:
         row = await _recipient(info, recipient_id)
         if row is None:
             return []
-        links = await ctx.session.scalars(
-            select(m.CareDevice)
-            .where(m.CareDevice.recipient_id == row.id)
-            .order_by(m.CareDevice.created_at)
-        )
+        links = await RecipientRepository(ctx.session).devices(row.id)
         return [CareDevice.from_row(d) for d in links]
 
     @strawberry.field(
@@ -218,13 +205,8 @@ class CareQuery:
         if row is None:
             return None
         now = utcnow()
-        trail = list(
-            await ctx.session.scalars(
-                select(m.CareActivity.at).where(
-                    m.CareActivity.recipient_id == row.id,
-                    m.CareActivity.at >= now - timedelta(days=HISTORY_DAYS + 1),
-                )
-            )
+        trail = await RecipientRepository(ctx.session).activity_since(
+            row.id, now - timedelta(days=HISTORY_DAYS + 1)
         )
         v = assess(
             trail,
@@ -271,17 +253,13 @@ class CareQuery:
     async def care_street_stats(
         self, info: strawberry.Info, since: datetime | None = None, until: datetime | None = None
     ) -> list[CareCommunityStats]:
-        from kernel.sdk.estate import Community
-
         actor = info.context.actor
         street = actor.regulator_street
         streets = await regulator_streets(info.context.runtime, street)
         start, end = _period(since, until)
 
         async def read(session: Any, tenant: Any) -> list[CareCommunityStats]:
-            ids = list(
-                await session.scalars(select(Community.id).where(Community.street_code.in_(streets)))
-            )
+            ids = list(await estate.community_names(session, street_codes=streets))
             if not ids:
                 return []
             return [

@@ -10,9 +10,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, false, select
+from sqlalchemy import Select, false, func, select
 
 from kernel.sdk.repository import Repository, Viewer
 from plugins.care import models as m
@@ -31,6 +32,47 @@ def readable_recipient_ids(actor: Viewer) -> Select[Any] | None:
 
 class RecipientRepository(Repository[m.CareRecipient]):
     model = m.CareRecipient
+
+    async def summaries(
+        self, ids: list[uuid.UUID]
+    ) -> tuple[dict[Any, Any], dict[Any, int]]:
+        """Each recipient's last check-in day and count of open alerts, in two queries (the
+        caller has read the recipients)."""
+        last = dict(
+            (
+                await self.session.execute(
+                    select(m.CareCheckIn.recipient_id, func.max(m.CareCheckIn.day))
+                    .where(m.CareCheckIn.recipient_id.in_(ids))
+                    .group_by(m.CareCheckIn.recipient_id)
+                )
+            ).all()
+        )
+        open_ = dict(
+            (
+                await self.session.execute(
+                    select(m.CareAlert.recipient_id, func.count())
+                    .where(m.CareAlert.recipient_id.in_(ids), m.CareAlert.status != "resolved")
+                    .group_by(m.CareAlert.recipient_id)
+                )
+            ).all()
+        )
+        return last, {k: int(v) for k, v in open_.items()}
+
+    async def devices(self, recipient_id: uuid.UUID) -> list[m.CareDevice]:
+        """The devices linked to a recipient, oldest link first (the caller has read the recipient)."""
+        stmt = (
+            select(m.CareDevice)
+            .where(m.CareDevice.recipient_id == recipient_id)
+            .order_by(m.CareDevice.created_at)
+        )
+        return list(await self.session.scalars(stmt))
+
+    async def activity_since(self, recipient_id: uuid.UUID, since: datetime) -> list[datetime]:
+        """When the recipient's sensors saw activity since ``since`` (the caller has read them)."""
+        stmt = select(m.CareActivity.at).where(
+            m.CareActivity.recipient_id == recipient_id, m.CareActivity.at >= since
+        )
+        return list(await self.session.scalars(stmt))
 
     def readable_statement(self, actor: Viewer) -> Select[Any]:
         ids = readable_recipient_ids(actor)

@@ -6,7 +6,6 @@ audited here (``care.<action>``, never with personal data in the detail). Alerts
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import date, datetime
 from typing import Any
@@ -16,11 +15,20 @@ from sqlalchemy import delete, select
 from kernel.sdk import BadUserInput, Conflict, Event, NotFound, audit, require_consent, utcnow
 from kernel.sdk import devices as sdk_devices
 from kernel.sdk.estate import Community, Person, Unit
+from kernel.sdk.inputs import parse_input
 from kernel.sdk.members import invite_member
-from kernel.sdk.vocabulary import values
+from kernel.sdk.runtime import Runtime
 from plugins.care.baseline import LOCAL
 from plugins.care.consent import PURPOSE
-from plugins.care.crypto import seal
+from plugins.care.crypto import seal, unseal
+from plugins.care.inputs import (
+    CheckIn,
+    Contact,
+    DeviceLink,
+    Plan,
+    PlannedService,
+    ServiceNote,
+)
 from plugins.care.models import (
     CareActivity,
     CareCheckIn,
@@ -29,10 +37,7 @@ from plugins.care.models import (
     CareRecipient,
     CareService,
 )
-from plugins.care.vocabulary import CheckInMethod, DeviceKind, ServiceKind
 
-MAX_NOTES = 2000
-RELATIONS_MAX = 20
 CONTACT_ROLE = "care_contact"
 
 
@@ -45,6 +50,16 @@ async def _audit(session: Any, actor: str, action: str, target: uuid.UUID, **det
         target=str(target),
         detail=detail,
     )
+
+
+async def health_notes(session: Any, vault: Any, row: CareRecipient, *, actor: str) -> str | None:
+    """A recipient's health notes in clear, for a care manager; each read of notes is audited as
+    ``care.health_notes_read``. ``None`` (and no audit) when there are none."""
+    if not row.health_notes_enc:
+        return None
+    notes = unseal(vault, session.info["tenant_id"], row.health_notes_enc)
+    await _audit(session, actor, "health_notes_read", row.id)
+    return notes
 
 
 async def publish(
@@ -68,27 +83,6 @@ async def get_recipient(session: Any, recipient_id: uuid.UUID) -> CareRecipient:
     return row  # type: ignore[no-any-return]
 
 
-def _check_settings(
-    *,
-    check_in_by_minute: int | None,
-    margin_percent: int | None,
-    fallback_hours: int | None,
-    ack_within_seconds: int | None,
-) -> None:
-    if check_in_by_minute is not None and not 0 <= check_in_by_minute <= 1439:
-        raise BadUserInput(
-            "the check-in deadline is a minute of the day, 0–1439", field="checkInByMinute"
-        )
-    if margin_percent is not None and not 0 <= margin_percent <= 500:
-        raise BadUserInput("the no-activity margin is 0–500 %", field="marginPercent")
-    if fallback_hours is not None and not 1 <= fallback_hours <= 72:
-        raise BadUserInput("the fixed no-activity rule is 1–72 hours", field="fallbackHours")
-    if ack_within_seconds is not None and not 30 <= ack_within_seconds <= 3600:
-        raise BadUserInput(
-            "an alert escalates after 30 s to 1 h without acknowledgement", field="ackWithinSeconds"
-        )
-
-
 async def enrol(
     session: Any,
     vault: Any,
@@ -107,14 +101,14 @@ async def enrol(
 ) -> CareRecipient:
     """Enrol a person of the register in home care. Their consent to ``care.health_monitoring``
     must be recorded first (``FORBIDDEN``, reason ``consent_required``, otherwise)."""
-    _check_settings(
+    parse_input(
+        Plan,
         check_in_by_minute=check_in_by_minute,
         margin_percent=margin_percent,
         fallback_hours=fallback_hours,
         ack_within_seconds=ack_within_seconds,
+        health_notes=health_notes,
     )
-    if len(health_notes) > MAX_NOTES:
-        raise BadUserInput(f"health notes have at most {MAX_NOTES} characters", field="healthNotes")
     if await session.scalar(select(Person.id).where(Person.id == person_id)) is None:
         raise NotFound("no person with this id in the register", field="personId")
     if await session.scalar(select(Community.id).where(Community.id == community_id)) is None:
@@ -163,14 +157,14 @@ async def update_plan(
     actor: str = "system",
 ) -> CareRecipient:
     """Change a recipient's plan settings; health notes need the person's current consent."""
-    _check_settings(
+    parse_input(
+        Plan,
         check_in_by_minute=check_in_by_minute,
         margin_percent=margin_percent,
         fallback_hours=fallback_hours,
         ack_within_seconds=ack_within_seconds,
+        health_notes=health_notes,
     )
-    if health_notes is not None and len(health_notes) > MAX_NOTES:
-        raise BadUserInput(f"health notes have at most {MAX_NOTES} characters", field="healthNotes")
     row = await get_recipient(session, recipient_id)
     if row.status == "ended":
         raise Conflict("this recipient's care has ended")
@@ -213,7 +207,7 @@ async def end_care(
 
 async def add_contact(
     session: Any,
-    runtime: Any,
+    runtime: Runtime,
     tenant: Any,
     *,
     recipient_id: uuid.UUID,
@@ -230,22 +224,8 @@ async def add_contact(
     """Add an emergency contact in escalation order; with ``invite`` they get a limited login
     (role ``care_contact``) through the kernel's invitation. Returns the contact and, once, the
     invitation code."""
-    name, relation = (name or "").strip(), (relation or "").strip()
-    if not name or len(name) > 50:
-        raise BadUserInput("a contact needs a name of at most 50 characters", field="name")
-    if not relation or len(relation) > RELATIONS_MAX:
-        raise BadUserInput(
-            f"say the relation (女儿, 儿子, 邻居…) in at most {RELATIONS_MAX} characters",
-            field="relation",
-        )
-    if not 1 <= priority <= 9:
-        raise BadUserInput("the priority is 1 (called first) to 9", field="priority")
-    if bool((phone or "").strip()) == bool((email or "").strip()):
-        raise BadUserInput("give either a mobile number or an e-mail address", field="phone")
-    if phone and not re.fullmatch(r"1\d{10}", phone.strip()):
-        raise BadUserInput("a mobile number is 11 digits starting with 1", field="phone")
-    if email and not re.fullmatch(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+", email.strip()):
-        raise BadUserInput("that is not an e-mail address", field="email")
+    spec = parse_input(Contact, name=name, relation=relation, priority=priority, email=email, phone=phone)
+    name, relation = spec.name, spec.relation
     row = await get_recipient(session, recipient_id)
     await require_consent(session, row.person_id, PURPOSE)
     if await session.scalar(
@@ -339,8 +319,7 @@ async def link_device(
     session: Any, *, recipient_id: uuid.UUID, device_id: uuid.UUID, kind: str, actor: str = "system"
 ) -> CareDevice:
     """Assign a registered device to a recipient (a device serves one recipient)."""
-    if kind not in values(DeviceKind):
-        raise BadUserInput(f"a care device is one of {', '.join(values(DeviceKind))}", field="kind")
+    parse_input(DeviceLink, kind=kind)
     row = await get_recipient(session, recipient_id)
     await require_consent(session, row.person_id, PURPOSE)
     await sdk_devices.get_device(session, device_id)
@@ -383,10 +362,7 @@ async def check_in(
 ) -> tuple[CareCheckIn, bool]:
     """Record today's check-in ("I'm fine", or a staff call or visit). A second one the same day
     changes nothing. Returns the check-in and whether it is new. It is also a sign of life."""
-    if method not in values(CheckInMethod):
-        raise BadUserInput(
-            f"a check-in is one of {', '.join(values(CheckInMethod))}", field="method"
-        )
+    parse_input(CheckIn, method=method)
     if recipient.status != "active":
         raise Conflict(f"this recipient's care is {recipient.status}", reason=recipient.status)
     await require_consent(session, recipient.person_id, PURPOSE)
@@ -424,10 +400,7 @@ async def schedule_service(
     actor: str = "system",
 ) -> CareService:
     """Plan a visit or service (meal help, housekeeping, health check, visit): who and when."""
-    if kind not in values(ServiceKind):
-        raise BadUserInput(f"a service is one of {', '.join(values(ServiceKind))}", field="kind")
-    if scheduled_for.tzinfo is None:
-        raise BadUserInput("give the time with a time zone", field="scheduledFor")
+    parse_input(PlannedService, kind=kind, scheduled_for=scheduled_for)
     row = await get_recipient(session, recipient_id)
     if row.status != "active":
         raise Conflict(f"this recipient's care is {row.status}", reason=row.status)
@@ -456,8 +429,7 @@ async def complete_service(
 ) -> CareService:
     """Record a planned service as done (with an encrypted note: a health check's findings) or
     cancelled."""
-    if len(note) > MAX_NOTES:
-        raise BadUserInput(f"a note has at most {MAX_NOTES} characters", field="note")
+    parse_input(ServiceNote, note=note)
     service = await session.scalar(select(CareService).where(CareService.id == service_id))
     if service is None:
         raise NotFound("no care service with this id", field="serviceId")

@@ -22,6 +22,7 @@ from plugins.care.vocabulary import (
     DeviceKind,
     RecipientStatus,
     ServiceKind,
+    ServiceStatus,
 )
 
 
@@ -170,7 +171,7 @@ class CareService:
     kind: ServiceKind
     scheduled_for: datetime
     provider_account_id: strawberry.ID | None
-    status: str
+    status: ServiceStatus
     done_at: datetime | None
     has_note: bool
 
@@ -184,7 +185,7 @@ class CareService:
             provider_account_id=strawberry.ID(str(r.provider_account_id))
             if r.provider_account_id
             else None,
-            status=r.status,
+            status=ServiceStatus(r.status),
             done_at=r.done_at,
             has_note=r.note_enc is not None,
         )
@@ -272,37 +273,14 @@ async def recipient_nodes(
     session: Any, rows: list[m.CareRecipient | None]
 ) -> list[CareRecipient | None]:
     """Rows as list items: masked names, last check-in and open alerts, in three queries."""
-    from sqlalchemy import func, select
-
-    from kernel.sdk.estate import Person
+    from kernel.sdk.estate import person_names
+    from plugins.care.repository import RecipientRepository
 
     ids = [r.id for r in rows if r is not None]
     if not ids:
         return [None for _ in rows]
-    person_ids = [r.person_id for r in rows if r is not None]
-    names = dict(
-        (
-            await session.execute(select(Person.id, Person.name).where(Person.id.in_(person_ids)))
-        ).all()
-    )
-    last = dict(
-        (
-            await session.execute(
-                select(m.CareCheckIn.recipient_id, func.max(m.CareCheckIn.day))
-                .where(m.CareCheckIn.recipient_id.in_(ids))
-                .group_by(m.CareCheckIn.recipient_id)
-            )
-        ).all()
-    )
-    open_ = dict(
-        (
-            await session.execute(
-                select(m.CareAlert.recipient_id, func.count())
-                .where(m.CareAlert.recipient_id.in_(ids), m.CareAlert.status != "resolved")
-                .group_by(m.CareAlert.recipient_id)
-            )
-        ).all()
-    )
+    names = await person_names(session, [r.person_id for r in rows if r is not None])
+    last, open_ = await RecipientRepository(session).summaries(ids)
     return [
         CareRecipient.from_row(
             r,

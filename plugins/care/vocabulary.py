@@ -52,6 +52,15 @@ class ServiceKind(StrEnum):
     visit = "visit"
 
 
+@strawberry.enum(
+    name="CareServiceStatus", description="Where a planned visit or service stands: planned → done, or cancelled."
+)
+class ServiceStatus(StrEnum):
+    planned = "planned"
+    done = "done"
+    cancelled = "cancelled"
+
+
 @strawberry.enum(name="CareDeviceKind", description="A care device's role for its wearer or home.")
 class DeviceKind(StrEnum):
     wristband = "wristband"

@@ -13,6 +13,7 @@ from strawberry import relay
 from kernel.sdk import devices
 from kernel.sdk.graphql import Allowed, Connection, decode_id, paginate, requested_page_size, to_gid
 from kernel.sdk.repository import Viewer
+from kernel.sdk.vocabulary import AlarmSeverity, AlarmStatus
 from plugins.devices.repository import AlarmRepository, DeviceRepository
 from plugins.devices.types import (
     Alarm,
@@ -129,8 +130,8 @@ class DevicesSubscription:
                     alarm_id=to_gid("Alarm", p["alarm_id"]),
                     device_id=to_gid("Device", p["device_id"]),
                     rule=p["rule"],
-                    severity=p["severity"],
-                    status=p["status"],
+                    severity=AlarmSeverity(p["severity"]),
+                    status=AlarmStatus(p["status"]),
                     count=p["count"],
                     at=event.occurred_at,
                 )

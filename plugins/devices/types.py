@@ -17,6 +17,7 @@ from strawberry.scalars import JSON
 from kernel.sdk import BadUserInput, Forbidden, devices
 from kernel.sdk.graphql import Allowed, to_gid
 from kernel.sdk.repository import Viewer
+from kernel.sdk.vocabulary import AlarmSeverity, AlarmStatus
 from plugins.devices.repository import AlarmRepository, DeviceRepository
 
 
@@ -261,8 +262,8 @@ class Device(relay.Node):
 class Alarm(relay.Node):
     id: relay.NodeID[str]
     rule: str
-    severity: str
-    status: str
+    severity: AlarmSeverity
+    status: AlarmStatus
     count: int = strawberry.field(
         description="How many times the condition was seen while open (deduplicated repeats)"
     )
@@ -285,8 +286,8 @@ class Alarm(relay.Node):
         return cls(
             id=str(row.id),
             rule=row.rule,
-            severity=row.severity,
-            status=row.status,
+            severity=AlarmSeverity(row.severity),
+            status=AlarmStatus(row.status),
             count=row.count,
             raised_at=row.raised_at,
             last_seen_at=row.last_seen_at,
@@ -367,8 +368,8 @@ class AlarmChange:
     alarm_id: relay.GlobalID
     device_id: relay.GlobalID
     rule: str
-    severity: str
-    status: str
+    severity: AlarmSeverity
+    status: AlarmStatus
     count: int
     at: datetime
 

@@ -17,13 +17,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.sdk import Base, TenantRecord, tenant_fk
 from kernel.sdk.db import legal_hold
+from plugins.funds.vocabulary import DisbursementStatus, FundFlowKind, RevenueSource, values
 
 #: Kinds of flows (资金流水) shown on the disclosure pages.
-ENTRY_KINDS = ("deposit", "interest", "allocation", "disbursement", "emergency", "transfer", "revenue", "ratio")
+ENTRY_KINDS = values(FundFlowKind)
 #: Sources of public revenue (公共收益).
-REVENUE_SOURCES = ("elevator_ads", "parking", "venue_rental", "other")
+REVENUE_SOURCES = values(RevenueSource)
 #: awaiting_vote → executed; or cancelled. Emergency uses are executed at once.
-DISBURSEMENT_STATUSES = ("awaiting_vote", "executed", "cancelled")
+DISBURSEMENT_STATUSES = values(DisbursementStatus)
 
 
 class FundAccount(TenantRecord, Base):

@@ -1,10 +1,8 @@
 """The funds plugin's mutation root: deposits, interest, allocation rounds, disbursements (voted and
 emergency), sub-ledger transfers, public revenue and its voted ratio, reconciliation on demand. The
-service writes (and queues the chain calls); each mutation is audited here."""
+service writes (and queues the chain calls) and audits each change."""
 
 from __future__ import annotations
-
-import uuid
 
 import strawberry
 from strawberry import relay
@@ -32,10 +30,6 @@ from plugins.funds.types import (
 )
 
 
-async def _audit(info: strawberry.Info, action: str, target: uuid.UUID, **detail: object) -> None:
-    await info.context.audit(f"funds.{action}", target, **detail)
-
-
 @strawberry.type
 class FundsMutation:
     @strawberry.mutation(
@@ -53,7 +47,6 @@ class FundsMutation:
             bank_ref=input.bank_ref,
             actor=ctx.actor.label,
         )
-        await _audit(info, "deposited", entry.id, amount=entry.amount, unit=str(entry.unit_id))
         return _flow(entry, await _unit_labels(info, {entry.unit_id}), full=True)  # type: ignore[arg-type]
 
     @strawberry.mutation(
@@ -70,13 +63,6 @@ class FundsMutation:
         ]
         entries = await service.deposit_batch(
             ctx.session, ctx.runtime, ctx.tenant.id, lines, actor=ctx.actor.label
-        )
-        await _audit(
-            info,
-            "deposited",
-            entries[0].id,
-            count=len(entries),
-            amount=sum(e.amount for e in entries),
         )
         labels = await _unit_labels(info, {e.unit_id for e in entries if e.unit_id})
         return [_flow(e, labels, full=True) for e in entries]
@@ -97,7 +83,6 @@ class FundsMutation:
             bank_ref=bank_ref,
             actor=ctx.actor.label,
         )
-        await _audit(info, "interest_recorded", entry.id, amount=entry.amount)
         return _flow(entry, {}, full=True)
 
     @strawberry.mutation(
@@ -112,7 +97,6 @@ class FundsMutation:
         r = await service.allocate(
             ctx.session, ctx.runtime, community_id=cid, actor=ctx.actor.label
         )
-        await _audit(info, "allocated", cid, round=r.round_no, amount=r.amount)
         return FundAllocation(
             round_no=r.round_no,
             amount_fen=r.amount,
@@ -141,7 +125,6 @@ class FundsMutation:
             proposal_id=decode_id(input.proposal_id, "Proposal") if input.proposal_id else None,
             actor=ctx.actor.label,
         )
-        await _audit(info, "disbursement_requested", d.id, amount=d.amount)
         return await _disbursement(info, d)
 
     @strawberry.mutation(
@@ -157,8 +140,8 @@ class FundsMutation:
             ctx.runtime,
             disbursement_id=decode_id(id, "FundDisbursement"),
             proposal_id=decode_id(proposal_id, "Proposal"),
+            actor=ctx.actor.label,
         )
-        await _audit(info, "disbursement_proposal_attached", d.id, proposal=str(d.proposal_id))
         return await _disbursement(info, d)
 
     @strawberry.mutation(
@@ -176,7 +159,6 @@ class FundsMutation:
             disbursement_id=decode_id(id, "FundDisbursement"),
             actor=ctx.actor.label,
         )
-        await _audit(info, "disbursed", d.id, amount=d.amount, proposal=str(d.proposal_id))
         return await _disbursement(info, d)
 
     @strawberry.mutation(
@@ -188,9 +170,8 @@ class FundsMutation:
     ) -> FundDisbursement:
         ctx = info.context
         d = await service.cancel_disbursement(
-            ctx.session, disbursement_id=decode_id(id, "FundDisbursement")
+            ctx.session, disbursement_id=decode_id(id, "FundDisbursement"), actor=ctx.actor.label
         )
-        await _audit(info, "disbursement_cancelled", d.id)
         return await _disbursement(info, d)
 
     @strawberry.mutation(
@@ -214,9 +195,6 @@ class FundsMutation:
             building_ids=_ids(input.building_ids, "Building"),
             actor=ctx.actor.label,
         )
-        await _audit(
-            info, "emergency_disbursed", d.id, amount=d.amount, disclosure_hash=d.disclosure_hash
-        )
         return await _disbursement(info, d)
 
     @strawberry.mutation(
@@ -234,7 +212,6 @@ class FundsMutation:
             deed_ref=deed_ref,
             actor=ctx.actor.label,
         )
-        await _audit(info, "sub_ledger_transferred", entry.id, unit=str(entry.unit_id))
         return _flow(entry, await _unit_labels(info, {entry.unit_id}), full=True)  # type: ignore[arg-type]
 
     @strawberry.mutation(
@@ -255,15 +232,6 @@ class FundsMutation:
             source_ref=input.source_ref,
             actor=ctx.actor.label,
         )
-        await _audit(
-            info,
-            "revenue_received",
-            r.id,
-            amount=r.amount,
-            to_fund=r.to_fund,
-            to_welfare=r.to_welfare,
-            fund_bps=r.fund_bps,
-        )
         return FundRevenueReceipt.from_row(r)
 
     @strawberry.mutation(
@@ -280,13 +248,6 @@ class FundsMutation:
             proposal_id=decode_id(proposal_id, "Proposal"),
             fund_bps=fund_bps,
             actor=ctx.actor.label,
-        )
-        await _audit(
-            info,
-            "revenue_ratio_applied",
-            account.community_id,
-            fund_bps=fund_bps,
-            proposal=str(account.ratio_proposal_id),
         )
         statement = await _community_statement(info, account.community_id)
         assert statement is not None

@@ -7,19 +7,17 @@ import uuid
 from datetime import datetime
 
 import strawberry
-from sqlalchemy import select
 from strawberry import relay
 
 from kernel.sdk.graphql import Allowed, Connection, decode_id, page_size, paginate, to_gid
 from plugins.funds import models as m
-from plugins.funds import service
+from plugins.funds import repository, service
 from plugins.funds.types import (
     ApportionmentPreview,
     CommunityFundStatement,
     Fen,
     FundDisbursement,
     FundFlow,
-    FundFlowKind,
     FundRevenueReceipt,
     FundShare,
     UnitFundStatement,
@@ -31,9 +29,12 @@ from plugins.funds.types import (
     _may_read_community,
     _may_read_unit,
     _my_units,
+    _repo,
     _unit_labels,
     _unit_statement,
+    _viewer,
 )
+from plugins.funds.vocabulary import FundFlowKind
 
 
 @strawberry.type
@@ -89,11 +90,8 @@ class FundsQuery:
         kind: FundFlowKind | None = None,
     ) -> Connection[FundFlow]:
         cid = decode_id(community_id, "Community")
-        stmt = select(m.FundEntry).where(m.FundEntry.community_id == cid)
-        if not await _may_read_community(info, cid):
-            stmt = stmt.where(m.FundEntry.id.is_(None))
-        if kind is not None:
-            stmt = stmt.where(m.FundEntry.kind == kind.value)
+        entries = await _repo(info, repository.EntryRepository)
+        stmt = entries.disclosures(_viewer(info), cid, kind)
         full = info.context.allowed("funds", "read")
         label_cache: dict[uuid.UUID, tuple[str, str]] = {}
         conn = await paginate(
@@ -124,16 +122,8 @@ class FundsQuery:
         self, info: strawberry.Info, community_id: relay.GlobalID
     ) -> list[FundDisbursement]:
         cid = decode_id(community_id, "Community")
-        if not await _may_read_community(info, cid):
-            return []
-        rows = (
-            await info.context.session.scalars(
-                select(m.FundDisbursement)
-                .where(m.FundDisbursement.community_id == cid)
-                .order_by(m.FundDisbursement.created_at.desc())
-            )
-        ).all()
-        return await _disbursements(info, rows)
+        repo = await _repo(info, repository.DisbursementRepository)
+        return await _disbursements(info, await repo.newest(_viewer(info), cid))
 
     @strawberry.field(
         permission_classes=[Allowed("funds", "read_own")],
@@ -142,14 +132,9 @@ class FundsQuery:
     async def fund_disbursement(
         self, info: strawberry.Info, id: relay.GlobalID
     ) -> FundDisbursement | None:
-        d = await info.context.session.scalar(
-            select(m.FundDisbursement).where(
-                m.FundDisbursement.id == decode_id(id, "FundDisbursement")
-            )
-        )
-        if d is None or not await _may_read_community(info, d.community_id):
-            return None
-        return await _disbursement(info, d)
+        repo = await _repo(info, repository.DisbursementRepository)
+        d = await repo.get_by_id(decode_id(id, "FundDisbursement"), actor=_viewer(info))
+        return None if d is None else await _disbursement(info, d)
 
     @strawberry.field(
         permission_classes=[Allowed("funds", "read_own")],
@@ -195,13 +180,5 @@ class FundsQuery:
         self, info: strawberry.Info, community_id: relay.GlobalID
     ) -> list[FundRevenueReceipt]:
         cid = decode_id(community_id, "Community")
-        if not await _may_read_community(info, cid):
-            return []
-        rows = (
-            await info.context.session.scalars(
-                select(m.FundRevenueReceipt)
-                .where(m.FundRevenueReceipt.community_id == cid)
-                .order_by(m.FundRevenueReceipt.received_at.desc())
-            )
-        ).all()
-        return [FundRevenueReceipt.from_row(r) for r in rows]
+        repo = await _repo(info, repository.RevenueReceiptRepository)
+        return [FundRevenueReceipt.from_row(r) for r in await repo.newest(_viewer(info), cid)]

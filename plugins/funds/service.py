@@ -3,7 +3,8 @@
 Each operation validates everything before writing (bad input leaves nothing behind), updates the database
 mirror with the contract's own arithmetic (:mod:`plugins.funds.apportionment`) and queues the matching
 ``MaintenanceFund`` transaction in the same database transaction, with an idempotency key (``intent``).
-Functions flush, never commit: the request is the unit of work.
+Functions flush, never commit: the request is the unit of work. Each operation audits itself
+(``funds.<action>`` in the audit log, in the change's transaction), whoever calls it.
 
 Rules mirrored from the contract (``contracts/src/fund``):
 
@@ -27,7 +28,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kernel.sdk import BadUserInput, ChainUnit, Conflict, Event, NotFound, utcnow
+from kernel.sdk import BadUserInput, ChainUnit, Conflict, Event, NotFound, audit, utcnow
 from kernel.sdk.estate import Building, Community, Unit
 from kernel.sdk.inputs import parse_input
 from kernel.sdk.runtime import Runtime
@@ -119,6 +120,11 @@ def _entry(session: AsyncSession, **kw: Any) -> FundEntry:
     return row
 
 
+async def _audit(session: AsyncSession, actor: str, action: str, target: uuid.UUID, **detail: object) -> None:
+    """The service audits its own changes (``funds.<action>``), in the change's transaction."""
+    await audit(session, tenant_id=session.info["tenant_id"], actor=actor, action=f"funds.{action}", target=str(target), detail=detail)
+
+
 async def _publish(runtime: Runtime, session: AsyncSession, tenant_id: uuid.UUID, type_: str, payload: dict[str, Any], actor: str) -> None:
     if runtime is not None:
         await runtime.bus.publish(session, Event(type_, tenant_id, payload, actor=actor))
@@ -144,13 +150,21 @@ async def deposit(
     session: AsyncSession, runtime: Runtime, tenant_id: uuid.UUID, *, unit_id: uuid.UUID, amount: int, bank_ref: str, actor: str
 ) -> FundEntry:
     """Record an owner's deposit (缴存) into the unit's sub-ledger; the bank reference's sha256 goes on chain."""
-    return (await deposit_batch(session, runtime, tenant_id, [DepositLine(unit_id, amount, bank_ref)], actor=actor))[0]
+    entry = (await _deposit_lines(session, runtime, tenant_id, [DepositLine(unit_id, amount, bank_ref)], actor=actor))[0]
+    await _audit(session, actor, "deposited", entry.id, amount=entry.amount, unit=str(entry.unit_id))
+    return entry
 
 
 async def deposit_batch(session: AsyncSession, runtime: Runtime, tenant_id: uuid.UUID, lines: Sequence[DepositLine], *, actor: str) -> list[FundEntry]:
     """Record deposits of one community (a bank statement) in one ``deposit`` transaction.
 
     Every line is validated before anything is written: a bad line refuses the whole batch."""
+    entries = await _deposit_lines(session, runtime, tenant_id, lines, actor=actor)
+    await _audit(session, actor, "deposited", entries[0].id, count=len(entries), amount=sum(e.amount for e in entries))
+    return entries
+
+
+async def _deposit_lines(session: AsyncSession, runtime: Runtime, tenant_id: uuid.UUID, lines: Sequence[DepositLine], *, actor: str) -> list[FundEntry]:
     if not lines or len(lines) > MAX_DEPOSITS:
         raise BadUserInput(f"a batch holds 1 to {MAX_DEPOSITS} deposits", field="deposits")
     parsed = [parse_input(Deposit, amount_fen=x.amount, bank_ref=x.bank_ref) for x in lines]
@@ -219,6 +233,7 @@ async def record_interest(
     entry.intent = f"fund:interest:{entry.id}"
     await chain.queue_fund_call(session, community_id=community_id, function="recordInterest", args=[amount, ref_hash], intent=entry.intent)
     await session.flush()
+    await _audit(session, actor, "interest_recorded", entry.id, amount=entry.amount)
     return entry
 
 
@@ -268,6 +283,7 @@ async def allocate(session: AsyncSession, runtime: Runtime, *, community_id: uui
             session, community_id=community_id, function="continueAllocation", args=[ALLOCATION_CHUNK], intent=f"{prefix}:continue:{k // ALLOCATION_CHUNK}"
         )
     await session.flush()
+    await _audit(session, actor, "allocated", community_id, round=round_no, amount=amount)
     return AllocationResult(round_no, amount, len(units), total_area, carried)
 
 
@@ -399,6 +415,7 @@ async def request_disbursement(
     for s in shares:
         session.add(FundDisbursementShare(disbursement_id=d.id, unit_id=s.unit.id, chain_unit_id=s.chain_unit_id, area=s.area, share=s.share))
     await session.flush()
+    await _audit(session, actor, "disbursement_requested", d.id, amount=d.amount)
     return d
 
 
@@ -409,7 +426,9 @@ async def get_disbursement(session: AsyncSession, disbursement_id: uuid.UUID) ->
     return d
 
 
-async def attach_proposal(session: AsyncSession, runtime: Runtime, *, disbursement_id: uuid.UUID, proposal_id: uuid.UUID) -> FundDisbursement:
+async def attach_proposal(
+    session: AsyncSession, runtime: Runtime, *, disbursement_id: uuid.UUID, proposal_id: uuid.UUID, actor: str
+) -> FundDisbursement:
     """Tie a disbursement request to the USE_FUND proposal that puts it to the vote."""
     d = await get_disbursement(session, disbursement_id)
     if d.status != "awaiting_vote":
@@ -418,6 +437,7 @@ async def attach_proposal(session: AsyncSession, runtime: Runtime, *, disburseme
     await _proposal_free(session, proposal_id, d.id)
     d.proposal_id = proposal_id
     await session.flush()
+    await _audit(session, actor, "disbursement_proposal_attached", d.id, proposal=str(d.proposal_id))
     return d
 
 
@@ -485,6 +505,7 @@ async def execute_disbursement(session: AsyncSession, runtime: Runtime, tenant_i
     await _publish(runtime, session, tenant_id, EVENT_DISBURSED, {"disbursement_id": str(d.id), "proposal_id": str(d.proposal_id), "amount": d.amount}, actor)
     await _top_up_events(session, runtime, tenant_id, shares, actor)
     await session.flush()
+    await _audit(session, actor, "disbursed", d.id, amount=d.amount, proposal=str(d.proposal_id))
     return d
 
 
@@ -525,16 +546,18 @@ async def emergency_disbursement(
     await _publish(runtime, session, tenant_id, EVENT_EMERGENCY, {"disbursement_id": str(d.id), "amount": amount, "disclosure_hash": d.disclosure_hash}, actor)
     await _top_up_events(session, runtime, tenant_id, shares, actor)
     await session.flush()
+    await _audit(session, actor, "emergency_disbursed", d.id, amount=d.amount, disclosure_hash=d.disclosure_hash)
     return d
 
 
-async def cancel_disbursement(session: AsyncSession, *, disbursement_id: uuid.UUID) -> FundDisbursement:
+async def cancel_disbursement(session: AsyncSession, *, disbursement_id: uuid.UUID, actor: str) -> FundDisbursement:
     """Withdraw a request that has not been paid (the vote failed or the works were dropped)."""
     d = await get_disbursement(session, disbursement_id)
     if d.status != "awaiting_vote":
         raise Conflict(f"the disbursement is {d.status}")
     d.status = "cancelled"
     await session.flush()
+    await _audit(session, actor, "disbursement_cancelled", d.id)
     return d
 
 
@@ -563,6 +586,7 @@ async def transfer_sub_ledger(session: AsyncSession, runtime: Runtime, *, unit_i
     entry.intent = f"fund:transfer:{entry.id}"
     await chain.queue_fund_call(session, community_id=unit.community_id, function="transferSubLedger", args=[ledger.chain_unit_id, ref_hash], intent=entry.intent)
     await session.flush()
+    await _audit(session, actor, "sub_ledger_transferred", entry.id, unit=str(entry.unit_id))
     return entry
 
 
@@ -597,6 +621,10 @@ async def receive_revenue(
     await chain.queue_fund_call(session, community_id=community_id, function="receiveRevenue", args=[amount, ref_hash], intent=f"fund:revenue:{receipt.id}")
     await _publish(runtime, session, tenant_id, EVENT_REVENUE, {"receipt_id": str(receipt.id), "amount": amount, "to_fund": to_fund, "to_welfare": to_welfare}, actor)
     await session.flush()
+    await _audit(
+        session, actor, "revenue_received", receipt.id,
+        amount=receipt.amount, to_fund=receipt.to_fund, to_welfare=receipt.to_welfare, fund_bps=receipt.fund_bps,
+    )
     return receipt
 
 
@@ -625,6 +653,7 @@ async def apply_revenue_ratio(session: AsyncSession, runtime: Runtime, *, propos
         session, community_id=facts.community_id, function="setRevenueRatio", args=[facts.chain_proposal_id, fund_bps], intent=f"fund:ratio:{proposal_id}"
     )
     await session.flush()
+    await _audit(session, actor, "revenue_ratio_applied", account.community_id, fund_bps=fund_bps, proposal=str(account.ratio_proposal_id))
     return account
 
 

@@ -8,19 +8,24 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from enum import Enum
 from typing import NewType
 
 import strawberry
-from sqlalchemy import select
 from strawberry import relay
 from strawberry.types.scalar import ScalarDefinition
 
-from kernel.sdk.estate import Building, Unit, units_owned_by_account
+from kernel.sdk.estate import Unit, units_owned_by_account
 from kernel.sdk.graphql import decode_id, page_size, to_gid
+from kernel.sdk.repository import Viewer
 from plugins.funds import models as m
-from plugins.funds import service
+from plugins.funds import repository, service
 from plugins.funds.reconcile import Report
+from plugins.funds.vocabulary import (
+    DisbursementKind,
+    DisbursementStatus,
+    FundFlowKind,
+    RevenueSource,
+)
 
 
 def _parse_fen(value: object) -> int:
@@ -41,39 +46,6 @@ SCALARS: dict[object, ScalarDefinition] = {
 }
 
 
-@strawberry.enum(description="资金流水类别")
-class FundFlowKind(Enum):
-    DEPOSIT = "deposit"
-    INTEREST = "interest"
-    ALLOCATION = "allocation"
-    DISBURSEMENT = "disbursement"
-    EMERGENCY = "emergency"
-    TRANSFER = "transfer"
-    REVENUE = "revenue"
-    RATIO = "ratio"
-
-
-@strawberry.enum(description="公共收益来源")
-class RevenueSource(Enum):
-    ELEVATOR_ADS = "elevator_ads"
-    PARKING = "parking"
-    VENUE_RENTAL = "venue_rental"
-    OTHER = "other"
-
-
-@strawberry.enum
-class DisbursementKind(Enum):
-    VOTED = "voted"
-    EMERGENCY = "emergency"
-
-
-@strawberry.enum
-class DisbursementStatus(Enum):
-    AWAITING_VOTE = "awaiting_vote"
-    EXECUTED = "executed"
-    CANCELLED = "cancelled"
-
-
 def _mask(ref: str) -> str:
     return ("*" * max(0, len(ref) - 4) + ref[-4:]) if len(ref) > 4 else "****"
 
@@ -82,14 +54,7 @@ async def _unit_labels(
     info: strawberry.Info, unit_ids: set[uuid.UUID]
 ) -> dict[uuid.UUID, tuple[str, str]]:
     """Unit number and building name for a whole list in one query (no N+1)."""
-    if not unit_ids:
-        return {}
-    rows = await info.context.session.execute(
-        select(Unit.id, Unit.number, Building.name)
-        .join(Building, (Building.id == Unit.building_id) & (Building.tenant_id == Unit.tenant_id))
-        .where(Unit.id.in_(list(unit_ids)))
-    )
-    return {r[0]: (r[1], r[2]) for r in rows.all()}
+    return await repository.unit_labels(info.context.session, unit_ids)
 
 
 @strawberry.type(description="分户账: a unit's maintenance fund sub-ledger")
@@ -233,15 +198,7 @@ async def _disbursements(
     info: strawberry.Info, ds: Sequence[m.FundDisbursement]
 ) -> list[FundDisbursement]:
     """The types of ``ds`` with their shares: one query for every share, one for the unit labels."""
-    shares: dict[uuid.UUID, list[m.FundDisbursementShare]] = {}
-    if ds:
-        stmt = (
-            select(m.FundDisbursementShare)
-            .where(m.FundDisbursementShare.disbursement_id.in_([d.id for d in ds]))
-            .order_by(m.FundDisbursementShare.chain_unit_id)
-        )
-        for r in await info.context.session.scalars(stmt):
-            shares.setdefault(r.disbursement_id, []).append(r)
+    shares = await repository.DisbursementRepository(info.context.session).shares_of([d.id for d in ds])
     labels = await _unit_labels(info, {r.unit_id for rows in shares.values() for r in rows})
     return [_disbursement_of(d, shares.get(d.id, []), labels) for d in ds]
 
@@ -373,36 +330,39 @@ async def _my_units(info: strawberry.Info) -> list[Unit]:
     return ctx.loaders[key]  # type: ignore[no-any-return]
 
 
+def _viewer(info: strawberry.Info) -> Viewer:
+    return Viewer.of(info.context)
+
+
+async def _audience(info: strawberry.Info) -> repository.Audience:
+    """The caller's audience (:class:`plugins.funds.repository.Audience`): their own units."""
+    return repository.Audience([] if info.context.allowed("funds", "read") else await _my_units(info))
+
+
 async def _may_read_community(info: strawberry.Info, community_id: uuid.UUID) -> bool:
     """Staff, committee and auditors read every community; an owner reads the communities they own in."""
-    if info.context.allowed("funds", "read"):
-        return True
-    return any(u.community_id == community_id for u in await _my_units(info))
+    return (await _audience(info)).may_read_community(_viewer(info), community_id)
 
 
 async def _may_read_unit(info: strawberry.Info, unit_id: uuid.UUID) -> bool:
-    if info.context.allowed("funds", "read"):
-        return True
-    return any(u.id == unit_id for u in await _my_units(info))
+    return (await _audience(info)).may_read_unit(_viewer(info), unit_id)
+
+
+async def _repo(info: strawberry.Info, cls: type[repository.R]) -> repository.R:
+    """A funds repository for the caller (built with their own units)."""
+    return cls(info.context.session, (await _audience(info)).own_units)
 
 
 async def _unit_statement(
     info: strawberry.Info, unit_id: uuid.UUID, first: int | None
 ) -> UnitFundStatement | None:
     session = info.context.session
-    unit = await session.scalar(select(Unit).where(Unit.id == unit_id))
+    unit = await repository.unit(session, unit_id)
     if unit is None:
         return None
     n = page_size(first, default=50, maximum=info.context.runtime.settings.max_page_size)
     ledger = await service.sub_ledger_of(session, unit_id)
-    rows = (
-        await session.scalars(
-            select(m.FundEntry)
-            .where(m.FundEntry.unit_id == unit_id)
-            .order_by(m.FundEntry.created_at.desc(), m.FundEntry.id.desc())
-            .limit(n)
-        )
-    ).all()
+    rows = await repository.EntryRepository(session).newest_of_unit(unit_id, n)
     labels = await _unit_labels(info, {unit_id})
     number, building = labels.get(unit_id, (unit.number, ""))
     sub = (
@@ -427,23 +387,13 @@ async def _community_statement(
     info: strawberry.Info, community_id: uuid.UUID
 ) -> CommunityFundStatement | None:
     session = info.context.session
-    account = await session.scalar(
-        select(m.FundAccount).where(m.FundAccount.community_id == community_id)
-    )
+    accounts = repository.AccountRepository(session)
+    account = await accounts.of(community_id)
     if account is None:
         return None
     totals = await service.entry_totals(session, community_id)
-    ledgers = (
-        await session.scalars(
-            select(m.FundSubLedger).where(m.FundSubLedger.community_id == community_id)
-        )
-    ).all()
-    last = await session.scalar(
-        select(m.FundReconciliation)
-        .where(m.FundReconciliation.community_id == community_id)
-        .order_by(m.FundReconciliation.ran_at.desc())
-        .limit(1)
-    )
+    ledgers = await accounts.sub_ledgers(community_id)
+    last = await accounts.last_reconciliation(community_id)
     return CommunityFundStatement(
         community_id=strawberry.ID(str(to_gid("Community", community_id))),
         fund_balance_fen=account.fund_balance,

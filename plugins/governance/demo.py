@@ -23,11 +23,10 @@ DEMO_BODY = (
 )
 
 
-async def _relay(runtime: Any, tenant_id: uuid.UUID) -> None:
+async def _relay(runtime: Runtime, tenant_id: uuid.UUID) -> None:
     """Deliver the tenant's outbox now (the relayer puts the demo proposal on chain before the command
-    returns). The demo runs in the kernel's own process, whose runtime has the outbox; it is not part
-    of the :class:`~kernel.sdk.runtime.Runtime` protocol plugins otherwise rely on."""
-    await runtime.outbox.drain(tenant_id)
+    returns), through :meth:`~kernel.sdk.runtime.Runtime.deliver_outbox`."""
+    await runtime.deliver_outbox(tenant_id)
 
 
 async def seed_governance_demo(

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.sdk import Base, TenantRecord, tenant_fk
 from kernel.sdk.db import legal_hold, withheld
+from plugins.governance.vocabulary import ProposalStatus, values
 
 #: Art. 278 para. 1 items 1–9, in order (item n is chain matter n-1).
 MATTERS = (
@@ -38,18 +39,7 @@ MATTERS = (
     "COMMON_PARTS_CHANGE",
     "OTHER",
 )
-STATUSES = (
-    "draft",
-    "published",
-    "voting",
-    "preliminary",
-    "objection",
-    "final",
-    "defeated",
-    "defeated_no_quorum",
-    "executed",
-    "cancelled",
-)
+STATUSES = values(ProposalStatus)
 #: States of a filing in the street office's inbox.
 REVIEW_STATES = ("received", "acknowledged", "returned")
 CHOICES = ("AGAINST", "FOR", "ABSTAIN")  # chain support values 0, 1, 2

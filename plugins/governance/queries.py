@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_
 
 from kernel.sdk import BadUserInput, NotFound, deployment_for, holder_address
 from kernel.sdk.graphql import (
@@ -30,7 +30,7 @@ from plugins.governance import models as m
 from plugins.governance import service
 from plugins.governance.ballots import ballot_typed_data
 from plugins.governance.filings import filing_gid
-from plugins.governance.repository import ProposalRepository
+from plugins.governance.repository import ProposalRepository, street_filings
 from plugins.governance.types import (
     Proposal,
     ReceiptVerification,
@@ -43,32 +43,12 @@ from plugins.governance.types import (
 
 
 async def _street_filings(info: strawberry.Info, status: str | None = None) -> list[StreetFiling]:
-    from kernel.sdk.estate import Community
-
     actor = info.context.actor
     street = actor.regulator_street
     streets = await regulator_streets(info.context.runtime, street)
 
     async def read(session: Any, tenant: Any) -> list[StreetFiling]:
-        rows = await session.execute(
-            select(m.Filing, m.Proposal, Community.name)
-            .join(
-                m.Proposal,
-                and_(
-                    m.Proposal.id == m.Filing.proposal_id,
-                    m.Proposal.tenant_id == m.Filing.tenant_id,
-                ),
-            )
-            .join(
-                Community,
-                and_(
-                    Community.id == m.Proposal.community_id,
-                    Community.tenant_id == m.Proposal.tenant_id,
-                ),
-            )
-            .where(m.Filing.street_code.in_(streets), *([m.Filing.review_status == status] if status else []))
-            .order_by(m.Filing.created_at)
-        )
+        rows = await street_filings(session, streets, status)
         return [
             StreetFiling(
                 id=filing_gid(tenant.id, f.id),

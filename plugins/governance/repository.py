@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, false, select
+from sqlalchemy import Select, and_, false, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.sdk import ChainTransaction, CommunityContracts, deployment_for, utcnow
-from kernel.sdk.estate import Building
+from kernel.sdk.estate import Building, Community, Unit
 from kernel.sdk.repository import Repository, Viewer
 from plugins.governance import models as m
 from plugins.governance.service import OUTCOMES, STATUS_OF_OUTCOME, covers_account, intent
@@ -136,3 +136,29 @@ async def views(session: AsyncSession, rows: Sequence[m.Proposal]) -> list[Propo
         )
         for r in rows
     ]
+
+
+async def scope_unit_rows(session: AsyncSession, unit_ids: Sequence[uuid.UUID]) -> list[Any]:
+    """``(number_key, number, registered_area, building name)`` of each unit (``myUnits``)."""
+    if not unit_ids:
+        return []
+    rows = await session.execute(
+        select(Unit.number_key, Unit.number, Unit.registered_area, Building.name)
+        .join(Building, and_(Building.id == Unit.building_id, Building.tenant_id == Unit.tenant_id))
+        .where(Unit.id.in_(list(unit_ids)))
+    )
+    return list(rows.all())
+
+
+async def street_filings(session: AsyncSession, street_codes: list[str], status: str | None = None) -> list[Any]:
+    """``(filing, proposal, community name)`` of every filing (备案) with the street offices
+    ``street_codes`` (a street's own code, or every street of a district), in review state
+    ``status`` if given, oldest first — a street office's read across firms."""
+    rows = await session.execute(
+        select(m.Filing, m.Proposal, Community.name)
+        .join(m.Proposal, and_(m.Proposal.id == m.Filing.proposal_id, m.Proposal.tenant_id == m.Filing.tenant_id))
+        .join(Community, and_(Community.id == m.Proposal.community_id, Community.tenant_id == m.Proposal.tenant_id))
+        .where(m.Filing.street_code.in_(street_codes), *([m.Filing.review_status == status] if status else []))
+        .order_by(m.Filing.created_at)
+    )
+    return list(rows.all())

@@ -12,18 +12,22 @@ from enum import Enum
 from typing import Any, NewType
 
 import strawberry
-from sqlalchemy import and_, select
 from strawberry import relay
 from strawberry.types.scalar import ScalarDefinition
 
 from kernel.sdk import BadUserInput, Forbidden, NotFound, deployment_for
-from kernel.sdk.estate import Building, Unit
 from kernel.sdk.graphql import Connection, decode_id, paginate, requested_page_size
 from kernel.sdk.repository import Viewer
 from plugins.governance import models as m
 from plugins.governance import service
 from plugins.governance.filings import ProposalFiling, filing_of
-from plugins.governance.repository import ProposalRepository, ProposalView, views
+from plugins.governance.repository import (
+    ProposalRepository,
+    ProposalView,
+    scope_unit_rows,
+    views,
+)
+from plugins.governance.vocabulary import ProposalStatus
 
 PLUGIN = "governance"
 
@@ -161,7 +165,7 @@ class Proposal(relay.Node):
     title: str
     body: str
     matter: Matter  # type: ignore[valid-type]
-    status: str
+    status: ProposalStatus
     voting_starts_at: datetime | None
     voting_ends_at: datetime | None
     objection_ends_at: datetime | None
@@ -196,16 +200,7 @@ class Proposal(relay.Node):
         ids = [u.unit_id for units in keys.values() for u in units]
         if not ids:
             return []
-        rows = (
-            await ctx.session.execute(
-                select(Unit.number_key, Unit.number, Unit.registered_area, Building.name)
-                .join(
-                    Building,
-                    and_(Building.id == Unit.building_id, Building.tenant_id == Unit.tenant_id),
-                )
-                .where(Unit.id.in_(ids))
-            )
-        ).all()
+        rows = await scope_unit_rows(ctx.session, ids)
         total = self.row.total_area or 1
         out = []
         for _, number, area, building in sorted(rows, key=lambda r: (r[3], r[0])):
@@ -285,7 +280,7 @@ class Proposal(relay.Node):
             title=row.title,
             body=row.body,
             matter=Matter(row.matter),
-            status=state.status,
+            status=ProposalStatus(state.status),
             voting_starts_at=row.voting_starts_at,
             voting_ends_at=row.voting_ends_at,
             objection_ends_at=state.objection_ends_at,

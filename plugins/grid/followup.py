@@ -83,6 +83,12 @@ async def enrol(
     return row
 
 
+async def audit_read(session: Any, *, resident: VulnerableResident, actor: str) -> None:
+    """Reading a resident's full record (their tags and visit notes) is audited as
+    ``grid.vulnerable_resident_read``."""
+    await record(session, actor, "vulnerable_resident_read", resident.id)
+
+
 async def record_visit(
     session: Any,
     vault: Any,

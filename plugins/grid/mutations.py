@@ -64,14 +64,8 @@ async def _readable(
 
 
 async def _grid_node(info: strawberry.Info, row: m.Grid) -> Grid:
-    from sqlalchemy import select
-
-    s = info.context.session
-    buildings = list(
-        await s.scalars(select(m.GridBuilding.building_id).where(m.GridBuilding.grid_id == row.id))
-    )
-    members = list(await s.scalars(select(m.GridMember).where(m.GridMember.grid_id == row.id)))
-    return Grid.from_row(row, buildings, members)
+    buildings, members = await GridRepository(info.context.session).buildings_and_members([row.id])
+    return Grid.from_row(row, buildings[row.id], members[row.id])
 
 
 async def _resident_node(

@@ -8,16 +8,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import strawberry
-from sqlalchemy import select
 from strawberry import relay
 
-from kernel.sdk import BadUserInput, audit, utcnow
-from kernel.sdk.estate import Community, Person
+from kernel.sdk import BadUserInput, estate, utcnow
 from kernel.sdk.graphql import IsRegulator, decode_id
 from kernel.sdk.regulator import read_across_tenants, regulator_streets
 from kernel.sdk.repository import Viewer
 from plugins.grid import models as m
 from plugins.grid.common import unseal
+from plugins.grid.followup import audit_read
 from plugins.grid.permissions import CARE, MANAGE, OVERSEE, READ, REPORT, Allowed
 from plugins.grid.repository import (
     CheckInRepository,
@@ -77,23 +76,13 @@ def _opt(value: relay.GlobalID | None, type_name: str) -> Any:
 
 
 async def incident_nodes(session: Any, rows: list[m.Incident]) -> list[GridIncident]:
-    ids = [r.id for r in rows]
-    updates: dict[Any, list[m.IncidentUpdate]] = {i: [] for i in ids}
-    if ids:
-        for u in await session.scalars(
-            select(m.IncidentUpdate)
-            .where(m.IncidentUpdate.incident_id.in_(ids))
-            .order_by(m.IncidentUpdate.at, m.IncidentUpdate.created_at)
-        ):
-            updates[u.incident_id].append(u)
+    updates = await IncidentRepository(session).updates_of([r.id for r in rows])
     return [GridIncident.from_row(r, updates[r.id]) for r in rows]
 
 
 async def person_names(session: Any, person_ids: list[Any]) -> dict[Any, str]:
-    if not person_ids:
-        return {}
-    rows = await session.execute(select(Person.id, Person.name).where(Person.id.in_(person_ids)))
-    return {pid: name or "" for pid, name in rows}
+    names = await estate.person_names(session, person_ids)
+    return {pid: name or "" for pid, name in names.items()}
 
 
 @strawberry.type
@@ -110,22 +99,9 @@ class GridQuery:
         if community_id is not None:
             stmt = stmt.where(m.Grid.community_id == decode_id(community_id, "Community"))
         rows = list(await ctx.session.scalars(stmt.limit(500)))
-        ids = [r.id for r in rows]
-        buildings: dict[Any, list[Any]] = {i: [] for i in ids}
-        members: dict[Any, list[m.GridMember]] = {i: [] for i in ids}
-        if ids:
-            for b in await ctx.session.scalars(
-                select(m.GridBuilding)
-                .where(m.GridBuilding.grid_id.in_(ids))
-                .order_by(m.GridBuilding.created_at)
-            ):
-                buildings[b.grid_id].append(b.building_id)
-            for x in await ctx.session.scalars(
-                select(m.GridMember)
-                .where(m.GridMember.grid_id.in_(ids))
-                .order_by(m.GridMember.created_at)
-            ):
-                members[x.grid_id].append(x)
+        buildings, members = await GridRepository(ctx.session).buildings_and_members(
+            [r.id for r in rows]
+        )
         return [Grid.from_row(r, buildings[r.id], members[r.id]) for r in rows]
 
     @strawberry.field(
@@ -282,7 +258,8 @@ class GridQuery:
         self, info: strawberry.Info, id: relay.GlobalID
     ) -> GridVulnerableResidentDetail | None:
         ctx = info.context
-        row = await VulnerableRepository(ctx.session).get_by_id(
+        residents = VulnerableRepository(ctx.session)
+        row = await residents.get_by_id(
             decode_id(id, "GridVulnerableResident"), actor=Viewer.of(ctx)
         )
         if row is None:
@@ -294,19 +271,8 @@ class GridQuery:
             for t in (unseal(vault, tenant_id, row.tags_enc) or "").split(",")
             if t
         ]
-        visits = await ctx.session.scalars(
-            select(m.Visit)
-            .where(m.Visit.resident_id == row.id)
-            .order_by(m.Visit.visited_at.desc())
-            .limit(100)
-        )
-        await audit(
-            ctx.session,
-            tenant_id=tenant_id,
-            actor=ctx.actor.label,
-            action="grid.vulnerable_resident_read",
-            target=str(row.id),
-        )
+        visits = await residents.visits(row.id)
+        await audit_read(ctx.session, resident=row, actor=ctx.actor.label)
         return GridVulnerableResidentDetail(
             resident=GridVulnerableResident.from_row(row, name, utcnow()),
             name=name,
@@ -329,7 +295,7 @@ class GridQuery:
     ) -> list[GridCommunityStats]:
         ctx = info.context
         start, end = _period(since, until)
-        communities = dict((await ctx.session.execute(select(Community.id, Community.name))).all())
+        communities = await estate.community_names(ctx.session)
         return await _stats(ctx.session, communities, start, end)
 
     @strawberry.field(
@@ -345,13 +311,7 @@ class GridQuery:
         start, end = _period(since, until)
 
         async def read(session: Any, tenant: Any) -> list[GridCommunityStats]:
-            communities = dict(
-                (
-                    await session.execute(
-                        select(Community.id, Community.name).where(Community.street_code.in_(streets))
-                    )
-                ).all()
-            )
+            communities = await estate.community_names(session, street_codes=streets)
             return (
                 await _stats(session, communities, start, end, tenant.name) if communities else []
             )
@@ -384,26 +344,12 @@ class GridQuery:
             )
 
         async def read(session: Any, tenant: Any) -> list[GridStreetReferral]:
-            communities = dict(
-                (
-                    await session.execute(
-                        select(Community.id, Community.name).where(Community.street_code.in_(streets))
-                    )
-                ).all()
-            )
+            communities = await estate.community_names(session, street_codes=streets)
             if not communities:
                 return []
-            stmt = (
-                select(m.Incident)
-                .where(
-                    m.Incident.community_id.in_(list(communities)),
-                    m.Incident.referred_at.is_not(None),
-                )
-                .order_by(m.Incident.referred_at.desc())
-                .limit(500)
+            rows = await IncidentRepository(session).referred_in(
+                list(communities), status.value if status is not None else None
             )
-            if status is not None:
-                stmt = stmt.where(m.Incident.status == status.value)
             return [
                 GridStreetReferral(
                     reference=str(r.id)[:8],
@@ -414,7 +360,7 @@ class GridQuery:
                     referred_at=r.referred_at,
                     closed_at=r.closed_at,
                 )
-                for r in await session.scalars(stmt)
+                for r in rows
             ]
 
         return await read_across_tenants(

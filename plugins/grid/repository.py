@@ -49,6 +49,28 @@ class _InGrid(Repository[Any]):
 
 
 class GridRepository(_InGrid):
+    async def buildings_and_members(
+        self, grid_ids: list[uuid.UUID]
+    ) -> tuple[dict[Any, list[Any]], dict[Any, list[m.GridMember]]]:
+        """Each grid's building ids and members, oldest first, in two queries."""
+        buildings: dict[Any, list[Any]] = {i: [] for i in grid_ids}
+        members: dict[Any, list[m.GridMember]] = {i: [] for i in grid_ids}
+        if grid_ids:
+            for b in await self.session.scalars(
+                select(m.GridBuilding)
+                .where(m.GridBuilding.grid_id.in_(grid_ids))
+                .order_by(m.GridBuilding.created_at)
+            ):
+                buildings[b.grid_id].append(b.building_id)
+            for x in await self.session.scalars(
+                select(m.GridMember)
+                .where(m.GridMember.grid_id.in_(grid_ids))
+                .order_by(m.GridMember.created_at)
+            ):
+                members[x.grid_id].append(x)
+        return buildings, members
+
+
     model = m.Grid
     grid_column = "id"
 
@@ -71,6 +93,16 @@ class MissedRepository(_InGrid):
 
 class VulnerableRepository(_InGrid):
     model = m.VulnerableResident
+
+    async def visits(self, resident_id: uuid.UUID, limit: int = 100) -> list[m.Visit]:
+        """A resident's visits, newest first (the caller has read the resident)."""
+        stmt = (
+            select(m.Visit)
+            .where(m.Visit.resident_id == resident_id)
+            .order_by(m.Visit.visited_at.desc())
+            .limit(limit)
+        )
+        return list(await self.session.scalars(stmt))
 
 
 class IncidentRepository(Repository[m.Incident]):
@@ -104,3 +136,30 @@ class IncidentRepository(Repository[m.Incident]):
         if mine:
             stmt = stmt.where(m.Incident.reporter_account_id == actor.account_id)
         return list(await self.session.scalars(stmt.limit(limit)))
+
+    async def updates_of(self, ids: list[uuid.UUID]) -> dict[Any, list[m.IncidentUpdate]]:
+        """Each incident's updates, in order, in one query."""
+        updates: dict[Any, list[m.IncidentUpdate]] = {i: [] for i in ids}
+        if ids:
+            for u in await self.session.scalars(
+                select(m.IncidentUpdate)
+                .where(m.IncidentUpdate.incident_id.in_(ids))
+                .order_by(m.IncidentUpdate.at, m.IncidentUpdate.created_at)
+            ):
+                updates[u.incident_id].append(u)
+        return updates
+
+    async def referred_in(
+        self, community_ids: list[uuid.UUID], status: str | None = None, limit: int = 500
+    ) -> list[m.Incident]:
+        """Incidents of ``community_ids`` referred to the street office, newest referral first
+        (a street office's read across firms, through :func:`kernel.sdk.regulator.read_across_tenants`)."""
+        stmt = (
+            self.base_statement()
+            .where(m.Incident.community_id.in_(community_ids), m.Incident.referred_at.is_not(None))
+            .order_by(m.Incident.referred_at.desc())
+            .limit(limit)
+        )
+        if status is not None:
+            stmt = stmt.where(m.Incident.status == status)
+        return list(await self.session.scalars(stmt))

@@ -17,6 +17,7 @@ from plugins.inspections import models as m
 from plugins.inspections.permissions import PLUGIN
 from plugins.inspections.vocabulary import (
     FacilityCategory,
+    FindingResult,
     FindingSeverity,
     InspectionRoundStatus,
 )
@@ -46,7 +47,7 @@ class InspectionCheckpoint:
 class InspectionFinding:
     id: strawberry.ID
     checkpoint_id: strawberry.ID
-    result: str
+    result: FindingResult
     severity: FindingSeverity
     category: FacilityCategory
     note: str
@@ -59,7 +60,7 @@ class InspectionFinding:
         return cls(
             id=_gid("InspectionFinding", r.id),
             checkpoint_id=_gid("InspectionCheckpoint", r.checkpoint_id),
-            result=r.result,  # type: ignore[arg-type]
+            result=FindingResult(r.result),
             severity=FindingSeverity(r.severity),
             category=FacilityCategory(r.category),
             note=r.note,

@@ -10,7 +10,7 @@ import strawberry
 
 from kernel.sdk.vocabulary import FacilityCategory, values
 
-__all__ = ["FacilityCategory", "FindingSeverity", "InspectionRoundStatus", "values"]
+__all__ = ["FacilityCategory", "FindingResult", "FindingSeverity", "InspectionRoundStatus", "values"]
 
 
 @strawberry.enum(
@@ -21,6 +21,12 @@ class FindingSeverity(StrEnum):
     normal = "normal"
     high = "high"
     urgent = "urgent"
+
+
+@strawberry.enum(description="What an inspector found at a checkpoint: ok, or a defect (which opens a work order).")
+class FindingResult(StrEnum):
+    ok = "ok"
+    defect = "defect"
 
 
 @strawberry.enum(description="Where a round stands: scheduled → in_progress → completed.")

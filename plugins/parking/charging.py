@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from kernel.sdk import Event
+from kernel.sdk.runtime import Runtime
 from plugins.parking.models import ChargingPile, ChargingSession, Vehicle
 from plugins.parking.plates import mask_plate, normalize_plate, plate_digest
 from plugins.parking.tariff import charging_fee
@@ -39,7 +40,7 @@ async def _session(session: Any, pile_id: uuid.UUID, ref: str) -> ChargingSessio
 
 
 async def on_telemetry_event(
-    runtime: Any, session: Any, tenant_id: uuid.UUID, payload: Any
+    runtime: Runtime, session: Any, tenant_id: uuid.UUID, payload: Any
 ) -> ChargingSession | None:
     """``device.telemetry_event`` of an ``ev_charger`` → start or stop a charging session."""
     p = payload if isinstance(payload, dict) else {}
@@ -114,7 +115,7 @@ async def on_telemetry_event(
 
 
 async def _attribute(
-    runtime: Any, session: Any, tenant_id: uuid.UUID, row: ChargingSession, raw_plate: Any
+    runtime: Runtime, session: Any, tenant_id: uuid.UUID, row: ChargingSession, raw_plate: Any
 ) -> None:
     """Whose charge: the household that registered the plate (masked plate kept for staff)."""
     plate = normalize_plate(raw_plate)

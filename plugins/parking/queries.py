@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import strawberry
 from strawberry import relay
 
@@ -163,14 +161,10 @@ class ParkingQuery:
         self, info: strawberry.Info, lot_id: relay.GlobalID | None = None
     ) -> list[ParkingShareWindow]:
         ctx = info.context
-        stmt = (
-            ShareWindowRepository(ctx.session)
-            .readable_statement(Viewer.of(ctx))
-            .where(m.ShareWindow.withdrawn.is_(False))
+        lot = await _lot(ctx, lot_id) if lot_id is not None else None
+        stmt = ShareWindowRepository(ctx.session).open_in(
+            Viewer.of(ctx), lot.id if lot is not None else None
         )
-        if lot_id is not None:
-            lot = await _lot(ctx, lot_id)
-            stmt = stmt.where(m.ShareWindow.space_id.in_(select_space_ids(lot.id)))
         rows = await ctx.session.scalars(stmt.order_by(m.ShareWindow.starts_at).limit(LIMIT))
         return [ParkingShareWindow.from_row(r) for r in rows]
 
@@ -209,8 +203,3 @@ class ParkingQuery:
         )
         return [ChargingSessionNode.from_row(r) for r in rows]
 
-
-def select_space_ids(lot_id: uuid.UUID):  # type: ignore[no-untyped-def]
-    from sqlalchemy import select
-
-    return select(m.ParkingSpace.id).where(m.ParkingSpace.lot_id == lot_id)

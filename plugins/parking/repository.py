@@ -79,6 +79,14 @@ class SpaceRepository(_PublicRows):
 
 
 class ShareWindowRepository(_PublicRows):
+    def open_in(self, actor: Viewer, lot_id: uuid.UUID | None = None) -> Select[Any]:
+        """The windows ``actor`` may read that are not withdrawn (of the lot ``lot_id``, if given)."""
+        stmt = self.readable_statement(actor).where(m.ShareWindow.withdrawn.is_(False))
+        if lot_id is not None:
+            spaces = select(m.ParkingSpace.id).where(m.ParkingSpace.lot_id == lot_id)
+            stmt = stmt.where(m.ShareWindow.space_id.in_(spaces))
+        return stmt
+
     model = m.ShareWindow
 
 

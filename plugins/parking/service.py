@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kernel.sdk import BadUserInput, Conflict, Event, NotFound, audit, devices
 from kernel.sdk.estate import Community, Unit
+from kernel.sdk.runtime import Runtime
 from plugins.parking.models import (
     DIRECTIONS,
     SPACE_KINDS,
@@ -478,7 +479,7 @@ async def visitor_pass_revoked(session: Any, payload: Any) -> bool:
 
 
 async def pay_session(
-    runtime: Any, session: Any, *, session_id: uuid.UUID, reference: str, actor: str
+    runtime: Runtime, session: Any, *, session_id: uuid.UUID, reference: str, actor: str
 ) -> ParkingSession:
     """A temporary car's fee paid at the exit (cashier, kiosk or scan-to-pay): the session is
     settled and the exit lane that stopped the car is told to raise its barrier."""

@@ -36,6 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from kernel.sdk import Event
+from kernel.sdk.runtime import Runtime
 from plugins.parking.models import (
     GateEvent,
     MonthlyPass,
@@ -196,7 +197,7 @@ async def _lane(session: Any, device_id: uuid.UUID) -> Lane | None:
 
 
 async def process_read(
-    runtime: Any,
+    runtime: Runtime,
     session: Any,
     tenant_id: uuid.UUID,
     *,
@@ -258,7 +259,7 @@ async def process_read(
 
 
 async def _enter(
-    runtime: Any,
+    runtime: Runtime,
     session: Any,
     tenant_id: uuid.UUID,
     lot: Lane,
@@ -293,7 +294,7 @@ async def _enter(
 
 
 async def _leave(
-    runtime: Any,
+    runtime: Runtime,
     session: Any,
     tenant_id: uuid.UUID,
     lot: Lane,
@@ -335,7 +336,7 @@ async def _leave(
 
 
 async def on_telemetry_event(
-    runtime: Any, session: Any, tenant_id: uuid.UUID, payload: Any
+    runtime: Runtime, session: Any, tenant_id: uuid.UUID, payload: Any
 ) -> GateDecision | None:
     """A ``device.telemetry_event`` of a ``parking_barrier`` (``{device_id, device_type, ts,
     values: {plate, direction?}}``) → :func:`process_read`; other devices' events are not ours."""

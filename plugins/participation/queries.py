@@ -7,10 +7,9 @@ import uuid
 from typing import Any
 
 import strawberry
-from sqlalchemy import select
 from strawberry import relay
 
-from kernel.sdk import NotFound
+from kernel.sdk import NotFound, estate
 from kernel.sdk.graphql import IsRegulator, decode_id
 from kernel.sdk.regulator import read_across_tenants, regulator_streets
 from kernel.sdk.repository import Viewer
@@ -22,7 +21,8 @@ from plugins.participation.repository import (
     CommentRepository,
     SurveyRepository,
     TopicRepository,
-    readable_communities,
+    cosigned,
+    readable_community,
 )
 from plugins.participation.topics import settings_of
 from plugins.participation.types import (
@@ -48,16 +48,7 @@ async def signed_topics(info: strawberry.Info, rows: list[m.DeliberationTopic]) 
     keys: set[str] = set()
     for community_id in {r.community_id for r in rows}:
         keys |= set(await owner_holdings(ctx.session, ctx.actor.account_id, community_id))
-    if not keys:
-        return set()
-    return set(
-        await ctx.session.scalars(
-            select(m.TopicCoSignature.topic_id).where(
-                m.TopicCoSignature.topic_id.in_([r.id for r in rows]),
-                m.TopicCoSignature.person_key.in_(list(keys)),
-            )
-        )
-    )
+    return await cosigned(ctx.session, [r.id for r in rows], keys)
 
 
 async def topic_nodes(
@@ -69,9 +60,7 @@ async def topic_nodes(
 
 
 async def require_readable_community(info: strawberry.Info, community_id: uuid.UUID) -> None:
-    ids = readable_communities(Viewer.of(info.context))
-    if ids is not None and community_id not in set(await info.context.session.scalars(ids)):
-        raise NotFound("no community with this id", field="communityId")
+    await readable_community(info.context.session, Viewer.of(info.context), community_id)
 
 
 @strawberry.type
@@ -83,11 +72,9 @@ class ParticipationQuery:
     async def participation_settings(
         self, info: strawberry.Info, community_id: relay.GlobalID
     ) -> Settings:
-        from kernel.sdk.estate import Community
-
         ctx = info.context
         cid = decode_id(community_id, "Community")
-        if await ctx.session.scalar(select(Community.id).where(Community.id == cid)) is None:
+        if not await estate.community_names(ctx.session, ids=[cid]):
             raise NotFound("no community with this id", field="communityId")
         await require_readable_community(info, cid)
         row = await settings_of(ctx.session, cid)
@@ -200,30 +187,16 @@ class ParticipationQuery:
     async def participation_street_satisfaction(
         self, info: strawberry.Info
     ) -> list[StreetSatisfaction]:
-        from kernel.sdk.estate import Community
-
         actor = info.context.actor
         street = actor.regulator_street
         streets = await regulator_streets(info.context.runtime, street)
 
         async def read(session: Any, tenant: Any) -> list[StreetSatisfaction]:
-            communities = dict(
-                (
-                    await session.execute(
-                        select(Community.id, Community.name).where(Community.street_code.in_(streets))
-                    )
-                ).all()
-            )
+            communities = await estate.community_names(session, street_codes=streets)
             if not communities:
                 return []
-            rows = await session.scalars(
-                select(m.Survey)
-                .where(
-                    m.Survey.community_id.in_(list(communities)),
-                    m.Survey.kind.in_(STREET_KINDS),
-                    m.Survey.status != "draft",
-                )
-                .order_by(m.Survey.created_at)
+            rows = await SurveyRepository(session).published_of_kinds(
+                list(communities), STREET_KINDS
             )
             out = []
             for survey in rows:

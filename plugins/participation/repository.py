@@ -37,6 +37,31 @@ def readable_communities(actor: Viewer) -> Select[Any] | None:
     return select(Unit.community_id).where(Unit.id.in_(units))
 
 
+async def cosigned(
+    session: Any, topic_ids: list[uuid.UUID], person_keys: set[str]
+) -> set[uuid.UUID]:
+    """The topics among ``topic_ids`` that one of ``person_keys`` has co-signed."""
+    if not topic_ids or not person_keys:
+        return set()
+    return set(
+        await session.scalars(
+            select(m.TopicCoSignature.topic_id).where(
+                m.TopicCoSignature.topic_id.in_(topic_ids),
+                m.TopicCoSignature.person_key.in_(list(person_keys)),
+            )
+        )
+    )
+
+
+async def readable_community(session: Any, actor: Viewer, community_id: uuid.UUID) -> None:
+    """NOT_FOUND unless ``actor`` may read the community's participation."""
+    from kernel.sdk import NotFound
+
+    ids = readable_communities(actor)
+    if ids is not None and community_id not in set(await session.scalars(ids)):
+        raise NotFound("no community with this id", field="communityId")
+
+
 class TopicRepository(Repository[m.DeliberationTopic]):
     model = m.DeliberationTopic
 
@@ -85,6 +110,22 @@ class CommentRepository(Repository[m.TopicComment]):
 
 class SurveyRepository(Repository[m.Survey]):
     model = m.Survey
+
+    async def published_of_kinds(
+        self, community_ids: list[uuid.UUID], kinds: tuple[str, ...]
+    ) -> list[m.Survey]:
+        """The surveys of ``kinds`` of ``community_ids`` that are not drafts, oldest first — a
+        street office's aggregates, read across firms through the regulator call."""
+        stmt = (
+            self.base_statement()
+            .where(
+                m.Survey.community_id.in_(community_ids),
+                m.Survey.kind.in_(kinds),
+                m.Survey.status != "draft",
+            )
+            .order_by(m.Survey.created_at)
+        )
+        return list(await self.session.scalars(stmt))
 
     def readable_statement(self, actor: Viewer) -> Select[Any]:
         ids = readable_communities(actor)

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kernel.sdk import BadUserInput, Conflict, NotFound, parse_input, utcnow
 from kernel.sdk.estate import Community
+from kernel.sdk.runtime import Runtime
 from kernel.sdk.services import service
 from plugins.participation import notifications as tell
 from plugins.participation.common import audited, publish
@@ -290,7 +291,7 @@ async def answer(
 
 async def convert(
     session: Any,
-    runtime: Any,
+    runtime: Runtime,
     *,
     topic: DeliberationTopic,
     proposal_id: uuid.UUID,

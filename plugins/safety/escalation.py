@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from kernel.sdk import escalation as sdk
+from kernel.sdk.runtime import Runtime
 from plugins.safety.models import SafetyAlarm
 from plugins.safety.notifications import ALARM
 from plugins.safety.rules import Effective
@@ -41,7 +42,7 @@ def _data(alarm: SafetyAlarm) -> dict[str, Any]:
     }
 
 
-async def start(session: Any, runtime: Any, alarm: SafetyAlarm, settings: Effective) -> None:
+async def start(session: Any, runtime: Runtime, alarm: SafetyAlarm, settings: Effective) -> None:
     """Open the alarm's escalation (level 1 told at once)."""
     found = await sdk.open_escalation(
         session,

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from kernel.sdk import Event, TenantHub, tenant_hub
+from kernel.sdk.runtime import Runtime
 
 CHANNEL = "linli_safety_alarms"
 
@@ -56,6 +57,6 @@ class Change:
         )
 
 
-def hub(runtime: Any) -> TenantHub[Change]:
+def hub(runtime: Runtime) -> TenantHub[Change]:
     """The runtime's safety-alarm hub (subscribers: ``subscribe(tenant_id)``)."""
     return tenant_hub(runtime, CHANNEL, Change.from_json, queue_size=500)

@@ -21,27 +21,19 @@ from sqlalchemy import select
 
 from kernel.sdk import BadUserInput, Conflict, Event, NotFound, audit, utcnow
 from kernel.sdk.estate import Community, Unit
+from kernel.sdk.inputs import parse_input
+from kernel.sdk.runtime import Runtime
 from plugins.safety import escalation, live
+from plugins.safety.inputs import FalseAlarmNote, Resolution, RuleSetting
 from plugins.safety.models import SafetyAlarm, SafetyRuleSetting
 from plugins.safety.rules import Effective, Verdict
 from plugins.safety.vocabulary import (
     ACKNOWLEDGED,
-    ALARM_TYPES,
     ARRIVED,
     OPEN_STATUSES,
     RAISED,
     RESOLVED,
-    SEVERITIES,
 )
-
-MAX_NOTE = 2000
-#: Valid thresholds per alarm type (unit in the vocabulary): a value outside is BAD_USER_INPUT.
-THRESHOLD_RANGES = {
-    "fire_lane_blocked": (10, 86_400),
-    "gas_leak": (1, 100),
-    "ebike_in_lift": (10, 600),
-}
-ACK_WITHIN_RANGE = (30, 86_400)
 
 
 @dataclass(frozen=True)
@@ -96,7 +88,7 @@ def payload(alarm: SafetyAlarm) -> dict[str, Any]:
 
 
 async def _publish(
-    runtime: Any, session: Any, type_: str, alarm: SafetyAlarm, actor: str = "system"
+    runtime: Runtime, session: Any, type_: str, alarm: SafetyAlarm, actor: str = "system"
 ) -> None:
     event = Event(type_, alarm.tenant_id, payload(alarm), actor=actor)
     await runtime.bus.publish(session, event)
@@ -119,7 +111,7 @@ async def open_alarm_of(session: Any, device_id: uuid.UUID, alarm_type: str) -> 
 
 async def raise_alarm(
     session: Any,
-    runtime: Any,
+    runtime: Runtime,
     *,
     place: DevicePlace,
     verdict: Verdict,
@@ -212,7 +204,7 @@ async def get(session: Any, alarm_id: uuid.UUID) -> SafetyAlarm:
 
 async def acknowledge(
     session: Any,
-    runtime: Any,
+    runtime: Runtime,
     alarm_id: uuid.UUID,
     *,
     actor: str,
@@ -235,7 +227,7 @@ async def acknowledge(
 
 async def arrive(
     session: Any,
-    runtime: Any,
+    runtime: Runtime,
     alarm_id: uuid.UUID,
     *,
     actor: str,
@@ -263,7 +255,7 @@ async def arrive(
 
 async def resolve(
     session: Any,
-    runtime: Any,
+    runtime: Runtime,
     alarm_id: uuid.UUID,
     *,
     actor: str,
@@ -274,10 +266,7 @@ async def resolve(
 ) -> SafetyAlarm:
     """An open alarm → resolved, optionally as a false alarm (counted in the statistics); its
     escalation is closed."""
-    if len(note) > MAX_NOTE:
-        raise BadUserInput(f"a note has at most {MAX_NOTE} characters", field="note")
-    if false_alarm and not note.strip():
-        raise BadUserInput("say why it was a false alarm", field="note")
+    parse_input(Resolution, false_alarm=false_alarm, note=note)
     alarm = await get(session, alarm_id)
     if alarm.status == RESOLVED:
         raise Conflict("the alarm is resolved already")
@@ -297,7 +286,7 @@ async def resolve(
 
 async def mark_false_alarm(
     session: Any,
-    runtime: Any,
+    runtime: Runtime,
     alarm_id: uuid.UUID,
     *,
     actor: str,
@@ -313,10 +302,7 @@ async def mark_false_alarm(
         )
     if alarm.false_alarm:
         raise Conflict("the alarm is marked false already")
-    if not note.strip() or len(note) > MAX_NOTE:
-        raise BadUserInput(
-            f"say why it was a false alarm (at most {MAX_NOTE} characters)", field="note"
-        )
+    parse_input(FalseAlarmNote, note=note)
     alarm.false_alarm = True
     alarm.resolution_note = (alarm.resolution_note + "\n" + note.strip()).strip()
     await session.flush()
@@ -378,24 +364,13 @@ async def set_rule(
     actor: str = "system",
 ) -> SafetyRuleSetting:
     """Set an alarm type's rule firm-wide or for one community (replacing the previous one)."""
-    if alarm_type not in ALARM_TYPES:
-        raise BadUserInput(f"alarm type is one of {', '.join(ALARM_TYPES)}", field="alarmType")
-    if severity is not None and severity not in SEVERITIES:
-        raise BadUserInput(f"severity is one of {', '.join(SEVERITIES)}", field="severity")
-    if threshold is not None:
-        bounds = THRESHOLD_RANGES.get(alarm_type)
-        if bounds is None:
-            raise BadUserInput(f"{alarm_type} has no threshold", field="threshold")
-        if not bounds[0] <= threshold <= bounds[1]:
-            unit = ALARM_TYPES[alarm_type].threshold_unit
-            raise BadUserInput(
-                f"the {alarm_type} threshold is {bounds[0]}–{bounds[1]} {unit}", field="threshold"
-            )
-    if (
-        ack_within_seconds is not None
-        and not ACK_WITHIN_RANGE[0] <= ack_within_seconds <= ACK_WITHIN_RANGE[1]
-    ):
-        raise BadUserInput("the time to acknowledge is 30 s to 24 h", field="ackWithinSeconds")
+    parse_input(
+        RuleSetting,
+        alarm_type=alarm_type,
+        severity=severity,
+        threshold=threshold,
+        ack_within_seconds=ack_within_seconds,
+    )
     if (
         community_id is not None
         and await session.scalar(select(Community.id).where(Community.id == community_id)) is None
