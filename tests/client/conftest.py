@@ -20,6 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fixtures.governance_votes import (
+    close_with_many_votes,
+    end_objection_period,
+    objections_on_record,
+)
 from fixtures.live_app import CHROMIUM, CHROMIUM_ARGS, chromium_available, serving
 
 from kernel.testing import missing
@@ -267,124 +272,3 @@ def shot(tmp_path_factory: pytest.TempPathFactory) -> Any:
         page.screenshot(path=str(folder / f"vote-{name}.png"), full_page=True)
 
     return save
-
-
-async def close_with_many_votes(
-    runtime: Any, tenant_id: uuid.UUID, proposal_uuid: str, logins: frozenset[str], share: float = 1.0
-) -> dict[str, Any]:
-    """Real governance plugin only: most other owners in scope vote (7 for : 2 against : 1
-    abstain), the chain clock moves past the voting window and the committee closes the vote,
-    so the client shows a preliminary result. ``logins`` are the persons who sign in to the
-    client (they vote there, not here); every other owner votes through a stand-in account,
-    given once and kept, so a later proposal is voted on the same way. Runs in the server's
-    event loop (see LiveServer.run)."""
-    from sqlalchemy import select, update
-
-    from plugins.governance import models as gm
-    from plugins.governance import service
-    from tenants.estate import models as m
-
-    pid = uuid.UUID(proposal_uuid)
-    async with runtime.db.tenant(tenant_id) as s:
-        proposal = await service.get_proposal(s, pid)
-        keys = sorted(
-            {
-                u.person_key
-                for u in await service.scope_units(s, proposal)
-                if u.person_key != "developer" and "+" not in u.person_key
-            }
-        )
-        voted = set(
-            (await s.scalars(select(gm.Vote.holder_key).where(gm.Vote.proposal_id == pid))).all()
-        )
-        todo = [k for k in keys if k not in voted and k not in logins][: int(len(keys) * share)]
-        accounts = dict(
-            (await s.execute(select(m.Person.id, m.Person.account_id).where(m.Person.id.in_([uuid.UUID(k) for k in todo])))).all()
-        )
-        choices = ["FOR"] * 7 + ["AGAINST"] * 2 + ["ABSTAIN"]
-        for i, key in enumerate(todo):
-            account = accounts.get(uuid.UUID(key))
-            if account is None:  # an Actor needs only an account id that maps to the person
-                account = uuid.uuid4()
-                await s.execute(
-                    update(m.Person).where(m.Person.id == uuid.UUID(key)).values(account_id=account)
-                )
-            actor = service.Actor(label=f"test:owner-{i}", account_id=account, tenant_id=tenant_id)
-            await service.cast_vote(runtime, s, actor, proposal, choices[i % len(choices)])
-    # the app's outbox workers relay the ballots; draining here too would only contend for the
-    # database (SQLite allows one writer)
-    deadline = time.monotonic() + 60
-    while True:
-        async with runtime.db.tenant(tenant_id) as s:
-            proposal = await service.get_proposal(s, pid)
-            tally = await service.tally(runtime, s, proposal)
-        if tally and tally["participating_persons"] >= len(voted) + len(todo):
-            break
-        assert time.monotonic() < deadline, f"votes not on chain after 60 s: {tally}"
-        await asyncio.sleep(0.3)
-    from kernel.chain import devchain
-    from kernel.sdk import chain_client
-
-    await devchain.increase_time(await chain_client(runtime), 15 * 24 * 3600)
-    async with runtime.db.tenant(tenant_id) as s:
-        proposal = await service.get_proposal(s, pid)
-        await service.close_voting(
-            runtime,
-            s,
-            service.Actor(label="test:committee", account_id=None, tenant_id=tenant_id),
-            proposal,
-        )
-    deadline = time.monotonic() + 30
-    while True:  # the relayer publishes the result; the plugin then opens the objection period
-        async with runtime.db.tenant(tenant_id) as s:
-            status = (await service.get_proposal(s, pid)).status
-        if status != "preliminary" or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(0.3)
-    return {"status": status, "votes": len(todo)}
-
-
-async def objections_on_record(
-    runtime: Any, tenant_id: uuid.UUID, proposal_uuid: str
-) -> dict[str, Any]:
-    """The objections filed on a proposal and their audit entries, read from the database: the
-    GraphQL API records objections (``fileObjection``) but exposes no list or count of them."""
-    from sqlalchemy import select
-
-    from kernel.audit import AuditEntry
-    from plugins.governance import models as gm
-
-    pid = uuid.UUID(proposal_uuid)
-    async with runtime.db.tenant(tenant_id) as s:
-        rows = (await s.scalars(select(gm.Objection).where(gm.Objection.proposal_id == pid))).all()
-        audited = (
-            await s.scalars(
-                select(AuditEntry.target).where(AuditEntry.action == "governance.objection_filed")
-            )
-        ).all()
-    return {
-        "objections": [(r.account_id, r.text) for r in rows],
-        "audited": [t for t in audited if t == proposal_uuid],
-    }
-
-
-async def end_objection_period(runtime: Any, tenant_id: uuid.UUID, proposal_uuid: str) -> str:
-    """The chain clock moves past the objection period and the committee makes the result final
-    (the relayer sends ``finalize``); returns the status once the relayer has it on chain."""
-    from kernel.chain import devchain
-    from kernel.sdk import chain_client
-    from plugins.governance import service
-
-    pid = uuid.UUID(proposal_uuid)
-    await devchain.increase_time(await chain_client(runtime), 30 * 24 * 3600)
-    committee = service.Actor(label="test:committee", account_id=None, tenant_id=tenant_id)
-    async with runtime.db.tenant(tenant_id) as s:
-        await service.finalize(runtime, s, committee, await service.get_proposal(s, pid))
-    deadline = time.monotonic() + 30
-    while True:
-        async with runtime.db.tenant(tenant_id) as s:
-            proposal = await service.refresh(runtime, s, await service.get_proposal(s, pid))
-            status = proposal.status
-        if status != "objection" or time.monotonic() > deadline:
-            return status
-        await asyncio.sleep(0.3)

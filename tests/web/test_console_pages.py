@@ -131,7 +131,7 @@ def test_run_billing_with_progress_then_record_a_payment(
 def test_publish_a_proposal_and_see_its_results(
     page: Any, web_server: Any, axe: Any, shot: Any
 ) -> None:
-    from client.conftest import close_with_many_votes
+    from fixtures.governance_votes import close_with_many_votes
     from strawberry import relay
 
     sign_in(page, web_server)
