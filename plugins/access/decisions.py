@@ -9,7 +9,7 @@ Order of checks (the first that fails names the reason):
    processing still stands (``consent_revoked``); a pass code is known (``unknown_pass``), not
    revoked, inside its window, has entries left and names this point (``pass_revoked``,
    ``pass_not_yet_valid``, ``pass_expired``, ``pass_used_up``, ``point_not_on_pass``);
-3. the blacklist (``blacklisted``): the account, the card, or a pass's plate;
+3. the blacklist (``blacklisted``): the account, the card, or a pass's plate (by keyed digest);
 4. who may pass: the account lives in or owns a unit the point serves (``resident``), or a grant
    to it or one of its roles covers the point at this time (``grant``); else ``not_permitted``;
 5. anti-passback, where the point asks for it: the same direction twice in a row across the
@@ -174,15 +174,15 @@ async def _blacklisted(
     *,
     account_id: uuid.UUID | None = None,
     card_digest: str | None = None,
-    plate: str | None = None,
+    plate_digest: str | None = None,
 ) -> bool:
     subject = []
     if account_id is not None:
         subject.append(BlacklistEntry.account_id == account_id)
     if card_digest is not None:
         subject.append(BlacklistEntry.card_digest == card_digest)
-    if plate:
-        subject.append(BlacklistEntry.plate == plate)
+    if plate_digest:
+        subject.append(BlacklistEntry.plate_digest == plate_digest)
     if not subject:
         return False
     found = await session.scalar(
@@ -315,7 +315,7 @@ async def evaluate(
             verdict.reason = "point_not_on_pass"
         elif scan.direction == "in" and vp.entries_used >= vp.max_entries:
             verdict.reason = "pass_used_up"
-        elif await _blacklisted(session, point, at, plate=vp.plate):
+        elif await _blacklisted(session, point, at, plate_digest=vp.plate_digest):
             verdict.reason = "blacklisted"
         else:
             verdict.allowed = True

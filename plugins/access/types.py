@@ -101,7 +101,9 @@ class VisitorPass:
     community_id: strawberry.ID
     kind: str = strawberry.field(description="visitor | courier | service")
     visitor_name_masked: str
-    plate: str | None
+    plate_masked: str | None = strawberry.field(
+        description="The visitor's plate, masked (沪A***45); stored encrypted"
+    )
     valid_from: datetime
     valid_until: datetime
     max_entries: int
@@ -128,7 +130,7 @@ class VisitorPass:
             community_id=gid("Community", r.community_id),
             kind=r.kind,  # type: ignore[arg-type]
             visitor_name_masked=r.visitor_name_masked,
-            plate=r.plate,
+            plate_masked=r.plate_masked,
             valid_from=r.valid_from,
             valid_until=r.valid_until,
             max_entries=r.max_entries,
@@ -190,7 +192,9 @@ class AccessBlacklistEntry:
     community_id: strawberry.ID | None
     account_id: strawberry.ID | None
     card: bool = strawberry.field(description="a card is blacklisted (its number is not shown)")
-    plate: str | None
+    plate_masked: str | None = strawberry.field(
+        description="The refused plate, masked (沪A***45); matched by keyed digest"
+    )
     reason: str
     expires_at: datetime | None
 
@@ -201,7 +205,7 @@ class AccessBlacklistEntry:
             community_id=gid("Community", r.community_id),  # type: ignore[arg-type]
             account_id=strawberry.ID(str(r.account_id)) if r.account_id else None,
             card=r.card_digest is not None,
-            plate=r.plate,
+            plate_masked=r.plate_masked,
             reason=r.reason,
             expires_at=r.expires_at,
         )
