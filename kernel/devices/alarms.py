@@ -85,7 +85,11 @@ async def raise_alarm(
         except IntegrityError:  # raised concurrently by another writer: count it as a repeat
             existing = await open_alarm(session, device.id, rule.name)
         else:
-            payload = {**_payload(alarm), "device_name": device.name}
+            payload = {
+                **_payload(alarm),
+                "device_name": device.name,
+                "work_order_category": rule.work_order_category,
+            }
             takers = await taken_over_by(session, runtime, rule.name)
             if takers:
                 payload["taken_over_by"] = takers

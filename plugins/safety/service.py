@@ -189,6 +189,7 @@ async def raise_alarm(
                     "device_name": place.name,
                     "alarm_type": alarm.type,
                     "rule": alarm.type,
+                    "work_order_category": ALARM_TYPES[alarm.type].work_order_category,
                     "severity": alarm.severity,
                     "community_id": str(alarm.community_id) if alarm.community_id else None,
                     "place": {

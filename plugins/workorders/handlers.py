@@ -1,6 +1,8 @@
 """Event handlers and the SLA job: other components open work orders by publishing events.
 
-* ``device.alarm_raised`` ``{device_id, alarm_id?, alarm_type, severity, place?, community_id?, unit_id?}``
+* ``device.alarm_raised`` ``{device_id, alarm_id?, alarm_type, severity, work_order_category?, place?,
+  community_id?, unit_id?}`` — the category is the alarm rule's own (``AlarmRule.work_order_category``
+  in the device profile, or the publishing plugin's), ``other`` when none is given
 * ``governance.proposal_passed`` ``{proposal_id, community_id, title, matter}`` — only matters
   ``repair``, ``USE_FUND`` (the maintenance fund is spent on repairs) and ``REBUILD``
 * ``inspection.finding_reported`` ``{finding_id, community_id, checkpoint, category, severity, note}``
@@ -37,48 +39,13 @@ SEVERITY_PRIORITY = {
     "low": "low",
     "info": "low",
 }
-ALARM_CATEGORY = {
-    # rule names of the built-in device profiles (plugins/devices/profiles.py)
-    "door_forced": "security",
-    "door_held_open": "security",
-    "barrier_fault": "public_facility",
-    "barrier_stuck_open": "public_facility",
-    "charger_fault": "electrical",  # the parking plugin's ev_charger profile
-    "smoke_level_high": "fire",
-    "passenger_trapped": "elevator",
-    "overspeed": "elevator",
-    "door_open_long": "elevator",
-    "overheat": "fire",
-    "heating": "fire",
-    "shed_smoke": "fire",
-    "noise_high": "noise",
-    "flow_spike": "plumbing",
-    "continuous_flow": "plumbing",
-    "leak": "plumbing",
-    "low_battery": "electrical",
-    "no_heartbeat": "electrical",
-    # generic names
-    "smoke": "fire",
-    "fire": "fire",
-    "fire_lane_blocked": "fire",
-    "ebike_in_elevator": "fire",
-    "ebike_in_lift": "fire",
-    "gas_leak": "fire",
-    "ebike_heat": "fire",
-    "elevator_fault": "elevator",
-    "elevator": "elevator",
-    "intrusion": "security",
-    "perimeter_intrusion": "security",
-    "thrown_object": "security",
-    "object_thrown_from_height": "security",
-    "water_leak": "plumbing",
-    "water_meter_spike": "plumbing",
-    "bin_overflow": "sanitation",
-    "overflow": "sanitation",
-    "power_failure": "electrical",
-    "elder_fall": "other",
-    "sos": "other",
-}
+
+
+def _category(value: Any) -> str:
+    """The work-order category an alarm declares (its rule's ``work_order_category``: the
+    publisher knows what it is, this plugin does not keep a list of other plugins' rules), or
+    ``other`` when it names none this plugin files under."""
+    return value if isinstance(value, str) and value in service.CATEGORIES else "other"
 
 
 def _uuid(value: Any) -> uuid.UUID | None:
@@ -153,7 +120,7 @@ async def _device_place(session: Any, device_id: Any) -> dict[str, Any]:
 
 async def on_device_alarm(ctx: HandlerContext, event: Event) -> None:
     """The kernel's device alarms publish ``{alarm_id, device_id, rule, severity, status, count,
-    details, device_name}``; the place comes from the device registry. ``alarm_type`` and
+    details, device_name, work_order_category}``; the place comes from the device registry. ``alarm_type`` and
     ``place``/``community_id``/``unit_id`` in the payload are honoured too."""
     p = event.payload if isinstance(event.payload, dict) else {}
     place = p.get("place")
@@ -180,7 +147,7 @@ async def on_device_alarm(ctx: HandlerContext, event: Event) -> None:
         title=f"设备告警 {alarm_type}"[:200],
         description=f"device {_text(p.get('device_id'), 64)} raised {alarm_type} ({severity or 'unknown severity'})",
         location=_text(place.get("label") or place.get("name") or p.get("location"), 200),
-        category=ALARM_CATEGORY.get(alarm_type.lower(), "other"),
+        category=_category(p.get("work_order_category")),
         priority=SEVERITY_PRIORITY.get(severity, "high"),
         community_id=_uuid(p.get("community_id") or place.get("community_id")),
         unit_id=_uuid(p.get("unit_id") or place.get("unit_id")),
