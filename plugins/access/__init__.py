@@ -81,8 +81,13 @@ def register_migrations() -> str:
 @hookimpl
 def register_graphql() -> GraphQLContribution:
     from plugins.access.graphql import AccessMutation, AccessQuery
+    from plugins.access.types import AccessCredential, AccessPoint, VisitorPass
 
-    return GraphQLContribution(query=(AccessQuery,), mutation=(AccessMutation,))
+    return GraphQLContribution(
+        query=(AccessQuery,),
+        mutation=(AccessMutation,),
+        types=(AccessPoint, AccessCredential, VisitorPass),  # Relay nodes (``node(id:)``)
+    )
 
 
 @hookimpl
