@@ -67,20 +67,18 @@ async def _exists(session: Any, model: type, id_: uuid.UUID | None) -> uuid.UUID
     return await session.scalar(select(model.id).where(model.id == id_))  # type: ignore[attr-defined]
 
 
-async def _open(ctx: HandlerContext, event: Event, **fields: Any) -> None:
+async def _open(session: Any, runtime: Runtime, actor: str, **fields: Any) -> uuid.UUID:
+    """Open the order (or find the one opened already for its ``source_ref``); its id."""
     from sqlalchemy import select
 
     from kernel.sdk.estate import Community, Unit
     from plugins.workorders.models import WorkOrder
 
-    session = ctx.session
-    if (
-        await session.scalar(
-            select(WorkOrder.id).where(WorkOrder.source_ref == fields["source_ref"])
-        )
-        is not None
-    ):
-        return  # redelivered, or the same alarm/proposal/finding sent twice: one order
+    found = await session.scalar(
+        select(WorkOrder.id).where(WorkOrder.source_ref == fields["source_ref"])
+    )
+    if found is not None:
+        return found  # type: ignore[no-any-return]  # redelivered, or sent twice: one order
     unit_id = await _exists(session, Unit, fields.pop("unit_id", None))
     community_id = (
         None if unit_id else await _exists(session, Community, fields.pop("community_id", None))
@@ -88,14 +86,15 @@ async def _open(ctx: HandlerContext, event: Event, **fields: Any) -> None:
     fields.pop("community_id", None)
     order = await service.report(
         session,
-        ctx.runtime,
+        runtime,
         unit_id=unit_id,
         community_id=community_id,
-        actor=f"event:{event.type}",
+        actor=actor,
         **fields,
     )  # audited and announced (``workorder.reported``) by the service
     if order.priority in ("urgent", "high") or order.source in ("device_alarm", "inspection"):
-        await service.try_auto_dispatch(session, ctx.runtime, order, actor="system")
+        await service.try_auto_dispatch(session, runtime, order, actor="system")
+    return order.id
 
 
 async def _device_place(session: Any, device_id: Any) -> dict[str, Any]:
@@ -120,9 +119,19 @@ async def _device_place(session: Any, device_id: Any) -> dict[str, Any]:
 
 async def on_device_alarm(ctx: HandlerContext, event: Event) -> None:
     """The kernel's device alarms publish ``{alarm_id, device_id, rule, severity, status, count,
-    details, device_name, work_order_category}``; the place comes from the device registry. ``alarm_type`` and
-    ``place``/``community_id``/``unit_id`` in the payload are honoured too."""
+    details, device_name, work_order_category}``; the place comes from the device registry.
+    ``alarm_type`` and ``place``/``community_id``/``unit_id`` in the payload are honoured too."""
     p = event.payload if isinstance(event.payload, dict) else {}
+    await open_from_alarm(ctx.session, ctx.runtime, p, actor=f"event:{event.type}", ref=event.id)
+
+
+async def open_from_alarm(
+    session: Any, runtime: Runtime, p: dict[str, Any], *, actor: str, ref: Any = None
+) -> uuid.UUID:
+    """The work order of an alarm, opened in the caller's transaction (the service
+    ``workorders.open_from_alarm``: the safety plugin opens its alarm's order in the alarm's own
+    transaction instead of one outbox hop later), or the order it opened already. ``p`` is a
+    ``device.alarm_raised`` payload; ``ref`` stands in for a missing ``alarm_id``."""
     place = p.get("place")
     place = place if isinstance(place, dict) else {"label": place} if place else {}
     if not (
@@ -131,16 +140,17 @@ async def on_device_alarm(ctx: HandlerContext, event: Event) -> None:
         or place.get("unit_id")
         or p.get("unit_id")
     ):
-        found = await _device_place(ctx.session, p.get("device_id"))
+        found = await _device_place(session, p.get("device_id"))
         place = {**found, **{k: v for k, v in place.items() if v}}
     if not place.get("label") and p.get("device_name"):
         place["label"] = p.get("device_name")
     alarm_type = _text(p.get("alarm_type") or p.get("rule"), 60) or "alarm"
     severity = _text(p.get("severity"), 20).lower()
-    ref = p.get("alarm_id") or event.id
-    await _open(
-        ctx,
-        event,
+    ref = p.get("alarm_id") or ref
+    return await _open(
+        session,
+        runtime,
+        actor,
         kind="incident",
         source="device_alarm",
         source_ref=f"alarm:{ref}",
@@ -160,8 +170,9 @@ async def on_proposal_passed(ctx: HandlerContext, event: Event) -> None:
         return
     title = _text(p.get("title"), 180) or "业主大会决议维修"
     await _open(
-        ctx,
-        event,
+        ctx.session,
+        ctx.runtime,
+        f"event:{event.type}",
         kind="repair",
         source="governance",
         source_ref=f"proposal:{p.get('proposal_id') or event.id}",
@@ -179,8 +190,9 @@ async def on_inspection_finding(ctx: HandlerContext, event: Event) -> None:
     p = event.payload if isinstance(event.payload, dict) else {}
     category = p.get("category") if p.get("category") in service.CATEGORIES else "other"
     await _open(
-        ctx,
-        event,
+        ctx.session,
+        ctx.runtime,
+        f"event:{event.type}",
         kind="incident",
         source="inspection",
         source_ref=f"finding:{p.get('finding_id') or event.id}",
