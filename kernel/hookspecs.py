@@ -187,6 +187,23 @@ def register_device_profiles() -> list[DeviceProfile] | None:
 
 
 @hookspec
+def register_device_alarm_takeovers() -> list[str] | None:
+    """Name the device alarm rules (``AlarmRule.name`` of any profile, e.g. ``"smoke"``) this
+    plugin takes over: it tells people of them itself (its own escalation), so the generic
+    "device alarm" notice is not sent as well — one notification per alarm per recipient.
+
+    Called once per runtime. When such a rule raises a device alarm in a tenant that enabled the
+    plugin, ``device.alarm_raised`` carries ``taken_over_by: [plugin, …]``; a plugin that takes
+    an alarm over and then decides not to handle it (its rule switched off there) tells people
+    itself.
+
+    :return: a list of alarm rule names.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
 def register_contracts() -> ContractContribution | list[ContractContribution] | None:
     """Contribute smart contracts to every community's deployment: their artifacts by role, the
     deployment step, how the relayer classifies their reverts and receipts (done / retry / failed),

@@ -20,6 +20,7 @@ from kernel.devices import events
 from kernel.devices.models import AlarmPending, Device, DeviceAlarm
 from kernel.devices.profiles import AlarmRule, DeviceProfile
 from kernel.errors import Conflict, NotFound
+from kernel.plugins.enablement import enabled_plugins
 
 RAISED, ACKNOWLEDGED, CLEARED = "raised", "acknowledged", "cleared"
 
@@ -34,6 +35,29 @@ def _payload(alarm: DeviceAlarm) -> dict[str, Any]:
         "count": alarm.count,
         "details": alarm.details,
     }
+
+
+def takeovers(runtime: Any) -> dict[str, tuple[str, ...]]:
+    """Device alarm rule → the plugins that take it over (``register_device_alarm_takeovers``),
+    collected once per runtime."""
+    found = runtime.services.get("device_alarm_takeovers")
+    if found is None:
+        by_rule: dict[str, list[str]] = {}
+        for plugin, rules in runtime.host.device_alarm_takeovers():
+            for rule in rules or ():
+                by_rule.setdefault(str(rule), []).append(plugin)
+        found = runtime.services["device_alarm_takeovers"] = {k: tuple(v) for k, v in by_rule.items()}
+    return found  # type: ignore[no-any-return]
+
+
+async def taken_over_by(session: AsyncSession, runtime: Any, rule: str) -> list[str]:
+    """The plugins of the session's tenant (core, or enabled there) that take ``rule`` over."""
+    plugins = takeovers(runtime).get(rule, ()) if runtime is not None else ()
+    if not plugins:
+        return []
+    enabled = await enabled_plugins(session)
+    loaded = runtime.host.plugins
+    return [p for p in plugins if p in enabled or (p in loaded and loaded[p].manifest.core)]
 
 
 async def open_alarm(session: AsyncSession, device_id: uuid.UUID, rule: str) -> DeviceAlarm | None:
@@ -61,7 +85,15 @@ async def raise_alarm(
         except IntegrityError:  # raised concurrently by another writer: count it as a repeat
             existing = await open_alarm(session, device.id, rule.name)
         else:
-            await events.publish(runtime, session, "device.alarm_raised", device.tenant_id, {**_payload(alarm), "device_name": device.name})
+            payload = {
+                **_payload(alarm),
+                "device_name": device.name,
+                "work_order_category": rule.work_order_category,
+            }
+            takers = await taken_over_by(session, runtime, rule.name)
+            if takers:
+                payload["taken_over_by"] = takers
+            await events.publish(runtime, session, "device.alarm_raised", device.tenant_id, payload)
             return alarm, True
     assert existing is not None
     existing.count += 1

@@ -74,6 +74,10 @@ class AlarmRule:
       (0 = at once); cleared when the condition no longer holds (``auto_clear``).
     * ``kind="missing"``: raised when ``key`` (or, with ``key=None``, any telemetry) has not
       arrived for ``duration_seconds``; cleared when it arrives again.
+
+    ``work_order_category`` is the work-order category (a ``kernel.sdk.vocabulary.
+    FacilityCategory`` value: ``"fire"``, ``"electrical"``…) an alarm of this rule is filed under;
+    ``device.alarm_raised`` carries it, and the workorders plugin reads it (None: ``"other"``).
     """
 
     name: str
@@ -85,6 +89,7 @@ class AlarmRule:
     duration_seconds: int = 0
     auto_clear: bool = True
     description: str = ""
+    work_order_category: str | None = None
 
     def holds(self, observed: Any) -> bool:
         """Whether a threshold rule's condition holds for an observed value."""
@@ -153,6 +158,15 @@ class DeviceProfile:
                 raise ValueError(f"profile {self.type!r}: alarm {rule.name!r} has unknown severity {rule.severity!r}")
             if rule.kind == "threshold" and (rule.key not in self.keys or rule.op not in _OPS):
                 raise ValueError(f"profile {self.type!r}: alarm {rule.name!r} needs a declared key and an operator")
+        categories = {r.work_order_category for r in self.alarms} - {None}
+        if categories:
+            from kernel.sdk.vocabulary import FacilityCategory, values
+
+            wrong = sorted(str(c) for c in categories if c not in values(FacilityCategory))
+            if wrong:
+                raise ValueError(
+                    f"profile {self.type!r}: work-order categories {wrong} are not FacilityCategory values"
+                )
         unknown = [k for k in self.event_keys if k not in self.keys]
         if unknown:
             raise ValueError(f"profile {self.type!r}: event keys {unknown} are not declared telemetry keys")

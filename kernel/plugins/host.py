@@ -332,6 +332,10 @@ class PluginHost:
         """``register_device_profiles``, attributed to each plugin."""
         return self.collect("register_device_profiles")
 
+    def device_alarm_takeovers(self) -> list[tuple[str, list[str]]]:
+        """``register_device_alarm_takeovers``: the device alarm rules each plugin takes over."""
+        return self.collect("register_device_alarm_takeovers")
+
     def contract_contributions(self) -> list[tuple[str, ContractContribution | list[ContractContribution]]]:
         """``register_contracts``, attributed to each plugin (the catalog checks the roles)."""
         return self.collect("register_contracts")

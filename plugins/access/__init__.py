@@ -83,8 +83,13 @@ def register_migrations() -> str:
 @hookimpl
 def register_graphql() -> GraphQLContribution:
     from plugins.access.graphql import AccessMutation, AccessQuery
+    from plugins.access.types import AccessCredential, AccessPoint, VisitorPass
 
-    return GraphQLContribution(query=(AccessQuery,), mutation=(AccessMutation,))
+    return GraphQLContribution(
+        query=(AccessQuery,),
+        mutation=(AccessMutation,),
+        types=(AccessPoint, AccessCredential, VisitorPass),  # Relay nodes (``node(id:)``)
+    )
 
 
 @hookimpl
@@ -159,14 +164,16 @@ def register_event_handlers() -> dict[str, Any]:
 
 
 async def purge_all(runtime: Runtime, *, now: Any = None) -> int:
-    """The retention job: delete access records past each tenant's retention."""
-    from plugins.access.service import purge_expired
+    """The retention job: delete access records past each tenant's retention (and seal any plate
+    still stored in clear from before migration ac0002)."""
+    from plugins.access.service import purge_expired, seal_legacy_plates
+
+    async def work(session: Any, tenant: Any) -> int:
+        await seal_legacy_plates(runtime.vault, session, tenant.id)
+        return await purge_expired(session, now=now)
 
     counts = await for_each_enabled_tenant(
-        runtime,
-        "access",
-        lambda session, tenant: purge_expired(session, now=now),
-        failure_event="access_retention_failed",
+        runtime, "access", work, failure_event="access_retention_failed"
     )
     return sum(counts)
 

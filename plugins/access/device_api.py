@@ -96,7 +96,7 @@ def parse_scan(data: Any, *, with_time: bool = False) -> decisions.Scan:
 async def _point(runtime: Runtime, session: Any, device_id: uuid.UUID) -> AccessPoint:
     if "access" not in await enabled_plugins(session):
         raise NotFound("the device serves no access point")
-    point = await service.point_of_device(session, device_id)
+    point = await decisions.point_and_settings(session, device_id)
     if point is None:
         raise NotFound("the device serves no access point")
     return point

@@ -3,8 +3,10 @@ decision (the access records), used one-time codes and the tenant's settings.
 
 Personal data here: a visitor's name (encrypted with the tenant's key, stored masked beside it
 for lists), card numbers and face references (a keyed digest for look-ups, a hint or an
-encrypted copy for display — never in clear), licence plates (in clear: the parking plugin and
-the barrier camera match them). A face *template* is never stored: only the vendor's reference.
+encrypted copy for display — never in clear), licence plates on passes and the blacklist (a
+keyed digest to match a pass's plate against the blacklist, the plate encrypted with the
+tenant's key on a pass — published encrypted to the parking plugin — and masked for lists,
+沪A***45). A face *template* is never stored: only the vendor's reference.
 """
 
 from __future__ import annotations
@@ -112,7 +114,16 @@ class VisitorPass(TenantRecord, Base):
     kind: Mapped[str] = mapped_column(String(10))  # visitor | courier | service
     visitor_name_enc: Mapped[str] = mapped_column(String(500), info=personal("identity"))
     visitor_name_masked: Mapped[str] = mapped_column(String(64))
-    plate: Mapped[str | None] = mapped_column(String(16), default=None)
+    plate_digest: Mapped[str | None] = mapped_column(String(64), default=None)
+    plate_enc: Mapped[str | None] = mapped_column(
+        String(200), default=None, info=personal("property", "important")
+    )
+    plate_masked: Mapped[str | None] = mapped_column(String(16), default=None)
+    #: A plate stored in clear before migration ac0002, until the retention job seals it (then
+    #: NULL). Nothing writes it.
+    plate_unsealed: Mapped[str | None] = mapped_column(
+        String(16), default=None, info=personal("property", "important")
+    )
     valid_from: Mapped[datetime]
     valid_until: Mapped[datetime]
     max_entries: Mapped[int]
@@ -133,7 +144,12 @@ class BlacklistEntry(TenantRecord, Base):
     community_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     account_id: Mapped[uuid.UUID | None] = mapped_column(default=None, index=True)
     card_digest: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
-    plate: Mapped[str | None] = mapped_column(String(16), default=None)
+    plate_digest: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    plate_masked: Mapped[str | None] = mapped_column(String(16), default=None)
+    #: As on a pass: a plate from before migration ac0002, until the retention job seals it.
+    plate_unsealed: Mapped[str | None] = mapped_column(
+        String(16), default=None, info=personal("property", "important")
+    )
     reason: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime | None] = mapped_column(default=None)
 

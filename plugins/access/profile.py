@@ -41,9 +41,17 @@ ACCESS_READER = DeviceProfile(
             "==",
             True,
             description="forced entry",
+            work_order_category="security",
         ),
         AlarmRule(
-            "door_held_open", "threshold", "major", "door_open", "==", True, duration_seconds=120
+            "door_held_open",
+            "threshold",
+            "major",
+            "door_open",
+            "==",
+            True,
+            duration_seconds=120,
+            work_order_category="security",
         ),
         AlarmRule("reader_backlog", "threshold", "warning", "offline_buffered", ">", 1000),
     ),

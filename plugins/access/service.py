@@ -507,6 +507,48 @@ def _plate(plate: str | None) -> str | None:
     return plate
 
 
+def mask_plate(plate: str) -> str:
+    """沪A***45: province and office letter, the last two characters (脱敏 in lists)."""
+    return plate[:2] + "***" + plate[-2:]
+
+
+@dataclass(frozen=True)
+class SealedPlate:
+    """What a row keeps of a plate: the keyed digest (blacklist matching), the ciphertext under
+    the tenant's key and the masked form — never the plate in clear."""
+
+    digest: str
+    enc: str
+    masked: str
+
+
+def seal_plate(vault: Any, tenant_id: uuid.UUID, plate: str | None) -> SealedPlate | None:
+    if plate is None:
+        return None
+    return SealedPlate(
+        codes.digest(vault, tenant_id, "plate", plate),
+        vault.encrypt(tenant_id, plate),
+        mask_plate(plate),
+    )
+
+
+async def seal_legacy_plates(vault: Any, session: Any, tenant_id: uuid.UUID) -> int:
+    """Seal the plates stored in clear before migration ac0002 (``plate_unsealed``) and clear
+    them; run by the retention job. Returns how many rows were sealed."""
+    sealed = 0
+    for model in (VisitorPass, BlacklistEntry):
+        for row in await session.scalars(select(model).where(model.plate_unsealed.is_not(None))):
+            found = seal_plate(vault, tenant_id, _plate(row.plate_unsealed))
+            row.plate_digest = found.digest if found else None
+            row.plate_masked = found.masked if found else None
+            if model is VisitorPass:
+                row.plate_enc = found.enc if found else None
+            row.plate_unsealed = None
+            sealed += 1
+    await session.flush()
+    return sealed
+
+
 async def points_of_account(
     session: Any, tenant_id: uuid.UUID, account_id: uuid.UUID, at: datetime | None = None
 ) -> list[AccessPoint]:
@@ -564,7 +606,7 @@ async def create_pass(
         raise BadUserInput(f"a {spec.kind} pass lasts at most {longest}", field="validUntil")
     if not (1 <= spec.max_entries <= MAX_ENTRIES):
         raise BadUserInput(f"entries are 1–{MAX_ENTRIES}", field="maxEntries")
-    plate = _plate(spec.plate)
+    plate = seal_plate(runtime.vault, tenant_id, _plate(spec.plate))
     wanted = list(dict.fromkeys(spec.point_ids))
     if staff:
         if not wanted:
@@ -591,7 +633,9 @@ async def create_pass(
         kind=spec.kind,
         visitor_name_enc=runtime.vault.encrypt(tenant_id, name),
         visitor_name_masked=mask_name(name) or "",
-        plate=plate,
+        plate_digest=plate.digest if plate else None,
+        plate_enc=plate.enc if plate else None,
+        plate_masked=plate.masked if plate else None,
         valid_from=start,
         valid_until=end,
         max_entries=spec.max_entries,
@@ -617,12 +661,16 @@ async def pass_code(session: Any, vault: Any, vp: VisitorPass, *, actor: str) ->
 
 
 def pass_payload(vp: VisitorPass) -> dict[str, Any]:
-    """What other plugins learn of a pass (no visitor name: parking needs the plate and window)."""
+    """What other plugins learn of a pass (no visitor name: parking needs the plate and window).
+    The plate is never published in clear: ``plate_enc`` is it encrypted with the tenant's key
+    (``runtime.vault.decrypt(tenant_id, plate_enc)`` in the receiving plugin), ``plate_masked``
+    the list form."""
     return {
         "pass_id": str(vp.id),
         "community_id": str(vp.community_id),
         "kind": vp.kind,
-        "plate": vp.plate,
+        "plate_enc": vp.plate_enc,
+        "plate_masked": vp.plate_masked,
         "valid_from": vp.valid_from.isoformat(),
         "valid_until": vp.valid_until.isoformat(),
         "max_entries": vp.max_entries,
@@ -748,12 +796,14 @@ async def add_to_blacklist(
     if expires_at is not None:
         _aware(expires_at, "expiresAt")
     card = codes.normalise_card(card_number) if card_number else None
+    sealed = seal_plate(runtime.vault, tenant_id, _plate(plate))
     entry = BlacklistEntry(
         id=uuid.uuid4(),
         community_id=community_id,
         account_id=account_id,
         card_digest=codes.digest(runtime.vault, tenant_id, "card", card) if card else None,
-        plate=_plate(plate),
+        plate_digest=sealed.digest if sealed else None,
+        plate_masked=sealed.masked if sealed else None,
         reason=reason,
         expires_at=expires_at,
     )

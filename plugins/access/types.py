@@ -1,24 +1,52 @@
-"""The access plugin's GraphQL types. Ids are global ids (``AccessPoint:<uuid>``, …); a visitor's
-name is masked everywhere except for the pass's host and staff (``visitorName``)."""
+"""The access plugin's GraphQL types. Ids are global ids (``AccessPoint:<uuid>``, …); points,
+credentials and passes are Relay nodes (``node(id:)`` answers them under the same row rules as the
+lists: :mod:`plugins.access.repository`). A visitor's name is masked everywhere except for the
+pass's host and staff (``visitorName``)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from strawberry import relay
 
+from kernel.sdk import utcnow
+from kernel.sdk.repository import Repository, Viewer
 from plugins.access import models as m
+from plugins.access.permissions import PLUGIN
+from plugins.access.repository import CredentialRepository, PassRepository, PointRepository
 
 
 def gid(type_name: str, value: uuid.UUID | str | None) -> strawberry.ID | None:
     return strawberry.ID(str(relay.GlobalID(type_name, str(value)))) if value else None
 
 
+def _uuid(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
+
+
+async def _nodes(
+    info: strawberry.Info, repository: type[Repository[Any]], to_node: Any, node_ids: Iterable[str]
+) -> list[Any]:
+    """``resolve_nodes``: the plugin enabled, then the rows the caller may read (None for ids that
+    are malformed, missing, another tenant's or not theirs)."""
+    ctx = info.context
+    ctx.require_plugin(PLUGIN)
+    rows = await repository(ctx.session).get_many(
+        [_uuid(n) for n in node_ids], actor=Viewer.of(ctx)
+    )
+    return [to_node(row) if row is not None else None for row in rows]
+
+
 @strawberry.type
-class AccessPoint:
-    id: strawberry.ID
+class AccessPoint(relay.Node):
+    id: relay.NodeID[str]
     community_id: strawberry.ID
     building_id: strawberry.ID | None
     floor: int | None
@@ -31,7 +59,7 @@ class AccessPoint:
     @classmethod
     def from_row(cls, r: m.AccessPoint) -> AccessPoint:
         return cls(
-            id=gid("AccessPoint", r.id),
+            id=str(r.id),
             community_id=gid("Community", r.community_id),  # type: ignore[arg-type]
             building_id=gid("Building", r.building_id),
             floor=r.floor,
@@ -41,6 +69,12 @@ class AccessPoint:
             anti_passback=r.anti_passback,
             active=r.active,
         )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: strawberry.Info, node_ids: Iterable[str], required: bool = False
+    ):  # type: ignore[no-untyped-def,override]
+        return await _nodes(info, PointRepository, cls.from_row, node_ids)
 
 
 @strawberry.type
@@ -73,8 +107,8 @@ class AccessGrant:
 
 
 @strawberry.type
-class AccessCredential:
-    id: strawberry.ID
+class AccessCredential(relay.Node):
+    id: relay.NodeID[str]
     account_id: strawberry.ID
     kind: str = strawberry.field(description="card | face")
     hint: str = strawberry.field(description="the last characters of the card number or reference")
@@ -85,7 +119,7 @@ class AccessCredential:
     @classmethod
     def from_row(cls, r: m.AccessCredential) -> AccessCredential:
         return cls(
-            id=gid("AccessCredential", r.id),
+            id=str(r.id),
             account_id=strawberry.ID(str(r.account_id)),
             kind=r.kind,  # type: ignore[arg-type]
             hint=r.hint,
@@ -94,14 +128,22 @@ class AccessCredential:
             created_at=r.created_at,
         )
 
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: strawberry.Info, node_ids: Iterable[str], required: bool = False
+    ):  # type: ignore[no-untyped-def,override]
+        return await _nodes(info, CredentialRepository, cls.from_row, node_ids)
+
 
 @strawberry.type
-class VisitorPass:
-    id: strawberry.ID
+class VisitorPass(relay.Node):
+    id: relay.NodeID[str]
     community_id: strawberry.ID
     kind: str = strawberry.field(description="visitor | courier | service")
     visitor_name_masked: str
-    plate: str | None
+    plate_masked: str | None = strawberry.field(
+        description="The visitor's plate, masked (沪A***45); stored encrypted"
+    )
     valid_from: datetime
     valid_until: datetime
     max_entries: int
@@ -124,11 +166,11 @@ class VisitorPass:
         else:
             status = "active"
         return cls(
-            id=gid("VisitorPass", r.id),
+            id=str(r.id),
             community_id=gid("Community", r.community_id),
             kind=r.kind,  # type: ignore[arg-type]
             visitor_name_masked=r.visitor_name_masked,
-            plate=r.plate,
+            plate_masked=r.plate_masked,
             valid_from=r.valid_from,
             valid_until=r.valid_until,
             max_entries=r.max_entries,
@@ -138,6 +180,13 @@ class VisitorPass:
             status=status,  # type: ignore[misc]
             host_account_id=strawberry.ID(str(r.host_account_id)) if r.host_account_id else None,
         )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: strawberry.Info, node_ids: Iterable[str], required: bool = False
+    ):  # type: ignore[no-untyped-def,override]
+        now = utcnow()
+        return await _nodes(info, PassRepository, lambda r: cls.from_row(r, now), node_ids)
 
 
 @strawberry.type
@@ -190,7 +239,9 @@ class AccessBlacklistEntry:
     community_id: strawberry.ID | None
     account_id: strawberry.ID | None
     card: bool = strawberry.field(description="a card is blacklisted (its number is not shown)")
-    plate: str | None
+    plate_masked: str | None = strawberry.field(
+        description="The refused plate, masked (沪A***45); matched by keyed digest"
+    )
     reason: str
     expires_at: datetime | None
 
@@ -201,7 +252,7 @@ class AccessBlacklistEntry:
             community_id=gid("Community", r.community_id),  # type: ignore[arg-type]
             account_id=strawberry.ID(str(r.account_id)) if r.account_id else None,
             card=r.card_digest is not None,
-            plate=r.plate,
+            plate_masked=r.plate_masked,
             reason=r.reason,
             expires_at=r.expires_at,
         )

@@ -13,7 +13,14 @@ from kernel.sdk import AlarmRule, DeviceCommand, DeviceProfile, TelemetryKey
 
 BATTERY = TelemetryKey("battery", "number", "%", 0, 100, "remaining battery")
 LOW_BATTERY = AlarmRule(
-    "low_battery", "threshold", "warning", "battery", "<", 15, description="replace the battery"
+    "low_battery",
+    "threshold",
+    "warning",
+    "battery",
+    "<",
+    15,
+    description="replace the battery",
+    work_order_category="electrical",
 )
 
 WRISTBAND = DeviceProfile(
@@ -28,7 +35,14 @@ WRISTBAND = DeviceProfile(
     ),
     alarms=(
         AlarmRule(
-            "sos", "threshold", "critical", "sos", "==", True, description="call the elder at once"
+            "sos",
+            "threshold",
+            "critical",
+            "sos",
+            "==",
+            True,
+            description="call the elder at once",
+            work_order_category="other",
         ),
         AlarmRule("fall", "threshold", "critical", "fall", "==", True),
         AlarmRule("tachycardia", "threshold", "major", "heart_rate", ">", 130, duration_seconds=60),
@@ -45,7 +59,16 @@ CALL_BUTTON = DeviceProfile(
     name="一键呼叫 one-touch call button",
     telemetry=(TelemetryKey("pressed", "boolean", description="the button was pressed"), BATTERY),
     alarms=(
-        AlarmRule("sos", "threshold", "critical", "pressed", "==", True, description="一键呼叫"),
+        AlarmRule(
+            "sos",
+            "threshold",
+            "critical",
+            "pressed",
+            "==",
+            True,
+            description="一键呼叫",
+            work_order_category="other",
+        ),
         LOW_BATTERY,
     ),
     event_keys=("pressed",),

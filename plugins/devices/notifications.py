@@ -52,8 +52,10 @@ async def _community(session: Any, payload: dict[str, Any]) -> uuid.UUID | None:
 
 async def on_alarm_raised(ctx: HandlerContext, event: Event) -> None:
     p = event.payload
-    if p.get("raised_by"):
-        return  # raised by a plugin (safety alarms), which tells its on-duty staff itself
+    if p.get("raised_by") or p.get("taken_over_by"):
+        # raised by a plugin (safety alarms), or a rule a plugin takes over
+        # (``register_device_alarm_takeovers``): that plugin tells its on-duty staff itself
+        return
     staff = await on_duty(
         ctx.session,
         tenant_id=ctx.tenant_id,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from kernel.sdk import AlarmRule, CommandParam, DeviceCommand, DeviceProfile, TelemetryKey
 
 BATTERY = TelemetryKey("battery", "number", "%", 0, 100, "remaining battery")
-LOW_BATTERY = AlarmRule("low_battery", "threshold", "warning", "battery", "<", 15, description="replace the battery")
+LOW_BATTERY = AlarmRule("low_battery", "threshold", "warning", "battery", "<", 15, description="replace the battery", work_order_category="electrical")
 
 ACCESS_GATE = DeviceProfile(
     type="access_gate",
@@ -19,8 +19,8 @@ ACCESS_GATE = DeviceProfile(
         BATTERY,
     ),
     alarms=(
-        AlarmRule("door_forced", "threshold", "critical", "forced_open", "==", True, description="forced entry"),
-        AlarmRule("door_held_open", "threshold", "major", "door_open", "==", True, duration_seconds=120),
+        AlarmRule("door_forced", "threshold", "critical", "forced_open", "==", True, description="forced entry", work_order_category="security"),
+        AlarmRule("door_held_open", "threshold", "major", "door_open", "==", True, duration_seconds=120, work_order_category="security"),
         LOW_BATTERY,
     ),
     commands=(DeviceCommand("open", "open the door once", timeout_seconds=10), DeviceCommand("lock", "lock until unlocked")),
@@ -37,8 +37,8 @@ BARRIER_GATE = DeviceProfile(
         TelemetryKey("fault_code", "integer", "", 0, 999, "0 = no fault"),
     ),
     alarms=(
-        AlarmRule("barrier_fault", "threshold", "major", "fault_code", ">", 0),
-        AlarmRule("barrier_stuck_open", "threshold", "warning", "barrier_up", "==", True, duration_seconds=300),
+        AlarmRule("barrier_fault", "threshold", "major", "fault_code", ">", 0, work_order_category="public_facility"),
+        AlarmRule("barrier_stuck_open", "threshold", "warning", "barrier_up", "==", True, duration_seconds=300, work_order_category="public_facility"),
     ),
     commands=(DeviceCommand("raise", "raise the barrier"), DeviceCommand("lower", "lower the barrier")),
     inactivity_timeout_seconds=300,
@@ -54,9 +54,9 @@ SMOKE_DETECTOR = DeviceProfile(
         BATTERY,
     ),
     alarms=(
-        AlarmRule("smoke", "threshold", "critical", "smoke", "==", True, description="fire: dispatch at once"),
-        AlarmRule("smoke_level_high", "threshold", "major", "smoke_level", ">", 10),
-        AlarmRule("no_heartbeat", "missing", "major", None, duration_seconds=86_400),
+        AlarmRule("smoke", "threshold", "critical", "smoke", "==", True, description="fire: dispatch at once", work_order_category="fire"),
+        AlarmRule("smoke_level_high", "threshold", "major", "smoke_level", ">", 10, work_order_category="fire"),
+        AlarmRule("no_heartbeat", "missing", "major", None, duration_seconds=86_400, work_order_category="electrical"),
         LOW_BATTERY,
     ),
     commands=(DeviceCommand("silence", "silence the sounder", (CommandParam("seconds", "integer", required=False),)),),
@@ -75,10 +75,10 @@ ELEVATOR_MONITOR = DeviceProfile(
         TelemetryKey("ebike_detected", "boolean", description="e-bike in the car (电动车入梯)"),
     ),
     alarms=(
-        AlarmRule("passenger_trapped", "threshold", "critical", "trapped", "==", True),
-        AlarmRule("ebike_in_elevator", "threshold", "major", "ebike_detected", "==", True),
-        AlarmRule("overspeed", "threshold", "major", "speed", ">", 2.5),
-        AlarmRule("door_open_long", "threshold", "warning", "door_open", "==", True, duration_seconds=180),
+        AlarmRule("passenger_trapped", "threshold", "critical", "trapped", "==", True, work_order_category="elevator"),
+        AlarmRule("ebike_in_elevator", "threshold", "major", "ebike_detected", "==", True, work_order_category="fire"),
+        AlarmRule("overspeed", "threshold", "major", "speed", ">", 2.5, work_order_category="elevator"),
+        AlarmRule("door_open_long", "threshold", "warning", "door_open", "==", True, duration_seconds=180, work_order_category="elevator"),
     ),
     commands=(
         DeviceCommand("announce", "voice announcement in the car", (CommandParam("text"),)),
@@ -98,9 +98,9 @@ EBIKE_SHED_CAMERA = DeviceProfile(
         TelemetryKey("smoke", "boolean"),
     ),
     alarms=(
-        AlarmRule("overheat", "threshold", "critical", "max_temperature", ">", 80),
-        AlarmRule("heating", "threshold", "major", "max_temperature", ">", 55, duration_seconds=60),
-        AlarmRule("shed_smoke", "threshold", "critical", "smoke", "==", True),
+        AlarmRule("overheat", "threshold", "critical", "max_temperature", ">", 80, work_order_category="fire"),
+        AlarmRule("heating", "threshold", "major", "max_temperature", ">", 55, duration_seconds=60, work_order_category="fire"),
+        AlarmRule("shed_smoke", "threshold", "critical", "smoke", "==", True, work_order_category="fire"),
     ),
     commands=(DeviceCommand("cut_charging_power", "cut the chargers' circuit"), DeviceCommand("sound_alarm", "sound the siren")),
     inactivity_timeout_seconds=300,
@@ -117,7 +117,7 @@ ENVIRONMENT_SENSOR = DeviceProfile(
     ),
     alarms=(
         AlarmRule("pm25_high", "threshold", "warning", "pm25", ">", 150, duration_seconds=600),
-        AlarmRule("noise_high", "threshold", "warning", "noise", ">", 70, duration_seconds=300),
+        AlarmRule("noise_high", "threshold", "warning", "noise", ">", 70, duration_seconds=300, work_order_category="noise"),
         AlarmRule("heat", "threshold", "major", "temperature", ">", 40),
         AlarmRule("no_data", "missing", "warning", "temperature", duration_seconds=1_800),
     ),
@@ -134,9 +134,9 @@ WATER_METER = DeviceProfile(
         BATTERY,
     ),
     alarms=(
-        AlarmRule("flow_spike", "threshold", "major", "flow_rate", ">", 5),
-        AlarmRule("continuous_flow", "threshold", "warning", "flow_rate", ">", 0.05, duration_seconds=6 * 3600),
-        AlarmRule("leak", "threshold", "major", "leak", "==", True),
+        AlarmRule("flow_spike", "threshold", "major", "flow_rate", ">", 5, work_order_category="plumbing"),
+        AlarmRule("continuous_flow", "threshold", "warning", "flow_rate", ">", 0.05, duration_seconds=6 * 3600, work_order_category="plumbing"),
+        AlarmRule("leak", "threshold", "major", "leak", "==", True, work_order_category="plumbing"),
         LOW_BATTERY,
     ),
     commands=(DeviceCommand("close_valve", "close the inlet valve"), DeviceCommand("open_valve", "open the inlet valve")),
@@ -154,7 +154,7 @@ ELDER_WRISTBAND = DeviceProfile(
         BATTERY,
     ),
     alarms=(
-        AlarmRule("sos", "threshold", "critical", "sos", "==", True, description="call the elder at once"),
+        AlarmRule("sos", "threshold", "critical", "sos", "==", True, description="call the elder at once", work_order_category="other"),
         AlarmRule("fall", "threshold", "critical", "fall", "==", True),
         AlarmRule("tachycardia", "threshold", "major", "heart_rate", ">", 130, duration_seconds=60),
         AlarmRule("bradycardia", "threshold", "major", "heart_rate", "<", 40, duration_seconds=60),

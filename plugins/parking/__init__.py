@@ -56,9 +56,11 @@ def register_migrations() -> str:
 
 @hookimpl
 def register_graphql() -> GraphQLContribution:
-    from plugins.parking.graphql import ParkingMutation, ParkingQuery
+    from plugins.parking.graphql import ParkingMutation, ParkingQuery, ParkingSubscription
 
-    return GraphQLContribution(query=(ParkingQuery,), mutation=(ParkingMutation,))
+    return GraphQLContribution(
+        query=(ParkingQuery,), mutation=(ParkingMutation,), subscription=(ParkingSubscription,)
+    )
 
 
 PERMISSIONS = (

@@ -9,6 +9,6 @@ rules) and the services (:mod:`~plugins.parking.service`, :mod:`~plugins.parking
 from __future__ import annotations
 
 from plugins.parking.mutations import ParkingMutation
-from plugins.parking.queries import ParkingQuery
+from plugins.parking.queries import ParkingQuery, ParkingSubscription
 
-__all__ = ["ParkingMutation", "ParkingQuery"]
+__all__ = ["ParkingMutation", "ParkingQuery", "ParkingSubscription"]

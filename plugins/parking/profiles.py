@@ -29,7 +29,15 @@ PARKING_BARRIER = DeviceProfile(
         TelemetryKey("fault_code", "integer", "", 0, 999, "0 = no fault"),
     ),
     alarms=(
-        AlarmRule("barrier_fault", "threshold", "major", "fault_code", ">", 0),
+        AlarmRule(
+            "barrier_fault",
+            "threshold",
+            "major",
+            "fault_code",
+            ">",
+            0,
+            work_order_category="public_facility",
+        ),
         AlarmRule(
             "barrier_stuck_open",
             "threshold",
@@ -38,6 +46,7 @@ PARKING_BARRIER = DeviceProfile(
             "==",
             True,
             duration_seconds=300,
+            work_order_category="public_facility",
         ),
     ),
     commands=(
@@ -78,6 +87,7 @@ EV_CHARGER = DeviceProfile(
             ">",
             0,
             description="charger fault: send a technician",
+            work_order_category="electrical",
         ),
     ),
     commands=(DeviceCommand("stop_charging", "end the current charge"),),

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+
 import strawberry
 from strawberry import relay
 
@@ -49,6 +51,15 @@ async def _lot(ctx: object, lot_id: relay.GlobalID) -> m.ParkingLot:
     return lot
 
 
+def _occupancy(lot: m.ParkingLot, occupied: int) -> ParkingOccupancy:
+    return ParkingOccupancy(
+        lot_id=gid("ParkingLot", lot.id),  # type: ignore[arg-type]
+        capacity=lot.capacity,
+        occupied=occupied,
+        free=max(0, lot.capacity - occupied),
+    )
+
+
 @strawberry.type
 class ParkingQuery:
     @strawberry.field(
@@ -77,13 +88,7 @@ class ParkingQuery:
     ) -> ParkingOccupancy:
         ctx = info.context
         lot = await _lot(ctx, lot_id)
-        occupied = await service.occupancy(ctx.session, lot.id)
-        return ParkingOccupancy(
-            lot_id=gid("ParkingLot", lot.id),  # type: ignore[arg-type]
-            capacity=lot.capacity,
-            occupied=occupied,
-            free=max(0, lot.capacity - occupied),
-        )
+        return _occupancy(lot, await service.occupancy(ctx.session, lot.id))
 
     @strawberry.field(permission_classes=[Allowed(READ, USE)])
     async def parking_spaces(
@@ -203,3 +208,37 @@ class ParkingQuery:
         )
         return [ChargingSessionNode.from_row(r) for r in rows]
 
+
+@strawberry.type
+class ParkingSubscription:
+    @strawberry.subscription(
+        permission_classes=[Allowed(READ, USE)],
+        description="A lot's occupancy now, then again each time a car enters or leaves it (as the "
+        "read commits; WebSocket, graphql-transport-ws)",
+    )
+    async def parking_occupancy_changes(
+        self, info: strawberry.Info, lot_id: relay.GlobalID
+    ) -> AsyncGenerator[ParkingOccupancy, None]:
+        from plugins.parking.live import hub
+
+        ctx = info.context
+        lid = decode_id(lot_id, "ParkingLot")
+        db = ctx.runtime.db
+
+        async def now() -> ParkingOccupancy:
+            # a fresh transaction per count: it sees every read committed before the change
+            async with db.tenant(ctx.tenant.id) as session:
+                lot = await LotRepository(session).get_by_id(lid, actor=Viewer.of(ctx))
+                if lot is None:
+                    raise NotFound("no such parking lot")
+                return _occupancy(lot, await service.occupancy(session, lot.id))
+
+        async with hub(ctx.runtime).subscribe(ctx.tenant.id) as queue:
+            yield await now()  # subscribed before counting: no change is missed in between
+            while True:
+                change = await queue.get()
+                mine = change.lot_id == lid
+                while not queue.empty():  # a burst of reads: one count for all of them
+                    mine = queue.get_nowait().lot_id == lid or mine
+                if mine:
+                    yield await now()

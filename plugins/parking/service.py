@@ -401,20 +401,34 @@ def _moment(value: Any) -> datetime | None:
     return moment.astimezone(UTC) if moment.tzinfo is not None else None
 
 
+def _published_plate(vault: Any, tenant_id: uuid.UUID, p: dict[str, Any]) -> Any:
+    """The plate a pass event carries: ``plate_enc`` opened with the tenant's key, else a clear
+    ``plate``; None when neither is usable (a ciphertext of another tenant does not open)."""
+    enc = p.get("plate_enc")
+    if isinstance(enc, str) and enc:
+        try:
+            return vault.decrypt(tenant_id, enc)
+        except Exception:  # forged, truncated or another tenant's: no plate
+            return None
+    return p.get("plate")
+
+
 async def visitor_pass_created(
     vault: Any, session: Any, tenant_id: uuid.UUID, payload: Any
 ) -> VisitorPlate | None:
     """``access.pass_created`` → the visitor's plate, expected inside the pass window.
 
     The payload (published by the access plugin, ``plugins/access/service.py`` ``pass_payload``;
-    read defensively, nothing imported): ``{pass_id, community_id, kind, plate, valid_from,
-    valid_until, max_entries, point_ids, host_account_id}``, plus an optional ``unit_id`` (the host's
-    unit, when a publisher knows it). A pass without a plate, or with an unusable field, is
-    ignored; a redelivered event changes nothing (unique per pass id).
+    read defensively, nothing imported): ``{pass_id, community_id, kind, plate_enc, plate_masked,
+    valid_from, valid_until, max_entries, point_ids, host_account_id}`` — ``plate_enc`` is the plate
+    encrypted with the tenant's key, so no plate sits in clear in the outbox (a publisher's clear
+    ``plate`` is still read) — plus an optional ``unit_id`` (the host's unit, when a publisher knows
+    it). A pass without a plate, or with an unusable field, is ignored; a redelivered event
+    changes nothing (unique per pass id).
     """
     p = payload if isinstance(payload, dict) else {}
     pass_id = _pass_id(p)
-    plate = normalize_plate(p.get("plate"))
+    plate = normalize_plate(_published_plate(vault, tenant_id, p))
     valid_from, valid_until = _moment(p.get("valid_from")), _moment(p.get("valid_until"))
     if (
         pass_id is None

@@ -37,6 +37,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kernel.sdk import Event
 from kernel.sdk.runtime import Runtime
+from plugins.parking import live
 from plugins.parking.models import (
     GateEvent,
     MonthlyPass,
@@ -50,6 +51,8 @@ from plugins.parking.plates import normalize_plate, plate_digest
 from plugins.parking.service import tariff_of
 from plugins.parking.tariff import Tariff, epoch_seconds, parking_fee
 
+#: Outcomes that change how many cars are inside (live occupancy subscribers are told).
+OCCUPANCY_OUTCOMES = frozenset({"entered", "left", "payment_due"})
 #: A second exit read of the same plate within this time of its last exit is the same car.
 EXIT_DEBOUNCE = timedelta(minutes=5)
 
@@ -250,6 +253,8 @@ async def process_read(
     )
     session.add(event)
     await session.flush()
+    if outcome in OCCUPANCY_OUTCOMES:
+        await live.lot_changed(runtime, session, tenant_id, lot.lot_id)
     decision = _decision(lane, direction, event)
     if publish:
         await runtime.bus.publish(

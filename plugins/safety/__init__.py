@@ -47,6 +47,14 @@ def register_device_profiles() -> list[Any]:
 
 
 @hookimpl
+def register_device_alarm_takeovers() -> list[str]:
+    """The device alarm rules that become safety alarms: their notice is the escalation's."""
+    from plugins.safety.vocabulary import ADOPTED_DEVICE_RULES
+
+    return list(ADOPTED_DEVICE_RULES)
+
+
+@hookimpl
 def register_graphql() -> GraphQLContribution:
     from plugins.safety.graphql import SafetyAlarm, SafetyMutation, SafetyQuery, SafetySubscription
 

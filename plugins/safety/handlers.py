@@ -5,8 +5,11 @@
   device's community; an e-bike in a lift also tells the lift controller to hold its doors
   (device RPC ``hold_doors``, queued in the alarm's transaction).
 * ``device.alarm_raised`` from the kernel's alarm rules (``smoke``, ``shed_smoke``, ``leak``,
-  ``ebike_in_elevator`` of any profile) is taken over as a safety alarm; the ones this plugin
-  publishes itself (``raised_by = "safety"``) are skipped.
+  ``ebike_in_elevator`` of any profile) is taken over as a safety alarm (declared through
+  ``register_device_alarm_takeovers``, so the devices plugin sends no notice of its own: the
+  escalation is the one notification; with the rule switched off in the device's community, a
+  plain notice instead); the ones this plugin publishes itself (``raised_by = "safety"``) are
+  skipped.
 * ``workorder.reported`` links the order an alarm opened; ``escalation.escalated`` (source
   ``safety``) records the level reached and the regulator alert.
 
@@ -19,7 +22,7 @@ import uuid
 from typing import Any
 
 from kernel.sdk import Event, HandlerContext, NotFound, devices
-from plugins.safety import rules, service
+from plugins.safety import notifications, rules, service
 from plugins.safety.profiles import EVENT_TYPES
 from plugins.safety.vocabulary import ADOPTED_DEVICE_RULES
 
@@ -107,6 +110,8 @@ async def on_device_alarm(ctx: HandlerContext, event: Event) -> None:
         return
     settings = await rules.effective(ctx.session, alarm_type, device.community_id)
     if not settings.enabled:
+        # taken over but switched off here: the devices plugin left it to us, so one plain notice
+        await notifications.tell_on_duty(ctx.session, device, p)
         return
     call_id = None
     if alarm_type == "ebike_in_lift":

@@ -15,7 +15,14 @@ from kernel.sdk import AlarmRule, CommandParam, DeviceCommand, DeviceProfile, Te
 
 BATTERY = TelemetryKey("battery", "number", "%", 0, 100, "remaining battery")
 LOW_BATTERY = AlarmRule(
-    "low_battery", "threshold", "warning", "battery", "<", 15, description="replace the battery"
+    "low_battery",
+    "threshold",
+    "warning",
+    "battery",
+    "<",
+    15,
+    description="replace the battery",
+    work_order_category="electrical",
 )
 CLIP_REF = TelemetryKey(
     "clip_ref",

@@ -2,10 +2,12 @@
 (or false alarm), rule settings and statistics. Flush, never commit; validate before writing;
 the service audits (``safety.<action>``) and publishes (``safety.alarm_*``) its own changes.
 
-The closed loop: a new alarm is published as ``device.alarm_raised`` (``alarm_id`` = the safety
-alarm's id, ``alarm_type``, ``severity``, ``community_id``, ``raised_by = "safety"``); the
-workorders plugin opens an order from it with ``source_ref = "alarm:<id>"`` and publishes
-``workorder.reported``, which links the order back here (:func:`link_work_order`). A device
+The closed loop: a new alarm's work order is opened in the alarm's transaction through the
+workorders plugin's service ``workorders.open_from_alarm`` (``source_ref = "alarm:<id>"``,
+linked at once) — or, without it, the alarm is published as ``device.alarm_raised``
+(``alarm_id`` = the safety alarm's id, ``alarm_type``, ``severity``, ``work_order_category``,
+``community_id``, ``raised_by = "safety"``) and the order's ``workorder.reported`` links it back
+here (:func:`link_work_order`). A device
 alarm taken over (a smoke detector's ``smoke``) already opened its order from the kernel's own
 ``device.alarm_raised``; its reference is ``alarm:<device alarm id>``.
 """
@@ -17,9 +19,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import structlog
 from sqlalchemy import select
 
-from kernel.sdk import BadUserInput, Conflict, Event, NotFound, audit, utcnow
+from kernel.sdk import (
+    BadUserInput,
+    Conflict,
+    Event,
+    NotFound,
+    audit,
+    enabled_plugins,
+    service,
+    utcnow,
+)
 from kernel.sdk.estate import Community, Unit
 from kernel.sdk.inputs import parse_input
 from kernel.sdk.runtime import Runtime
@@ -29,11 +41,14 @@ from plugins.safety.models import SafetyAlarm, SafetyRuleSetting
 from plugins.safety.rules import Effective, Verdict
 from plugins.safety.vocabulary import (
     ACKNOWLEDGED,
+    ALARM_TYPES,
     ARRIVED,
     OPEN_STATUSES,
     RAISED,
     RESOLVED,
 )
+
+log = structlog.get_logger("linli.plugins.safety")
 
 
 @dataclass(frozen=True)
@@ -169,30 +184,48 @@ async def raise_alarm(
     await _audit(session, "system", "alarm_raised", alarm, device_id=str(place.device_id))
     await _publish(runtime, session, "safety.alarm_raised", alarm)
     if device_alarm_id is None:
-        # the closed loop: the workorders plugin opens an order from this event
-        await runtime.bus.publish(
-            session,
-            Event(
-                "device.alarm_raised",
-                alarm.tenant_id,
-                {
-                    "alarm_id": str(alarm.id),
-                    "device_id": str(place.device_id) if place.device_id else None,
-                    "device_name": place.name,
-                    "alarm_type": alarm.type,
-                    "rule": alarm.type,
-                    "severity": alarm.severity,
-                    "community_id": str(alarm.community_id) if alarm.community_id else None,
-                    "place": {
-                        "label": place.name,
-                        "community_id": str(alarm.community_id) if alarm.community_id else None,
-                    },
-                    "raised_by": "safety",
-                },
-            ),
-        )
+        await _open_work_order(session, runtime, alarm, place)
     await escalation.start(session, runtime, alarm, settings)
     return alarm, True
+
+
+def _alarm_event_payload(alarm: SafetyAlarm, place: DevicePlace) -> dict[str, Any]:
+    """The alarm as a ``device.alarm_raised`` payload (the workorders plugin's input)."""
+    community = str(alarm.community_id) if alarm.community_id else None
+    return {
+        "alarm_id": str(alarm.id),
+        "device_id": str(place.device_id) if place.device_id else None,
+        "device_name": place.name,
+        "alarm_type": alarm.type,
+        "rule": alarm.type,
+        "work_order_category": ALARM_TYPES[alarm.type].work_order_category,
+        "severity": alarm.severity,
+        "community_id": community,
+        "place": {"label": place.name, "community_id": community},
+        "raised_by": "safety",
+    }
+
+
+async def _open_work_order(
+    session: Any, runtime: Runtime, alarm: SafetyAlarm, place: DevicePlace
+) -> None:
+    """The closed loop. Where the firm uses work orders, the order is opened in the alarm's own
+    transaction through the workorders plugin's service ``workorders.open_from_alarm`` — alarm,
+    escalation, notification and order commit together, one outbox hop after the device's
+    message instead of two. Otherwise (or if opening fails: the alarm still commits) the alarm
+    is published as ``device.alarm_raised`` for the workorders plugin's handler."""
+    p = _alarm_event_payload(alarm, place)
+    opener = service(runtime, "workorders.open_from_alarm")
+    if opener is not None and "workorders" in await enabled_plugins(session):
+        try:
+            async with session.begin_nested():
+                alarm.work_order_id = await opener(
+                    session, runtime, p, actor="event:safety.alarm_raised"
+                )
+            return
+        except Exception:  # the order is retried through the event below
+            log.exception("safety_work_order_failed", alarm_id=str(alarm.id))
+    await runtime.bus.publish(session, Event("device.alarm_raised", alarm.tenant_id, p))
 
 
 async def get(session: Any, alarm_id: uuid.UUID) -> SafetyAlarm:

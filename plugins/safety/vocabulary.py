@@ -16,8 +16,9 @@ class AlarmType:
     """One kind of safety alarm.
 
     ``threshold`` is the built-in value of the type's configurable threshold (its meaning is
-    ``threshold_unit``; None = the type has none); ``category`` is the work-order category the
-    closed loop files it under (the workorders plugin maps ``alarm_type`` to it).
+    ``threshold_unit``; None = the type has none); ``work_order_category`` is the work-order
+    category (``kernel.sdk.vocabulary.FacilityCategory``) the closed loop files it under: the
+    ``device.alarm_raised`` this plugin publishes carries it, and the workorders plugin reads it.
     """
 
     name: str
@@ -26,6 +27,7 @@ class AlarmType:
     threshold: float | None = None
     threshold_unit: str = ""
     description: str = ""
+    work_order_category: str = "other"
 
 
 ALARM_TYPES: dict[str, AlarmType] = {
@@ -36,6 +38,7 @@ ALARM_TYPES: dict[str, AlarmType] = {
             "高空抛物",
             "major",
             description="object thrown from height, seen by a facade camera",
+            work_order_category="security",
         ),
         AlarmType(
             "fire_lane_blocked",
@@ -44,12 +47,14 @@ ALARM_TYPES: dict[str, AlarmType] = {
             300,
             "seconds",
             "a vehicle or goods standing in a fire lane for at least the threshold",
+            work_order_category="fire",
         ),
         AlarmType(
             "perimeter_intrusion",
             "周界入侵",
             "critical",
             description="someone crossed the perimeter",
+            work_order_category="security",
         ),
         AlarmType(
             "ebike_in_lift",
@@ -58,8 +63,15 @@ ALARM_TYPES: dict[str, AlarmType] = {
             60,
             "seconds",
             "an e-bike entered a lift car; the lift holds its doors for the threshold",
+            work_order_category="fire",
         ),
-        AlarmType("smoke", "烟雾报警", "critical", description="a smoke detector alarms"),
+        AlarmType(
+            "smoke",
+            "烟雾报警",
+            "critical",
+            description="a smoke detector alarms",
+            work_order_category="fire",
+        ),
         AlarmType(
             "gas_leak",
             "燃气泄漏",
@@ -67,8 +79,15 @@ ALARM_TYPES: dict[str, AlarmType] = {
             25,
             "%LEL",
             "gas concentration at or above the threshold",
+            work_order_category="fire",
         ),
-        AlarmType("water_leak", "漏水", "major", description="water where it should not be"),
+        AlarmType(
+            "water_leak",
+            "漏水",
+            "major",
+            description="water where it should not be",
+            work_order_category="plumbing",
+        ),
     )
 }
 ALARM_TYPE_NAMES = tuple(ALARM_TYPES)

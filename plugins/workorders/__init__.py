@@ -44,6 +44,15 @@ def register_migrations() -> str:
 
 
 @hookimpl
+def register_services() -> dict[str, Any]:
+    """``workorders.open_from_alarm(session, runtime, payload, *, actor)``: open an alarm's work
+    order in the caller's transaction (one outbox hop fewer than ``device.alarm_raised``)."""
+    from plugins.workorders.handlers import open_from_alarm
+
+    return {"workorders.open_from_alarm": open_from_alarm}
+
+
+@hookimpl
 def register_graphql() -> GraphQLContribution:
     from plugins.workorders.graphql import WorkOrderMutation, WorkOrderQuery, WorkOrderSubscription
 

@@ -1,6 +1,8 @@
 """Event handlers and the SLA job: other components open work orders by publishing events.
 
-* ``device.alarm_raised`` ``{device_id, alarm_id?, alarm_type, severity, place?, community_id?, unit_id?}``
+* ``device.alarm_raised`` ``{device_id, alarm_id?, alarm_type, severity, work_order_category?, place?,
+  community_id?, unit_id?}`` — the category is the alarm rule's own (``AlarmRule.work_order_category``
+  in the device profile, or the publishing plugin's), ``other`` when none is given
 * ``governance.proposal_passed`` ``{proposal_id, community_id, title, matter}`` — only matters
   ``repair``, ``USE_FUND`` (the maintenance fund is spent on repairs) and ``REBUILD``
 * ``inspection.finding_reported`` ``{finding_id, community_id, checkpoint, category, severity, note}``
@@ -37,48 +39,13 @@ SEVERITY_PRIORITY = {
     "low": "low",
     "info": "low",
 }
-ALARM_CATEGORY = {
-    # rule names of the built-in device profiles (plugins/devices/profiles.py)
-    "door_forced": "security",
-    "door_held_open": "security",
-    "barrier_fault": "public_facility",
-    "barrier_stuck_open": "public_facility",
-    "charger_fault": "electrical",  # the parking plugin's ev_charger profile
-    "smoke_level_high": "fire",
-    "passenger_trapped": "elevator",
-    "overspeed": "elevator",
-    "door_open_long": "elevator",
-    "overheat": "fire",
-    "heating": "fire",
-    "shed_smoke": "fire",
-    "noise_high": "noise",
-    "flow_spike": "plumbing",
-    "continuous_flow": "plumbing",
-    "leak": "plumbing",
-    "low_battery": "electrical",
-    "no_heartbeat": "electrical",
-    # generic names
-    "smoke": "fire",
-    "fire": "fire",
-    "fire_lane_blocked": "fire",
-    "ebike_in_elevator": "fire",
-    "ebike_in_lift": "fire",
-    "gas_leak": "fire",
-    "ebike_heat": "fire",
-    "elevator_fault": "elevator",
-    "elevator": "elevator",
-    "intrusion": "security",
-    "perimeter_intrusion": "security",
-    "thrown_object": "security",
-    "object_thrown_from_height": "security",
-    "water_leak": "plumbing",
-    "water_meter_spike": "plumbing",
-    "bin_overflow": "sanitation",
-    "overflow": "sanitation",
-    "power_failure": "electrical",
-    "elder_fall": "other",
-    "sos": "other",
-}
+
+
+def _category(value: Any) -> str:
+    """The work-order category an alarm declares (its rule's ``work_order_category``: the
+    publisher knows what it is, this plugin does not keep a list of other plugins' rules), or
+    ``other`` when it names none this plugin files under."""
+    return value if isinstance(value, str) and value in service.CATEGORIES else "other"
 
 
 def _uuid(value: Any) -> uuid.UUID | None:
@@ -100,20 +67,18 @@ async def _exists(session: Any, model: type, id_: uuid.UUID | None) -> uuid.UUID
     return await session.scalar(select(model.id).where(model.id == id_))  # type: ignore[attr-defined]
 
 
-async def _open(ctx: HandlerContext, event: Event, **fields: Any) -> None:
+async def _open(session: Any, runtime: Runtime, actor: str, **fields: Any) -> uuid.UUID:
+    """Open the order (or find the one opened already for its ``source_ref``); its id."""
     from sqlalchemy import select
 
     from kernel.sdk.estate import Community, Unit
     from plugins.workorders.models import WorkOrder
 
-    session = ctx.session
-    if (
-        await session.scalar(
-            select(WorkOrder.id).where(WorkOrder.source_ref == fields["source_ref"])
-        )
-        is not None
-    ):
-        return  # redelivered, or the same alarm/proposal/finding sent twice: one order
+    found = await session.scalar(
+        select(WorkOrder.id).where(WorkOrder.source_ref == fields["source_ref"])
+    )
+    if found is not None:
+        return found  # type: ignore[no-any-return]  # redelivered, or sent twice: one order
     unit_id = await _exists(session, Unit, fields.pop("unit_id", None))
     community_id = (
         None if unit_id else await _exists(session, Community, fields.pop("community_id", None))
@@ -121,14 +86,15 @@ async def _open(ctx: HandlerContext, event: Event, **fields: Any) -> None:
     fields.pop("community_id", None)
     order = await service.report(
         session,
-        ctx.runtime,
+        runtime,
         unit_id=unit_id,
         community_id=community_id,
-        actor=f"event:{event.type}",
+        actor=actor,
         **fields,
     )  # audited and announced (``workorder.reported``) by the service
     if order.priority in ("urgent", "high") or order.source in ("device_alarm", "inspection"):
-        await service.try_auto_dispatch(session, ctx.runtime, order, actor="system")
+        await service.try_auto_dispatch(session, runtime, order, actor="system")
+    return order.id
 
 
 async def _device_place(session: Any, device_id: Any) -> dict[str, Any]:
@@ -153,9 +119,19 @@ async def _device_place(session: Any, device_id: Any) -> dict[str, Any]:
 
 async def on_device_alarm(ctx: HandlerContext, event: Event) -> None:
     """The kernel's device alarms publish ``{alarm_id, device_id, rule, severity, status, count,
-    details, device_name}``; the place comes from the device registry. ``alarm_type`` and
-    ``place``/``community_id``/``unit_id`` in the payload are honoured too."""
+    details, device_name, work_order_category}``; the place comes from the device registry.
+    ``alarm_type`` and ``place``/``community_id``/``unit_id`` in the payload are honoured too."""
     p = event.payload if isinstance(event.payload, dict) else {}
+    await open_from_alarm(ctx.session, ctx.runtime, p, actor=f"event:{event.type}", ref=event.id)
+
+
+async def open_from_alarm(
+    session: Any, runtime: Runtime, p: dict[str, Any], *, actor: str, ref: Any = None
+) -> uuid.UUID:
+    """The work order of an alarm, opened in the caller's transaction (the service
+    ``workorders.open_from_alarm``: the safety plugin opens its alarm's order in the alarm's own
+    transaction instead of one outbox hop later), or the order it opened already. ``p`` is a
+    ``device.alarm_raised`` payload; ``ref`` stands in for a missing ``alarm_id``."""
     place = p.get("place")
     place = place if isinstance(place, dict) else {"label": place} if place else {}
     if not (
@@ -164,23 +140,24 @@ async def on_device_alarm(ctx: HandlerContext, event: Event) -> None:
         or place.get("unit_id")
         or p.get("unit_id")
     ):
-        found = await _device_place(ctx.session, p.get("device_id"))
+        found = await _device_place(session, p.get("device_id"))
         place = {**found, **{k: v for k, v in place.items() if v}}
     if not place.get("label") and p.get("device_name"):
         place["label"] = p.get("device_name")
     alarm_type = _text(p.get("alarm_type") or p.get("rule"), 60) or "alarm"
     severity = _text(p.get("severity"), 20).lower()
-    ref = p.get("alarm_id") or event.id
-    await _open(
-        ctx,
-        event,
+    ref = p.get("alarm_id") or ref
+    return await _open(
+        session,
+        runtime,
+        actor,
         kind="incident",
         source="device_alarm",
         source_ref=f"alarm:{ref}",
         title=f"设备告警 {alarm_type}"[:200],
         description=f"device {_text(p.get('device_id'), 64)} raised {alarm_type} ({severity or 'unknown severity'})",
         location=_text(place.get("label") or place.get("name") or p.get("location"), 200),
-        category=ALARM_CATEGORY.get(alarm_type.lower(), "other"),
+        category=_category(p.get("work_order_category")),
         priority=SEVERITY_PRIORITY.get(severity, "high"),
         community_id=_uuid(p.get("community_id") or place.get("community_id")),
         unit_id=_uuid(p.get("unit_id") or place.get("unit_id")),
@@ -193,8 +170,9 @@ async def on_proposal_passed(ctx: HandlerContext, event: Event) -> None:
         return
     title = _text(p.get("title"), 180) or "业主大会决议维修"
     await _open(
-        ctx,
-        event,
+        ctx.session,
+        ctx.runtime,
+        f"event:{event.type}",
         kind="repair",
         source="governance",
         source_ref=f"proposal:{p.get('proposal_id') or event.id}",
@@ -212,8 +190,9 @@ async def on_inspection_finding(ctx: HandlerContext, event: Event) -> None:
     p = event.payload if isinstance(event.payload, dict) else {}
     category = p.get("category") if p.get("category") in service.CATEGORIES else "other"
     await _open(
-        ctx,
-        event,
+        ctx.session,
+        ctx.runtime,
+        f"event:{event.type}",
         kind="incident",
         source="inspection",
         source_ref=f"finding:{p.get('finding_id') or event.id}",

@@ -13,7 +13,7 @@ from plugins.access.models import VisitorPass
 from tests.access.conftest import Reader
 
 CREATE = """mutation($i: VisitorPassInput!) { createVisitorPass(input: $i) {
-  code qrPayload pass { id kind visitorNameMasked plate maxEntries entriesUsed pointIds status } } }"""
+  code qrPayload pass { id kind visitorNameMasked plateMasked maxEntries entriesUsed pointIds status } } }"""
 SERVICE = """mutation($i: VisitorPassInput!) { createServicePass(input: $i) {
   code pass { id kind pointIds status } } }"""
 
@@ -40,7 +40,7 @@ async def test_a_residents_visitor_pass_opens_their_points_for_its_entries_and_t
     vp = issued["pass"]
     assert (
         vp["visitorNameMasked"] == "王*明"
-        and vp["plate"] == "沪A12345"
+        and vp["plateMasked"] == "沪A***45"  # masked in lists
         and vp["status"] == "active"
     )
     # by default: every point the resident may pass (gate, own door, own lift) — not building 2
@@ -60,10 +60,16 @@ async def test_a_residents_visitor_pass_opens_their_points_for_its_entries_and_t
     async with runtime.db.tenant(s.tenant.tenant_id) as sess:
         row = await sess.scalar(select(VisitorPass))
         assert row.entries_used == 2 and "王小明" not in row.visitor_name_enc  # encrypted at rest
-    # the plate reaches other plugins; the visitor's name does not
+        # the plate is sealed: ciphertext under the tenant's key, a keyed digest, the masked form
+        assert row.plate_unsealed is None and row.plate_masked == "沪A***45"
+        assert "12345" not in row.plate_enc + row.plate_digest
+        assert runtime.vault.decrypt(s.tenant.tenant_id, row.plate_enc) == "沪A12345"
+    # the plate reaches other plugins encrypted (never in clear in the outbox); the name does not
     await deliver(s.tenant)
     created = [e for e in recorder.seen if e.type == "access.pass_created"]
-    assert len(created) == 1 and created[0].payload["plate"] == "沪A12345"
+    assert len(created) == 1 and "plate" not in created[0].payload
+    assert "12345" not in str(created[0].payload) and created[0].payload["plate_masked"] == "沪A***45"
+    assert runtime.vault.decrypt(s.tenant.tenant_id, created[0].payload["plate_enc"]) == "沪A12345"
     assert (
         created[0].payload["community_id"] == str(s.community_id)
         and "visitor_name" not in created[0].payload
@@ -203,3 +209,52 @@ async def test_a_host_sees_their_passes_and_the_code_again_others_do_not(site, g
     ] == issued["code"]
     r = await gql(code_q, {"p": issued["pass"]["id"]}, token=s.neighbour.token)
     assert r["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_a_blacklisted_plate_is_matched_by_digest_and_listed_masked(site, gql, runtime):  # type: ignore[no-untyped-def]
+    s = await site()
+    r = await gql(
+        "mutation { addToAccessBlacklist(reason: \"逃费车辆\", plate: \"沪A 54321\") { plateMasked card } }",
+        token=s.tenant.token,
+    )
+    assert not r.get("errors"), r
+    assert r["data"]["addToAccessBlacklist"] == {"plateMasked": "沪A***21", "card": False}
+    listed = await gql("query { accessBlacklist { plateMasked } }", token=s.tenant.token)
+    assert listed["data"]["accessBlacklist"] == [{"plateMasked": "沪A***21"}]
+    r = await gql(
+        CREATE,
+        {"i": {"visitorName": "李四", "plate": "沪A54321", **window()}},
+        token=s.resident.token,
+    )
+    assert not r.get("errors"), r
+    gate = Reader(gql, s.tokens["gate"])
+    assert (await gate.ask("pass", r["data"]["createVisitorPass"]["code"]))["reason"] == "blacklisted"
+    async with runtime.db.tenant(s.tenant.tenant_id) as sess:
+        from plugins.access.models import BlacklistEntry
+
+        entry = await sess.scalar(select(BlacklistEntry))
+        assert entry.plate_unsealed is None and "54321" not in (entry.plate_digest or "")
+
+
+async def test_plates_stored_in_clear_before_the_migration_are_sealed_by_the_retention_job(
+    site, gql, runtime
+):  # type: ignore[no-untyped-def]
+    from plugins.access import purge_all
+    from plugins.access.models import BlacklistEntry
+
+    s = await site()
+    r = await gql(CREATE, {"i": {"visitorName": "王五", **window()}}, token=s.resident.token)
+    assert not r.get("errors"), r
+    tid = s.tenant.tenant_id
+    async with runtime.db.tenant(tid) as sess:  # as migration ac0002 leaves an old row
+        row = await sess.scalar(select(VisitorPass))
+        row.plate_unsealed = "苏E88888"
+        sess.add(BlacklistEntry(tenant_id=tid, reason="old", plate_unsealed="苏E88888"))
+    await purge_all(runtime)
+    async with runtime.db.tenant(tid) as sess:
+        row = await sess.scalar(select(VisitorPass))
+        entry = await sess.scalar(select(BlacklistEntry))
+        assert (row.plate_unsealed, entry.plate_unsealed) == (None, None)
+        assert row.plate_masked == entry.plate_masked == "苏E***88"
+        assert row.plate_digest == entry.plate_digest is not None  # the blacklist matches it
+        assert runtime.vault.decrypt(tid, row.plate_enc) == "苏E88888"

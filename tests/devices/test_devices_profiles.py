@@ -52,6 +52,13 @@ def test_hook_register_device_profiles():
 
 
 def test_profiles_refuse_inconsistent_rules():
+    with pytest.raises(ValueError, match="not FacilityCategory values"):
+        DeviceProfile(
+            type="x", name="x", telemetry=(TelemetryKey("t", "boolean"),),
+            alarms=(AlarmRule("a", "threshold", "major", "t", "==", True, work_order_category="firefighting"),),
+        )
+    ok = AlarmRule("a", "threshold", "major", "t", "==", True, work_order_category="fire")
+    assert DeviceProfile(type="x", name="x", telemetry=(TelemetryKey("t", "boolean"),), alarms=(ok,)).alarms[0].work_order_category == "fire"
     with pytest.raises(ValueError, match="unknown severity"):
         DeviceProfile(type="x", name="x", telemetry=(TelemetryKey("t"),), alarms=(AlarmRule("a", "threshold", "urgent", "t"),))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="declared key"):

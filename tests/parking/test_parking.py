@@ -8,10 +8,10 @@ from __future__ import annotations
 import time
 import uuid
 
-from conftest import code_of, gid
 from sqlalchemy import func, select, text
 
 from plugins.parking.models import GateEvent, ParkingSession, Vehicle, VisitorPlate
+from tests.parking.conftest import code_of, gid
 
 HOUR_MS = 3_600_000
 OCCUPANCY = "query($l: ID!) { parkingOccupancy(lotId: $l) { capacity occupied free } }"

@@ -10,12 +10,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import code_of, gid, uid
 from sqlalchemy import select
 
 from kernel.sdk import Conflict
 from plugins.parking import sharing
 from plugins.parking.models import SpaceBooking
+from tests.parking.conftest import code_of, gid, uid
 
 OFFER = """mutation($s: ID!, $a: DateTime!, $b: DateTime!) {
   offerParkingSpace(spaceId: $s, startsAt: $a, endsAt: $b, priceFen: 1500) { id priceFen } }"""

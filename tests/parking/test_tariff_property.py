@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from conftest import gid, uid
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
 from plugins.parking.models import ParkingSession
 from plugins.parking.tariff import Tariff, charging_fee, is_night, parking_fee
+from tests.parking.conftest import gid, uid
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

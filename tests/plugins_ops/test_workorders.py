@@ -385,6 +385,7 @@ async def test_device_alarm_and_passed_proposal_open_orders_once(ops, new_tenant
         "device_id": "dev-1",
         "alarm_id": "al-77",
         "alarm_type": "smoke",
+        "work_order_category": "fire",  # the alarm rule's own (AlarmRule.work_order_category)
         "severity": "critical",
         "place": {"community_id": str(estate.community_id), "label": "1幢 电井"},
     }
@@ -500,6 +501,7 @@ async def test_a_registered_devices_alarm_opens_an_order_at_the_devices_place(op
         "count": 1,
         "details": {},
         "device_name": device.name,
+        "work_order_category": "elevator",  # the profile's rule declares it; the kernel sends it
     }
     await ops.publish(t.tenant_id, "device.alarm_raised", payload)
     await ops.deliver(t.tenant_id)
@@ -695,6 +697,7 @@ async def test_changes_committed_in_the_worker_reach_gateway_subscribers(
         "device_id": "dev-mp",
         "alarm_id": "al-mp",
         "alarm_type": "smoke",
+        "work_order_category": "fire",  # the alarm rule's own (AlarmRule.work_order_category)
         "severity": "critical",
         "place": {"community_id": str(estate.community_id), "label": "1幢 电井"},
     }
@@ -795,6 +798,7 @@ async def test_an_alarm_opens_an_order_announced_once_and_audited_as_the_event(o
         "device_id": "dev-9",
         "alarm_id": "al-9",
         "alarm_type": "smoke",
+        "work_order_category": "fire",  # the alarm rule's own (AlarmRule.work_order_category)
         "severity": "critical",
         "place": {"community_id": str(estate.community_id), "label": "2幢 电井"},
     }
