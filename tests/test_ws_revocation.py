@@ -11,10 +11,12 @@ import pytest
 import pytest_asyncio
 import websockets
 from fixtures.estates import fast_passwords  # noqa: F401 - fixture
+from fixtures.websocket import PROTOCOL, serving
+from fixtures.websocket import acked as _acked
 
 from kernel.identity.tokens import AccessClaims, issue_access_token
 from kernel.sdk.testing import PASSWORD
-from tests.devices.test_subscriptions_ws import ALARMS, PROTOCOL, _acked, serving
+from tests.devices.test_subscriptions_ws import ALARMS
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")
 
