@@ -31,6 +31,7 @@ from kernel.sdk import (
     utcnow,
 )
 from kernel.sdk.estate import Building, Community, Person
+from kernel.sdk.inputs import parse_input
 from kernel.sdk.runtime import Runtime
 from plugins.access import codes
 from plugins.access.decisions import (
@@ -38,6 +39,16 @@ from plugins.access.decisions import (
     account_may_pass,
     settings_of,
     units_of_account,
+)
+from plugins.access.inputs import (
+    Blacklisting,
+    Card,
+    FaceReference,
+    GrantRule,
+    NewPoint,
+    PassTerms,
+    SettingsChange,
+    normalise_plate,
 )
 from plugins.access.models import (
     AccessCredential,
@@ -50,26 +61,7 @@ from plugins.access.models import (
     VisitorPass,
 )
 
-KINDS = ("gate", "door", "lift")
-PASS_KINDS = ("visitor", "courier", "service")
-#: Staff passes for couriers and service workers are time-boxed.
-STAFF_PASS_MAX = timedelta(hours=24)
-RESIDENT_PASS_MAX = timedelta(days=7)
-MAX_ENTRIES = 50
 OPEN_SECONDS = 5
-ROLES = (
-    "tenant_admin",
-    "property_staff",
-    "technician",
-    "grid_worker",
-    "committee_member",
-    "owner",
-    "resident",
-    "merchant",
-    "auditor",
-    "residents_committee",
-    "care_contact",
-)
 
 
 async def _get(session: Any, model: type, id_: uuid.UUID, what: str) -> Any:
@@ -90,12 +82,6 @@ async def _audit(session: Any, actor: str, action: str, target: Any, **detail: A
     )
 
 
-def _aware(value: datetime, field: str) -> datetime:
-    if value.tzinfo is None:
-        raise BadUserInput("give the time with a time zone", field=field)
-    return value
-
-
 # ------------------------------------------------------------------------------------------------
 # Points
 # ------------------------------------------------------------------------------------------------
@@ -114,11 +100,7 @@ async def create_point(
     anti_passback: bool = False,
     actor: str = "system",
 ) -> AccessPoint:
-    name = (name or "").strip()
-    if not name or len(name) > 100:
-        raise BadUserInput("a point needs a name of at most 100 characters", field="name")
-    if kind not in KINDS:
-        raise BadUserInput(f"kind is one of {', '.join(KINDS)}", field="kind")
+    name = parse_input(NewPoint, name=name, kind=kind, building_id=building_id, floor=floor).name
     await _get(session, Community, community_id, "community")
     if building_id is not None:
         building = await _get(session, Building, building_id, "building")
@@ -126,10 +108,6 @@ async def create_point(
             raise BadUserInput("the building is in another community", field="buildingId")
         if floor is not None and not (-10 <= floor <= (building.floors or 200)):
             raise BadUserInput("no such floor in this building", field="floor")
-    elif floor is not None:
-        raise BadUserInput("a floor needs its building", field="floor")
-    if kind == "lift" and building_id is None:
-        raise BadUserInput("a lift reader is placed in a building", field="buildingId")
     if device_id is not None:
         await _check_reader(runtime, session, device_id)
     if await session.scalar(
@@ -213,22 +191,16 @@ async def create_grant(
     note: str = "",
     actor: str = "system",
 ) -> AccessGrant:
-    if (role is None) == (account_id is None):
-        raise BadUserInput("grant to a role or to one account", field="role")
-    if role is not None and role not in ROLES:
-        raise BadUserInput(f"role is one of {', '.join(ROLES)}", field="role")
-    if not (0 < window.weekdays <= 0b1111111):
-        raise BadUserInput(
-            "weekdays is a non-empty set of Monday (1) … Sunday (64) bits", field="weekdays"
-        )
-    if not (0 <= window.start_minute < window.end_minute <= 1440):
-        raise BadUserInput(
-            "the window is 0 ≤ start < end ≤ 1440 minutes of the local day", field="startMinute"
-        )
-    if len(note) > 200:
-        raise BadUserInput("a note has at most 200 characters", field="note")
-    if valid_until is not None:
-        _aware(valid_until, "validUntil")
+    note = parse_input(
+        GrantRule,
+        account_id=account_id,
+        role=role,
+        weekdays=window.weekdays,
+        end_minute=window.end_minute,
+        start_minute=window.start_minute,
+        note=note,
+        valid_until=valid_until,
+    ).note
     await _get(session, Community, community_id, "community")
     if point_id is not None:
         point = await _get(session, AccessPoint, point_id, "access point")
@@ -244,7 +216,7 @@ async def create_grant(
         start_minute=window.start_minute,
         end_minute=window.end_minute,
         valid_until=valid_until,
-        note=note.strip(),
+        note=note,
     )
     session.add(grant)
     await session.flush()
@@ -280,9 +252,7 @@ async def issue_card(
     number: str,
     actor: str = "system",
 ) -> AccessCredential:
-    number = codes.normalise_card(number or "")
-    if not (4 <= len(number) <= 32) or not number.isalnum():
-        raise BadUserInput("a card number is 4–32 letters or digits", field="number")
+    number = parse_input(Card, number=number).number
     lookup = codes.digest(runtime.vault, tenant_id, "card", number)
     if await session.scalar(
         select(AccessCredential.id).where(AccessCredential.lookup_digest == lookup)
@@ -313,11 +283,7 @@ async def register_face(
 ) -> AccessCredential:
     """Store the vendor's reference of a person's face template (never the template) — only
     with the person's separate consent to biometric processing (FORBIDDEN without it)."""
-    reference = (reference or "").strip()
-    if not (8 <= len(reference) <= 128) or not reference.isprintable():
-        raise BadUserInput(
-            "the vendor's face reference is 8–128 printable characters", field="reference"
-        )
+    reference = parse_input(FaceReference, reference=reference).reference
     person = await _get(session, Person, person_id, "person")
     if person.account_id is None:
         raise BadUserInput(
@@ -498,15 +464,6 @@ async def issue_qr(
 # ------------------------------------------------------------------------------------------------
 
 
-def _plate(plate: str | None) -> str | None:
-    if plate is None or not plate.strip():
-        return None
-    plate = plate.strip().upper().replace(" ", "").replace("·", "")
-    if not (5 <= len(plate) <= 10) or not all(ch.isalnum() for ch in plate):
-        raise BadUserInput("a plate is 5–10 letters and digits (e.g. 沪A12345)", field="plate")
-    return plate
-
-
 def mask_plate(plate: str) -> str:
     """沪A***45: province and office letter, the last two characters (脱敏 in lists)."""
     return plate[:2] + "***" + plate[-2:]
@@ -538,7 +495,7 @@ async def seal_legacy_plates(vault: Any, session: Any, tenant_id: uuid.UUID) -> 
     sealed = 0
     for model in (VisitorPass, BlacklistEntry):
         for row in await session.scalars(select(model).where(model.plate_unsealed.is_not(None))):
-            found = seal_plate(vault, tenant_id, _plate(row.plate_unsealed))
+            found = seal_plate(vault, tenant_id, normalise_plate(row.plate_unsealed))
             row.plate_digest = found.digest if found else None
             row.plate_masked = found.masked if found else None
             if model is VisitorPass:
@@ -589,24 +546,20 @@ async def create_pass(
     """A pass and its code. A resident's visitor pass covers only points the resident may pass
     (all of them by default) for at most 7 days; staff create courier and service passes for at
     most 24 hours at any points of one community. Publishes ``access.pass_created``."""
-    name = (spec.visitor_name or "").strip()
-    if not name or len(name) > 50:
-        raise BadUserInput("the visitor's name is 1–50 characters", field="visitorName")
-    if spec.kind not in PASS_KINDS:
-        raise BadUserInput(f"kind is one of {', '.join(PASS_KINDS)}", field="kind")
     if spec.kind != "visitor" and not staff:
         raise Forbidden("courier and service passes are created by staff")
-    start, end = _aware(spec.valid_from, "validFrom"), _aware(spec.valid_until, "validUntil")
-    if end <= start:
-        raise BadUserInput("the pass ends after it starts", field="validUntil")
-    if end <= utcnow():
-        raise BadUserInput("the pass would already be over", field="validUntil")
-    longest = STAFF_PASS_MAX if spec.kind != "visitor" else RESIDENT_PASS_MAX
-    if end - start > longest:
-        raise BadUserInput(f"a {spec.kind} pass lasts at most {longest}", field="validUntil")
-    if not (1 <= spec.max_entries <= MAX_ENTRIES):
-        raise BadUserInput(f"entries are 1–{MAX_ENTRIES}", field="maxEntries")
-    plate = seal_plate(runtime.vault, tenant_id, _plate(spec.plate))
+    terms = parse_input(
+        PassTerms,
+        visitor_name=spec.visitor_name,
+        kind=spec.kind,
+        now=utcnow(),
+        valid_from=spec.valid_from,
+        valid_until=spec.valid_until,
+        max_entries=spec.max_entries,
+        plate=spec.plate,
+    )
+    name, start, end = terms.visitor_name, terms.valid_from, terms.valid_until
+    plate = seal_plate(runtime.vault, tenant_id, terms.plate)
     wanted = list(dict.fromkeys(spec.point_ids))
     if staff:
         if not wanted:
@@ -785,18 +738,19 @@ async def add_to_blacklist(
     expires_at: datetime | None = None,
     actor: str = "system",
 ) -> BlacklistEntry:
-    reason = (reason or "").strip()
-    if not reason or len(reason) > 200:
-        raise BadUserInput("give a reason of at most 200 characters", field="reason")
-    subjects = [s for s in (account_id, card_number, plate) if s]
-    if len(subjects) != 1:
-        raise BadUserInput("name one account, card or plate", field="accountId")
+    spec = parse_input(
+        Blacklisting,
+        reason=reason,
+        card_number=card_number,
+        plate=plate,
+        account_id=account_id,
+        expires_at=expires_at,
+    )
+    reason = spec.reason
     if community_id is not None:
         await _get(session, Community, community_id, "community")
-    if expires_at is not None:
-        _aware(expires_at, "expiresAt")
     card = codes.normalise_card(card_number) if card_number else None
-    sealed = seal_plate(runtime.vault, tenant_id, _plate(plate))
+    sealed = seal_plate(runtime.vault, tenant_id, spec.plate)
     entry = BlacklistEntry(
         id=uuid.uuid4(),
         community_id=community_id,
@@ -832,16 +786,13 @@ async def update_settings(
     rotate_qr_key: bool = False,
     actor: str = "system",
 ) -> AccessSettings:
+    parse_input(SettingsChange, retention_days=retention_days, qr_step_seconds=qr_step_seconds)
     settings = await settings_of(session)
     if settings not in session:  # the defaults until now: this is the firm's first change
         session.add(settings)
     if retention_days is not None:
-        if not (1 <= retention_days <= 3650):
-            raise BadUserInput("records are kept 1–3650 days", field="retentionDays")
         settings.retention_days = retention_days
     if qr_step_seconds is not None:
-        if not (10 <= qr_step_seconds <= 300):
-            raise BadUserInput("the QR step is 10–300 seconds", field="qrStepSeconds")
         settings.qr_step_seconds = qr_step_seconds
     if rotate_qr_key:
         settings.qr_key_version += 1

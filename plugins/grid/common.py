@@ -34,15 +34,3 @@ def seal(vault: Any, tenant_id: uuid.UUID, text: str | None) -> str | None:
 
 def unseal(vault: Any, tenant_id: uuid.UUID, token: str | None) -> str | None:
     return vault.decrypt(tenant_id, token) if token else None
-
-
-def text(value: str | None, limit: int, field: str, *, required: bool = False) -> str:
-    """``value`` stripped; BAD_USER_INPUT when too long, or empty and required."""
-    from kernel.sdk import BadUserInput
-
-    value = (value or "").strip()
-    if required and not value:
-        raise BadUserInput(f"{field} is required", field=field)
-    if len(value) > limit:
-        raise BadUserInput(f"{field} has at most {limit} characters", field=field)
-    return value

@@ -11,15 +11,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from kernel.sdk import BadUserInput, Conflict, NotFound, notify, require_consent, utcnow
+from kernel.sdk import Conflict, NotFound, notify, require_consent, utcnow
 from kernel.sdk.estate import Person
+from kernel.sdk.inputs import parse_input
 from kernel.sdk.notifications import NotificationTemplate
 from kernel.sdk.privacy import mask_name
-from plugins.grid.common import publish, record, seal, text
+from plugins.grid.common import publish, record, seal
 from plugins.grid.consent import VULNERABLE_FOLLOW_UP, consents
 from plugins.grid.grids import worker_accounts
+from plugins.grid.inputs import Enrolment, VisitRecord
 from plugins.grid.models import Grid, Visit, VulnerableResident
-from plugins.grid.vocabulary import GridVulnerableTag
 
 OVERDUE_TEMPLATE = NotificationTemplate(
     key="grid.visit_overdue",
@@ -30,19 +31,6 @@ OVERDUE_TEMPLATE = NotificationTemplate(
         "en": 'Grid "{grid}": {name} was due a visit by {due} and has had none. Please visit soon.',
     },
 )
-
-
-def _tags(tags: list[str]) -> str:
-    known = {t.value for t in GridVulnerableTag}
-    if not tags or any(t not in known for t in tags):
-        raise BadUserInput("give one or more known tags", field="tags")
-    return ",".join(sorted(set(tags)))
-
-
-def _every(days: int) -> int:
-    if not 1 <= days <= 90:
-        raise BadUserInput("visits are every 1–90 days", field="visitEveryDays")
-    return days
 
 
 async def enrol(
@@ -58,8 +46,8 @@ async def enrol(
 ) -> VulnerableResident:
     """Follow up a register person in ``grid``; needs their consent first (FORBIDDEN, reason
     ``consent_required``). The first visit is due ``visit_every_days`` from now."""
-    joined = _tags(tags)
-    every = _every(visit_every_days)
+    spec = parse_input(Enrolment, tags=tags, visit_every_days=visit_every_days)
+    joined, every = ",".join(spec.tags), spec.visit_every_days
     if await session.scalar(select(Person.id).where(Person.id == person_id)) is None:
         raise NotFound("no person with this id in the register", field="personId")
     if await session.scalar(
@@ -100,13 +88,9 @@ async def record_visit(
     now: datetime | None = None,
 ) -> Visit:
     """A visit happened: its note (encrypted) and the next due time."""
-    note = text(note, 2000, "note")
     now = now or utcnow()
-    at = visited_at or now
-    if at.tzinfo is None:
-        raise BadUserInput("give the time with a time zone", field="visitedAt")
-    if at > now + timedelta(minutes=5):
-        raise BadUserInput("a visit cannot be in the future", field="visitedAt")
+    spec = parse_input(VisitRecord, note=note, now=now, visited_at=visited_at)
+    note, at = spec.note, spec.visited_at or now
     if resident.status != "active":
         raise Conflict(f"the follow-up is {resident.status}; visits are recorded while active")
     await require_consent(session, resident.person_id, VULNERABLE_FOLLOW_UP)

@@ -10,8 +10,10 @@ from sqlalchemy import select
 
 from kernel.sdk import BadUserInput, Conflict, NotFound
 from kernel.sdk.estate import Building, Community
+from kernel.sdk.inputs import parse_input
 from kernel.sdk.notifications import accounts_with_roles
-from plugins.grid.common import record, text
+from plugins.grid.common import record
+from plugins.grid.inputs import GridName
 from plugins.grid.models import Grid, GridBuilding, GridMember
 
 
@@ -25,7 +27,7 @@ async def get_grid(session: Any, grid_id: uuid.UUID) -> Grid:
 async def create_grid(
     session: Any, *, community_id: uuid.UUID, name: str, actor: str = "system"
 ) -> Grid:
-    name = text(name, 60, "name", required=True)
+    name = parse_input(GridName, name=name).name
     if await session.scalar(select(Community.id).where(Community.id == community_id)) is None:
         raise NotFound("no community with this id", field="communityId")
     if await session.scalar(

@@ -16,12 +16,14 @@ from sqlalchemy import func, select
 
 from kernel.sdk import BadUserInput, Conflict, NotFound, notify, utcnow
 from kernel.sdk.estate import Building, Community
+from kernel.sdk.inputs import parse_input
 from kernel.sdk.notifications import NotificationTemplate
 from kernel.sdk.repository import Viewer
-from plugins.grid.common import publish, record, text
+from plugins.grid.common import publish, record
 from plugins.grid.grids import grid_of_building
+from plugins.grid.inputs import Closing, IncidentNote, NewIncident, Routing
 from plugins.grid.models import Incident, IncidentUpdate
-from plugins.grid.vocabulary import FACILITY, GridIncidentCategory
+from plugins.grid.vocabulary import FACILITY
 
 UPDATE_TEMPLATE = NotificationTemplate(
     key="grid.incident_update",
@@ -92,11 +94,10 @@ async def report(
 ) -> Incident:
     """A report by anyone allowed to report (a grid worker, a resident…); it lands in the grid
     of its building, if the building is in one."""
-    place = text(place, 200, "place", required=True)
-    description = text(description, 5000, "description")
-    photo = text(photo_ref, 300, "photoRef") or None
-    if category not in {c.value for c in GridIncidentCategory}:
-        raise BadUserInput("unknown incident category", field="category")
+    spec = parse_input(
+        NewIncident, place=place, description=description, photo_ref=photo_ref, category=category
+    )
+    place, description, photo = spec.place, spec.description, spec.photo_ref or None
     if await session.scalar(select(Community.id).where(Community.id == community_id)) is None:
         raise NotFound("no community with this id", field="communityId")
     if building_id is not None:
@@ -143,7 +144,7 @@ async def route(
     session: Any, bus: Any, *, incident: Incident, to: str, note: str = "", actor: str = "system"
 ) -> Incident:
     """Send a reported incident to the property firm (a work order) or the street office."""
-    note = text(note, 1000, "note")
+    note = parse_input(Routing, note=note, to=to).note
     if incident.status != "reported":
         raise Conflict(f"the incident is {incident.status} already; only a reported one is routed")
     now = utcnow()
@@ -173,11 +174,9 @@ async def route(
             },
             actor=actor,
         )
-    elif to == "street_office":
+    else:  # street_office
         incident.status = "referred"
         incident.referred_at = now
-    else:
-        raise BadUserInput("route to work_order or street_office", field="to")
     await session.flush()
     await _step(session, incident, incident.status, actor, note, now=now)
     await record(session, actor, "incident_routed", incident.id, to=to)
@@ -190,7 +189,7 @@ async def add_note(
     session: Any, *, incident: Incident, note: str, actor: str = "system"
 ) -> IncidentUpdate:
     """A follow-up note the reporter reads (a call made, the street office's answer…)."""
-    note = text(note, 1000, "note", required=True)
+    note = parse_input(IncidentNote, note=note).note
     if incident.status == "closed":
         raise Conflict("the incident is closed")
     row = await _step(session, incident, "note", actor, note)
@@ -204,7 +203,7 @@ async def close(
 ) -> Incident:
     """Close a reported or referred incident with its resolution. One routed to a work order
     closes when the order does."""
-    resolution = text(resolution, 2000, "resolution", required=True)
+    resolution = parse_input(Closing, resolution=resolution).resolution
     if incident.status == "closed":
         raise Conflict("the incident is closed already")
     if incident.status == "work_order":

@@ -15,12 +15,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from kernel.sdk import BadUserInput, Conflict, NotFound, notify, utcnow
+from kernel.sdk import Conflict, NotFound, notify, utcnow
+from kernel.sdk.inputs import parse_input
 from kernel.sdk.notifications import NotificationTemplate
 from kernel.sdk.repository import Viewer
-from plugins.grid.common import publish, record, seal, text
+from plugins.grid.common import publish, record, seal
 from plugins.grid.consent import require_location_consent
 from plugins.grid.grids import worker_accounts
+from plugins.grid.inputs import CheckInScan, NewCheckpoint, NewRoute
 from plugins.grid.models import CheckIn, Checkpoint, Grid, MissedCheckpoint, PatrolRoute
 from plugins.grid.repository import CheckpointRepository
 
@@ -38,12 +40,6 @@ MISSED_TEMPLATE = NotificationTemplate(
 )
 
 
-def _aware(moment: datetime, field: str) -> datetime:
-    if moment.tzinfo is None:
-        raise BadUserInput("give the time with a time zone", field=field)
-    return moment
-
-
 async def create_route(
     session: Any,
     *,
@@ -53,15 +49,13 @@ async def create_route(
     starts_at: datetime | None = None,
     actor: str = "system",
 ) -> PatrolRoute:
-    name = text(name, 60, "name", required=True)
-    if not 30 <= interval_minutes <= 10080:
-        raise BadUserInput("a patrol period is 30 minutes to 7 days", field="intervalMinutes")
+    spec = parse_input(NewRoute, name=name, interval_minutes=interval_minutes, starts_at=starts_at)
     row = PatrolRoute(
         id=uuid.uuid4(),
         grid_id=grid.id,
-        name=name,
-        interval_minutes=interval_minutes,
-        starts_at=_aware(starts_at, "startsAt") if starts_at else utcnow(),
+        name=spec.name,
+        interval_minutes=spec.interval_minutes,
+        starts_at=spec.starts_at or utcnow(),
         active=True,
     )
     session.add(row)
@@ -81,8 +75,8 @@ async def add_checkpoint(
 ) -> Checkpoint:
     """A checkpoint at the end of the route. ``tag_code`` is an NFC tag's own id when given;
     otherwise a random code is made for printing as a QR code."""
-    name = text(name, 80, "name", required=True)
-    code = text(tag_code, 64, "tagCode") or secrets.token_urlsafe(18)
+    spec = parse_input(NewCheckpoint, name=name, tag_code=tag_code)
+    name, code = spec.name, spec.tag_code or secrets.token_urlsafe(18)
     if await session.scalar(select(Checkpoint.id).where(Checkpoint.tag_code == code)):
         raise Conflict("another checkpoint has this tag", field="tagCode")
     last = await session.scalar(
@@ -118,16 +112,6 @@ async def set_active(session: Any, row: PatrolRoute | Checkpoint, active: bool, 
     await record(session, actor, f"{kind}_{'activated' if active else 'deactivated'}", row.id)
 
 
-def _location(latitude: float | None, longitude: float | None) -> str | None:
-    if latitude is None and longitude is None:
-        return None
-    if latitude is None or longitude is None:
-        raise BadUserInput("give both latitude and longitude, or neither", field="latitude")
-    if not -90 <= latitude <= 90 or not -180 <= longitude <= 180:
-        raise BadUserInput("latitude is −90…90 and longitude −180…180", field="latitude")
-    return f"{latitude:.6f},{longitude:.6f}"
-
-
 async def check_in(
     session: Any,
     vault: Any,
@@ -141,8 +125,8 @@ async def check_in(
 ) -> CheckIn:
     """A worker scanned a checkpoint's tag. Only a checkpoint of the worker's own grids answers
     (any other tag: NOT_FOUND); a location needs the worker's consent (FORBIDDEN otherwise)."""
-    location = _location(latitude, longitude)
-    code = text(tag_code, 64, "tagCode", required=True)
+    scan = parse_input(CheckInScan, latitude=latitude, longitude=longitude, tag_code=tag_code)
+    location, code = scan.location, scan.tag_code
     point = await session.scalar(
         CheckpointRepository(session).readable_statement(actor).where(Checkpoint.tag_code == code)
     )

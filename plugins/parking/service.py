@@ -9,7 +9,7 @@ Barrier reads are :mod:`plugins.parking.sessions`, lending and booking spaces
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -17,10 +17,19 @@ from sqlalchemy.exc import IntegrityError
 
 from kernel.sdk import BadUserInput, Conflict, Event, NotFound, audit, devices
 from kernel.sdk.estate import Community, Unit
+from kernel.sdk.inputs import parse_input
 from kernel.sdk.runtime import Runtime
+from plugins.parking.inputs import (
+    Lane,
+    NewLot,
+    NewSpace,
+    PassTerms,
+    Payment,
+    PilePrices,
+    PlateLimit,
+    TariffSetting,
+)
 from plugins.parking.models import (
-    DIRECTIONS,
-    SPACE_KINDS,
     ChargingPile,
     MonthlyPass,
     ParkingGate,
@@ -37,7 +46,6 @@ from plugins.parking.tariff import Tariff
 BARRIER_TYPE = "parking_barrier"
 CHARGER_TYPE = "ev_charger"
 DEFAULT_PLATES_PER_UNIT = 3
-MAX_PLATES_PER_UNIT = 20
 
 
 async def record(session: Any, actor: str, action: str, target: Any, **detail: Any) -> None:
@@ -72,11 +80,7 @@ def tariff_of(lot: ParkingLot) -> Tariff:
 
 
 def _check_tariff(tariff: Tariff, no_entry_fee_fen: int) -> None:
-    problems = tariff.problems()
-    if not 0 <= no_entry_fee_fen <= 10_000_000:
-        problems.append("the no-entry fee is 0–10,000,000 fen")
-    if problems:
-        raise BadUserInput("; ".join(problems), field="tariff")
+    parse_input(TariffSetting, tariff=tariff, no_entry_fee_fen=no_entry_fee_fen)
 
 
 def _apply_tariff(lot: ParkingLot, tariff: Tariff, no_entry_fee_fen: int) -> None:
@@ -102,11 +106,7 @@ async def create_lot(
     no_entry_fee_fen: int,
     actor: str,
 ) -> ParkingLot:
-    name = (name or "").strip()
-    if not name or len(name) > 100:
-        raise BadUserInput("a lot needs a name of at most 100 characters", field="name")
-    if not 0 <= capacity <= 100_000:
-        raise BadUserInput("capacity is 0–100,000 spaces", field="capacity")
+    name = parse_input(NewLot, name=name, capacity=capacity).name
     _check_tariff(tariff, no_entry_fee_fen)
     await get(session, Community, community_id, "community")
     if await session.scalar(
@@ -141,15 +141,7 @@ async def add_space(
     session: Any, *, lot_id: uuid.UUID, code: str, kind: str, unit_id: uuid.UUID | None, actor: str
 ) -> ParkingSpace:
     await get(session, ParkingLot, lot_id, "parking lot")
-    code = (code or "").strip()
-    if not code or len(code) > 32:
-        raise BadUserInput("a space needs a code of at most 32 characters", field="code")
-    if kind not in SPACE_KINDS:
-        raise BadUserInput(f"a space is one of {', '.join(SPACE_KINDS)}", field="kind")
-    if kind in ("owned", "leased") and unit_id is None:
-        raise BadUserInput(f"an {kind} space names the unit that holds it", field="unitId")
-    if kind == "visitor" and unit_id is not None:
-        raise BadUserInput("a visitor space belongs to no unit", field="unitId")
+    code = parse_input(NewSpace, code=code, kind=kind, unit_id=unit_id).code
     if unit_id is not None:
         await get(session, Unit, unit_id, "unit")
     if await session.scalar(
@@ -178,8 +170,7 @@ async def add_gate(
 ) -> ParkingGate:
     """Make a ``parking_barrier`` device a lane of the lot, reading entries or exits."""
     await get(session, ParkingLot, lot_id, "parking lot")
-    if direction not in DIRECTIONS:
-        raise BadUserInput("a lane reads entries or exits", field="direction")
+    parse_input(Lane, direction=direction)
     await _device_of_type(session, device_id, BARRIER_TYPE)
     if await session.scalar(select(ParkingGate.id).where(ParkingGate.device_id == device_id)):
         raise Conflict("the device is a lane already", field="deviceId")
@@ -202,12 +193,9 @@ async def add_pile(
     await _device_of_type(session, device_id, CHARGER_TYPE)
     if lot_id is not None:
         await get(session, ParkingLot, lot_id, "parking lot")
-    for field, value in (
-        ("pricePerKwhFen", price_per_kwh_fen),
-        ("servicePerKwhFen", service_per_kwh_fen),
-    ):
-        if not 0 <= value <= 100_000:
-            raise BadUserInput("a price per kWh is 0–100,000 fen", field=field)
+    parse_input(
+        PilePrices, price_per_kwh_fen=price_per_kwh_fen, service_per_kwh_fen=service_per_kwh_fen
+    )
     if await session.scalar(select(ChargingPile.id).where(ChargingPile.device_id == device_id)):
         raise Conflict("the device is a charging pile already", field="deviceId")
     pile = ChargingPile(
@@ -246,10 +234,7 @@ async def plates_per_unit(session: Any) -> int:
 
 
 async def set_plates_per_unit(session: Any, *, limit: int, actor: str) -> int:
-    if not 1 <= limit <= MAX_PLATES_PER_UNIT:
-        raise BadUserInput(
-            f"a household may register 1–{MAX_PLATES_PER_UNIT} plates", field="limit"
-        )
+    parse_input(PlateLimit, limit=limit)
     row = await session.scalar(select(ParkingPolicy))
     if row is None:
         session.add(ParkingPolicy(tenant_id=session.info["tenant_id"], plates_per_unit=limit))
@@ -316,12 +301,6 @@ async def remove_vehicle(session: Any, *, vehicle_id: uuid.UUID, actor: str) -> 
 # -- monthly passes ---------------------------------------------------------------------------------
 
 
-def _aware(moment: datetime, field: str) -> datetime:
-    if moment.tzinfo is None:
-        raise BadUserInput("give the time with a time zone", field=field)
-    return moment.astimezone(UTC)
-
-
 async def issue_pass(
     session: Any,
     *,
@@ -334,11 +313,10 @@ async def issue_pass(
 ) -> MonthlyPass:
     lot = await get(session, ParkingLot, lot_id, "parking lot")
     vehicle = await get(session, Vehicle, vehicle_id, "vehicle")
-    valid_from, valid_until = _aware(valid_from, "validFrom"), _aware(valid_until, "validUntil")
-    if not valid_from < valid_until <= valid_from + timedelta(days=366 * 3):
-        raise BadUserInput("a pass runs forward, for at most three years", field="validUntil")
-    if not 0 <= monthly_fen <= 10_000_000:
-        raise BadUserInput("the monthly price is 0–10,000,000 fen", field="monthlyFen")
+    terms = parse_input(
+        PassTerms, valid_from=valid_from, valid_until=valid_until, monthly_fen=monthly_fen
+    )
+    valid_from, valid_until = terms.valid_from, terms.valid_until
     overlapping = await session.scalar(
         select(MonthlyPass.id).where(
             MonthlyPass.lot_id == lot.id,
@@ -498,9 +476,7 @@ async def pay_session(
     """A temporary car's fee paid at the exit (cashier, kiosk or scan-to-pay): the session is
     settled and the exit lane that stopped the car is told to raise its barrier."""
     tenant_id = session.info["tenant_id"]
-    reference = (reference or "").strip()
-    if not reference or len(reference) > 64:
-        raise BadUserInput("a payment reference of at most 64 characters", field="reference")
+    reference = parse_input(Payment, reference=reference).reference
     row = await session.scalar(
         select(ParkingSession).where(ParkingSession.id == session_id).with_for_update()
     )

@@ -8,18 +8,17 @@ the check after the lock reads the committed rows). SQLite serialises writers on
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from kernel.sdk import BadUserInput, Conflict, Event, NotFound
 from kernel.sdk.estate import Unit
+from kernel.sdk.inputs import parse_input
+from plugins.parking.inputs import BookingTime, ShareOffer
 from plugins.parking.models import ParkingSpace, ShareWindow, SpaceBooking
-from plugins.parking.service import _aware, get, record
-
-MAX_WINDOW = timedelta(days=31)
-MIN_BOOKING = timedelta(minutes=30)
+from plugins.parking.service import get, record
 
 
 async def offer(
@@ -40,11 +39,8 @@ async def offer(
         raise NotFound("no such parking space")
     if space.kind == "visitor" or space.unit_id is None:
         raise BadUserInput("only a space held by a household can be lent", field="spaceId")
-    starts_at, ends_at = _aware(starts_at, "startsAt"), _aware(ends_at, "endsAt")
-    if not starts_at < ends_at <= starts_at + MAX_WINDOW:
-        raise BadUserInput("a window runs forward, for at most 31 days", field="endsAt")
-    if not 0 <= price_fen <= 1_000_000:
-        raise BadUserInput("the price is 0–1,000,000 fen", field="priceFen")
+    spec = parse_input(ShareOffer, starts_at=starts_at, ends_at=ends_at, price_fen=price_fen)
+    starts_at, ends_at = spec.starts_at, spec.ends_at
     clash = await session.scalar(
         select(ShareWindow.id).where(
             ShareWindow.space_id == space_id,
@@ -86,9 +82,8 @@ async def book(
     if own_units is not None and unit_id not in own_units:
         raise NotFound("no such unit")
     await get(session, Unit, unit_id, "unit")
-    starts_at, ends_at = _aware(starts_at, "startsAt"), _aware(ends_at, "endsAt")
-    if ends_at - starts_at < MIN_BOOKING:
-        raise BadUserInput("a booking lasts at least 30 minutes", field="endsAt")
+    spec = parse_input(BookingTime, starts_at=starts_at, ends_at=ends_at)
+    starts_at, ends_at = spec.starts_at, spec.ends_at
     if window.withdrawn or not (window.starts_at <= starts_at and ends_at <= window.ends_at):
         raise BadUserInput(
             "the booking must lie inside the window the space is lent in", field="startsAt"
