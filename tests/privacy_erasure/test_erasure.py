@@ -183,3 +183,18 @@ async def test_rows_about_someone_else_stay_when_the_one_who_acted_is_erased(run
         reads = (await s.execute(select(PersonalDataRead.person_id, PersonalDataRead.category))).all()
     assert (renter.id, "renter") in stays
     assert reads == [(renter.id, "contact")]  # the erased owner's own read record went with them
+
+
+async def test_two_officers_executing_at_once_erase_once(runtime, gql, new_tenant, actor) -> None:  # type: ignore[no-untyped-def]
+    """Found by the smoke test: on SQLite (no FOR UPDATE) four executes at once all answered OK and
+    each audited ``privacy.erasure_executed``."""
+    import asyncio
+
+    t = await new_tenant("erasp")
+    renter = await actor(t, "resident")
+    asked = (await gql(REQUEST, token=renter.token))["data"]["requestErasure"]
+    results = await asyncio.gather(*[gql(EXECUTE, {"id": asked["id"]}, token=t.token) for _ in range(3)])
+    assert sorted(code(r) if r.get("errors") else "OK" for r in results) == ["CONFLICT", "CONFLICT", "OK"], results
+    async with runtime.db.tenant(t.tenant_id) as s:
+        executed = await s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "privacy.erasure_executed"))
+    assert executed == 1
