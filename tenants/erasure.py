@@ -43,6 +43,9 @@ from tenants.personal_export import _ACCOUNT_LINK, _PERSON_LINK, _links
 
 AUDIT_REASON = "the audit log is append-only and hash-chained (anchored on chain); its entries name the login by id only"
 SHARED_REASON = "shared with co-owners who are not erased (a co-owned unit's key)"
+ACTOR_REASON = "another person's row that names the erased person only as who acted (added them, read their data); the id stays, the person is erased"
+#: The columns naming whom a row is about; ``*_account_id`` / ``*_person_id`` name who acted on it.
+_SUBJECT = ("account_id", "person_id")
 
 
 _models_loaded: set[int] = set()
@@ -83,7 +86,9 @@ async def erase_person(runtime: Runtime, session: Any, tenant_id: uuid.UUID, acc
     ):
         report.steps.extend(steps or [])
     keys = {str(p) for p in persons}
-    for mapper, scope in await _tables_holding(session, tenant_id, account_id, persons, keys):
+    for mapper, scope, others in await _tables_holding(session, tenant_id, account_id, persons, keys):
+        if others is not None and (kept := int(await session.scalar(select(func.count()).select_from(mapper.class_).where(others)) or 0)):
+            report.steps.append(ErasureStep(mapper.local_table.name, "kept", kept, ACTOR_REASON))
         report.steps.extend(await _erase_table(session, mapper, scope, account_id, persons, keys))
     for pid in persons:
         await session.execute(update(Person).where(Person.id == pid).values(name=f"已删除-{pid.hex[:6]}").execution_options(synchronize_session=False))
@@ -98,20 +103,36 @@ async def erase_person(runtime: Runtime, session: Any, tenant_id: uuid.UUID, acc
     return report
 
 
-async def _tables_holding(session: Any, tenant_id: uuid.UUID, account_id: uuid.UUID, persons: set[uuid.UUID], keys: set[str]) -> list[tuple[Any, Any]]:
-    """``(mapper, scope)`` of the tables (children first) holding a row that names the person, found
-    with one query (an ``EXISTS`` per table) rather than one round trip per table."""
-    candidates = []
+async def _tables_holding(
+    session: Any, tenant_id: uuid.UUID, account_id: uuid.UUID, persons: set[uuid.UUID], keys: set[str]
+) -> list[tuple[Any, Any, Any]]:
+    """``(mapper, scope, others)`` of the tables (children first) holding a row that names the person,
+    found with one query (an ``EXISTS`` per table) rather than one round trip per table. A row whose
+    ``account_id`` / ``person_id`` names someone else is that person's, even if a ``*_account_id`` /
+    ``*_person_id`` names the erased one (a renter an owner added, a read by a staff member): it is
+    left out of ``scope`` and selected by ``others`` (``None`` when the table has no such column)."""
+    candidates: list[tuple[Any, Any, Any]] = []
+    named_in: list[Any] = []
     for mapper in reversed(tenant_mappers()):
         model, table = mapper.class_, mapper.local_table
         if model is AuditEntry:
             continue
         own = [a for a in mapper.column_attrs if a.columns[0].table is table]
         conditions = _links(model, own, account_id, persons, keys)
-        if conditions:
-            candidates.append((mapper, and_(model.tenant_id == tenant_id, or_(*conditions))))
+        if not conditions:
+            continue
+        named = and_(model.tenant_id == tenant_id, or_(*conditions))
+        named_in.append(named)
+        subject = {a.columns[0].name: getattr(model, a.key) for a in own if a.columns[0].name in _SUBJECT and model is not Person}
+        if not subject:
+            candidates.append((mapper, named, None))
+            continue
+        # never NULL (a NULL would put the row in neither scope nor others)
+        mine = [and_(c.is_not(None), c == account_id if name == "account_id" else c.in_(persons)) for name, c in subject.items()]
+        about = or_(*mine, and_(*[c.is_(None) for c in subject.values()]))
+        candidates.append((mapper, and_(named, about), and_(named, ~about)))
     # anchored on the login's own row, so that the tenant scope sees an entity
-    checks = select(*[exists().where(scope) for _, scope in candidates]).select_from(Account).where(Account.id == account_id)
+    checks = select(*[exists().where(named) for named in named_in]).select_from(Account).where(Account.id == account_id)
     found = (await session.execute(checks)).one()
     return [c for c, hit in zip(candidates, found, strict=True) if hit]
 

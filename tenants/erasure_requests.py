@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Index, String, select
+from sqlalchemy import JSON, CheckConstraint, Index, String, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -65,6 +65,16 @@ async def pending(session: AsyncSession, request_id: uuid.UUID) -> ErasureReques
         raise NotFound("no such erasure request")
     if row.status != "pending":
         raise Conflict(f"this erasure request was already {row.status}", reason=f"already_{row.status}")
+    # claim it with one conditional update: SQLite ignores FOR UPDATE, and two officers (or a double
+    # click) must not both execute it; the loser waits for the winner's commit and matches nothing
+    won = await session.execute(
+        update(ErasureRequest)
+        .where(ErasureRequest.id == request_id, ErasureRequest.status == "pending", ErasureRequest.decided_at.is_(None))
+        .values(decided_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if not won.rowcount:  # type: ignore[attr-defined]
+        raise Conflict("this erasure request was already decided", reason="already_decided")
     return row
 
 

@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.consent.models import Consent, ConsentRecord
@@ -177,7 +178,14 @@ async def grant_consent(
         return row
     if row is None:
         row = Consent(person_id=person_id, purpose=purpose, granted=True, wording_version=wording_version, granted_at=now)
-        session.add(row)
+        try:
+            async with session.begin_nested():  # a grant at the same moment (a double tap) inserted it first
+                session.add(row)
+        except IntegrityError:
+            row = await session.get(Consent, {"tenant_id": tenant_id, "person_id": person_id, "purpose": purpose}, populate_existing=True)
+            if row is not None and row.granted and row.wording_version == wording_version:
+                return row
+            raise Conflict(f"your answer on {purpose!r} changed meanwhile; ask again", reason="concurrent_change") from None
     else:
         row.granted, row.wording_version, row.granted_at, row.revoked_at = True, wording_version, now, None
     session.add(ConsentRecord(person_id=person_id, purpose=purpose, action="granted", wording_version=wording_version, actor=actor))
@@ -192,10 +200,18 @@ async def revoke_consent(session: AsyncSession, *, person_id: uuid.UUID, purpose
     rt = _runtime(session, runtime)
     purposes(rt).get(purpose)
     tenant_id = session.info["tenant_id"]
-    row = await session.get(Consent, {"tenant_id": tenant_id, "person_id": person_id, "purpose": purpose})
-    if row is None or not row.granted:
+    # one conditional update: of two revocations at once, only one finds the grant (the other waits
+    # for its commit and answers NOT_FOUND, as revoking twice does)
+    won = await session.execute(
+        update(Consent)
+        .where(Consent.tenant_id == tenant_id, Consent.person_id == person_id, Consent.purpose == purpose, Consent.granted.is_(True))
+        .values(granted=False, revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if not won.rowcount:  # type: ignore[attr-defined]
         raise NotFound(f"no current consent to {purpose!r} to revoke", reason="not_granted", purpose=purpose)
-    row.granted, row.revoked_at = False, utcnow()
+    row = await session.get(Consent, {"tenant_id": tenant_id, "person_id": person_id, "purpose": purpose}, populate_existing=True)
+    assert row is not None
     session.add(ConsentRecord(person_id=person_id, purpose=purpose, action="revoked", wording_version=row.wording_version, actor=actor))
     await session.flush()
     await _publish(rt, session, tenant_id, EVENT_REVOKED, person_id, purpose, actor)

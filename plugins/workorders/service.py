@@ -56,6 +56,9 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "reopen": (("resolved",), "in_progress"),
     "cancel": (("reported", "assessed", "dispatched"), "cancelled"),
 }
+#: How a refused transition names its action ("cannot be closed", not "closeed").
+PAST = {"assess": "assessed", "dispatch": "dispatched", "start": "started", "resolve": "resolved",
+        "close": "closed", "reopen": "reopened", "cancel": "cancelled"}
 
 #: SLA per priority: (time to dispatch, time to resolve).
 SLA: dict[str, tuple[timedelta, timedelta]] = {
@@ -205,7 +208,7 @@ def _move(session: Any, order: WorkOrder, action: str, actor: str, note: str = "
     allowed_from, to = TRANSITIONS[action]
     if order.status not in allowed_from:
         raise Conflict(
-            f"a work order that is {order.status} cannot be {action}ed (allowed from: {', '.join(allowed_from)})",
+            f"a work order that is {order.status} cannot be {PAST[action]} (allowed from: {', '.join(allowed_from)})",
             status=order.status,
         )
     before = order.status

@@ -145,13 +145,14 @@ async def test_invalid_transitions_are_conflicts_and_change_nothing(ops, new_ten
     t, estate, owner, tech, _ = await _setup(ops, new_tenant)
     r = await ops.gql(REPORT, {"i": {"title": "楼道灯不亮", "category": "electrical"}}, token=owner)
     oid = r["data"]["reportWorkOrder"]["id"]
-    for mutation in (
-        "startWorkOrder(id: $id) { status }",
-        "closeWorkOrder(id: $id) { status }",
-        'resolveWorkOrder(id: $id, resolution: "x") { status }',
+    for mutation, words in (
+        ("startWorkOrder(id: $id) { status }", "cannot be started"),
+        ("closeWorkOrder(id: $id) { status }", "cannot be closed"),
+        ('resolveWorkOrder(id: $id, resolution: "x") { status }', "cannot be resolved"),
     ):
         r = await ops.gql(f"mutation($id: ID!) {{ {mutation} }}", {"id": oid}, token=t.token)
         assert code_of(r) == "CONFLICT", (mutation, r)
+        assert words in r["errors"][0]["message"], r
     # no technician has the electrical skill: dispatch is refused, the order stays reported
     r = await ops.gql(
         "mutation($id: ID!) { dispatchWorkOrder(id: $id) { status } }", {"id": oid}, token=t.token

@@ -133,3 +133,20 @@ async def test_revoking_location_consent_stops_recording_locations(kit: GridKit,
     async with runtime.db.tenant(firm.tenant.tenant_id) as s:
         located = [x for x in await s.scalars(select(CheckIn.location_enc)) if x]
     assert len(located) == 1  # the one from before the revocation
+
+
+async def test_a_double_tap_grants_once_and_revokes_once(site, gql, runtime) -> None:  # type: ignore[no-untyped-def]
+    """Found by the smoke test: grants at the same moment answered INTERNAL_SERVER_ERROR (the unique
+    key), revocations at the same moment all succeeded and each published ``consent.revoked``."""
+    import asyncio
+
+    from kernel.consent.models import ConsentRecord
+
+    s = await site()
+    grants = await asyncio.gather(*[gql(GRANT, {"p": FACE}, token=s.resident.token) for _ in range(4)])
+    assert all(not r.get("errors") and r["data"]["grantConsent"]["granted"] for r in grants), grants
+    revokes = await asyncio.gather(*[gql(REVOKE, {"p": FACE}, token=s.resident.token) for _ in range(4)])
+    assert sorted(code_of(r) if r.get("errors") else "OK" for r in revokes) == ["NOT_FOUND"] * 3 + ["OK"], revokes
+    async with runtime.db.tenant(s.tenant.tenant_id) as session:
+        actions = list(await session.scalars(select(ConsentRecord.action).where(ConsentRecord.person_id == s.resident.person_id, ConsentRecord.purpose == FACE)))
+    assert actions.count("revoked") == 1 and actions.count("granted") == 1, actions

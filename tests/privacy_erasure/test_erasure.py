@@ -149,3 +149,52 @@ async def test_hook_on_personal_data_erasure(runtime, gql, new_tenant, actor) ->
     assert steps[("care_recipients", "removed")]["rows"] == 1
     async with runtime.db.tenant(t.tenant_id) as s:
         assert await s.scalar(select(func.count()).select_from(CareCheckIn)) == 0
+
+
+async def test_rows_about_someone_else_stay_when_the_one_who_acted_is_erased(runtime, gql, new_tenant, actor) -> None:  # type: ignore[no-untyped-def]
+    """An owner who added a renter, a staff member who read a neighbour's data: erasing them leaves the
+    renter's stay and the neighbour's "who read my data" record (found by the smoke test: both went)."""
+    from kernel.consent.reads import PersonalDataRead
+
+    t = await new_tenant("erasz")
+    estate = await build_estate(runtime, t.tenant_id, marker="丙")
+    owner = await actor(t, "owner")
+    staff = await actor(t, "property_staff")
+    async with runtime.db.tenant(t.tenant_id) as s:
+        me = await service.register_person(s, runtime.vault, t.tenant_id, name="钱业主", phone="13900004444", account_id=owner.account_id)
+        unit = await service.create_unit(s, building_id=estate.building, number="丙909", registered_area=8800)
+        await service.add_ownership(s, unit_id=unit.id, person_id=me.id)
+        renter = await service.register_person(s, runtime.vault, t.tenant_id, name="孙租客", phone="13900005555")
+        stay = await service.add_residency(s, unit_id=unit.id, person_id=renter.id, kind="renter")
+        stay.added_by_person_id = me.id
+        s.add(PersonalDataRead(person_id=renter.id, reader_account_id=staff.account_id, reader=f"account:{staff.account_id}", category="contact"))
+        s.add(PersonalDataRead(person_id=me.id, reader_account_id=staff.account_id, reader=f"account:{staff.account_id}", category="identity"))
+
+    for who in (owner, staff):
+        asked = (await gql(REQUEST, token=who.token))["data"]["requestErasure"]
+        r = await gql(EXECUTE, {"id": asked["id"]}, token=t.token)
+        assert not r.get("errors"), r
+        steps = {(s["table"], s["action"]): s for s in r["data"]["executeErasure"]["report"]}
+        kept = steps[("residencies", "kept")] if who is owner else steps[("personal_data_reads", "kept")]
+        assert kept["rows"] == 1 and "only as who acted" in kept["reason"], steps
+
+    async with runtime.db.tenant(t.tenant_id) as s:
+        stays = (await s.execute(select(Residency.person_id, Residency.kind))).all()
+        reads = (await s.execute(select(PersonalDataRead.person_id, PersonalDataRead.category))).all()
+    assert (renter.id, "renter") in stays
+    assert reads == [(renter.id, "contact")]  # the erased owner's own read record went with them
+
+
+async def test_two_officers_executing_at_once_erase_once(runtime, gql, new_tenant, actor) -> None:  # type: ignore[no-untyped-def]
+    """Found by the smoke test: on SQLite (no FOR UPDATE) four executes at once all answered OK and
+    each audited ``privacy.erasure_executed``."""
+    import asyncio
+
+    t = await new_tenant("erasp")
+    renter = await actor(t, "resident")
+    asked = (await gql(REQUEST, token=renter.token))["data"]["requestErasure"]
+    results = await asyncio.gather(*[gql(EXECUTE, {"id": asked["id"]}, token=t.token) for _ in range(3)])
+    assert sorted(code(r) if r.get("errors") else "OK" for r in results) == ["CONFLICT", "CONFLICT", "OK"], results
+    async with runtime.db.tenant(t.tenant_id) as s:
+        executed = await s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "privacy.erasure_executed"))
+    assert executed == 1
