@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, select, text
+from sqlalchemy import JSON, String, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -73,6 +73,15 @@ async def _head_for_append(session: AsyncSession, tenant_id: uuid.UUID) -> tuple
     if session.get_bind().dialect.name == "postgresql":
         locked = (await session.execute(text("SELECT seq, hash FROM audit_head_for_append()"))).one()
         return int(locked.seq), str(locked.hash)
+    # SQLite has one writer at a time: take the write lock first (a no-op UPDATE of the head), so
+    # the head read next is the newest and no other transaction advances it before this one ends —
+    # two requests of a firm auditing at the same moment would otherwise both extend the same head
+    await session.execute(
+        update(AuditHead)
+        .where(AuditHead.tenant_id == tenant_id)
+        .values(seq=AuditHead.seq)
+        .execution_options(synchronize_session=False)
+    )
     row = (await session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.tenant_id == tenant_id))).first()
     return (int(row.seq), str(row.hash)) if row is not None else (0, GENESIS)
 

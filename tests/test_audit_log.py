@@ -73,6 +73,26 @@ async def test_appends_chain_and_the_head_follows(runtime, logged) -> None:  # t
         assert head.seq == anchor.entry_count + 1
 
 
+async def test_appends_at_the_same_moment_all_extend_the_chain(runtime, logged) -> None:  # type: ignore[no-untyped-def]
+    """Eight transactions of one firm, each reading something first and then auditing, at once:
+    every one commits (on SQLite the append takes the write lock before it reads the head; on
+    PostgreSQL the head is locked) and the chain verifies. Found by a double-tapped consent grant,
+    which answered INTERNAL_SERVER_ERROR ("does not extend the head") on the embedded default."""
+    import asyncio
+
+    tenant, anchor = logged
+
+    async def one(i: int) -> None:
+        async with runtime.db.tenant(tenant) as s:
+            await s.execute(select(audit.AuditHead.seq))  # a read before the write, as a request does
+            await asyncio.sleep(0)
+            await audit.record(s, tenant_id=tenant, actor="test", action="test.concurrent", detail={"i": i})
+
+    await asyncio.gather(*(one(i) for i in range(8)))
+    result = await _verify(runtime, tenant, [anchor])
+    assert result.ok and result.entries == anchor.entry_count + 8, result
+
+
 async def test_an_entry_that_does_not_extend_the_head_is_refused(runtime, logged) -> None:  # type: ignore[no-untyped-def]
     """The trigger, not the application, guards the head: a forged continuation or a replayed seq fails."""
     tenant, anchor = logged
