@@ -24,7 +24,7 @@ const WORDS = {
   },
 }
 
-const PASS = 'id visitorNameMasked plate validFrom validUntil maxEntries entriesUsed status revokedAt'
+const PASS = 'id visitorNameMasked plateMasked validFrom validUntil maxEntries entriesUsed status revokedAt'
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag)
@@ -136,7 +136,7 @@ export function mount(root, api) {
       list.replaceChildren(...rows.map((p) => el('li', { class: 'card', 'data-testid': 'pass' },
         el('div', { class: 'row' }, el('strong', {}, p.visitorNameMasked), el('span', { class: `tag ${p.status === 'active' ? 'good' : 'info'}` }, w.status[p.status] || p.status)),
         el('p', { class: 'muted', style: 'margin:.2rem 0' }, fill(w.valid, { from: fmt.format(new Date(p.validFrom)), until: fmt.format(new Date(p.validUntil)) }),
-          ' · ', fill(w.used, { used: p.entriesUsed, max: p.maxEntries }), p.plate ? ` · ${p.plate}` : ''),
+          ' · ', fill(w.used, { used: p.entriesUsed, max: p.maxEntries }), p.plateMasked ? ` · ${p.plateMasked}` : ''),
         p.status === 'active' || p.status === 'upcoming'
           ? el('div', { class: 'row' },
             el('button', { type: 'button', class: 'btn secondary', onclick: () => showAgain(p) }, w.show),
