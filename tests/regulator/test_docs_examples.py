@@ -59,7 +59,8 @@ async def test_the_docs_examples_run_against_the_demo(runtime, gql):
         assert r["data"] and all(v is not None for v in r["data"].values()), (block, r)
         if "regulatorKpis" in block:
             communities = {g["community"] for k in r["data"]["regulatorKpis"]["kpis"] for g in k["groups"] if g["level"] == "community"}
-            assert communities == {"幸福里社区", "和睦园社区"}, r
+            # the demo's two communities (other tests' firms may have communities in the same street)
+            assert {"幸福里社区", "和睦园社区"} <= communities, r
         if "myJurisdiction" in block:
             assert r["data"]["myJurisdiction"]["code"] == DEMO_STREET[0]
         if "$id" not in block and "regulatorKpis" not in block:
