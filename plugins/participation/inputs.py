@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from plugins.participation.vocabulary import AnswerPer, SurveyKind, ThresholdKind
 
@@ -63,13 +63,16 @@ class Settings(BaseModel):
     threshold_value: int = Field(ge=1)
     answer_within_days: int = Field(ge=1, le=90)
 
-    @model_validator(mode="after")
-    def check_threshold(self) -> Settings:
-        if self.threshold_kind == ThresholdKind.share and self.threshold_value > MAX_BASIS_POINTS:
+    @field_validator("threshold_value")
+    @classmethod
+    def check_threshold(cls, value: int, info: ValidationInfo) -> int:
+        """Bounds by kind; the error names ``thresholdValue`` (a model-level check would name no field)."""
+        kind = info.data.get("threshold_kind")
+        if kind == ThresholdKind.share and value > MAX_BASIS_POINTS:
             raise ValueError("a share is given in basis points, 1–10000 (500 = 5 %)")
-        if self.threshold_kind == ThresholdKind.count and self.threshold_value > 100_000:
+        if kind == ThresholdKind.count and value > 100_000:
             raise ValueError("a fixed number of owners is at most 100000")
-        return self
+        return value
 
 
 class NewSurvey(BaseModel):
