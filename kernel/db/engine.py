@@ -18,6 +18,10 @@ from kernel.db.scope import tenant_session, unscoped_session
 
 
 def make_engine(url: str, **kwargs: object) -> AsyncEngine:
+    """The engine for ``url``. Statement parameters are kept out of SQLAlchemy's error messages
+    (``hide_parameters``): a failed INSERT's exception, logged with its traceback, would otherwise
+    carry the row's values — a notification's text with a resident's name, say — into the logs."""
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)  # type: ignore[arg-type]
 
