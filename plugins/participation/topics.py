@@ -36,6 +36,22 @@ from plugins.participation.owners import owner_headcount, require_owner, thresho
 DEFAULT_THRESHOLD = ("share", 500)
 DEFAULT_ANSWER_DAYS = 15
 PROPOSAL_FACTS = "governance.proposal_facts"
+#: The proposal statuses a topic may be converted into: not yet decided (nor cancelled) and not
+#: past its vote — a decided proposal cannot take up a topic.
+CONVERTIBLE = ("draft", "published", "voting")
+#: Art. 278 matters as the 公示 board names them (the code, e.g. ``use_fund``, is no reading for
+#: residents); an unknown code is shown as it is.
+MATTER_ZH = {
+    "rules_of_procedure": "制定和修改业主大会议事规则",
+    "management_covenant": "制定和修改管理规约",
+    "committee_election": "选举业主委员会或者更换业主委员会成员",
+    "property_firm": "选聘和解聘物业服务企业或者其他管理人",
+    "use_fund": "使用建筑物及其附属设施的维修资金",
+    "raise_fund": "筹集建筑物及其附属设施的维修资金",
+    "rebuild": "改建、重建建筑物及其附属设施",
+    "common_parts_change": "改变共有部分的用途或者利用共有部分从事经营活动",
+    "other": "有关共有和共同管理权利的其他重大事项",
+}
 
 
 async def _community(session: Any, community_id: uuid.UUID) -> None:
@@ -314,6 +330,14 @@ async def convert(
         raise NotFound("no proposal with this id", field="proposalId")
     if facts.community_id != topic.community_id:
         raise BadUserInput("the proposal is for another community", field="proposalId")
+    if facts.status not in CONVERTIBLE:
+        raise Conflict(
+            f"a topic is converted into a proposal still to be voted on (draft, published or "
+            f"voting); this one is {facts.status}",
+            field="proposalId",
+            reason="proposal_not_open",
+            status=facts.status,
+        )
     if await session.scalar(
         select(DeliberationTopic.id).where(DeliberationTopic.proposal_id == proposal_id)
     ):
@@ -340,7 +364,8 @@ async def convert(
         title=f"议题转为表决议案：{topic.title}",
         body=(
             f"议题《{topic.title}》获 {topic.co_signatures} 位业主联名，业委会已将其转为"
-            f"《民法典》第二百七十八条的表决议案（事项：{facts.matter}），表决公告另行发布。"
+            f"《民法典》第二百七十八条的表决议案（事项：{MATTER_ZH.get(facts.matter, facts.matter)}），"
+            + ("表决公告另行发布。" if facts.status == "draft" else "表决公告已发布，请留意表决通知。")
         ),
         ref=f"participation:topic:{topic.id}:answer",
         actor=actor,
