@@ -24,6 +24,7 @@ from kernel.sdk.estate import Community, Person
 from kernel.sdk.notifications import NotificationTemplate
 from kernel.sdk.privacy import mask_name
 from kernel.sdk.runtime import Runtime
+from kernel.sdk.services import service
 from plugins.care.consent import consents
 from plugins.care.crypto import seal
 from plugins.care.models import CareAlert, CareContact, CareRecipient
@@ -32,6 +33,7 @@ from plugins.care.service import publish
 SOURCE = "care"
 TEMPLATE = "care.alert"
 GRID_ROLE = "grid_worker"
+GRID_WORKERS_SERVICE = "grid.workers_for_place"
 SEVERITY = {
     "sos": "critical",
     "fall": "critical",
@@ -65,6 +67,19 @@ async def _contacts(session: Any, recipient_id: uuid.UUID) -> list[CareContact]:
         .order_by(CareContact.priority)
     )
     return list(rows)
+
+
+async def grid_workers(session: Any, runtime: Runtime, recipient: CareRecipient) -> list[uuid.UUID]:
+    """The grid workers an unanswered alert escalates to: those of the grid holding the elder's
+    building, else of the community's grids (the grid plugin's service ``grid.workers_for_place``);
+    only when the community has no grid worker (or the grid plugin is not installed), every login
+    with the ``grid_worker`` role of the firm — an emergency must reach someone."""
+    lookup = service(runtime, GRID_WORKERS_SERVICE)
+    if lookup is not None:
+        found = list(await lookup(session, recipient.community_id, recipient.unit_id))
+        if found:
+            return found
+    return list(await accounts_with_roles(session, recipient.tenant_id, [GRID_ROLE]))
 
 
 def contact_chain(
@@ -165,7 +180,7 @@ async def raise_alert(
     except IntegrityError:  # the same cause delivered twice at once: the other one stands
         return None
     contacts = await _contacts(session, recipient.id)
-    grid = await accounts_with_roles(session, alert.tenant_id, [GRID_ROLE])
+    grid = await grid_workers(session, runtime, recipient)
     data = await _template_data(session, alert, recipient)
     escalation = await sdk_escalation.open_escalation(
         session,

@@ -164,6 +164,13 @@ async def patrol_all(runtime: Runtime, *, now: Any = None, only: set[Any] | None
 
 
 @hookimpl
+def register_services() -> dict[str, Any]:
+    from plugins.grid.grids import workers_for_place
+
+    return {"grid.workers_for_place": workers_for_place}
+
+
+@hookimpl
 def register_scheduled_jobs() -> list[ScheduledJob]:
     return [ScheduledJob("grid.patrol", PATROL_JOB_INTERVAL_SECONDS, patrol_all)]
 

@@ -101,3 +101,34 @@ async def worker_accounts(session: Any, grid_id: uuid.UUID) -> list[uuid.UUID]:
             .order_by(GridMember.created_at)
         )
     )
+
+
+async def workers_for_place(
+    session: Any, community_id: uuid.UUID, unit_id: uuid.UUID | None = None
+) -> list[uuid.UUID]:
+    """The grid workers responsible for a home (service ``grid.workers_for_place``, asked by the
+    care plugin when an alert escalates): those of the grid holding the unit's building; without a
+    unit, or when its building is in no grid, those of every grid of the community. Accounts in a
+    stable order, each once; empty when the community has no grid worker."""
+    from kernel.sdk.estate import Unit
+
+    grids = select(Grid.id).where(Grid.community_id == community_id)
+    if unit_id is not None:
+        building = await session.scalar(
+            select(Unit.building_id).where(Unit.id == unit_id, Unit.community_id == community_id)
+        )
+        if building is not None:
+            held = await session.scalar(
+                select(GridBuilding.grid_id)
+                .join(Grid, Grid.id == GridBuilding.grid_id)
+                .where(GridBuilding.building_id == building, Grid.community_id == community_id)
+            )
+            if held is not None:
+                grids = select(Grid.id).where(Grid.id == held)
+    rows = await session.scalars(
+        select(GridMember.account_id)
+        .where(GridMember.grid_id.in_(grids), GridMember.role == "grid_worker")
+        .distinct()
+        .order_by(GridMember.account_id)
+    )
+    return list(rows)

@@ -135,9 +135,7 @@ async def test_acknowledgement_and_arrival_distribution_per_community(
     # community 1: acknowledged after 60, 120, 300, 540, 900 s and one never; arrivals at 600 and 1200 s
     first_times = [(60, 600), (120, None), (300, 1200), (540, None), (900, None), (None, None)]
     async with runtime.db.tenant(firm.tenant.tenant_id) as s:
-        recipients = {
-            r.community_id: r.id for r in await s.scalars(select(CareRecipient))
-        }
+        recipients = {r.community_id: r.id for r in await s.scalars(select(CareRecipient))}
         assert str(recipients[firm.community_id]) == relay_node(rid)
         for i, (ack, arrive) in enumerate(first_times):
             raised = base + timedelta(minutes=20 * i)
@@ -175,7 +173,11 @@ async def test_acknowledgement_and_arrival_distribution_per_community(
     assert (mine["acknowledged"], mine["acknowledgedWithinTarget"]) == (5, 4)
     assert mine["ackWithinTargetShare"] == round(4 / 6, 4)  # of all alerts, unanswered included
     assert (mine["ackP50Seconds"], mine["ackP90Seconds"]) == (300.0, 900.0)
-    assert (mine["arrived"], mine["arriveP50Seconds"], mine["arriveP90Seconds"]) == (2, 600.0, 1200.0)
+    assert (mine["arrived"], mine["arriveP50Seconds"], mine["arriveP90Seconds"]) == (
+        2,
+        600.0,
+        1200.0,
+    )
     theirs = by[gid("Community", other.id)]
     assert theirs["alerts"] == 1 and theirs["ackWithinTargetShare"] == 1.0
     assert (theirs["ackP50Seconds"], theirs["ackP90Seconds"]) == (30.0, 30.0)
@@ -186,3 +188,77 @@ def relay_node(global_id: str) -> str:
     from strawberry import relay
 
     return relay.GlobalID.from_id(global_id).node_id
+
+
+async def test_escalation_reaches_the_grid_worker_of_the_elders_building_only(
+    care: Care, gql, deliver, runtime, actor, enable_plugin
+) -> None:  # type: ignore[no-untyped-def]
+    """Level 2 goes to the grid worker of the grid holding the elder's building — not to every
+    grid worker of the firm (another grid's worker, or one of another community, hears nothing)."""
+    from kernel.sdk.escalation import escalate_due
+    from kernel.sdk.estate import Unit
+    from tenants.estate import service as estate
+
+    firm = await care.firm()
+    await enable_plugin(firm.tenant, "grid")
+    async with runtime.db.tenant(firm.tenant.tenant_id) as s:
+        home = await s.scalar(select(Unit.building_id).where(Unit.id == firm.unit_id))
+        compound = await estate.create_compound(s, community_id=firm.community_id, name="二期")
+        other_building = (
+            await estate.create_building(s, compound_id=compound.id, name="9幢", floors=6)
+        ).id
+    workers = {}
+    for name, building in (("mine", home), ("theirs", other_building)):
+        g = ok(
+            await gql(
+                "mutation($c: ID!, $n: String!) { createGrid(communityId: $c, name: $n) { id } }",
+                {"c": gid("Community", firm.community_id), "n": f"{name}网格"},
+                token=firm.tenant.token,
+            )
+        )["createGrid"]["id"]
+        ok(
+            await gql(
+                "mutation($g: ID!, $b: ID!) { addGridBuilding(gridId: $g, buildingId: $b) { id } }",
+                {"g": g, "b": gid("Building", building)},
+                token=firm.tenant.token,
+            )
+        )
+        workers[name] = await actor(firm.tenant, "grid_worker")
+        ok(
+            await gql(
+                "mutation($g: ID!, $a: ID!) { addGridMember(gridId: $g, accountId: $a, role: grid_worker) { id } }",
+                {"g": g, "a": str(workers[name].account_id)},
+                token=firm.tenant.token,
+            )
+        )
+    workers["nowhere"] = await actor(firm.tenant, "grid_worker")  # in no grid
+    elder = await care.elder(firm)
+    rid = await care.enrol(firm, elder, unitId=f'"{gid("Unit", firm.unit_id)}"')
+    _, button = await care.device(firm, rid, "call_button", "care_call_button")
+    await care.telemetry(button, {"pressed": True})
+    await deliver(firm.tenant)
+    async with runtime.db.tenant(firm.tenant.tenant_id) as s:
+        assert (
+            len(
+                await escalate_due(
+                    s, tenant_id=firm.tenant.tenant_id, now=utcnow() + timedelta(seconds=200)
+                )
+            )
+            == 1
+        )
+    await deliver(firm.tenant)
+    told = {n.account_id for n in await care.notified(firm)}
+    assert workers["mine"].account_id in told
+    assert workers["theirs"].account_id not in told and workers["nowhere"].account_id not in told
+
+    # the service itself: without a unit, every grid of the community; another community, none
+    from kernel.sdk.services import service
+
+    lookup = service(runtime, "grid.workers_for_place")
+    async with runtime.db.tenant(firm.tenant.tenant_id) as s:
+        assert set(await lookup(s, firm.community_id, None)) == {
+            workers["mine"].account_id,
+            workers["theirs"].account_id,
+        }
+        assert await lookup(s, firm.community_id, firm.unit_id) == [workers["mine"].account_id]
+        assert await lookup(s, uuid.uuid4(), None) == []

@@ -18,9 +18,13 @@ async def test_an_nfc_checkpoint_is_checked_in_by_the_tags_id(kit: GridKit) -> N
         await kit.q(ADD, {"r": route, "n": "水泵房", "k": "nfc", "c": uid}, token=firm.tenant.token)
     )["addPatrolCheckpoint"]
     assert (point["tagKind"], point["tagCode"]) == ("nfc", uid)
-    again = await kit.q(ADD, {"r": route, "n": "配电房", "k": "nfc", "c": uid}, token=firm.tenant.token)
+    again = await kit.q(
+        ADD, {"r": route, "n": "配电房", "k": "nfc", "c": uid}, token=firm.tenant.token
+    )
     assert code_of(again) == "CONFLICT"
-    bad = await kit.q(ADD, {"r": route, "n": "配电房", "k": "rfid", "c": "x"}, token=firm.tenant.token)
+    bad = await kit.q(
+        ADD, {"r": route, "n": "配电房", "k": "rfid", "c": "x"}, token=firm.tenant.token
+    )
     assert code_of(bad) == "BAD_USER_INPUT"
     done = ok(await kit.q(CHECK_IN, {"t": uid}, token=worker.token))["patrolCheckIn"]
     assert done["checkpointId"] == point["id"] and done["at"] and done["hasLocation"] is False

@@ -16,7 +16,13 @@ async def test_only_a_proposal_still_to_be_voted_takes_up_a_topic(hall: Hall, gq
     committee = firm.tokens["committee"]
     topic = ok(await hall.open(firm, "B", "更换1幢电梯"))["openDeliberationTopic"]
     cancelled = ok(await gql(DRAFT, {"c": firm.community}, token=committee))["draftProposal"]["id"]
-    ok(await gql("mutation($p: ID!) { cancelProposal(id: $p) { status } }", {"p": cancelled}, token=committee))
+    ok(
+        await gql(
+            "mutation($p: ID!) { cancelProposal(id: $p) { status } }",
+            {"p": cancelled},
+            token=committee,
+        )
+    )
     refused = await gql(CONVERT, {"t": topic["id"], "p": cancelled}, token=committee)
     assert code_of(refused) == "CONFLICT"
     assert ext(refused)["reason"] == "proposal_not_open" and ext(refused)["status"] == "cancelled"

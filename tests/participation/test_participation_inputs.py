@@ -19,7 +19,9 @@ from plugins.participation.inputs import Settings
         ("share", 0, None),
     ],
 )
-def test_a_threshold_out_of_bounds_names_the_field(kind: str, value: int, message: str | None) -> None:
+def test_a_threshold_out_of_bounds_names_the_field(
+    kind: str, value: int, message: str | None
+) -> None:
     with pytest.raises(BadUserInput) as caught:
         parse_input(Settings, threshold_kind=kind, threshold_value=value, answer_within_days=15)
     assert caught.value.extensions["code"] == "BAD_USER_INPUT"
@@ -29,5 +31,15 @@ def test_a_threshold_out_of_bounds_names_the_field(kind: str, value: int, messag
 
 
 def test_the_bounds_depend_on_the_kind() -> None:
-    assert parse_input(Settings, threshold_kind="count", threshold_value=10_001, answer_within_days=1).threshold_value == 10_001
-    assert parse_input(Settings, threshold_kind="share", threshold_value=10_000, answer_within_days=90).threshold_value == 10_000
+    assert (
+        parse_input(
+            Settings, threshold_kind="count", threshold_value=10_001, answer_within_days=1
+        ).threshold_value
+        == 10_001
+    )
+    assert (
+        parse_input(
+            Settings, threshold_kind="share", threshold_value=10_000, answer_within_days=90
+        ).threshold_value
+        == 10_000
+    )
