@@ -273,7 +273,30 @@ async def results(session: Any, survey: Survey) -> list[GroupResult]:
                 [a for b, a in rows if b == building_id],
             )
         )
-    return out
+    return [out[0], *complementary_suppression(out[0], out[1:])]
+
+
+def complementary_suppression(
+    whole: GroupResult, buildings: Sequence[GroupResult]
+) -> list[GroupResult]:
+    """Suppress more buildings when the shown ones would betray the hidden few by subtraction.
+
+    The community's figures minus those of the buildings shown are the figures of the answers not
+    shown (small buildings, answers without a building): 1–4 of them would be readable that way
+    (six answers, five of them in one building shown: the sixth household's answers are the
+    difference). So while that remainder is 1 to :data:`MIN_GROUP` − 1 answers, the smallest
+    building still shown is suppressed too (equal sizes: the later one)."""
+    out = list(buildings)
+    if whole.suppressed:
+        return out
+    while True:
+        shown = [i for i, g in enumerate(out) if not g.suppressed]
+        rest = whole.answers - sum(out[i].answers for i in shown)
+        if not shown or not 0 < rest < MIN_GROUP:
+            return out
+        smallest = min(shown, key=lambda i: (out[i].answers, -i))
+        g = out[smallest]
+        out[smallest] = GroupResult(g.group, g.answers, True, [], None)
 
 
 def results_text(survey: Survey, groups: list[GroupResult]) -> str:
