@@ -1,6 +1,7 @@
 """Imports every kernel model so that ``Base.metadata`` is complete."""
 
 from kernel.audit import AuditEntry, AuditHead
+from kernel.keys import TenantDataKey
 from kernel.chain.models import (
     ChainDeployment,
     ChainEvent,
@@ -46,6 +47,7 @@ from kernel.supervision.models import Jurisdiction
 from kernel.tenancy import Tenant
 
 __all__ = [
+    "TenantDataKey",
     "ChainDeployment",
     "ChainEvent",
     "ChainKey",
