@@ -122,8 +122,8 @@ class _Sealer:
         iv = os.urandom(16)
         padder = padding.PKCS7(128).padder()
         padded = padder.update(plaintext) + padder.finalize()
-        enc = Cipher(algorithms.SM4(self._enc), modes.CBC(iv)).encryptor()
-        ct = enc.update(padded) + enc.finalize()
+        cbc = Cipher(algorithms.SM4(self._enc), modes.CBC(iv)).encryptor()
+        ct = cbc.update(padded) + cbc.finalize()
         return iv + ct + self._tag(aad, iv + ct)
 
     def _tag(self, aad: bytes, body: bytes) -> bytes:
@@ -146,8 +146,8 @@ class _Sealer:
             body, tag = raw[:-32], raw[-32:]
             if not hmac.compare_digest(self._tag(aad, body), tag):
                 raise CryptoError("ciphertext altered or of another tenant or key")
-            dec = Cipher(algorithms.SM4(self._enc), modes.CBC(body[:16])).decryptor()
-            padded = dec.update(body[16:]) + dec.finalize()
+            cbc = Cipher(algorithms.SM4(self._enc), modes.CBC(body[:16])).decryptor()
+            padded = cbc.update(body[16:]) + cbc.finalize()
             unpadder = padding.PKCS7(128).unpadder()
             return unpadder.update(padded) + unpadder.finalize()
         except InvalidTag as exc:

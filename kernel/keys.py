@@ -152,7 +152,7 @@ def encrypted_tables(runtime: Any = None) -> list[EncryptedTable]:
         if not columns:
             continue
         keys = tuple(mapper.get_property_by_column(c).key for c in mapper.primary_key if c.name != "tenant_id")
-        found.append(EncryptedTable(cls, str(mapper.local_table.name), columns, keys))
+        found.append(EncryptedTable(cls, str(getattr(mapper.local_table, "name", "")), columns, keys))
     return sorted(found, key=lambda t: t.name)
 
 
@@ -362,7 +362,7 @@ async def step(runtime: Any, tenant_id: uuid.UUID, *, batch_size: int | None = N
         found: list[Any] = []
         while cp.get("table") in names:  # empty tables cost one query each: go on to the first with work
             table = tables[names.index(cp["table"])]
-            stmt = select(table.model).where(_needs_work(table, active.version))
+            stmt: Any = select(table.model).where(_needs_work(table, active.version))
             pk = [getattr(table.model, k) for k in table.keys]
             if cp.get("after") is not None:
                 after = _pk_typed(table, cp["after"])
