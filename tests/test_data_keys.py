@@ -251,3 +251,33 @@ async def test_sm3_audit_chain_verifies_alongside_sha256_entries(make_runtime, r
         audit.configure("sha256")
     with pytest.raises(ValueError):
         audit.configure("md5")
+
+
+async def test_exports_after_a_rotation_decrypt_or_keep_the_wrapped_keys(rotating, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import zipfile
+
+    from tenants.export import export_tenant
+
+    rt, tenant = rotating
+    await keys.start_rotation(rt, tenant, cipher="sm4")
+    await keys.step(rt, tenant)
+    await keys.step(rt, tenant, batch_size=2)  # half-way: versions 0 and 1 side by side
+    from kernel.tenancy import Tenant
+
+    async with rt.db.platform() as s:
+        slug = (await s.get(Tenant, tenant)).slug
+    clear = await export_tenant(rt, slug, tmp_path / "clear.zip")
+    with zipfile.ZipFile(clear.path) as z:
+        accounts = [json.loads(line) for line in z.read("accounts.jsonl").decode().splitlines()]
+        assert "tenant_data_keys.jsonl" in z.namelist()
+        key_rows = [json.loads(line) for line in z.read("tenant_data_keys.jsonl").decode().splitlines()]
+    assert sorted(a["phone"] for a in accounts if a.get("phone")) == sorted(PHONES)
+    assert all("wrapped_key" not in k for k in key_rows)  # the firm's copy carries no key material
+    backup = await export_tenant(rt, slug, tmp_path / "backup.zip", personal_data="encrypted")
+    with zipfile.ZipFile(backup.path) as z:
+        key_rows = [json.loads(line) for line in z.read("tenant_data_keys.jsonl").decode().splitlines()]
+        accounts = [json.loads(line) for line in z.read("accounts.jsonl").decode().splitlines()]
+    wrapped = {k["version"]: k["wrapped_key"] for k in key_rows}
+    assert wrapped[0] is None and wrapped[1] and rt.vault.unwrap(tenant, 1, wrapped[1])
+    assert {parse(a["phone_enc"]).version for a in accounts if a.get("phone_enc")} == {0, 1}
