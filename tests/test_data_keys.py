@@ -281,3 +281,37 @@ async def test_exports_after_a_rotation_decrypt_or_keep_the_wrapped_keys(rotatin
     wrapped = {k["version"]: k["wrapped_key"] for k in key_rows}
     assert wrapped[0] is None and wrapped[1] and rt.vault.unwrap(tenant, 1, wrapped[1])
     assert {parse(a["phone_enc"]).version for a in accounts if a.get("phone_enc")} == {0, 1}
+
+
+async def test_rotate_key_from_the_cli(rotating, linli_database) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from typer.testing import CliRunner
+
+    from gateway.cli import cli
+    from kernel.tenancy import Tenant
+
+    rt, tenant = rotating
+    async with rt.db.platform() as s:
+        slug = (await s.get(Tenant, tenant)).slug
+    db = linli_database.settings()
+    env = {
+        "LINLI_DATABASE_URL": db.database_url, "LINLI_DATABASE_ADMIN_URL": db.database_admin_url, "LINLI_DATA_DIR": str(db.data_dir),
+        "LINLI_SECRET_KEY": db.secret_key, "LINLI_MASTER_KEY": db.master_key, "LINLI_LOG_JSON": "false",
+        "LINLI_KEY_RING_TTL_SECONDS": "0", "LINLI_KEY_ROTATION_BATCH_SIZE": "2",
+    }
+    runner = CliRunner()
+
+    def linli(*args: str):  # type: ignore[no-untyped-def]
+        return asyncio.to_thread(runner.invoke, cli, list(args), env=env)
+
+    r = await linli("tenant", "rotate-key", slug, "--cipher", "sm4")
+    assert r.exit_code == 0, r.output
+    assert "key version 1" in r.output and "retired versions: 0" in r.output, r.output
+    assert all(t.startswith("v2:1:") for t in await _phones(rt, tenant))
+    r = await linli("tenant", "rotate-key", slug, "--resume")
+    assert r.exit_code == 0 and "no rotation under way" in r.output, r.output
+    r = await linli("tenant", "rotate-key", slug, "--cipher", "des")
+    assert r.exit_code == 1 and "BAD_USER_INPUT" in r.output, r.output
+    r = await linli("tenant", "rotate-key", "no-such-firm")
+    assert r.exit_code == 1 and "NOT_FOUND" in r.output, r.output
