@@ -17,8 +17,10 @@ Ciphers (``LINLI_PERSONAL_DATA_CIPHER``, per tenant with ``rotate-key --cipher``
 * ``sg`` — SM4-GCM (GB/T 32907 block cipher in GCM) under a 16-byte key derived from the data key
   with HKDF-SM3; used for ``sm4`` when the OpenSSL build behind ``cryptography`` offers SM4-GCM.
 * ``sc`` — SM4-CBC + HMAC-SM3, encrypt-then-MAC, when it does not: encryption and MAC keys derived
-  with HKDF-SM3 (16 + 32 bytes), random 16-byte IV, PKCS#7 padding, the full 32-byte HMAC-SM3 tag
-  over ``len(aad) | aad | iv | ciphertext`` checked (in constant time) before anything is decrypted.
+  with HKDF-SM3 (16 + 32 bytes), random 16-byte IV, PKCS#7 padding, a 16-byte tag (HMAC-SM3 over
+  ``len(aad) | aad | iv | ciphertext``, truncated to its first half as RFC 7518 does for
+  AES-CBC-HMAC-SHA-256, which keeps the ciphertexts as short as GCM's) checked in constant time
+  before anything is decrypted.
 
 The associated data binds the tenant id (a ciphertext of one tenant cannot be opened with
 another's key) and, for ``v2``, the header (version and cipher cannot be swapped).
@@ -56,6 +58,8 @@ CIPHER_NAMES = {
     "sm4-gcm": SM4_GCM,
     "sm4-cbc-hmac-sm3": SM4_CBC_HMAC,
 }
+#: Bytes of the HMAC-SM3 tag kept by SM4-CBC + HMAC-SM3 (128 bits, as GCM's tag).
+TAG_BYTES = 16
 LABELS = {AES_GCM: "AES-256-GCM", SM4_GCM: "SM4-GCM", SM4_CBC_HMAC: "SM4-CBC + HMAC-SM3"}
 
 
@@ -129,7 +133,7 @@ class _Sealer:
     def _tag(self, aad: bytes, body: bytes) -> bytes:
         mac = crypto_hmac.HMAC(self._mac, hashes.SM3())
         mac.update(len(aad).to_bytes(8, "big") + aad + body)
-        return mac.finalize()
+        return mac.finalize()[:TAG_BYTES]
 
     def open(self, raw: bytes, aad: bytes) -> bytes:
         try:
@@ -141,9 +145,9 @@ class _Sealer:
                 dec = Cipher(algorithms.SM4(self._enc), modes.GCM(raw[:12], raw[-16:])).decryptor()
                 dec.authenticate_additional_data(aad)
                 return dec.update(raw[12:-16]) + dec.finalize()
-            if len(raw) < 16 + 16 + 32:
+            if len(raw) < 16 + 16 + TAG_BYTES:
                 raise CryptoError("ciphertext too short")
-            body, tag = raw[:-32], raw[-32:]
+            body, tag = raw[:-TAG_BYTES], raw[-TAG_BYTES:]
             if not hmac.compare_digest(self._tag(aad, body), tag):
                 raise CryptoError("ciphertext altered or of another tenant or key")
             cbc = Cipher(algorithms.SM4(self._enc), modes.CBC(body[:16])).decryptor()
