@@ -45,6 +45,7 @@ from typing import Any
 import structlog
 from sqlalchemy import JSON, String, Text, and_, event, func, or_, select, tuple_, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.attributes import flag_modified
@@ -264,6 +265,10 @@ async def start_rotation(runtime: Any, tenant_id: uuid.UUID, *, cipher: str | No
         )
         session.add(key)
         rows.append(key)
+        try:
+            await session.flush()
+        except IntegrityError as exc:  # another rotation of this firm started at the same moment
+            raise Conflict("a key rotation of this tenant is under way; resume it (`linli tenant rotate-key SLUG --resume`)") from exc
         await audit.record(
             session, tenant_id=tenant_id, actor=actor, action="tenant.key_rotation_started",
             target=f"data-key:{version}", detail={"version": version, "cipher": LABELS[alg]},
