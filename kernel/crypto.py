@@ -226,7 +226,7 @@ class Vault:
         self._kek = kek
         #: Per-tenant key rings and sealers, least recently used out past ``cache_size`` tenants.
         self._rings: BoundedCache[uuid.UUID, KeyRing] = BoundedCache("data_key_rings", cache_size)
-        self._keys: BoundedCache[tuple[uuid.UUID, int, str], _Sealer] = BoundedCache("data_keys", cache_size * 2)
+        self._keys: BoundedCache[tuple[uuid.UUID, int, str], _Sealer] = BoundedCache("data_keys", cache_size)
 
     # -- key rings -------------------------------------------------------------------------------
 
