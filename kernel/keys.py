@@ -369,7 +369,7 @@ async def step(runtime: Any, tenant_id: uuid.UUID, *, batch_size: int | None = N
             table = tables[names.index(cp["table"])]
             stmt: Any = select(table.model).where(_needs_work(table, active.version))
             pk = [getattr(table.model, k) for k in table.keys]
-            if cp.get("after") is not None:
+            if cp.get("after") is not None and pk:
                 after = _pk_typed(table, cp["after"])
                 stmt = stmt.where(pk[0] > after[0] if len(pk) == 1 else tuple_(*pk) > tuple_(*after))
             found = list((await session.scalars(stmt.order_by(*pk).limit(batch))).all())
@@ -403,7 +403,7 @@ async def step(runtime: Any, tenant_id: uuid.UUID, *, batch_size: int | None = N
                     flag_modified(row, "updated_at")  # re-encryption is no change: keep updated_at as it was
         if unreadable:
             log.warning("data_key_rotation_unreadable", tenant=str(tenant_id), table=table.name, values=unreadable)
-        if found and len(found) < batch:
+        if found and (len(found) < batch or not table.keys):  # no key but the tenant: one row per firm
             nxt = names.index(table.name) + 1
             cp["table"], cp["after"] = (names[nxt] if nxt < len(names) else None), None
         elif found:

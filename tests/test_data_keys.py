@@ -14,10 +14,12 @@ from sqlalchemy import select
 
 from kernel import audit, crypto, keys
 from kernel.crypto import CryptoError, Vault, cipher_id, parse
+from kernel.db.base import utcnow
 from kernel.db.catalogue import is_encrypted
 from kernel.errors import BadUserInput, Conflict
 from kernel.identity.models import Account
 from kernel.testing import unique_slug
+from plugins.fees.models import FeeSettings
 from tenants.lifecycle import provision
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")
@@ -116,7 +118,14 @@ async def rotating(make_runtime):  # type: ignore[no-untyped-def]
     async with rt.db.tenant(p.tenant_id) as s:
         for i, phone in enumerate(PHONES):
             s.add(Account(username=f"k{i}-{uuid.uuid4().hex[:6]}", display_name=f"住户{i}", password_hash="x", phone_enc=rt.vault.encrypt(p.tenant_id, phone)))
+        # a plugin's table whose only key is the tenant (one row per firm)
+        s.add(FeeSettings(webhook_secret_enc=rt.vault.encrypt(p.tenant_id, "whsec-1"), rotated_at=utcnow()))
     return rt, p.tenant_id
+
+
+async def _webhook_secret(rt, tenant: uuid.UUID) -> str:  # type: ignore[no-untyped-def]
+    async with rt.db.tenant(tenant) as s:
+        return str((await s.scalar(select(FeeSettings))).webhook_secret_enc)
 
 
 async def _phones(rt, tenant: uuid.UUID) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -173,7 +182,9 @@ async def test_rotation_interrupted_half_way_leaves_everything_readable_and_resu
     after = await _phones(rt, tenant)
     assert sorted(after.values()) == sorted(PHONES)
     assert all(t.startswith("v2:1:") for t in after)
-    assert done.reencrypted == len(PHONES)
+    assert done.reencrypted == len(PHONES) + 1
+    secret = await _webhook_secret(rt, tenant)
+    assert secret.startswith("v2:1:") and rt.vault.decrypt(tenant, secret) == "whsec-1"
     assert (await keys.remaining(rt, tenant)) == 0
 
     # a second rotation back to AES: version 1 retires too; the ring of another process follows
