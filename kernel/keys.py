@@ -47,7 +47,7 @@ from sqlalchemy import JSON, String, Text, and_, event, func, or_, select, tuple
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, lazyload, mapped_column
 from sqlalchemy.orm.attributes import flag_modified
 
 import kernel.db.scope  # noqa: F401  (its after_begin, which sets the RLS tenant, must run before ours)
@@ -372,7 +372,12 @@ async def step(runtime: Any, tenant_id: uuid.UUID, *, batch_size: int | None = N
             if cp.get("after") is not None and pk:
                 after = _pk_typed(table, cp["after"])
                 stmt = stmt.where(pk[0] > after[0] if len(pk) == 1 else tuple_(*pk) > tuple_(*after))
-            found = list((await session.scalars(stmt.order_by(*pk).limit(batch))).all())
+            stmt = stmt.order_by(*pk).limit(batch).options(lazyload("*"))
+            if session.get_bind().dialect.name == "postgresql":
+                # a request changing one of these rows meanwhile waits for this batch, and is not
+                # overwritten by the old value re-encrypted (SQLite: the write lock is already ours)
+                stmt = stmt.with_for_update(of=table.model)
+            found = list((await session.scalars(stmt)).all())
             if found:
                 break
             nxt = names.index(table.name) + 1
