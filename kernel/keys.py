@@ -60,9 +60,10 @@ from kernel.errors import Conflict
 log = structlog.get_logger("linli.keys")
 
 PENDING, ACTIVE, RETIRING, RETIRED = "pending", "active", "retiring", "retired"
-#: How often the scheduled job looks for rotations left under way, and how long it works per run.
-JOB_INTERVAL_SECONDS = 60.0
-JOB_BUDGET_SECONDS = 20.0
+#: How often the scheduled job looks for rotations left under way (one query per firm), and how long
+#: it works on one per run.
+JOB_INTERVAL_SECONDS = 300.0
+JOB_BUDGET_SECONDS = 60.0
 
 
 class TenantDataKey(TenantScoped, Base):
