@@ -1,7 +1,6 @@
 """Imports every kernel model so that ``Base.metadata`` is complete."""
 
 from kernel.audit import AuditEntry, AuditHead
-from kernel.keys import TenantDataKey
 from kernel.chain.models import (
     ChainDeployment,
     ChainEvent,
@@ -32,6 +31,7 @@ from kernel.identity.models import (
     PolicyRule,
     RefreshToken,
 )
+from kernel.keys import TenantDataKey
 from kernel.notifications.models import (
     DutyShift,
     EscalationPolicy,
