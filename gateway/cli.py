@@ -300,6 +300,64 @@ def tenant_export(
     console.print(f"tenant {slug}: {result.total_rows} rows in {len(result.manifest['tables'])} tables → [bold]{output}[/bold] (personal data {result.manifest['personal_data']})")
 
 
+@tenant_cli.command("rotate-key")
+def tenant_rotate_key(
+    slug: str,
+    cipher: str = typer.Option(
+        "", "--cipher", help="aes-256-gcm, sm4, sm4-gcm or sm4-cbc-hmac-sm3 (default LINLI_PERSONAL_DATA_CIPHER)"
+    ),
+    resume: bool = typer.Option(False, "--resume", help="only continue a rotation left under way"),
+    batch_size: int = typer.Option(0, "--batch-size", min=0, help="rows per transaction (default LINLI_KEY_ROTATION_BATCH_SIZE)"),
+) -> None:
+    """Give a tenant a new data key (optionally under another cipher) and re-encrypt every encrypted
+    column with it, in batches with a checkpoint: stopped anywhere, it resumes (run again, or the
+    scheduled job does); every value stays readable throughout. Then the old key version is retired."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from kernel import keys
+    from kernel.errors import LinliError
+    from kernel.tenancy import tenant_by_slug
+
+    runtime = _runtime()
+
+    async def go() -> Any:
+        try:
+            tenant = await tenant_by_slug(runtime, slug)
+            current = await keys.status(runtime, tenant.id)
+            if current.under_way:
+                console.print(f"resuming the rotation to key version {current.pending or current.active}")
+            elif resume:
+                return current
+            else:
+                started = await keys.start_rotation(runtime, tenant.id, cipher=cipher or None, actor="platform:cli")
+                console.print(f"key version {started.pending} created ({started.cipher_label}); waiting for every process to load it")
+            total = await keys.remaining(runtime, tenant.id)
+            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+            with Progress(*columns, console=console, transient=True) as bar:
+                task = bar.add_task("re-encrypting", total=total or None)
+
+                def advance(state: keys.Rotation) -> None:
+                    label = "waiting for every process to load the key ring" if state.phase == "waiting" else f"re-encrypting {state.table or '(checking)'}"
+                    bar.update(task, advance=state.batch_rows, description=label)
+
+                return await keys.run(runtime, tenant.id, batch_size=batch_size or None, progress=advance)
+        finally:
+            await runtime.db.dispose()
+
+    try:
+        state = run(go())
+    except LinliError as exc:
+        fail(f"{exc.message} [{exc.code}]")
+    if state.phase == "idle" and resume:
+        console.print(f"tenant {slug}: no rotation under way (key version {state.active}, {state.cipher_label})")
+        return
+    retired = ", ".join(str(v) for v in state.retired) or "none"
+    console.print(
+        f"[green]tenant {slug}[/green]: key version {state.active} ({state.cipher_label}) active; "
+        f"{state.reencrypted} values re-encrypted; retired versions: {retired}"
+    )
+
+
 @tenant_cli.command("import")
 def tenant_import(
     slug: str,

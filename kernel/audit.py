@@ -1,7 +1,10 @@
 """Append-only, hash-chained audit log, anchored on chain.
 
 Each entry carries the hash of the previous entry of the same tenant:
-``hash = sha256(prev_hash | seq | at | actor | action | target | canonical(detail))``.
+``hash = sha256(prev_hash | seq | at | actor | action | target | canonical(detail))``, or with
+``LINLI_AUDIT_HASH=sm3`` ``sm3(... | canonical(detail) | "sm3")`` (GB/T 32905; the algorithm is bound
+into the hashed body). Each entry records its algorithm (``hash_alg``), so a chain whose deployment
+switched algorithm verifies entry by entry; both digests are 32 bytes (64 hex digits), anchored alike.
 
 The per-tenant head (``audit_heads``: last seq and hash) is not written by the application. Migration
 k0008 puts a trigger on ``audit_entries`` that checks each new entry extends the head (``seq = head + 1``,
@@ -48,6 +51,8 @@ class AuditEntry(TenantScoped, Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    #: ``sha256`` or ``sm3``: how ``hash`` was computed (migration k0014; older rows are sha256).
+    hash_alg: Mapped[str] = mapped_column(String(8), default="sha256", server_default="sha256")
 
 
 class AuditHead(TenantScoped, Base):
@@ -57,15 +62,38 @@ class AuditHead(TenantScoped, Base):
     hash: Mapped[str] = mapped_column(String(64), default=GENESIS)
 
 
-def entry_hash(prev: str, seq: int, at: datetime, actor: str, action: str, target: str, detail: dict[str, Any]) -> str:
-    body = json.dumps(
-        [prev, seq, at.isoformat(timespec="microseconds"), actor, action, target, detail],
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        default=str,
-    )
-    return hashlib.sha256(body.encode()).hexdigest()
+HASH_ALGORITHMS = ("sha256", "sm3")
+_configured = {"hash": "sha256"}
+
+
+def configure(hash_alg: str) -> None:
+    """Set the hash of new entries (``LINLI_AUDIT_HASH``; the runtime calls this at build)."""
+    if hash_alg not in HASH_ALGORITHMS:
+        raise ValueError(f"unknown audit hash {hash_alg!r}; one of {', '.join(HASH_ALGORITHMS)}")
+    _configured["hash"] = hash_alg
+
+
+def hash_algorithm() -> str:
+    """The hash new entries get."""
+    return _configured["hash"]
+
+
+def entry_hash(
+    prev: str, seq: int, at: datetime, actor: str, action: str, target: str, detail: dict[str, Any], alg: str = "sha256"
+) -> str:
+    fields: list[Any] = [prev, seq, at.isoformat(timespec="microseconds"), actor, action, target, detail]
+    if alg != "sha256":
+        fields.append(alg)  # bound into the body: an entry cannot be re-labelled with another algorithm
+    body = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+    if alg == "sha256":
+        return hashlib.sha256(body).hexdigest()
+    if alg == "sm3":
+        from cryptography.hazmat.primitives import hashes
+
+        digest = hashes.Hash(hashes.SM3())
+        digest.update(body)
+        return digest.finalize().hex()
+    raise ValueError(f"unknown audit hash {alg!r}")
 
 
 async def _head_for_append(session: AsyncSession, tenant_id: uuid.UUID) -> tuple[int, str]:
@@ -102,8 +130,11 @@ async def record(
     head_seq, head_hash = await _head_for_append(session, tenant_id)
     at = utcnow()
     seq = head_seq + 1
-    digest = entry_hash(head_hash, seq, at, actor, action, target, detail)
-    entry = AuditEntry(seq=seq, at=at, actor=actor, action=action, target=target, detail=detail, prev_hash=head_hash, hash=digest)
+    alg = hash_algorithm()
+    digest = entry_hash(head_hash, seq, at, actor, action, target, detail, alg)
+    entry = AuditEntry(
+        seq=seq, at=at, actor=actor, action=action, target=target, detail=detail, prev_hash=head_hash, hash=digest, hash_alg=alg
+    )
     session.add(entry)
     await session.flush()
     for obj in list(session.identity_map.values()):
@@ -166,7 +197,10 @@ async def verify(session: AsyncSession, anchors: Sequence[Anchor] = ()) -> Verif
             return VerifyResult(count - 1, prev, Divergence(count, "sequence", f"entry {count}", f"entry {e.seq} next"))
         if e.prev_hash != prev:
             return VerifyResult(count - 1, prev, Divergence(e.seq, "previous hash", prev, e.prev_hash))
-        expected = entry_hash(prev, e.seq, e.at, e.actor, e.action, e.target, e.detail)
+        alg = e.hash_alg or "sha256"
+        if alg not in HASH_ALGORITHMS:
+            return VerifyResult(count - 1, prev, Divergence(e.seq, "hash algorithm", " or ".join(HASH_ALGORITHMS), alg))
+        expected = entry_hash(prev, e.seq, e.at, e.actor, e.action, e.target, e.detail, alg)
         if e.hash != expected:
             return VerifyResult(count - 1, prev, Divergence(e.seq, "hash", expected, e.hash))
         prev = e.hash

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -41,6 +41,19 @@ class Settings(BaseSettings):
     secret_key: str = ""
     #: Base64 32-byte key-encryption key for per-tenant data keys.
     master_key: str = ""
+    #: Cipher for personal data at rest (kernel/crypto.py, docs/security.md): ``aes-256-gcm`` or
+    #: ``sm4`` (SM4-GCM where the OpenSSL build offers it, else SM4-CBC + HMAC-SM3); ``sm4-gcm`` and
+    #: ``sm4-cbc-hmac-sm3`` name one exactly. Applies to tenants that never rotated and to new key
+    #: versions; one tenant switches with ``linli tenant rotate-key SLUG --cipher sm4``.
+    personal_data_cipher: str = "aes-256-gcm"
+    #: Hash of new audit-chain entries: ``sha256`` or ``sm3``. Each entry records its algorithm, so a
+    #: chain that changes algorithm keeps verifying.
+    audit_hash: Literal["sha256", "sm3"] = "sha256"
+    #: Seconds a process keeps a tenant's data-key ring before reading it again; a rotation waits
+    #: this long before its new key encrypts, and again before it retires the old one.
+    key_ring_ttl_seconds: float = Field(default=30.0, ge=0)
+    #: Rows the key-rotation job re-encrypts per transaction (each batch commits its checkpoint).
+    key_rotation_batch_size: int = Field(default=500, ge=1)
     access_token_ttl_seconds: int = 900
     #: How often an open WebSocket's credential is re-checked (revoked session, deactivated login,
     #: revoked API key, suspended tenant, expired token): the connection is closed within this time.
@@ -108,6 +121,14 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = True
+
+    @field_validator("personal_data_cipher")
+    @classmethod
+    def _known_cipher(cls, value: str) -> str:
+        from kernel.crypto import cipher_id
+
+        cipher_id(value)  # ValueError names the choices
+        return value.strip().lower()
 
     @field_validator("disable_plugins", "second_factor_roles", mode="before")
     @classmethod

@@ -31,6 +31,7 @@ from kernel.identity.models import (
     PolicyRule,
     RefreshToken,
 )
+from kernel.keys import TenantDataKey
 from kernel.notifications.models import (
     DutyShift,
     EscalationPolicy,
@@ -46,6 +47,7 @@ from kernel.supervision.models import Jurisdiction
 from kernel.tenancy import Tenant
 
 __all__ = [
+    "TenantDataKey",
     "ChainDeployment",
     "ChainEvent",
     "ChainKey",

@@ -40,6 +40,11 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self.bus.runtime = self
+        # The audit chain's hash for new entries, and the data-key rings loaded as tenant sessions begin
+        from kernel import audit, keys
+
+        audit.configure(self.settings.audit_hash)
+        keys.attach(self.db, self.vault)
         self.outbox = OutboxWorker(self.db, self._resolve_deliverer)
         # The chain relayer drains the ``chain`` topic; the chain client connects lazily on first use
         # (``kernel.chain.relay.chain_client``, kept in ``services["chain"]``), and the relayer's module
@@ -71,7 +76,10 @@ class Runtime:
             host=host,
             bus=EventBus(host),
             enforcers=EnforcerCache(settings.tenant_cache_size),
-            vault=Vault(settings.master_key, cache_size=settings.tenant_cache_size),
+            vault=Vault(
+                settings.master_key, cache_size=settings.tenant_cache_size,
+                cipher=settings.personal_data_cipher, ring_ttl=settings.key_ring_ttl_seconds,
+            ),
         )
 
     def _resolve_deliverer(self, topic: str) -> Deliverer | None:
@@ -102,7 +110,10 @@ class Runtime:
         from kernel.chain.indexer import kernel_chain_jobs
 
         # The kernel's own jobs first (chain indexer, audit anchoring), then the plugins'.
+        from kernel.keys import kernel_key_jobs
+
         jobs: list[ScheduledJob] = list(kernel_chain_jobs())
+        jobs.extend(kernel_key_jobs())
         jobs.extend(self.host.scheduled_jobs())
         return jobs
 

@@ -10,8 +10,9 @@ Archive layout::
     manifest.json        format, tenant, time, personal-data mode, per table: file, rows, sha256
     <table>.jsonl        one JSON object per row, keys = column names, ordered by primary key
 
-Personal data. Sensitive columns are stored encrypted with the tenant's data key, which is
-derived from the platform's master key: ciphertext is useless outside the platform. So
+Personal data. Sensitive columns are stored encrypted with the tenant's data keys, which are
+wrapped by (or, version 0, derived from) the platform's master key: ciphertext is useless outside
+the platform. So
 
 * ``personal_data="decrypted"`` (the default; for handing the export to the tenant itself, e.g. a
   data-portability request or leaving the platform) writes those columns in clear under their
@@ -19,8 +20,10 @@ derived from the platform's master key: ciphertext is useless outside the platfo
 * ``personal_data="encrypted"`` (platform backups, archives kept by the operator) keeps the
   ciphertext as stored.
 
-Encrypted columns are recognised by convention: the column name ends in ``_enc`` and holds
-:class:`~kernel.crypto.Vault` ciphertext. Keyed digests (``id_number_digest``) are exported as
+Encrypted columns are those the data catalogue declares ``encrypted=True`` (they hold
+:class:`~kernel.crypto.Vault` ciphertext; decrypted, a ``_enc`` suffix is dropped from the name). A
+platform backup also keeps the firm's wrapped data keys (``tenant_data_keys.wrapped_key``), so its
+ciphertexts of any key version stay readable with the platform's master key. Keyed digests (``id_number_digest``) are exported as
 they are. Global tables (platform accounts, login failures) are not part of a tenant's export;
 memberships are, as ``policy_rules`` rows naming account ids.
 
@@ -50,12 +53,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Mapper
 
 from kernel.db.base import Base, TenantScoped, utcnow
-from kernel.db.catalogue import leaves_platform
+from kernel.db.catalogue import is_encrypted, leaves_platform
 from kernel.runtime import Runtime
 from kernel.tenancy import Tenant
 
 FORMAT = "linli-tenant-export/1"
 ENCRYPTED_SUFFIX = "_enc"
+#: Secret columns a platform backup (``personal_data="encrypted"``) keeps: the firm's data keys,
+#: wrapped by the master key (useless without it), so the archive's ciphertexts stay readable on this
+#: platform after the firm is deleted or its keys rotated.
+_BACKUP_ONLY = {"tenant_data_keys": ("wrapped_key",)}
 BATCH = 2000
 
 PersonalData = Literal["decrypted", "encrypted"]
@@ -128,10 +135,11 @@ async def export_tenant(
                 model = mapper.class_
                 table = mapper.local_table
                 own = [a for a in mapper.column_attrs if a.columns[0].table is table]
-                attrs = [(a.key, a.columns[0].name) for a in own if leaves_platform(a.columns[0])]
-                left_out = sorted(a.columns[0].name for a in own if not leaves_platform(a.columns[0]))
-                encrypted = [name for _, name in attrs if name.endswith(ENCRYPTED_SUFFIX)]
-                renamed = {n: n[: -len(ENCRYPTED_SUFFIX)] for n in encrypted} if personal_data == "decrypted" else {}
+                kept = [a for a in own if leaves_platform(a.columns[0]) or (personal_data == "encrypted" and a.key in _BACKUP_ONLY.get(table.name, ()))]
+                attrs = [(a.key, a.columns[0].name) for a in kept]
+                left_out = sorted(a.columns[0].name for a in own if a not in kept)
+                encrypted = [a.columns[0].name for a in kept if is_encrypted(a.columns[0])]
+                renamed = {n: n.removesuffix(ENCRYPTED_SUFFIX) for n in encrypted} if personal_data == "decrypted" else {}
                 stmt = (
                     select(*[getattr(model, key) for key, _ in attrs])
                     .where(model.tenant_id == tid)

@@ -107,7 +107,7 @@ class ChainKey(TenantRecord, Base):
 
     holder_key: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(42), index=True, info=withheld("links a person to their ballots on the public chain"))
-    key_enc: Mapped[str | None] = mapped_column(Text, default=None, info=secret("custodial private key"))
+    key_enc: Mapped[str | None] = mapped_column(Text, default=None, info=secret("custodial private key", encrypted=True))
     self_custody: Mapped[bool] = mapped_column(Boolean, default=False)
 
     @property

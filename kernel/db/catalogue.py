@@ -4,7 +4,7 @@ A column carries its class in SQLAlchemy's ``Column.info`` under :data:`KEY`::
 
     password_hash: Mapped[str] = mapped_column(String(200), info=secret("argon2id hash"))
     choice: Mapped[str] = mapped_column(String(8), info=withheld("how an owner voted"))
-    phone_enc: Mapped[str] = mapped_column(String(200), info=personal("contact", "important"))
+    phone_enc: Mapped[str] = mapped_column(String(200), info=personal("contact", "important", encrypted=True))
 
 * :func:`secret` — credentials and key material (password and token hashes, TOTP secrets, private
   keys, webhook signing secrets). They never leave the platform: not in a tenant export, not in a
@@ -54,6 +54,8 @@ class Secret:
     """Credentials or key material: never exported, never logged, never served."""
 
     reason: str
+    #: Values are vault ciphertexts (:mod:`kernel.crypto`): the key-rotation job re-encrypts them.
+    encrypted: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,8 @@ class Personal:
     level: str = "general"
     #: Why the law requires to keep this value (erasure keeps it); ``None``: erasable.
     hold: str | None = None
+    #: Values are vault ciphertexts (:mod:`kernel.crypto`): the key-rotation job re-encrypts them.
+    encrypted: bool = False
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:
@@ -113,9 +117,10 @@ HOLD_KEY = "linli.legal_hold"
 RETENTION_KEY = "linli.retention"
 
 
-def secret(reason: str) -> dict[str, Any]:
-    """``info=`` for a credential or key column (see the module docstring)."""
-    return {KEY: Secret(reason)}
+def secret(reason: str, *, encrypted: bool = False) -> dict[str, Any]:
+    """``info=`` for a credential or key column (see the module docstring); ``encrypted``: its values
+    are vault ciphertexts (``runtime.vault.encrypt``), re-encrypted when the tenant's key rotates."""
+    return {KEY: Secret(reason, encrypted)}
 
 
 def withheld(reason: str) -> dict[str, Any]:
@@ -123,9 +128,12 @@ def withheld(reason: str) -> dict[str, Any]:
     return {KEY: Withheld(reason)}
 
 
-def personal(category: Category, level: Level = "general", *, hold: str | None = None) -> dict[str, Any]:
-    """``info=`` for a column of personal information; ``hold`` (a reason) keeps it at erasure."""
-    return {KEY: Personal(category, level, hold)}
+def personal(
+    category: Category, level: Level = "general", *, hold: str | None = None, encrypted: bool = False
+) -> dict[str, Any]:
+    """``info=`` for a column of personal information; ``hold`` (a reason) keeps it at erasure;
+    ``encrypted``: its values are vault ciphertexts, re-encrypted when the tenant's key rotates."""
+    return {KEY: Personal(category, level, hold, encrypted)}
 
 
 def legal_hold(reason: str) -> dict[str, Any]:
@@ -159,6 +167,12 @@ def classify(column: Any) -> DataClass | None:
     info = getattr(column, "info", None) or {}
     value = info.get(KEY)
     return value if isinstance(value, Secret | Withheld | Personal) else None
+
+
+def is_encrypted(column: Any) -> bool:
+    """Whether a column was declared to hold vault ciphertexts (``personal(..., encrypted=True)``)."""
+    value = classify(column)
+    return isinstance(value, Secret | Personal) and value.encrypted
 
 
 def leaves_platform(column: Any) -> bool:

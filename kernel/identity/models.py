@@ -40,11 +40,11 @@ class Account(TenantRecord, Base):
     disabled_at: Mapped[datetime | None] = mapped_column(default=None)
     #: Contacts for notifications and password reset, encrypted with the tenant's key (from the
     #: invitation the person accepted); read by kernel.notifications.contacts.
-    email_enc: Mapped[str | None] = mapped_column(String(400), default=None, info=personal("contact", "important"))
-    phone_enc: Mapped[str | None] = mapped_column(String(400), default=None, info=personal("contact", "important"))
+    email_enc: Mapped[str | None] = mapped_column(String(400), default=None, info=personal("contact", "important", encrypted=True))
+    phone_enc: Mapped[str | None] = mapped_column(String(400), default=None, info=personal("contact", "important", encrypted=True))
     #: The second factor (kernel.identity.second_factor): TOTP secret encrypted with the tenant's
     #: key, set at enrolment and in force once confirmed; SHA-256 digests of unused recovery codes.
-    totp_secret_enc: Mapped[str | None] = mapped_column(String(400), default=None, info=secret("TOTP seed"))
+    totp_secret_enc: Mapped[str | None] = mapped_column(String(400), default=None, info=secret("TOTP seed", encrypted=True))
     totp_confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
     recovery_hashes: Mapped[list[str]] = mapped_column(JSON, default=list, info=secret("second-factor recovery code hashes"))
 
@@ -63,7 +63,7 @@ class Invitation(TenantRecord, Base):
 
     code_hash: Mapped[str] = mapped_column(String(64), info=secret("one-time code hash"))
     channel: Mapped[str] = mapped_column(String(8))  # phone | email
-    contact_enc: Mapped[str] = mapped_column(String(400), info=personal("contact", "important"))
+    contact_enc: Mapped[str] = mapped_column(String(400), info=personal("contact", "important", encrypted=True))
     contact_digest: Mapped[str] = mapped_column(String(64), index=True)
     contact_masked: Mapped[str] = mapped_column(String(64))
     display_name: Mapped[str] = mapped_column(String(100), default="")
@@ -107,7 +107,7 @@ class PlatformAccount(GlobalRecord, Base):
     regulator_street_code: Mapped[str | None] = mapped_column(String(32), default=None)
     disabled: Mapped[bool] = mapped_column(default=False)
     #: As on Account; the secrets are, like the password hash, not readable by the app role.
-    totp_secret_enc: Mapped[str | None] = mapped_column(String(400), default=None, deferred=True, deferred_raiseload=True, info=secret("TOTP seed"))
+    totp_secret_enc: Mapped[str | None] = mapped_column(String(400), default=None, deferred=True, deferred_raiseload=True, info=secret("TOTP seed", encrypted=True))
     totp_confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
     recovery_hashes: Mapped[list[str]] = mapped_column(JSON, default=list, deferred=True, deferred_raiseload=True, info=secret("second-factor recovery code hashes"))
 

@@ -91,7 +91,7 @@ class AccessCredential(TenantRecord, Base):
     lookup_digest: Mapped[str] = mapped_column(String(64))
     hint: Mapped[str] = mapped_column(String(12))
     #: The vendor's face reference, encrypted (sent back to the readers to revoke it).
-    reference_enc: Mapped[str | None] = mapped_column(String(500), default=None, info=personal("biometric_reference", "important"))
+    reference_enc: Mapped[str | None] = mapped_column(String(500), default=None, info=personal("biometric_reference", "important", encrypted=True))
     status: Mapped[str] = mapped_column(String(10), default="active")  # active | disabled | revoked
     status_reason: Mapped[str] = mapped_column(String(32), default="")
 
@@ -112,11 +112,11 @@ class VisitorPass(TenantRecord, Base):
     community_id: Mapped[uuid.UUID] = mapped_column(index=True)
     host_account_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     kind: Mapped[str] = mapped_column(String(10))  # visitor | courier | service
-    visitor_name_enc: Mapped[str] = mapped_column(String(500), info=personal("identity"))
+    visitor_name_enc: Mapped[str] = mapped_column(String(500), info=personal("identity", encrypted=True))
     visitor_name_masked: Mapped[str] = mapped_column(String(64))
     plate_digest: Mapped[str | None] = mapped_column(String(64), default=None)
     plate_enc: Mapped[str | None] = mapped_column(
-        String(200), default=None, info=personal("property", "important")
+        String(200), default=None, info=personal("property", "important", encrypted=True)
     )
     plate_masked: Mapped[str | None] = mapped_column(String(16), default=None)
     #: A plate stored in clear before migration ac0002, until the retention job seals it (then
@@ -130,7 +130,7 @@ class VisitorPass(TenantRecord, Base):
     entries_used: Mapped[int] = mapped_column(default=0)
     point_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     code_digest: Mapped[str] = mapped_column(String(64))
-    code_enc: Mapped[str] = mapped_column(String(200), info=secret("visitor pass code: whoever holds it passes the gate"))
+    code_enc: Mapped[str] = mapped_column(String(200), info=secret("visitor pass code: whoever holds it passes the gate", encrypted=True))
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 
 

@@ -41,7 +41,7 @@ class CareRecipient(TenantRecord, Base):
     status: Mapped[str] = mapped_column(String(8), default="active")
     monitoring_since: Mapped[datetime]
     #: Health conditions, medication, allergies — encrypted; shown only in the detail view.
-    health_notes_enc: Mapped[str | None] = mapped_column(Text, default=None, info=personal("health", "important"))
+    health_notes_enc: Mapped[str | None] = mapped_column(Text, default=None, info=personal("health", "important", encrypted=True))
     #: The daily check-in is due by this minute of the local day (600 = 10:00).
     check_in_by_minute: Mapped[int] = mapped_column(default=600)
     #: No-activity: how far (percent) the quiet gap may exceed the person's usual one.
@@ -68,8 +68,8 @@ class CareContact(TenantRecord, Base):
     recipient_id: Mapped[uuid.UUID] = mapped_column(index=True)
     priority: Mapped[int]
     relation: Mapped[str] = mapped_column(String(20))
-    name_enc: Mapped[str] = mapped_column(Text, info=personal("identity"))
-    contact_enc: Mapped[str] = mapped_column(Text, info=personal("contact", "important"))
+    name_enc: Mapped[str] = mapped_column(Text, info=personal("identity", encrypted=True))
+    contact_enc: Mapped[str] = mapped_column(Text, info=personal("contact", "important", encrypted=True))
     contact_masked: Mapped[str] = mapped_column(String(40))
     invitation_id: Mapped[uuid.UUID | None] = mapped_column(default=None, index=True)
     account_id: Mapped[uuid.UUID | None] = mapped_column(default=None, index=True)
@@ -137,7 +137,7 @@ class CareService(TenantRecord, Base):
     provider_account_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     status: Mapped[str] = mapped_column(String(10), default="planned")
     done_at: Mapped[datetime | None] = mapped_column(default=None)
-    note_enc: Mapped[str | None] = mapped_column(Text, default=None, info=personal("health", "important"))
+    note_enc: Mapped[str | None] = mapped_column(Text, default=None, info=personal("health", "important", encrypted=True))
 
 
 class CareAlert(TenantRecord, Base):
@@ -164,7 +164,7 @@ class CareAlert(TenantRecord, Base):
     arrived_by: Mapped[str | None] = mapped_column(String(80), default=None)
     resolved_at: Mapped[datetime | None] = mapped_column(default=None)
     resolved_by: Mapped[str | None] = mapped_column(String(80), default=None)
-    resolution_enc: Mapped[str | None] = mapped_column(Text, default=None, info=personal("health", "important"))
+    resolution_enc: Mapped[str | None] = mapped_column(Text, default=None, info=personal("health", "important", encrypted=True))
     #: The kernel escalation driving notification and escalation of this alert, when opened.
     escalation_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     #: Non-sensitive facts: the rule that fired, the device kind, quiet minutes.

@@ -150,5 +150,5 @@ class FeeSettings(TenantScoped, Timestamped, Base):
 
     __tablename__ = "fee_settings"
 
-    webhook_secret_enc: Mapped[str] = mapped_column(String(300), info=secret("payment webhook signing secret"))
+    webhook_secret_enc: Mapped[str] = mapped_column(String(300), info=secret("payment webhook signing secret", encrypted=True))
     rotated_at: Mapped[datetime]

@@ -111,7 +111,7 @@ class CheckIn(TenantRecord, Base):
     at: Mapped[datetime]
     #: "lat,lng" — encrypted; never listed, never logged.
     location_enc: Mapped[str | None] = mapped_column(
-        Text, default=None, info=personal("location", "important")
+        Text, default=None, info=personal("location", "important", encrypted=True)
     )
 
 
@@ -189,7 +189,7 @@ class VulnerableResident(TenantRecord, Base):
     grid_id: Mapped[uuid.UUID] = mapped_column(index=True)
     person_id: Mapped[uuid.UUID]
     #: Comma-separated tags (elderly_alone, disabled, left_behind_child, other) — encrypted.
-    tags_enc: Mapped[str] = mapped_column(Text, info=personal("health", "important"))
+    tags_enc: Mapped[str] = mapped_column(Text, info=personal("health", "important", encrypted=True))
     visit_every_days: Mapped[int]
     next_visit_due: Mapped[datetime]
     last_visit_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -208,5 +208,5 @@ class Visit(TenantRecord, Base):
     visited_at: Mapped[datetime]
     by: Mapped[str] = mapped_column(String(80))
     note_enc: Mapped[str | None] = mapped_column(
-        Text, default=None, info=personal("health", "important")
+        Text, default=None, info=personal("health", "important", encrypted=True)
     )

@@ -100,7 +100,7 @@ class Vehicle(TenantRecord, Base):
     unit_id: Mapped[uuid.UUID] = mapped_column(index=True)
     slot: Mapped[int]
     plate_digest: Mapped[str] = mapped_column(String(64))
-    plate_enc: Mapped[str] = mapped_column(String(200), info=personal("property", "important"))
+    plate_enc: Mapped[str] = mapped_column(String(200), info=personal("property", "important", encrypted=True))
     plate_masked: Mapped[str] = mapped_column(String(16))
 
 
@@ -142,7 +142,7 @@ class VisitorPlate(TenantRecord, Base):
     #: The host's unit, when the pass names one (its visitors' fees go on that unit's bill).
     unit_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     plate_digest: Mapped[str] = mapped_column(String(64))
-    plate_enc: Mapped[str] = mapped_column(String(200), info=personal("property", "important"))
+    plate_enc: Mapped[str] = mapped_column(String(200), info=personal("property", "important", encrypted=True))
     plate_masked: Mapped[str] = mapped_column(String(16))
     valid_from: Mapped[datetime]
     valid_until: Mapped[datetime]
@@ -176,7 +176,7 @@ class ParkingSession(TenantRecord, Base):
 
     lot_id: Mapped[uuid.UUID] = mapped_column(index=True)
     plate_digest: Mapped[str] = mapped_column(String(64))
-    plate_enc: Mapped[str] = mapped_column(String(200), info=personal("property", "important"))
+    plate_enc: Mapped[str] = mapped_column(String(200), info=personal("property", "important", encrypted=True))
     plate_masked: Mapped[str] = mapped_column(String(16))
     #: temporary | household | visitor | pass — how the car was recognised at exit.
     kind: Mapped[str] = mapped_column(String(10), default="temporary")

@@ -131,8 +131,8 @@ class Person(TenantRecord, Base):
 
     kind: Mapped[str] = mapped_column(String(12), default="natural")  # natural | organisation | developer
     name: Mapped[str] = mapped_column(String(100), info=personal("identity"))
-    phone_enc: Mapped[str | None] = mapped_column(String(200), default=None, info=personal("contact", "important"))
-    id_number_enc: Mapped[str | None] = mapped_column(String(200), default=None, info=personal("identity", "core"))
+    phone_enc: Mapped[str | None] = mapped_column(String(200), default=None, info=personal("contact", "important", encrypted=True))
+    id_number_enc: Mapped[str | None] = mapped_column(String(200), default=None, info=personal("identity", "core", encrypted=True))
     #: Keyed digest of the ID number: finds "the same buyer" without storing the number in clear.
     id_number_digest: Mapped[str | None] = mapped_column(String(64), default=None, info=personal("identity", "core"))
     account_id: Mapped[uuid.UUID | None] = mapped_column(default=None, index=True)
@@ -229,7 +229,7 @@ class OwnerClaim(TenantRecord, Base):
     route: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(12), default="pending")
     claimant_name: Mapped[str] = mapped_column(String(100), info=personal("identity"))
-    phone_enc: Mapped[str] = mapped_column(String(200), info=personal("contact", "important"))
+    phone_enc: Mapped[str] = mapped_column(String(200), info=personal("contact", "important", encrypted=True))
     phone_digest: Mapped[str] = mapped_column(String(64), index=True)
     phone_masked: Mapped[str] = mapped_column(String(20))
     #: The register's person the claim matched (code route), or whom staff chose on approval.

@@ -40,7 +40,7 @@ class Parcel(TenantRecord, Base):
     #: Keyed digest of the pickup code (lookups); the code itself only encrypted (shown to the
     #: recipient), never in clear at rest.
     code_digest: Mapped[str] = mapped_column(String(64))
-    code_enc: Mapped[str] = mapped_column(String(200), info=secret("pickup code"))
+    code_enc: Mapped[str] = mapped_column(String(200), info=secret("pickup code", encrypted=True))
     status: Mapped[str] = mapped_column(String(12), default=WAITING)
     deposited_at: Mapped[datetime]
     collected_at: Mapped[datetime | None] = mapped_column(default=None)
