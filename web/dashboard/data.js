@@ -31,7 +31,11 @@ export const PANELS = {
 
 export { STATUSES }
 
-export const query = (names) => `query Dashboard($c: ID!) {\n  ${names.map((n) => PANELS[n].fields).join('\n  ')}\n}`
+export function query(names) {
+  const fields = names.map((n) => PANELS[n].fields).join('\n  ')
+  // GraphQL refuses a declared variable no field uses (the alarm panel alone does not)
+  return `query Dashboard${fields.includes('$c') ? '($c: ID!)' : ''} {\n  ${fields}\n}`
+}
 
 async function raw(text, variables) {
   const result = await client.query(text, variables).toPromise()

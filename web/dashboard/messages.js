@@ -3,7 +3,7 @@ export default {
   'zh-CN': {
     title: '一图感知', product: '邻里智慧社区', community: '小区', live: '实时', connecting: '连接中', offline: '已断开',
     language: '语言', signOut: '退出', updated: '更新于 {time}', noCommunity: '没有可查看的小区', unavailable: '无权查看或未启用',
-    login: { title: '登录一图感知', firm: '物业企业代码', username: '用户名', password: '密码', code: '动态验证码', submit: '登录',
+    login: { title: '登录一图感知', firm: '物业公司代码', username: '账号', password: '密码', code: '动态验证码', submit: '登录',
       codeHint: '请输入身份验证器中的 6 位验证码', enrol: '该账号需先在工作台绑定身份验证器', badCredentials: '用户名或密码错误',
       unknownFirm: '没有这个物业企业', badCode: '验证码不正确', rateLimited: '尝试过于频繁，请稍后再试' },
     plan: { title: '楼栋平面', schematic: '示意图（按楼栋排列）', floors: '{n} 层', devices: '设备 {online}/{total} 在线',
