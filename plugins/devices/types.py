@@ -10,11 +10,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import strawberry
+from sqlalchemy import select
 from strawberry import relay
 from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
-
-from sqlalchemy import select
 
 from kernel.sdk import BadUserInput, Forbidden, devices, estate
 from kernel.sdk.graphql import Allowed, to_gid

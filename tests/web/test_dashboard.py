@@ -62,6 +62,10 @@ def test_an_alarm_raised_by_a_device_appears_on_its_building_within_two_seconds(
     assert page.get_by_test_id("building").count() >= 5
     page.get_by_test_id("health").get_by_text("在线率").wait_for()
     page.get_by_test_id("workorders").locator("canvas").wait_for()  # ECharts, loaded lazily
+    # the safety plugin's widget (register_web_pages, client "dashboard"), mounted from its module
+    widget = page.locator('[data-widget="safety/safety-widget"]')
+    widget.get_by_role("heading", name="安全告警（30 天）").wait_for()
+    widget.get_by_test_id("safety-widget").locator("li").first.wait_for()
     axe(page)
 
     # the wristband's button is pressed: on its building, no reload, within 2 s
