@@ -19,7 +19,7 @@ export const PANELS = {
   estate: { page: null, fields: `community(id: $c) { id name city district buildings(first: 100) { edges { node { id name floors } } } }` },
   devices: { page: 'devices', fields: `devices(communityId: $c, revoked: false, first: 100) { edges { node { id name online buildingId } }
     pageInfo { hasNextPage endCursor } }` },
-  alarms: { page: 'alarms', fields: `alarms(openOnly: true, first: 100) { edges { node { id rule severity status raisedAt
+  alarms: { page: 'alarms', fields: `alarms(communityId: $c, openOnly: true, first: 100) { edges { node { id rule severity status raisedAt
     device { id name communityId buildingId } } } }` },
   workorders: { page: 'workorders', fields: `workOrderStats(communityId: $c) { total open closed cancelled closureRateBp meanResolutionSeconds }
     ${STATUSES.map((s) => `wo_${s}: workOrders(communityId: $c, status: ${s}, first: 100) { edges { node { id } } pageInfo { hasNextPage } }`).join('\n    ')}` },
@@ -33,7 +33,7 @@ export { STATUSES }
 
 export function query(names) {
   const fields = names.map((n) => PANELS[n].fields).join('\n  ')
-  // GraphQL refuses a declared variable no field uses (the alarm panel alone does not)
+  // GraphQL refuses a declared variable no field uses (kept general: a panel may read the whole firm)
   return `query Dashboard${fields.includes('$c') ? '($c: ID!)' : ''} {\n  ${fields}\n}`
 }
 
