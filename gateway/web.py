@@ -1,5 +1,5 @@
 """The web clients' addresses: ``/`` (a start page), ``/favicon.ico``, the staff console at
-``/console/``, the resident app at ``/app/``, the built assets under ``/web/`` (web/ → ``npm run build`` → gateway/static/web),
+``/console/``, the resident app at ``/app/``, the 一图感知 dashboard at ``/dashboard/``, the built assets under ``/web/`` (web/ → ``npm run build`` → gateway/static/web),
 GraphiQL's page, and the pages plugins contribute (``register_web_pages``): their module files
 under ``/web-plugins/<plugin>/`` and the list a signed-in person may use (GraphQL ``webPages``).
 
@@ -141,7 +141,7 @@ def _module_folders(host: PluginHost) -> dict[str, set[Path]]:
 
 
 def mount(app: FastAPI, host: PluginHost) -> None:
-    """Adds ``/``, the favicon, ``/console/``, ``/app/``, ``/web/`` and ``/web-plugins/`` to ``app``."""
+    """Adds ``/``, the favicon, ``/console/``, ``/app/``, ``/dashboard/``, ``/web/`` and ``/web-plugins/`` to ``app``."""
     folders = _module_folders(host)
 
     @app.get("/", include_in_schema=False)
@@ -179,6 +179,14 @@ def mount(app: FastAPI, host: PluginHost) -> None:
     @app.get("/app/", include_in_schema=False)
     async def resident_app() -> Response:
         return client_page("app")
+
+    @app.get("/dashboard", include_in_schema=False)
+    async def dashboard_redirect() -> RedirectResponse:
+        return RedirectResponse("/dashboard/", status_code=308)
+
+    @app.get("/dashboard/", include_in_schema=False)
+    async def dashboard() -> Response:
+        return client_page("dashboard")
 
     @app.get("/web-plugins/{plugin}/{path:path}", include_in_schema=False)
     async def plugin_file(plugin: str, path: str) -> FileResponse:

@@ -36,6 +36,7 @@ export default defineConfig({
       input: {
         console: here('./console/index.html'),
         app: here('./app/index.html'),
+        dashboard: here('./dashboard/index.html'),
         graphiql: here('./graphiql/index.html'),
       },
     },

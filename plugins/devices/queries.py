@@ -83,6 +83,7 @@ class DevicesQuery:
         severity: str | None = None,
         device_id: relay.GlobalID | None = None,
         open_only: bool = False,
+        community_id: relay.GlobalID | None = None,
     ) -> Connection[Alarm]:
         ctx = info.context
         stmt = AlarmRepository(ctx.session).filtered(
@@ -91,6 +92,7 @@ class DevicesQuery:
             severity=severity,
             device_id=decode_id(device_id, "Device") if device_id else None,
             open_only=open_only,
+            community_id=decode_id(community_id, "Community") if community_id else None,
         )
         return await paginate(
             ctx.session,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, false
+from sqlalchemy import Select, false, select
 
 from kernel.sdk import devices
 from kernel.sdk.repository import Repository, Viewer
@@ -77,9 +77,18 @@ class AlarmRepository(Repository[Any]):
         severity: str | None = None,
         device_id: uuid.UUID | None = None,
         open_only: bool = False,
+        community_id: uuid.UUID | None = None,
     ) -> Select[Any]:
-        """The alarms ``actor`` may read, narrowed by the list's filters (unordered)."""
+        """The alarms ``actor`` may read, narrowed by the list's filters (unordered);
+        ``community_id``: of the devices placed in that community only."""
         filters = devices.alarms_query(
             status=status, severity=severity, device_id=device_id, open_only=open_only
         )
-        return _narrowed(self.readable_statement(actor), filters)
+        stmt = _narrowed(self.readable_statement(actor), filters)
+        if community_id is not None:
+            stmt = stmt.where(
+                devices.DeviceAlarm.device_id.in_(
+                    select(devices.Device.id).where(devices.Device.community_id == community_id)
+                )
+            )
+        return stmt

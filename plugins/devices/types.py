@@ -10,11 +10,12 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import strawberry
+from sqlalchemy import select
 from strawberry import relay
 from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
 
-from kernel.sdk import BadUserInput, Forbidden, devices
+from kernel.sdk import BadUserInput, Forbidden, devices, estate
 from kernel.sdk.graphql import Allowed, to_gid
 from kernel.sdk.repository import Viewer
 from kernel.sdk.vocabulary import AlarmSeverity, AlarmStatus
@@ -143,6 +144,17 @@ def _latest_loader(info: strawberry.Info) -> DataLoader[uuid.UUID, list[Any]]:
     return DataLoader(load_fn=load)
 
 
+def _unit_building_loader(info: strawberry.Info) -> DataLoader[uuid.UUID, uuid.UUID | None]:
+    async def load(ids: list[uuid.UUID]) -> list[uuid.UUID | None]:
+        rows = await info.context.session.execute(
+            select(estate.Unit.id, estate.Unit.building_id).where(estate.Unit.id.in_(ids))
+        )
+        found = {unit: building for unit, building in rows.all()}
+        return [found.get(i) for i in ids]
+
+    return DataLoader(load_fn=load)
+
+
 def device_loader(info: strawberry.Info) -> Any:
     """The request's DataLoader of devices by id (one query for a list's devices)."""
     return DeviceRepository(info.context.session).loader(info.context, "devices.by_id")
@@ -173,6 +185,19 @@ class Device(relay.Node):
     @strawberry.field
     def community_id(self) -> relay.GlobalID | None:
         return to_gid("Community", self.community_uuid) if self.community_uuid else None
+
+    @strawberry.field(
+        description="Global id of the building the device is in (its own place, or its unit's building); null for a device placed on the community"
+    )
+    async def building_id(self, info: strawberry.Info) -> relay.GlobalID | None:
+        if self.place_kind == "building":
+            return to_gid("Building", self.place_uuid)
+        if self.place_kind != "unit":
+            return None
+        building = await info.context.loader(
+            "devices.unit_building", lambda: _unit_building_loader(info)
+        ).load(self.place_uuid)
+        return to_gid("Building", building) if building else None
 
     @strawberry.field(
         permission_classes=[Allowed("devices", "read")], description="Latest value of every key"

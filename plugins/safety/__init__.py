@@ -120,6 +120,15 @@ def register_web_pages():  # type: ignore[no-untyped-def]
     # the console ships these screens (module=None): web/console/pages/
     return [
         WebPage(key="safety", title={"zh-CN": "安全告警", "en": "Safety"}, permission="safety:read", order=52, icon="safety"),
+        # the 一图感知 dashboard's widget (web/dashboard.js): safety alarms by type, live
+        WebPage(
+            key="safety-widget",
+            title={"zh-CN": "安全告警（30 天）", "en": "Safety alarms (30 days)"},
+            client="dashboard",
+            permission="safety:read",
+            module=str(Path(__file__).resolve().parent / "web" / "dashboard.js"),
+            order=52,
+        ),
     ]
 
 

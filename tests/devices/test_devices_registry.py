@@ -159,3 +159,44 @@ async def test_device_filters_profiles_and_csv_provisioning(dev, gql):
     assert hr == {"key": "heart_rate", "unit": "bpm", "minimum": 0.0, "maximum": 250.0}
     assert {"sos", "fall"} <= {a["name"] for a in types["elder_wristband"]["alarms"]}
     assert {"open", "lock"} == {c["method"] for c in types["access_gate"]["commands"]}
+
+
+async def test_a_device_names_its_building_whether_placed_on_the_building_or_on_a_unit(dev):
+    """``buildingId`` places a device on the dashboard's plan: its own building, its unit's
+    building, or null when it stands for the whole community."""
+    estate = await dev.estate()
+    on_building, _ = await dev.provision(estate)
+    in_unit, _ = await dev.provision(estate, place=estate.unit)
+    on_community, _ = await dev.provision(estate, place=estate.community)
+    query = "query($d: ID!) { device(id: $d) { placeKind buildingId } }"
+    found = {}
+    for device in (on_building, in_unit, on_community):
+        r = await dev.gql(query, {"d": device}, token=estate.tenant.token)
+        assert "errors" not in r, r
+        found[device] = r["data"]["device"]
+    assert found[on_building] == {"placeKind": "building", "buildingId": estate.building}
+    assert found[in_unit] == {"placeKind": "unit", "buildingId": estate.building}
+    assert found[on_community] == {"placeKind": "community", "buildingId": None}
+
+
+async def test_alarms_narrow_to_one_community(dev, gql):
+    """``alarms(communityId:)``: the dashboard's live panel reads only its community's alarms."""
+    estate = await dev.estate()
+    token = estate.tenant.token
+    other = await gql('mutation { createCommunity(code: "C2", name: "和睦园") { id } }', token=token)
+    other_id = other["data"]["createCommunity"]["id"]
+    here, here_token = await dev.provision(estate, type_="elder_wristband", name="here")
+    there, there_token = await dev.provision(estate, type_="elder_wristband", place=other_id, name="there")
+    for t in (here_token, there_token):
+        assert (await dev.post(t, {"sos": True})).status_code == 200
+    query = "query($c: ID) { alarms(communityId: $c, openOnly: true) { edges { node { device { id } } } } }"
+    found = {}
+    for community in (estate.community, other_id, None):
+        r = await gql(query, {"c": community}, token=token)
+        assert "errors" not in r, r
+        found[community] = sorted(e["node"]["device"]["id"] for e in r["data"]["alarms"]["edges"])
+    assert found[estate.community] == [here]
+    assert found[other_id] == [there]
+    assert found[None] == sorted([here, there])
+    bad = await gql(query, {"c": here}, token=token)  # a device's id is not a community's
+    assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

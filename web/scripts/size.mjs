@@ -26,7 +26,7 @@ function measure(entry) {
 }
 
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`
-for (const entry of ['console/index.html', 'graphiql/index.html']) {
+for (const entry of ['console/index.html', 'app/index.html', 'dashboard/index.html', 'graphiql/index.html']) {
   const m = measure(entry)
   console.log(`${entry}: JS ${kb(m.js.raw)} (${kb(m.js.gzip)} gzipped) in ${m.chunks} chunks; CSS ${kb(m.css.raw)} (${kb(m.css.gzip)} gzipped)`)
 }

@@ -67,6 +67,11 @@ export function subscribe(query, variables, onData) {
   return unsubscribe
 }
 
+/** Listens to the WebSocket's `connected`, `closed` or `error` events; returns a function that stops. */
+export function onSocket(event, listener) {
+  return wsClient().on(event, listener)
+}
+
 /** Closes the WebSocket (on sign-out: the next subscription connects with the new token). */
 export function disconnect() {
   if (ws) ws.dispose()
