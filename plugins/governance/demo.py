@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import structlog
 from sqlalchemy import select
 from strawberry import relay
 
-from kernel.sdk import chain_client, devchain, forget_chain_state, tenant_id_by_slug
+from kernel.sdk import chain_client, devchain, forget_chain_state, tenant_id_by_slug, utcnow
 from kernel.sdk.estate import Community
 from kernel.sdk.runtime import Runtime
 from plugins.governance import models as m
@@ -80,6 +81,7 @@ async def seed_governance_demo(
         await devchain.increase_time(client, service.START_DELAY + 1)
     except Exception as exc:  # a production chain: the window opens by itself a few seconds later
         structlog.get_logger("linli.governance").info("governance_demo_clock_not_moved", reason=type(exc).__name__)
+    await seed_filed_decision(runtime, tenant_id, community_id)
     return {
         "proposal_id": str(relay.GlobalID("Proposal", str(proposal_id))),
         "proposal_uuid": str(proposal_id),
@@ -88,6 +90,30 @@ async def seed_governance_demo(
         "governance_address": deployment.address_of("governance"),
         "chain_id": deployment.chain_id,
     }
+
+
+FILED_TITLE = "关于续聘物业服务企业的决定"
+FILED_BODY = "业主大会于上季度以书面形式表决，同意续聘现物业服务企业三年，服务标准与收费标准不变。"
+
+
+async def seed_filed_decision(runtime: Runtime, tenant_id: uuid.UUID, community_id: uuid.UUID) -> None:
+    """A decision the owners took last quarter, before the firm's votes ran on Linli (a paper vote,
+    so nothing on chain), recorded as final and filed with the street office (备案) through
+    :func:`service.file_to_regulator` — the street office's filings inbox has something to answer.
+    Idempotent per title."""
+    actor = service.Actor(label="system:demo", account_id=None, tenant_id=tenant_id)
+    async with runtime.db.tenant(tenant_id) as s:
+        if await s.scalar(select(m.Proposal.id).where(m.Proposal.community_id == community_id, m.Proposal.title == FILED_TITLE)):
+            return
+        decided = utcnow() - timedelta(days=40)
+        row = m.Proposal(
+            id=uuid.uuid4(), community_id=community_id, matter="OTHER", title=FILED_TITLE, body=FILED_BODY, status="final",
+            outcome="passed", voting_starts_at=decided - timedelta(days=14), voting_ends_at=decided,
+            published_at=decided - timedelta(days=21), created_by="system:demo",
+        )
+        s.add(row)
+        await s.flush()
+        await service.file_to_regulator(runtime, s, actor, row)
 
 
 DEMO_ENV = "LINLI_DEMO_GOVERNANCE"
