@@ -107,7 +107,7 @@ async def seed_filed_decision(runtime: Runtime, tenant_id: uuid.UUID, community_
             return
         decided = utcnow() - timedelta(days=40)
         row = m.Proposal(
-            id=uuid.uuid4(), community_id=community_id, matter="OTHER", title=FILED_TITLE, body=FILED_BODY, status="final",
+            id=uuid.uuid4(), community_id=community_id, matter="PROPERTY_FIRM", title=FILED_TITLE, body=FILED_BODY, status="final",
             outcome="passed", voting_starts_at=decided - timedelta(days=14), voting_ends_at=decided,
             published_at=decided - timedelta(days=21), created_by="system:demo",
         )
