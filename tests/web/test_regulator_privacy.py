@@ -85,7 +85,9 @@ def test_the_street_office_reads_its_kpis_and_acknowledges_a_filing(
     fees = page.locator('[data-kpi="fees.collection_rate"]').get_by_test_id("kpi-figure")
     assert "%" in fees.inner_text()
     # a KPI nobody contributed to in the demo (no survey answered): no number is shown
-    satisfaction = page.locator('[data-kpi="participation.satisfaction"]').get_by_test_id("kpi-figure")
+    satisfaction = page.locator('[data-kpi="participation.satisfaction"]').get_by_test_id(
+        "kpi-figure"
+    )
     assert satisfaction.inner_text().strip() in ("暂无数据", "不足 5 人，不予显示")
     axe(page)
     shot(page, "regulator-kpis")
@@ -109,14 +111,20 @@ def test_the_street_office_reads_its_kpis_and_acknowledges_a_filing(
 
     # the firm sees the answer on its proposal
     staff = web_server.token("demo-committee")
-    community = web_server.graphql('{ communities(first: 1) { edges { node { id } } } }', token=staff)
+    community = web_server.graphql(
+        "{ communities(first: 1) { edges { node { id } } } }", token=staff
+    )
     proposals = web_server.graphql(
         "query($c: ID!) { proposals(communityId: $c, first: 20) { edges { node { title filing { status reviewedAt } } } } }",
         {"c": community["data"]["communities"]["edges"][0]["node"]["id"]},
         token=staff,
     )
     assert "errors" not in proposals, proposals
-    filed = [e["node"] for e in proposals["data"]["proposals"]["edges"] if e["node"]["title"] == "关于续聘物业服务企业的决定"]
+    filed = [
+        e["node"]
+        for e in proposals["data"]["proposals"]["edges"]
+        if e["node"]["title"] == "关于续聘物业服务企业的决定"
+    ]
     assert filed and filed[0]["filing"]["status"] == "acknowledged"
 
 
@@ -161,4 +169,6 @@ def test_the_dpo_executes_an_erasure_and_sets_a_retention_period(
 
 
 def _admin_token(page: Any) -> str:
-    return str(page.evaluate("JSON.parse(sessionStorage.getItem('linli.console.session')).accessToken"))
+    return str(
+        page.evaluate("JSON.parse(sessionStorage.getItem('linli.console.session')).accessToken")
+    )
