@@ -34,13 +34,14 @@ def web_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
         missing("browser", "chromium is missing (apt-get install chromium)")
     if not BUILT.is_file() or not shared.AXE.is_file():
         missing("browser", "the console is not built: cd web && npm ci && npm run build")
-    from plugins.governance.demo import seed_governance_demo
+    from plugins.governance.demo import seed_filed_decision, seed_governance_demo
     from tenants.demo import DEMO_PASSWORD, DEMO_SLUG, seed_demo
 
     async def prepare(runtime: Any) -> dict[str, Any]:
         demo = await seed_demo(runtime, units=40)
         await runtime.host.demo_seeded(runtime, demo.tenant_id)
         await seed_governance_demo(runtime, demo.tenant_id)
+        await seed_filed_decision(runtime, demo.tenant_id)  # what `linli demo` seeds with it
         return {"tenant_id": demo.tenant_id}
 
     with serving(
