@@ -11,7 +11,7 @@ from strawberry import relay
 from gateway import web
 from kernel.errors import BadUserInput, NotFound, Unauthenticated
 from kernel.graphql.ids import decode_id
-from kernel.graphql.permissions import Allowed, Authenticated
+from kernel.graphql.permissions import Allowed, Authenticated, TenantOrRegulator
 from kernel.identity import members as members_service
 from kernel.identity import service as identity
 from kernel.identity.authz import Policies
@@ -129,8 +129,8 @@ class KernelQuery(PeopleQuery):
         ]
 
     @strawberry.field(
-        permission_classes=[Authenticated],
-        description="The pages of a web client (console, app, dashboard) the caller may use: the kernel's and those of the plugins their tenant enabled, each only with its permission.",
+        permission_classes=[TenantOrRegulator],
+        description="The pages of a web client (console, app, dashboard) the caller may use: the kernel's and those of the plugins their tenant enabled, each only with its permission; a street office's regulator account gets its own pages only.",
     )
     def web_pages(self, info: strawberry.Info, client: str) -> list[WebPageInfo]:
         return [

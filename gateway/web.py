@@ -38,6 +38,20 @@ KERNEL_PAGES: tuple[WebPage, ...] = (
         order=20,
         icon="people",
     ),
+    WebPage(
+        key="privacy",
+        title={"zh-CN": "个人信息保护", "en": "Data protection"},
+        permission="privacy:manage",
+        order=95,
+        icon="privacy",
+    ),
+)
+
+#: The console's pages of a street office's regulator account (``kind == "regulator"``), who
+#: sees these and nothing else: the firms' staff screens are not for them (docs/regulator.md).
+REGULATOR_PAGES: tuple[WebPage, ...] = (
+    WebPage(key="regulator", title={"zh-CN": "辖区指标", "en": "Jurisdiction KPIs"}, order=10, icon="kpis"),
+    WebPage(key="filings", title={"zh-CN": "备案收件箱", "en": "Filings inbox"}, order=20, icon="filings"),
 )
 
 _MEDIA = {
@@ -115,6 +129,9 @@ def pages_for(ctx: Any, client: str) -> list[PluginWebPage]:
         raise BadUserInput(
             f"unknown client {client!r}; one of {', '.join(WEB_CLIENTS)}", field="client"
         )
+    actor = getattr(ctx, "actor", None)
+    if actor is not None and actor.kind == "regulator":
+        return [PluginWebPage("kernel", p) for p in REGULATOR_PAGES if p.client == client]
     host = ctx.runtime.host
     out = []
     for item in all_pages(host):

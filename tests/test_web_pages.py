@@ -105,6 +105,27 @@ async def test_hook_register_web_pages(runtime, gql, tenant, actor, enable_plugi
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
+async def test_a_regulator_gets_its_own_pages_only(runtime, gql, tenant) -> None:  # type: ignore[no-untyped-def]
+    """A street office's account (no tenant) gets the KPIs and the filings inbox and none of a
+    firm's pages; a firm's admin does not get the regulator's; the data protection page is the
+    admin's (privacy:manage)."""
+    import uuid
+
+    from kernel.identity.platform import create_platform_account
+    from kernel.supervision.jurisdictions import create_jurisdiction
+
+    street, username = f"WP-{uuid.uuid4().hex[:6]}", f"wp-reg-{uuid.uuid4().hex[:6]}"
+    async with runtime.db.platform() as s:
+        await create_jurisdiction(s, code=street, name="测试街道")
+        await create_platform_account(s, username, "Regulator-pass-2026", "街道办", regulator_street_code=street)
+    token = await gql.login(username, "Regulator-pass-2026")
+    assert keys(await gql(PAGES, token=token)) == [("kernel", "regulator"), ("kernel", "filings")]
+    assert keys(await gql('{ webPages(client: "app") { plugin key } }', token=token)) == []
+    staff = keys(await gql(PAGES, token=tenant.token))
+    assert ("kernel", "privacy") in staff
+    assert not {("kernel", "regulator"), ("kernel", "filings")} & set(staff)
+
+
 async def test_module_folder_is_served_and_nothing_else(runtime, gql) -> None:  # type: ignore[no-untyped-def]
     http = gql.http
     served = await http.get("/web-plugins/web_test_plugin/page.js")

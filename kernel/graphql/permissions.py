@@ -71,6 +71,23 @@ class PluginEnabled(BasePermission):
         return True
 
 
+class TenantOrRegulator(BasePermission):
+    """Signed in to a tenant, or a street office's regulator account (which has none): fields
+    both may read, such as the web clients' menus."""
+
+    message = "log in first"
+
+    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
+        ctx = info.context
+        actor = getattr(ctx, "actor", None)
+        if actor is not None and actor.kind == "regulator" and actor.regulator_street:
+            if getattr(ctx, "auth_error", None) is not None:
+                raise ctx.auth_error
+            return True
+        ctx.require_tenant()
+        return True
+
+
 class IsRegulator(BasePermission):
     """The caller is a street office's regulator account (read-only, cross-tenant aggregates)."""
 

@@ -153,3 +153,11 @@ def register_regulator_kpis() -> list[Any]:
     from plugins.fees.kpis import KPIS
 
     return list(KPIS)
+
+
+@hookimpl
+async def on_demo_seeded(runtime: Runtime, tenant_id: Any) -> None:
+    """``linli demo``: the property fee billed for two months, most of it paid (plugins/fees/demo.py)."""
+    from plugins.fees.demo import seed_fees_demo
+
+    await seed_fees_demo(runtime, tenant_id)

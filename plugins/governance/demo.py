@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import structlog
 from sqlalchemy import select
 from strawberry import relay
 
-from kernel.sdk import chain_client, devchain, forget_chain_state, tenant_id_by_slug
+from kernel.sdk import chain_client, devchain, forget_chain_state, tenant_id_by_slug, utcnow
 from kernel.sdk.estate import Community
 from kernel.sdk.runtime import Runtime
 from plugins.governance import models as m
@@ -90,6 +91,37 @@ async def seed_governance_demo(
     }
 
 
+FILED_TITLE = "关于续聘物业服务企业的决定"
+FILED_BODY = "业主大会于上季度以书面形式表决，同意续聘现物业服务企业三年，服务标准与收费标准不变。"
+
+
+async def seed_filed_decision(runtime: Runtime, tenant_id: uuid.UUID, *, community_code: str = "C001") -> None:
+    """A decision the owners took last quarter, before the firm's votes ran on Linli (a paper vote,
+    so nothing on chain), recorded as final and filed with the street office (备案) through
+    :func:`service.file_to_regulator` — the street office's filings inbox has something to answer.
+    Seeded with the demo's open proposal by ``linli demo`` (:func:`reseed_on_embedded_chain`, or
+    ``on_demo_seeded`` with an external chain); idempotent per title."""
+    actor = service.Actor(label="system:demo", account_id=None, tenant_id=tenant_id)
+    async with runtime.db.tenant(tenant_id) as s:
+        community = await s.scalar(select(Community).where(Community.code == community_code))
+        if community is None:
+            community = await s.scalar(select(Community).order_by(Community.code))
+        if community is None:
+            return
+        community_id = community.id
+        if await s.scalar(select(m.Proposal.id).where(m.Proposal.community_id == community_id, m.Proposal.title == FILED_TITLE)):
+            return
+        decided = utcnow() - timedelta(days=40)
+        row = m.Proposal(
+            id=uuid.uuid4(), community_id=community_id, matter="PROPERTY_FIRM", title=FILED_TITLE, body=FILED_BODY, status="final",
+            outcome="passed", voting_starts_at=decided - timedelta(days=14), voting_ends_at=decided,
+            published_at=decided - timedelta(days=21), created_by="system:demo",
+        )
+        s.add(row)
+        await s.flush()
+        await service.file_to_regulator(runtime, s, actor, row)
+
+
 DEMO_ENV = "LINLI_DEMO_GOVERNANCE"
 
 
@@ -121,4 +153,6 @@ async def reseed_on_embedded_chain(runtime: Runtime) -> dict[str, Any] | None:
         for model in (m.Vote, m.Objection, m.Filing, m.ProposalDocument, m.Proposal):
             await s.execute(delete(model))
         await forget_chain_state(s)
-    return await seed_governance_demo(runtime, tenant_id)
+    seeded_now = await seed_governance_demo(runtime, tenant_id)
+    await seed_filed_decision(runtime, tenant_id)
+    return seeded_now

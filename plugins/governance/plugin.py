@@ -124,9 +124,10 @@ async def on_demo_seeded(runtime: Runtime, tenant_id: uuid.UUID) -> None:
     the command; on the embedded EVM the serving process seeds it on start-up, see :func:`on_startup`)."""
     if not runtime.settings.chain_url:
         return
-    from plugins.governance.demo import seed_governance_demo
+    from plugins.governance.demo import seed_filed_decision, seed_governance_demo
 
     await seed_governance_demo(runtime, tenant_id)
+    await seed_filed_decision(runtime, tenant_id)
 
 
 @hookimpl

@@ -5,6 +5,7 @@ automatic dispatch and per-community statistics. See docs/workorders.md."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from kernel.sdk import (
     WebPage,
     hookimpl,
 )
+from kernel.sdk.runtime import Runtime
 
 MANIFEST = PluginManifest(
     name="workorders",
@@ -156,3 +158,11 @@ def register_regulator_kpis() -> list[Any]:
     from plugins.workorders.kpis import KPIS
 
     return list(KPIS)
+
+
+@hookimpl
+async def on_demo_seeded(runtime: Runtime, tenant_id: uuid.UUID) -> None:
+    """``linli demo``: a few weeks of repairs in the demo communities (plugins/workorders/demo.py)."""
+    from plugins.workorders.demo import seed_workorders_demo
+
+    await seed_workorders_demo(runtime, tenant_id)

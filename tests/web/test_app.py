@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import struct
+import zipfile
 import zlib
 from pathlib import Path
 from typing import Any
@@ -548,3 +549,41 @@ def test_notices_and_bills(phone: Any, web_server: Any, axe: Any, app_shot: Any)
     axe(phone)
     no_horizontal_scroll(phone)
     app_shot(phone, "bills")
+
+
+def test_my_data_download_the_export_and_request_erasure(
+    phone: Any, web_server: Any, axe: Any, app_shot: Any
+) -> None:
+    # what the firm holds about the renter, by category, and who read it
+    sign_in(phone, web_server, "demo-renter")
+    phone.get_by_role("navigation").get_by_role("link", name="我的").click()
+    held = phone.get_by_test_id("held")
+    held.get_by_test_id("held-category").first.wait_for()
+    assert "身份信息" in held.inner_text() or "联系方式" in held.inner_text(), held.inner_text()
+    phone.get_by_test_id("reads").wait_for()
+    axe(phone)
+    no_horizontal_scroll(phone)
+    app_shot(phone, "my-data-held")
+
+    # the download: GET /me/export.zip with the bearer token, saved as a zip of JSON and CSV
+    with phone.expect_download() as info:
+        phone.get_by_role("button", name="下载我的全部数据").click()
+    download = info.value
+    assert download.suggested_filename.endswith(".zip"), download.suggested_filename
+    with zipfile.ZipFile(download.path()) as archive:
+        names = archive.namelist()
+    assert "manifest.json" in names and any(n.endswith(".csv") for n in names), names
+    phone.get_by_test_id("exported").wait_for()
+
+    # request erasure: confirmed once, then its status (pending) and no second request offered
+    erasure = phone.get_by_test_id("erasure")
+    erasure.get_by_role("button", name="申请删除我的信息").click()
+    erasure.get_by_role("button", name="确认申请").click()
+    erasure.get_by_test_id("erasure-request").filter(has_text="待审核").wait_for()
+    assert erasure.get_by_role("button", name="申请删除我的信息").count() == 0
+    axe(phone)
+    no_horizontal_scroll(phone)
+    app_shot(phone, "my-data-erasure", at=erasure)
+    renter = web_server.token("demo-renter")
+    mine = web_server.graphql("{ myErasureRequests { status } }", token=renter)
+    assert mine["data"]["myErasureRequests"] == [{"status": "pending"}], mine

@@ -6,7 +6,7 @@ import { state } from './state.js'
 export function useWords() {
   const { t, te, locale } = useI18n()
   const w = (key, args) => (state.elderly && te(`plain.${key}`) ? t(`plain.${key}`, args || {}) : t(key, args || {}))
-  return { w, t, locale }
+  return { w, t, te, locale }
 }
 
 /** Money in fen as yuan, in the locale's style (¥1,234.50). */

@@ -22,8 +22,10 @@ export default {
       recoveryIntro: '这些恢复码只显示这一次，每个可代替验证码使用一次。请打印或妥善保存。', continue: '我已保存，继续',
       badCredentials: '账号或密码错误', unknownFirm: '没有这个物业公司代码', badCode: '验证码不正确',
       codeRequired: '请输入验证码', rateLimited: '尝试次数过多，请稍后再试',
+      regulatorNote: '街道办、区住建部门的监管账号：物业公司代码留空。',
     },
-    welcome: { title: '欢迎', roles: '您的角色', noPages: '您还没有可用的页面' },
+    welcome: { title: '欢迎', roles: '您的角色', noPages: '您还没有可用的页面', regulator: '您以 {name} 的监管账号登录：辖区内各小区、各物业公司的汇总指标和业主决定备案。' },
+    regulator: { kind: { street: '街道', district: '区' } },
     roles: roles['zh-CN'],
     estate: {
       title: '房产', path: '位置', communities: '全部小区', community: '小区', code: '代码', city: '城市', district: '区县',
@@ -58,8 +60,10 @@ export default {
       recoveryIntro: 'These recovery codes are shown once; each replaces a code one time. Print them or keep them safe.', continue: 'Saved — continue',
       badCredentials: 'Wrong username or password', unknownFirm: 'No firm has this code', badCode: 'Wrong code',
       codeRequired: 'Enter the code', rateLimited: 'Too many attempts; try again later',
+      regulatorNote: 'Street office and district regulators: leave the firm code empty.',
     },
-    welcome: { title: 'Welcome', roles: 'Your roles', noPages: 'No pages are available to you yet' },
+    welcome: { title: 'Welcome', roles: 'Your roles', noPages: 'No pages are available to you yet', regulator: 'Signed in as the regulator of {name}: aggregated figures of the communities and firms in your jurisdiction, and the owners\' decisions filed with you.' },
+    regulator: { kind: { street: 'street', district: 'district' } },
     roles: roles.en,
     estate: {
       title: 'Estate', path: 'Location', communities: 'All communities', community: 'Community', code: 'Code', city: 'City', district: 'District',

@@ -17,6 +17,10 @@ export const router = createRouter({
     { path: '/funds', name: 'funds', component: () => import('./pages/Funds.vue') },
     { path: '/notices', name: 'notices', component: () => import('./pages/Notices.vue') },
     { path: '/inspections', name: 'inspections', component: () => import('./pages/Inspections.vue') },
+    { path: '/privacy', name: 'privacy', component: () => import('./pages/Privacy.vue') },
+    // a street office's regulator account (docs/regulator.md)
+    { path: '/regulator', name: 'regulator', component: () => import('./pages/Regulator.vue') },
+    { path: '/filings', name: 'filings', component: () => import('./pages/Filings.vue') },
     // the scenario plugins' list pages (pages/pluginLists.js)
     ...['safety', 'access', 'parking', 'care', 'grid', 'participation'].map((list) => ({
       path: `/${list}`, name: list, component: () => import('./pages/PluginList.vue'), props: { list },
