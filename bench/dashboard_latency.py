@@ -148,7 +148,7 @@ event). Each alarm is then cleared and its pin waited away. {machine_description
 
 {markdown_table(columns, rows)}
 
-Target: p99 ≤ 2 s. The browser test (`tests/web/test_dashboard.py`) asserts the same path under 2 s once.
+Target: p99 ≤ 2 s. The browser test (`tests/web/test_community_dashboard.py`) asserts the same path under 2 s once.
 """
         write_docs_section("dashboard_latency", body)
 
