@@ -16,6 +16,9 @@ resident.
    objections, the on-chain register, the login itself), a held table refers to the row (a person
    who owns a unit) or another row does — then pseudonymised: personal columns without a hold and
    secrets are blanked, ids and held values stay;
+   A firm record (``firm_record(reason, *columns)`` in the catalogue: an inspection round or
+   schedule, a care service) that names the person in one of its staff columns is kept — the
+   firm's record of work done; the id stays and stands for the pseudonymised login;
 4. a row whose ``holder_key`` names co-owners who are not erased (``a+b``) is kept and reported;
 5. the register person and the login get a pseudonym (``已删除-<6 hex>``, ``erased-<12 hex>``).
 
@@ -34,6 +37,7 @@ from sqlalchemy import and_, exists, func, or_, select, update
 
 import kernel.models  # noqa: F401 - every kernel table is in the metadata the pass walks
 from kernel.audit import AuditEntry
+from kernel.db.catalogue import firm_record_of
 from kernel.erasure import ErasureStep, remove_rows
 from kernel.identity.models import Account
 from kernel.runtime import Runtime
@@ -44,6 +48,7 @@ from tenants.personal_export import _ACCOUNT_LINK, _PERSON_LINK, _links
 AUDIT_REASON = "the audit log is append-only and hash-chained (anchored on chain); its entries name the login by id only"
 SHARED_REASON = "shared with co-owners who are not erased (a co-owned unit's key)"
 ACTOR_REASON = "another person's row that names the erased person only as who acted (added them, read their data); the id stays, the person is erased"
+FIRM_RECORD_REASON = "firm record naming the erased person as the staff member who did the work; the id stays, the login and person are pseudonymised"
 #: The columns naming whom a row is about; ``*_account_id`` / ``*_person_id`` name who acted on it.
 _SUBJECT = ("account_id", "person_id")
 
@@ -89,6 +94,13 @@ async def erase_person(runtime: Runtime, session: Any, tenant_id: uuid.UUID, acc
     for mapper, scope, others in await _tables_holding(session, tenant_id, account_id, persons, keys):
         if others is not None and (kept := int(await session.scalar(select(func.count()).select_from(mapper.class_).where(others)) or 0)):
             report.steps.append(ErasureStep(mapper.local_table.name, "kept", kept, ACTOR_REASON))
+        record = firm_record_of(mapper.local_table)
+        if record is not None:  # the firm's record of work the (staff) person did: kept, the person pseudonymised
+            model = mapper.class_
+            by_staff = or_(*[and_(getattr(model, c).is_not(None), getattr(model, c) == account_id) for c in record.columns])
+            if kept := int(await session.scalar(select(func.count()).select_from(model).where(scope, by_staff)) or 0):
+                report.steps.append(ErasureStep(mapper.local_table.name, "kept", kept, f"{FIRM_RECORD_REASON}: {record.reason}"))
+            scope = and_(scope, ~by_staff)
         report.steps.extend(await _erase_table(session, mapper, scope, account_id, persons, keys))
     for pid in persons:
         await session.execute(update(Person).where(Person.id == pid).values(name=f"已删除-{pid.hex[:6]}").execution_options(synchronize_session=False))

@@ -1,6 +1,7 @@
 """The erasure workflow: a person asks (``request``), the firm's data protection officer (permission
 ``privacy:manage``) reviews and ``execute``s — :func:`tenants.erasure.erase_person` — or
-``reject``s with a reason. One open request per person; a request is decided once. Every step is
+``reject``s with a reason. One open request per person (a partial unique index: requests sent
+at once get CONFLICT but one); a request is decided once. Every step is
 in the firm's audit log (``privacy.erasure_requested`` / ``_executed`` / ``_rejected``, with counts,
 never data). The request rows are kept under a legal hold: they are the record that the person's
 right was honoured (PIPL art. 47)."""
@@ -11,7 +12,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Index, String, select, update
+from sqlalchemy import JSON, CheckConstraint, Index, String, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -31,6 +33,9 @@ class ErasureRequest(TenantRecord, Base):
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'executed', 'rejected')", name="status_known"),
         Index("ix_erasure_requests_tenant_status_created", "tenant_id", "status", "created_at"),
+        # at most one pending request per person, whatever the timing (five taps at once made five)
+        Index("uq_erasure_requests_one_pending", "tenant_id", "account_id", unique=True,
+              sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
         {"info": legal_hold("the record that a person's erasure request was honoured or why not (PIPL art. 47)")},
     )
 
@@ -52,8 +57,12 @@ async def request(session: AsyncSession, tenant_id: uuid.UUID, account_id: uuid.
     if open_or_done is not None:
         raise Conflict(f"an erasure request of yours is already {open_or_done.status}", reason=f"already_{open_or_done.status}")
     row = ErasureRequest(account_id=account_id, status="pending", decided_by="", reason="", report={})
-    session.add(row)
-    await session.flush()
+    try:
+        async with session.begin_nested():  # the partial unique index decides between requests sent at once
+            session.add(row)
+            await session.flush()
+    except IntegrityError:
+        raise Conflict("an erasure request of yours is already pending", reason="already_pending") from None
     await audit.record(session, tenant_id=tenant_id, actor=actor, action="privacy.erasure_requested", target=str(account_id), detail={"request": str(row.id)})
     await session.refresh(row)
     return row
