@@ -103,9 +103,9 @@ class RegulatorKpi:
         """The raw samples (from ``collect``, else by reading ``query``'s rows): for tests and
         references; the regulator query aggregates ``query`` in SQL instead."""
         if self.query is not None:
-            rows = await session.execute(self.query(community_ids, since, until))
-            return [KpiSample(c, at if isinstance(at, datetime) else datetime.combine(at, time(12), UTC), float(v), float(w), subj)
-                    for c, at, v, w, subj in rows.all()]
+            rows: list[Any] = list((await session.execute(self.query(community_ids, since, until))).all())
+            return [KpiSample(r[0], r[1] if isinstance(r[1], datetime) else datetime.combine(r[1], time(12), UTC), float(r[2]), float(r[3]), r[4])
+                    for r in rows]
         assert self.collect is not None
         return list(await self.collect(session, community_ids, since, until))
 
@@ -347,7 +347,7 @@ async def sql_series(
     types = {"c": community.type, "s": String(), "b": Date(), "v": Float(), "n": Integer(), "total": Float(), "weights": Float(), "persons": Integer()}
 
     def part(level: str, *group: Any, **columns: Any) -> Select[Any]:
-        cols = [literal_column(f"'{level}'").label("level")]
+        cols: list[Any] = [literal_column(f"'{level}'").label("level")]
         for name, type_ in types.items():  # typed NULLs: PostgreSQL matches a UNION's columns pairwise
             cols.append((columns[name] if name in columns else cast(null(), type_)).label(name))
         stmt = select(*cols)

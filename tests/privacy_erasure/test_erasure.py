@@ -274,3 +274,45 @@ async def test_five_requests_at_once_open_one(runtime, gql, new_tenant, actor) -
         audited = await s.scalar(select(func.count()).select_from(AuditEntry).where(
             AuditEntry.action == "privacy.erasure_requested", AuditEntry.target == str(me.account_id)))
     assert pending == 1 and audited == 1
+
+
+async def test_staff_request_the_erasure_of_a_person_without_a_login(runtime, gql, new_tenant, actor) -> None:  # type: ignore[no-untyped-def]
+    """Issue 14: an owner who never claimed has no login and cannot ask; the data protection officer
+    (``privacy:manage``) asks on their behalf, audited, and executes it as any request."""
+    import uuid as uuid_
+
+    t = await new_tenant("erasn")
+    estate = await build_estate(runtime, t.tenant_id, marker="戊")
+    resident = await actor(t, "resident")
+    async with runtime.db.tenant(t.tenant_id) as s:
+        person = await service.register_person(s, runtime.vault, t.tenant_id, name="周未认领", phone="13900006666")
+        unit = await service.create_unit(s, building_id=estate.building, number="戊301", registered_area=9000)
+        await service.add_ownership(s, unit_id=unit.id, person_id=person.id)
+        await service.add_residency(s, unit_id=unit.id, person_id=person.id, kind="owner")
+    FOR = f"mutation($p: ID!) {{ requestErasureFor(personId: $p) {{ personId {FIELDS} }} }}"
+
+    assert code(await gql(FOR, {"p": str(person.id)}, token=resident.token)) == "FORBIDDEN"
+    assert code(await gql(FOR, {"p": str(uuid_.uuid4())}, token=t.token)) == "NOT_FOUND"
+    assert code(await gql(FOR, {"p": "not-an-id"}, token=t.token)) == "NOT_FOUND"
+    r = await gql(FOR, {"p": str(person.id)}, token=t.token)
+    assert not r.get("errors"), r
+    asked = r["data"]["requestErasureFor"]
+    assert asked["status"] == "pending" and asked["accountId"] is None and asked["personId"] == str(person.id)
+    assert asked["requester"] == "周未认领"
+    assert code(await gql(FOR, {"p": str(person.id)}, token=t.token)) == "CONFLICT"  # twice
+
+    r = await gql(EXECUTE, {"id": asked["id"]}, token=t.token)
+    assert not r.get("errors"), r
+    done = r["data"]["executeErasure"]
+    steps = {(s["table"], s["action"]): s for s in done["report"]}
+    assert done["status"] == "executed"
+    assert steps[("persons", "pseudonymised")]["rows"] == 1 and steps[("ownerships", "kept")]["rows"] == 1
+    assert steps[("residencies", "removed")]["rows"] == 1
+    assert ("accounts", "pseudonymised") not in steps
+    async with runtime.db.tenant(t.tenant_id) as s:
+        p = await s.scalar(select(Person).where(Person.id == person.id))
+        audit = (await s.execute(select(AuditEntry.action, AuditEntry.actor, AuditEntry.detail).where(
+            AuditEntry.target == str(person.id), AuditEntry.action.like("privacy.erasure%")).order_by(AuditEntry.seq))).all()
+    assert p is not None and p.name.startswith("已删除-") and p.phone_enc is None
+    assert [a[0] for a in audit] == ["privacy.erasure_requested", "privacy.erasure_executed"]
+    assert audit[0][2].get("on_behalf") is True and audit[0][1] == audit[1][1]  # the officer asked and executed

@@ -1,4 +1,6 @@
-"""at most one pending erasure request per person (issue #14): a partial unique index
+"""at most one pending erasure request per person (issue #14): partial unique indexes; requests
+for a register person without a login (``person_id``, ``account_id`` now nullable), which staff
+make on their behalf
 
 Duplicates already pending (five taps at once made five) are closed first: the oldest stays
 pending, the others are rejected with a reason saying they duplicate it (the rows are kept under
@@ -24,6 +26,7 @@ depends_on: str | Sequence[str] | None = None
 
 UTC = kernel.db.base.UTCDateTime(timezone=True)
 INDEX = "uq_erasure_requests_one_pending"
+PERSON_INDEX = "uq_erasure_requests_one_pending_person"
 DUPLICATE = "a duplicate of an earlier pending request of the same person (closed by migration e0004)"
 
 _requests = sa.table(
@@ -41,15 +44,28 @@ def upgrade() -> None:
             bind.execute(sa.select(sa.func.set_config(SETTING, str(tenant_id), True)))
         _close_duplicates(bind, tenant_id)
     with op.batch_alter_table('erasure_requests', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('person_id', sa.Uuid(), nullable=True))
+        batch_op.alter_column('account_id', existing_type=sa.Uuid(), nullable=True)
+    with op.batch_alter_table('erasure_requests', schema=None) as batch_op:
         batch_op.create_index(
             INDEX, ['tenant_id', 'account_id'], unique=True,
+            sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'"),
+        )
+        batch_op.create_index(
+            PERSON_INDEX, ['tenant_id', 'person_id'], unique=True,
             sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'"),
         )
 
 
 def downgrade() -> None:
     with op.batch_alter_table('erasure_requests', schema=None) as batch_op:
+        batch_op.drop_index(PERSON_INDEX)
         batch_op.drop_index(INDEX)
+    # requests of persons without a login cannot be kept without their column
+    op.execute(sa.delete(_requests).where(_requests.c.account_id.is_(None)))
+    with op.batch_alter_table('erasure_requests', schema=None) as batch_op:
+        batch_op.alter_column('account_id', existing_type=sa.Uuid(), nullable=False)
+        batch_op.drop_column('person_id')
 
 
 def _close_duplicates(bind: Any, tenant_id: Any) -> None:
