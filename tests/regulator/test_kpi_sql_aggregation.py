@@ -26,6 +26,7 @@ from kernel.supervision.kpis import (
     seconds_between,
     sql_series,
 )
+from plugins.participation.kpis import KPIS as PARTICIPATION_KPIS
 from plugins.workorders.kpis import KPIS
 from plugins.workorders.models import WorkOrder
 from tenants.estate import service as estate
@@ -102,3 +103,35 @@ async def test_sql_aggregation_equals_the_python_reference(runtime, new_tenant, 
             reference = await (kpi.collect or kpi.samples)(s, ids, SINCE, UNTIL)
             want = firm_series_from_samples(kpi, reference, street_of, periods, bucket)
             _same(_figures(got, kpi, ids), _figures(want, kpi, ids))
+
+
+async def test_the_satisfaction_query_equals_its_samples(runtime, new_tenant):
+    """The participation KPI's SQL mean of each JSON answer list, aggregated in SQL, equals the
+    Python aggregation of its raw samples (answers of several lengths and scores, one too few
+    respondents in one community)."""
+    from kernel.db.base import utcnow
+    from plugins.participation import models as pm
+
+    kpi = next(k for k in PARTICIPATION_KPIS if k.key == "participation.satisfaction")
+    t = await new_tenant("ksat")
+    now = utcnow()
+    async with runtime.db.tenant(t.tenant_id) as s:
+        ids = [(await estate.create_community(s, code=f"SAT{i}", name=f"SAT{i}", street_code="ST-SAT")).id for i in range(2)]
+        for c, count in ((0, 7), (1, 4)):
+            survey = pm.Survey(community_id=ids[c], title="满意度", kind="satisfaction", answer_per="unit", questions=["a", "b"], status="open", opened_at=now)
+            s.add(survey)
+            await s.flush()
+            for i in range(count):
+                answers = [1 + (i * 3 + c) % 5] if i % 2 else [1 + i % 5, 5, 2]
+                s.add(pm.SurveyResponse(survey_id=survey.id, respondent_hash=f"h{c}-{i}", answers=answers, answered_at=now - timedelta(days=i * 9)))
+            s.add(pm.SurveyResponse(survey_id=survey.id, respondent_hash=f"empty{c}", answers=[], answered_at=now))  # no answer: no sample
+        await s.flush()
+        since, until = now - timedelta(days=90), now + timedelta(minutes=1)
+        street_of = dict.fromkeys(ids, "ST-SAT")
+        for bucket in (WEEK, MONTH):
+            periods = buckets(since, until, bucket)
+            got = await sql_series(s, kpi, ids, street_of, since, until, periods, bucket)
+            assert kpi.collect is not None
+            want = firm_series_from_samples(kpi, await kpi.collect(s, ids, since, until), street_of, periods, bucket)
+            _same(_figures(got, kpi, ids), _figures(want, kpi, ids))
+            assert got.communities[ids[1]].whole.figure(kpi).suppressed and not got.firm.whole.figure(kpi).suppressed
