@@ -40,12 +40,11 @@ PASSWORD = "bench street office 1"
 WHERE_TIME_GOES = """Where the time goes (`--profile`): the server's own CPU per query (the last column, measured
 with `time.process_time`) is what the query costs; the rest of the wall time is waiting for a
 share of 2 cores that the load average says ~20 processes want, and PostgreSQL's own work.
-Work orders and fees (about 90% of the samples) are aggregated in SQL (`RegulatorKpi.query`):
+Work orders, fees and satisfaction answers (about 99% of the samples) are aggregated in SQL (`RegulatorKpi.query`):
 per firm and KPI one statement returns rows per community and month plus exact distinct-person
 counts per community, firm and street, so the rows read no longer grow with the data; the
-satisfaction, vote, fund and alarm KPIs still hand raw samples to Python (`collect`). What is
-left is mostly GraphQL serialisation of ~3,500 fields, the five audited firm visits and the
-satisfaction answers. Before (raw samples aggregated in Python): p50 CPU 263 ms, p99 2.2 s at
+vote, fund and alarm KPIs still hand raw samples to Python (`collect`). What is left is mostly
+GraphQL serialisation of ~3,500 fields and the five audited firm visits. Before (raw samples aggregated in Python): p50 CPU 263 ms, p99 2.2 s at
 load 17.9. The target holds only when the machine is not saturated: wall time approaches CPU
 plus database time on an idle machine, which this shared one never was during the runs."""
 
