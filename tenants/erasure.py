@@ -16,6 +16,9 @@ resident.
    objections, the on-chain register, the login itself), a held table refers to the row (a person
    who owns a unit) or another row does — then pseudonymised: personal columns without a hold and
    secrets are blanked, ids and held values stay;
+   A firm record (``firm_record(reason, *columns)`` in the catalogue: an inspection round or
+   schedule, a care service) that names the person in one of its staff columns is kept — the
+   firm's record of work done; the id stays and stands for the pseudonymised login;
 4. a row whose ``holder_key`` names co-owners who are not erased (``a+b``) is kept and reported;
 5. the register person and the login get a pseudonym (``已删除-<6 hex>``, ``erased-<12 hex>``).
 
@@ -34,7 +37,9 @@ from sqlalchemy import and_, exists, func, or_, select, update
 
 import kernel.models  # noqa: F401 - every kernel table is in the metadata the pass walks
 from kernel.audit import AuditEntry
+from kernel.db.catalogue import firm_record_of
 from kernel.erasure import ErasureStep, remove_rows
+from kernel.errors import NotFound
 from kernel.identity.models import Account
 from kernel.runtime import Runtime
 from tenants.estate.models import Person
@@ -44,6 +49,9 @@ from tenants.personal_export import _ACCOUNT_LINK, _PERSON_LINK, _links
 AUDIT_REASON = "the audit log is append-only and hash-chained (anchored on chain); its entries name the login by id only"
 SHARED_REASON = "shared with co-owners who are not erased (a co-owned unit's key)"
 ACTOR_REASON = "another person's row that names the erased person only as who acted (added them, read their data); the id stays, the person is erased"
+#: Stands for the login of a person who has none: matches no row (``*_account_id`` links find nothing).
+NO_LOGIN = uuid.UUID(int=0)
+FIRM_RECORD_REASON = "firm record naming the erased person as the staff member who did the work; the id stays, the login and person are pseudonymised"
 #: The columns naming whom a row is about; ``*_account_id`` / ``*_person_id`` name who acted on it.
 _SUBJECT = ("account_id", "person_id")
 
@@ -68,36 +76,52 @@ class ErasureReport:
         return {"account_id": str(self.account_id), "steps": [s.as_dict() for s in self.steps if s.rows or s.action == "kept"]}
 
 
-async def erase_person(runtime: Runtime, session: Any, tenant_id: uuid.UUID, account_id: uuid.UUID, *, by: uuid.UUID | None) -> ErasureReport:
-    """Erase the login ``account_id`` and its register persons (module docstring). Flushes, never commits."""
+async def erase_person(
+    runtime: Runtime, session: Any, tenant_id: uuid.UUID, account_id: uuid.UUID | None, *, by: uuid.UUID | None, person_id: uuid.UUID | None = None
+) -> ErasureReport:
+    """Erase the login ``account_id`` and its register persons (module docstring) — or, with no
+    login, the register person ``person_id`` (a request staff made on their behalf). Flushes, never commits."""
     from kernel.identity.authz import Policies
     from kernel.identity.members import deactivate
     from kernel.sdk.members import roles_of
 
     load_models_once(runtime)
-    await deactivate(session, tenant_id, account_id, by=by)  # NOT_FOUND for a stranger, CONFLICT for oneself / the last admin
-    policies = Policies(session, tenant_id)
-    for role in await roles_of(session, tenant_id, account_id):
-        await policies.remove_role(account_id, role)
-    persons = set(await session.scalars(select(Person.id).where(Person.account_id == account_id)))
-    report = ErasureReport(account_id)
+    if account_id is not None:
+        await deactivate(session, tenant_id, account_id, by=by)  # NOT_FOUND for a stranger, CONFLICT for oneself / the last admin
+        policies = Policies(session, tenant_id)
+        for role in await roles_of(session, tenant_id, account_id):
+            await policies.remove_role(account_id, role)
+        persons = set(await session.scalars(select(Person.id).where(Person.account_id == account_id)))
+    else:
+        if person_id is None or await session.scalar(select(Person.id).where(Person.id == person_id, Person.account_id.is_(None))) is None:
+            raise NotFound("no such person without a login")
+        persons = {person_id}
+    login = account_id if account_id is not None else NO_LOGIN
+    report = ErasureReport(account_id or persons.copy().pop())
     for _plugin, steps in await runtime.host.acall(
-        "on_personal_data_erasure", session=session, tenant_id=tenant_id, account_id=account_id, person_ids=sorted(persons)
+        "on_personal_data_erasure", session=session, tenant_id=tenant_id, account_id=login, person_ids=sorted(persons)
     ):
         report.steps.extend(steps or [])
     keys = {str(p) for p in persons}
-    for mapper, scope, others in await _tables_holding(session, tenant_id, account_id, persons, keys):
+    for mapper, scope, others in await _tables_holding(session, tenant_id, login, persons, keys):
         if others is not None and (kept := int(await session.scalar(select(func.count()).select_from(mapper.class_).where(others)) or 0)):
             report.steps.append(ErasureStep(mapper.local_table.name, "kept", kept, ACTOR_REASON))
-        report.steps.extend(await _erase_table(session, mapper, scope, account_id, persons, keys))
+        record = firm_record_of(mapper.local_table)
+        if record is not None:  # the firm's record of work the (staff) person did: kept, the person pseudonymised
+            model = mapper.class_
+            by_staff = or_(*[and_(getattr(model, c).is_not(None), getattr(model, c) == login) for c in record.columns])
+            if kept := int(await session.scalar(select(func.count()).select_from(model).where(scope, by_staff)) or 0):
+                report.steps.append(ErasureStep(mapper.local_table.name, "kept", kept, f"{FIRM_RECORD_REASON}: {record.reason}"))
+            scope = and_(scope, ~by_staff)
+        report.steps.extend(await _erase_table(session, mapper, scope, login, persons, keys))
     for pid in persons:
         await session.execute(update(Person).where(Person.id == pid).values(name=f"已删除-{pid.hex[:6]}").execution_options(synchronize_session=False))
     await session.execute(
-        update(Account).where(Account.id == account_id)
-        .values(username=f"erased-{account_id.hex[:12]}", display_name="已删除")
+        update(Account).where(Account.id == login)
+        .values(username=f"erased-{login.hex[:12]}", display_name="已删除")
         .execution_options(synchronize_session=False)
     )
-    audit_rows = int(await session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.target == str(account_id))) or 0)
+    audit_rows = int(await session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.target.in_([str(login), *map(str, persons)]))) or 0)
     report.steps.append(ErasureStep("audit_entries", "kept", audit_rows, AUDIT_REASON))
     await session.flush()
     return report
@@ -131,8 +155,9 @@ async def _tables_holding(
         mine = [and_(c.is_not(None), c == account_id if name == "account_id" else c.in_(persons)) for name, c in subject.items()]
         about = or_(*mine, and_(*[c.is_(None) for c in subject.values()]))
         candidates.append((mapper, and_(named, about), and_(named, ~about)))
-    # anchored on the login's own row, so that the tenant scope sees an entity
-    checks = select(*[exists().where(named) for named in named_in]).select_from(Account).where(Account.id == account_id)
+    # anchored on the login's own row (or, with no login, the person's), so that the tenant scope sees an entity
+    anchor = (Account, Account.id == account_id) if account_id != NO_LOGIN else (Person, Person.id.in_(persons))
+    checks = select(*[exists().where(named) for named in named_in]).select_from(anchor[0]).where(anchor[1]).limit(1)
     found = (await session.execute(checks)).one()
     return [c for c, hit in zip(candidates, found, strict=True) if hit]
 

@@ -28,7 +28,8 @@ class ErasureStepInfo:
 @strawberry.type(description="A person's request to erase their data")
 class ErasureRequestInfo:
     id: strawberry.ID
-    account_id: strawberry.ID
+    account_id: strawberry.ID | None = strawberry.field(description="The login; null for a register person without one (personId)")
+    person_id: strawberry.ID | None = strawberry.field(description="The register person, for a request staff made on behalf of a person without a login")
     requester: str = strawberry.field(description="The login's display name (a pseudonym once executed)")
     status: str = strawberry.field(description="pending | executed | rejected")
     created_at: datetime
@@ -41,16 +42,22 @@ class ErasureRequestInfo:
 def _info(row: workflow.ErasureRequest, names: dict[uuid.UUID, str]) -> ErasureRequestInfo:
     steps: list[dict[str, Any]] = (row.report or {}).get("steps", [])
     return ErasureRequestInfo(
-        id=strawberry.ID(str(row.id)), account_id=strawberry.ID(str(row.account_id)), requester=names.get(row.account_id, ""),
+        id=strawberry.ID(str(row.id)), account_id=strawberry.ID(str(row.account_id)) if row.account_id else None,
+        person_id=strawberry.ID(str(row.person_id)) if row.person_id else None, requester=names.get(row.account_id or row.person_id, ""),  # type: ignore[arg-type]
         status=row.status, created_at=row.created_at, decided_at=row.decided_at, decided_by=row.decided_by, reason=row.reason,
         report=[ErasureStepInfo(table=s["table"], action=s["action"], rows=s["rows"], reason=s["reason"], columns=s["columns"]) for s in steps],
     )
 
 
 async def _infos(session: Any, rows: list[workflow.ErasureRequest]) -> list[ErasureRequestInfo]:
-    ids = {r.account_id for r in rows}
+    from tenants.estate.models import Person
+
+    ids = {r.account_id for r in rows if r.account_id}
     found = (await session.execute(select(Account.id, Account.display_name).where(Account.id.in_(ids)))).all() if ids else []
     names = {account_id: name for account_id, name in found}
+    persons = {r.person_id for r in rows if r.account_id is None and r.person_id}
+    if persons:
+        names |= {pid: name for pid, name in (await session.execute(select(Person.id, Person.name).where(Person.id.in_(persons)))).all()}
     return [_info(r, names) for r in rows]
 
 
@@ -91,6 +98,16 @@ class ErasureMutation:
         me = _own_login(info)
         ctx = info.context
         row = await workflow.request(ctx.db, ctx.tenant.id, me, actor=ctx.actor.label)
+        return (await _infos(ctx.db, [row]))[0]
+
+    @strawberry.mutation(permission_classes=[Allowed("privacy", "manage")], description="Data protection officer: ask, on behalf of a register person who cannot ask themselves (no login: an owner who never claimed), for their erasure; a person with a login gets a request for that login. Then executed or rejected as any request. Audited (on_behalf).")
+    async def request_erasure_for(self, info: strawberry.Info, person_id: strawberry.ID) -> ErasureRequestInfo:
+        ctx = info.context
+        try:
+            pid = uuid.UUID(str(person_id))
+        except ValueError:
+            raise NotFound("no such person") from None
+        row = await workflow.request_for_person(ctx.db, ctx.tenant.id, pid, actor=ctx.actor.label)
         return (await _infos(ctx.db, [row]))[0]
 
     @strawberry.mutation(permission_classes=[Allowed("privacy", "manage")], description="Data protection officer: execute a pending erasure request — the login is closed, data erased, legal holds pseudonymised; returns the report. Audited.")

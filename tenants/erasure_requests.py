@@ -1,6 +1,7 @@
 """The erasure workflow: a person asks (``request``), the firm's data protection officer (permission
 ``privacy:manage``) reviews and ``execute``s — :func:`tenants.erasure.erase_person` — or
-``reject``s with a reason. One open request per person; a request is decided once. Every step is
+``reject``s with a reason. One open request per person (a partial unique index: requests sent
+at once get CONFLICT but one); a request is decided once. Every step is
 in the firm's audit log (``privacy.erasure_requested`` / ``_executed`` / ``_rejected``, with counts,
 never data). The request rows are kept under a legal hold: they are the record that the person's
 right was honoured (PIPL art. 47)."""
@@ -11,7 +12,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Index, String, select, update
+from sqlalchemy import JSON, CheckConstraint, Index, String, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -31,10 +33,18 @@ class ErasureRequest(TenantRecord, Base):
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'executed', 'rejected')", name="status_known"),
         Index("ix_erasure_requests_tenant_status_created", "tenant_id", "status", "created_at"),
+        # at most one pending request per person, whatever the timing (five taps at once made five)
+        Index("uq_erasure_requests_one_pending", "tenant_id", "account_id", unique=True,
+              sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
+        Index("uq_erasure_requests_one_pending_person", "tenant_id", "person_id", unique=True,
+              sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
         {"info": legal_hold("the record that a person's erasure request was honoured or why not (PIPL art. 47)")},
     )
 
-    account_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    #: The login to erase; ``None`` for a register person without a login (``person_id``), whose
+    #: request staff made on their behalf.
+    account_id: Mapped[uuid.UUID | None] = mapped_column(default=None, index=True)
+    person_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     status: Mapped[str] = mapped_column(String(12), default="pending")
     decided_by: Mapped[str] = mapped_column(String(100), default="")
     decided_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -44,7 +54,7 @@ class ErasureRequest(TenantRecord, Base):
     report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-async def request(session: AsyncSession, tenant_id: uuid.UUID, account_id: uuid.UUID, *, actor: str) -> ErasureRequest:
+async def request(session: AsyncSession, tenant_id: uuid.UUID, account_id: uuid.UUID, *, actor: str, on_behalf: bool = False) -> ErasureRequest:
     """Open a request for the login ``account_id`` (the caller's own); CONFLICT when one is open or done."""
     open_or_done = await session.scalar(
         select(ErasureRequest).where(ErasureRequest.account_id == account_id, ErasureRequest.status.in_(("pending", "executed")))
@@ -52,9 +62,44 @@ async def request(session: AsyncSession, tenant_id: uuid.UUID, account_id: uuid.
     if open_or_done is not None:
         raise Conflict(f"an erasure request of yours is already {open_or_done.status}", reason=f"already_{open_or_done.status}")
     row = ErasureRequest(account_id=account_id, status="pending", decided_by="", reason="", report={})
-    session.add(row)
-    await session.flush()
-    await audit.record(session, tenant_id=tenant_id, actor=actor, action="privacy.erasure_requested", target=str(account_id), detail={"request": str(row.id)})
+    try:
+        async with session.begin_nested():  # the partial unique index decides between requests sent at once
+            session.add(row)
+            await session.flush()
+    except IntegrityError:
+        raise Conflict("an erasure request of yours is already pending", reason="already_pending") from None
+    detail = {"request": str(row.id), **({"on_behalf": True} if on_behalf else {})}
+    await audit.record(session, tenant_id=tenant_id, actor=actor, action="privacy.erasure_requested", target=str(account_id), detail=detail)
+    await session.refresh(row)
+    return row
+
+
+async def request_for_person(session: AsyncSession, tenant_id: uuid.UUID, person_id: uuid.UUID, *, actor: str) -> ErasureRequest:
+    """Staff (``privacy:manage``) ask on behalf of a register person — typically one without a
+    login (an owner who never claimed), who cannot ask themselves. A person with a login gets a
+    request for that login. Audited with the staff member as actor and ``on_behalf``."""
+    from tenants.estate.models import Person
+
+    person = await session.scalar(select(Person).where(Person.id == person_id))
+    if person is None:
+        raise NotFound("no such person")
+    if person.account_id is not None:
+        row = await request(session, tenant_id, person.account_id, actor=actor, on_behalf=True)
+        return row
+    done = await session.scalar(
+        select(ErasureRequest).where(ErasureRequest.person_id == person_id, ErasureRequest.status.in_(("pending", "executed")))
+    )
+    if done is not None:
+        raise Conflict(f"an erasure request of this person is already {done.status}", reason=f"already_{done.status}")
+    row = ErasureRequest(account_id=None, person_id=person_id, status="pending", decided_by="", reason="", report={})
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError:
+        raise Conflict("an erasure request of this person is already pending", reason="already_pending") from None
+    await audit.record(session, tenant_id=tenant_id, actor=actor, action="privacy.erasure_requested", target=str(person_id),
+                       detail={"request": str(row.id), "on_behalf": True})
     await session.refresh(row)
     return row
 
@@ -83,13 +128,13 @@ async def execute(runtime: Runtime, session: AsyncSession, tenant_id: uuid.UUID,
     from tenants.erasure import erase_person
 
     row = await pending(session, request_id)
-    report = await erase_person(runtime, session, tenant_id, row.account_id, by=by)
+    report = await erase_person(runtime, session, tenant_id, row.account_id, by=by, person_id=row.person_id)
     row.status, row.decided_by, row.decided_at, row.report = "executed", actor, utcnow(), report.as_dict()
     await session.flush()
     counts: dict[str, dict[str, int]] = {}
     for step in report.steps:
         counts.setdefault(step.action, {})[step.table] = counts.get(step.action, {}).get(step.table, 0) + step.rows
-    await audit.record(session, tenant_id=tenant_id, actor=actor, action="privacy.erasure_executed", target=str(row.account_id), detail={"request": str(row.id), **counts})
+    await audit.record(session, tenant_id=tenant_id, actor=actor, action="privacy.erasure_executed", target=str(row.account_id or row.person_id), detail={"request": str(row.id), **counts})
     await session.refresh(row)
     return row
 
@@ -104,7 +149,7 @@ async def reject(session: AsyncSession, tenant_id: uuid.UUID, request_id: uuid.U
     row = await pending(session, request_id)
     row.status, row.decided_by, row.decided_at, row.reason = "rejected", actor, utcnow(), reason
     await session.flush()
-    await audit.record(session, tenant_id=tenant_id, actor=actor, action="privacy.erasure_rejected", target=str(row.account_id), detail={"request": str(row.id)})
+    await audit.record(session, tenant_id=tenant_id, actor=actor, action="privacy.erasure_rejected", target=str(row.account_id or row.person_id), detail={"request": str(row.id)})
     await session.refresh(row)
     return row
 

@@ -114,6 +114,7 @@ class Retained:
 
 
 HOLD_KEY = "linli.legal_hold"
+FIRM_RECORD_KEY = "linli.firm_record"
 RETENTION_KEY = "linli.retention"
 
 
@@ -154,6 +155,31 @@ def legal_hold_of(item: Any) -> str | None:
         return hold.reason
     value = info.get(KEY)
     return value.hold if isinstance(value, Personal) else None
+
+
+@dataclass(frozen=True)
+class FirmRecord:
+    """A table of the firm's own records that name the staff member who did the work in
+    ``columns`` (an inspection round's inspector, a care service's provider): when that staff
+    member is erased, such rows are kept — the id stays, their login and register person are
+    pseudonymised — rather than deleted with them."""
+
+    reason: str
+    columns: tuple[str, ...]
+
+
+def firm_record(reason: str, *columns: str) -> dict[str, Any]:
+    """Table ``info`` for a firm record: erasing the staff member named in ``columns`` keeps the
+    rows (see :class:`FirmRecord`); a person the row is about is erased as before."""
+    if not columns:
+        raise ValueError("name the columns that hold the staff member")
+    return {FIRM_RECORD_KEY: FirmRecord(reason, tuple(columns))}
+
+
+def firm_record_of(table: Any) -> FirmRecord | None:
+    """The firm-record declaration of a table, or ``None``."""
+    value = (getattr(table, "info", None) or {}).get(FIRM_RECORD_KEY)
+    return value if isinstance(value, FirmRecord) else None
 
 
 def retention_of(table: Any) -> Retained | None:

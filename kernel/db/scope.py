@@ -24,6 +24,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.sql import visitors
 from sqlalchemy.sql.util import find_tables
 
 from kernel.db.base import TenantScoped
@@ -68,7 +69,36 @@ def _core_statement_on_tenant_tables(state: ORMExecuteState) -> bool:
     froms = statement.get_final_froms() if hasattr(statement, "get_final_froms") else [getattr(statement, "table", None)]
     if any("parententity" in getattr(f, "_annotations", {}) for f in froms if f is not None):
         return False  # e.g. select(func.count()).select_from(Model): the entity is scoped
-    return _reads_tenant_table(statement)
+    if not _reads_tenant_table(statement):
+        return False
+    return _reads_bare_tenant_table(statement)
+
+
+def _reads_bare_tenant_table(statement: object) -> bool:
+    """Whether some SELECT inside the statement (a UNION's parts, CTEs and subqueries included)
+    reads a tenant table as a bare Core ``Table`` rather than through an ORM entity.
+    ``with_loader_criteria`` reaches every ORM entity of every nested SELECT — e.g. the
+    kernel's SQL aggregation of a plugin's KPI query (a UNION over a CTE of an ORM select) —
+    but never a bare table."""
+    from sqlalchemy.sql.selectable import FromGrouping, Join, Select, TableClause
+
+    tenant_tables = _tenant_tables()
+    if not isinstance(statement, Select) and not hasattr(statement, "selects"):
+        return True  # not a SELECT we can look into: refuse, as before
+
+    def tenant_table(f: object) -> bool:
+        if isinstance(f, Join):
+            return tenant_table(f.left) or tenant_table(f.right)
+        if isinstance(f, FromGrouping):
+            return tenant_table(f.element)
+        return isinstance(f, TableClause) and getattr(f, "name", None) in tenant_tables
+
+    for element in visitors.iterate(statement):  # type: ignore[arg-type]
+        if not isinstance(element, Select) or element._propagate_attrs.get("compile_state_plugin") == "orm":
+            continue  # an ORM select (of entities or their attributes) is scoped, nested or not
+        if any(tenant_table(f) for f in element.get_final_froms()):  # subqueries and CTEs are visited on their own
+            return True
+    return False
 
 
 _TENANT_TABLES: dict[int, frozenset[str]] = {}

@@ -15,7 +15,9 @@ choice); :func:`classify` reads it back (see ``kernel/db/catalogue.py``). A tabl
 to keep declares :func:`legal_hold` in its ``__table_args__`` info (erasure pseudonymises its rows),
 a column ``personal(..., hold=reason)``; a table whose rows expire declares :func:`retained`
 (category, timestamp column, delete or pseudonymise); :func:`legal_hold_of` and
-:func:`retention_of` read them back.
+:func:`retention_of` read them back. A table of the firm's own records naming the staff member
+who did the work declares :func:`firm_record` (erasing that staff member keeps the rows, the
+person pseudonymised); :func:`firm_record_of` reads it back.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from kernel.db.base import (
 )
 from kernel.db.catalogue import (
     classify,
+    firm_record,
+    firm_record_of,
     legal_hold,
     legal_hold_of,
     personal,
@@ -55,6 +59,8 @@ __all__ = [
     "disable_tenant_rls",
     "drop_tenant_table",
     "enable_tenant_rls",
+    "firm_record",
+    "firm_record_of",
     "legal_hold",
     "legal_hold_of",
     "personal",

@@ -11,13 +11,24 @@ audited; ``None`` from the callable answers NOT_FOUND.
 KPIs: a plugin returns :class:`RegulatorKpi` definitions from the ``register_regulator_kpis``
 hook; each ``collect(session, community_ids, since, until)`` returns raw :class:`KpiSample` rows
 that the kernel aggregates, de-identifies (groups under :data:`MIN_GROUP` persons suppressed)
-and serves as ``regulatorKpis`` (docs/regulator.md).
+and serves as ``regulatorKpis`` (docs/regulator.md). A KPI may give ``query(community_ids, since,
+until)`` instead (or as well): a SELECT of the same five columns, which the kernel aggregates in
+SQL per community and bucket, counting distinct persons exactly per community, firm and street
+(:func:`seconds_between` helps express durations on every database).
 """
 
 from __future__ import annotations
 
 from kernel.regulator import act_in_tenant, read_across_tenants, regulator_streets
-from kernel.supervision.kpis import MEAN, MEDIAN, MIN_GROUP, RATIO, KpiSample, RegulatorKpi
+from kernel.supervision.kpis import (
+    MEAN,
+    MEDIAN,
+    MIN_GROUP,
+    RATIO,
+    KpiSample,
+    RegulatorKpi,
+    seconds_between,
+)
 
 __all__ = [
     "MEAN",
@@ -29,4 +40,5 @@ __all__ = [
     "act_in_tenant",
     "read_across_tenants",
     "regulator_streets",
+    "seconds_between",
 ]

@@ -22,11 +22,14 @@ from kernel.supervision.kpis import (
     MONTH,
     WEEK,
     Figure,
+    FirmSeries,
     RegulatorKpi,
     Series,
     buckets,
-    community_series,
+    firm_series_from_samples,
+    sql_series,
 )
+from kernel.supervision.models import DISTRICT
 
 MAX_DAYS = 366
 DEFAULT_DAYS = 90
@@ -45,8 +48,8 @@ class Place:
 @dataclass
 class _Visit:
     places: list[Place]
-    #: per KPI key (of the plugins the firm enabled): per community id, its series' cells
-    series: dict[str, dict[Any, Series]]
+    #: per KPI key (of the plugins the firm enabled): per community, the firm and per street
+    series: dict[str, FirmSeries]
 
 
 @dataclass(frozen=True)
@@ -138,11 +141,18 @@ async def kpi_report(
             return []
         places = [Place(tenant.slug, tenant.name, cid, name, sc) for cid, name, sc in rows]
         ids = [p.community_id for p in places]
+        street_of = {p.community_id: p.street for p in places}
         enabled = await enabled_plugins(session)
-        series: dict[str, dict[Any, Series]] = {}
+        series: dict[str, FirmSeries] = {}
         for key, (plugin, kpi) in available.items():
-            if plugin in enabled:
-                series[key] = community_series(kpi, await kpi.collect(session, ids, since, until), periods, bucket)
+            if plugin not in enabled:
+                continue
+            if kpi.query is not None:  # aggregated in SQL: rows per community and bucket, not per sample
+                series[key] = await sql_series(session, kpi, ids, street_of, since, until, periods, bucket)
+            else:
+                assert kpi.collect is not None
+                samples = await kpi.collect(session, ids, since, until)
+                series[key] = firm_series_from_samples(kpi, samples, street_of, periods, bucket)
         return [_Visit(places, series)]
 
     visits = await read_across_tenants(
@@ -160,16 +170,21 @@ async def kpi_report(
         for v in visits:
             if key not in v.series:
                 continue
+            fs = v.series[key]
             for p in v.places:
-                own = v.series[key].get(p.community_id) or Series(periods)
+                own = fs.communities.get(p.community_id) or Series(periods)
                 report.groups.append(_group(kpi, COMMUNITY, own, street=p.street, street_name=names.get(p.street, p.street), firm_slug=p.firm_slug,
                                            firm=p.firm, community_id=p.community_id, community=p.community))
-                firms.setdefault(p.firm_slug, (p.firm, Series(periods)))[1].merge(own)
-                streets_of[p.street].merge(own)
-                everything.merge(own)
+            # a firm's and its streets' person counts are its own (exact); firms' add up (persons are tenant-scoped)
+            p0 = v.places[0]
+            firm_series = firms.setdefault(p0.firm_slug, (p0.firm, Series(periods)))[1]
+            firm_series.merge(fs.firm, across=True)
+            for sc, street_series in fs.streets.items():
+                streets_of[sc].merge(street_series, across=True)
+            everything.merge(fs.firm, across=True)
         for slug, (name, series) in firms.items():
             report.groups.append(_group(kpi, FIRM, series, firm_slug=slug, firm=name))
-        if len(scope.streets) > 1:
+        if scope.kind == DISTRICT:  # a district's streets, even when it has only one
             for sc in streets:
                 report.groups.append(_group(kpi, STREET, streets_of[sc], street=sc, street_name=names.get(sc, sc)))
         report.groups.append(_group(kpi, JURISDICTION, everything))

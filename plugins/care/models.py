@@ -12,7 +12,7 @@ from sqlalchemy import JSON, CheckConstraint, Index, String, Text, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.sdk import Base, TenantRecord, tenant_fk
-from kernel.sdk.db import personal
+from kernel.sdk.db import firm_record, personal
 
 
 class CareRecipient(TenantRecord, Base):
@@ -129,7 +129,11 @@ class CareService(TenantRecord, Base):
     who, when, done or not; the note (a health check's findings) is encrypted."""
 
     __tablename__ = "care_services"
-    __table_args__ = (tenant_fk("recipient_id", "care_recipients"),)
+    __table_args__ = (
+        tenant_fk("recipient_id", "care_recipients"),
+        # the elder's rows go with the elder (on_personal_data_erasure); the provider's work stays the firm's
+        {"info": firm_record("the firm's record of services delivered: kept when the provider is erased", "provider_account_id")},
+    )
 
     recipient_id: Mapped[uuid.UUID] = mapped_column(index=True)
     kind: Mapped[str] = mapped_column(String(16))

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Float, case, cast, select
 
 from kernel.sdk.regulator import RATIO, KpiSample, RegulatorKpi
 from plugins.fees.models import Bill
@@ -29,7 +29,16 @@ async def collection_samples(session: Any, community_ids: Sequence[uuid.UUID], s
     return out
 
 
+def collection_query(community_ids: Sequence[uuid.UUID], since: datetime, until: datetime) -> Any:
+    """The same samples as :func:`collection_samples`, as a SELECT the kernel aggregates in SQL
+    (the due date is a local calendar day)."""
+    rate = case((Bill.paid >= Bill.amount, 1.0), else_=cast(Bill.paid, Float) / Bill.amount)
+    return select(Bill.community_id, Bill.due_date, rate, cast(Bill.amount, Float), Bill.unit_id).where(
+        Bill.community_id.in_(community_ids), Bill.due_date >= since.date(), Bill.due_date < until.date(), Bill.amount > 0,
+    )
+
+
 KPIS = [
-    RegulatorKpi("fees.collection_rate", "物业费收缴率", "%", RATIO, collection_samples,
+    RegulatorKpi("fees.collection_rate", "物业费收缴率", "%", RATIO, collection_samples, query=collection_query,
                  description="Fen paid of fen billed, over the bills due in the period (weighted by amount)."),
 ]

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, CheckConstraint, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.sdk import Base, TenantRecord, tenant_fk
+from kernel.sdk.db import firm_record
 
 
 class InspectionRoute(TenantRecord, Base):
@@ -50,6 +51,7 @@ class InspectionSchedule(TenantRecord, Base):
     __table_args__ = (
         tenant_fk("route_id", "inspection_routes"),
         CheckConstraint("interval_hours > 0", name="interval_positive"),
+        {"info": firm_record("the firm's inspection plan: kept when the inspector is erased", "inspector_account_id")},
     )
 
     route_id: Mapped[uuid.UUID] = mapped_column(index=True)
@@ -66,6 +68,7 @@ class InspectionRound(TenantRecord, Base):
     __table_args__ = (
         tenant_fk("route_id", "inspection_routes"),
         tenant_fk("schedule_id", "inspection_schedules", ondelete=None),
+        {"info": firm_record("the firm's inspection record (MLPS / fire-safety patrol logs): kept when the inspector is erased", "inspector_account_id")},
     )
 
     route_id: Mapped[uuid.UUID] = mapped_column(index=True)

@@ -198,3 +198,121 @@ async def test_two_officers_executing_at_once_erase_once(runtime, gql, new_tenan
     async with runtime.db.tenant(t.tenant_id) as s:
         executed = await s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "privacy.erasure_executed"))
     assert executed == 1
+
+
+async def test_erasing_a_staff_member_keeps_the_firm_records_of_their_work(runtime, gql, new_tenant, actor) -> None:  # type: ignore[no-untyped-def]
+    """Issue 14: erasing an inspector or a care worker deleted the inspection rounds and schedules
+    they walked and the care services they delivered. Those are the firm's records
+    (``firm_record`` in the catalogue): kept, the staff member pseudonymised; the elder a care
+    service is about keeps their row, and the staff member's own data still goes."""
+    from datetime import timedelta
+
+    from kernel.consent.reads import PersonalDataRead
+    from kernel.db.catalogue import firm_record_of
+    from plugins.care.models import CareRecipient, CareService
+    from plugins.inspections.models import InspectionRound, InspectionRoute, InspectionSchedule
+
+    assert all(firm_record_of(m.__table__) for m in (InspectionRound, InspectionSchedule, CareService))
+    t = await new_tenant("erasf")
+    estate = await build_estate(runtime, t.tenant_id, marker="丁")
+    staff = await actor(t, "property_staff")
+    now = datetime.now(UTC)
+    async with runtime.db.tenant(t.tenant_id) as s:
+        route = InspectionRoute(community_id=estate.community, name="消防巡检")
+        s.add(route)
+        await s.flush()
+        schedule = InspectionSchedule(route_id=route.id, interval_hours=24, inspector_account_id=staff.account_id, next_due_at=now)
+        s.add(schedule)
+        await s.flush()
+        walked = InspectionRound(route_id=route.id, schedule_id=schedule.id, inspector_account_id=staff.account_id, status="completed", finished_at=now)
+        other = InspectionRound(route_id=route.id, inspector_account_id=None, status="scheduled")
+        elder = CareRecipient(person_id=estate.person, community_id=estate.community, monitoring_since=now)
+        s.add_all([walked, other, elder])
+        await s.flush()
+        service_row = CareService(recipient_id=elder.id, kind="visit", scheduled_for=now - timedelta(days=1), provider_account_id=staff.account_id,
+                                  status="done", done_at=now)
+        s.add(service_row)
+        s.add(PersonalDataRead(person_id=estate.person, reader_account_id=staff.account_id, reader=f"account:{staff.account_id}", category="contact"))
+        await s.flush()
+        ids = (schedule.id, walked.id, other.id, service_row.id)
+
+    asked = (await gql(REQUEST, token=staff.token))["data"]["requestErasure"]
+    r = await gql(EXECUTE, {"id": asked["id"]}, token=t.token)
+    assert not r.get("errors"), r
+    steps = {(s["table"], s["action"]): s for s in r["data"]["executeErasure"]["report"]}
+    for table in ("inspection_schedules", "inspection_rounds", "care_services"):
+        assert steps[(table, "kept")]["rows"] == 1 and "firm record" in steps[(table, "kept")]["reason"], steps
+        assert (table, "removed") not in steps
+    assert steps[("accounts", "pseudonymised")]["rows"] == 1
+
+    async with runtime.db.tenant(t.tenant_id) as s:
+        assert await s.scalar(select(InspectionSchedule.inspector_account_id).where(InspectionSchedule.id == ids[0])) == staff.account_id
+        assert await s.scalar(select(InspectionRound.status).where(InspectionRound.id == ids[1])) == "completed"
+        assert await s.scalar(select(InspectionRound.status).where(InspectionRound.id == ids[2])) == "scheduled"
+        assert await s.scalar(select(CareService.provider_account_id).where(CareService.id == ids[3])) == staff.account_id
+        reads = await s.scalar(select(func.count()).select_from(PersonalDataRead).where(PersonalDataRead.reader_account_id == staff.account_id))
+        account = await s.scalar(select(Account).where(Account.id == staff.account_id))
+    assert account is not None and account.username.startswith("erased-")
+    assert reads == 1  # the resident's "who read my data" record stays, as before
+
+
+async def test_five_requests_at_once_open_one(runtime, gql, new_tenant, actor) -> None:  # type: ignore[no-untyped-def]
+    """Issue 14: five ``requestErasure`` sent at once by the same person made five pending requests.
+    The partial unique index (one pending request per person) lets one through; the others are
+    CONFLICT, never an internal error."""
+    import asyncio
+
+    from tenants.erasure_requests import ErasureRequest
+
+    t = await new_tenant("erasc")
+    me = await actor(t, "resident")
+    results = await asyncio.gather(*[gql(REQUEST, token=me.token) for _ in range(5)])
+    assert sorted(code(r) if r.get("errors") else "OK" for r in results) == ["CONFLICT"] * 4 + ["OK"], results
+    async with runtime.db.tenant(t.tenant_id) as s:
+        pending = await s.scalar(select(func.count()).select_from(ErasureRequest).where(
+            ErasureRequest.account_id == me.account_id, ErasureRequest.status == "pending"))
+        audited = await s.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "privacy.erasure_requested", AuditEntry.target == str(me.account_id)))
+    assert pending == 1 and audited == 1
+
+
+async def test_staff_request_the_erasure_of_a_person_without_a_login(runtime, gql, new_tenant, actor) -> None:  # type: ignore[no-untyped-def]
+    """Issue 14: an owner who never claimed has no login and cannot ask; the data protection officer
+    (``privacy:manage``) asks on their behalf, audited, and executes it as any request."""
+    import uuid as uuid_
+
+    t = await new_tenant("erasn")
+    estate = await build_estate(runtime, t.tenant_id, marker="戊")
+    resident = await actor(t, "resident")
+    async with runtime.db.tenant(t.tenant_id) as s:
+        person = await service.register_person(s, runtime.vault, t.tenant_id, name="周未认领", phone="13900006666")
+        unit = await service.create_unit(s, building_id=estate.building, number="戊301", registered_area=9000)
+        await service.add_ownership(s, unit_id=unit.id, person_id=person.id)
+        await service.add_residency(s, unit_id=unit.id, person_id=person.id, kind="owner")
+    FOR = f"mutation($p: ID!) {{ requestErasureFor(personId: $p) {{ personId {FIELDS} }} }}"
+
+    assert code(await gql(FOR, {"p": str(person.id)}, token=resident.token)) == "FORBIDDEN"
+    assert code(await gql(FOR, {"p": str(uuid_.uuid4())}, token=t.token)) == "NOT_FOUND"
+    assert code(await gql(FOR, {"p": "not-an-id"}, token=t.token)) == "NOT_FOUND"
+    r = await gql(FOR, {"p": str(person.id)}, token=t.token)
+    assert not r.get("errors"), r
+    asked = r["data"]["requestErasureFor"]
+    assert asked["status"] == "pending" and asked["accountId"] is None and asked["personId"] == str(person.id)
+    assert asked["requester"] == "周未认领"
+    assert code(await gql(FOR, {"p": str(person.id)}, token=t.token)) == "CONFLICT"  # twice
+
+    r = await gql(EXECUTE, {"id": asked["id"]}, token=t.token)
+    assert not r.get("errors"), r
+    done = r["data"]["executeErasure"]
+    steps = {(s["table"], s["action"]): s for s in done["report"]}
+    assert done["status"] == "executed"
+    assert steps[("persons", "pseudonymised")]["rows"] == 1 and steps[("ownerships", "kept")]["rows"] == 1
+    assert steps[("residencies", "removed")]["rows"] == 1
+    assert ("accounts", "pseudonymised") not in steps
+    async with runtime.db.tenant(t.tenant_id) as s:
+        p = await s.scalar(select(Person).where(Person.id == person.id))
+        audit = (await s.execute(select(AuditEntry.action, AuditEntry.actor, AuditEntry.detail).where(
+            AuditEntry.target == str(person.id), AuditEntry.action.like("privacy.erasure%")).order_by(AuditEntry.seq))).all()
+    assert p is not None and p.name.startswith("已删除-") and p.phone_enc is None
+    assert [a[0] for a in audit] == ["privacy.erasure_requested", "privacy.erasure_executed"]
+    assert audit[0][2].get("on_behalf") is True and audit[0][1] == audit[1][1]  # the officer asked and executed

@@ -68,5 +68,8 @@ async def test_the_docs_examples_run_against_the_demo(runtime, gql):
             assert not r.get("errors"), (block, r)
     r = await gql("{ myJurisdiction { kind streets { code } } regulatorKpis(keys: [\"fees.collection_rate\"]) { kpis { groups { level street } } } }", token=district)
     assert r["data"]["myJurisdiction"] == {"kind": "district", "streets": [{"code": DEMO_STREET[0]}]}
-    assert {g["level"] for g in r["data"]["regulatorKpis"]["kpis"][0]["groups"]} == {"community", "firm", "jurisdiction"}
+    # a district with one street still gets its street's group (issue 14: it had none)
+    levels = [g["level"] for g in r["data"]["regulatorKpis"]["kpis"][0]["groups"]]
+    assert set(levels) == {"community", "firm", "street", "jurisdiction"} and levels.count("street") == 1
+    assert next(g for g in r["data"]["regulatorKpis"]["kpis"][0]["groups"] if g["level"] == "street")["street"] == DEMO_STREET[0]
     assert DEMO_SLUG in {g.get("firmSlug", DEMO_SLUG) for g in r["data"]["regulatorKpis"]["kpis"][0]["groups"]}

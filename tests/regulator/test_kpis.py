@@ -122,3 +122,23 @@ async def test_bad_input_is_a_coded_error(gql, jurisdiction, regulator, variable
     _, token = await regulator(await jurisdiction("B"))
     r = await gql(QUERY, variables, token=token)
     assert r["errors"][0]["extensions"]["code"] == code, r
+
+
+async def test_a_district_of_one_street_gets_that_streets_group(runtime, gql, new_tenant, jurisdiction, regulator):
+    """Issue 14: a district with a single street had no street-level group (only with two or more)."""
+    district = await jurisdiction("D", kind="district")
+    street = await jurisdiction("S1", parent=district)
+    t = await new_tenant("kd")
+    await enable_kpi_plugins(runtime, t.tenant_id)
+    async with runtime.db.tenant(t.tenant_id) as s:
+        await seed_community(s, code="D1", street=street, at=midday(2, utcnow()), volume=Volume(units=10, paid_share=1.0))
+    _, token = await regulator(district)
+    r = await gql(QUERY, {"keys": ["fees.collection_rate"]}, token=token)
+    assert not r.get("errors"), r
+    gs = groups(r["data"], "fees.collection_rate")
+    assert one(gs, level="street")["street"] == street
+    assert one(gs, level="street")["figure"] == one(gs, level="jurisdiction")["figure"] == {"value": 100.0, "samples": 10, "suppressed": False}
+    # a street account sees no street group (its jurisdiction is the street)
+    _, street_token = await regulator(street)
+    r = await gql(QUERY, {"keys": ["fees.collection_rate"]}, token=street_token)
+    assert not [g for g in groups(r["data"], "fees.collection_rate") if g["level"] == "street"]
