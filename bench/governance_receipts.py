@@ -164,6 +164,14 @@ async def run(chain: str, voters: int, postgres: str | None) -> dict[str, Any]:
             prof.disable()
             prof.dump_stats(os.environ["BENCH_PROFILE"])
             await asyncio.gather(*(vote(i) for i in range(1, voters)))
+        elif os.environ.get("BENCH_PROFILE_ALL"):
+            import cProfile
+
+            prof = cProfile.Profile()
+            prof.enable()
+            await asyncio.gather(*(vote(i) for i in range(voters)))
+            prof.disable()
+            prof.dump_stats(os.environ["BENCH_PROFILE_ALL"])
         else:
             await asyncio.gather(*(vote(i) for i in range(voters)))
         submitted = time.perf_counter() - t0

@@ -394,12 +394,15 @@ async def relay(client: ChainClient, runtime: Any, session: AsyncSession, deploy
         await _record_receipt(catalog, client, tx, artifact, address, receipt)
         return
     assert batch is not None
+    # one decoding of the batch's logs for all its intents (each keeps its own calls' events): decoding
+    # per intent made a 100-ballot batch decode 100 × 100 events (most of the relayer's CPU)
+    decoded = decode_receipt_events(client, artifact, address, list(receipt["logs"]))
     for member in members[1:]:
         try:
-            await _record_receipt(catalog, client, member, artifact, address, receipt, batch=batch)
+            await _record_receipt(catalog, client, member, artifact, address, receipt, batch=batch, decoded=decoded)
         except RetryLater:  # not yet: this intent stays pending and is retried with its own message
             member.tx_hash, member.block_number, member.result = None, None, None
-    await _record_receipt(catalog, client, tx, artifact, address, receipt, batch=batch)
+    await _record_receipt(catalog, client, tx, artifact, address, receipt, batch=batch, decoded=decoded)
 
 
 def _apply(tx: ChainTransaction, verdict: CallVerdict, revert: ContractRevert | None = None) -> None:
@@ -454,9 +457,17 @@ async def _guard_met(
 
 
 async def _record_receipt(
-    catalog: ContractCatalog, client: ChainClient, tx: ChainTransaction, artifact: str, address: str, receipt: Any, *, batch: CallBatch | None = None
+    catalog: ContractCatalog,
+    client: ChainClient,
+    tx: ChainTransaction,
+    artifact: str,
+    address: str,
+    receipt: Any,
+    *,
+    batch: CallBatch | None = None,
+    decoded: list[dict[str, Any]] | None = None,
 ) -> None:
-    events = decode_receipt_events(client, artifact, address, list(receipt["logs"]))
+    events = decoded if decoded is not None else decode_receipt_events(client, artifact, address, list(receipt["logs"]))
     if batch is not None:  # a shared batch: keep the events of this intent's calls
         events = [e for e in events if batch.owns(tx.args, e)]
     tx.tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
