@@ -157,10 +157,9 @@ def worker() -> None:
 
     async def go() -> None:
         import asyncio
+        import signal
 
         from kernel.process import freeze_startup_heap
-
-        import signal
 
         await runtime.startup()
         freeze_startup_heap()
