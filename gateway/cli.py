@@ -138,7 +138,7 @@ def _serve_processes(host: str, port: int, workers: int, background: bool) -> No
     helper = None
     if background:
         helper = subprocess.Popen([sys.executable, "-c", "from gateway.cli import main; main()", "worker"])  # noqa: S603
-    console.print(f"Linli on [bold]http://{host}:{port}/graphql[/bold]: {workers} gateway processes" + (f", workers in process {helper.pid}" if helper else ""))
+    console.print(f"Linli on [bold]http://{host}:{port}/graphql[/bold]: {workers} gateway processes" + (f", workers in process {helper.pid}" if helper else ""), soft_wrap=True)
     try:
         uvicorn.run("gateway.app:serve_process_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
     finally:
