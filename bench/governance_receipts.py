@@ -190,7 +190,24 @@ async def run(chain: str, voters: int, postgres: str | None, processes: int = 0)
         cpu0 = {p: cpu_seconds(p) for p in gateways + ([helper] if helper else [])}
         load0 = os.getloadavg()[0]
         t0 = time.perf_counter()
-        if os.environ.get("BENCH_PROFILE"):
+        if os.environ.get("BENCH_SQL") and not processes:  # the statements of one castVote, by shape
+            from collections import Counter
+
+            from sqlalchemy import event
+
+            seen: list[str] = []
+
+            def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+                seen.append(" ".join(statement.split())[:110])
+
+            event.listen(runtime.db.engine.sync_engine, "before_cursor_execute", before)
+            await vote(0)
+            event.remove(runtime.db.engine.sync_engine, "before_cursor_execute", before)
+            console.print(f"{len(seen)} statements in one castVote")
+            for shape, n in Counter(seen).most_common():
+                console.print(f"{n:3d} {shape}")
+            await asyncio.gather(*(vote(i) for i in range(1, voters)))
+        elif os.environ.get("BENCH_PROFILE"):
             import cProfile
 
             prof = cProfile.Profile()

@@ -16,6 +16,8 @@ to keep declares :func:`legal_hold` in its ``__table_args__`` info (erasure pseu
 a column ``personal(..., hold=reason)``; a table whose rows expire declares :func:`retained`
 (category, timestamp column, delete or pseudonymise); :func:`legal_hold_of` and
 :func:`retention_of` read them back.
+
+:func:`transaction_memo` is a dict for reads a request repeats, emptied whenever the transaction writes.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from kernel.db.catalogue import (
     secret,
     withheld,
 )
+from kernel.db.memo import transaction_memo
 from kernel.db.rls import disable_tenant_rls, enable_tenant_rls
 from kernel.db.tenant_tables import create_tenant_table, drop_tenant_table
 
@@ -62,6 +65,7 @@ __all__ = [
     "retention_of",
     "secret",
     "tenant_fk",
+    "transaction_memo",
     "utcnow",
     "withheld",
 ]
