@@ -330,6 +330,7 @@ def main() -> None:
         for r in results
     ]
     console.print(results_table("Vote submission → verifiable receipt", columns, rows))
+    print(markdown_table(columns, rows))  # the same, unabridged, for the docs
     if args.write_docs:
         body = (
             "## Governance: vote submission → verifiable receipt (issue 5)\n\n"
