@@ -3,7 +3,7 @@
 A request often reads the same rows twice (a mutation's result type checks again what the mutation
 checked: the caller's holdings, the community's contracts). ``transaction_memo(session)`` is a dict
 for such reads; it is emptied on every flush, on every non-SELECT statement executed through the
-session, and when the transaction ends (commit or rollback), so a memoised read is never older than
+session, and when a transaction begins or ends (commit or rollback), so a memoised read is never older than
 the last write of the transaction that made it."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def transaction_memo(session: AsyncSession) -> dict[Any, Any]:
         if not state.is_select:
             memo.clear()
 
-    for name in ("after_flush", "after_commit", "after_rollback", "after_soft_rollback"):
+    for name in ("after_begin", "after_flush", "after_commit", "after_rollback", "after_soft_rollback"):
         event.listen(sync, name, clear)
     event.listen(sync, "do_orm_execute", on_execute)
     return memo
