@@ -87,7 +87,8 @@ async def run(chain: str, voters: int, postgres: str | None, processes: int = 0)
     if postgres:
         from kernel.testing import create_postgres_database
 
-        url, admin_url, drop = await create_postgres_database(postgres)
+        # not linli_test_*: a cleanup of stale test databases on a shared server must not drop it mid-run
+        url, admin_url, drop = await create_postgres_database(postgres, prefix="linli_bench")
     else:
         url = admin_url = f"sqlite+aiosqlite:///{tmp / 'linli.db'}"
     settings = Settings(

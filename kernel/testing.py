@@ -135,9 +135,9 @@ class TestDatabase:
         return Settings(**values)
 
 
-async def create_postgres_database(base_url: str) -> tuple[str, str, Callable[[], Any]]:
+async def create_postgres_database(base_url: str, prefix: str = "linli_test") -> tuple[str, str, Callable[[], Any]]:
     """A fresh database and application role; returns (app_url, admin_url, drop)."""
-    name = f"linli_test_{secrets.token_hex(4)}"
+    name = f"{prefix}_{secrets.token_hex(4)}"
     role = f"{name}_app"
     password = secrets.token_hex(8)
     base = make_url(base_url)
