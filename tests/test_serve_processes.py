@@ -60,7 +60,7 @@ async def _settled(pids: list[int], within: float = 120) -> None:
     raise AssertionError(f"processes {pids} still busy after {within} s")
 
 
-async def _open_vote(runtime: Any, voters: int) -> tuple[uuid.UUID, str, list[str], list[uuid.UUID]]:
+async def _open_vote(runtime: Any, voters: int) -> tuple[uuid.UUID, uuid.UUID, list[str], list[uuid.UUID]]:
     """A tenant with ``voters`` owners (one unit each) and a proposal open for voting on chain."""
     from sqlalchemy import select
 
