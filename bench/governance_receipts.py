@@ -53,8 +53,17 @@ class HttpGraphQL:
         self.gate = asyncio.Semaphore(100)
 
     async def __call__(self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None) -> dict[str, Any]:
-        async with self.gate:
-            r = await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers={"authorization": f"Bearer {token}"})
+        import httpx
+
+        for attempt in range(3):
+            try:
+                async with self.gate:
+                    r = await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers={"authorization": f"Bearer {token}"})
+                break
+            except httpx.TransportError:
+                # a kept-alive connection the server closed as it was reused: reads are retried
+                if attempt == 2 or not query.startswith("query"):
+                    raise
         assert r.status_code < 500, r.text
         return r.json()  # type: ignore[no-any-return]
 
