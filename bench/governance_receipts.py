@@ -40,7 +40,35 @@ VOTE = "mutation($p: ID!, $c: VoteChoice!) { castVote(proposalId: $p, choice: $c
 VERIFY = "query($p: ID!) { verifyVoteReceipt(proposalId: $p) { onChain matchesChoice blockNumber } }"
 
 
-async def run(chain: str, voters: int, postgres: str | None) -> dict[str, Any]:
+class HttpGraphQL:
+    """``GraphQLClient``'s call over real HTTP, to ``linli serve --workers N``."""
+
+    def __init__(self, url: str) -> None:
+        import httpx
+
+        self.http = httpx.AsyncClient(base_url=url, timeout=600, limits=httpx.Limits(max_connections=100))
+        # thousands of requests waiting inside httpx's pool make it spin (each release scans every
+        # waiter): the client, not the server, took the CPU. Requests wait here instead, so a vote's
+        # latency still counts from the moment it was due.
+        self.gate = asyncio.Semaphore(100)
+
+    async def __call__(self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None) -> dict[str, Any]:
+        import httpx
+
+        for attempt in range(3):
+            try:
+                async with self.gate:
+                    r = await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers={"authorization": f"Bearer {token}"})
+                break
+            except httpx.TransportError:
+                # a kept-alive connection the server closed as it was reused: reads are retried
+                if attempt == 2 or not query.startswith("query"):
+                    raise
+        assert r.status_code < 500, r.text
+        return r.json()  # type: ignore[no-any-return]
+
+
+async def run(chain: str, voters: int, postgres: str | None, processes: int = 0) -> dict[str, Any]:
     from argon2 import PasswordHasher
     from sqlalchemy import select
     from strawberry import relay
@@ -68,7 +96,8 @@ async def run(chain: str, voters: int, postgres: str | None) -> dict[str, Any]:
     if postgres:
         from kernel.testing import create_postgres_database
 
-        url, admin_url, drop = await create_postgres_database(postgres)
+        # not linli_test_*: a cleanup of stale test databases on a shared server must not drop it mid-run
+        url, admin_url, drop = await create_postgres_database(postgres, prefix="linli_bench")
     else:
         url = admin_url = f"sqlite+aiosqlite:///{tmp / 'linli.db'}"
     settings = Settings(
@@ -76,6 +105,8 @@ async def run(chain: str, voters: int, postgres: str | None) -> dict[str, Any]:
         master_key="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", log_json=False, chain_url=node.url if node else None,
     )
     runtime = Runtime.build(settings)
+    served: Any = None
+    serving: Any = None
     try:
         await upgrade(admin_url, url, runtime.host)
         p = await provision(runtime, slug="bench", name="bench", admin_username="bench-admin", admin_password=PASSWORD)
@@ -116,16 +147,29 @@ async def run(chain: str, voters: int, postgres: str | None) -> dict[str, Any]:
                 raise RuntimeError(f"proposal not on chain: {[(t.intent, t.status, t.error_name) for t in txs]}")
         console.print(f"[{chain}] setup on chain in {time.perf_counter() - setup_start:.1f} s; {voters} voters")
 
-        client = GraphQLClient(create_app(runtime))
         gid = str(relay.GlobalID("Proposal", str(pid)))
         from kernel.chain.indexer import index_all
 
         await index_all(runtime)  # a running server has long caught up with the registration's events
-        if not os.environ.get("BENCH_NO_WORKERS"):
-            runtime.start_workers()
+        client: Any
+        if processes:
+            from kernel.testing import serve_processes
+
+            env = {
+                "LINLI_DATABASE_URL": url, "LINLI_DATABASE_ADMIN_URL": admin_url, "LINLI_CHAIN_URL": node.url if node else "",
+                "LINLI_DATA_DIR": str(tmp), "LINLI_SECRET_KEY": settings.secret_key, "LINLI_MASTER_KEY": settings.master_key,
+                "LINLI_LOG_LEVEL": "warning",
+            }
+            serving = serve_processes(env, workers=processes, port=_free_port(), timeout=300)
+            served = serving.__enter__()
+            client = HttpGraphQL(served.url)
+        else:
+            client = GraphQLClient(create_app(runtime))
+            if not os.environ.get("BENCH_NO_WORKERS"):
+                runtime.start_workers()
         # Warm up as a running server would be: the scheduled jobs' first runs, the schema, the pool.
         await asyncio.sleep(5)
-        for i in range(min(voters, 10)):
+        for i in range(min(voters, 10 * max(processes, 1))):
             w0 = time.perf_counter()
             await client("query($id: ID!) { proposal(id: $id) { status } }", {"id": gid}, token=tokens[i])
             if os.environ.get("BENCH_DEBUG"):
@@ -154,8 +198,31 @@ async def run(chain: str, voters: int, postgres: str | None) -> dict[str, Any]:
                 raise RuntimeError(r["errors"])
 
         poller = asyncio.create_task(poll())
+        from kernel.testing import cpu_seconds
+
+        gateways = served.gateway_pids() if served else [os.getpid()]
+        helper = served.worker_pid() if served else None
+        cpu0 = {p: cpu_seconds(p) for p in gateways + ([helper] if helper else [])}
+        load0 = os.getloadavg()[0]
         t0 = time.perf_counter()
-        if os.environ.get("BENCH_PROFILE"):
+        if os.environ.get("BENCH_SQL") and not processes:  # the statements of one castVote, by shape
+            from collections import Counter
+
+            from sqlalchemy import event
+
+            seen: list[str] = []
+
+            def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+                seen.append(" ".join(statement.split())[:110])
+
+            event.listen(runtime.db.engine.sync_engine, "before_cursor_execute", before)
+            await vote(0)
+            event.remove(runtime.db.engine.sync_engine, "before_cursor_execute", before)
+            console.print(f"{len(seen)} statements in one castVote")
+            for shape, n in Counter(seen).most_common():
+                console.print(f"{n:3d} {shape}")
+            await asyncio.gather(*(vote(i) for i in range(1, voters)))
+        elif os.environ.get("BENCH_PROFILE"):
             import cProfile
 
             prof = cProfile.Profile()
@@ -164,9 +231,18 @@ async def run(chain: str, voters: int, postgres: str | None) -> dict[str, Any]:
             prof.disable()
             prof.dump_stats(os.environ["BENCH_PROFILE"])
             await asyncio.gather(*(vote(i) for i in range(1, voters)))
+        elif os.environ.get("BENCH_PROFILE_ALL"):
+            import cProfile
+
+            prof = cProfile.Profile()
+            prof.enable()
+            await asyncio.gather(*(vote(i) for i in range(voters)))
+            prof.disable()
+            prof.dump_stats(os.environ["BENCH_PROFILE_ALL"])
         else:
             await asyncio.gather(*(vote(i) for i in range(voters)))
         submitted = time.perf_counter() - t0
+        cpu_submit = {p: cpu_seconds(p) - cpu0[p] for p in cpu0}
         if os.environ.get("BENCH_DEBUG"):
             console.print(sorted(round(answered[i] - sent[i], 2) for i in sent))
         async with runtime.db.tenant(tid) as s:
@@ -174,25 +250,42 @@ async def run(chain: str, voters: int, postgres: str | None) -> dict[str, Any]:
             from tenants.estate.models import Person
 
             person_of = {str(pid_): acc for pid_, acc in (await s.execute(select(Person.id, Person.account_id))).all()}
+            voter_of = {a.id: i for i, a in enumerate(accounts)}
             for v in (await s.scalars(select(Vote))).all():
-                intents[v.intent] = next(i for i, a in enumerate(accounts) if a.id == person_of[v.holder_key])
+                intents[v.intent] = voter_of[person_of[v.holder_key]]
         deadline = time.perf_counter() + 300
         while len(done) < voters and time.perf_counter() < deadline:  # noqa: ASYNC110 - the poller fills ``done``
             await asyncio.sleep(0.05)
         stop.set()
         await poller
         elapsed = time.perf_counter() - t0
+        cpu_all = {p: cpu_seconds(p) - cpu0[p] for p in cpu0}
+        load1 = os.getloadavg()[0]
         await runtime.stop_workers()
         latencies = sorted(done[k] - sent[intents[k]] for k in done)
         verified = 0
-        for i in range(voters):
-            r = await client(VERIFY, {"p": gid}, token=tokens[i])
+        gate = asyncio.Semaphore(50)
+
+        async def verify(i: int) -> None:
+            nonlocal verified
+            async with gate:
+                r = await client(VERIFY, {"p": gid}, token=tokens[i])
             v = r["data"]["verifyVoteReceipt"]
             verified += bool(v["onChain"] and v["matchesChoice"])
+
+        await asyncio.gather(*(verify(i) for i in range(voters)))
         async with runtime.db.tenant(tid) as s:
             txs = len(set((await s.scalars(select(ChainTransaction.tx_hash).where(ChainTransaction.function == "castVotesBySig"))).all()))
         await client.http.aclose()
+        if served is not None:
+            served = None
+            serving.__exit__(None, None, None)
+        gateway_cpu = sum(cpu_submit[p] for p in gateways)
         return {
+            "processes": processes or 1,
+            "gateway_cpu_ms": 1000 * gateway_cpu / voters,
+            "worker_cpu_s": cpu_all[helper] if helper else float("nan"),
+            "load": f"{load0:.1f}→{load1:.1f}",
             "database": "PostgreSQL" if postgres else "SQLite",
             "chain": chain,
             "voters": voters,
@@ -206,6 +299,8 @@ async def run(chain: str, voters: int, postgres: str | None) -> dict[str, Any]:
             "transactions": txs,
         }
     finally:
+        if served is not None:
+            serving.__exit__(None, None, None)
         c = runtime.services.get("chain")
         if c is not None:
             await c.close()
@@ -216,21 +311,41 @@ async def run(chain: str, voters: int, postgres: str | None) -> dict[str, Any]:
             node.stop()
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--voters", type=int, default=200)
     parser.add_argument("--chain", choices=("anvil", "embedded", "both"), default="both")
     parser.add_argument("--postgres", default=os.environ.get("LINLI_BENCH_POSTGRES_URL"), help="PostgreSQL server URL (default: $LINLI_BENCH_POSTGRES_URL; else SQLite)")
+    parser.add_argument(
+        "--processes", type=int, default=0,
+        help="vote through `linli serve --workers N` (real HTTP, N gateway processes and a `linli worker`; needs PostgreSQL, runs on anvil) instead of the app in this process",
+    )
     parser.add_argument("--write-docs", action="store_true", help="write the results into docs/benchmarks.md")
     args = parser.parse_args()
     chains = ("anvil", "embedded") if args.chain == "both" else (args.chain,)
-    results = [asyncio.run(run(c, args.voters, args.postgres)) for c in chains]
-    columns = ["database", "chain", "voters", "receipts", "verified", "p50 s", "p99 s", "max s", "all submitted s", "all receipts s", "vote txs"]
+    if args.processes:
+        if not args.postgres:
+            parser.error("--processes needs PostgreSQL (--postgres or LINLI_BENCH_POSTGRES_URL)")
+        chains = ("anvil",)  # the embedded EVM lives in one process
+    results = [asyncio.run(run(c, args.voters, args.postgres, args.processes)) for c in chains]
+    columns = [
+        "database", "chain", "gateway processes", "voters", "receipts", "verified", "p50 s", "p99 s", "max s",
+        "all submitted s", "all receipts s", "vote txs", "gateway CPU ms / castVote", "load avg",
+    ]
     rows = [
-        [r["database"], r["chain"], r["voters"], r["receipts"], r["verified"], f"{r['p50']:.2f}", f"{r['p99']:.2f}", f"{r['max']:.2f}", f"{r['submit_s']:.2f}", f"{r['elapsed_s']:.2f}", r["transactions"]]
+        [r["database"], r["chain"], r["processes"], r["voters"], r["receipts"], r["verified"], f"{r['p50']:.2f}", f"{r['p99']:.2f}", f"{r['max']:.2f}", f"{r['submit_s']:.2f}", f"{r['elapsed_s']:.2f}", r["transactions"], f"{r['gateway_cpu_ms']:.1f}", r["load"]]
         for r in results
     ]
     console.print(results_table("Vote submission → verifiable receipt", columns, rows))
+    print(markdown_table(columns, rows))  # the same, unabridged, for the docs
     if args.write_docs:
         body = (
             "## Governance: vote submission → verifiable receipt (issue 5)\n\n"

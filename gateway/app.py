@@ -253,6 +253,20 @@ def graphiql_enabled(settings: Any) -> bool:
     return settings.graphiql if settings.graphiql is not None else settings.environment == "development"
 
 
+def serve_process_app() -> FastAPI:
+    """The app of one of ``linli serve --workers N``'s gateway processes (uvicorn's factory): the
+    runtime from the environment, no background workers (``linli worker`` runs those once)."""
+    from kernel.config import Settings
+    from kernel.logging import configure_logging
+    from kernel.process import freeze_startup_heap
+
+    settings = Settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    app = create_app(Runtime.build(settings), workers=False)
+    freeze_startup_heap()
+    return app
+
+
 def create_app(runtime: Runtime | None = None, *, workers: bool = False) -> FastAPI:
     runtime = runtime or Runtime.build()
     schema = compose(runtime.host)

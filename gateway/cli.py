@@ -76,22 +76,78 @@ def db_upgrade() -> None:
 
 
 @cli.command()
-def serve(host: str = "127.0.0.1", port: int = 8000, workers: bool = True) -> None:
-    """Run the gateway and the background workers in one process."""
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = typer.Option(1, "--workers", min=1, help="gateway processes (more than 1 needs PostgreSQL and a chain node)"),
+    background: bool = typer.Option(True, "--background/--no-background", help="also run the background workers (outbox, relayer, indexer, jobs)"),
+    no_workers: bool = typer.Option(False, "--no-workers", hidden=True, help="old spelling of --no-background"),
+) -> None:
+    """Run the gateway, and the background workers once (in the process, or beside the N gateway processes)."""
     import uvicorn
+
+    if no_workers:
+        background = False
+    if workers > 1:
+        _serve_processes(host, port, workers, background)
+        return
 
     from gateway.app import create_app
 
     runtime = _runtime()
     if runtime.settings.is_sqlite:
         run(upgrade(runtime))  # the embedded default migrates itself
-    app = create_app(runtime, workers=workers)
+    app = create_app(runtime, workers=background)
     from kernel.process import freeze_startup_heap
 
     freeze_startup_heap()
     console.print(f"Linli on [bold]http://{host}:{port}/graphql[/bold] (GraphiQL in a browser)")
     console.print(f"residents' voting client: [bold]http://{host}:{port}/vote/[/bold]")
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def multi_process_refusal(settings: Any) -> str | None:
+    """Why ``linli serve --workers N`` (N > 1) cannot run on these settings, or None."""
+    if not settings.database_url or settings.is_sqlite:  # unset: the embedded SQLite default
+        return (
+            "several gateway processes need PostgreSQL (LINLI_DATABASE_URL=postgresql+asyncpg://…): SQLite has one writer "
+            "and the processes would queue on its lock; run `linli serve` (one process) on the embedded default"
+        )
+    if not settings.chain_url:
+        return (
+            "several gateway processes need a chain node (LINLI_CHAIN_URL, e.g. anvil or a real node): the embedded EVM "
+            "lives inside one process, so each process would see a chain of its own"
+        )
+    return None
+
+
+def _serve_processes(host: str, port: int, workers: int, background: bool) -> None:
+    """N uvicorn gateway processes (restarted by uvicorn's supervisor when one dies) and, unless
+    ``--no-background``, one ``linli worker`` process beside them: the outbox, relayer, indexer and
+    scheduled jobs run once, not in every gateway process."""
+    import subprocess
+    import sys
+
+    import uvicorn
+
+    from kernel.config import Settings
+
+    refusal = multi_process_refusal(Settings())
+    if refusal:
+        fail(refusal)
+    helper = None
+    if background:
+        helper = subprocess.Popen([sys.executable, "-c", "from gateway.cli import main; main()", "worker"])  # noqa: S603
+    console.print(f"Linli on [bold]http://{host}:{port}/graphql[/bold]: {workers} gateway processes" + (f", workers in process {helper.pid}" if helper else ""), soft_wrap=True)
+    try:
+        uvicorn.run("gateway.app:serve_process_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
+    finally:
+        if helper is not None:
+            helper.terminate()
+            try:
+                helper.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                helper.kill()
 
 
 @cli.command()
@@ -101,16 +157,22 @@ def worker() -> None:
 
     async def go() -> None:
         import asyncio
+        import signal
 
         from kernel.process import freeze_startup_heap
 
         await runtime.startup()
         freeze_startup_heap()
         runtime.start_workers()
+        stop = asyncio.Event()
+        # SIGTERM (``linli serve --workers N`` stopping, a process manager) ends as Ctrl-C does:
+        # the workers stop between deliveries and the runtime closes its connections
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
         console.print("workers running; Ctrl-C to stop")
         try:
-            await asyncio.Event().wait()
+            await stop.wait()
         finally:
+            await runtime.stop_workers()
             await runtime.shutdown()
 
     try:
@@ -161,7 +223,7 @@ def demo(
         import os
 
         os.environ.setdefault("LINLI_DEMO_GOVERNANCE", "1")
-        serve(host=host, port=port, workers=True)
+        serve(host=host, port=port, workers=1, background=True, no_workers=False)
 
 
 @tenant_cli.command("create")

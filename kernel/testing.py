@@ -135,9 +135,9 @@ class TestDatabase:
         return Settings(**values)
 
 
-async def create_postgres_database(base_url: str) -> tuple[str, str, Callable[[], Any]]:
+async def create_postgres_database(base_url: str, prefix: str = "linli_test") -> tuple[str, str, Callable[[], Any]]:
     """A fresh database and application role; returns (app_url, admin_url, drop)."""
-    name = f"linli_test_{secrets.token_hex(4)}"
+    name = f"{prefix}_{secrets.token_hex(4)}"
     role = f"{name}_app"
     password = secrets.token_hex(8)
     base = make_url(base_url)
@@ -319,3 +319,101 @@ async def access_token(runtime: Runtime, account_id: uuid.UUID, tenant_id: uuid.
         assert account is not None, "no such account in this tenant"
         pair = await identity.issue_tokens(s, runtime.settings, account, tenant_id)
     return pair.access_token
+
+
+# -------------------------------------------------------------------------------- several processes
+
+
+def _children(pid: int) -> list[int]:
+    """Direct children of ``pid`` (Linux ``/proc``)."""
+    found: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a live process (Linux ``/proc``); 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class ServeProcesses:
+    """``linli serve --workers N`` started by :func:`serve_processes`: the supervisor, its gateway
+    processes and its ``linli worker`` process."""
+
+    process: Any  # subprocess.Popen
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _kids(self) -> list[tuple[int, str]]:
+        out = []
+        for pid in _children(self.process.pid):
+            try:
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            out.append((pid, cmd))
+        return out
+
+    def gateway_pids(self) -> list[int]:
+        """The gateway processes (uvicorn's spawned workers), not the ``linli worker`` process."""
+        return sorted(pid for pid, cmd in self._kids() if "spawn_main" in cmd)
+
+    def worker_pid(self) -> int | None:
+        return next((pid for pid, cmd in self._kids() if cmd.rstrip().endswith(" worker")), None)
+
+
+def serve_processes(env: dict[str, str], *, workers: int, port: int, timeout: float = 120) -> Any:
+    """Context manager: run ``linli serve --workers N`` with ``env`` added to this process's environment,
+    wait until every gateway process has started and ``/readyz`` answers, stop everything afterwards."""
+    import contextlib
+    import signal
+    import subprocess
+    import sys
+
+    @contextlib.contextmanager
+    def cm() -> Any:
+        cmd = [sys.executable, "-c", "from gateway.cli import main; main()", "serve", "--workers", str(workers), "--port", str(port)]
+        proc = subprocess.Popen(cmd, env={**os.environ, **env}, start_new_session=True)  # noqa: S603
+        served = ServeProcesses(proc, port)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"linli serve --workers {workers} exited with {proc.returncode}")
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"linli serve --workers {workers} not ready in {timeout:.0f} s")
+                try:
+                    ready = httpx.get(served.url + "/readyz", timeout=2).status_code == 200
+                except httpx.HTTPError:
+                    ready = False
+                if ready and len(served.gateway_pids()) >= workers:
+                    break
+                time.sleep(0.2)
+            yield served
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)  # the session started for it: its children only
+                proc.wait(timeout=10)
+
+    return cm()

@@ -31,6 +31,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.db.memo import transaction_memo
 from kernel.outbox import OutboxMessage
 from kernel.outbox import enqueue as enqueue_outbox
 from kernel.plugins.contributions import CallBatch, CallVerdict
@@ -121,7 +122,8 @@ async def enqueue_chain_call(
     existing = await session.scalar(select(ChainTransaction.id).where(ChainTransaction.intent == intent))
     if existing is not None:
         return
-    deployed = set((await session.scalars(select(ChainDeployment.contract).where(ChainDeployment.community_id == community_id))).all())
+    deployment = await deployment_for(session, community_id)
+    deployed = set(deployment.roles) if deployment is not None else set()
     if deployed and contract not in deployed:
         raise ValueError(f"unknown contract {contract!r}; the community has {', '.join(sorted(deployed))}")
     session.add(
@@ -178,11 +180,16 @@ class CommunityContracts:
 
 
 async def deployment_for(session: AsyncSession, community_id: uuid.UUID) -> CommunityContracts | None:
-    """The community's deployed contracts, if any were deployed."""
+    """The community's deployed contracts, if any were deployed (kept for the transaction until it writes:
+    a vote asks for them when signing the ballot and again when queueing it)."""
+    memo = transaction_memo(session)
+    key = ("chain.deployment", community_id)
+    if key in memo:
+        return memo[key]  # type: ignore[no-any-return]
     rows = (await session.scalars(select(ChainDeployment).where(ChainDeployment.community_id == community_id))).all()
-    if not rows:
-        return None
-    return CommunityContracts(community_id, {r.contract: r for r in sorted(rows, key=lambda r: r.created_at)})
+    found = CommunityContracts(community_id, {r.contract: r for r in sorted(rows, key=lambda r: r.created_at)}) if rows else None
+    memo[key] = found
+    return found
 
 
 async def ensure_community_contracts(
@@ -394,12 +401,15 @@ async def relay(client: ChainClient, runtime: Any, session: AsyncSession, deploy
         await _record_receipt(catalog, client, tx, artifact, address, receipt)
         return
     assert batch is not None
+    # one decoding of the batch's logs for all its intents (each keeps its own calls' events): decoding
+    # per intent made a 100-ballot batch decode 100 × 100 events (most of the relayer's CPU)
+    decoded = decode_receipt_events(client, artifact, address, list(receipt["logs"]))
     for member in members[1:]:
         try:
-            await _record_receipt(catalog, client, member, artifact, address, receipt, batch=batch)
+            await _record_receipt(catalog, client, member, artifact, address, receipt, batch=batch, decoded=decoded)
         except RetryLater:  # not yet: this intent stays pending and is retried with its own message
             member.tx_hash, member.block_number, member.result = None, None, None
-    await _record_receipt(catalog, client, tx, artifact, address, receipt, batch=batch)
+    await _record_receipt(catalog, client, tx, artifact, address, receipt, batch=batch, decoded=decoded)
 
 
 def _apply(tx: ChainTransaction, verdict: CallVerdict, revert: ContractRevert | None = None) -> None:
@@ -454,9 +464,17 @@ async def _guard_met(
 
 
 async def _record_receipt(
-    catalog: ContractCatalog, client: ChainClient, tx: ChainTransaction, artifact: str, address: str, receipt: Any, *, batch: CallBatch | None = None
+    catalog: ContractCatalog,
+    client: ChainClient,
+    tx: ChainTransaction,
+    artifact: str,
+    address: str,
+    receipt: Any,
+    *,
+    batch: CallBatch | None = None,
+    decoded: list[dict[str, Any]] | None = None,
 ) -> None:
-    events = decode_receipt_events(client, artifact, address, list(receipt["logs"]))
+    events = decoded if decoded is not None else decode_receipt_events(client, artifact, address, list(receipt["logs"]))
     if batch is not None:  # a shared batch: keep the events of this intent's calls
         events = [e for e in events if batch.owns(tx.args, e)]
     tx.tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()

@@ -18,6 +18,8 @@ a column ``personal(..., hold=reason)``; a table whose rows expire declares :fun
 :func:`retention_of` read them back. A table of the firm's own records naming the staff member
 who did the work declares :func:`firm_record` (erasing that staff member keeps the rows, the
 person pseudonymised); :func:`firm_record_of` reads it back.
+
+:func:`transaction_memo` is a dict for reads a request repeats, emptied whenever the transaction writes.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from kernel.db.catalogue import (
     secret,
     withheld,
 )
+from kernel.db.memo import transaction_memo
 from kernel.db.rls import disable_tenant_rls, enable_tenant_rls
 from kernel.db.tenant_tables import create_tenant_table, drop_tenant_table
 
@@ -68,6 +71,7 @@ __all__ = [
     "retention_of",
     "secret",
     "tenant_fk",
+    "transaction_memo",
     "utcnow",
     "withheld",
 ]

@@ -50,6 +50,7 @@ from kernel.sdk import (
     transaction_for,
     utcnow,
 )
+from kernel.sdk.db import transaction_memo
 from kernel.sdk.estate import (
     Building,
     Community,
@@ -153,10 +154,18 @@ async def persons_of_account(session: AsyncSession, account_id: uuid.UUID | None
 
 
 async def holdings(session: AsyncSession, proposal: m.Proposal, account_id: uuid.UUID | None) -> dict[str, Holding]:
-    """The person keys in the proposal's scope the caller holds (owner, co-owner, developer's representative)."""
-    persons = {uuid.UUID(p) for p in await persons_of_account(session, account_id)}
-    buildings = [uuid.UUID(b) for b in proposal.building_ids] or None
-    return await holdings_of(session, persons, proposal.community_id, buildings)
+    """The person keys in the proposal's scope the caller holds (owner, co-owner, developer's representative).
+
+    Kept for the transaction until it writes (``castVote`` asks twice: its result type's visibility
+    check and the vote itself); callers only read the answer."""
+    memo = transaction_memo(session)
+    key = ("governance.holdings", proposal.community_id, tuple(proposal.building_ids or ()), account_id)
+    found: dict[str, Holding] | None = memo.get(key)
+    if found is None:
+        persons = {uuid.UUID(p) for p in await persons_of_account(session, account_id)}
+        buildings = [uuid.UUID(b) for b in proposal.building_ids] or None
+        found = memo[key] = await holdings_of(session, persons, proposal.community_id, buildings)
+    return found
 
 
 async def my_scope_units(session: AsyncSession, proposal: m.Proposal, account_id: uuid.UUID | None) -> dict[str, list[VotingUnit]]:
