@@ -32,7 +32,7 @@ from kernel.sdk import (
     service,
     utcnow,
 )
-from kernel.sdk.estate import Community, Unit
+from kernel.sdk.estate import Unit, community_exists
 from kernel.sdk.inputs import parse_input
 from kernel.sdk.runtime import Runtime
 from plugins.safety import escalation, live
@@ -153,10 +153,8 @@ async def raise_alarm(
             existing.details = details
             await session.flush()
             return existing, False
-    if (
-        place.community_id is not None
-        and await session.scalar(select(Community.id).where(Community.id == place.community_id))
-        is None
+    if place.community_id is not None and not await community_exists(
+        session, place.community_id
     ):
         place = DevicePlace(place.device_id, place.name, None, place.building_id)
     alarm = SafetyAlarm(
@@ -404,10 +402,7 @@ async def set_rule(
         threshold=threshold,
         ack_within_seconds=ack_within_seconds,
     )
-    if (
-        community_id is not None
-        and await session.scalar(select(Community.id).where(Community.id == community_id)) is None
-    ):
+    if community_id is not None and not await community_exists(session, community_id):
         raise NotFound("no community with this id")
     stmt = select(SafetyRuleSetting).where(SafetyRuleSetting.alarm_type == alarm_type)
     stmt = stmt.where(
