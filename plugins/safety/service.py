@@ -153,9 +153,7 @@ async def raise_alarm(
             existing.details = details
             await session.flush()
             return existing, False
-    if place.community_id is not None and not await community_exists(
-        session, place.community_id
-    ):
+    if place.community_id is not None and not await community_exists(session, place.community_id):
         place = DevicePlace(place.device_id, place.name, None, place.building_id)
     alarm = SafetyAlarm(
         id=uuid.uuid4(),
@@ -181,9 +179,15 @@ async def raise_alarm(
     await session.flush()
     await _audit(session, "system", "alarm_raised", alarm, device_id=str(place.device_id))
     await _publish(runtime, session, "safety.alarm_raised", alarm)
+    order_id = None
     if device_alarm_id is None:
-        await _open_work_order(session, runtime, alarm, place)
+        order_id = await _open_work_order(session, runtime, alarm, place)
     await escalation.start(session, runtime, alarm, settings)
+    # linked after the escalation's statements (which would flush it on their own): the order
+    # and the escalation reach the alarm row in one UPDATE
+    if order_id is not None:
+        alarm.work_order_id = order_id
+    await session.flush()
     return alarm, True
 
 
@@ -206,24 +210,26 @@ def _alarm_event_payload(alarm: SafetyAlarm, place: DevicePlace) -> dict[str, An
 
 async def _open_work_order(
     session: Any, runtime: Runtime, alarm: SafetyAlarm, place: DevicePlace
-) -> None:
+) -> uuid.UUID | None:
     """The closed loop. Where the firm uses work orders, the order is opened in the alarm's own
     transaction through the workorders plugin's service ``workorders.open_from_alarm`` — alarm,
     escalation, notification and order commit together, one outbox hop after the device's
     message instead of two. Otherwise (or if opening fails: the alarm still commits) the alarm
-    is published as ``device.alarm_raised`` for the workorders plugin's handler."""
+    is published as ``device.alarm_raised`` for the workorders plugin's handler. Returns the
+    order's id to link (None: it comes by the event, :func:`link_work_order`)."""
     p = _alarm_event_payload(alarm, place)
     opener = service(runtime, "workorders.open_from_alarm")
     if opener is not None and "workorders" in await enabled_plugins(session):
         try:
             async with session.begin_nested():
-                alarm.work_order_id = await opener(
+                order_id: uuid.UUID = await opener(
                     session, runtime, p, actor="event:safety.alarm_raised"
                 )
-            return
+            return order_id
         except Exception:  # the order is retried through the event below
             log.exception("safety_work_order_failed", alarm_id=str(alarm.id))
     await runtime.bus.publish(session, Event("device.alarm_raised", alarm.tenant_id, p))
+    return None
 
 
 async def get(session: Any, alarm_id: uuid.UUID) -> SafetyAlarm:
