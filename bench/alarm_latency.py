@@ -2,9 +2,10 @@
 telemetry over MQTT QoS 1 (the C load generator, ``bench/mqtt_loadgen.c``: environment sensors
 at ``--rate`` messages/s each) while perimeter sensors raise **one critical event per second**
 (``{"intrusion": true}``, each from another sensor) → Mosquitto (linli_auth) → the MQTT bridge
-→ PostgreSQL (row-level security on, application role) → the outbox worker: the safety plugin
-raises the alarm and notifies the on-duty person (escalation level 1) in one transaction, then
-the workorders plugin opens the work order in the next.
+→ PostgreSQL (row-level security on, application role) → the outbox worker's express lane (the
+device event is delivered right after the ingest's commit, not on the next poll): the safety
+plugin raises the alarm, opens its work order (the workorders plugin's service), notifies the
+on-duty person (escalation level 1), all in one transaction.
 
 Reported per critical event, from the publish (the message's ``ts``) to
 
@@ -154,6 +155,12 @@ def _ms(values: list[float], q: float) -> float | None:
     return round(percentile(sorted(values), q) * 1000, 1) if values else None
 
 
+def _ratio(values: list[float], baseline: list[float], q: float) -> float | None:
+    if not values or not baseline:
+        return None
+    return round(percentile(sorted(values), q) / percentile(sorted(baseline), q), 2)
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     from sqlalchemy import func, select
 
@@ -280,6 +287,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "end_to_end_p99_ms": _ms(end_to_end, 99),
         "end_to_end_max_ms": round(max(end_to_end) * 1000, 1) if end_to_end else None,
         "end_to_end_mean_ms": round(statistics.mean(end_to_end) * 1000, 1) if end_to_end else None,
+        # the same run's telemetry baseline as the yardstick (the machine is shared)
+        "end_to_end_p50_over_baseline": _ratio(end_to_end, telemetry_latencies, 50),
+        "end_to_end_p99_over_baseline": _ratio(end_to_end, telemetry_latencies, 99),
         "loadavg_before": [round(x, 2) for x in load0],
         "loadavg_after": [round(x, 2) for x in load1],
     }
@@ -318,21 +328,21 @@ def docs_body(result: dict[str, Any], command: str) -> str:
 `bench/alarm_latency.py`: {result["telemetry_devices"]} environment sensors send telemetry over MQTT
 QoS 1 at {result["rate_per_device"]} messages/s each (the C load generator) while perimeter sensors
 raise one **critical** event per second ({result["critical_events_sent"]} events in
-{result["seconds"]:.0f} s) → Mosquitto → the MQTT bridge → PostgreSQL (RLS on) → the outbox: the
-safety plugin raises the alarm and notifies the on-duty person through the escalation (one
-transaction), the workorders plugin opens the work order (the next). Times from the publish
-(the message's `ts`) to the commit, heard on the plugins' live hubs (PostgreSQL `NOTIFY`, sent
-only on commit). The baseline is plain telemetry publish → stored in the same run.
+{result["seconds"]:.0f} s) → Mosquitto → the MQTT bridge → PostgreSQL (RLS on) → the outbox's
+express lane: the safety plugin raises the alarm, opens its work order and notifies the on-duty
+person through the escalation, in one transaction. Times from the publish (the message's `ts`)
+to the commit, heard on the plugins' live hubs (PostgreSQL `NOTIFY`, sent only on commit). The
+baseline is plain telemetry publish → stored in the same run.
 
 {table}
 
 Alarms raised {result["alarms_raised"]}, with their work order {result["alarms_with_work_order"]},
 notifications recorded {result["notifications_recorded"]}; end-to-end max
-{result["end_to_end_max_ms"]} ms. Target (issue): p99 ≤ 200 ms. An alarm costs two outbox hops over
-the telemetry baseline (the safety handler's transaction — alarm, escalation level 1, notification —
-then the workorders handler's); each hop is a wake-up after the commit, a tenant transaction that
-locks the message, runs the handler and commits, and the `NOTIFY`. The difference between the rows
-is what the hops cost on this machine at the load below.
+{result["end_to_end_max_ms"]} ms; end to end ÷ the same run's baseline: p50
+{result["end_to_end_p50_over_baseline"]}, p99 {result["end_to_end_p99_over_baseline"]}. Target
+(issue): p99 ≤ 200 ms. An alarm costs one outbox hop over the telemetry baseline: the handoff to the
+express lane after the ingest's commit, then one tenant transaction that claims the message, runs
+the handler (alarm, work order, escalation level 1, notification) and commits, and the `NOTIFY`.
 
 Machine: {machine_description()}; load average (1, 5, 15 min) before {result["loadavg_before"]},
 at the end of publishing {result["loadavg_after"]} — the machine is shared with other sessions.

@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.db.base import Base, TenantScoped, utcnow
+from kernel.db.memo import transaction_facts
 
 GENESIS = "0" * 64
 
@@ -96,6 +97,9 @@ def entry_hash(
     raise ValueError(f"unknown audit hash {alg!r}")
 
 
+_HEAD_MEMO = "audit.head"
+
+
 async def _head_for_append(session: AsyncSession, tenant_id: uuid.UUID) -> tuple[int, str]:
     """The tenant's head, locked until the transaction ends (PostgreSQL), or (0, genesis) for a new log."""
     if session.get_bind().dialect.name == "postgresql":
@@ -127,7 +131,14 @@ async def record(
 
     The database trigger advances the head; an entry that does not extend it is refused."""
     detail = json.loads(json.dumps(detail or {}, default=str))
-    head_seq, head_hash = await _head_for_append(session, tenant_id)
+    memo = transaction_facts(session)
+    # the head this transaction locked and moved itself (no one else can move it before the
+    # transaction ends; a rollback of any part of it drops the memo, and the head is read again)
+    head = memo.get(_HEAD_MEMO)
+    if head is not None and head[0] == tenant_id:
+        head_seq, head_hash = head[1], head[2]
+    else:
+        head_seq, head_hash = await _head_for_append(session, tenant_id)
     at = utcnow()
     seq = head_seq + 1
     alg = hash_algorithm()
@@ -137,6 +148,7 @@ async def record(
     )
     session.add(entry)
     await session.flush()
+    memo[_HEAD_MEMO] = (tenant_id, seq, digest)
     for obj in list(session.identity_map.values()):
         if isinstance(obj, AuditHead):
             session.expire(obj)  # the trigger moved it

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.db.base import utcnow
 from kernel.metrics import plugin_handler_failures
-from kernel.outbox import OutboxMessage, enqueue, poke_after_commit
+from kernel.outbox import OutboxMessage, enqueue, hint_after_commit, poke_after_commit
 from kernel.plugins.contributions import EventHandler
 from kernel.plugins.enablement import enabled_plugins
 from kernel.plugins.host import PluginHost
@@ -80,6 +81,9 @@ class EventBus:
             for event_type, handler in mapping.items():
                 self.handlers[event_type].append((plugin, handler))
         self.runtime: Runtime | None = None  # set by the runtime
+        #: The outbox worker's express lane (:meth:`kernel.outbox.OutboxWorker.hint`), set by the
+        #: runtime: the rows a transaction queued are handed to it once it commits.
+        self.express: Callable[[uuid.UUID, list[uuid.UUID]], None] | None = None
 
     def subscribers(self, event_type: str) -> list[tuple[str, EventHandler]]:
         return self.handlers.get(event_type, []) + self.handlers.get("*", [])
@@ -89,16 +93,20 @@ class EventBus:
         if not subs:
             return 0
         enabled = await enabled_plugins(session)
-        n = 0
+        queued: list[OutboxMessage] = []
         for plugin, _ in subs:
             loaded = self.host.plugins.get(plugin)
             if loaded is None or not (loaded.manifest.core or plugin in enabled):
                 continue
-            await enqueue(session, f"event:{plugin}", f"{event.id}:{plugin}", event.to_json())
-            n += 1
-        if n and self.runtime is not None:
+            msg = await enqueue(session, f"event:{plugin}", f"{event.id}:{plugin}", event.to_json())
+            if msg is not None:
+                queued.append(msg)
+        if queued and self.express is not None:
+            # delivered as soon as the transaction commits, not on the worker's next poll
+            hint_after_commit(session, self.express, event.tenant_id, queued)
+        elif queued and self.runtime is not None:
             poke_after_commit(session, self.runtime.poke_workers)
-        return n
+        return len(queued)
 
     async def deliver(self, session: AsyncSession, msg: OutboxMessage) -> None:
         plugin = msg.topic.split(":", 1)[1]
@@ -106,11 +114,12 @@ class EventBus:
         for name, handler in self.subscribers(event.type):
             if name != plugin:
                 continue
+            # no savepoint around the handler: a handler that raises fails the whole delivery
+            # (the outbox rolls its transaction back and retries), so there is nothing to keep
             try:
-                async with session.begin_nested():
-                    # set by the runtime before any delivery (a bare bus in a unit test has none)
-                    runtime = cast("Runtime", self.runtime)
-                    await handler(HandlerContext(runtime, event.tenant_id, session, plugin), event)
+                # set by the runtime before any delivery (a bare bus in a unit test has none)
+                runtime = cast("Runtime", self.runtime)
+                await handler(HandlerContext(runtime, event.tenant_id, session, plugin), event)
             except Exception:
                 self.host.failures[plugin] += 1
                 plugin_handler_failures.labels(plugin).inc()

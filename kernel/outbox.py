@@ -4,18 +4,28 @@ transaction and delivered by a worker at least once; the idempotency key makes t
 Topics: ``event:<plugin>`` (a domain event for one plugin's handler) and any topic a component
 registers a deliverer for (e.g. ``chain`` for the relayer). A crash between commit and delivery
 loses nothing: the row is still pending.
+
+Two ways to a delivery, one effect: the **poll** (:meth:`OutboxWorker.drain` — every tenant's due
+rows, woken after a commit that queued some, and at least every ``interval`` for retries and other
+processes' rows) and the **express lane** (:meth:`OutboxWorker.hint`): the event bus hands the
+worker the ids of the event rows a transaction queued once it commits, and the worker delivers
+exactly those at once, without the poll's scan of tenants and due rows and without waiting for a
+poll round in progress. Either way a row is delivered in a transaction that locks it and finds it
+still pending, so the effect is once; a hint is only memory — lost (a crash, a full queue, no
+worker running) the row waits for the poll.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import JSON, String, Text, UniqueConstraint, select
+from sqlalchemy import JSON, String, Text, UniqueConstraint, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -26,6 +36,8 @@ from kernel.metrics import outbox_delivered
 log = structlog.get_logger("linli.outbox")
 
 MAX_ATTEMPTS = 8
+#: Hinted rows held for the express lane at most; beyond, hints are dropped (the poll delivers).
+MAX_HINTED = 10_000
 
 
 class OutboxMessage(TenantRecord, Base):
@@ -43,14 +55,40 @@ class OutboxMessage(TenantRecord, Base):
 
 
 async def enqueue(session: AsyncSession, topic: str, key: str, payload: dict[str, Any]) -> OutboxMessage | None:
-    """Add a message in the caller's transaction; a repeated key is ignored (returns None)."""
-    existing = await session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
-    if existing is not None:
-        return None
-    msg = OutboxMessage(topic=topic, idempotency_key=key, payload=payload)
-    session.add(msg)
-    await session.flush()
-    return msg
+    """Add a message in the caller's transaction; a repeated key is ignored (returns None).
+
+    One statement: ``INSERT … ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`` (an event
+    publish is on every hot path). The message returned is the row as inserted, not attached to
+    the session (query it to change it)."""
+    from kernel.db.scope import TENANT_KEY, TenancyError
+
+    tenant_id = session.info.get(TENANT_KEY)
+    if tenant_id is None:
+        raise TenancyError("an outbox message was queued with no tenant in scope")
+    msg = OutboxMessage(
+        id=uuid.uuid4(),
+        tenant_id=tenant_id,
+        topic=topic,
+        idempotency_key=key,
+        payload=payload,
+        status="pending",
+        attempts=0,
+        next_attempt_at=utcnow(),
+        created_at=utcnow(),
+    )
+    table = OutboxMessage.__table__
+    values = {c.key: getattr(msg, c.key) for c in table.columns if c.key not in ("delivered_at", "last_error", "updated_at")}
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt: Any = pg_insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["tenant_id", "idempotency_key"])
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["tenant_id", "idempotency_key"])
+    stmt = stmt.returning(table.c.id)
+    inserted = (await session.execute(stmt)).first()
+    return msg if inserted is not None else None
 
 
 #: ``async def deliver(session, message)`` — runs inside the tenant transaction that marks the
@@ -84,6 +122,30 @@ class OutboxWorker:
         #: Topics (the part before ``:``) delivered in batches; every other topic is delivered one
         #: message at a time, in order (the chain relayer's nonces depend on it).
         self.batch_deliverers: dict[str, BatchDeliverer] = {}
+        #: Committed rows handed over for the express lane, in commit order: (tenant, message id).
+        self._hinted: list[tuple[uuid.UUID, uuid.UUID]] = []
+        self._hinted_ready = asyncio.Event()
+        #: Rows being delivered by this worker now: the poll and the express lane never run one
+        #: row's delivery twice at once (the database's row lock does that across processes).
+        self._in_flight: set[uuid.UUID] = set()
+        #: Whether :meth:`run` is running: hints are taken only then (a CLI command, a test's
+        #: runtime without workers: the rows wait for whoever drains).
+        self.running = False
+        # SQLite has one writer: the express lane and the poll take turns there instead of
+        # running side by side (two writers would fail each other's transactions as busy)
+        self._turns = asyncio.Lock() if getattr(db, "dialect", "") == "sqlite" else None
+
+    def hint(self, tenant_id: uuid.UUID, message_ids: list[uuid.UUID]) -> None:
+        """Deliver these committed rows at once (the express lane); called after the commit that
+        queued them. Without a running worker, or over :data:`MAX_HINTED`, nothing happens — the
+        rows are pending, and the poll delivers them."""
+        if not self.running or not message_ids:
+            return
+        if len(self._hinted) + len(message_ids) > MAX_HINTED:
+            self.wakeup.set()  # a full express lane: the poll takes them now
+            return
+        self._hinted.extend((tenant_id, mid) for mid in message_ids)
+        self._hinted_ready.set()
 
     async def _tenants(self) -> list[uuid.UUID]:
         from kernel.tenancy import Tenant, TenantStatus
@@ -158,19 +220,35 @@ class OutboxWorker:
         return 0
 
     async def _deliver_one(self, tenant_id: uuid.UUID, mid: uuid.UUID) -> bool:
+        if mid in self._in_flight:
+            return False  # the other lane has it now
+        self._in_flight.add(mid)
+        try:
+            return await self._deliver_one_now(tenant_id, mid)
+        finally:
+            self._in_flight.discard(mid)
+
+    async def _deliver_one_now(self, tenant_id: uuid.UUID, mid: uuid.UUID) -> bool:
         error: str | None = None
         try:
             async with self.db.tenant(tenant_id) as s:
-                msg = await s.get(OutboxMessage, {"tenant_id": tenant_id, "id": mid}, with_for_update=self.db.dialect == "postgresql")
-                if msg is None or msg.status != "pending":
+                # claim and mark it in one statement, first: the row is locked (on SQLite the
+                # write lock is taken) until the delivery commits, and if the delivery fails the
+                # rollback leaves it pending; a row delivered meanwhile matches nothing
+                now = utcnow()
+                msg = await s.scalar(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == mid, OutboxMessage.status == "pending")
+                    .values(status="delivered", delivered_at=now, attempts=OutboxMessage.attempts + 1, updated_at=now)
+                    .returning(OutboxMessage)
+                    .execution_options(synchronize_session=False)
+                )
+                if msg is None:
                     return False
                 deliver = self.resolve(msg.topic)
                 if deliver is None:
                     raise LookupError(f"no deliverer for topic {msg.topic!r}")
                 await deliver(s, msg)
-                msg.status = "delivered"
-                msg.delivered_at = utcnow()
-                msg.attempts += 1
                 topic = msg.topic
             outbox_delivered.labels(topic.split(":", 1)[0]).inc()
             return True
@@ -187,12 +265,24 @@ class OutboxWorker:
         return False
 
     async def run(self, stop: asyncio.Event, interval: float = 0.5) -> None:
+        """The poll, and the express lane beside it, until ``stop`` is set."""
+        self.running = True
+        express = asyncio.get_running_loop().create_task(self._express(stop))
+        try:
+            await self._poll(stop, interval)
+        finally:
+            self.running = False
+            self._hinted.clear()
+            express.cancel()
+            await asyncio.gather(express, return_exceptions=True)
+
+    async def _poll(self, stop: asyncio.Event, interval: float) -> None:
         while not stop.is_set():
             # cleared before draining, so a wake-up that comes during the drain (a commit that
             # queued more) is not lost: it starts the next drain at once
             self.wakeup.clear()
             try:
-                await self.drain()
+                await self._take_turn(self.drain)
             except Exception as exc:
                 if is_database_outage(exc):  # one line, no traceback: retried on the next round
                     log.warning("outbox_drain_paused", reason="database unavailable")
@@ -202,6 +292,32 @@ class OutboxWorker:
                 await asyncio.wait_for(self.wakeup.wait(), timeout=interval)
             except TimeoutError:
                 pass
+
+    async def _express(self, stop: asyncio.Event) -> None:
+        """Deliver hinted rows one by one as they come (a delivery's own events are hinted in
+        turn); a row that fails is left to the poll's retries."""
+        while not stop.is_set():
+            if not self._hinted:
+                self._hinted_ready.clear()
+                await self._hinted_ready.wait()
+                continue
+            tenant_id, mid = self._hinted.pop(0)
+            try:
+                await self._take_turn(functools.partial(self._deliver_one, tenant_id, mid))
+            except Exception as exc:
+                # an outage: nothing counted, the row waits for the poll (which pauses and
+                # retries); hints queued meanwhile go the same way
+                if is_database_outage(exc):
+                    log.warning("outbox_express_paused", reason="database unavailable")
+                    self._hinted.clear()
+                else:
+                    log.exception("outbox_express_failed", message_id=str(mid))
+
+    async def _take_turn(self, work: Callable[[], Awaitable[Any]]) -> Any:
+        if self._turns is None:
+            return await work()
+        async with self._turns:
+            return await work()
 
 
 _POKE_PENDING = "linli_outbox_poke_pending"
@@ -226,6 +342,43 @@ def poke_after_commit(session: AsyncSession, poke: Callable[[], None]) -> None:
     def rolled_back(s: Any) -> None:
         if not s.in_nested_transaction():
             s.info.pop(_POKE_PENDING, None)
+
+    sa_event.listen(sync, "after_commit", committed)
+    sa_event.listen(sync, "after_rollback", rolled_back)
+
+
+_HINTS = "linli_outbox_hints"
+_HINTS_LISTENING = "linli_outbox_hints_listening"
+
+
+def hint_after_commit(
+    session: AsyncSession,
+    hint: Callable[[uuid.UUID, list[uuid.UUID]], None],
+    tenant_id: uuid.UUID,
+    messages: list[OutboxMessage],
+) -> None:
+    """Hand ``messages`` (queued in ``session``'s transaction) to ``hint`` —
+    :meth:`OutboxWorker.hint`, the express lane — once the transaction commits: not when a
+    savepoint is released, nothing on rollback. Every hint of a transaction goes in one call per
+    tenant, in the order queued."""
+    from sqlalchemy import event as sa_event
+
+    sync = session.sync_session
+    pending: dict[uuid.UUID, list[uuid.UUID]] = sync.info.setdefault(_HINTS, {})
+    pending.setdefault(tenant_id, []).extend(m.id for m in messages)
+    if sync.info.get(_HINTS_LISTENING):
+        return
+    sync.info[_HINTS_LISTENING] = True
+
+    def committed(s: Any) -> None:
+        if s.in_nested_transaction():
+            return  # a savepoint released: wait for the transaction's commit
+        for tid, ids in (s.info.pop(_HINTS, None) or {}).items():
+            hint(tid, ids)
+
+    def rolled_back(s: Any) -> None:
+        if not s.in_nested_transaction():
+            s.info.pop(_HINTS, None)
 
     sa_event.listen(sync, "after_commit", committed)
     sa_event.listen(sync, "after_rollback", rolled_back)

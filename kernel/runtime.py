@@ -46,6 +46,7 @@ class Runtime:
         audit.configure(self.settings.audit_hash)
         keys.attach(self.db, self.vault)
         self.outbox = OutboxWorker(self.db, self._resolve_deliverer)
+        self.bus.express = self.outbox.hint  # events are delivered right after their commit
         # The chain relayer drains the ``chain`` topic; the chain client connects lazily on first use
         # (``kernel.chain.relay.chain_client``, kept in ``services["chain"]``), and the relayer's module
         # (web3, eth-account: ~1 s of imports) is loaded on the first message, not by every CLI command.

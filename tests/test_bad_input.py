@@ -9,8 +9,11 @@ import pytest
 import pytest_asyncio
 from fixtures.estates import PASSWORD, build_estate, fast_passwords, row_counts, shared_tenants  # noqa: F401 - fixture
 
+from kernel.errors import BadUserInput
 from kernel.graphql.pagination import encode_cursor
+from kernel.sdk.inputs import parse_input
 from kernel.tenancy import TenantStatus
+from tenants.estate.inputs import NewBuilding, NewCommunity, NewUnit
 from tenants.lifecycle import set_status
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")
@@ -125,6 +128,39 @@ async def test_wrong_id_type_and_bad_values_in_mutations(gql, firm):
         assert codes(r) == ["BAD_USER_INPUT"] and r["data"] is None, (query, r)
     r = await gql('mutation { createCommunity(code: "C1", name: "重复") { id } }', token=t.token)
     assert codes(r) == ["CONFLICT"], r
+
+
+async def test_estate_names_are_bounded_with_a_coded_error(gql, firm):
+    """A 60,000-character community name (and any name, code or number over its column) is
+    BAD_USER_INPUT naming the field — on SQLite it used to be stored whole."""
+    t, estate = firm
+    long = "名" * 60_000
+    cases = [
+        ("mutation($n: String!) { createCommunity(code: \"L1\", name: $n) { id } }", {"n": long}, "name"),
+        ("mutation($n: String!) { createCommunity(code: \"L1\", name: $n) { id } }", {"n": "x" * 201}, "name"),
+        ("mutation($n: String!) { createCommunity(code: $n, name: \"长\") { id } }", {"n": "C" * 33}, "code"),
+        ("mutation($n: String!) { createCommunity(code: \"L1\", name: \"长\", city: $n) { id } }", {"n": "x" * 65}, "city"),
+        ("mutation($n: String!) { createCommunity(code: \"L1\", name: \"长\", streetCode: $n) { id } }", {"n": "1" * 33}, "streetCode"),
+        ("mutation($c: ID!, $n: String!) { createCompound(communityId: $c, name: $n) { id } }", {"c": estate.gid("Community"), "n": long}, "name"),
+        ("mutation($c: ID!, $n: String!) { createBuilding(compoundId: $c, name: $n) { id } }", {"c": estate.gid("Compound"), "n": "幢" * 65}, "name"),
+        (
+            "mutation($b: ID!, $n: String!) { createUnit(input: {buildingId: $b, number: $n, registeredArea: 100}) { id } }",
+            {"b": estate.gid("Building"), "n": "1" * 33},
+            "number",
+        ),
+    ]
+    for query, variables, field in cases:
+        r = await gql(query, variables, token=t.token)
+        assert codes(r) == ["BAD_USER_INPUT"] and r["data"] is None, (query[:60], r)
+        assert r["errors"][0]["extensions"].get("field") == field, r["errors"][0]
+    # at the bound it is accepted, stripped
+    spec = parse_input(NewCommunity, code=" L1 ", name="名" * 200, city="杭州")
+    assert (spec.code, spec.name, spec.city) == ("L1", "名" * 200, "杭州")
+    assert parse_input(NewUnit, number="1" * 32, registered_area=100).number == "1" * 32
+    assert parse_input(NewBuilding, name="幢" * 64, floors=200).floors == 200
+    with pytest.raises(BadUserInput) as bad:
+        parse_input(NewCommunity, code="L1", name=60_000)  # not text at all: coded, not a crash
+    assert bad.value.details.get("field") == "name"
 
 
 async def test_too_deep_and_too_costly(make_runtime, gql_factory, firm):

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from kernel.identity.models import Account, Invitation
 from kernel.plugins.enablement import enabled_plugins
 from tenants.demo import DEMO_PASSWORD, DEMO_SLUG, seed_demo
-from tenants.estate.models import OwnerClaim, Person, Residency
+from tenants.estate.models import Community, OwnerClaim, Person, Residency
 from tests.fixtures.estates import fast_passwords  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("fast_passwords")
@@ -49,3 +49,32 @@ async def test_demo_people_and_plugins(runtime, gql) -> None:  # type: ignore[no
         assert sorted(accepted) == ["demo-auditor", "demo-committee", "demo-developer", "demo-grid", "demo-staff", "demo-tech"]
     again = await seed_demo(runtime, units=40)  # idempotent: the tenant exists
     assert again.tenant_id == result.tenant_id
+
+
+async def test_the_demo_owner_can_invite_a_visitor_at_the_demo_gate(runtime, gql) -> None:  # type: ignore[no-untyped-def]
+    """The resident app shows the visitor-pass tile to the demo's owner: ``linli demo`` gives each
+    community a gate (the access plugin's ``on_demo_seeded``), which owners pass by default."""
+    from datetime import timedelta
+
+    from kernel.db.base import utcnow
+    from plugins.access import DEMO_GATE
+    from plugins.access.models import AccessPoint
+
+    result = await seed_demo(runtime, units=40)
+    await runtime.host.demo_seeded(runtime, result.tenant_id)  # as `linli demo` does after seeding
+    await runtime.host.demo_seeded(runtime, result.tenant_id)  # every invocation: still one gate each
+    async with runtime.db.tenant(result.tenant_id) as s:
+        gates = (await s.execute(select(AccessPoint.community_id, AccessPoint.kind).where(AccessPoint.name == DEMO_GATE))).all()
+        communities = set((await s.scalars(select(Community.id))).all())
+    assert sorted(c for c, _ in gates) == sorted(communities) and {k for _, k in gates} == {"gate"}
+
+    token = await gql.login("demo-owner", DEMO_PASSWORD, DEMO_SLUG)
+    now = utcnow()
+    issued = ok(
+        await gql(
+            """mutation($i: VisitorPassInput!) { createVisitorPass(input: $i) { code pass { pointIds status } } }""",
+            {"i": {"visitorName": "王小明", "validFrom": (now - timedelta(minutes=5)).isoformat(), "validUntil": (now + timedelta(hours=2)).isoformat()}},
+            token=token,
+        )
+    )["createVisitorPass"]
+    assert issued["code"] and issued["pass"]["status"] == "active" and len(issued["pass"]["pointIds"]) == 1

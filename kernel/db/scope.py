@@ -184,7 +184,9 @@ def set_local_tenant_sql(tenant_id: uuid.UUID | str | None) -> str:
 
 @event.listens_for(Session, "after_begin")
 def _set_rls_tenant(session: Session, transaction, connection) -> None:  # type: ignore[no-untyped-def]
-    if connection.dialect.name != "postgresql":
+    if connection.dialect.name != "postgresql" or transaction.nested:
+        # a savepoint is inside the transaction that set it: ``SET LOCAL`` holds until that
+        # transaction ends (a savepoint rolled back undoes only what was set inside it)
         return
     # One statement text per tenant: SQLAlchemy's asyncpg adapter prepares it once per pooled
     # connection (its LRU of prepared statements keeps the recent tenants' and the hot queries,

@@ -158,9 +158,9 @@ async def remove_shift(session: AsyncSession, shift_id: uuid.UUID) -> None:
 
 async def require_community(session: AsyncSession, community_id: uuid.UUID) -> None:
     """NOT_FOUND unless the session's firm has this community."""
-    from kernel.sdk.estate import Community
+    from kernel.sdk.estate import community_exists
 
-    if await session.scalar(select(Community.id).where(Community.id == community_id)) is None:
+    if not await community_exists(session, community_id):
         raise NotFound("no such community", field="communityId")
 
 

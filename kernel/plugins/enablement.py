@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.db.base import Base, TenantScoped, Timestamped
+from kernel.db.memo import forget, transaction_facts
 from kernel.errors import BadUserInput, Conflict
 from kernel.identity.authz import Grant, Policies
 from kernel.plugins.contributions import PermissionSet
@@ -37,8 +38,17 @@ def prepare(host: PluginHost, plugin: str) -> tuple[Grant, ...]:
     return permission_set(host, plugin).grants
 
 
+_MEMO = "plugins.enabled"
+
+
 async def enabled_plugins(session: AsyncSession) -> set[str]:
-    return set((await session.scalars(select(PluginEnablement.plugin))).all())
+    """The plugins the session's tenant has enabled — read once per transaction (the event bus
+    asks on every publish, a handler again before calling another plugin's service)."""
+    memo = transaction_facts(session)
+    found: frozenset[str] | None = memo.get(_MEMO)
+    if found is None:
+        found = memo[_MEMO] = frozenset((await session.scalars(select(PluginEnablement.plugin))).all())
+    return set(found)
 
 
 async def enable(
@@ -65,6 +75,7 @@ async def enable(
     await Policies(session, tenant_id).grant(list(grants), source=f"plugin:{plugin}")
     session.add(PluginEnablement(plugin=plugin, settings=settings))
     await session.flush()
+    forget(session, _MEMO)
     await host.plugin_enabled(plugin, tenant_id, session)
     return grants
 
@@ -80,6 +91,7 @@ async def disable(host: PluginHost, session: AsyncSession, tenant_id: uuid.UUID,
     if dependants:
         raise Conflict(f"disable {', '.join(dependants)} first: it requires {plugin!r}")
     await session.delete(row)
+    forget(session, _MEMO)
     revoked = await Policies(session, tenant_id).revoke_source(f"plugin:{plugin}")
     await host.plugin_disabled(plugin, tenant_id, session)
     return revoked

@@ -237,6 +237,27 @@ async def community_names(
     return {r[0]: r[1] for r in (await session.execute(stmt)).all()}
 
 
+async def community_exists(session: AsyncSession, community_id: uuid.UUID | None) -> bool:
+    """Whether the session's tenant has the community ``community_id`` — asked of the database
+    once per transaction (a safety alarm's transaction validates the same community for the
+    alarm, its work order and its escalation; the answer is remembered until the transaction
+    ends or rolls back, see :mod:`kernel.db.memo`)."""
+    from sqlalchemy import select
+
+    from kernel.db.memo import transaction_facts
+
+    if community_id is None:
+        return False
+    known: set[uuid.UUID] = transaction_facts(session).setdefault("estate.communities", set())
+    if community_id in known:
+        return True
+    Community = estate().Community
+    if await session.scalar(select(Community.id).where(Community.id == community_id)) is None:
+        return False
+    known.add(community_id)
+    return True
+
+
 def __getattr__(name: str) -> Any:
     if name in MODEL_NAMES:
         return getattr(estate(), name)
@@ -246,6 +267,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "DEVELOPER",
     "accounts_of_units",
+    "community_exists",
     "community_names",
     "EstateReader",
     "Holding",

@@ -178,6 +178,47 @@ async def purge_all(runtime: Runtime, *, now: Any = None) -> int:
     return sum(counts)
 
 
+#: The demo firm's gate in each community (``linli demo``): owners, residents and renters pass a
+#: community's gates by default, so the resident app's visitor passes work for ``demo-owner``.
+DEMO_GATE = "南门 main gate"
+
+
+async def seed_demo_points(runtime: Runtime, tenant_id: uuid.UUID) -> int:
+    """Give each community of the demo firm a community gate unless it has an access point
+    already (idempotent: ``linli demo`` runs it on every invocation); returns how many were made.
+    Nothing when the firm has not enabled the plugin."""
+    from sqlalchemy import select
+
+    from kernel.sdk import enabled_plugins
+    from kernel.sdk.estate import community_names
+    from plugins.access.models import AccessPoint
+    from plugins.access.service import create_point
+
+    async with runtime.db.tenant(tenant_id) as session:
+        if MANIFEST.name not in await enabled_plugins(session):
+            return 0
+        served = set((await session.scalars(select(AccessPoint.community_id))).all())
+        made = 0
+        for community_id in sorted(await community_names(session), key=str):
+            if community_id in served:
+                continue
+            await create_point(
+                runtime,
+                session,
+                community_id=community_id,
+                name=DEMO_GATE,
+                kind="gate",
+                actor="demo",
+            )
+            made += 1
+        return made
+
+
+@hookimpl
+async def on_demo_seeded(runtime: Runtime, tenant_id: uuid.UUID) -> None:
+    await seed_demo_points(runtime, tenant_id)
+
+
 @hookimpl
 def register_scheduled_jobs() -> list[ScheduledJob]:
     return [ScheduledJob("access.purge_records", RETENTION_INTERVAL_SECONDS, purge_all)]

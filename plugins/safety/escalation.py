@@ -43,7 +43,8 @@ def _data(alarm: SafetyAlarm) -> dict[str, Any]:
 
 
 async def start(session: Any, runtime: Runtime, alarm: SafetyAlarm, settings: Effective) -> None:
-    """Open the alarm's escalation (level 1 told at once)."""
+    """Open the alarm's escalation (level 1 told at once); the alarm's new fields are flushed by
+    the caller."""
     found = await sdk.open_escalation(
         session,
         tenant_id=alarm.tenant_id,
@@ -58,7 +59,6 @@ async def start(session: Any, runtime: Runtime, alarm: SafetyAlarm, settings: Ef
     )
     alarm.escalation_id = found.id
     alarm.escalation_level = max(alarm.escalation_level, found.level)
-    await session.flush()
 
 
 async def acknowledged(

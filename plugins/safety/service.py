@@ -32,7 +32,7 @@ from kernel.sdk import (
     service,
     utcnow,
 )
-from kernel.sdk.estate import Community, Unit
+from kernel.sdk.estate import Unit, community_exists
 from kernel.sdk.inputs import parse_input
 from kernel.sdk.runtime import Runtime
 from plugins.safety import escalation, live
@@ -153,11 +153,7 @@ async def raise_alarm(
             existing.details = details
             await session.flush()
             return existing, False
-    if (
-        place.community_id is not None
-        and await session.scalar(select(Community.id).where(Community.id == place.community_id))
-        is None
-    ):
+    if place.community_id is not None and not await community_exists(session, place.community_id):
         place = DevicePlace(place.device_id, place.name, None, place.building_id)
     alarm = SafetyAlarm(
         id=uuid.uuid4(),
@@ -183,9 +179,15 @@ async def raise_alarm(
     await session.flush()
     await _audit(session, "system", "alarm_raised", alarm, device_id=str(place.device_id))
     await _publish(runtime, session, "safety.alarm_raised", alarm)
+    order_id = None
     if device_alarm_id is None:
-        await _open_work_order(session, runtime, alarm, place)
+        order_id = await _open_work_order(session, runtime, alarm, place)
     await escalation.start(session, runtime, alarm, settings)
+    # linked after the escalation's statements (which would flush it on their own): the order
+    # and the escalation reach the alarm row in one UPDATE
+    if order_id is not None:
+        alarm.work_order_id = order_id
+    await session.flush()
     return alarm, True
 
 
@@ -208,24 +210,26 @@ def _alarm_event_payload(alarm: SafetyAlarm, place: DevicePlace) -> dict[str, An
 
 async def _open_work_order(
     session: Any, runtime: Runtime, alarm: SafetyAlarm, place: DevicePlace
-) -> None:
+) -> uuid.UUID | None:
     """The closed loop. Where the firm uses work orders, the order is opened in the alarm's own
     transaction through the workorders plugin's service ``workorders.open_from_alarm`` — alarm,
     escalation, notification and order commit together, one outbox hop after the device's
     message instead of two. Otherwise (or if opening fails: the alarm still commits) the alarm
-    is published as ``device.alarm_raised`` for the workorders plugin's handler."""
+    is published as ``device.alarm_raised`` for the workorders plugin's handler. Returns the
+    order's id to link (None: it comes by the event, :func:`link_work_order`)."""
     p = _alarm_event_payload(alarm, place)
     opener = service(runtime, "workorders.open_from_alarm")
     if opener is not None and "workorders" in await enabled_plugins(session):
         try:
             async with session.begin_nested():
-                alarm.work_order_id = await opener(
+                order_id: uuid.UUID = await opener(
                     session, runtime, p, actor="event:safety.alarm_raised"
                 )
-            return
+            return order_id
         except Exception:  # the order is retried through the event below
             log.exception("safety_work_order_failed", alarm_id=str(alarm.id))
     await runtime.bus.publish(session, Event("device.alarm_raised", alarm.tenant_id, p))
+    return None
 
 
 async def get(session: Any, alarm_id: uuid.UUID) -> SafetyAlarm:
@@ -404,10 +408,7 @@ async def set_rule(
         threshold=threshold,
         ack_within_seconds=ack_within_seconds,
     )
-    if (
-        community_id is not None
-        and await session.scalar(select(Community.id).where(Community.id == community_id)) is None
-    ):
+    if community_id is not None and not await community_exists(session, community_id):
         raise NotFound("no community with this id")
     stmt = select(SafetyRuleSetting).where(SafetyRuleSetting.alarm_type == alarm_type)
     stmt = stmt.where(

@@ -71,7 +71,7 @@ async def _open(session: Any, runtime: Runtime, actor: str, **fields: Any) -> uu
     """Open the order (or find the one opened already for its ``source_ref``); its id."""
     from sqlalchemy import select
 
-    from kernel.sdk.estate import Community, Unit
+    from kernel.sdk.estate import Unit, community_exists
     from plugins.workorders.models import WorkOrder
 
     found = await session.scalar(
@@ -80,16 +80,16 @@ async def _open(session: Any, runtime: Runtime, actor: str, **fields: Any) -> uu
     if found is not None:
         return found  # type: ignore[no-any-return]  # redelivered, or sent twice: one order
     unit_id = await _exists(session, Unit, fields.pop("unit_id", None))
-    community_id = (
-        None if unit_id else await _exists(session, Community, fields.pop("community_id", None))
-    )
-    fields.pop("community_id", None)
+    community_id = fields.pop("community_id", None)
+    if unit_id is not None or not await community_exists(session, community_id):
+        community_id = None
     order = await service.report(
         session,
         runtime,
         unit_id=unit_id,
         community_id=community_id,
         actor=actor,
+        source_ref_checked=True,  # looked up above, in this transaction
         **fields,
     )  # audited and announced (``workorder.reported``) by the service
     if order.priority in ("urgent", "high") or order.source in ("device_alarm", "inspection"):

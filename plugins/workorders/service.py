@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from kernel.sdk import BadUserInput, Conflict, Event, NotFound, audit, utcnow
-from kernel.sdk.estate import Community, Unit
+from kernel.sdk.estate import Unit, community_exists
 from kernel.sdk.inputs import parse_input
 from kernel.sdk.runtime import Runtime
 from plugins.workorders.inputs import (
@@ -107,7 +107,7 @@ def sla_deadlines(priority: str, start: datetime) -> tuple[datetime, datetime]:
 
 
 async def _community_exists(session: Any, community_id: uuid.UUID) -> None:
-    if await session.scalar(select(Community.id).where(Community.id == community_id)) is None:
+    if not await community_exists(session, community_id):
         raise NotFound("no community with this id")
 
 
@@ -136,12 +136,14 @@ async def report(
     source_ref: str | None = None,
     actor: str = "system",
     now: datetime | None = None,
+    source_ref_checked: bool = False,
 ) -> WorkOrder:
     """Open a work order (the *sense* step), audited as ``workorders.reported`` and announced as
     ``workorder.reported``. The SLA clock starts now. ``photos`` are :class:`Photo` models, dicts
     or objects with ``url``, ``content_type`` and ``size``. An order with the ``source_ref`` of
     an existing one (the same alarm, proposal or finding delivered twice) is that order, unchanged
-    and not announced again."""
+    and not announced again — unless ``source_ref_checked``: the caller looked for one in this
+    transaction and found none (the event handlers do, before choosing the order's place)."""
     spec = parse_input(
         NewWorkOrder,
         title=title,
@@ -163,7 +165,7 @@ async def report(
         community_id = unit.community_id
     elif community_id is not None:
         await _community_exists(session, community_id)
-    if source_ref is not None:
+    if source_ref is not None and not source_ref_checked:
         existing = await session.scalar(select(WorkOrder).where(WorkOrder.source_ref == source_ref))
         if existing is not None:
             return existing  # the same alarm/proposal/finding delivered twice opens one order
@@ -264,17 +266,19 @@ async def pick_technician(session: Any, order: WorkOrder) -> Technician | None:
     techs = list(
         (await session.scalars(select(Technician).where(Technician.active.is_(True)))).all()
     )
+    fit = [
+        t
+        for t in techs
+        if order.category in (t.skills or [])
+        and (t.community_id is None or t.community_id == order.community_id)
+    ]
+    if not fit:
+        return None  # nobody to weigh: the load is not read
     load = await _load(session)
     candidates = []
-    for t in techs:
-        if order.category not in (t.skills or []):
-            continue
-        if t.community_id is not None and t.community_id != order.community_id:
-            continue
+    for t in fit:
         on_site = 0 if (t.community_id is not None and t.community_id == order.community_id) else 1
         candidates.append((on_site, load.get(t.id, 0), t.name, str(t.id), t))
-    if not candidates:
-        return None
     return min(candidates, key=lambda c: c[:4])[4]
 
 

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.crypto import Vault
 from kernel.errors import BadUserInput, Conflict, NotFound
+from kernel.sdk.inputs import parse_input
+from tenants.estate.inputs import NewBuilding, NewCommunity, NewCompound, NewUnit
 from tenants.estate.models import Building, Community, Compound, Ownership, Person, Residency, Unit
 
 PHONE = re.compile(r"^1[3-9]\d{9}$")
@@ -44,32 +46,29 @@ async def _get(session: AsyncSession, model: type, id_: uuid.UUID, what: str):  
 
 
 async def create_community(session: AsyncSession, *, code: str, name: str, city: str = "", district: str = "", street_code: str = "") -> Community:
-    code, name = code.strip(), name.strip()
-    if not code or not name:
-        raise BadUserInput("a community needs a code and a name")
+    spec = parse_input(NewCommunity, code=code, name=name, city=city, district=district, street_code=street_code)
+    code = spec.code
     if await session.scalar(select(Community.id).where(Community.code == code)):
         raise Conflict(f"community code {code!r} is taken", field="code")
-    row = Community(code=code, name=name, city=city, district=district, street_code=street_code)
+    row = Community(code=code, name=spec.name, city=spec.city, district=spec.district, street_code=spec.street_code)
     session.add(row)
     await session.flush()
     return row
 
 
 async def create_compound(session: AsyncSession, *, community_id: uuid.UUID, name: str, address: str = "") -> Compound:
+    spec = parse_input(NewCompound, name=name, address=address)
     await _get(session, Community, community_id, "community")
-    if not name.strip():
-        raise BadUserInput("a compound needs a name", field="name")
-    row = Compound(community_id=community_id, name=name.strip(), address=address)
+    row = Compound(community_id=community_id, name=spec.name, address=spec.address)
     session.add(row)
     await session.flush()
     return row
 
 
 async def create_building(session: AsyncSession, *, compound_id: uuid.UUID, name: str, floors: int = 1) -> Building:
+    spec = parse_input(NewBuilding, name=name, floors=floors)
     compound = await _get(session, Compound, compound_id, "compound")
-    if not name.strip() or not (1 <= floors <= 200):
-        raise BadUserInput("a building needs a name and 1–200 floors")
-    row = Building(compound_id=compound_id, community_id=compound.community_id, name=name.strip(), floors=floors)
+    row = Building(compound_id=compound_id, community_id=compound.community_id, name=spec.name, floors=spec.floors)
     session.add(row)
     await session.flush()
     return row
@@ -78,17 +77,12 @@ async def create_building(session: AsyncSession, *, compound_id: uuid.UUID, name
 async def create_unit(
     session: AsyncSession, *, building_id: uuid.UUID, number: str, registered_area: int, floor: int = 1, sold: bool = True, area_source: str = "registered"
 ) -> Unit:
+    spec = parse_input(NewUnit, number=number, registered_area=registered_area, area_source=area_source)
     building = await _get(session, Building, building_id, "building")
-    if not number.strip():
-        raise BadUserInput("a unit needs a number", field="number")
-    if not (0 < registered_area <= MAX_AREA):
-        raise BadUserInput("registered area must be positive (hundredths of m²)", field="registeredArea")
-    if area_source not in ("registered", "surveyed", "contract"):
-        raise BadUserInput("area source is registered, surveyed or contract", field="areaSource")
     row = Unit(
         building_id=building_id,
         community_id=building.community_id,
-        number=number.strip(),
+        number=spec.number,
         floor=floor,
         registered_area=registered_area,
         sold=sold,
