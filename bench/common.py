@@ -246,3 +246,120 @@ def write_docs_section(key: str, body: str) -> None:
         text = text.rstrip() + "\n\n" + block + "\n"
     DOCS.parent.mkdir(parents=True, exist_ok=True)
     DOCS.write_text(text)
+
+
+#: Keys of the benchmarks' throw-away databases (not secrets: each database is dropped afterwards).
+BENCH_SECRET_KEY = "bench-secret-" + "x" * 32
+BENCH_MASTER_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+
+
+@dataclass
+class BenchDatabase:
+    """A benchmark's own database: a new PostgreSQL database used through a new application role
+    (``kernel.testing.create_postgres_database``, as production runs) when a server URL is given,
+    else a SQLite file; and a temporary data folder. :meth:`drop` removes both.
+
+        db = await BenchDatabase.create(pg_url, prefix="linli-parking-")
+        runtime = None
+        try:
+            runtime = await db.migrated_runtime()
+            ...
+        finally:
+            if runtime is not None:
+                await runtime.db.dispose()
+            await db.drop()
+    """
+
+    app_url: str
+    admin_url: str
+    data_dir: Path
+    _drop: Callable[[], Awaitable[Any]] | None = None
+    _tmp: Any = None
+
+    @classmethod
+    async def create(cls, pg_url: str | None, *, prefix: str = "linli-bench-", data_dir: Path | None = None) -> BenchDatabase:
+        """``pg_url`` None: SQLite. ``data_dir`` None: a new temporary folder (removed by :meth:`drop`)."""
+        import tempfile
+
+        tmp = None
+        if data_dir is None:
+            tmp = tempfile.TemporaryDirectory(prefix=prefix)
+            data_dir = Path(tmp.name)
+        if pg_url:
+            from kernel.testing import create_postgres_database
+
+            app_url, admin_url, drop = await create_postgres_database(pg_url)
+            return cls(app_url, admin_url, data_dir, drop, tmp)
+        url = f"sqlite+aiosqlite:///{data_dir / 'linli.db'}"
+        return cls(url, url, data_dir, None, tmp)
+
+    @property
+    def backend(self) -> str:
+        return "sqlite" if self.app_url.startswith("sqlite") else "postgres"
+
+    def settings(self, **overrides: Any) -> Any:
+        """:class:`kernel.config.Settings` on this database (``overrides`` win)."""
+        from kernel.config import Settings
+
+        values: dict[str, Any] = {
+            "database_url": self.app_url,
+            "database_admin_url": self.admin_url,
+            "data_dir": self.data_dir,
+            "secret_key": BENCH_SECRET_KEY,
+            "master_key": BENCH_MASTER_KEY,
+            "log_json": False,
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    async def migrated_runtime(self, *, entry_points: bool = False, **overrides: Any) -> Any:
+        """The database migrated for the built-in plugins (and the installed ones with
+        ``entry_points=True``, what ``linli serve`` loads), and a :class:`~kernel.runtime.Runtime`
+        on it with the same plugins; dispose of its ``db`` (or shut it down) when done."""
+        from kernel.db.migrate import upgrade
+        from kernel.runtime import Runtime
+
+        runtime = Runtime.build(self.settings(**overrides), entry_points=entry_points)
+        try:
+            await upgrade(self.admin_url, self.app_url, runtime.host)
+        except BaseException:
+            await runtime.db.dispose()
+            raise
+        return runtime
+
+    def server_env(self) -> dict[str, str]:
+        """The environment of a ``linli serve`` subprocess on this database (JSON logs, warnings only)."""
+        return {
+            "LINLI_DATABASE_URL": self.app_url,
+            "LINLI_DATABASE_ADMIN_URL": self.admin_url,
+            "LINLI_DATA_DIR": str(self.data_dir),
+            "LINLI_SECRET_KEY": BENCH_SECRET_KEY,
+            "LINLI_MASTER_KEY": BENCH_MASTER_KEY,
+            "LINLI_LOG_JSON": "true",
+            "LINLI_LOG_LEVEL": "warning",
+        }
+
+    async def drop(self) -> None:
+        """Drop the PostgreSQL database and role, remove the temporary folder."""
+        try:
+            if self._drop is not None:
+                await self._drop()
+                self._drop = None
+        finally:
+            if self._tmp is not None:
+                self._tmp.cleanup()
+                self._tmp = None
+
+
+async def bench_firm(runtime: Any, slug: str, *plugins: str, name: str = "基准物业") -> Any:
+    """A property firm provisioned on ``runtime`` (admin ``<slug>-admin``), with ``plugins`` enabled;
+    returns its tenant id."""
+    from kernel.plugins import enablement
+    from tenants.lifecycle import provision
+
+    p = await provision(runtime, slug=slug, name=name, admin_username=f"{slug}-admin", admin_password="bench password 1")
+    if plugins:
+        async with runtime.db.tenant(p.tenant_id) as s:
+            for plugin in plugins:
+                await enablement.enable(runtime.host, s, p.tenant_id, plugin)
+    return p.tenant_id

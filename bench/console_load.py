@@ -25,7 +25,6 @@ import gzip
 import json
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,7 @@ import httpx  # noqa: E402
 
 from bench.common import (  # noqa: E402
     REPO,
+    BenchDatabase,
     ServerProcess,
     console,
     free_port,
@@ -69,26 +69,17 @@ def shell_size() -> dict[str, int]:
     return {"chunks": len(files), "raw": sum(map(len, files)), "gzip": sum(len(gzip.compress(b, 9)) for b in files)}
 
 
-async def prepare(data_dir: Path) -> dict[str, str]:
-    from kernel.config import Settings
-    from kernel.db.migrate import upgrade
-    from kernel.runtime import Runtime
+async def prepare(db: BenchDatabase) -> dict[str, str]:
+    """The demo firm on ``db`` (migrated for the installed plugins, as ``linli serve`` loads them);
+    returns the server's environment."""
     from tenants.demo import seed_demo
 
-    url = f"sqlite+aiosqlite:///{data_dir / 'linli.db'}"
-    env = {
-        "LINLI_DATABASE_URL": url, "LINLI_DATABASE_ADMIN_URL": url, "LINLI_DATA_DIR": str(data_dir),
-        "LINLI_SECRET_KEY": "bench-secret-" + "x" * 32, "LINLI_MASTER_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
-        "LINLI_LOG_JSON": "true", "LINLI_LOG_LEVEL": "warning",
-    }
-    settings = Settings(database_url=url, database_admin_url=url, data_dir=data_dir, secret_key=env["LINLI_SECRET_KEY"], master_key=env["LINLI_MASTER_KEY"])
-    runtime = Runtime.build(settings)
+    runtime = await db.migrated_runtime(entry_points=True)
     try:
-        await upgrade(url, url, runtime.host)
         await seed_demo(runtime, units=40)
     finally:
         await runtime.db.dispose()
-    return env
+    return db.server_env()
 
 
 def browse(base_url: str, session: dict[str, Any], runs: int) -> dict[str, list[tuple[float, int]]]:
@@ -124,8 +115,9 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
 
     from tenants.demo import DEMO_PASSWORD
 
-    with tempfile.TemporaryDirectory(prefix="linli-bench-console-") as tmp:
-        env = await prepare(Path(tmp))
+    db = await BenchDatabase.create(None, prefix="linli-bench-console-")
+    try:
+        env = await prepare(db)
         port = free_port()
         cmd = [sys.executable, "-c", "from gateway.cli import main; main()", "serve", "--port", str(port), "--no-workers"]
         async with ServerProcess(cmd, port, env) as server:
@@ -138,6 +130,8 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             session = {"accessToken": auth["accessToken"], "refreshToken": auth["refreshToken"],
                        "expiresAt": int(time.time() * 1000) + auth["expiresIn"] * 1000, "firm": "demo"}
             loads = await asyncio.to_thread(browse, server.base_url, session, args.runs)
+    finally:
+        await db.drop()
     return {"shell": shell_size(), "loads": loads}
 
 

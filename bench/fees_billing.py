@@ -29,6 +29,8 @@ import time
 import uuid
 
 from bench.common import (
+    BenchDatabase,
+    bench_firm,
     console,
     machine_description,
     markdown_table,
@@ -108,42 +110,14 @@ async def seed(runtime, tenant_id: uuid.UUID, units: int) -> None:  # type: igno
 async def main(units: int, rounds: int, pg_url: str) -> None:
     from sqlalchemy import select, text
 
-    from kernel.config import Settings
-    from kernel.db.migrate import upgrade
-    from kernel.plugins import enablement
-    from kernel.plugins.host import PluginHost
-    from kernel.runtime import Runtime
-    from kernel.testing import create_postgres_database
     from plugins.fees import service
     from plugins.fees.models import Bill
-    from tenants.lifecycle import provision
 
-    app_url, admin_url, drop = await create_postgres_database(pg_url)
+    db = await BenchDatabase.create(pg_url, prefix="linli-fees-")
     runtime = None
     try:
-        host = PluginHost()
-        host.load(entry_points=False)
-        await upgrade(admin_url, app_url, host)
-        runtime = Runtime.build(
-            Settings(
-                database_url=app_url,
-                database_admin_url=admin_url,
-                secret_key="bench-" + "x" * 32,
-                master_key="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
-                log_json=False,
-            ),
-            entry_points=False,
-        )
-        p = await provision(
-            runtime,
-            slug="bench-fees",
-            name="基准物业",
-            admin_username="bench-fees-admin",
-            admin_password="bench password 1",
-        )
-        tid = p.tenant_id
-        async with runtime.db.tenant(tid) as s:
-            await enablement.enable(runtime.host, s, tid, "fees")
+        runtime = await db.migrated_runtime()
+        tid = await bench_firm(runtime, "bench-fees", "fees")
         t0 = time.perf_counter()
         await seed(runtime, tid, units)
         console.print(f"seeded {units} units in {time.perf_counter() - t0:.1f} s")
@@ -228,7 +202,7 @@ Ratio SQL/plugin: **{ratio:.2f}** (target ≥ {TARGET}: {verdict}).
     finally:
         if runtime is not None:
             await runtime.db.dispose()
-        await drop()
+        await db.drop()
 
 
 if __name__ == "__main__":

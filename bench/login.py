@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx  # noqa: E402
 
 from bench.common import (  # noqa: E402
+    BenchDatabase,
     ServerProcess,
     console,
     free_port,
@@ -38,29 +38,15 @@ LOGIN = "mutation($u: String!, $p: String!, $t: String) { login(username: $u, pa
 ACCOUNTS = 20
 
 
-async def prepare(data_dir: Path, postgres: str | None) -> tuple[dict[str, str], Any]:
-    from kernel.config import Settings
-    from kernel.db.migrate import upgrade
+async def prepare(db: BenchDatabase) -> dict[str, str]:
+    """One firm with the staff logins on ``db`` (migrated for the installed plugins, as ``linli serve``
+    loads them); returns the server's environment."""
     from kernel.identity import service as identity
     from kernel.identity.authz import Policies
-    from kernel.runtime import Runtime
-    from kernel.testing import create_postgres_database
     from tenants.lifecycle import provision
 
-    drop = None
-    if postgres:
-        app_url, admin_url, drop = await create_postgres_database(postgres)
-    else:
-        app_url = admin_url = f"sqlite+aiosqlite:///{data_dir / 'linli.db'}"
-    env = {
-        "LINLI_DATABASE_URL": app_url, "LINLI_DATABASE_ADMIN_URL": admin_url, "LINLI_DATA_DIR": str(data_dir),
-        "LINLI_SECRET_KEY": "bench-secret-" + "x" * 32, "LINLI_MASTER_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
-        "LINLI_LOG_JSON": "true", "LINLI_LOG_LEVEL": "warning",
-    }
-    settings = Settings(database_url=app_url, database_admin_url=admin_url, data_dir=data_dir, secret_key=env["LINLI_SECRET_KEY"], master_key=env["LINLI_MASTER_KEY"])
-    runtime = Runtime.build(settings)
+    runtime = await db.migrated_runtime(entry_points=True)
     try:
-        await upgrade(admin_url, app_url, runtime.host)
         p = await provision(runtime, slug="bench", name="bench", admin_username="bench-admin", admin_password=PASSWORD)
         async with runtime.db.tenant(p.tenant_id) as s:
             for i in range(ACCOUNTS):
@@ -68,35 +54,34 @@ async def prepare(data_dir: Path, postgres: str | None) -> tuple[dict[str, str],
                 await Policies(s, p.tenant_id).assign_role(account.id, "property_staff")
     finally:
         await runtime.db.dispose()
-    return env, drop
+    return db.server_env()
 
 
 async def measure(args: argparse.Namespace) -> dict[str, Any]:
     from argon2 import PasswordHasher
 
     hasher = PasswordHasher()
-    with tempfile.TemporaryDirectory(prefix="linli-bench-login-") as tmp:
-        env, drop = await prepare(Path(tmp), args.postgres_url)
-        try:
-            port = free_port()
-            cmd = [sys.executable, "-c", "from gateway.cli import main; main()", "serve", "--port", str(port), "--no-workers"]
-            async with ServerProcess(cmd, port, env) as server:
-                limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
-                async with httpx.AsyncClient(base_url=server.base_url, timeout=60, limits=limits) as client:
+    db = await BenchDatabase.create(args.postgres_url, prefix="linli-bench-login-")
+    try:
+        env = await prepare(db)
+        port = free_port()
+        cmd = [sys.executable, "-c", "from gateway.cli import main; main()", "serve", "--port", str(port), "--no-workers"]
+        async with ServerProcess(cmd, port, env) as server:
+            limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
+            async with httpx.AsyncClient(base_url=server.base_url, timeout=60, limits=limits) as client:
 
-                    async def login(c: httpx.AsyncClient, i: int) -> httpx.Response:
-                        variables = {"u": f"staff{i % ACCOUNTS:02d}", "p": PASSWORD, "t": "bench"}
-                        return await c.post("/graphql", json={"query": LOGIN, "variables": variables})
+                async def login(c: httpx.AsyncClient, i: int) -> httpx.Response:
+                    variables = {"u": f"staff{i % ACCOUNTS:02d}", "p": PASSWORD, "t": "bench"}
+                    return await c.post("/graphql", json={"query": LOGIN, "variables": variables})
 
-                    def ok(r: httpx.Response) -> bool:
-                        return b'"accessToken"' in r.content and b'"errors"' not in r.content
+                def ok(r: httpx.Response) -> bool:
+                    return b'"accessToken"' in r.content and b'"errors"' not in r.content
 
-                    await run_load(client, "warm-up", login, concurrency=2, duration=2, check=ok)
-                    serial = await run_load(client, "1 at a time", login, concurrency=1, duration=args.duration, check=ok, server_pid=server.pid)
-                    parallel = await run_load(client, "20 concurrent", login, concurrency=20, duration=args.duration, check=ok, server_pid=server.pid)
-        finally:
-            if drop is not None:
-                await drop()
+                await run_load(client, "warm-up", login, concurrency=2, duration=2, check=ok)
+                serial = await run_load(client, "1 at a time", login, concurrency=1, duration=args.duration, check=ok, server_pid=server.pid)
+                parallel = await run_load(client, "20 concurrent", login, concurrency=20, duration=args.duration, check=ok, server_pid=server.pid)
+    finally:
+        await db.drop()
     return {
         "backend": "PostgreSQL" if args.postgres_url else "SQLite",
         "params": f"argon2id t={hasher.time_cost}, m={hasher.memory_cost // 1024} MiB, p={hasher.parallelism}",

@@ -31,14 +31,14 @@ import argparse
 import asyncio
 import os
 import random
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bench.common import (
+    BenchDatabase,
+    bench_firm,
     console,
     machine_description,
     markdown_table,
@@ -176,51 +176,18 @@ def reference(
 async def main(minutes: int, per_minute: int, batch: int, backend: str, pg_url: str) -> None:
     from sqlalchemy import insert, select
 
-    from kernel.config import Settings
-    from kernel.db.migrate import upgrade
-    from kernel.plugins import enablement
-    from kernel.plugins.host import PluginHost
-    from kernel.runtime import Runtime
     from kernel.sdk import devices
     from plugins.parking import service, sessions
     from plugins.parking.models import GateEvent, ParkingSession
     from plugins.parking.tariff import Tariff
     from tenants.estate import service as estate
-    from tenants.lifecycle import provision
 
-    drop = None
-    tmp = tempfile.TemporaryDirectory(prefix="linli-parking-")
-    if backend == "postgres":
-        from kernel.testing import create_postgres_database
-
-        app_url, admin_url, drop = await create_postgres_database(pg_url)
-    else:
-        app_url = admin_url = f"sqlite+aiosqlite:///{Path(tmp.name) / 'linli.db'}"
+    db = await BenchDatabase.create(pg_url if backend == "postgres" else None, prefix="linli-parking-")
     runtime = None
     try:
-        host = PluginHost()
-        host.load(entry_points=False)
-        await upgrade(admin_url, app_url, host)
-        runtime = Runtime.build(
-            Settings(
-                database_url=app_url,
-                database_admin_url=admin_url,
-                secret_key="bench-" + "x" * 32,
-                master_key="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
-                log_json=False,
-            ),
-            entry_points=False,
-        )
-        p = await provision(
-            runtime,
-            slug="bench-park",
-            name="基准物业",
-            admin_username="bench-park-admin",
-            admin_password="bench password 1",
-        )
-        tid = p.tenant_id
+        runtime = await db.migrated_runtime()
+        tid = await bench_firm(runtime, "bench-park", "parking")
         async with runtime.db.tenant(tid) as s:
-            await enablement.enable(runtime.host, s, tid, "parking")
             c = await estate.create_community(s, code="P1", name="基准社区")
             lot = await service.create_lot(
                 s,
@@ -394,9 +361,7 @@ insert, which the ratio reflects.
     finally:
         if runtime is not None:
             await runtime.db.dispose()
-        if drop is not None:
-            await drop()
-        tmp.cleanup()
+        await db.drop()
 
 
 if __name__ == "__main__":

@@ -31,13 +31,12 @@ import io
 import json
 import os
 import statistics
-import tempfile
 import time
 import zipfile
 from datetime import timedelta
-from pathlib import Path
 
 from bench.common import (
+    BenchDatabase,
     console,
     machine_description,
     markdown_table,
@@ -87,11 +86,7 @@ async def main(runs: int, backend: str, pg_url: str) -> None:
     from sqlalchemy import select
 
     from gateway.app import create_app
-    from kernel.config import Settings
-    from kernel.db.migrate import upgrade
     from kernel.identity.models import Account
-    from kernel.plugins.host import PluginHost
-    from kernel.runtime import Runtime
     from kernel.sdk import utcnow
     from kernel.testing import access_token
     from plugins.access.models import AccessPoint
@@ -99,24 +94,10 @@ async def main(runs: int, backend: str, pg_url: str) -> None:
     from tenants.demo import seed_demo
     from tenants.estate.models import Community, Person
 
-    drop = None
-    tmp = tempfile.TemporaryDirectory(prefix="linli-export-")
-    if backend == "postgres":
-        from kernel.testing import create_postgres_database
-
-        app_url, admin_url, drop = await create_postgres_database(pg_url)
-    else:
-        app_url = admin_url = f"sqlite+aiosqlite:///{Path(tmp.name) / 'linli.db'}"
+    db = await BenchDatabase.create(pg_url if backend == "postgres" else None, prefix="linli-export-")
     runtime = None
     try:
-        host = PluginHost()
-        host.load(entry_points=False)
-        await upgrade(admin_url, app_url, host)
-        runtime = Runtime.build(
-            Settings(database_url=app_url, database_admin_url=admin_url, secret_key="bench-" + "x" * 32,
-                     master_key="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", log_json=False),
-            entry_points=False,
-        )
+        runtime = await db.migrated_runtime()
         await runtime.startup()
         t0 = time.perf_counter()
         demo = await seed_demo(runtime, console=console)
@@ -192,9 +173,7 @@ an idle machine's wall-clock time approaches.
     finally:
         if runtime is not None:
             await runtime.shutdown()
-        if drop is not None:
-            await drop()
-        tmp.cleanup()
+        await db.drop()
 
 
 if __name__ == "__main__":

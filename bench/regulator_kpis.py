@@ -23,6 +23,7 @@ import os
 import time
 
 from bench.common import (
+    BenchDatabase,
     console,
     machine_description,
     markdown_table,
@@ -53,31 +54,17 @@ async def main(requests: int, pg_url: str, write_docs: bool, profile: bool = Fal
     import httpx
 
     from gateway.app import create_app
-    from kernel.config import Settings
     from kernel.db.base import utcnow
-    from kernel.db.migrate import upgrade
     from kernel.identity.platform import create_platform_account
-    from kernel.plugins.host import PluginHost
     from kernel.process import freeze_startup_heap
-    from kernel.runtime import Runtime
     from kernel.supervision.jurisdictions import create_jurisdiction
-    from kernel.testing import create_postgres_database
     from tenants.lifecycle import provision
     from tests.fixtures.supervision import Volume, enable_kpi_plugins, midday, seed_community
 
-    app_url, admin_url, drop = await create_postgres_database(pg_url)
+    db = await BenchDatabase.create(pg_url, prefix="linli-kpis-")
     runtime = None
     try:
-        host = PluginHost()
-        host.load(entry_points=False)
-        await upgrade(admin_url, app_url, host)
-        runtime = Runtime.build(
-            Settings(
-                database_url=app_url, database_admin_url=admin_url, secret_key="bench-" + "x" * 32,
-                master_key="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", log_json=False, second_factor_roles=[],
-            ),
-            entry_points=False,
-        )
+        runtime = await db.migrated_runtime(second_factor_roles=[])
         async with runtime.db.platform() as s:
             await create_jurisdiction(s, code="BENCH-D", name="基准区", kind="district")
             await create_jurisdiction(s, code="BENCH-S", name="基准街道", parent_code="BENCH-D")
@@ -99,7 +86,7 @@ async def main(requests: int, pg_url: str, write_docs: bool, profile: bool = Fal
         from sqlalchemy import text
         from sqlalchemy.ext.asyncio import create_async_engine
 
-        admin = create_async_engine(admin_url)
+        admin = create_async_engine(db.admin_url)
         async with admin.begin() as conn:  # fresh statistics, as autovacuum would have them
             await conn.execute(text("ANALYZE"))
         await admin.dispose()
@@ -172,7 +159,7 @@ Result: p99 {p99:.0f} ms — {verdict} the target.
     finally:
         if runtime is not None:
             await runtime.db.dispose()
-        await drop()
+        await db.drop()
 
 
 if __name__ == "__main__":

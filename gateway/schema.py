@@ -99,7 +99,43 @@ def _node_query() -> type:
     return NodeQuery
 
 
+#: Schemas composed in this process, keyed by the contributions they were composed from (see
+#: :func:`compose`); a few at most: a server composes one, the test suite a handful.
+_COMPOSED: dict[tuple[Any, ...], tuple[strawberry.Schema, list[tuple[str, Any]]]] = {}
+_COMPOSED_MAX = 8
+
+
+def _contributions_key(host: PluginHost, contributions: list[tuple[str, Any]]) -> tuple[Any, ...] | None:
+    """What a composed schema depends on: each plugin's name, whether it is core, and the very
+    objects it contributed (its root classes, extra types and scalars), in plugin order."""
+    key: list[Any] = []
+    for plugin, c in contributions:
+        if not isinstance(c, GraphQLContribution):
+            return None  # compose raises the error
+        scalars = tuple((id(k), id(v)) for k, v in c.scalar_map.items())
+        key.append((plugin, host.plugins[plugin].manifest.core, c.query, c.mutation, c.subscription, c.types, scalars))
+    return tuple(key)
+
+
 def compose(host: PluginHost) -> strawberry.Schema:
+    """The schema of the kernel and the host's plugins. A schema depends only on what the plugins
+    contribute (``register_graphql`` takes no runtime), so a process that builds many apps from the
+    same plugins (the test suite builds one per test) composes it once: strawberry's conversion
+    costs ~0.2 s of CPU a schema."""
+    contributions = host.graphql_contributions()
+    key = _contributions_key(host, contributions)
+    if key is not None and key in _COMPOSED:
+        return _COMPOSED[key][0]
+    schema = _compose(host, contributions)
+    if key is not None:
+        if len(_COMPOSED) >= _COMPOSED_MAX:
+            _COMPOSED.pop(next(iter(_COMPOSED)))
+        # the contributions are kept with the schema: the scalars in the key are named by id()
+        _COMPOSED[key] = (schema, contributions)
+    return schema
+
+
+def _compose(host: PluginHost, contributions: list[tuple[str, Any]]) -> strawberry.Schema:
     roots: dict[str, list[type]] = {"query": [KernelQuery, _node_query()], "mutation": [KernelMutation], "subscription": []}
     owners: dict[tuple[str, str], str] = {("query", "node"): "kernel"}
     for field in _root_fields(KernelQuery):
@@ -109,7 +145,7 @@ def compose(host: PluginHost) -> strawberry.Schema:
     extra_types: list[type] = []
     scalar_map: dict[object, ScalarDefinition] = {}
     scalar_owners: dict[str, str] = {}
-    for plugin, contribution in host.graphql_contributions():
+    for plugin, contribution in contributions:
         if not isinstance(contribution, GraphQLContribution):
             raise SchemaCollisionError(f"plugin {plugin!r}: register_graphql must return a GraphQLContribution")
         is_core = host.plugins[plugin].manifest.core

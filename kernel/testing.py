@@ -63,24 +63,33 @@ def missing(component: str, reason: str) -> NoReturn:
 
 
 _TOTP_USED: dict[str, set[int]] = {}
+#: seconds of the current 30-second step that must remain for :func:`totp_code` to hand out the
+#: previous step's code (a code is checked against the server's current step and its neighbours)
+TOTP_MARGIN = 10.0
 
 
 def totp_code(secret: str) -> str:
     """An authenticator code for ``secret`` that this test process has not used yet. Linli accepts
     each 30-second step once (a replay is refused), and tests log in faster than that: take the
-    current step's code, else the next step's (accepted for clock drift), else wait for a new step."""
+    current step's code, else the next step's or the previous step's (both accepted for clock drift;
+    the previous one only while more than :data:`TOTP_MARGIN` seconds of the current step remain, so
+    that it is still accepted when the server checks it), else wait for a new step."""
     import pyotp
 
     totp = pyotp.TOTP(secret)
     used = _TOTP_USED.setdefault(secret, set())
     while True:
         now = time.time()
-        for moment in (now, now + totp.interval):
+        left = totp.interval - now % totp.interval
+        moments = [now, now + totp.interval]
+        if left > TOTP_MARGIN:
+            moments.append(now - totp.interval)
+        for moment in moments:
             step = int(moment // totp.interval)
             if step not in used:
                 used.add(step)
                 return totp.at(moment)
-        time.sleep(totp.interval - now % totp.interval + 0.05)
+        time.sleep(left + 0.05)
 
 
 async def eventually(check: Callable[[], Any], within: float = 10.0, interval: float = 0.02, what: str = "") -> Any:

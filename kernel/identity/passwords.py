@@ -1,16 +1,73 @@
-"""argon2id password hashing (argon2-cffi defaults follow RFC 9106's recommendations)."""
+"""argon2id password hashing (argon2-cffi defaults follow RFC 9106's recommendations).
+
+Production always hashes with :data:`PARAMETERS`. The testing kit (``kernel.sdk.testing``) switches the
+process to :data:`TEST_PARAMETERS` with :func:`use_parameters` for a test session: tests hash and verify
+thousands of passwords, and the production cost (~0.4 s a hash on a loaded CI core) is not what they test.
+A hash records its own parameters, so either kind verifies under either setting.
+"""
 
 from __future__ import annotations
 
 import functools
 from pathlib import Path
 
-from argon2 import PasswordHasher
+from argon2 import Parameters, PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()
-#: Verified against when the account does not exist, so timing does not reveal usernames.
-_DUMMY_HASH = _hasher.hash("linli-timing-equaliser")
+#: The production parameters: argon2-cffi's defaults, RFC 9106's second recommended option
+#: (argon2id, t=3, m=64 MiB, p=4).
+PARAMETERS: Parameters = profiles.RFC_9106_LOW_MEMORY
+#: The testing kit's parameters — still argon2id with a 16-byte salt, at minimal cost (t=1, m=1 MiB, p=1).
+TEST_PARAMETERS: Parameters = Parameters(
+    type=PARAMETERS.type,
+    version=PARAMETERS.version,
+    salt_len=PARAMETERS.salt_len,
+    hash_len=PARAMETERS.hash_len,
+    time_cost=1,
+    memory_cost=1024,
+    parallelism=1,
+)
+
+_hasher = PasswordHasher.from_parameters(PARAMETERS)
+
+
+def current_parameters() -> Parameters:
+    """The parameters new hashes are made with (:data:`PARAMETERS` unless a test switched them)."""
+    h = _hasher
+    return Parameters(
+        type=h.type,
+        version=PARAMETERS.version,
+        salt_len=h.salt_len,
+        hash_len=h.hash_len,
+        time_cost=h.time_cost,
+        memory_cost=h.memory_cost,
+        parallelism=h.parallelism,
+    )
+
+
+def use_parameters(parameters: Parameters) -> Parameters:
+    """Hash new passwords with ``parameters`` from now on (the testing kit's switch); returns the
+    parameters in use before. Production never calls it."""
+    global _hasher
+    previous = current_parameters()
+    _hasher = PasswordHasher.from_parameters(parameters)
+    return previous
+
+
+#: parameters -> the hash verified against when the account does not exist, so that timing does not
+#: reveal usernames: made with the parameters in use, it costs what a real verification costs.
+_dummy_hashes: dict[tuple[object, ...], str] = {}
+
+
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    key = (hasher.type, hasher.time_cost, hasher.memory_cost, hasher.parallelism, hasher.hash_len, hasher.salt_len)
+    found = _dummy_hashes.get(key)
+    if found is None:
+        found = _dummy_hashes[key] = hasher.hash("linli-timing-equaliser")
+    return found
+
+
+_dummy_hash(_hasher)  # the production one at import, as before: the first unknown login costs no more than later ones
 
 MIN_PASSWORD_LENGTH = 8
 #: argon2 hashes anything, but a megabyte "password" is a CPU attack, not a password.
@@ -47,7 +104,8 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    hasher = _hasher
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return hasher.verify(password_hash or _dummy_hash(hasher), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False

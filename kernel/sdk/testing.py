@@ -40,11 +40,18 @@ Fixtures (function scope unless said otherwise):
     mosquitto cannot run).
 
 Helpers: :func:`unique_slug`, :func:`add_member`, :func:`access_token`, :data:`PASSWORD`.
+
+Password hashing: for the whole session the kit hashes with argon2id at minimal cost
+(``kernel.identity.passwords.TEST_PARAMETERS``: t=1, m=1 MiB, p=1) instead of the production
+parameters (t=3, m=64 MiB, p=4, ~0.4 s a hash on a CI core): tests create and log in thousands of
+accounts and are not about the hash's cost. ``LINLI_TEST_ARGON2=production`` keeps the production
+cost; the production parameters have tests of their own (tests/test_identity.py).
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -69,6 +76,30 @@ from kernel.testing import (
 
 #: The password of every account the kit creates (long enough for the password policy).
 PASSWORD = "correct horse battery"  # noqa: S105 - a test password, by design
+
+
+#: ``LINLI_TEST_ARGON2=production`` runs the tests at the production argon2id cost.
+ARGON2_ENV = "LINLI_TEST_ARGON2"
+_production_argon2: Any = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """argon2id at the test cost for the session (see the module's docstring)."""
+    global _production_argon2
+    if os.environ.get(ARGON2_ENV, "").strip().lower() == "production":
+        return
+    from kernel.identity import passwords
+
+    _production_argon2 = passwords.use_parameters(passwords.TEST_PARAMETERS)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    global _production_argon2
+    if _production_argon2 is not None:
+        from kernel.identity import passwords
+
+        passwords.use_parameters(_production_argon2)
+        _production_argon2 = None
 
 
 @dataclass

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from kernel.sdk.inputs import aware, time_window
 from plugins.access import codes
 
 KINDS = ("gate", "door", "lift")
@@ -39,12 +40,6 @@ ROLES = (
     "care_contact",
 )
 ALL_WEEKDAYS = 0b1111111
-
-
-def _aware(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("give the time with a time zone")
-    return value
 
 
 def _stripped(value: str | None, low: int, high: int, message: str) -> str:
@@ -151,7 +146,7 @@ class GrantRule(_Input):
     @field_validator("valid_until")
     @classmethod
     def _until(cls, value: datetime | None) -> datetime | None:
-        return None if value is None else _aware(value)
+        return None if value is None else aware(value)
 
 
 class Card(_Input):
@@ -212,23 +207,22 @@ class PassTerms(_Input):
     @field_validator("valid_from")
     @classmethod
     def _from(cls, value: datetime) -> datetime:
-        return _aware(value)
+        return aware(value)
 
     @field_validator("valid_until")
     @classmethod
     def _until(cls, value: datetime, info: ValidationInfo) -> datetime:
-        _aware(value)
-        start, now, kind = info.data.get("valid_from"), info.data.get("now"), info.data.get("kind")
-        if start is None:
-            return value
-        if value <= start:
-            raise ValueError("the pass ends after it starts")
-        if now is not None and value <= now:
-            raise ValueError("the pass would already be over")
+        kind = info.data.get("kind")
         longest = STAFF_PASS_MAX if kind != "visitor" else RESIDENT_PASS_MAX
-        if value - start > longest:
-            raise ValueError(f"a {kind} pass lasts at most {longest}")
-        return value
+        return time_window(
+            info.data.get("valid_from"),
+            aware(value),
+            now=info.data.get("now"),
+            longest=longest,
+            backwards="the pass ends after it starts",
+            over="the pass would already be over",
+            too_long=f"a {kind} pass lasts at most {longest}",
+        )
 
     @field_validator("max_entries")
     @classmethod
@@ -274,7 +268,7 @@ class Blacklisting(_Input):
     @field_validator("expires_at")
     @classmethod
     def _expires(cls, value: datetime | None) -> datetime | None:
-        return None if value is None else _aware(value)
+        return None if value is None else aware(value)
 
 
 class SettingsChange(_Input):

@@ -12,10 +12,11 @@ taken, does the booking lie inside the lent window) is the services'.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from kernel.sdk.inputs import aware, time_window
 from plugins.parking.models import DIRECTIONS, SPACE_KINDS
 from plugins.parking.tariff import Tariff
 
@@ -36,12 +37,6 @@ def _text(value: str | None, limit: int, message: str) -> str:
     if not value or len(value) > limit:
         raise ValueError(message)
     return value
-
-
-def _aware(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("give the time with a time zone")
-    return value.astimezone(UTC)
 
 
 class _Input(BaseModel):
@@ -167,16 +162,13 @@ class PassTerms(_Input):
     @field_validator("valid_from")
     @classmethod
     def _from(cls, value: datetime) -> datetime:
-        return _aware(value)
+        return aware(value, utc=True)
 
     @field_validator("valid_until")
     @classmethod
     def _until(cls, value: datetime, info: ValidationInfo) -> datetime:
-        value = _aware(value)
-        start = info.data.get("valid_from")
-        if start is not None and not start < value <= start + MAX_PASS:
-            raise ValueError("a pass runs forward, for at most three years")
-        return value
+        message = "a pass runs forward, for at most three years"
+        return time_window(info.data.get("valid_from"), aware(value, utc=True), longest=MAX_PASS, backwards=message, too_long=message)
 
     @field_validator("monthly_fen")
     @classmethod
@@ -194,16 +186,13 @@ class ShareOffer(_Input):
     @field_validator("starts_at")
     @classmethod
     def _starts(cls, value: datetime) -> datetime:
-        return _aware(value)
+        return aware(value, utc=True)
 
     @field_validator("ends_at")
     @classmethod
     def _ends(cls, value: datetime, info: ValidationInfo) -> datetime:
-        value = _aware(value)
-        start = info.data.get("starts_at")
-        if start is not None and not start < value <= start + MAX_WINDOW:
-            raise ValueError("a window runs forward, for at most 31 days")
-        return value
+        message = "a window runs forward, for at most 31 days"
+        return time_window(info.data.get("starts_at"), aware(value, utc=True), longest=MAX_WINDOW, backwards=message, too_long=message)
 
     @field_validator("price_fen")
     @classmethod
@@ -220,16 +209,14 @@ class BookingTime(_Input):
     @field_validator("starts_at")
     @classmethod
     def _starts(cls, value: datetime) -> datetime:
-        return _aware(value)
+        return aware(value, utc=True)
 
     @field_validator("ends_at")
     @classmethod
     def _ends(cls, value: datetime, info: ValidationInfo) -> datetime:
-        value = _aware(value)
-        start = info.data.get("starts_at")
-        if start is not None and value - start < MIN_BOOKING:
-            raise ValueError("a booking lasts at least 30 minutes")
-        return value
+        return time_window(
+            info.data.get("starts_at"), aware(value, utc=True), shortest=MIN_BOOKING, too_short="a booking lasts at least 30 minutes"
+        )
 
 
 class Payment(_Input):
