@@ -102,6 +102,10 @@ Deliverer = Callable[[AsyncSession, OutboxMessage], Awaitable[None]]
 BatchDeliverer = Callable[[AsyncSession, list[OutboxMessage]], Awaitable[dict[uuid.UUID, str | None]]]
 
 
+class _DeliveredMeanwhile(Exception):
+    """Raised inside a delivery's transaction to roll it back: another drainer marked the row."""
+
+
 def _failed(msg: OutboxMessage, error: str | None) -> None:
     """Record a failed attempt (already counted): retry with back-off, or give up."""
     msg.last_error = error
@@ -231,10 +235,12 @@ class OutboxWorker:
     async def _deliver_one_now(self, tenant_id: uuid.UUID, mid: uuid.UUID) -> bool:
         error: str | None = None
         try:
+            if self.db.dialect == "sqlite":
+                return await self._deliver_one_sqlite(tenant_id, mid)
             async with self.db.tenant(tenant_id) as s:
-                # claim and mark it in one statement, first: the row is locked (on SQLite the
-                # write lock is taken) until the delivery commits, and if the delivery fails the
-                # rollback leaves it pending; a row delivered meanwhile matches nothing
+                # claim and mark it in one statement, first: the row is locked until the delivery
+                # commits, and if the delivery fails the rollback leaves it pending; a row
+                # delivered meanwhile matches nothing
                 now = utcnow()
                 msg = await s.scalar(
                     update(OutboxMessage)
@@ -263,6 +269,37 @@ class OutboxWorker:
                 msg.attempts += 1
                 _failed(msg, error)
         return False
+
+    async def _deliver_one_sqlite(self, tenant_id: uuid.UUID, mid: uuid.UUID) -> bool:
+        """SQLite: read, deliver, then mark — not claim first. SQLite has one writer: a claim
+        taken first would hold the write lock through the handler, and a handler that queues its
+        effects in transactions of its own (access tells its readers through ``send_command``)
+        would wait on its own delivery until the busy timeout. One process delivers (the lanes
+        take turns, ``_in_flight`` keeps a row to one lane), and the mark is conditional, so a
+        row another drainer delivered meanwhile is rolled back here, not delivered twice."""
+        try:
+            async with self.db.tenant(tenant_id) as s:
+                msg = await s.get(OutboxMessage, {"tenant_id": tenant_id, "id": mid})
+                if msg is None or msg.status != "pending":
+                    return False
+                deliver = self.resolve(msg.topic)
+                if deliver is None:
+                    raise LookupError(f"no deliverer for topic {msg.topic!r}")
+                topic = msg.topic
+                await deliver(s, msg)
+                now = utcnow()
+                marked = await s.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == mid, OutboxMessage.status == "pending")
+                    .values(status="delivered", delivered_at=now, attempts=OutboxMessage.attempts + 1, updated_at=now)
+                    .execution_options(synchronize_session=False)
+                )
+                if marked.rowcount == 0:  # type: ignore[attr-defined]
+                    raise _DeliveredMeanwhile
+        except _DeliveredMeanwhile:  # the handler's effects are rolled back with the transaction
+            return False
+        outbox_delivered.labels(topic.split(":", 1)[0]).inc()
+        return True
 
     async def run(self, stop: asyncio.Event, interval: float = 0.5) -> None:
         """The poll, and the express lane beside it, until ``stop`` is set."""
