@@ -196,7 +196,11 @@ class OutboxWorker:
         deliver = self.batch_deliverers[kind]
         pending = select(OutboxMessage).where(OutboxMessage.id.in_(mids), OutboxMessage.status == "pending")
         try:
-            async with self.db.tenant(tenant_id) as s:
+            # the rows are locked until the batch commits: on PostgreSQL by FOR UPDATE, on SQLite
+            # by the write lock taken first (a deliverer's savepoint would otherwise begin a
+            # deferred transaction whose first write SQLite refuses if anyone wrote meanwhile,
+            # and another process could deliver the rows read here at the same time)
+            async with self.db.tenant(tenant_id, immediate=True) as s:
                 stmt = pending.with_for_update(skip_locked=True) if self.db.dialect == "postgresql" else pending
                 messages = list((await s.scalars(stmt)).all())
                 errors = await deliver(s, messages)
@@ -217,7 +221,7 @@ class OutboxWorker:
                 raise  # nothing delivered, nothing counted: the rows wait for the database
             error = f"{type(exc).__name__}: {exc}"
             log.warning("outbox_batch_failed", topic=kind, messages=len(mids), error=error)
-        async with self.db.tenant(tenant_id) as s:
+        async with self.db.tenant(tenant_id, immediate=True) as s:
             for msg in (await s.scalars(pending)).all():
                 msg.attempts += 1
                 _failed(msg, error)
@@ -263,7 +267,7 @@ class OutboxWorker:
                 raise  # not an attempt of the message's: it waits for the database, uncounted
             error = f"{type(exc).__name__}: {exc}"
             log.warning("outbox_delivery_failed", message_id=str(mid), error=error)
-        async with self.db.tenant(tenant_id) as s:
+        async with self.db.tenant(tenant_id, immediate=True) as s:
             msg = await s.get(OutboxMessage, {"tenant_id": tenant_id, "id": mid})
             if msg is not None:
                 msg.attempts += 1

@@ -57,11 +57,13 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    def tenant(self, tenant_id: uuid.UUID):  # type: ignore[no-untyped-def]
-        return tenant_session(self.sessions, tenant_id)
+    def tenant(self, tenant_id: uuid.UUID, *, immediate: bool = False):  # type: ignore[no-untyped-def]
+        """``immediate``: a background writer's transaction, holding SQLite's write lock from
+        its start (see :func:`kernel.db.scope.take_write_lock`); requests leave it off."""
+        return tenant_session(self.sessions, tenant_id, immediate=immediate)
 
-    def platform(self):  # type: ignore[no-untyped-def]
-        return unscoped_session(self.sessions)
+    def platform(self, *, immediate: bool = False):  # type: ignore[no-untyped-def]
+        return unscoped_session(self.sessions, immediate=immediate)
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[AsyncSession]:

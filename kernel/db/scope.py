@@ -194,28 +194,53 @@ def _set_rls_tenant(session: Session, transaction, connection) -> None:  # type:
     connection.exec_driver_sql(set_local_tenant_sql(session.info.get(TENANT_KEY)))
 
 
+async def take_write_lock(session: AsyncSession) -> None:
+    """On SQLite, start the session's transaction with ``BEGIN IMMEDIATE``: it holds the
+    database's write lock from its first statement (waiting for it up to the busy timeout).
+
+    Without it a transaction is deferred and the driver begins it at the first write — unless
+    something else began it first (a savepoint, which a handler opens): then it reads from a
+    snapshot and its first write must upgrade the lock, which SQLite refuses at once ("database is
+    locked", without waiting) if another connection has written meanwhile. For background writers
+    (the outbox worker, scheduled jobs) only: a request's transaction keeps reading beside the
+    writer. Nothing on PostgreSQL (row locks), nor when the transaction has begun already."""
+    connection = await session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    raw = await connection.get_raw_connection()
+    if not getattr(raw.driver_connection, "in_transaction", False):
+        await connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 @asynccontextmanager
 async def tenant_session(
-    factory: async_sessionmaker[AsyncSession], tenant_id: uuid.UUID
+    factory: async_sessionmaker[AsyncSession], tenant_id: uuid.UUID, *, immediate: bool = False
 ) -> AsyncIterator[AsyncSession]:
-    """A unit of work inside one tenant: commits on success, rolls back on error."""
+    """A unit of work inside one tenant: commits on success, rolls back on error.
+    ``immediate``: take SQLite's write lock first (:func:`take_write_lock`)."""
     if tenant_id is None:
         raise TenancyError("tenant_session needs a tenant")
     async with factory(info={TENANT_KEY: tenant_uuid(tenant_id)}) as session:
         async with session.begin():
+            if immediate:
+                await take_write_lock(session)
             yield session
 
 
 @asynccontextmanager
-async def unscoped_session(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+async def unscoped_session(
+    factory: async_sessionmaker[AsyncSession], *, immediate: bool = False
+) -> AsyncIterator[AsyncSession]:
     """A unit of work on global tables only (tenant tables refuse it unless rows carry their tenant).
 
     Used by platform operations (provisioning, login lookups). On PostgreSQL row-level security
-    still hides every tenant row from it.
+    still hides every tenant row from it. ``immediate`` as for :func:`tenant_session`.
     """
     async with factory(info={UNSCOPED_KEY: True}) as session:
         async with session.begin():
+            if immediate:
+                await take_write_lock(session)
             yield session
 
 
-__all__ = ["TenancyError", "set_local_tenant_sql", "tenant_session", "unscoped_session"]
+__all__ = ["TenancyError", "set_local_tenant_sql", "take_write_lock", "tenant_session", "unscoped_session"]

@@ -378,7 +378,8 @@ async def escalate_due_all(runtime: Any, *, now: datetime | None = None) -> int:
         if not tenant.is_active:
             continue
         try:
-            async with runtime.db.tenant(tenant.id) as session:
+            # a background writer: on SQLite it holds the write lock from the start
+            async with runtime.db.tenant(tenant.id, immediate=True) as session:
                 count += len(await escalate_due(session, tenant_id=tenant.id, now=now))
         except Exception:
             log.exception("escalation_job_failed", tenant=str(tenant.id))

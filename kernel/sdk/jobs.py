@@ -38,7 +38,8 @@ async def for_each_enabled_tenant(
     failure_event: str | None = None,
 ) -> list[T]:
     """Run ``work(session, tenant)`` in every active tenant that enabled ``plugin`` (or only in
-    the tenants ``only`` names), each in its own tenant-scoped transaction.
+    the tenants ``only`` names), each in its own tenant-scoped transaction (on SQLite it takes
+    the write lock first: don't open another session that writes from inside ``work``).
 
     A tenant whose work raises is rolled back, logged (as ``failure_event``, default
     ``<plugin>_job_failed``) and skipped; the others go on. Returns the results in slug order.
@@ -53,7 +54,9 @@ async def for_each_enabled_tenant(
         if not tenant.is_active or (only is not None and tenant.id not in only):
             continue
         try:
-            async with runtime.db.tenant(tenant.id) as session:
+            # a background writer: on SQLite it holds the write lock from the start, so a
+            # job that reads, opens a savepoint and writes is not refused by another writer
+            async with runtime.db.tenant(tenant.id, immediate=True) as session:
                 if plugin not in await enabled_plugins(session):
                     continue
                 results.append(await work(session, tenant))

@@ -12,6 +12,7 @@ from strawberry import relay
 
 from kernel.sdk import BadUserInput, estate, utcnow
 from kernel.sdk.graphql import IsRegulator, decode_id
+from kernel.sdk.members import members_with_roles
 from kernel.sdk.regulator import read_across_tenants, regulator_streets
 from kernel.sdk.repository import Viewer
 from plugins.grid import models as m
@@ -34,6 +35,7 @@ from plugins.grid.types import (
     GridCheckpoint,
     GridCommunityStats,
     GridIncident,
+    GridMemberCandidate,
     GridMissedCheckpoint,
     GridStreetReferral,
     GridVisit,
@@ -41,9 +43,15 @@ from plugins.grid.types import (
     GridVulnerableResidentDetail,
     PatrolRoute,
 )
-from plugins.grid.vocabulary import GridIncidentCategory, GridIncidentStatus, GridVulnerableTag
+from plugins.grid.vocabulary import (
+    GridIncidentCategory,
+    GridIncidentStatus,
+    GridMemberRole,
+    GridVulnerableTag,
+)
 
 MAX_STATS_DAYS = 366
+MAX_SEARCH = 100
 
 
 def _period(since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
@@ -103,6 +111,21 @@ class GridQuery:
             [r.id for r in rows]
         )
         return [Grid.from_row(r, buildings[r.id], members[r.id]) for r in rows]
+
+    @strawberry.field(
+        permission_classes=[Allowed(MANAGE)],
+        description="Logins that may be named grid members: the firm's active accounts holding grid_worker or residents_committee (masked names, at most 200), optionally those whose name contains search.",
+    )
+    async def grid_member_candidates(
+        self, info: strawberry.Info, search: str | None = None
+    ) -> list[GridMemberCandidate]:
+        ctx = info.context
+        if search is not None and len(search) > MAX_SEARCH:
+            raise BadUserInput(f"search is at most {MAX_SEARCH} characters", field="search")
+        found = await members_with_roles(
+            ctx.session, ctx.tenant.id, [r.value for r in GridMemberRole], search=search
+        )
+        return [GridMemberCandidate.of(f.account_id, f.display_name, f.roles) for f in found]
 
     @strawberry.field(
         permission_classes=[Allowed(READ)],

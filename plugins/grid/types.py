@@ -37,6 +37,23 @@ class GridMember:
     role: GridMemberRole
 
 
+@strawberry.type(
+    description="A login that may be named a grid member: its account id (for addGridMember), masked name and grid roles."
+)
+class GridMemberCandidate:
+    account_id: strawberry.ID
+    masked_name: str
+    roles: list[GridMemberRole]
+
+    @classmethod
+    def of(cls, account_id: uuid.UUID, display_name: str, roles: list[str]) -> GridMemberCandidate:
+        return cls(
+            account_id=strawberry.ID(str(account_id)),
+            masked_name=mask_name(display_name) or "",
+            roles=[GridMemberRole(r) for r in roles],
+        )
+
+
 @strawberry.type(description="A grid (网格): a set of buildings of one community.")
 class Grid:
     id: strawberry.ID
