@@ -133,6 +133,9 @@ def test_invite_a_technician(page: Any, web_server: Any, axe: Any, shot: Any) ->
     page.get_by_role("tab", name="邀请").click()
     page.get_by_role("textbox", name="手机号").fill("13900139000")
     page.get_by_role("textbox", name="姓名").fill("李师傅")
+    # the role is the form's: technician (preselected), nothing else
+    assert page.get_by_role("checkbox", name="维修技工").is_checked()
+    assert not page.get_by_role("checkbox", name="物业管理员").is_checked()
     page.get_by_role("button", name="发送邀请").click()
     created = page.get_by_test_id("invitation-created")
     created.wait_for()
@@ -140,6 +143,8 @@ def test_invite_a_technician(page: Any, web_server: Any, axe: Any, shot: Any) ->
     code = created.locator("strong").inner_text().strip()
     assert len(code) >= 16
     page.get_by_test_id("invitations").get_by_text("139****9000").wait_for()
+    listed = page.get_by_test_id("invitations").locator("tr", has_text="139****9000")
+    assert "维修技工" in listed.inner_text()
     axe(page)
     shot(page, "people")
     # the invitation is real: the code lets the technician join the firm with the role
