@@ -46,7 +46,8 @@ def web_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     async def prepare(runtime: Any) -> dict[str, Any]:
         demo = await seed_demo(runtime, units=40)
         seeded = await seed_governance_demo(runtime, demo.tenant_id)
-        await seed_demo_points(runtime, demo.tenant_id)  # access's part of `linli demo`: a gate each
+        # access's part of `linli demo`: a gate in each community
+        await seed_demo_points(runtime, demo.tenant_id)
         return {"tenant_id": demo.tenant_id, "proposal_id": seeded["proposal_id"]}
 
     with serving(
