@@ -28,7 +28,8 @@ APP_BUILT = ROOT / "gateway" / "static" / "web" / "app" / "index.html"
 
 @pytest.fixture(scope="module")
 def web_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """The demo firm (40 units) with the governance demo's proposal open for voting (overrides
+    """The demo firm (40 units) with the governance demo's proposal open for voting and the
+    access demo's gate in each community, as `linli demo` seeds them (overrides
     tests/web/conftest.py's server, whose WebServer helpers it reuses)."""
     shared: Any = request.config.pluginmanager.get_plugin(
         str(Path(__file__).with_name("conftest.py"))
@@ -38,12 +39,15 @@ def web_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
         missing("browser", "chromium is missing (apt-get install chromium)")
     if not APP_BUILT.is_file() or not shared.AXE.is_file():
         missing("browser", "the resident app is not built: cd web && npm ci && npm run build")
+    from plugins.access import seed_demo_points
     from plugins.governance.demo import seed_governance_demo
     from tenants.demo import DEMO_PASSWORD, DEMO_SLUG, seed_demo
 
     async def prepare(runtime: Any) -> dict[str, Any]:
         demo = await seed_demo(runtime, units=40)
         seeded = await seed_governance_demo(runtime, demo.tenant_id)
+        # access's part of `linli demo`: a gate in each community
+        await seed_demo_points(runtime, demo.tenant_id)
         return {"tenant_id": demo.tenant_id, "proposal_id": seeded["proposal_id"]}
 
     with serving(
@@ -304,19 +308,13 @@ def test_report_a_repair_with_a_photo_and_rate_it(
 def test_create_a_visitor_pass_with_its_qr_code(
     phone: Any, web_server: Any, axe: Any, app_shot: Any
 ) -> None:
-    staff = web_server.token("demo-staff")
     owner = web_server.token("demo-owner")
-    # a gate in each community: the owner may pass the one of theirs, so may invite visitors
-    communities = web_server.graphql(
-        "{ communities(first: 10) { edges { node { id } } } }", token=staff
-    )["data"]["communities"]["edges"]
-    for edge in communities:
-        gate = web_server.graphql(
-            'mutation($c: ID!) { createAccessPoint(communityId: $c, name: "南门", kind: "gate") { id } }',
-            {"c": edge["node"]["id"]},
-            token=staff,
-        )
-        assert "errors" not in gate, gate
+    # the demo seeds a gate in each community (access's on_demo_seeded): nothing to set up — the
+    # owner may pass the gate of their community, so may invite visitors through it
+    gates = web_server.graphql("{ myAccessPoints { name kind } }", token=owner)["data"][
+        "myAccessPoints"
+    ]
+    assert {"name": "南门 main gate", "kind": "gate"} in gates, gates
 
     sign_in(phone, web_server)
     phone.locator('[data-tile="access/passes"]').click()

@@ -1,6 +1,6 @@
 """The staff console in headless Chromium: sign-in with the second factor (enrolment at the first
 login, the code afterwards), the estate, inviting a technician, a work order assessed, dispatched
-and closed on the board, and the parcel-lockers plugin's page only once the firm enabled it —
+and closed on the board, the header's link to the 一图感知 dashboard, the parcel-lockers plugin's page only once the firm enabled it —
 each page checked with axe-core (no serious or critical violations)."""
 
 from __future__ import annotations
@@ -133,6 +133,9 @@ def test_invite_a_technician(page: Any, web_server: Any, axe: Any, shot: Any) ->
     page.get_by_role("tab", name="邀请").click()
     page.get_by_role("textbox", name="手机号").fill("13900139000")
     page.get_by_role("textbox", name="姓名").fill("李师傅")
+    # the role is the form's: technician (preselected), nothing else
+    assert page.get_by_role("checkbox", name="维修技工").is_checked()
+    assert not page.get_by_role("checkbox", name="物业管理员").is_checked()
     page.get_by_role("button", name="发送邀请").click()
     created = page.get_by_test_id("invitation-created")
     created.wait_for()
@@ -140,6 +143,8 @@ def test_invite_a_technician(page: Any, web_server: Any, axe: Any, shot: Any) ->
     code = created.locator("strong").inner_text().strip()
     assert len(code) >= 16
     page.get_by_test_id("invitations").get_by_text("139****9000").wait_for()
+    listed = page.get_by_test_id("invitations").locator("tr", has_text="139****9000")
+    assert "维修技工" in listed.inner_text()
     axe(page)
     shot(page, "people")
     # the invitation is real: the code lets the technician join the firm with the role
@@ -208,6 +213,24 @@ def test_work_order_assessed_dispatched_and_closed_on_the_board(
         "query($id: ID!) { workOrder(id: $id) { status } }", {"id": order}, token=staff
     )
     assert status["data"]["workOrder"]["status"] == "closed"
+
+
+def test_the_shell_links_the_community_dashboard(page: Any, web_server: Any, axe: Any) -> None:
+    """The header's 一图感知 link opens the board in the same tab, signed in with the console's
+    session (the session is kept per tab); the English label follows the language switch."""
+    sign_in(page, web_server)
+    link = page.get_by_test_id("dashboard-link")
+    assert link.inner_text().strip() == "一图感知大屏"
+    page.locator(".el-radio-button", has_text="English").click()
+    page.get_by_test_id("dashboard-link").get_by_text("Community dashboard").wait_for()
+    page.locator(".el-radio-button", has_text="中文").click()
+    link.get_by_text("一图感知大屏").wait_for()
+    axe(page)
+    link.click()
+    page.wait_for_url(re.compile(r"/dashboard/"))
+    page.get_by_test_id("plan").wait_for()  # the board itself, not its sign-in form
+    page.get_by_test_id("building").first.wait_for()
+    assert page.get_by_role("heading", name="登录一图感知").count() == 0
 
 
 def test_plugin_page_appears_only_once_the_plugin_is_enabled(

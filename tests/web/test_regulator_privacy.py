@@ -73,6 +73,7 @@ def test_the_street_office_reads_its_kpis_and_acknowledges_a_filing(
     assert "滨江街道办事处" in page.get_by_test_id("jurisdiction").inner_text()
     page.locator(".shell-menu .el-menu-item").first.wait_for()
     assert menu(page) == ["辖区指标", "备案收件箱"]  # none of a firm's screens
+    assert page.get_by_test_id("dashboard-link").count() == 0  # a community's board is a firm's
 
     page.locator(".shell-menu .el-menu-item", has_text="辖区指标").click()
     page.get_by_role("heading", name="辖区指标").wait_for()

@@ -12,7 +12,7 @@ const roles = {
 
 export default {
   'zh-CN': {
-    app: { name: '邻里物业工作台', menu: '主菜单', language: '语言', signOut: '退出' },
+    app: { name: '邻里物业工作台', menu: '主菜单', language: '语言', signOut: '退出', dashboard: '一图感知大屏' },
     common: { empty: '暂无数据', more: '加载更多', yes: '是', no: '否', refresh: '刷新', forbidden: '您没有这项权限', actions: '操作', community: '小区', all: '全部', create: '新建', save: '保存', cancel: '取消', status: '状态', name: '名称', time: '时间' },
     login: {
       title: '登录物业工作台', firm: '物业公司代码', firmHint: '例如 demo', username: '账号', password: '密码',
@@ -50,7 +50,7 @@ export default {
     plugin: { unavailable: '这个页面不可用：插件未启用，或您没有权限', failed: '页面加载失败：{message}' },
   },
   en: {
-    app: { name: 'Linli console', menu: 'Main menu', language: 'Language', signOut: 'Sign out' },
+    app: { name: 'Linli console', menu: 'Main menu', language: 'Language', signOut: 'Sign out', dashboard: 'Community dashboard' },
     common: { empty: 'Nothing here', more: 'Load more', yes: 'Yes', no: 'No', refresh: 'Refresh', forbidden: 'You do not have this permission', actions: 'Actions', community: 'Community', all: 'All', create: 'New', save: 'Save', cancel: 'Cancel', status: 'Status', name: 'Name', time: 'Time' },
     login: {
       title: 'Sign in to the console', firm: 'Firm code', firmHint: 'e.g. demo', username: 'Username', password: 'Password',
