@@ -65,9 +65,9 @@ async def _open_vote(runtime: Any, voters: int) -> tuple[uuid.UUID, uuid.UUID, l
     from sqlalchemy import select
 
     from kernel.chain import devchain
-    from kernel.chain.indexer import index_all
-    from kernel.chain.models import ChainTransaction
-    from kernel.chain.relay import chain_client
+    from kernel.chain.indexer import index_deployment
+    from kernel.chain.models import ChainDeployment, ChainTransaction
+    from kernel.chain.relay import chain_client, deployment_for
     from kernel.identity import service as identity
     from kernel.identity.authz import Policies
     from plugins.governance import service as gov
@@ -105,7 +105,13 @@ async def _open_vote(runtime: Any, voters: int) -> tuple[uuid.UUID, uuid.UUID, l
     async with runtime.db.tenant(tid) as s:
         row = await gov.refresh(runtime, s, await gov.get_proposal(s, pid))
         assert row.chain_proposal_id, [(t.intent, t.status) for t in (await s.scalars(select(ChainTransaction))).all()]
-    await index_all(runtime)
+    # this firm's deployments only: other tests' firms in the session database deployed theirs on
+    # other anvil nodes with the same chain id (and contracts of their own test plugins)
+    async with runtime.db.tenant(tid) as s:
+        for community_id in (await s.scalars(select(ChainDeployment.community_id).distinct())).all():
+            deployment = await deployment_for(s, community_id)
+            assert deployment is not None
+            await index_deployment(runtime, s, deployment)
     return tid, pid, tokens, [a.id for a in accounts]
 
 

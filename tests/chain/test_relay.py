@@ -7,7 +7,6 @@ import asyncio
 import uuid
 
 import pytest
-from cryptography.exceptions import InvalidTag
 from sqlalchemy import delete, func, select
 
 from kernel.audit import AuditEntry, AuditHead
@@ -24,6 +23,7 @@ from kernel.chain.relay import (
     transaction_for,
 )
 from kernel.chain.units import UnitToRegister, sync_units
+from kernel.crypto import CryptoError
 from kernel.outbox import OutboxMessage
 from kernel.testing import unique_slug
 from plugins.governance.ballots import sign_ballot
@@ -163,7 +163,7 @@ async def test_custodial_keys_are_encrypted_per_tenant(chain_runtime) -> None:  
 
         assert Account.from_key(key).address == address
     other = uuid.uuid4()
-    with pytest.raises(InvalidTag):
+    with pytest.raises(CryptoError):
         runtime.vault.decrypt(other, row.key_enc)  # another tenant's key cannot open it
     async with runtime.db.tenant(tid) as s:
         from kernel.chain.custody import register_self_custody
