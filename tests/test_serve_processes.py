@@ -190,8 +190,10 @@ async def test_two_gateway_processes_one_killed_mid_vote(make_runtime: Any, linl
                 cpu_mid = {p: cpu_seconds(p) for p in second}
                 outcomes += await asyncio.gather(*(vote(i) for i in range(half, VOTERS)))
                 assert set(outcomes) <= {"voted", "already"}
-                # both gateway processes of the second half served votes (fresh connections spread them)
-                assert all(cpu_seconds(p) > cpu_mid[p] for p in second)
+                # the gateway processes served the second half; how the kernel spreads accepted
+                # connections between them is its own business (one may take them all: balancing
+                # with SO_REUSEPORT is left to #17), so only that they served is asserted
+                assert any(cpu_seconds(p) > cpu_mid[p] for p in second)
 
                 async def all_confirmed() -> bool:
                     async with runtime.db.tenant(tid) as s:
