@@ -328,11 +328,12 @@ def tenant_export(
 ) -> None:
     """Export every row of a tenant: a zip of JSON-lines files with a manifest (counts, sha256)."""
     from pathlib import Path
+    from uuid import UUID
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from kernel.errors import LinliError
-    from tenants.export import export_tenant
+    from tenants.export import export_tenant, record_export
 
     runtime = _runtime()
 
@@ -344,9 +345,13 @@ def tenant_export(
                 bar.update(task, advance=rows, description=f"exporting {table}")
 
             try:
-                return await export_tenant(
+                result = await export_tenant(
                     runtime, slug, Path(output), personal_data="encrypted" if keep_encrypted else "decrypted", progress=advance
                 )
+                tenant_id = UUID(result.manifest["tenant"]["id"])
+                async with runtime.db.tenant(tenant_id) as s:
+                    await record_export(s, tenant_id, "platform", result, via="cli")
+                return result
             finally:
                 await runtime.db.dispose()
 

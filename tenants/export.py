@@ -78,6 +78,21 @@ class ExportResult:
         return sum(t["rows"] for t in self.manifest["tables"].values())
 
 
+#: The audit action of a tenant export; with ``personal_data: decrypted`` it is a read of every
+#: person's data, listed in their ``myDataReads`` (tenants/personal_graphql.py).
+EXPORTED = "tenant.exported"
+
+
+async def record_export(session: Any, tenant_id: uuid.UUID, actor: str, result: ExportResult, *, via: str) -> None:
+    """Record the export ``result`` in the tenant's audit log (``via``: ``graphql`` or ``cli``)."""
+    from kernel import audit
+
+    await audit.record(
+        session, tenant_id=tenant_id, actor=actor, action=EXPORTED,
+        detail={"rows": result.total_rows, "personal_data": result.manifest["personal_data"], "via": via},
+    )
+
+
 def tenant_mappers() -> list[Mapper[Any]]:
     """Mappers of every tenant-owned model, parents before children (metadata order)."""
     by_table = {m.local_table: m for m in Base.registry.mappers if issubclass(m.class_, TenantScoped)}

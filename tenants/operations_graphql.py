@@ -107,7 +107,7 @@ class TenantOperationsMutation:
         "the export is for the tenant itself. Audited.",
     )
     async def export_tenant(self, info: strawberry.Info) -> TenantExport:
-        from tenants.export import export_tenant
+        from tenants.export import export_tenant, record_export
 
         ctx = info.context
         with tempfile.TemporaryDirectory(prefix="linli-export-") as tmp:
@@ -120,10 +120,7 @@ class TenantOperationsMutation:
                     "ask the platform operator for `linli tenant export`"
                 )
             archive = base64.b64encode(result.path.read_bytes()).decode()
-        await audit.record(
-            ctx.session, tenant_id=ctx.tenant.id, actor=ctx.actor.label, action="tenant.exported",
-            detail={"rows": result.total_rows, "personal_data": "decrypted"},
-        )
+        await record_export(ctx.session, ctx.tenant.id, ctx.actor.label, result, via="graphql")
         return TenantExport(
             file_name=name, rows=result.total_rows, personal_data="decrypted",
             manifest=json.dumps(result.manifest, ensure_ascii=False, sort_keys=True), archive_base64=archive,

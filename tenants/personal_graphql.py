@@ -10,9 +10,10 @@ import base64
 import json
 import uuid
 from datetime import datetime
+from typing import Any
 
 import strawberry
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kernel.consent.reads import PersonalDataRead
 from kernel.crypto import mask_name
@@ -103,7 +104,8 @@ class PersonalDataQuery:
 
     @strawberry.field(
         permission_classes=[Authenticated],
-        description="Who read my personal data and when (staff and integrations; my own reads are not listed), newest first. "
+        description="Who read my personal data and when (staff and integrations; my own reads are not listed; a whole-firm "
+        "export with personal data decrypted is listed with category 'all'), newest first. "
         "first: 1–200 (BAD_USER_INPUT otherwise).",
     )
     async def my_data_reads(self, info: strawberry.Info, first: int = 50) -> list[PersonalDataReadView]:
@@ -125,13 +127,45 @@ class PersonalDataQuery:
                 .limit(first)
             )
         ).all()
-        return [
+        listed = [
             PersonalDataReadView(
                 at=r.created_at, category=r.category, operation=r.operation,
                 reader="API key" if r.reader.startswith("api_key:") else (mask_name(name) or "—"),
             )
             for r, name in rows
         ]
+        listed += await _exports_since(session, persons, first)
+        listed.sort(key=lambda v: v.at, reverse=True)
+        return listed[:first]
+
+
+def _reader_of(actor: str, names: dict[uuid.UUID, str | None]) -> str:
+    if actor.startswith("account:"):
+        return mask_name(names.get(uuid.UUID(actor.split(":", 1)[1]))) or "—"
+    return "API key" if actor.startswith("api_key:") else "platform operator"
+
+
+async def _exports_since(session: Any, persons: set[uuid.UUID], first: int) -> list[PersonalDataReadView]:
+    """Whole-firm exports with personal data decrypted since the person was registered: each one
+    read everything held about them (category ``all``; the reader is the admin, masked, an API key,
+    or the platform operator for ``linli tenant export``)."""
+    from kernel.audit import AuditEntry
+    from tenants.estate.models import Person
+    from tenants.export import EXPORTED
+
+    since = await session.scalar(select(func.min(Person.created_at)).where(Person.id.in_(persons)))
+    query = select(AuditEntry).where(
+        AuditEntry.action == EXPORTED, AuditEntry.at >= since, AuditEntry.detail["personal_data"].as_string() == "decrypted"
+    )
+    entries = (await session.scalars(query.order_by(AuditEntry.seq.desc()).limit(first))).all()
+    accounts = {uuid.UUID(e.actor.split(":", 1)[1]) for e in entries if e.actor.startswith("account:")}
+    names: dict[uuid.UUID, str | None] = {}
+    if accounts:
+        names = dict((await session.execute(select(Account.id, Account.display_name).where(Account.id.in_(accounts)))).all())  # type: ignore[arg-type]
+    return [
+        PersonalDataReadView(at=e.at, category="all", reader=_reader_of(e.actor, names), operation=f"tenant export ({(e.detail or {}).get('via', 'graphql')})")
+        for e in entries
+    ]
 
 
 @strawberry.type

@@ -8,10 +8,11 @@ import zipfile
 
 import pytest
 from fixtures.estates import PASSWORD, build_estate, fast_passwords, row_counts, tenant_models  # noqa: F401 - fixture
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from typer.testing import CliRunner
 
+from kernel.audit import AuditEntry
 from tenants.estate import service
 from tenants.export import export_tenant, tenant_mappers, verify_archive
 from tenants.lifecycle import delete_tenant
@@ -98,6 +99,9 @@ async def test_export_and_delete_from_the_cli(runtime, new_tenant, linli_databas
     r = await asyncio.to_thread(runner.invoke, cli, ["tenant", "export", a.slug, "-o", str(out)], env=env)
     assert r.exit_code == 0, r.output
     assert verify_archive(out)["tables"]["units"]["rows"] == 1
+    async with runtime.db.tenant(a.tenant_id) as s:  # the operator's export is in the firm's audit log
+        entry = (await s.scalars(select(AuditEntry).where(AuditEntry.action == "tenant.exported"))).one()
+    assert entry.actor == "platform" and entry.detail["via"] == "cli" and entry.detail["personal_data"] == "decrypted"
     r = await asyncio.to_thread(runner.invoke, cli, ["tenant", "export", "no-such-firm", "-o", str(out)], env=env)
     assert r.exit_code == 1 and "no tenant" in r.output
     r = await asyncio.to_thread(runner.invoke, cli, ["tenant", "delete", a.slug], env=env)

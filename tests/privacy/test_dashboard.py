@@ -102,3 +102,29 @@ async def test_my_personal_data_is_grouped_by_catalogue_category(care: Care, gql
     # a login without a register person
     staff = ok(await gql(HELD, token=firm.tenant.token))["myPersonalData"]
     assert staff["linkedToRegister"] is False and "persons" not in {t["name"] for t in staff["tables"]}
+
+
+async def test_a_whole_firm_export_is_a_read_of_everyone_listed_for_them(care: Care, gql, runtime, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tenants.export import export_tenant, record_export
+
+    firm = await care.firm("rdse")
+    async with runtime.db.tenant(firm.tenant.tenant_id) as s:
+        await s.execute(update(Account).where(Account.username == firm.tenant.admin).values(display_name="李国庆"))
+    elder = await care.elder(firm)
+    assert ok(await gql(READS, token=elder.token))["myDataReads"] == []
+
+    ok(await gql("mutation { exportTenant { rows } }", token=firm.tenant.token))
+    listed = ok(await gql(READS, token=elder.token))["myDataReads"]
+    assert [(x["category"], x["reader"], x["operation"]) for x in listed] == [("all", "李*庆", "tenant export (graphql)")]
+
+    # the platform operator's CLI export (decrypted) is listed too; a backup that keeps personal data encrypted is no read
+    slug = firm.tenant.slug
+    for mode, via in (("decrypted", "cli"), ("encrypted", "cli")):
+        result = await export_tenant(runtime, slug, tmp_path / f"{mode}.zip", personal_data=mode)
+        async with runtime.db.tenant(firm.tenant.tenant_id) as s:
+            await record_export(s, firm.tenant.tenant_id, "platform", result, via=via)
+    listed = ok(await gql(READS, token=elder.token))["myDataReads"]
+    assert [(x["reader"], x["operation"]) for x in listed] == [("platform operator", "tenant export (cli)"), ("李*庆", "tenant export (graphql)")]
+    assert ok(await gql(READS, {"n": 1}, token=elder.token))["myDataReads"][0]["reader"] == "platform operator"
+    # the admin has no register person: nothing is listed for them
+    assert ok(await gql(READS, token=firm.tenant.token))["myDataReads"] == []
