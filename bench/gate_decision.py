@@ -61,8 +61,8 @@ from bench.common import (
     free_port,
     machine_description,
     markdown_table,
-    process_cpu_seconds,
     results_table,
+    tree_cpu_seconds,
     write_docs_section,
 )
 
@@ -87,7 +87,7 @@ class Site:
 
 
 async def prepare(
-    workdir: Path, postgres: str | None, gates: int
+    workdir: Path, postgres: str | None, gates: int, chain_url: str | None = None
 ) -> tuple[dict[str, str], Site, Any]:
     """Create, migrate and seed a fresh database; returns (LINLI_* environment, site, drop)."""
     from kernel.config import Settings
@@ -120,6 +120,8 @@ async def prepare(
         "LINLI_DEVICES_DEVICE_RATE_PER_SECOND": "10000",
         "LINLI_DEVICES_DEVICE_BURST": "10000",
     }
+    if chain_url:  # several gateway processes share a chain node
+        env["LINLI_CHAIN_URL"] = chain_url
     settings = Settings(
         **{
             k.removeprefix("LINLI_").lower(): v
@@ -306,11 +308,11 @@ async def drive(
             if interval:
                 await asyncio.sleep(rng.expovariate(1 / interval))
 
-    cpu_before = process_cpu_seconds(server_pid)
+    cpu_before = tree_cpu_seconds(server_pid)
     started = time.perf_counter()
     await asyncio.gather(*(reader_loop(g) for g in range(len(site.readers))))
     result.elapsed = time.perf_counter() - started
-    result.server_cpu = process_cpu_seconds(server_pid) - cpu_before
+    result.server_cpu = tree_cpu_seconds(server_pid) - cpu_before
     return result
 
 
@@ -318,8 +320,13 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     backend = "SQLite" if args.sqlite else "PostgreSQL"
     with tempfile.TemporaryDirectory(prefix="linli-bench-gates-") as tmp:
         started = time.perf_counter()
+        node = None
+        if args.workers > 1:
+            from kernel.chain import Anvil
+
+            node = Anvil().start()
         env, site, drop = await prepare(
-            Path(tmp), None if args.sqlite else args.postgres_url, args.gates
+            Path(tmp), None if args.sqlite else args.postgres_url, args.gates, node.url if node else None
         )
         console.print(
             f"[{backend}] seeded {len(site.residents)} residents, {len(site.readers)} readers in {time.perf_counter() - started:.1f} s"
@@ -337,6 +344,8 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 "--port",
                 str(port),
                 "--no-workers",
+                "--workers",
+                str(args.workers),
             ]
             async with ServerProcess(cmd, port, env) as server:
                 # aiohttp: a lighter client than httpx, so the load generator (same machine) takes
@@ -394,6 +403,8 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             if drop is not None:
                 await drop()
+            if node is not None:
+                node.stop()
     return {
         "backend": backend,
         "runs": runs,
@@ -433,8 +444,14 @@ def main() -> None:
     parser.add_argument(
         "--postgres-url", default=os.environ.get("LINLI_TEST_POSTGRES_URL", DEFAULT_PG)
     )
+    parser.add_argument(
+        "--workers", type=int, default=1,
+        help="gateway processes (`linli serve --workers N`; more than 1 needs PostgreSQL and starts an anvil node)",
+    )
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args()
+    if args.workers > 1 and args.sqlite:
+        parser.error("--workers > 1 needs PostgreSQL (SQLite has one writer)")
     result = asyncio.run(measure(args))
     columns = [
         "shape",
@@ -499,11 +516,11 @@ def main() -> None:
     if args.write_docs:
         body = f"""## Gate decisions (issue 12, access control)
 
-`python -m bench.gate_decision --gates {args.gates} --scan-interval {args.scan_interval:g} --light-interval {args.light_interval:g} --duration {args.duration:g}{" --sqlite" if args.sqlite else ""} --write-docs`,
+`python -m bench.gate_decision --gates {args.gates} --scan-interval {args.scan_interval:g} --light-interval {args.light_interval:g} --duration {args.duration:g}{" --sqlite" if args.sqlite else ""}{f' --workers {args.workers}' if args.workers > 1 else ''} --write-docs`,
 measured {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())} on {machine_description()}; load average
 {la_b[0]:.2f} / {la_b[1]:.2f} / {la_b[2]:.2f} (1/5/15 min) before the run, {la_a[0]:.2f} after — the machine was shared.
 
-{result["backend"]} (application role, row-level security on), `linli serve` in one process, one firm with
+{result["backend"]} (application role, row-level security on), `linli serve` in {'one process' if args.workers == 1 else f'{args.workers} gateway processes (`--workers {args.workers}`; server CPU summed over them)'}, one firm with
 {BUILDINGS * UNITS_PER_BUILDING} residents in {BUILDINGS} buildings and {args.gates} readers (a gate per ten, doors
 for the rest). Each reader scans a resident's rotating QR code and asks
 `POST /plugins/access/devices/{{token}}/decisions`; every answer is checked against the decision the bench
