@@ -8,7 +8,8 @@ firm's admin executes it in-process (``tenants.erasure_requests.execute``: close
 plugins' hooks, the catalogue-driven pass over every tenant table, pseudonymise the register entry,
 audit), one transaction each; the bench checks the report (register entry pseudonymised,
 residency and notifications removed) and reports the first erasure of the process (cold: SQL
-compilation and caches) apart from p50 / max of the others.
+compilation and caches, in a process that has composed the gateway as ``linli serve`` has once
+started) apart from p50 / max of the others.
 
     python -m bench.erasure [--residents 10] [--postgres-url postgresql+asyncpg://postgres@127.0.0.1:5432/postgres] [--write-docs]
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -90,6 +92,11 @@ async def run(postgres: str | None, residents: int) -> dict[str, Any]:
                     ])
                     people.append(account.id)
                 admin_id = await s.scalar(select(Account.id).where(Account.username == "demo-admin"))
+            # the process as `linli serve` has it once started: the gateway composed (every plugin's
+            # modules imported), so "first" measures the first erasure, not importing the chain client
+            from gateway.app import create_app
+
+            create_app(runtime)
             times = []
             for account_id in people:
                 async with runtime.db.tenant(tid) as s:
@@ -116,10 +123,12 @@ def main() -> None:
     parser.add_argument("--postgres-url", default=None)
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args()
+    args.load_before = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     results = [asyncio.run(run(None, args.residents))]
     if args.postgres_url:
         results.append(asyncio.run(run(args.postgres_url, args.residents)))
-    columns = ("backend", "demo units", "residents erased", "first (cold process)", "p50 after it", "max after it", "target ≤ 2 s")
+    args.load_after = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    columns = ("backend", "demo units", "residents erased", "first in the process", "p50 after it", "max after it", "target ≤ 2 s")
     rows = [(r["backend"], r["units"], r["residents"], f"{r['cold'] * 1000:.0f} ms", f"{r['p50'] * 1000:.0f} ms", f"{r['max'] * 1000:.0f} ms",
              "met" if max(r["max"], r["cold"]) <= 2 else ("met when warm" if r["max"] <= 2 else "NOT met")) for r in results]
     table = markdown_table(columns, rows)
@@ -132,8 +141,10 @@ firm (1,000 units) plus residents each with a login, an owner register entry, a 
 year of inbox notifications (365 rows); each resident's request is executed in-process, one
 transaction: the login closed, the plugins' hooks, the catalogue-driven pass over every tenant
 table, the register entry pseudonymised, the audit entry. Every report is checked. The first
-erasure of a process pays for compiling the statements (about a hundred tables are looked at);
-the machine is shared with other work, so single figures vary by ±50 %.
+erasure of a process pays for compiling the statements (about a hundred tables are looked at); the
+process has composed the gateway first, as `linli serve` has once started (without it the first
+erasure also imports the chain client, +1.5 s on SQLite). Load average {args.load_before} before,
+{args.load_after} after; on a shared machine single figures vary by ±50 %.
 
 {table}
 
