@@ -52,6 +52,7 @@ KERNEL_PAGES: tuple[WebPage, ...] = (
 REGULATOR_PAGES: tuple[WebPage, ...] = (
     WebPage(key="regulator", title={"zh-CN": "辖区指标", "en": "Jurisdiction KPIs"}, order=10, icon="kpis"),
     WebPage(key="filings", title={"zh-CN": "备案收件箱", "en": "Filings inbox"}, order=20, icon="filings"),
+    WebPage(key="alerts", title={"zh-CN": "超时告警", "en": "Overdue alerts"}, order=30, icon="alerts"),
 )
 
 _MEDIA = {

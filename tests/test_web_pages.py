@@ -119,11 +119,11 @@ async def test_a_regulator_gets_its_own_pages_only(runtime, gql, tenant) -> None
         await create_jurisdiction(s, code=street, name="测试街道")
         await create_platform_account(s, username, "Regulator-pass-2026", "街道办", regulator_street_code=street)
     token = await gql.login(username, "Regulator-pass-2026")
-    assert keys(await gql(PAGES, token=token)) == [("kernel", "regulator"), ("kernel", "filings")]
+    assert keys(await gql(PAGES, token=token)) == [("kernel", "regulator"), ("kernel", "filings"), ("kernel", "alerts")]
     assert keys(await gql('{ webPages(client: "app") { plugin key } }', token=token)) == []
     staff = keys(await gql(PAGES, token=tenant.token))
     assert ("kernel", "privacy") in staff
-    assert not {("kernel", "regulator"), ("kernel", "filings")} & set(staff)
+    assert not {("kernel", "regulator"), ("kernel", "filings"), ("kernel", "alerts")} & set(staff)
 
 
 async def test_module_folder_is_served_and_nothing_else(runtime, gql) -> None:  # type: ignore[no-untyped-def]

@@ -42,6 +42,7 @@ def web_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
         await runtime.host.demo_seeded(runtime, demo.tenant_id)
         await seed_governance_demo(runtime, demo.tenant_id)
         await seed_filed_decision(runtime, demo.tenant_id)  # what `linli demo` seeds with it
+        await _overdue_critical_alarm(runtime, demo.tenant_id)
         return {"tenant_id": demo.tenant_id}
 
     with serving(
@@ -59,6 +60,30 @@ def web_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
         )
 
 
+async def _overdue_critical_alarm(runtime: Any, tenant_id: Any) -> None:
+    """A smoke alarm of the demo community that nobody acknowledged for three minutes: the
+    escalation (as the scheduled job runs it) reaches level 2 and alerts the street office."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from kernel.sdk.escalation import escalate_due, open_escalation
+    from kernel.sdk.estate import Community
+    from plugins.safety.escalation import SOURCE
+    from plugins.safety.notifications import ALARM
+
+    async with runtime.db.tenant(tenant_id) as s:
+        community = await s.scalar(select(Community.id).where(Community.name == "幸福里社区"))
+        opened = await open_escalation(
+            s, tenant_id=tenant_id, source=SOURCE, subject_id="smoke-3-1201", community_id=community, severity="critical",
+            template=ALARM.key, data={"alarm_id": "smoke-3-1201", "type": "smoke", "type_zh": "烟感报警", "severity": "critical",
+                                      "location": "3幢12楼", "floors_zh": "", "floors_en": ""},
+        )
+    async with runtime.db.tenant(tenant_id) as s:
+        up = await escalate_due(s, tenant_id=tenant_id, now=opened.opened_at + timedelta(minutes=3))
+    assert [(e.level, e.regulator_alerted_at is not None) for e in up] == [(2, True)]
+
+
 def test_the_street_office_reads_its_kpis_and_acknowledges_a_filing(
     page: Any, web_server: Any, axe: Any, shot: Any
 ) -> None:
@@ -72,7 +97,7 @@ def test_the_street_office_reads_its_kpis_and_acknowledges_a_filing(
     page.get_by_role("heading", name="欢迎").wait_for()
     assert "滨江街道办事处" in page.get_by_test_id("jurisdiction").inner_text()
     page.locator(".shell-menu .el-menu-item").first.wait_for()
-    assert menu(page) == ["辖区指标", "备案收件箱"]  # none of a firm's screens
+    assert menu(page) == ["辖区指标", "备案收件箱", "超时告警"]  # none of a firm's screens
     assert page.get_by_test_id("dashboard-link").count() == 0  # a community's board is a firm's
 
     page.locator(".shell-menu .el-menu-item", has_text="辖区指标").click()
@@ -110,6 +135,26 @@ def test_the_street_office_reads_its_kpis_and_acknowledges_a_filing(
     done = page.get_by_test_id("filings").locator("tr", has_text="关于续聘物业服务企业的决定")
     done.get_by_test_id("filing-status").filter(has_text="已收悉").wait_for()
     assert done.get_by_role("button", name="确认收悉").count() == 0
+
+    # the critical alarm the firm left unacknowledged, escalated to the street office
+    page.locator(".shell-menu .el-menu-item", has_text="超时告警").click()
+    alert = page.get_by_test_id("regulator-alerts").locator("tr", has_text="幸福里社区")
+    alert.wait_for()
+    assert "安防告警" in alert.inner_text() and "邻里示范物业服务有限公司" in alert.inner_text()
+    assert alert.get_by_test_id("alert-status").inner_text() == "未解决"
+    assert page.get_by_test_id("open-count").inner_text() == "（1）"
+    axe(page)
+    shot(page, "regulator-alerts")
+
+    # the KPIs over another period: the last 30 days instead of the default 90
+    page.locator(".shell-menu .el-menu-item", has_text="辖区指标").click()
+    period = page.get_by_test_id("kpi-period")
+    period.wait_for()
+    before = period.inner_text()
+    page.get_by_test_id("kpi-days").click()
+    page.get_by_role("option", name="近 30 天").click()
+    wait_for(lambda: period.inner_text() != before, what="the period follows the choice")
+    page.locator('[data-kpi="workorders.closure_rate"]').get_by_test_id("kpi-figure").wait_for()
 
     # the firm sees the answer on its proposal
     staff = web_server.token("demo-committee")

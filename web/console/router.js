@@ -21,6 +21,7 @@ export const router = createRouter({
     // a street office's regulator account (docs/regulator.md)
     { path: '/regulator', name: 'regulator', component: () => import('./pages/Regulator.vue') },
     { path: '/filings', name: 'filings', component: () => import('./pages/Filings.vue') },
+    { path: '/alerts', name: 'alerts', component: () => import('./pages/RegulatorAlerts.vue') },
     // the scenario plugins' list pages (pages/pluginLists.js)
     ...['safety', 'access', 'parking', 'care', 'grid', 'participation'].map((list) => ({
       path: `/${list}`, name: list, component: () => import('./pages/PluginList.vue'), props: { list },
