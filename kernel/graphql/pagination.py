@@ -1,7 +1,9 @@
 """Relay cursor connections with keyset pagination over SQLAlchemy selects.
 
 Cursors are opaque (base64 of the sort key). ``first`` is capped by ``LINLI_MAX_PAGE_SIZE``; a
-request over the cap is a BAD_USER_INPUT error, not a silent truncation.
+request over the cap is a BAD_USER_INPUT error, not a silent truncation. ``totalCount`` counts
+every item the connection's query matches (over all pages, as the caller may see them: the same
+statement, in the request's tenant-scoped session), only when a client asks for it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import strawberry
-from sqlalchemy import Select, tuple_
+from sqlalchemy import Select, func, select, tuple_
 
 from kernel.errors import BadUserInput
 
@@ -37,7 +39,17 @@ class Edge(Generic[T]):
 class Connection(Generic[T]):
     edges: list[Edge[T]]
     page_info: PageInfo
-    total_count: int | None = None
+    #: a known total, or (session, statement) to count when ``totalCount`` is asked for
+    known_total: strawberry.Private[int | None] = None
+    count_query: strawberry.Private[Any] = None
+
+    @strawberry.field(description="How many items match over every page (counted when asked; null if unknown)")
+    async def total_count(self) -> int | None:
+        if self.known_total is None and self.count_query is not None:
+            session, stmt = self.count_query
+            counted = select(func.count()).select_from(stmt.order_by(None).subquery())
+            self.known_total = int(await session.scalar(counted) or 0)
+        return self.known_total
 
     @strawberry.field
     def nodes(self) -> list[T]:
@@ -83,6 +95,7 @@ async def paginate(
     ``key_types`` turn the cursor's strings back into the columns' types (``uuid.UUID``,
     ``datetime.fromisoformat``, ...). ``to_node`` may be async; it is awaited row by row.
     """
+    whole = stmt
     if after:
         raw = decode_cursor(after, len(order_by))
         casts = key_types or [str] * len(order_by)
@@ -104,7 +117,13 @@ async def paginate(
         if inspect.isawaitable(node):
             node = await node
         edges.append(Edge(cursor=encode_cursor(key_values), node=node))
-    return Connection(edges=edges, page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None))
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None),
+        # a first page that is the whole list knows its total; otherwise count when asked
+        known_total=len(edges) if not after and not more else None,
+        count_query=(session, whole),
+    )
 
 
 def requested_page_size(info: Any, first: int | None) -> int:

@@ -42,6 +42,8 @@ def register_models() -> list[type]:
         m.Bill,
         m.Payment,
         m.FeeSettings,
+        m.FeeProviderSettings,
+        m.PaymentOrder,
     ]
 
 
@@ -52,14 +54,21 @@ def register_migrations() -> str:
 
 @hookimpl
 def register_graphql() -> GraphQLContribution:
-    from plugins.fees.graphql import SCALARS, FeeMutation, FeeQuery
+    from plugins.fees.graphql import SCALARS, FeeMutation, FeeQuery, FeeSubscription
 
-    return GraphQLContribution(query=(FeeQuery,), mutation=(FeeMutation,), scalar_map=SCALARS)
+    return GraphQLContribution(
+        query=(FeeQuery,),
+        mutation=(FeeMutation,),
+        subscription=(FeeSubscription,),
+        scalar_map=SCALARS,
+    )
 
 
 PERMISSIONS = (
     Permission("fees", "read", "See every fee item, bill, billing run and arrear"),
-    Permission("fees", "read_own", "See the bills and receipts of one's own units"),
+    Permission(
+        "fees", "read_own", "See the bills and receipts of one's own units, and pay them online"
+    ),
     Permission(
         "fees",
         "manage",

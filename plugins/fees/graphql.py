@@ -6,7 +6,7 @@ every bill; owners (``fees:read_own``) see only the bills of units they own — 
 from __future__ import annotations
 
 from plugins.fees.mutations import FeeMutation
-from plugins.fees.queries import FeeQuery
+from plugins.fees.queries import FeeQuery, FeeSubscription
 from plugins.fees.types import SCALARS, FeeAmount, FeeBill, FeeItem, FeeItemInput
 
-__all__ = ["SCALARS", "FeeAmount", "FeeBill", "FeeItem", "FeeItemInput", "FeeMutation", "FeeQuery"]
+__all__ = ["SCALARS", "FeeAmount", "FeeBill", "FeeItem", "FeeItemInput", "FeeMutation", "FeeQuery", "FeeSubscription"]

@@ -152,3 +152,44 @@ class FeeSettings(TenantScoped, Timestamped, Base):
 
     webhook_secret_enc: Mapped[str] = mapped_column(String(300), info=secret("payment webhook signing secret", encrypted=True))
     rotated_at: Mapped[datetime]
+
+
+class FeeProviderSettings(TenantScoped, Timestamped, Base):
+    """Per-tenant payment provider settings for online payment (the app's「在线缴费」): where the
+    provider's cashier is and who the firm is there. The order parameters are signed with the
+    webhook secret (:class:`FeeSettings`), which the provider holds too. No row: no online payment."""
+
+    __tablename__ = "fee_provider_settings"
+
+    #: The provider's name as it reports payments in the webhook (``wechat``, ``alipay``, a bank).
+    provider: Mapped[str] = mapped_column(String(32))
+    #: The cashier's address; the app sends the resident to it with the signed order parameters.
+    checkout_url: Mapped[str] = mapped_column(String(500))
+    #: The firm's merchant number at the provider.
+    merchant_id: Mapped[str] = mapped_column(String(64))
+    #: How long a started payment may be paid, in minutes.
+    order_ttl_minutes: Mapped[int] = mapped_column(default=30)
+
+
+class PaymentOrder(TenantRecord, Base):
+    """An online payment the resident started (``startBillPayment``): the outstanding amount at
+    the time, a unique out-trade number the provider echoes back, pending until the webhook
+    reports it paid, or until it expires."""
+
+    __tablename__ = "fee_payment_orders"
+    __table_args__ = (
+        tenant_fk("bill_id", "fee_bills"),
+        UniqueConstraint("tenant_id", "out_trade_no"),
+        CheckConstraint("amount > 0", name="order_amount_positive"),
+        Index("ix_fee_payment_orders_bill_status", "tenant_id", "bill_id", "status"),
+    )
+
+    bill_id: Mapped[uuid.UUID]
+    out_trade_no: Mapped[str] = mapped_column(String(32))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    #: Who started it (an account id).
+    account_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    status: Mapped[str] = mapped_column(String(8), default="pending")  # pending | paid
+    expires_at: Mapped[datetime]
+    paid_at: Mapped[datetime | None] = mapped_column(default=None)
+    receipt_no: Mapped[str | None] = mapped_column(String(32), default=None)

@@ -11,10 +11,13 @@ from plugins.fees import service
 from plugins.fees.permissions import Allowed
 from plugins.fees.types import (
     BillingRun,
+    BillPaymentCheckout,
     FeeBill,
     FeeItem,
     FeeItemInput,
+    FeePaymentProvider,
     WebhookSecret,
+    _own_unit_ids,
 )
 
 
@@ -129,3 +132,78 @@ class FeeMutation:
             ctx.session, ctx.runtime, ctx.tenant.id, actor=ctx.actor.label
         )
         return WebhookSecret(secret=secret, url_path=f"/plugins/fees/webhook/{ctx.tenant.id}")
+
+    @strawberry.mutation(
+        permission_classes=[Allowed("fees", "manage")],
+        description="Set the payment provider for online payment (its cashier's https address, the "
+        "firm's merchant number, how long an order is payable); an empty checkoutUrl removes it.",
+    )
+    async def configure_fee_payment_provider(
+        self,
+        info: strawberry.Info,
+        provider: str,
+        checkout_url: str,
+        merchant_id: str = "",
+        order_ttl_minutes: int = 30,
+    ) -> FeePaymentProvider | None:
+        ctx = info.context
+        row = await service.configure_provider(
+            ctx.session,
+            ctx.tenant.id,
+            provider=provider,
+            checkout_url=checkout_url,
+            merchant_id=merchant_id,
+            order_ttl_minutes=order_ttl_minutes,
+            actor=ctx.actor.label,
+        )
+        return provider_view(row)
+
+    @strawberry.mutation(
+        permission_classes=[Allowed("fees", "read_own")],
+        description="Pay one of my bills online: a payment order for the outstanding amount and the "
+        "provider's checkout address. CONFLICT with reason PAYMENT_PROVIDER_NOT_CONFIGURED when the "
+        "firm has no provider (pay at the property office), BILL_PAID when nothing is outstanding.",
+    )
+    async def start_bill_payment(
+        self, info: strawberry.Info, bill_id: relay.GlobalID
+    ) -> BillPaymentCheckout:
+        ctx = info.context
+        checkout = await service.start_payment(
+            ctx.session,
+            ctx.runtime,
+            ctx.tenant.id,
+            bill_id=decode_id(bill_id, "FeeBill"),
+            own_units=await _own_unit_ids(info),
+            account_id=ctx.actor.account_id,
+            base_url=_base_url(ctx),
+            actor=ctx.actor.label,
+        )
+        o = checkout.order
+        return BillPaymentCheckout(
+            checkout_url=checkout.checkout_url,
+            out_trade_no=o.out_trade_no,
+            amount=o.amount,  # type: ignore[arg-type]
+            expires_at=o.expires_at,
+            reused=checkout.reused,
+        )
+
+
+def _base_url(ctx: object) -> str:
+    """Where the provider reaches this installation: ``LINLI_PUBLIC_URL``, else the request's."""
+    public = getattr(getattr(ctx, "runtime", None), "settings", None)
+    url = getattr(public, "public_url", "") if public is not None else ""
+    if url:
+        return str(url)
+    request = getattr(ctx, "request", None)
+    return str(getattr(request, "base_url", "")) if request is not None else ""
+
+
+def provider_view(row: object) -> FeePaymentProvider | None:
+    if row is None:
+        return None
+    return FeePaymentProvider(
+        provider=row.provider,  # type: ignore[attr-defined]
+        checkout_url=row.checkout_url,  # type: ignore[attr-defined]
+        merchant_id=row.merchant_id,  # type: ignore[attr-defined]
+        order_ttl_minutes=row.order_ttl_minutes,  # type: ignore[attr-defined]
+    )

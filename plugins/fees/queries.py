@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncGenerator
 
 import strawberry
 from strawberry import relay
@@ -19,7 +20,9 @@ from plugins.fees.types import (
     BillingRun,
     CollectionStats,
     FeeBill,
+    FeeBillChange,
     FeeItem,
+    FeePaymentProvider,
     _gid,
     _own_unit_ids,
     _visible_bill,
@@ -138,3 +141,49 @@ class FeeQuery:
         cid = decode_id(community_id, "Community") if community_id is not None else None
         c = await service.collection(info.context.session, period=period, community_id=cid)
         return CollectionStats(**c.__dict__)
+
+    @strawberry.field(
+        permission_classes=[Allowed("fees", "manage")],
+        description="The payment provider for online payment, or null.",
+    )
+    async def fee_payment_provider(self, info: strawberry.Info) -> FeePaymentProvider | None:
+        from plugins.fees.mutations import provider_view
+
+        ctx = info.context
+        return provider_view(await ctx.session.get(m.FeeProviderSettings, ctx.tenant.id))
+
+    @strawberry.field(
+        permission_classes=[AnyOf(("fees", "read"), ("fees", "read_own"))],
+        description="Whether bills can be paid online here (a provider and a webhook secret are set).",
+    )
+    async def fee_online_payment(self, info: strawberry.Info) -> bool:
+        ctx = info.context
+        settings = await ctx.session.get(m.FeeProviderSettings, ctx.tenant.id)
+        secret = await ctx.session.get(m.FeeSettings, ctx.tenant.id)
+        return settings is not None and secret is not None
+
+
+@strawberry.type
+class FeeSubscription:
+    @strawberry.subscription(
+        permission_classes=[Allowed("fees", "read_own")],
+        description="Changes of the bills of the units I own, as they commit (WebSocket, graphql-transport-ws).",
+    )
+    async def my_bill_changes(self, info: strawberry.Info) -> AsyncGenerator[FeeBillChange, None]:
+        from plugins.fees.live import hub
+
+        ctx = info.context
+        own = {str(u) for u in await _own_unit_ids(info)}
+        async with hub(ctx.runtime).subscribe(ctx.tenant.id) as queue:
+            while True:
+                change = await queue.get()
+                if change.unit_id not in own:
+                    continue
+                yield FeeBillChange(
+                    bill_id=strawberry.ID(str(relay.GlobalID("FeeBill", change.bill_id))),
+                    status=FeeBillStatus(change.status),
+                    amount=change.amount,  # type: ignore[arg-type]
+                    paid=change.paid,  # type: ignore[arg-type]
+                    outstanding=change.amount - change.paid,  # type: ignore[arg-type]
+                    at=change.at,
+                )

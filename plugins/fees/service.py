@@ -23,7 +23,7 @@ import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -45,9 +45,11 @@ from plugins.fees.models import (
     BillingRun,
     FeeAssignment,
     FeeItem,
+    FeeProviderSettings,
     FeeSettings,
     MeterReading,
     Payment,
+    PaymentOrder,
 )
 
 CHUNK = 2000
@@ -543,6 +545,9 @@ async def apply_payment(
             actor=actor,
         ),
     )
+    from plugins.fees.live import BillChange, hub
+
+    await hub(runtime).publish(session, BillChange.of(bill))
     return PaymentResult(payment, bill, duplicate=False)
 
 
@@ -686,3 +691,166 @@ async def collection(
         billed - collected,
         collected * 10000 // billed if billed else 0,
     )
+
+
+# -- online payment: the provider's settings, payment orders, the signed checkout address --------
+
+PROVIDER_NOT_CONFIGURED = "PAYMENT_PROVIDER_NOT_CONFIGURED"
+ORDER_TTL_MINUTES = (5, 24 * 60)
+
+
+async def configure_provider(
+    session: Any,
+    tenant_id: uuid.UUID,
+    *,
+    provider: str,
+    checkout_url: str,
+    merchant_id: str,
+    order_ttl_minutes: int = 30,
+    actor: str = "system",
+) -> FeeProviderSettings | None:
+    """Set (or, with an empty ``checkout_url``, remove) the tenant's payment provider for online
+    payment, audited as ``fees.provider_configured``. The checkout address is ``https://`` (or
+    ``http://`` on a loopback address, for testing)."""
+    from urllib.parse import urlsplit
+
+    row = await session.get(FeeProviderSettings, tenant_id)
+    if not checkout_url.strip():
+        if row is not None:
+            await session.delete(row)
+            await session.flush()
+        await _audit(session, actor, "provider_configured", tenant_id, provider=None)
+        return None
+    url = urlsplit(checkout_url.strip())
+    local = url.hostname in ("127.0.0.1", "localhost", "::1")
+    if url.scheme not in ("https", "http") or (url.scheme == "http" and not local) or not url.hostname:
+        raise BadUserInput("the checkout address is an https:// URL", field="checkoutUrl")
+    if url.query or url.fragment:
+        raise BadUserInput("the checkout address has no query or fragment", field="checkoutUrl")
+    provider = provider.strip()
+    if not provider or len(provider) > 32 or not provider.replace("_", "").replace("-", "").isalnum():
+        raise BadUserInput("the provider is a short name (letters, digits, - and _)", field="provider")
+    merchant_id = merchant_id.strip()
+    if not merchant_id or len(merchant_id) > 64:
+        raise BadUserInput("give the merchant number (at most 64 characters)", field="merchantId")
+    if not ORDER_TTL_MINUTES[0] <= order_ttl_minutes <= ORDER_TTL_MINUTES[1]:
+        raise BadUserInput("an order is payable for 5 to 1440 minutes", field="orderTtlMinutes")
+    if row is None:
+        row = FeeProviderSettings(tenant_id=tenant_id, provider="", checkout_url="", merchant_id="")
+        session.add(row)
+    row.provider, row.checkout_url, row.merchant_id = provider, checkout_url.strip(), merchant_id
+    row.order_ttl_minutes = order_ttl_minutes
+    await session.flush()
+    await _audit(session, actor, "provider_configured", tenant_id, provider=provider, merchant_id=merchant_id)
+    return row
+
+
+def order_signature(secret: str, params: dict[str, str]) -> str:
+    """The ``sign`` of a checkout address: hex HMAC-SHA256 with the webhook secret over the other
+    parameters sorted by name, ``name=value`` joined with ``&`` (values not URL-encoded)."""
+    text = "&".join(f"{k}={params[k]}" for k in sorted(params) if k != "sign")
+    return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
+
+
+def checkout_address(settings: FeeProviderSettings, params: dict[str, str], secret: str) -> str:
+    from urllib.parse import urlencode
+
+    return f"{settings.checkout_url}?{urlencode({**params, 'sign': order_signature(secret, params)})}"
+
+
+def out_trade_number(now: datetime) -> str:
+    """``P<yyyymmddHHMMSS><12 hex>``: 27 characters, unique (the table's key makes sure)."""
+    return f"P{now:%Y%m%d%H%M%S}{secrets.token_hex(6).upper()}"
+
+
+@dataclass
+class Checkout:
+    order: PaymentOrder
+    checkout_url: str
+    reused: bool
+
+
+async def start_payment(
+    session: Any,
+    runtime: Runtime,
+    tenant_id: uuid.UUID,
+    *,
+    bill_id: uuid.UUID,
+    own_units: set[uuid.UUID],
+    account_id: uuid.UUID | None,
+    base_url: str,
+    actor: str = "system",
+    now: datetime | None = None,
+) -> Checkout:
+    """Start paying a bill of one of ``own_units`` online: a payment order for the outstanding
+    amount (pending, expiring after the provider's ``order_ttl_minutes``) and the provider's
+    checkout address with the signed order parameters. Starting again while an order for the same
+    amount is pending and not expired returns that order (same out-trade number). NOT_FOUND for a
+    bill that is not the caller's; CONFLICT when nothing is outstanding, or (``reason``
+    PAYMENT_PROVIDER_NOT_CONFIGURED) when the firm has no provider or webhook secret."""
+    now = now or utcnow()
+    bill = await session.scalar(select(Bill).where(Bill.id == bill_id))
+    if bill is None or bill.unit_id not in own_units:
+        raise NotFound("no bill of yours with this id")
+    outstanding = bill.amount - bill.paid
+    if outstanding <= 0:
+        raise Conflict("this bill is paid", reason="BILL_PAID")
+    settings = await session.get(FeeProviderSettings, tenant_id)
+    secret = await webhook_secret(session, runtime, tenant_id)
+    if settings is None or not secret:
+        raise Conflict(
+            "online payment is not set up by the property firm; please pay at the property office",
+            reason=PROVIDER_NOT_CONFIGURED,
+        )
+    order = await session.scalar(
+        select(PaymentOrder)
+        .where(
+            PaymentOrder.bill_id == bill.id,
+            PaymentOrder.status == "pending",
+            PaymentOrder.amount == outstanding,
+            PaymentOrder.expires_at > now,
+        )
+        .order_by(PaymentOrder.expires_at.desc())
+        .limit(1)
+    )
+    reused = order is not None
+    if order is None:
+        order = PaymentOrder(
+            bill_id=bill.id,
+            out_trade_no=out_trade_number(now),
+            amount=outstanding,
+            account_id=account_id,
+            status="pending",
+            expires_at=now + timedelta(minutes=settings.order_ttl_minutes),
+        )
+        session.add(order)
+        await session.flush()
+        await _audit(
+            session, actor, "payment_started", bill.id,
+            out_trade_no=order.out_trade_no, amount=outstanding,
+        )
+    base = base_url.rstrip("/")
+    params = {
+        "merchant_id": settings.merchant_id,
+        "out_trade_no": order.out_trade_no,
+        "amount": str(order.amount),
+        "currency": "CNY",
+        "subject": f"fee {bill.period}",
+        "expires_at": order.expires_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "notify_url": f"{base}/plugins/fees/webhook/{tenant_id}",
+        "return_url": f"{base}/app/#/bills?order={order.out_trade_no}",
+    }
+    return Checkout(order, checkout_address(settings, params, secret), reused)
+
+
+async def order_by_number(session: Any, out_trade_no: str) -> PaymentOrder | None:
+    return await session.scalar(select(PaymentOrder).where(PaymentOrder.out_trade_no == out_trade_no))
+
+
+async def complete_order(session: Any, order: PaymentOrder, result: PaymentResult) -> None:
+    """The webhook reported the order paid: mark it (once)."""
+    if order.status != "paid":
+        order.status = "paid"
+        order.paid_at = result.payment.paid_at
+        order.receipt_no = result.payment.receipt_no
+        await session.flush()

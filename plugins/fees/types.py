@@ -183,6 +183,37 @@ class WebhookSecret:
     url_path: str
 
 
+@strawberry.type(description="An online payment started: send the payer to `checkoutUrl`.")
+class BillPaymentCheckout:
+    checkout_url: str = strawberry.field(
+        description="The provider's cashier with the signed order parameters (docs/fees.md)"
+    )
+    out_trade_no: str = strawberry.field(description="The order's number, echoed by the provider")
+    amount: FeeAmount = strawberry.field(description="Fen: the bill's outstanding amount")
+    expires_at: datetime
+    reused: bool = strawberry.field(
+        description="True when a pending order for the same amount was returned again"
+    )
+
+
+@strawberry.type(description="The firm's payment provider for online payment.")
+class FeePaymentProvider:
+    provider: str
+    checkout_url: str
+    merchant_id: str
+    order_ttl_minutes: int
+
+
+@strawberry.type(description="A bill of one of my units changed (a payment was recorded).")
+class FeeBillChange:
+    bill_id: strawberry.ID
+    status: FeeBillStatus
+    amount: FeeAmount = strawberry.field(description="Fen")
+    paid: FeeAmount = strawberry.field(description="Fen")
+    outstanding: FeeAmount = strawberry.field(description="Fen")
+    at: datetime
+
+
 @strawberry.input
 class FeeItemInput:
     code: str

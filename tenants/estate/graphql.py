@@ -82,6 +82,8 @@ class Building(relay.Node):
     id: relay.NodeID[str]
     name: str
     floors: int
+    latitude: float | None = strawberry.field(default=None, description="WGS-84 degrees, if set (setBuildingLocation)")
+    longitude: float | None = strawberry.field(default=None, description="WGS-84 degrees, if set (setBuildingLocation)")
 
     @strawberry.field(permission_classes=[Allowed("estate", "read")])
     async def units(self, info: strawberry.Info, first: int | None = None, after: str | None = None) -> Connection[Unit]:
@@ -90,7 +92,7 @@ class Building(relay.Node):
 
     @classmethod
     def from_row(cls, row: m.Building) -> Building:
-        return cls(id=str(row.id), name=row.name, floors=row.floors)
+        return cls(id=str(row.id), name=row.name, floors=row.floors, latitude=row.latitude, longitude=row.longitude)
 
     @classmethod
     async def resolve_nodes(cls, *, info: strawberry.Info, node_ids: Iterable[str], required: bool = False):  # type: ignore[no-untyped-def,override]
@@ -205,6 +207,18 @@ class EstateMutation:
         ctx = info.context
         row = await service.create_building(ctx.session, compound_id=decode_id(compound_id, "Compound"), name=name, floors=floors)
         await ctx.audit("estate.building_created", str(row.id))
+        return Building.from_row(row)
+
+    @strawberry.mutation(
+        permission_classes=[Allowed("estate", "write")],
+        description="Set a building's coordinates (WGS-84 degrees; both, or neither to clear them): the dashboard draws a map of a community whose buildings have them.",
+    )
+    async def set_building_location(
+        self, info: strawberry.Info, id: relay.GlobalID, latitude: float | None = None, longitude: float | None = None
+    ) -> Building:
+        ctx = info.context
+        row = await service.set_building_location(ctx.session, building_id=decode_id(id, "Building"), latitude=latitude, longitude=longitude)
+        await ctx.audit("estate.building_located", str(row.id))
         return Building.from_row(row)
 
     @strawberry.mutation(permission_classes=[Allowed("estate", "write")])

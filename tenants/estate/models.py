@@ -89,6 +89,10 @@ class Building(TenantRecord, Base):
     community_id: Mapped[uuid.UUID] = mapped_column(index=True)
     name: Mapped[str] = mapped_column(String(64))
     floors: Mapped[int] = mapped_column(default=1)
+    #: WGS-84 degrees of the building's footprint centre, optional (the dashboard's map); both
+    #: or neither (``setBuildingLocation``).
+    latitude: Mapped[float | None] = mapped_column(default=None)
+    longitude: Mapped[float | None] = mapped_column(default=None)
 
 
 class Unit(TenantRecord, Base):

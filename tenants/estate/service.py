@@ -74,6 +74,22 @@ async def create_building(session: AsyncSession, *, compound_id: uuid.UUID, name
     return row
 
 
+async def set_building_location(
+    session: AsyncSession, *, building_id: uuid.UUID, latitude: float | None, longitude: float | None
+) -> Building:
+    """Set (both) or clear (neither) a building's WGS-84 coordinates, in degrees."""
+    if (latitude is None) != (longitude is None):
+        raise BadUserInput("give both latitude and longitude, or neither", field="longitude" if longitude is None else "latitude")
+    if latitude is not None and not -90 <= latitude <= 90:
+        raise BadUserInput("latitude is between -90 and 90 degrees", field="latitude")
+    if longitude is not None and not -180 <= longitude <= 180:
+        raise BadUserInput("longitude is between -180 and 180 degrees", field="longitude")
+    row = await _get(session, Building, building_id, "building")
+    row.latitude, row.longitude = latitude, longitude
+    await session.flush()
+    return row
+
+
 async def create_unit(
     session: AsyncSession, *, building_id: uuid.UUID, number: str, registered_area: int, floor: int = 1, sold: bool = True, area_source: str = "registered"
 ) -> Unit:

@@ -117,3 +117,51 @@ def test_dashboard_address_redirects_and_serves_the_page(web_server: Any) -> Non
         assert answer.url.endswith("/dashboard/")
         body = answer.read().decode()
     assert "一图感知" in body and "/web/assets/" in body
+
+
+def test_buildings_with_coordinates_are_drawn_as_a_map_and_counts_are_totals(
+    page: Any, web_server: Any, axe: Any
+) -> None:
+    """Once buildings have coordinates the plan is a map (ECharts scatter, no tiles: the page
+    fixture fails on any request off the app); the rest stay schematic tiles. The work-order
+    chart counts each status with totalCount (every page), as the API counts them."""
+    staff = web_server.token("demo-staff")
+    community = web_server.graphql(PLACE, token=staff)["data"]["communities"]["edges"][0]["node"]
+    buildings = [e["node"] for e in community["buildings"]["edges"]]
+    located = buildings[:3]
+    for i, b in enumerate(located):
+        done = web_server.graphql(
+            "mutation($b: ID!, $la: Float!, $lo: Float!) { setBuildingLocation(id: $b, latitude: $la, longitude: $lo) { latitude } }",
+            {"b": b["id"], "la": 30.2741 + i * 0.0004, "lo": 120.1551 + i * 0.0005},
+            token=staff,
+        )
+        assert "errors" not in done, done
+    totals = web_server.graphql(
+        """query($c: ID!) { reported: workOrders(communityId: $c, status: reported, first: 1) { totalCount }
+             buildings: community(id: $c) { buildings(first: 1) { totalCount } } }""",
+        {"c": community["id"]},
+        token=staff,
+    )["data"]
+
+    sign_in(page, web_server, "demo-staff")
+    chart = page.get_by_test_id("map")
+    chart.wait_for()
+    chart.locator("canvas").wait_for()
+    assert chart.get_attribute("data-points") == "3"
+    label = chart.get_attribute("aria-label") or ""
+    assert all(b["name"] in label for b in located), label
+    assert page.get_by_role("heading", name="楼栋平面").inner_text().find("楼栋位置图") > 0
+    tiles = page.locator('[data-testid="building"]:not([data-building="community"])')
+    assert tiles.count() == totals["buildings"]["buildings"]["totalCount"] - 3
+    wo = page.get_by_test_id("workorders").locator(".chart")
+    wo.wait_for()
+    assert f"已报修 {totals['reported']['totalCount']}" in (wo.get_attribute("aria-label") or "")
+    page.get_by_test_id("alarm-total").wait_for()
+    axe(page)
+    page.get_by_role("button", name="EN").click()
+    page.get_by_role("heading", name="Buildings").wait_for()
+    assert "Map of the buildings" in page.get_by_role("heading", name="Buildings").inner_text()
+    axe(page)
+    page.get_by_role("button", name="中文").click()
+    for b in located:  # back to the schematic plan for whoever runs next
+        web_server.graphql("mutation($b: ID!) { setBuildingLocation(id: $b) { id } }", {"b": b["id"]}, token=staff)

@@ -31,7 +31,7 @@ export default {
       status_confirmed: '已上链', status_pending: '等待上链', status_submitted: '已提交上链', status_failed: '上链失败',
     },
     notices: { title: '通知公告', none: '没有通知', unread: '未读', read: '标为已读', cat: { GENERAL: '综合', MAINTENANCE: '维修', FEE: '收费', SAFETY: '安全', OUTAGE: '停水停电', GOVERNANCE: '业主大会', EVENT: '活动' } },
-    bills: { title: '我的账单', none: '没有账单', unpaidOnly: '只看未缴', period: '账期', amount: '应缴', paid: '已缴', outstanding: '待缴', due: '缴费截止', payments: '缴费记录', status: { open: '未缴', partial: '部分已缴', paid: '已缴清' }, howToPay: '请到物业前台或物业指定的方式缴费，缴费后这里会显示记录。' },
+    bills: { title: '我的账单', none: '没有账单', unpaidOnly: '只看未缴', period: '账期', amount: '应缴', paid: '已缴', outstanding: '待缴', due: '缴费截止', payments: '缴费记录', status: { open: '未缴', partial: '部分已缴', paid: '已缴清' }, howToPay: '请到物业前台或物业指定的方式缴费，缴费后这里会显示记录。', howToPayOnline: '点「在线缴费」付款，也可以到物业前台缴费；缴费后这里会显示记录。', pay: '在线缴费 {amount}', paying: '正在前往支付…', payAtOffice: '本小区暂未开通在线缴费，请到物业前台缴费。', returned: '支付完成后，账单会自动更新为已缴。' },
     repairs: {
       title: '报事报修', new: '我要报修', none: '还没有报修', what: '哪里坏了', whatHint: '例如：厨房水管漏水', detail: '详细说明', where: '位置', whereHint: '例如：3号楼2单元电梯',
       photo: '拍照或选照片（可选）', photoTooBig: '照片不能超过 10 MB', submit: '提交报修', sent: '已提交，物业会尽快处理', follow: '处理进度',
@@ -59,7 +59,7 @@ export default {
       me: { held: '物业存了我哪些信息', reads: '谁看过我的信息', erase: '不想让物业再留我的信息' },
       repairs: { new: '东西坏了，找人来修', submit: '发送给物业' },
       proposal: { FOR: '同意 ✔', AGAINST: '不同意 ✘', ABSTAIN: '不表态' },
-      bills: { outstanding: '还要交' },
+      bills: { outstanding: '还要交', pay: '交钱 {amount}', payAtOffice: '现在还不能在手机上交钱，请到物业服务台交。' },
     },
   },
   en: {
@@ -92,7 +92,7 @@ export default {
       status_confirmed: 'On chain', status_pending: 'Waiting for the chain', status_submitted: 'Submitted to the chain', status_failed: 'Failed on chain',
     },
     notices: { title: 'Notices', none: 'No notices', unread: 'Unread', read: 'Mark read', cat: { GENERAL: 'General', MAINTENANCE: 'Maintenance', FEE: 'Fees', SAFETY: 'Safety', OUTAGE: 'Outage', GOVERNANCE: 'Owners\' assembly', EVENT: 'Event' } },
-    bills: { title: 'My bills', none: 'No bills', unpaidOnly: 'Unpaid only', period: 'Period', amount: 'Amount', paid: 'Paid', outstanding: 'Outstanding', due: 'Due', payments: 'Payments', status: { open: 'Unpaid', partial: 'Partly paid', paid: 'Paid' }, howToPay: 'Pay at the front desk or the way your firm announced; payments show here afterwards.' },
+    bills: { title: 'My bills', none: 'No bills', unpaidOnly: 'Unpaid only', period: 'Period', amount: 'Amount', paid: 'Paid', outstanding: 'Outstanding', due: 'Due', payments: 'Payments', status: { open: 'Unpaid', partial: 'Partly paid', paid: 'Paid' }, howToPay: 'Pay at the front desk or the way your firm announced; payments show here afterwards.', howToPayOnline: 'Tap “Pay online”, or pay at the front desk; payments show here afterwards.', pay: 'Pay online {amount}', paying: 'Going to the payment page…', payAtOffice: 'Online payment is not available here yet; please pay at the property office.', returned: 'Once the payment is through, the bill turns paid here by itself.' },
     repairs: {
       title: 'Repairs', new: 'Report a repair', none: 'No repairs yet', what: 'What is broken', whatHint: 'e.g. kitchen pipe leaking', detail: 'Details', where: 'Where', whereHint: 'e.g. building 3, lift of entrance 2',
       photo: 'Take or choose a photo (optional)', photoTooBig: 'A photo must be at most 10 MB', submit: 'Send report', sent: 'Sent: the firm will handle it soon', follow: 'Progress',
@@ -120,7 +120,7 @@ export default {
       me: { held: 'What the firm keeps about me', reads: 'Who looked at my details', erase: 'I want the firm to delete my details' },
       repairs: { new: 'Something is broken: get it fixed', submit: 'Send to the firm' },
       proposal: { FOR: 'Yes ✔', AGAINST: 'No ✘', ABSTAIN: 'No opinion' },
-      bills: { outstanding: 'Still to pay' },
+      bills: { outstanding: 'Still to pay', pay: 'Pay {amount}', payAtOffice: 'You cannot pay on the phone yet; please pay at the property office.' },
     },
   },
 }

@@ -16,13 +16,13 @@ const STATUSES = ['reported', 'assessed', 'dispatched', 'in_progress', 'resolved
 
 /** Each panel: the console page that shows the same data (null: every signed-in staff) and its fields. */
 export const PANELS = {
-  estate: { page: null, fields: `community(id: $c) { id name city district buildings(first: 100) { edges { node { id name floors } } } }` },
+  estate: { page: null, fields: `community(id: $c) { id name city district buildings(first: 100) { totalCount edges { node { id name floors latitude longitude } } } }` },
   devices: { page: 'devices', fields: `devices(communityId: $c, revoked: false, first: 100) { edges { node { id name online buildingId } }
     pageInfo { hasNextPage endCursor } }` },
-  alarms: { page: 'alarms', fields: `alarms(communityId: $c, openOnly: true, first: 100) { edges { node { id rule severity status raisedAt
+  alarms: { page: 'alarms', fields: `alarms(communityId: $c, openOnly: true, first: 100) { totalCount edges { node { id rule severity status raisedAt
     device { id name communityId buildingId } } } }` },
   workorders: { page: 'workorders', fields: `workOrderStats(communityId: $c) { total open closed cancelled closureRateBp meanResolutionSeconds }
-    ${STATUSES.map((s) => `wo_${s}: workOrders(communityId: $c, status: ${s}, first: 100) { edges { node { id } } pageInfo { hasNextPage } }`).join('\n    ')}` },
+    ${STATUSES.map((s) => `wo_${s}: workOrders(communityId: $c, status: ${s}, first: 1) { totalCount }`).join('\n    ')}` },
   fees: { page: 'fees', fields: `collectionStats(communityId: $c) { bills paidBills billed collected outstanding rateBp }` },
   governance: { page: 'governance', fields: `proposals(communityId: $c, first: 50) { edges { node { id title status votingEndsAt
     tally { totalPersons participatingPersons totalArea participatingArea participationReached } } } }` },
