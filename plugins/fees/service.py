@@ -33,14 +33,17 @@ from sqlalchemy import (
     cast,
     func,
     insert,
+    intersect,
     literal,
     literal_column,
     or_,
     select,
+    true,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
 
 from kernel.sdk import BadUserInput, Conflict, Event, NotFound, audit, utcnow
 from kernel.sdk.estate import Community, Unit
@@ -365,6 +368,27 @@ async def contributed_lines(
 
 Progress = Callable[[int, int], None]
 
+CONCURRENT_RUN = (
+    "another billing run for this period is under way; run it again when it has finished"
+)
+BILL_COLUMNS = [
+    "tenant_id",
+    "id",
+    "unit_id",
+    "item_id",
+    "community_id",
+    "run_id",
+    "period",
+    "quantity",
+    "unit_price",
+    "amount",
+    "paid",
+    "status",
+    "due_date",
+    "reminders",
+    "created_at",
+]
+
 
 def area_amount_sql(registered_area: Any, unit_price: Any) -> Any:
     """The SQL twin of :func:`area_amount` (a column expression): integer arithmetic, operands
@@ -451,18 +475,18 @@ def _line_selects(
     return union_all(area, fixed, meter).subquery("lines")
 
 
-def _billed(lines: Any, tenant_id: uuid.UUID, period: str) -> Any:
-    """EXISTS a bill for the line's (unit, item, period)."""
-    bill = aliased(Bill, name="billed")
-    return (
-        select(bill.id)
-        .where(
-            bill.tenant_id == tenant_id,
-            bill.unit_id == lines.c.unit_id,
-            bill.item_id == lines.c.item_id,
-            bill.period == period,
-        )
-        .exists()
+def _count_lines_and_billed(lines: Any, tenant_id: uuid.UUID, period: str) -> Any:
+    """(lines, lines billed already): the second as the size of ``lines ∩ bills of the period``
+    on (unit, item) — both sides are unique on it. An ``INTERSECT`` is always hashed or sorted;
+    a correlated ``EXISTS`` let PostgreSQL, whose statistics know no bills of a new period yet,
+    pick a nested loop over the (tenant, period) index: minutes for 20,000 bills."""
+    keys = intersect(
+        select(lines.c.unit_id, lines.c.item_id),
+        select(Bill.unit_id, Bill.item_id).where(Bill.tenant_id == tenant_id, Bill.period == period),
+    ).subquery("billed")
+    return select(
+        select(func.count()).select_from(lines).scalar_subquery(),
+        select(func.count()).select_from(keys).scalar_subquery(),
     )
 
 
@@ -483,22 +507,20 @@ async def run_billing(
     ``fees.billing_run`` and announced as ``fee.billing_completed``.
 
     Set-based: the amounts are computed in SQL (:func:`area_amount_sql`, the twin of
-    :func:`area_amount`) and the bills written with one ``INSERT … SELECT … WHERE NOT EXISTS``
-    per chunk of ``CHUNK`` units (keyset on the unit id) — no row travels through Python. No
-    ``ON CONFLICT``: a bill a concurrent run inserted meanwhile still fails this run with
-    CONFLICT (all-or-nothing), as documented above."""
+    :func:`area_amount`) and the bills written with one ``INSERT … SELECT … ON CONFLICT DO
+    NOTHING RETURNING amount`` per chunk of ``CHUNK`` units (keyset on the unit id) — no row
+    travels through Python. The lines and the bills existing are counted first; chunks that
+    insert fewer bills than counted met bills a concurrent run committed meanwhile, and the run
+    fails with CONFLICT (all-or-nothing), as documented above. (``ON CONFLICT`` rather than ``NOT
+    EXISTS``: the anti-join against the bills growing in the run's own transaction, with
+    statistics from before it, made PostgreSQL loop — 60 s instead of 5 for 20,000 units.)"""
     parse_period(period)
     if community_id is not None:
         await _exists(session, Community, community_id, "community")
     dialect = session.get_bind().dialect.name
     lines = _line_selects(tenant_id, period, community_id)
-    billed = _billed(lines, tenant_id, period)
     n_lines, n_billed = (
-        await session.execute(
-            select(func.count(), func.coalesce(func.sum(case((billed, 1), else_=0)), 0)).select_from(
-                lines
-            )
-        )
+        await session.execute(_count_lines_and_billed(lines, tenant_id, period))
     ).one()
     contributed = await contributed_lines(runtime, session, tenant_id, period, community_id)
     contributed_new: list[BillLine] = []
@@ -564,33 +586,17 @@ async def run_billing(
                     literal(due, columns.due_date.type),
                     literal(0, columns.reminders.type),
                     literal(now, columns.created_at.type),
-                ).where(~billed)
+                ).where(true())
                 if low is not None:
                     chunk = chunk.where(lines.c.unit_id > low)
                 if high is not None:
                     chunk = chunk.where(lines.c.unit_id <= high)
+                into = (pg_insert if dialect == "postgresql" else sqlite_insert)(Bill)
                 amounts = list(
                     await session.scalars(
-                        insert(Bill)
-                        .from_select(
-                            [
-                                "tenant_id",
-                                "id",
-                                "unit_id",
-                                "item_id",
-                                "community_id",
-                                "run_id",
-                                "period",
-                                "quantity",
-                                "unit_price",
-                                "amount",
-                                "paid",
-                                "status",
-                                "due_date",
-                                "reminders",
-                                "created_at",
-                            ],
-                            chunk,
+                        into.from_select(BILL_COLUMNS, chunk)
+                        .on_conflict_do_nothing(
+                            index_elements=["tenant_id", "unit_id", "item_id", "period"]
                         )
                         .returning(Bill.amount)
                     )
@@ -599,6 +605,9 @@ async def run_billing(
                 amount_total += sum(amounts)
                 if progress and amounts:
                     progress(created, total)
+            if created != total - len(contributed_new):
+                # bills of this period appeared after the count: a concurrent run committed them
+                raise Conflict(CONCURRENT_RUN)
         if contributed_new:
             await session.execute(
                 insert(Bill),
@@ -628,9 +637,7 @@ async def run_billing(
             if progress:
                 progress(created, total)
     except IntegrityError as exc:
-        raise Conflict(
-            "another billing run for this period is under way; run it again when it has finished"
-        ) from exc
+        raise Conflict(CONCURRENT_RUN) from exc
     run.bills_created = created
     run.amount_total = amount_total
     run.finished_at = utcnow()

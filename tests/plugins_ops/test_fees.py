@@ -602,3 +602,57 @@ async def test_billing_in_chunks_reports_progress_and_marks_zero_bills_paid(
         )
     assert (again.bills_created, again.bills_existing, again.amount_total) == (0, 10, 0)
     assert calls == [(0, 0)]
+
+
+async def test_a_concurrent_run_of_the_same_period_fails_with_conflict(
+    ops, fees_tenant, linli_backend
+):
+    """Run B counts its lines while run A's bills are uncommitted, then meets them at insert
+    time (ON CONFLICT waits for A): when A commits, B fails as a whole with CONFLICT and wrote
+    nothing; A's bills are the period's."""
+    import asyncio
+
+    import pytest
+
+    from kernel.sdk import Conflict
+    from tenants.estate import service as estate
+
+    if linli_backend != "postgres":
+        pytest.skip("two writers at once: PostgreSQL only (SQLite serialises the transactions)")
+    tid = fees_tenant
+    async with ops.runtime.db.tenant(tid) as s:
+        c = await estate.create_community(s, code=f"K{uuid.uuid4().hex[:8]}", name="k")
+        cp = await estate.create_compound(s, community_id=c.id, name="k")
+        b = await estate.create_building(s, compound_id=cp.id, name="k")
+        for i, a in enumerate([8963, 10450, 12788]):
+            await estate.create_unit(s, building_id=b.id, number=str(i), registered_area=a)
+        await service.create_item(
+            s, code=f"P{uuid.uuid4().hex[:8]}", name="物业费", kind="area", unit_price=235,
+            community_id=c.id,
+        )
+
+    async def run_b():  # type: ignore[no-untyped-def]
+        async with ops.runtime.db.tenant(tid) as s:
+            return await service.run_billing(
+                s, tid, "2026-08", runtime=ops.runtime, community_id=c.id
+            )
+
+    async with ops.runtime.db.tenant(tid) as s:
+        first = await service.run_billing(
+            s, tid, "2026-08", runtime=ops.runtime, community_id=c.id
+        )
+        assert first.bills_created == 3
+        second = asyncio.create_task(run_b())
+        await asyncio.sleep(1.5)
+        assert not second.done()  # waiting on A's uncommitted bills
+    try:
+        await second
+    except Conflict:
+        pass
+    else:
+        raise AssertionError("the concurrent run should have failed with CONFLICT")
+    async with ops.runtime.db.tenant(tid) as s:
+        runs = (
+            await s.execute(select(Bill.run_id).where(Bill.community_id == c.id, Bill.period == "2026-08"))
+        ).scalars().all()
+    assert sorted(runs) == [first.id] * 3
