@@ -9,14 +9,16 @@ migrates it, provisions a tenant with the fees plugin, seeds ``--units`` units w
 registered areas and one area-based fee item (2.35 yuan/m²/month), then alternates, for
 ``--rounds`` rounds, on a new period each time:
 
-* **plugin** — ``plugins.fees.service.run_billing`` in one tenant transaction (read units,
-  compute amounts in Python, skip existing bills, insert in chunks, record the run, commit);
+* **plugin** — ``plugins.fees.service.run_billing`` in one tenant transaction (count the lines
+  and the bills existing, then one ``INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING`` per
+  chunk of 2,000 units with amounts computed in SQL, progress, record the run, audit, event,
+  commit);
 * **SQL baseline** — one ``INSERT INTO fee_bills … SELECT … FROM units JOIN fee_items`` that
   computes the same amounts (``(registered_area * unit_price + 50) / 100``) in the same
   database, same role, same transaction shape.
 
 Both sides' bills are compared (same units, same amounts). Prints best-of-rounds seconds and
-the ratio SQL/plugin (target ≥ 0.3), and records them in docs/benchmarks.md. Drops the
+the ratio SQL/plugin (target ≥ 0.6, issue 17 part 8; was ≥ 0.3 in issue 6), and records them in docs/benchmarks.md. Drops the
 database afterwards.
 """
 
@@ -39,7 +41,7 @@ from bench.common import (
 )
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-TARGET = 0.3
+TARGET = 0.6  # issue 17 part 8 (issue 6 asked for 0.3)
 
 BASELINE_SQL = """
 INSERT INTO fee_bills (tenant_id, id, unit_id, item_id, community_id, run_id, period, quantity, unit_price,
@@ -184,7 +186,7 @@ async def main(units: int, rounds: int, pg_url: str) -> None:
         console.print(f"ratio SQL/plugin = {ratio:.2f} ({verdict} the target ≥ {TARGET})")
         write_docs_section(
             "fees_billing",
-            f"""## Fees: billing run vs `INSERT … SELECT` (issue 6)
+            f"""## Fees: billing run vs `INSERT … SELECT` (issues 6 and 17)
 
 `python -m bench.fees_billing --units {units} --rounds {rounds}` — {machine_description()}
 
@@ -192,7 +194,9 @@ A billing run of {units:,} units (one area-based item) on PostgreSQL through the
 role with row-level security, vs one `INSERT … SELECT` computing the same amounts in SQL, same
 database, alternating periods; both sides' bills compared equal. Load average during the run:
 {load1:.1f} on the shared machine — absolute seconds are inflated by it, the ratio (same run,
-alternating) much less.
+alternating) much less. Since issue 17 the run is set-based itself (amounts in SQL, one
+`INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING` per chunk of 2,000 units); before it,
+same machine at load 13.3: plugin 17.3 s, SQL 6.2 s, re-run 4.9 s, ratio 0.36.
 
 {markdown_table(cols, rows)}
 

@@ -26,7 +26,23 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import (
+    BigInteger,
+    and_,
+    case,
+    cast,
+    func,
+    insert,
+    intersect,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from kernel.sdk import BadUserInput, Conflict, Event, NotFound, audit, utcnow
@@ -354,6 +370,127 @@ async def contributed_lines(
 
 Progress = Callable[[int, int], None]
 
+CONCURRENT_RUN = (
+    "another billing run for this period is under way; run it again when it has finished"
+)
+BILL_COLUMNS = [
+    "tenant_id",
+    "id",
+    "unit_id",
+    "item_id",
+    "community_id",
+    "run_id",
+    "period",
+    "quantity",
+    "unit_price",
+    "amount",
+    "paid",
+    "status",
+    "due_date",
+    "reminders",
+    "created_at",
+]
+
+
+def area_amount_sql(registered_area: Any, unit_price: Any) -> Any:
+    """The SQL twin of :func:`area_amount` (a column expression): integer arithmetic, operands
+    never negative, so SQL's truncating integer division is the floor of the Python rule. Tests
+    compare the two with hypothesis on SQLite and PostgreSQL."""
+    return (registered_area * unit_price + 50) // 100
+
+
+def _new_bill_id(dialect: str) -> Any:
+    """A random (version 4) UUID computed by the database, in the ``Uuid`` type's storage form:
+    native ``uuid`` on PostgreSQL, 32 hex digits on SQLite."""
+    if dialect == "postgresql":
+        return func.gen_random_uuid()
+    return literal_column(
+        "lower(hex(randomblob(6)) || '4' || substr(hex(randomblob(2)), 2) || "
+        "substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || "
+        "hex(randomblob(6)))"
+    )
+
+
+def _line_selects(
+    tenant_id: uuid.UUID, period: str, community_id: uuid.UUID | None
+) -> Any:
+    """Every bill line the period calls for, as one ``UNION ALL`` subquery of (unit_id, item_id,
+    community_id, quantity, unit_price, amount) computed in SQL — the set-based equivalent of
+    :func:`compute_lines` (same items, same scope, same amounts)."""
+    item_scope = (
+        FeeItem.tenant_id == tenant_id,
+        FeeItem.active.is_(True),
+        or_(FeeItem.community_id.is_(None), FeeItem.community_id == Unit.community_id),
+    )
+    unit_scope: tuple[Any, ...] = (Unit.tenant_id == tenant_id,)
+    if community_id is not None:
+        unit_scope += (Unit.community_id == community_id,)
+    area = (
+        select(
+            Unit.id.label("unit_id"),
+            FeeItem.id.label("item_id"),
+            Unit.community_id.label("community_id"),
+            cast(Unit.registered_area, BigInteger).label("quantity"),
+            FeeItem.unit_price.label("unit_price"),
+            area_amount_sql(cast(Unit.registered_area, BigInteger), FeeItem.unit_price).label(
+                "amount"
+            ),
+        )
+        .select_from(Unit)
+        .join(FeeItem, and_(FeeItem.kind == "area", *item_scope))
+        .where(*unit_scope)
+    )
+    fixed = (
+        select(
+            Unit.id,
+            FeeItem.id,
+            Unit.community_id,
+            cast(FeeAssignment.quantity, BigInteger),
+            FeeItem.unit_price,
+            FeeItem.unit_price * FeeAssignment.quantity,
+        )
+        .select_from(FeeAssignment)
+        .join(FeeItem, and_(FeeItem.id == FeeAssignment.item_id, FeeItem.kind == "fixed"))
+        .join(Unit, Unit.id == FeeAssignment.unit_id)
+        .where(FeeAssignment.tenant_id == tenant_id, *item_scope, *unit_scope)
+    )
+    consumption = cast(MeterReading.current_value - MeterReading.previous_value, BigInteger)
+    meter = (
+        select(
+            Unit.id,
+            FeeItem.id,
+            Unit.community_id,
+            consumption,
+            FeeItem.unit_price,
+            FeeItem.unit_price * consumption,
+        )
+        .select_from(MeterReading)
+        .join(FeeItem, and_(FeeItem.id == MeterReading.item_id, FeeItem.kind == "meter"))
+        .join(Unit, Unit.id == MeterReading.unit_id)
+        .where(
+            MeterReading.tenant_id == tenant_id,
+            MeterReading.period == period,
+            *item_scope,
+            *unit_scope,
+        )
+    )
+    return union_all(area, fixed, meter).subquery("lines")
+
+
+def _count_lines_and_billed(lines: Any, tenant_id: uuid.UUID, period: str) -> Any:
+    """(lines, lines billed already): the second as the size of ``lines ∩ bills of the period``
+    on (unit, item) — both sides are unique on it. An ``INTERSECT`` is always hashed or sorted;
+    a correlated ``EXISTS`` let PostgreSQL, whose statistics know no bills of a new period yet,
+    pick a nested loop over the (tenant, period) index: minutes for 20,000 bills."""
+    keys = intersect(
+        select(lines.c.unit_id, lines.c.item_id),
+        select(Bill.unit_id, Bill.item_id).where(Bill.tenant_id == tenant_id, Bill.period == period),
+    ).subquery("billed")
+    return select(
+        select(func.count()).select_from(lines).scalar_subquery(),
+        select(func.count()).select_from(keys).scalar_subquery(),
+    )
+
 
 async def run_billing(
     session: Any,
@@ -369,34 +506,111 @@ async def run_billing(
     none). Bills that exist for (unit, item, period) are left alone and counted as existing.
     ``progress(done, total)`` is called after each chunk of inserted bills. Lines other plugins
     contribute (``fees_billing_lines``) are billed too. The run is audited as
-    ``fees.billing_run`` and announced as ``fee.billing_completed``."""
+    ``fees.billing_run`` and announced as ``fee.billing_completed``.
+
+    Set-based: the amounts are computed in SQL (:func:`area_amount_sql`, the twin of
+    :func:`area_amount`) and the bills written with one ``INSERT … SELECT … ON CONFLICT DO
+    NOTHING RETURNING amount`` per chunk of ``CHUNK`` units (keyset on the unit id) — no row
+    travels through Python. The lines and the bills existing are counted first; chunks that
+    insert fewer bills than counted met bills a concurrent run committed meanwhile, and the run
+    fails with CONFLICT (all-or-nothing), as documented above. (``ON CONFLICT`` rather than ``NOT
+    EXISTS``: the anti-join against the bills growing in the run's own transaction, with
+    statistics from before it, made PostgreSQL loop — 60 s instead of 5 for 20,000 units.)"""
     parse_period(period)
     if community_id is not None:
         await _exists(session, Community, community_id, "community")
-    lines = await compute_lines(session, period, community_id)
-    lines += await contributed_lines(runtime, session, tenant_id, period, community_id)
-    existing_stmt = select(Bill.unit_id, Bill.item_id).where(Bill.period == period)
-    if community_id is not None:
-        existing_stmt = existing_stmt.where(Bill.community_id == community_id)
-    existing = set((await session.execute(existing_stmt)).all())
-    new = [ln for ln in lines if (ln.unit_id, ln.item_id) not in existing]
+    dialect = session.get_bind().dialect.name
+    lines = _line_selects(tenant_id, period, community_id)
+    n_lines, n_billed = (
+        await session.execute(_count_lines_and_billed(lines, tenant_id, period))
+    ).one()
+    contributed = await contributed_lines(runtime, session, tenant_id, period, community_id)
+    contributed_new: list[BillLine] = []
+    if contributed:
+        existing = set(
+            (
+                await session.execute(
+                    select(Bill.unit_id, Bill.item_id).where(
+                        Bill.period == period,
+                        Bill.unit_id.in_({ln.unit_id for ln in contributed}),
+                    )
+                )
+            ).all()
+        )
+        contributed_new = [ln for ln in contributed if (ln.unit_id, ln.item_id) not in existing]
     run = BillingRun(
         id=uuid.uuid4(),
         period=period,
         community_id=community_id,
         actor=actor,
-        bills_existing=len(lines) - len(new),
+        bills_existing=int(n_billed) + len(contributed) - len(contributed_new),
     )
     session.add(run)
     await session.flush()
     due = due_date(period)
     now = utcnow()
-    total = len(new)
+    total = int(n_lines) - int(n_billed) + len(contributed_new)
+    created = amount_total = 0
     if progress:
         progress(0, total)
+    columns = Bill.__table__.c
     try:
-        for start in range(0, total, CHUNK):
-            chunk = new[start : start + CHUNK]
+        if total - len(contributed_new) > 0:
+            # chunk boundaries: every CHUNK-th unit id of the scope, in id order
+            numbered = select(
+                Unit.id.label("id"), func.row_number().over(order_by=Unit.id).label("n")
+            ).where(Unit.tenant_id == tenant_id)
+            if community_id is not None:
+                numbered = numbered.where(Unit.community_id == community_id)
+            numbered_q = numbered.subquery()
+            bounds: list[Any] = list(
+                await session.scalars(
+                    select(numbered_q.c.id)
+                    .where(numbered_q.c.n % CHUNK == 0)
+                    .order_by(numbered_q.c.n)
+                )
+            )
+            ranges = list(zip([None, *bounds], [*bounds, None], strict=True))
+            for low, high in ranges:
+                chunk = select(
+                    literal(tenant_id, columns.tenant_id.type),
+                    _new_bill_id(dialect),
+                    lines.c.unit_id,
+                    lines.c.item_id,
+                    lines.c.community_id,
+                    literal(run.id, columns.run_id.type),
+                    literal(period, columns.period.type),
+                    lines.c.quantity,
+                    lines.c.unit_price,
+                    lines.c.amount,
+                    literal(0, columns.paid.type),
+                    case((lines.c.amount > 0, "open"), else_="paid"),
+                    literal(due, columns.due_date.type),
+                    literal(0, columns.reminders.type),
+                    literal(now, columns.created_at.type),
+                ).where(true())
+                if low is not None:
+                    chunk = chunk.where(lines.c.unit_id > low)
+                if high is not None:
+                    chunk = chunk.where(lines.c.unit_id <= high)
+                into = (pg_insert if dialect == "postgresql" else sqlite_insert)(Bill)
+                amounts = list(
+                    await session.scalars(
+                        into.from_select(BILL_COLUMNS, chunk)
+                        .on_conflict_do_nothing(
+                            index_elements=["tenant_id", "unit_id", "item_id", "period"]
+                        )
+                        .returning(Bill.amount)
+                    )
+                )
+                created += len(amounts)
+                amount_total += sum(amounts)
+                if progress and amounts:
+                    progress(created, total)
+            if created != total - len(contributed_new):
+                # bills of this period appeared after the count: a concurrent run committed them
+                raise Conflict(CONCURRENT_RUN)
+        if contributed_new:
             await session.execute(
                 insert(Bill),
                 [
@@ -417,17 +631,17 @@ async def run_billing(
                         "reminders": 0,
                         "created_at": now,
                     }
-                    for ln in chunk
+                    for ln in contributed_new
                 ],
             )
+            created += len(contributed_new)
+            amount_total += sum(ln.amount for ln in contributed_new)
             if progress:
-                progress(min(start + CHUNK, total), total)
+                progress(created, total)
     except IntegrityError as exc:
-        raise Conflict(
-            "another billing run for this period is under way; run it again when it has finished"
-        ) from exc
-    run.bills_created = total
-    run.amount_total = sum(ln.amount for ln in new)
+        raise Conflict(CONCURRENT_RUN) from exc
+    run.bills_created = created
+    run.amount_total = amount_total
     run.finished_at = utcnow()
     await session.flush()
     await _audit(

@@ -513,3 +513,146 @@ async def test_bad_input_names_the_field(ops, new_tenant):
         assert (code_of(r), field_of(r)) == ("BAD_USER_INPUT", field), (args, r)
     rows = await _fee_audit(ops, t.tenant_id)
     assert "fees.payment_received" not in {a for a, _, _ in rows}
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    pairs=st.lists(
+        st.tuples(st.integers(1, 10_000_000), st.integers(0, 10_000_000)), min_size=1, max_size=40
+    )
+)
+async def test_area_amount_in_sql_equals_the_python_rule(ops, fees_tenant, pairs):
+    """The billing run computes amounts in SQL (``area_amount_sql``); the database's integer
+    arithmetic must give exactly ``area_amount`` (itself checked against Decimal above)."""
+    from sqlalchemy import BigInteger, literal, union_all
+
+    values = union_all(
+        *(
+            select(literal(a, BigInteger).label("a"), literal(p, BigInteger).label("p"))
+            for a, p in [*pairs, (50, 1), (49, 1), (8963, 235)]
+        )
+    ).subquery()
+    async with ops.runtime.db.tenant(fees_tenant) as s:
+        rows = (
+            await s.execute(
+                select(values.c.a, values.c.p, service.area_amount_sql(values.c.a, values.c.p))
+            )
+        ).all()
+    assert len(rows) == len(pairs) + 3
+    assert [(a, p, int(x)) for a, p, x in rows] == [
+        (a, p, service.area_amount(a, p)) for a, p, _ in rows
+    ]
+
+
+async def test_billing_in_chunks_reports_progress_and_marks_zero_bills_paid(
+    ops, fees_tenant, monkeypatch
+):
+    """Several chunks of units (CHUNK lowered to 2): progress climbs to the total, every unit
+    is billed once, a zero amount is a paid bill, a re-run inserts nothing and counts all."""
+    from tenants.estate import service as estate
+
+    monkeypatch.setattr(service, "CHUNK", 2)
+    tid = fees_tenant
+    areas = [8963, 10450, 12788, 5000, 7777]
+    async with ops.runtime.db.tenant(tid) as s:
+        c = await estate.create_community(s, code=f"C{uuid.uuid4().hex[:8]}", name="c")
+        cp = await estate.create_compound(s, community_id=c.id, name="c")
+        b = await estate.create_building(s, compound_id=cp.id, name="c")
+        units = [
+            await estate.create_unit(s, building_id=b.id, number=str(i), registered_area=a)
+            for i, a in enumerate(areas)
+        ]
+        prop = await service.create_item(
+            s, code=f"P{uuid.uuid4().hex[:8]}", name="物业费", kind="area", unit_price=235,
+            community_id=c.id,
+        )
+        free = await service.create_item(
+            s, code=f"F{uuid.uuid4().hex[:8]}", name="免费", kind="area", unit_price=0,
+            community_id=c.id,
+        )
+    calls: list[tuple[int, int]] = []
+    async with ops.runtime.db.tenant(tid) as s:
+        run = await service.run_billing(
+            s, tid, "2026-09", runtime=ops.runtime, community_id=c.id,
+            progress=lambda d, t: calls.append((d, t)),
+        )
+    assert (run.bills_created, run.bills_existing) == (10, 0)
+    assert run.amount_total == sum(service.area_amount(a, 235) for a in areas)
+    assert calls[0] == (0, 10) and calls[-1] == (10, 10) and len(calls) >= 4
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+    async with ops.runtime.db.tenant(tid) as s:
+        rows = (
+            await s.execute(
+                select(Bill.unit_id, Bill.item_id, Bill.amount, Bill.status, Bill.run_id).where(
+                    Bill.community_id == c.id
+                )
+            )
+        ).all()
+    assert sorted((u, i, a, st_, r) for u, i, a, st_, r in rows) == sorted(
+        [(u.id, prop.id, service.area_amount(u.registered_area, 235), "open", run.id) for u in units]
+        + [(u.id, free.id, 0, "paid", run.id) for u in units]
+    )
+    calls.clear()
+    async with ops.runtime.db.tenant(tid) as s:
+        again = await service.run_billing(
+            s, tid, "2026-09", runtime=ops.runtime, community_id=c.id,
+            progress=lambda d, t: calls.append((d, t)),
+        )
+    assert (again.bills_created, again.bills_existing, again.amount_total) == (0, 10, 0)
+    assert calls == [(0, 0)]
+
+
+async def test_a_concurrent_run_of_the_same_period_fails_with_conflict(
+    ops, fees_tenant, linli_backend
+):
+    """Run B counts its lines while run A's bills are uncommitted, then meets them at insert
+    time (ON CONFLICT waits for A): when A commits, B fails as a whole with CONFLICT and wrote
+    nothing; A's bills are the period's."""
+    import asyncio
+
+    import pytest
+
+    from kernel.sdk import Conflict
+    from tenants.estate import service as estate
+
+    if linli_backend != "postgres":
+        pytest.skip("two writers at once: PostgreSQL only (SQLite serialises the transactions)")
+    tid = fees_tenant
+    async with ops.runtime.db.tenant(tid) as s:
+        c = await estate.create_community(s, code=f"K{uuid.uuid4().hex[:8]}", name="k")
+        cp = await estate.create_compound(s, community_id=c.id, name="k")
+        b = await estate.create_building(s, compound_id=cp.id, name="k")
+        for i, a in enumerate([8963, 10450, 12788]):
+            await estate.create_unit(s, building_id=b.id, number=str(i), registered_area=a)
+        await service.create_item(
+            s, code=f"P{uuid.uuid4().hex[:8]}", name="物业费", kind="area", unit_price=235,
+            community_id=c.id,
+        )
+
+    async def run_b():  # type: ignore[no-untyped-def]
+        async with ops.runtime.db.tenant(tid) as s:
+            return await service.run_billing(
+                s, tid, "2026-08", runtime=ops.runtime, community_id=c.id
+            )
+
+    async with ops.runtime.db.tenant(tid) as s:
+        first = await service.run_billing(
+            s, tid, "2026-08", runtime=ops.runtime, community_id=c.id
+        )
+        assert first.bills_created == 3
+        second = asyncio.create_task(run_b())
+        await asyncio.sleep(1.5)
+        assert not second.done()  # waiting on A's uncommitted bills
+    try:
+        await second
+    except Conflict:
+        pass
+    else:
+        raise AssertionError("the concurrent run should have failed with CONFLICT")
+    async with ops.runtime.db.tenant(tid) as s:
+        runs = (
+            await s.execute(select(Bill.run_id).where(Bill.community_id == c.id, Bill.period == "2026-08"))
+        ).scalars().all()
+    assert sorted(runs) == [first.id] * 3
