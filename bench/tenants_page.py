@@ -18,7 +18,7 @@ default ``LINLI_TENANT_CACHE_SIZE``) is started and:
    request rebuilds its tenant's enforcer: the worst case);
 4. the server's RSS (VmRSS) is read.
 
-    python -m bench.tenants_scale --stages 10,1000,10000 [--write-docs]
+    python -m bench.tenants_page --stages 10,1000,10000 [--write-docs]
 """
 
 from __future__ import annotations
@@ -249,7 +249,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.write_docs:
         from bench.common import write_docs_section
 
-        command = "python -m bench.tenants_scale --stages " + args.stages + f" --active {args.active} --duration {args.duration:g} --write-docs"
+        command = "python -m bench.tenants_page --stages " + args.stages + f" --active {args.active} --duration {args.duration:g} --write-docs"
         body = (
             "## The page at 10 to 10,000 tenants (issue 17 part 5)\n\n"
             f"`{command}`, {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, PostgreSQL, {machine_description()}; "
