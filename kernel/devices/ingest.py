@@ -309,8 +309,9 @@ async def _write_points_pg(session: AsyncSession, tenant_id: uuid.UUID, batch: d
     redelivery, rare) is it redone with ``ON CONFLICT DO NOTHING``, which costs about a third
     more per row."""
     await session.execute(_PG_STAGE)  # also begins the transaction the COPY joins
-    connection = await (await session.connection()).get_raw_connection()
-    await connection.driver_connection.copy_records_to_table(STAGE, records=_stage_records(batch), columns=_STAGE_COLUMNS)
+    driver = (await (await session.connection()).get_raw_connection()).driver_connection  # asyncpg's
+    assert driver is not None
+    await driver.copy_records_to_table(STAGE, records=_stage_records(batch), columns=_STAGE_COLUMNS)
     tenant = {"tenant": str(tenant_id)}
     try:
         async with session.begin_nested():
