@@ -24,9 +24,12 @@ class DeviceSettings(BaseSettings):
     #: Per-tenant message rate across all its devices.
     tenant_rate_per_second: float = 20_000.0
     tenant_burst: int = 40_000
-    #: MQTT bridge: flush a batch at this many messages or after this many milliseconds.
+    #: MQTT bridge: a batch holds at most this many messages.
     batch_max_messages: int = 5000
-    batch_max_wait_ms: int = 50
+    #: MQTT bridge: 0 (default) is group commit — a batch is what arrived while the previous one
+    #: was in the database, flushed as soon as that one commits; > 0 waits up to this many
+    #: milliseconds for a full batch (fewer, larger transactions at light load, higher latency).
+    batch_max_wait_ms: int = 0
     #: MQTT bridge: messages held in memory before the bridge stops reading (back-pressure).
     queue_max_messages: int = 20_000
     #: How often the offline / missing-data job runs.

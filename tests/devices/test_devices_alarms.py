@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from kernel.devices.events import hub
@@ -189,6 +190,43 @@ async def test_subscriptions_stream_committed_alarm_and_status_changes(dev, runt
     await status.aclose()
     for ctx in contexts:
         await close_context(ctx)
+
+
+async def test_one_message_out_of_time_order_and_its_redelivery_keep_the_newest_value(dev):
+    """Within one stored batch the latest value is the newest reading of each key (of two with one
+    ``ts``, the later), whatever order they came in; the same message again (a redelivery) adds no
+    row and leaves the latest value — the PostgreSQL path stages the batch by ``COPY`` and redoes a
+    duplicate's insert with ``ON CONFLICT DO NOTHING``."""
+    from sqlalchemy import func, select
+    from strawberry import relay
+
+    from kernel.devices.models import TelemetryPoint
+
+    estate = await dev.estate()
+    device_gid, token = await dev.provision(estate, "environment_sensor")
+    now = int(time.time() * 1000)
+    body = [
+        {"ts": now - 3_000, "values": {"temperature": 21, "humidity": 40}},
+        {"ts": now - 1_000, "values": {"temperature": 23}},
+        {"ts": now - 2_000, "values": {"temperature": 22, "humidity": 41}},
+        {"ts": now - 2_000, "values": {"humidity": 42}},
+    ]
+    did = uuid.UUID(relay.GlobalID.from_id(device_gid).node_id)
+
+    async def rows() -> int:
+        async with dev.runtime.db.tenant(estate.tenant.tenant_id) as s:
+            count = await s.scalar(select(func.count()).select_from(TelemetryPoint).where(TelemetryPoint.device_id == did))
+            return int(count or 0)
+
+    assert (await dev.post(token, body)).status_code == 200
+    assert await rows() == 5  # the repeated (humidity, now − 2 s) is stored once
+    assert {k: v for k, v in (await dev.latest(estate, device_gid)).items() if k in ("temperature", "humidity")} == {
+        "temperature": 23,
+        "humidity": 42,
+    }
+    assert (await dev.post(token, body)).status_code == 200
+    assert await rows() == 5
+    assert (await dev.latest(estate, device_gid))["temperature"] == 23
 
 
 async def test_a_late_older_reading_does_not_overturn_alarms_decided_on_newer_data(dev):
