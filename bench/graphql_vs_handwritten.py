@@ -333,7 +333,7 @@ async def bench_backend(backend: str, args: argparse.Namespace) -> dict[str, Any
         try:
             port = free_port()
             cmd = [sys.executable, "-m", "bench.graphql_vs_handwritten", "--serve", str(port)]
-            async with ServerProcess(cmd, port, env) as server:
+            async with ServerProcess(cmd, port, env, ready_timeout=120) as server:
                 limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
                 async with httpx.AsyncClient(base_url=server.base_url, timeout=30, limits=limits) as client:
                     r = (await client.post("/graphql", json={"query": LOGIN, "variables": {"u": "demo-admin", "p": _demo_password(), "t": "demo"}})).json()
