@@ -445,7 +445,9 @@ gave throughput ratios of 0.38–0.57 (SQLite) and 0.46–0.73 (PostgreSQL) and 
 table above is the run after its changes. The machine's load average was 14–23 through all of
 that day's measurements (up to 8 other sessions on 2 cores), so each step's effect is given as
 Python function calls per page (cProfile's count, which does not depend on the load) and CPU ms
-for the before/after pair measured interleaved.
+for the before/after pairs measured interleaved. The run above is short (10 s per endpoint, a few
+dozen requests each) for the same reason; its CPU ratios (0.59 SQLite, 0.55 PostgreSQL) agree with
+the in-process pairs (0.54–0.55, from 0.34–0.37 before).
 
 ### Where GraphQL's time went, and what was changed
 
@@ -495,7 +497,7 @@ extension chain), and every field whose completion was awaitable got a task and 
 | + no task for a plain attribute's completion | 54,700 | 34.5 (18.9) | 0.55 | 14.9 |
 | + permissions once per query, guarded fields called directly | 52,300 | 41.1 (17.3) | 0.42 | 14.7 |
 | + Relay ids, `attrgetter` for attributes | 46,100 | 31.8 (18.2) | 0.57 | 21.3 |
-| before / after, interleaved in one session | 67,800 / 46,100 | 43.1 (14.7) / 31.3 (17.0) | 0.34 / 0.54 | 20–23 |
+| before / after, interleaved in one session (2 pairs) | 67,800 / 46,100 | 43.1–44.3 (14.7–16.5) / 31.3–39.9 (17.0–21.9) | 0.34–0.37 / 0.54–0.55 | 15–23 |
 | hand-written endpoint, for scale | 17,200 | | | |
 
 The CPU columns of the middle rows were measured at load averages of 15–21 and move by ±20%
