@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 import structlog
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -241,6 +242,15 @@ class LinliGraphQLRouter(GraphQLRouter[GatewayContext, None]):
         # an expired token closes the connection (gateway.ws_watch)
         context.ws_watch = watch_of(context.runtime).watch(context)
         return None
+
+    def encode_json(self, data: object) -> str | bytes:
+        """The response body by orjson (about a third of :func:`json.dumps`'s time on a 50-row
+        page; non-ASCII text as UTF-8 instead of ``\\u`` escapes, the same JSON); what orjson
+        refuses (an integer beyond 64 bits in a JSON scalar, a non-string key) as before."""
+        try:
+            return orjson.dumps(data)
+        except TypeError:
+            return super().encode_json(data)
 
     async def render_graphql_ide(self, request: Request) -> Response:  # type: ignore[override]
         """GraphiQL bundled from npm (web/graphiql) and served locally, not strawberry's page

@@ -1,6 +1,11 @@
 """Permission classes: small, declarative, backed by casbin. Resolvers hold no permission code.
 
 ``permission_classes=[Allowed("estate", "read")]`` on a field.
+
+The classes here are marked ``per_request``: their decision depends on the request (caller,
+tenant, roles, enabled plugins), never on the object or the field's arguments, so the gateway
+asks each of them once per query operation rather than once per row (``gateway.schema``). A
+permission class that looks at ``source`` or ``kwargs`` must not set it.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ def AnyOf(*perms: tuple[str, str], plugin: str | None = None) -> type[BasePermis
 
     class _AnyOf(BasePermission):
         message = "you lack the permission " + " or ".join(keys)
+        per_request = True
 
         def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
             ctx = info.context
@@ -49,6 +55,7 @@ def Allowed(obj: str, act: str, *, plugin: str | None = None) -> type[BasePermis
 
 class Authenticated(BasePermission):
     message = "log in first"
+    per_request = True
 
     def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
         info.context.require_tenant()
@@ -60,6 +67,7 @@ class PluginEnabled(BasePermission):
 
     plugin: str = ""
     message = "plugin disabled"
+    per_request = True
 
     def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
         actor = info.context.actor
@@ -76,6 +84,7 @@ class TenantOrRegulator(BasePermission):
     both may read, such as the web clients' menus."""
 
     message = "log in first"
+    per_request = True
 
     def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
         ctx = info.context
@@ -92,6 +101,7 @@ class IsRegulator(BasePermission):
     """The caller is a street office's regulator account (read-only, cross-tenant aggregates)."""
 
     message = "only a street office's regulator account may read this"
+    per_request = True
 
     def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
         ctx = info.context
