@@ -14,6 +14,7 @@ from plugins.fees.types import (
     FeeBill,
     FeeItem,
     FeeItemInput,
+    FeeItemUpdateInput,
     WebhookSecret,
 )
 
@@ -32,6 +33,25 @@ class FeeMutation:
             unit_price=input.unit_price,
             meter_unit=input.meter_unit,
             community_id=cid,
+            actor=ctx.actor.label,
+        )
+        return FeeItem.from_row(row)
+
+    @strawberry.mutation(
+        permission_classes=[Allowed("fees", "manage")],
+        description="Change a fee item's name, unit price, meter unit or whether it is billed.",
+    )
+    async def update_fee_item(
+        self, info: strawberry.Info, id: relay.GlobalID, input: FeeItemUpdateInput
+    ) -> FeeItem:
+        ctx = info.context
+        row = await service.update_item(
+            ctx.session,
+            item_id=decode_id(id, "FeeItem"),
+            name=input.name,
+            unit_price=input.unit_price,
+            meter_unit=input.meter_unit,
+            active=input.active,
             actor=ctx.actor.label,
         )
         return FeeItem.from_row(row)

@@ -34,6 +34,7 @@ from kernel.sdk.estate import Community, Unit
 from kernel.sdk.inputs import parse_input
 from kernel.sdk.runtime import Runtime
 from plugins.fees.inputs import (
+    FeeItemChange,
     FixedCharge,
     MeterReadingIn,
     NewFeeItem,
@@ -134,6 +135,50 @@ async def create_item(
     session.add(row)
     await session.flush()
     await _audit(session, actor, "item_created", row.id, code=row.code, unit_price=row.unit_price)
+    return row
+
+
+async def update_item(
+    session: Any,
+    *,
+    item_id: uuid.UUID,
+    name: str,
+    unit_price: int,
+    meter_unit: str = "",
+    active: bool = True,
+    actor: str = "system",
+) -> FeeItem:
+    """A fee item's name, unit price, meter unit and ``active`` (an inactive item is not billed)
+    changed (validated by :class:`plugins.fees.inputs.FeeItemChange`; code and kind stay, bills
+    already issued keep their price), audited as ``fees.item_updated`` with the old and new
+    price."""
+    row = await _exists(session, FeeItem, item_id, "fee item")
+    spec = parse_input(
+        FeeItemChange,
+        kind=row.kind,
+        name=name,
+        unit_price=unit_price,
+        meter_unit=meter_unit,
+        active=active,
+    )
+    before = row.unit_price
+    row.name, row.unit_price, row.meter_unit, row.active = (
+        spec.name,
+        spec.unit_price,
+        spec.meter_unit,
+        spec.active,
+    )
+    await session.flush()
+    await _audit(
+        session,
+        actor,
+        "item_updated",
+        row.id,
+        code=row.code,
+        unit_price_before=before,
+        unit_price=row.unit_price,
+        active=row.active,
+    )
     return row
 
 
