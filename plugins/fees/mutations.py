@@ -17,6 +17,7 @@ from plugins.fees.types import (
     FeeItemUpdateInput,
     WebhookSecret,
 )
+from plugins.fees.vocabulary import FeeCounterMethod
 
 
 @strawberry.type
@@ -122,10 +123,15 @@ class FeeMutation:
 
     @strawberry.mutation(
         permission_classes=[Allowed("fees", "collect")],
-        description="Money taken at the property office (counter); returns the updated bill.",
+        description="Money taken at the property office (cash or a bank transfer); returns the updated bill.",
     )
     async def record_fee_payment(
-        self, info: strawberry.Info, bill_id: relay.GlobalID, amount: int, reference: str
+        self,
+        info: strawberry.Info,
+        bill_id: relay.GlobalID,
+        amount: int,
+        reference: str,
+        method: FeeCounterMethod = FeeCounterMethod.cash,
     ) -> FeeBill:
         ctx = info.context
         result = await service.apply_payment(
@@ -133,7 +139,7 @@ class FeeMutation:
             ctx.runtime,
             bill_id=decode_id(bill_id, "FeeBill"),
             amount=amount,
-            provider="counter",
+            provider=FeeCounterMethod(method).value,
             provider_txn_id=reference,
             actor=ctx.actor.label,
         )

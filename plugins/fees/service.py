@@ -123,7 +123,7 @@ async def create_item(
     if community_id is not None:
         await _exists(session, Community, community_id, "community")
     if await session.scalar(select(FeeItem.id).where(FeeItem.code == spec.code)) is not None:
-        raise Conflict(f"fee item code {spec.code!r} is taken", field="code")
+        raise Conflict(f"fee item code {spec.code!r} is taken", field="code", reason="code_taken")
     row = FeeItem(
         code=spec.code,
         name=spec.name,
@@ -245,7 +245,7 @@ async def record_reading(
             )
         )
         if billed is not None:
-            raise Conflict("this period is billed already; the reading can no longer change")
+            raise Conflict("this period is billed already; the reading can no longer change", field="period", reason="period_billed")
         existing.previous_value, existing.current_value = previous, current
         await session.flush()
         return existing
@@ -544,7 +544,7 @@ async def apply_payment(
     )
     if previous is not None:
         if previous.bill_id != bill_id or previous.amount != amount:
-            raise Conflict("this transaction id was used for a different bill or amount")
+            raise Conflict("this transaction id was used for a different bill or amount", field="transactionId", reason="reference_used")
         bill = await session.scalar(select(Bill).where(Bill.id == bill_id))
         return PaymentResult(previous, bill, duplicate=True)
     bill = await session.scalar(select(Bill).where(Bill.id == bill_id).with_for_update())
@@ -555,6 +555,8 @@ async def apply_payment(
         raise Conflict(
             f"the payment of {amount} fen is more than the {outstanding} fen outstanding; refund the difference",
             outstanding=outstanding,
+            field="amount",
+            reason="overpayment",
         )
     when = spec.paid_at or utcnow()
     payment = Payment(
