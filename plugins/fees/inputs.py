@@ -81,6 +81,23 @@ class NewFeeItem(BaseModel):
         return unit if info.data.get("kind") == "meter" else ""
 
 
+class FeeItemChange(BaseModel):
+    """``updateFeeItem``: a fee item's name, unit price, meter unit and whether it is billed
+    (``active``). Its code and kind stay: bills already issued refer to them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    name: str
+    unit_price: int
+    meter_unit: str = ""
+    active: bool = True
+
+    _name = field_validator("name", mode="before")(NewFeeItem._name.__func__)  # type: ignore[attr-defined]
+    _price = field_validator("unit_price", mode="before")(NewFeeItem._price.__func__)  # type: ignore[attr-defined]
+    _meter_unit = field_validator("meter_unit", mode="before")(NewFeeItem._meter_unit.__func__)  # type: ignore[attr-defined]
+
+
 class FixedCharge(BaseModel):
     """``assignFeeItem``: how many of a fixed item a unit is charged (parking spaces)."""
 

@@ -16,9 +16,11 @@ from plugins.fees.types import (
     FeeItem,
     FeeItemInput,
     FeePaymentProvider,
+    FeeItemUpdateInput,
     WebhookSecret,
     _own_unit_ids,
 )
+from plugins.fees.vocabulary import FeeCounterMethod
 
 
 @strawberry.type
@@ -35,6 +37,25 @@ class FeeMutation:
             unit_price=input.unit_price,
             meter_unit=input.meter_unit,
             community_id=cid,
+            actor=ctx.actor.label,
+        )
+        return FeeItem.from_row(row)
+
+    @strawberry.mutation(
+        permission_classes=[Allowed("fees", "manage")],
+        description="Change a fee item's name, unit price, meter unit or whether it is billed.",
+    )
+    async def update_fee_item(
+        self, info: strawberry.Info, id: relay.GlobalID, input: FeeItemUpdateInput
+    ) -> FeeItem:
+        ctx = info.context
+        row = await service.update_item(
+            ctx.session,
+            item_id=decode_id(id, "FeeItem"),
+            name=input.name,
+            unit_price=input.unit_price,
+            meter_unit=input.meter_unit,
+            active=input.active,
             actor=ctx.actor.label,
         )
         return FeeItem.from_row(row)
@@ -105,10 +126,15 @@ class FeeMutation:
 
     @strawberry.mutation(
         permission_classes=[Allowed("fees", "collect")],
-        description="Money taken at the property office (counter); returns the updated bill.",
+        description="Money taken at the property office (cash or a bank transfer); returns the updated bill.",
     )
     async def record_fee_payment(
-        self, info: strawberry.Info, bill_id: relay.GlobalID, amount: int, reference: str
+        self,
+        info: strawberry.Info,
+        bill_id: relay.GlobalID,
+        amount: int,
+        reference: str,
+        method: FeeCounterMethod = FeeCounterMethod.cash,
     ) -> FeeBill:
         ctx = info.context
         result = await service.apply_payment(
@@ -116,7 +142,7 @@ class FeeMutation:
             ctx.runtime,
             bill_id=decode_id(bill_id, "FeeBill"),
             amount=amount,
-            provider="counter",
+            provider=FeeCounterMethod(method).value,
             provider_txn_id=reference,
             actor=ctx.actor.label,
         )

@@ -50,6 +50,7 @@ from kernel.sdk.estate import Community, Unit
 from kernel.sdk.inputs import parse_input
 from kernel.sdk.runtime import Runtime
 from plugins.fees.inputs import (
+    FeeItemChange,
     FixedCharge,
     MeterReadingIn,
     NewFeeItem,
@@ -140,7 +141,7 @@ async def create_item(
     if community_id is not None:
         await _exists(session, Community, community_id, "community")
     if await session.scalar(select(FeeItem.id).where(FeeItem.code == spec.code)) is not None:
-        raise Conflict(f"fee item code {spec.code!r} is taken", field="code")
+        raise Conflict(f"fee item code {spec.code!r} is taken", field="code", reason="code_taken")
     row = FeeItem(
         code=spec.code,
         name=spec.name,
@@ -152,6 +153,50 @@ async def create_item(
     session.add(row)
     await session.flush()
     await _audit(session, actor, "item_created", row.id, code=row.code, unit_price=row.unit_price)
+    return row
+
+
+async def update_item(
+    session: Any,
+    *,
+    item_id: uuid.UUID,
+    name: str,
+    unit_price: int,
+    meter_unit: str = "",
+    active: bool = True,
+    actor: str = "system",
+) -> FeeItem:
+    """A fee item's name, unit price, meter unit and ``active`` (an inactive item is not billed)
+    changed (validated by :class:`plugins.fees.inputs.FeeItemChange`; code and kind stay, bills
+    already issued keep their price), audited as ``fees.item_updated`` with the old and new
+    price."""
+    row = await _exists(session, FeeItem, item_id, "fee item")
+    spec = parse_input(
+        FeeItemChange,
+        kind=row.kind,
+        name=name,
+        unit_price=unit_price,
+        meter_unit=meter_unit,
+        active=active,
+    )
+    before = row.unit_price
+    row.name, row.unit_price, row.meter_unit, row.active = (
+        spec.name,
+        spec.unit_price,
+        spec.meter_unit,
+        spec.active,
+    )
+    await session.flush()
+    await _audit(
+        session,
+        actor,
+        "item_updated",
+        row.id,
+        code=row.code,
+        unit_price_before=before,
+        unit_price=row.unit_price,
+        active=row.active,
+    )
     return row
 
 
@@ -218,7 +263,7 @@ async def record_reading(
             )
         )
         if billed is not None:
-            raise Conflict("this period is billed already; the reading can no longer change")
+            raise Conflict("this period is billed already; the reading can no longer change", field="period", reason="period_billed")
         existing.previous_value, existing.current_value = previous, current
         await session.flush()
         return existing
@@ -715,7 +760,7 @@ async def apply_payment(
     )
     if previous is not None:
         if previous.bill_id != bill_id or previous.amount != amount:
-            raise Conflict("this transaction id was used for a different bill or amount")
+            raise Conflict("this transaction id was used for a different bill or amount", field="transactionId", reason="reference_used")
         bill = await session.scalar(select(Bill).where(Bill.id == bill_id))
         return PaymentResult(previous, bill, duplicate=True)
     bill = await session.scalar(select(Bill).where(Bill.id == bill_id).with_for_update())
@@ -726,6 +771,8 @@ async def apply_payment(
         raise Conflict(
             f"the payment of {amount} fen is more than the {outstanding} fen outstanding; refund the difference",
             outstanding=outstanding,
+            field="amount",
+            reason="overpayment",
         )
     when = spec.paid_at or utcnow()
     payment = Payment(

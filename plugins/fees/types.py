@@ -224,6 +224,14 @@ class FeeItemInput:
     community_id: relay.GlobalID | None = None
 
 
+@strawberry.input(description="A fee item's changes: its code and kind stay (bills refer to them).")
+class FeeItemUpdateInput:
+    name: str
+    unit_price: int
+    meter_unit: str = ""
+    active: bool = True
+
+
 def _uuid(text: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(text)

@@ -10,7 +10,7 @@ import strawberry
 
 from kernel.sdk.vocabulary import values
 
-__all__ = ["FeeBillStatus", "FeeItemKind", "values"]
+__all__ = ["FeeBillStatus", "FeeCounterMethod", "FeeItemKind", "values"]
 
 
 @strawberry.enum(
@@ -27,3 +27,11 @@ class FeeBillStatus(StrEnum):
     open = "open"
     partial = "partial"
     paid = "paid"
+
+
+@strawberry.enum(
+    description="How money was taken at the property office: cash (provider counter) or a bank transfer (provider transfer)."
+)
+class FeeCounterMethod(StrEnum):
+    cash = "counter"
+    transfer = "transfer"

@@ -171,19 +171,19 @@ async def _deposit_lines(session: AsyncSession, runtime: Runtime, tenant_id: uui
     checked = [(d.amount_fen, d.bank_ref) for d in parsed]
     refs = [r for _, r in checked]
     if len(set(refs)) != len(refs):
-        raise Conflict("a bank reference appears twice in the batch", field="bankRef")
+        raise Conflict("a bank reference appears twice in the batch", field="bankRef", reason="duplicate_bank_ref")
     units = [await get_unit(session, x.unit_id) for x in lines]
     community_id = units[0].community_id
     if any(u.community_id != community_id for u in units):
-        raise BadUserInput("a batch holds the deposits of one community", field="unitId")
+        raise BadUserInput("a batch holds the deposits of one community", field="unitId", reason="mixed_communities")
     for u in units:
         if u.registered_area <= 0:
-            raise BadUserInput(f"unit {u.number} has no registered area, so it is not in the owners' registry", field="unitId")
+            raise BadUserInput(f"unit {u.number} has no registered area, so it is not in the owners' registry", field="unitId", reason="no_registered_area", unit=u.number)
     duplicate = await session.scalar(
         select(FundEntry.reference).where(FundEntry.community_id == community_id, FundEntry.kind == "deposit", FundEntry.reference.in_(refs))
     )
     if duplicate is not None:
-        raise Conflict(f"the bank reference {duplicate} is already recorded", field="bankRef")
+        raise Conflict(f"the bank reference {duplicate} is already recorded", field="bankRef", reason="duplicate_bank_ref", bankRef=duplicate)
     account = await account_of(session, community_id)
     reg = await chain.ensure_registered(runtime, session, community_id)
     entries: list[FundEntry] = []
@@ -378,7 +378,7 @@ async def _proposal_free(session: AsyncSession, proposal_id: uuid.UUID, disburse
         )
     )
     if other is not None:
-        raise Conflict("another disbursement request is already tied to this proposal", field="proposalId")
+        raise Conflict("another disbursement request is already tied to this proposal", field="proposalId", reason="proposal_taken")
 
 
 async def _check_proposal(runtime: Runtime, session: AsyncSession, proposal_id: uuid.UUID, community_id: uuid.UUID, matter: str) -> chain.ProposalFacts:
@@ -386,9 +386,9 @@ async def _check_proposal(runtime: Runtime, session: AsyncSession, proposal_id: 
     if facts is None:
         raise NotFound("no such proposal", field="proposalId")
     if facts.community_id != community_id:
-        raise BadUserInput("the proposal is about another community", field="proposalId")
+        raise BadUserInput("the proposal is about another community", field="proposalId", reason="other_community")
     if facts.matter != matter:
-        raise BadUserInput(f"the proposal's matter must be {matter.upper()}", field="proposalId")
+        raise BadUserInput(f"the proposal's matter must be {matter.upper()}", field="proposalId", reason="wrong_matter", matter=matter.upper())
     return facts
 
 
@@ -432,7 +432,7 @@ async def attach_proposal(
     """Tie a disbursement request to the USE_FUND proposal that puts it to the vote."""
     d = await get_disbursement(session, disbursement_id)
     if d.status != "awaiting_vote":
-        raise Conflict(f"the disbursement is {d.status}")
+        raise Conflict(f"the disbursement is {d.status}", reason="disbursement_closed", disbursementStatus=d.status)
     await _check_proposal(runtime, session, proposal_id, d.community_id, "use_fund")
     await _proposal_free(session, proposal_id, d.id)
     d.proposal_id = proposal_id
@@ -452,6 +452,7 @@ async def _check_balances(
         raise Conflict(
             f"unit {s.unit.number}'s sub-ledger holds {s.balance} fen, less than its share of {s.share} fen; "
             "the owner must top up first", field="amountFen",
+            reason="insufficient_balance", unit=s.unit.number, balanceFen=s.balance, shareFen=s.share,
         )
     return shares
 
@@ -480,14 +481,14 @@ async def execute_disbursement(session: AsyncSession, runtime: Runtime, tenant_i
     """Pay a voted disbursement once its proposal is final: debit the units and queue ``disburse``."""
     d = await get_disbursement(session, disbursement_id)
     if d.kind != "voted" or d.status != "awaiting_vote":
-        raise Conflict(f"the disbursement is {d.status}")
+        raise Conflict(f"the disbursement is {d.status}", reason="disbursement_closed", disbursementStatus=d.status)
     if d.proposal_id is None:
-        raise Conflict("the disbursement has no owners' proposal: attach the USE_FUND proposal first", field="proposalId")
+        raise Conflict("the disbursement has no owners' proposal: attach the USE_FUND proposal first", field="proposalId", reason="no_proposal")
     facts = await _check_proposal(runtime, session, d.proposal_id, d.community_id, "use_fund")
     if facts.status != "final":
-        raise Conflict(f"the proposal is {facts.status}, not final: the fund pays only after the objection period", field="proposalId")
+        raise Conflict(f"the proposal is {facts.status}, not final: the fund pays only after the objection period", field="proposalId", reason="proposal_not_final", proposalStatus=facts.status)
     if not facts.chain_proposal_id:
-        raise Conflict("the proposal is not on chain", field="proposalId")
+        raise Conflict("the proposal is not on chain", field="proposalId", reason="proposal_not_on_chain")
     rows = (await session.scalars(select(FundDisbursementShare).where(FundDisbursementShare.disbursement_id == d.id))).all()
     units = (await session.scalars(select(Unit).where(Unit.id.in_([r.unit_id for r in rows])))).all()
     shares = await _debit(session, d, units, await chain.ensure_registered(runtime, session, d.community_id), kind="disbursement", actor=actor)
@@ -554,7 +555,7 @@ async def cancel_disbursement(session: AsyncSession, *, disbursement_id: uuid.UU
     """Withdraw a request that has not been paid (the vote failed or the works were dropped)."""
     d = await get_disbursement(session, disbursement_id)
     if d.status != "awaiting_vote":
-        raise Conflict(f"the disbursement is {d.status}")
+        raise Conflict(f"the disbursement is {d.status}", reason="disbursement_closed", disbursementStatus=d.status)
     d.status = "cancelled"
     await session.flush()
     await _audit(session, actor, "disbursement_cancelled", d.id)

@@ -57,6 +57,12 @@ def code(result: dict) -> str | None:
     return errors[0]["extensions"]["code"] if errors else None
 
 
+def reason(result: dict) -> str | None:
+    """The machine-readable reason of a coded error (the console words its message from it)."""
+    errors = result.get("errors") or []
+    return errors[0]["extensions"].get("reason") if errors else None
+
+
 def ok(result: dict) -> dict:
     assert not result.get("errors"), result
     return result["data"]
@@ -284,18 +290,23 @@ async def test_voted_disbursement_is_previewed_then_paid_only_against_a_final_pr
 
     # no proposal, or one not final yet: coded error, nothing written
     before = await counts(runtime, t.tenant_id)
-    assert code(await gql(EXECUTE, {"id": d["id"]}, token=t.token)) == "CONFLICT"
+    r = await gql(EXECUTE, {"id": d["id"]}, token=t.token)
+    assert (code(r), reason(r)) == ("CONFLICT", "no_proposal")
     proposal = uuid.uuid4()
     pgid = str(relay.GlobalID("Proposal", str(proposal)))
     assert code(await gql(ATTACH, {"id": d["id"], "p": pgid}, token=t.token)) == "NOT_FOUND"
     facts[proposal] = funds_chain.ProposalFacts(proposal, uid(est.community), "other", "voting", None)
-    assert code(await gql(ATTACH, {"id": d["id"], "p": pgid}, token=t.token)) == "BAD_USER_INPUT"  # wrong matter
+    r = await gql(ATTACH, {"id": d["id"], "p": pgid}, token=t.token)
+    assert (code(r), reason(r)) == ("BAD_USER_INPUT", "wrong_matter")
     facts[proposal] = funds_chain.ProposalFacts(proposal, uid(est.community), "use_fund", "voting", None)
     assert ok(await gql(ATTACH, {"id": d["id"], "p": pgid}, token=t.token))["attachDisbursementProposal"]["proposalId"] == pgid
     second = {"communityId": est.community, "title": "重复", "amountFen": 1, "payee": "某公司", "unitIds": [est.units["201"]], "proposalId": pgid}
-    assert code(await gql(REQUEST, {"in": second}, token=t.token)) == "CONFLICT"  # one vote authorises one payment
+    r = await gql(REQUEST, {"in": second}, token=t.token)  # one vote authorises one payment
+    assert (code(r), reason(r)) == ("CONFLICT", "proposal_taken")
     after_attach = await counts(runtime, t.tenant_id)
-    assert code(await gql(EXECUTE, {"id": d["id"]}, token=t.token)) == "CONFLICT"
+    r = await gql(EXECUTE, {"id": d["id"]}, token=t.token)
+    assert (code(r), reason(r)) == ("CONFLICT", "proposal_not_final")
+    assert r["errors"][0]["extensions"]["proposalStatus"] == "voting"
     assert await counts(runtime, t.tenant_id) == after_attach == before
 
     # the owners vote it through on chain; once final, the fund pays once

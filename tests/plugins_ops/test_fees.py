@@ -656,3 +656,36 @@ async def test_a_concurrent_run_of_the_same_period_fails_with_conflict(
             await s.execute(select(Bill.run_id).where(Bill.community_id == c.id, Bill.period == "2026-08"))
         ).scalars().all()
     assert sorted(runs) == [first.id] * 3
+UPDATE = "mutation($id: ID!, $i: FeeItemUpdateInput!) { updateFeeItem(id: $id, input: $i) { id code kind name unitPrice meterUnit active } }"
+
+
+async def test_update_fee_item_prices_the_next_run_and_is_audited(ops, new_tenant):
+    t, estate, owner, items = await _setup(ops, new_tenant)
+    r = await ops.gql(RUN, {"p": "2026-11"}, token=t.token)
+    assert r["data"]["runBilling"]["billsCreated"] == 5
+    # bad input names the field and changes nothing; an owner may not
+    for bad, field in (({"name": " ", "unitPrice": 1}, "name"), ({"name": "x", "unitPrice": -1}, "unitPrice")):
+        r = await ops.gql(UPDATE, {"id": items["PROP"], "i": bad}, token=t.token)
+        assert (code_of(r), field_of(r)) == ("BAD_USER_INPUT", field), (bad, r)
+    r = await ops.gql(UPDATE, {"id": items["WATER"], "i": {"name": "水费", "unitPrice": 400}}, token=t.token)
+    assert (code_of(r), field_of(r)) == ("BAD_USER_INPUT", "meterUnit"), r
+    r = await ops.gql(UPDATE, {"id": items["PROP"], "i": {"name": "x", "unitPrice": 1}}, token=owner)
+    assert code_of(r) == "FORBIDDEN"
+    r = await ops.gql(UPDATE, {"id": items["PROP"], "i": {"name": "物业服务费", "unitPrice": 250}}, token=t.token)
+    assert r["data"]["updateFeeItem"] == {
+        "id": items["PROP"], "code": "PROP", "kind": "area", "name": "物业服务费",
+        "unitPrice": 250, "meterUnit": "", "active": True,
+    }
+    r = await ops.gql(UPDATE, {"id": items["PARK"], "i": {"name": "车位费", "unitPrice": 30000, "active": False}}, token=t.token)
+    assert r["data"]["updateFeeItem"]["active"] is False
+    # November's bills keep their price; December's use the new one, without the inactive item
+    r = await ops.gql(RUN, {"p": "2026-12"}, token=t.token)
+    assert r["data"]["runBilling"]["billsCreated"] == 3  # PROP × 3 units; no PARK, no water reading
+    r = await ops.gql(BILLS, {"p": "2026-12"}, token=t.token)
+    december = {b["unitId"]: b["amount"] for b in (e["node"] for e in r["data"]["bills"]["edges"])}
+    assert december[gid("Unit", estate.units[0])] == service.area_amount(8963, 250)
+    r = await ops.gql(BILLS, {"p": "2026-11"}, token=t.token)
+    assert 21063 in {e["node"]["amount"] for e in r["data"]["bills"]["edges"]}
+    rows = [(a, d) for a, _, d in await _fee_audit(ops, t.tenant_id) if a == "fees.item_updated"]
+    assert [d["unit_price_before"] for _, d in rows] == [235, 30000]
+    assert rows[0][1]["unit_price"] == 250 and rows[1][1]["active"] is False
