@@ -15,8 +15,8 @@ from plugins.fees.types import (
     FeeBill,
     FeeItem,
     FeeItemInput,
-    FeePaymentProvider,
     FeeItemUpdateInput,
+    FeePaymentProvider,
     WebhookSecret,
     _own_unit_ids,
 )
