@@ -195,3 +195,39 @@ def test_parking_create_a_lot_with_its_tariff(page: Any, web_server: Any, axe: A
     axe(page)
     dialog.get_by_role("button", name="取消").click()
     assert "坏停车场" not in page.get_by_test_id("parking-lots").inner_text()
+
+
+def test_inspections_create_a_route_with_its_checkpoints(
+    page: Any, web_server: Any, axe: Any
+) -> None:
+    sign_in(page, web_server)
+    page.get_by_role("menuitem", exact=True, name="巡检").click()
+    page.get_by_test_id("routes").wait_for()
+    page.get_by_role("button", name="新建路线").click()
+    dialog = page.get_by_role("dialog", name="新建路线")
+    dialog.get_by_label("路线名称").fill("夜间消防巡检")
+    dialog.get_by_label("巡检点 1 名称").fill("1幢消防泵房")
+    dialog.get_by_label("巡检点 1 位置").fill("1幢地下一层")
+    dialog.get_by_label("巡检点 2 名称").fill("2幢配电房")
+    dialog.get_by_label("巡检点 2 类别").select_option("electrical")
+    dialog.get_by_role("button", name="添加巡检点").click()
+    dialog.get_by_label("巡检点 3 名称").fill("东门岗亭")
+    dialog.get_by_label("巡检点 3 类别").select_option("security")
+    axe(page)
+    dialog.get_by_role("button", name="保存").click()
+    row = page.get_by_test_id("routes").locator("tr", has_text="夜间消防巡检")
+    row.wait_for()
+    assert "1幢消防泵房、2幢配电房、东门岗亭" in row.inner_text()
+    routes = web_server.graphql(
+        "{ inspectionRoutes { name active checkpoints { name location category } } }",
+        token=admin_token(page),
+    )
+    assert "errors" not in routes, routes
+    [route] = [r for r in routes["data"]["inspectionRoutes"] if r["name"] == "夜间消防巡检"]
+    assert route["active"] is True
+    assert [(c["name"], c["location"], c["category"]) for c in route["checkpoints"]] == [
+        ("1幢消防泵房", "1幢地下一层", "fire"),
+        ("2幢配电房", "", "electrical"),
+        ("东门岗亭", "", "security"),
+    ]
+    axe(page)
