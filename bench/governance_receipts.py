@@ -276,6 +276,16 @@ async def run(chain: str, voters: int, postgres: str | None, processes: int = 0)
         await asyncio.gather(*(verify(i) for i in range(voters)))
         async with runtime.db.tenant(tid) as s:
             txs = len(set((await s.scalars(select(ChainTransaction.tx_hash).where(ChainTransaction.function == "castVotesBySig"))).all()))
+        # every vote's audit entry chained once (queued by the request, appended in batches by the
+        # worker, which was stopped above: whatever it left is chained here) and the chain verifies
+        from sqlalchemy import func
+
+        from kernel import audit
+
+        await runtime.outbox.drain(tid)
+        async with runtime.db.tenant(tid) as s:
+            audited = await s.scalar(select(func.count()).select_from(audit.AuditEntry).where(audit.AuditEntry.action == "governance.vote_cast"))
+            chain_check = await audit.verify(s)
         await client.http.aclose()
         if served is not None:
             served = None
@@ -297,6 +307,7 @@ async def run(chain: str, voters: int, postgres: str | None, processes: int = 0)
             "submit_s": submitted,
             "elapsed_s": elapsed,
             "transactions": txs,
+            "audited": f"{audited}{'' if chain_check.ok and chain_check.queued == 0 else ' (chain NOT ok)'}",
         }
     finally:
         if served is not None:
@@ -338,10 +349,10 @@ def main() -> None:
     results = [asyncio.run(run(c, args.voters, args.postgres, args.processes)) for c in chains]
     columns = [
         "database", "chain", "gateway processes", "voters", "receipts", "verified", "p50 s", "p99 s", "max s",
-        "all submitted s", "all receipts s", "vote txs", "gateway CPU ms / castVote", "load avg",
+        "all submitted s", "all receipts s", "vote txs", "gateway CPU ms / castVote", "vote audit entries", "load avg",
     ]
     rows = [
-        [r["database"], r["chain"], r["processes"], r["voters"], r["receipts"], r["verified"], f"{r['p50']:.2f}", f"{r['p99']:.2f}", f"{r['max']:.2f}", f"{r['submit_s']:.2f}", f"{r['elapsed_s']:.2f}", r["transactions"], f"{r['gateway_cpu_ms']:.1f}", r["load"]]
+        [r["database"], r["chain"], r["processes"], r["voters"], r["receipts"], r["verified"], f"{r['p50']:.2f}", f"{r['p99']:.2f}", f"{r['max']:.2f}", f"{r['submit_s']:.2f}", f"{r['elapsed_s']:.2f}", r["transactions"], f"{r['gateway_cpu_ms']:.1f}", r["audited"], r["load"]]
         for r in results
     ]
     console.print(results_table("Vote submission → verifiable receipt", columns, rows))
