@@ -25,7 +25,15 @@ pytestmark = pytest.mark.usefixtures("fast_passwords")
 
 async def _vote_entries(runtime, tenant: uuid.UUID) -> list[AuditEntry]:  # type: ignore[no-untyped-def]
     async with runtime.db.tenant(tenant) as s:
-        return list((await s.scalars(select(AuditEntry).where(AuditEntry.action == "governance.vote_cast").order_by(AuditEntry.seq))).all())
+        return list(
+            (
+                await s.scalars(
+                    select(AuditEntry)
+                    .where(AuditEntry.action == "governance.vote_cast")
+                    .order_by(AuditEntry.seq)
+                )
+            ).all()
+        )
 
 
 async def test_votes_commit_while_the_audit_head_is_locked_and_tampering_is_still_detected(  # type: ignore[no-untyped-def]
@@ -34,7 +42,11 @@ async def test_votes_commit_while_the_audit_head_is_locked_and_tampering_is_stil
     runtime = chain_runtime
     gql = gql_factory(runtime)
     e = await build_voting_estate(runtime, gql, prefix="vaq")
-    r = await gql(DRAFT, {"c": e.community_gid(), "m": "USE_FUND", "t": "外墙", "b": "外墙维修"}, token=e.tokens["committee"])
+    r = await gql(
+        DRAFT,
+        {"c": e.community_gid(), "m": "USE_FUND", "t": "外墙", "b": "外墙维修"},
+        token=e.tokens["committee"],
+    )
     assert not r.get("errors"), r
     pid = r["data"]["draftProposal"]["id"]
     await step(gql, e.tokens["committee"], "publishProposal", pid)
@@ -54,7 +66,9 @@ async def test_votes_commit_while_the_audit_head_is_locked_and_tampering_is_stil
         # request commits): the votes must not wait for it — before the queue they did, to the end
         async with runtime.db.tenant(e.tenant_id) as holder:
             await holder.execute(text("SELECT seq, hash FROM audit_head_for_append()"))
-            await asyncio.wait_for(asyncio.gather(vote("a", "FOR"), vote("e", "AGAINST")), timeout=20)
+            await asyncio.wait_for(
+                asyncio.gather(vote("a", "FOR"), vote("e", "AGAINST")), timeout=20
+            )
             await holder.rollback()
     else:
         await vote("a", "FOR")
@@ -71,13 +85,25 @@ async def test_votes_commit_while_the_audit_head_is_locked_and_tampering_is_stil
     assert len(entries) == 2 and all(x.target for x in entries)
     async with runtime.db.tenant(e.tenant_id) as s:
         chained = await audit.verify(s)
-        left = await s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.topic == "audit", OutboxMessage.status != "delivered"))
+        left = await s.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.topic == "audit", OutboxMessage.status != "delivered")
+        )
     assert chained.ok and chained.queued == 0 and left == 0
     assert chained.entries >= queued.entries + 2
     # a repeated queue of the same vote's entry (a redelivered request) is a no-op
     async with runtime.db.tenant(e.tenant_id) as s:
-        prior = await s.scalar(select(OutboxMessage.idempotency_key).where(OutboxMessage.topic == "audit"))
-        await audit.record_queued(s, tenant_id=e.tenant_id, actor="x", action="governance.vote_cast", key=prior.removeprefix("audit:"))
+        prior = await s.scalar(
+            select(OutboxMessage.idempotency_key).where(OutboxMessage.topic == "audit")
+        )
+        await audit.record_queued(
+            s,
+            tenant_id=e.tenant_id,
+            actor="x",
+            action="governance.vote_cast",
+            key=prior.removeprefix("audit:"),
+        )
     await drain(runtime, e.tenant_id)
     assert len(await _vote_entries(runtime, e.tenant_id)) == 2
 
@@ -88,9 +114,14 @@ async def test_votes_commit_while_the_audit_head_is_locked_and_tampering_is_stil
         async with engine.begin() as conn:
             tid = str(e.tenant_id) if conn.dialect.name == "postgresql" else e.tenant_id.hex
             if conn.dialect.name == "postgresql":
-                await conn.execute(text("SELECT set_config('linli.tenant_id', :t, true)"), {"t": str(e.tenant_id)})
+                await conn.execute(
+                    text("SELECT set_config('linli.tenant_id', :t, true)"), {"t": str(e.tenant_id)}
+                )
             await conn.execute(
-                text("UPDATE audit_entries SET actor = 'someone else' WHERE tenant_id = :t AND seq = :seq"), {"t": tid, "seq": victim.seq}
+                text(
+                    "UPDATE audit_entries SET actor = 'someone else' WHERE tenant_id = :t AND seq = :seq"
+                ),
+                {"t": tid, "seq": victim.seq},
             )
     finally:
         await engine.dispose()
