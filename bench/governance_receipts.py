@@ -68,7 +68,7 @@ class HttpGraphQL:
         return r.json()  # type: ignore[no-any-return]
 
 
-async def run(chain: str, voters: int, postgres: str | None, processes: int = 0) -> dict[str, Any]:
+async def run(chain: str, voters: int, postgres: str | None, processes: int = 0, pool_timeout: float = 30.0) -> dict[str, Any]:
     from argon2 import PasswordHasher
     from sqlalchemy import select
     from strawberry import relay
@@ -103,6 +103,7 @@ async def run(chain: str, voters: int, postgres: str | None, processes: int = 0)
     settings = Settings(
         database_url=url, database_admin_url=admin_url, data_dir=tmp, secret_key="bench-secret-" + "x" * 32,
         master_key="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", log_json=False, chain_url=node.url if node else None,
+        database_pool_timeout=pool_timeout,
     )
     runtime = Runtime.build(settings)
     served: Any = None
@@ -158,7 +159,7 @@ async def run(chain: str, voters: int, postgres: str | None, processes: int = 0)
             env = {
                 "LINLI_DATABASE_URL": url, "LINLI_DATABASE_ADMIN_URL": admin_url, "LINLI_CHAIN_URL": node.url if node else "",
                 "LINLI_DATA_DIR": str(tmp), "LINLI_SECRET_KEY": settings.secret_key, "LINLI_MASTER_KEY": settings.master_key,
-                "LINLI_LOG_LEVEL": "warning",
+                "LINLI_LOG_LEVEL": "warning", "LINLI_DATABASE_POOL_TIMEOUT": str(pool_timeout),
             }
             serving = serve_processes(env, workers=processes, port=_free_port(), timeout=300)
             served = serving.__enter__()
@@ -339,6 +340,11 @@ def main() -> None:
         "--processes", type=int, default=0,
         help="vote through `linli serve --workers N` (real HTTP, N gateway processes and a `linli worker`; needs PostgreSQL, runs on anvil) instead of the app in this process",
     )
+    parser.add_argument(
+        "--pool-timeout", type=float, default=30.0,
+        help="seconds a request waits for a pooled connection (LINLI_DATABASE_POOL_TIMEOUT; the default is the product's). "
+        "On a machine shared far beyond its cores a request waits that long for CPU while holding a connection",
+    )
     parser.add_argument("--write-docs", action="store_true", help="write the results into docs/benchmarks.md")
     args = parser.parse_args()
     chains = ("anvil", "embedded") if args.chain == "both" else (args.chain,)
@@ -346,7 +352,7 @@ def main() -> None:
         if not args.postgres:
             parser.error("--processes needs PostgreSQL (--postgres or LINLI_BENCH_POSTGRES_URL)")
         chains = ("anvil",)  # the embedded EVM lives in one process
-    results = [asyncio.run(run(c, args.voters, args.postgres, args.processes)) for c in chains]
+    results = [asyncio.run(run(c, args.voters, args.postgres, args.processes, args.pool_timeout)) for c in chains]
     columns = [
         "database", "chain", "gateway processes", "voters", "receipts", "verified", "p50 s", "p99 s", "max s",
         "all submitted s", "all receipts s", "vote txs", "gateway CPU ms / castVote", "vote audit entries", "load avg",
