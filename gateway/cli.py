@@ -717,6 +717,10 @@ def audit_verify(slug: str) -> None:
     if not result.ok:
         fail(f"audit log altered at {result.divergence}")
     console.print(f"[green]audit log intact[/green]: {result.entries} entries, head {result.head}")
+    if result.queued:
+        console.print(f"{result.queued} entries queued, not chained yet (the outbox worker appends them)")
+    if result.dead:
+        fail(f"{result.dead} queued audit entries were never chained (outbox messages of topic 'audit' given up on)")
     if anchors is None:
         console.print("[yellow]no on-chain anchor to check against[/yellow] (no community contracts on this chain)")
     else:

@@ -19,6 +19,15 @@ every later hash and the head). Against that the head hash is anchored on chain 
 count (``AuditAnchor.anchor(head, entryCount)``, :mod:`kernel.chain.indexer`), and :func:`verify` checks the
 recomputed chain against those anchors: ``linli audit verify`` reports the entry where it diverges, with
 what was expected and what was found.
+
+Queued entries (:func:`record_queued`, issue 17): a hot path that many requests of one tenant take at once
+(an owner's vote) does not lock the head itself. It writes the entry as an outbox message (topic
+``audit``) in its own transaction, so the entry commits or rolls back with the change it records; the
+outbox worker then appends the queued entries of a tenant in batches (:func:`append_queued`): one head
+lock per batch, held for a batch's inserts and its commit, instead of one per request held until the
+request's commit. The chain, the trigger, the anchors and :func:`verify` are the same; the entry's ``at``
+is the time of the change, and the batch fixes its place in the chain. :func:`verify` also counts entries
+queued and not yet chained (``queued``) and those the worker gave up on (``dead``).
 """
 
 from __future__ import annotations
@@ -126,11 +135,19 @@ async def record(
     action: str,
     target: str = "",
     detail: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> AuditEntry:
     """Append an entry in the caller's transaction. Never put personal data in ``detail``.
 
-    The database trigger advances the head; an entry that does not extend it is refused."""
-    detail = json.loads(json.dumps(detail or {}, default=str))
+    The database trigger advances the head; an entry that does not extend it is refused. ``at`` is
+    the time of the change (now unless given: a queued entry carries its own)."""
+    return (await _append(session, tenant_id, [(actor, action, target, detail, at)]))[0]
+
+
+async def _append(
+    session: AsyncSession, tenant_id: uuid.UUID, items: Sequence[tuple[str, str, str, dict[str, Any] | None, datetime | None]]
+) -> list[AuditEntry]:
+    """Append ``items`` (actor, action, target, detail, at) in order: one head read, one flush."""
     memo = transaction_facts(session)
     # the head this transaction locked and moved itself (no one else can move it before the
     # transaction ends; a rollback of any part of it drops the memo, and the head is read again)
@@ -139,20 +156,65 @@ async def record(
         head_seq, head_hash = head[1], head[2]
     else:
         head_seq, head_hash = await _head_for_append(session, tenant_id)
-    at = utcnow()
-    seq = head_seq + 1
     alg = hash_algorithm()
-    digest = entry_hash(head_hash, seq, at, actor, action, target, detail, alg)
-    entry = AuditEntry(
-        seq=seq, at=at, actor=actor, action=action, target=target, detail=detail, prev_hash=head_hash, hash=digest, hash_alg=alg
-    )
-    session.add(entry)
+    entries: list[AuditEntry] = []
+    for actor, action, target, raw, at in items:
+        detail = json.loads(json.dumps(raw or {}, default=str))
+        at = at or utcnow()
+        head_seq += 1
+        digest = entry_hash(head_hash, head_seq, at, actor, action, target, detail, alg)
+        entries.append(AuditEntry(
+            seq=head_seq, at=at, actor=actor, action=action, target=target, detail=detail, prev_hash=head_hash, hash=digest, hash_alg=alg
+        ))
+        head_hash = digest
+    # one flush, rows in chain order: the trigger checks and advances the head row by row
+    session.add_all(entries)
     await session.flush()
-    memo[_HEAD_MEMO] = (tenant_id, seq, digest)
+    memo[_HEAD_MEMO] = (tenant_id, head_seq, head_hash)
     for obj in list(session.identity_map.values()):
         if isinstance(obj, AuditHead):
             session.expire(obj)  # the trigger moved it
-    return entry
+    return entries
+
+
+#: The outbox topic of queued entries.
+QUEUED_TOPIC = "audit"
+
+
+async def record_queued(
+    session: AsyncSession,
+    *,
+    tenant_id: uuid.UUID,
+    actor: str,
+    action: str,
+    target: str = "",
+    detail: dict[str, Any] | None = None,
+    key: str | None = None,
+) -> None:
+    """Queue an entry in the caller's transaction without locking the tenant's head; the outbox
+    worker chains it shortly after the commit (:func:`append_queued`). For hot paths that many
+    requests of one tenant take at once; ``key`` (unique in the tenant) makes a repeat a no-op.
+    Never put personal data in ``detail``."""
+    from kernel.outbox import enqueue
+
+    detail = json.loads(json.dumps(detail or {}, default=str))
+    payload = {"actor": actor, "action": action, "target": target, "detail": detail, "at": utcnow().isoformat(timespec="microseconds")}
+    await enqueue(session, QUEUED_TOPIC, f"audit:{key or uuid.uuid4()}", payload)
+
+
+async def append_queued(session: AsyncSession, messages: Sequence[Any]) -> dict[uuid.UUID, str | None]:
+    """The outbox's batch deliverer of topic ``audit``: chain the queued entries, oldest first, in
+    the transaction that marks them delivered (one head lock for the batch). Every message is
+    appended or, if the append fails, the whole batch is rolled back and retried."""
+    if not messages:
+        return {}
+    ordered = sorted(messages, key=lambda m: (m.payload["at"], str(m.id)))
+    items = [
+        (m.payload["actor"], m.payload["action"], m.payload.get("target", ""), m.payload.get("detail") or {}, datetime.fromisoformat(m.payload["at"]))
+        for m in ordered
+    ]
+    await _append(session, ordered[0].tenant_id, items)
+    return {m.id: None for m in messages}
 
 
 @dataclass(frozen=True)
@@ -182,6 +244,8 @@ class VerifyResult:
     head: str
     divergence: Divergence | None = None
     anchored: int = 0  # entries covered by the newest anchor checked
+    queued: int = 0  # entries queued (record_queued) and not chained yet
+    dead: int = 0  # queued entries the outbox worker gave up on: never chained (an operator must look)
 
     @property
     def first_bad_seq(self) -> int | None:
@@ -225,6 +289,7 @@ async def verify(session: AsyncSession, anchors: Sequence[Anchor] = ()) -> Verif
     if head_hash != prev:
         return VerifyResult(count, prev, Divergence(head_seq, "head hash", prev, head_hash))
     anchored = 0
+    queued, dead = await _queued(session)
     for a in sorted(anchors, key=lambda a: a.entry_count):
         if a.entry_count > count:
             return VerifyResult(count, prev, Divergence(
@@ -233,4 +298,19 @@ async def verify(session: AsyncSession, anchors: Sequence[Anchor] = ()) -> Verif
             return VerifyResult(count, prev, Divergence(
                 a.entry_count, f"anchored hash (altered after entry {anchored})", a.head, at_count[a.entry_count]), anchored)
         anchored = a.entry_count
-    return VerifyResult(count, prev, None, anchored)
+    return VerifyResult(count, prev, None, anchored, queued, dead)
+
+
+async def _queued(session: AsyncSession) -> tuple[int, int]:
+    """The scoped tenant's queued entries not chained yet, and those given up on."""
+    from sqlalchemy import func
+
+    from kernel.outbox import OutboxMessage
+
+    rows = await session.execute(
+        select(OutboxMessage.status, func.count())
+        .where(OutboxMessage.topic == QUEUED_TOPIC, OutboxMessage.status.in_(("pending", "dead")))
+        .group_by(OutboxMessage.status)
+    )
+    counts = {status: n for status, n in rows.all()}
+    return int(counts.get("pending", 0)), int(counts.get("dead", 0))

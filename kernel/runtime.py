@@ -51,6 +51,8 @@ class Runtime:
         # (``kernel.chain.relay.chain_client``, kept in ``services["chain"]``), and the relayer's module
         # (web3, eth-account: ~1 s of imports) is loaded on the first message, not by every CLI command.
         self.deliverers.setdefault("chain", _lazy_chain_deliverer(self))
+        # Queued audit entries (``audit.record_queued``: a vote) are chained in batches, one head lock each
+        self.outbox.batch_deliverers.setdefault(audit.QUEUED_TOPIC, audit.append_queued)
         # Notifications: the plugins' templates and channels, and the ``notification`` topic.
         from kernel.notifications import install as install_notifications
 

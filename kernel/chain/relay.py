@@ -119,24 +119,34 @@ async def enqueue_chain_call(
         raise ValueError(f"unknown contract {contract!r}")
     if not intent or len(intent) > 200:
         raise ValueError("intent must be 1..200 characters")
-    existing = await session.scalar(select(ChainTransaction.id).where(ChainTransaction.intent == intent))
-    if existing is not None:
-        return
     deployment = await deployment_for(session, community_id)
     deployed = set(deployment.roles) if deployment is not None else set()
     if deployed and contract not in deployed:
         raise ValueError(f"unknown contract {contract!r}; the community has {', '.join(sorted(deployed))}")
-    session.add(
-        ChainTransaction(
-            intent=intent,
-            community_id=community_id,
-            contract=contract,
-            function=function,
-            args=list(args),
-            guard=guard,
-            status="pending",
-        )
-    )
+    # one statement, no read first (a vote is on every owner's hot path): a repeated intent inserts nothing
+    from kernel.db.base import utcnow
+    from kernel.db.scope import TENANT_KEY, TenancyError
+
+    tenant_id = session.info.get(TENANT_KEY)
+    if tenant_id is None:
+        raise TenancyError("a chain call was queued with no tenant in scope")
+    now = utcnow()
+    values = {
+        "id": uuid.uuid4(), "tenant_id": tenant_id, "created_at": now, "intent": intent,
+        "community_id": community_id, "contract": contract, "function": function, "args": list(args), "guard": guard,
+        "status": "pending",
+    }
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt: Any = pg_insert(ChainTransaction)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(ChainTransaction)
+    stmt = stmt.values(**values).on_conflict_do_nothing(index_elements=["tenant_id", "intent"]).returning(ChainTransaction.id)
+    if (await session.execute(stmt)).first() is None:
+        return  # queued before
     await enqueue_outbox(session, "chain", f"chain:{intent}", {"intent": intent})
 
 

@@ -63,6 +63,7 @@ def plugin_hooks(runtime: Any) -> Any:
 _LAZY: dict[str, str] = {
     # audit
     "audit": "auditlog",
+    "audit_queued": "auditlog",
     # chain
     "CallOutcome": "chain",
     "CommunityContracts": "chain",
@@ -187,7 +188,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
     from kernel.sdk import devchain, devices
-    from kernel.sdk.auditlog import audit
+    from kernel.sdk.auditlog import audit, audit_queued
     from kernel.sdk.chain import (
         CallOutcome,
         ChainDeployment,
@@ -285,6 +286,7 @@ __all__ = [
     "service",
     "tenant_id_by_slug",
     "audit",
+    "audit_queued",
     "BadUserInput",
     "Base",
     "build_runtime",

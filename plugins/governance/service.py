@@ -39,6 +39,7 @@ from kernel.sdk import (
     NotFound,
     UnitToRegister,
     audit,
+    audit_queued,
     chain_client,
     deployment_for,
     enqueue_chain_call,
@@ -529,7 +530,11 @@ async def _record_vote(
     )
     # Neither the choice nor the voting address is audited: the audit log is readable by staff, who must
     # not see individual choices (the address would link the account to its ballot on the public chain).
-    await audit(session, tenant_id=actor.tenant_id, actor=actor.label, action="governance.vote_cast", target=str(proposal.id))
+    # Queued, not appended here: every owner votes at once, and an append would hold the tenant's
+    # audit head locked until this request commits (issue 17); the outbox worker chains it in a batch.
+    await audit_queued(
+        session, tenant_id=actor.tenant_id, actor=actor.label, action="governance.vote_cast", target=str(proposal.id), key=vote_intent
+    )
     poke_after_commit(runtime, session)
     return vote
 

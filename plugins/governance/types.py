@@ -124,7 +124,7 @@ async def _receipt(
     info: strawberry.Info, row: m.Proposal, vote: m.Vote, *, just_cast: Any = None
 ) -> VoteReceipt:
     """A vote's receipt; ``just_cast`` (the deployment, read before voting) skips the queries for a vote
-    cast in this request: it is pending, and the tenant's audit lock is held until the commit."""
+    cast in this request: it is pending (its intent and its queued audit entry commit with the request)."""
     session = info.context.session
     if just_cast is not None:
         status, tx_hash, block, deployment = "pending", None, None, just_cast
