@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from sqlalchemy import select
@@ -37,10 +37,12 @@ from kernel.outbox import enqueue as enqueue_outbox
 from kernel.plugins.contributions import CallBatch, CallVerdict
 
 from .catalog import ROLE, CallOutcome, ContractCatalog, contract_catalog
-from .client import ChainClient
 from .deploy import deploy_contracts
 from .errors import ChainError, ChainUnavailable, ContractRevert
 from .models import ChainDeployment, ChainTransaction
+
+if TYPE_CHECKING:  # the client (web3, eth-account) loads on the first connection: chain_client()
+    from .client import ChainClient
 
 __all__ = [
     "CommunityContracts",
@@ -77,6 +79,8 @@ async def chain_client(runtime: Any) -> ChainClient:
         async with lock:
             client = runtime.services.get("chain")
             if client is None:
+                from .client import ChainClient
+
                 client = runtime.services["chain"] = await ChainClient.connect(
                     runtime.settings.chain_url, store=runtime.settings.embedded_chain_dir
                 )
