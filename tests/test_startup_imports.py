@@ -102,3 +102,37 @@ def test_the_chain_package_loads_its_client_on_first_use(tmp_path):
     assert "BEFORE []" in out, out[-500:]
     assert "AFTER ChainClient kernel.chain.devchain True" in out, out[-500:]
     assert "DIGEST " in out and len(out.split("DIGEST ")[1].split()[0]) == 64
+
+
+def test_the_gateway_answers_while_the_embedded_chain_loads(tmp_path):
+    """The first chain operation loads web3's stack and replays the embedded chain in a worker thread
+    (``kernel.chain.relay.chain_client``): requests that need no chain are answered meanwhile, and
+    the operation gets its client once it is there."""
+    out = _modules_after(
+        "import asyncio, sys, time\n"
+        "import httpx\n"
+        "from gateway.app import create_app\n"
+        "from gateway.cli import _runtime, upgrade\n"
+        "from kernel.chain.relay import chain_client\n"
+        "runtime = _runtime()\n"
+        "asyncio.run(upgrade(runtime))\n"
+        "app = create_app(runtime)\n"
+        "async def go():\n"
+        "    async with app.router.lifespan_context(app):\n"
+        "        chain = asyncio.create_task(chain_client(runtime))\n"
+        "        answered = 0\n"
+        "        async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url='http://t') as http:\n"
+        "            while not chain.done():\n"
+        "                assert (await http.get('/healthz')).status_code == 200\n"
+        "                answered += 1\n"
+        "                await asyncio.sleep(0.01)\n"
+        "        client = await chain\n"
+        "        print('ANSWERED', answered, 'EMBEDDED', client.is_embedded, client.chain_id, 'web3' in sys.modules)\n"
+        "        assert await chain_client(runtime) is client\n"
+        "asyncio.run(go())\n",
+        tmp_path,
+    )
+    line = next(x for x in out.splitlines() if x.startswith("ANSWERED"))
+    answered, rest = int(line.split()[1]), line.split()[2:]
+    assert rest[0] == "EMBEDDED" and rest[1] == "True" and rest[-1] == "True", line
+    assert answered >= 3, line  # the event loop was not held by the chain's loading
