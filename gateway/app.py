@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import re
 import time
@@ -35,6 +36,7 @@ from gateway.schema import compose
 from gateway.ws_watch import watch_of
 from kernel.db.outage import DATABASE_UNAVAILABLE_MESSAGE, is_database_outage
 from kernel.errors import LinliError
+from kernel.identity.passwords import prepare_dummy_hash
 from kernel.metrics import http_requests, registry, request_seconds
 from kernel.ratelimit import buckets_for
 from kernel.runtime import Runtime
@@ -298,7 +300,10 @@ def create_app(runtime: Runtime | None = None, *, workers: bool = False) -> Fast
         gc.freeze()
         if workers:
             runtime.start_workers()
+        # the unknown-login timing equaliser (an argon2id hash) is made beside serving, not before it
+        equaliser = asyncio.get_running_loop().run_in_executor(None, prepare_dummy_hash)
         yield
+        await equaliser
         await watch_of(runtime).stop()
         await runtime.shutdown()
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from contracts import Artifact, load_artifact
 from kernel.plugins.contributions import CallBatch, CallVerdict, ContractContribution
 
-from .client import ChainClient
-from .errors import ContractRevert
+if TYPE_CHECKING:  # web3 and eth-account load with the first chain operation, not at start-up
+    from .client import ChainClient
+    from .errors import ContractRevert
 
 __all__ = ["CallOutcome", "ContractCatalog", "ContractConflict", "contract_catalog"]
 

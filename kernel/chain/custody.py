@@ -13,14 +13,19 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from eth_account import Account
-from eth_utils import is_address, to_checksum_address
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .models import ChainKey
 
 __all__ = ["holder_account", "holder_address", "holder_addresses", "register_self_custody", "voter_account"]
+
+
+def _new_account() -> Any:
+    """A fresh key pair (eth-account, with web3's stack, loads here: on the first chain use, not at start-up)."""
+    from eth_account import Account
+
+    return Account.create()
 
 
 def _tenant(session: AsyncSession) -> uuid.UUID:
@@ -33,7 +38,7 @@ def _tenant(session: AsyncSession) -> uuid.UUID:
 async def _key_row(runtime: Any, session: AsyncSession, holder_key: str) -> ChainKey:
     row = await session.scalar(select(ChainKey).where(ChainKey.holder_key == holder_key))
     if row is None:
-        account = Account.create()
+        account = _new_account()
         row = ChainKey(
             holder_key=holder_key,
             address=account.address,
@@ -61,7 +66,7 @@ async def holder_addresses(runtime: Any, session: AsyncSession, holder_keys: lis
     tenant_id = _tenant(session)
     for key in wanted:
         if key not in found:
-            account = Account.create()
+            account = _new_account()
             session.add(ChainKey(holder_key=key, address=account.address, key_enc=runtime.vault.encrypt(tenant_id, "0x" + bytes(account.key).hex()), self_custody=False))
             found[key] = account.address
     await session.flush()
@@ -90,6 +95,8 @@ async def register_self_custody(runtime: Any, session: AsyncSession, holder_key:
     Only allowed before the holder's units are registered on chain with another address (the caller checks:
     a registered unit's owner moves only by a registry transfer).
     """
+    from eth_utils import is_address, to_checksum_address
+
     if not is_address(address):
         raise ValueError("not an Ethereum address")
     row = await session.scalar(select(ChainKey).where(ChainKey.holder_key == holder_key))

@@ -10,12 +10,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from web3.contract import AsyncContract
-
-from .client import ChainClient
-
 if TYPE_CHECKING:
+    from web3.contract import AsyncContract
+
     from .catalog import ContractCatalog
+    from .client import ChainClient
 
 __all__ = ["DeployContext", "DeployedContracts", "deploy_contracts"]
 
@@ -49,7 +48,7 @@ class DeployContext:
         return self.client.contract(self.catalog.artifact(role), self.addresses[role])
 
 
-class DeployedContracts(Mapping[str, AsyncContract]):
+class DeployedContracts(Mapping[str, "AsyncContract"]):
     """Contract handles of one deployment by role; ``deployed.registry`` reads like ``deployed["registry"]``."""
 
     def __init__(self, contracts: Mapping[str, AsyncContract]) -> None:

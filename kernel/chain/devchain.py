@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .client import ChainClient
+if TYPE_CHECKING:  # a client exists before these run: its module is loaded by then
+    from .client import ChainClient
 
 __all__ = ["increase_time", "latest_timestamp", "mine", "revert", "snapshot"]
 

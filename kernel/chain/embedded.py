@@ -22,6 +22,7 @@ from __future__ import annotations
 import fcntl
 import os
 import struct
+import threading
 import zlib
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ _DELETED = 0xFFFFFFFF
 JOURNAL = "evm.journal"
 
 _OPEN: dict[Path, ChainStore] = {}
+_OPENING = threading.Lock()  # stores are opened in worker threads (kernel.chain.relay.chain_client)
 
 
 class ChainStoreBusy(RuntimeError):
@@ -147,9 +149,10 @@ class ChainStore:
 def open_chain_store(folder: Path) -> ChainStore:
     """The process's store for ``folder`` (opened, and the journal replayed, on first use)."""
     folder = folder.resolve()
-    store = _OPEN.get(folder)
-    if store is None:
-        store = _OPEN[folder] = ChainStore(folder)
+    with _OPENING:
+        store = _OPEN.get(folder)
+        if store is None:
+            store = _OPEN[folder] = ChainStore(folder)
     return store
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from sqlalchemy import select
@@ -25,7 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.plugins.contributions import ScheduledJob
 
 from .catalog import contract_catalog
-from .client import ChainClient
 from .models import ChainDeployment, ChainEvent
 from .relay import (
     CommunityContracts,
@@ -34,6 +33,9 @@ from .relay import (
     deployment_for,
     enqueue_chain_call,
 )
+
+if TYPE_CHECKING:
+    from .client import ChainClient
 
 __all__ = [
     "INDEX_INTERVAL_SECONDS",

@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from sqlalchemy import select
@@ -37,10 +37,12 @@ from kernel.outbox import enqueue as enqueue_outbox
 from kernel.plugins.contributions import CallBatch, CallVerdict
 
 from .catalog import ROLE, CallOutcome, ContractCatalog, contract_catalog
-from .client import ChainClient
 from .deploy import deploy_contracts
 from .errors import ChainError, ChainUnavailable, ContractRevert
 from .models import ChainDeployment, ChainTransaction
+
+if TYPE_CHECKING:  # the client (web3, eth-account) loads on the first connection: chain_client()
+    from .client import ChainClient
 
 __all__ = [
     "CommunityContracts",
@@ -77,9 +79,15 @@ async def chain_client(runtime: Any) -> ChainClient:
         async with lock:
             client = runtime.services.get("chain")
             if client is None:
-                client = runtime.services["chain"] = await ChainClient.connect(
-                    runtime.settings.chain_url, store=runtime.settings.embedded_chain_dir
-                )
+                url, store = runtime.settings.chain_url, runtime.settings.embedded_chain_dir
+                # The client's libraries (web3, eth-account, py-evm: seconds of CPU) and, on the embedded
+                # default, the chain's journal replay run in a worker thread: the gateway goes on answering
+                # while the first chain operation (a vote, the indexer's first round) waits here.
+                await asyncio.to_thread(_prepare_connection, url, store)
+                from .client import ChainClient
+
+                client = runtime.services["chain"] = await ChainClient.connect(url, store=store)
+                _freeze_chain_heap()
     if runtime.services.get(_ARTIFACTS_KNOWN) is not client:
         # The contributed artifacts (a plugin's own among them), known by name to the client and its error
         # decoder; also when the client was handed in (a test sharing one chain between runtimes).
@@ -87,6 +95,27 @@ async def chain_client(runtime: Any) -> ChainClient:
             client.register_artifact(artifact)
         runtime.services[_ARTIFACTS_KNOWN] = client
     return client  # type: ignore[no-any-return]
+
+
+def _prepare_connection(url: str | None, store: Any) -> None:
+    """What connecting costs before the event loop is needed: importing the client, and opening (replaying)
+    the embedded chain's folder; ``ChainClient.connect`` then finds both done."""
+    from . import client  # noqa: F401
+
+    if url is None and store is not None:
+        from .embedded import open_chain_store
+
+        open_chain_store(store)
+
+
+def _freeze_chain_heap() -> None:
+    """A process that froze its start-up heap (``kernel.process.freeze_startup_heap``: the cyclic GC
+    skips it) freezes what the chain's loading added as well — web3, py-evm, the ABIs, which belonged to
+    the start-up heap when they were loaded at start-up."""
+    import gc
+
+    if gc.get_freeze_count():
+        gc.freeze()
 
 
 def send_lock(runtime: Any) -> asyncio.Lock:

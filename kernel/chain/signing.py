@@ -9,14 +9,12 @@ local key and recovers the signer. Which structs exist is the contributing plugi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from typing import Any
 
-from eth_abi import encode as abi_encode
-from eth_account import Account
-from eth_account.messages import encode_typed_data
-from eth_utils import keccak
+# eth-abi, eth-account and eth-utils load with the first digest or signature, not with the module: a
+# plugin defines its struct at import time, and the gateway's start-up should not pay web3's stack.
 
 __all__ = ["TypedStruct"]
 
@@ -26,16 +24,21 @@ _DOMAIN_FIELDS = [
     {"name": "chainId", "type": "uint256"},
     {"name": "verifyingContract", "type": "address"},
 ]
-_DOMAIN_TYPEHASH = keccak(text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
+_DOMAIN_SIGNATURE = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
 _DYNAMIC = ("string", "bytes")
 
 
 @lru_cache(maxsize=512)
 def _domain_separator(name: str, version: str, chain_id: int, verifying_contract: str) -> bytes:
-    return keccak(
-        abi_encode(
-            ["bytes32", "bytes32", "bytes32", "uint256", "address"],
-            [_DOMAIN_TYPEHASH, keccak(text=name), keccak(text=version), chain_id, verifying_contract],
+    from eth_abi import encode as abi_encode
+    from eth_utils import keccak
+
+    return bytes(
+        keccak(
+            abi_encode(
+                ["bytes32", "bytes32", "bytes32", "uint256", "address"],
+                [keccak(text=_DOMAIN_SIGNATURE), keccak(text=name), keccak(text=version), chain_id, verifying_contract],
+            )
         )
     )
 
@@ -48,14 +51,17 @@ class TypedStruct:
     domain_version: str
     primary_type: str
     fields: tuple[tuple[str, str], ...]
-    _typehash: bytes = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for _, kind in self.fields:
             if kind.endswith("]") or kind.startswith("tuple"):
                 raise ValueError(f"{self.primary_type}: only atomic field types are supported, not {kind}")
-        signature = f"{self.primary_type}({','.join(f'{k} {n}' for n, k in self.fields)})"
-        object.__setattr__(self, "_typehash", keccak(text=signature))
+
+    @cached_property
+    def _typehash(self) -> bytes:
+        from eth_utils import keccak
+
+        return bytes(keccak(text=f"{self.primary_type}({','.join(f'{k} {n}' for n, k in self.fields)})"))
 
     def typed_data(self, chain_id: int, verifying_contract: str, message: dict[str, Any]) -> dict[str, Any]:
         """The ``eth_signTypedData_v4`` payload of ``message``."""
@@ -68,6 +74,9 @@ class TypedStruct:
 
     def digest(self, chain_id: int, verifying_contract: str, message: dict[str, Any]) -> bytes:
         """The 32-byte digest that is signed (what the contract's ``_hashTypedDataV4`` computes)."""
+        from eth_abi import encode as abi_encode
+        from eth_utils import keccak
+
         types = ["bytes32"] + ["bytes32" if k in _DYNAMIC else k for _, k in self.fields]
         values: list[Any] = [self._typehash]
         for n, k in self.fields:
@@ -83,10 +92,15 @@ class TypedStruct:
 
     def sign(self, private_key: str | bytes, chain_id: int, verifying_contract: str, message: dict[str, Any]) -> bytes:
         """The 65-byte signature of ``message`` with a local key."""
+        from eth_account import Account
+
         signed = Account.from_key(private_key).unsafe_sign_hash(self.digest(chain_id, verifying_contract, message))
         return bytes(signed.signature)
 
     def recover(self, signature: bytes, chain_id: int, verifying_contract: str, message: dict[str, Any]) -> str:
         """The address that signed ``message`` (through the standard encoder: an independent check)."""
+        from eth_account import Account
+        from eth_account.messages import encode_typed_data
+
         encoded = encode_typed_data(full_message=self.typed_data(chain_id, verifying_contract, message))
         return str(Account.recover_message(encoded, signature=signature))

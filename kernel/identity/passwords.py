@@ -9,6 +9,7 @@ A hash records its own parameters, so either kind verifies under either setting.
 from __future__ import annotations
 
 import functools
+import threading
 from pathlib import Path
 
 from argon2 import Parameters, PasswordHasher, profiles
@@ -57,17 +58,26 @@ def use_parameters(parameters: Parameters) -> Parameters:
 #: parameters -> the hash verified against when the account does not exist, so that timing does not
 #: reveal usernames: made with the parameters in use, it costs what a real verification costs.
 _dummy_hashes: dict[tuple[object, ...], str] = {}
+_dummy_lock = threading.Lock()
 
 
 def _dummy_hash(hasher: PasswordHasher) -> str:
     key = (hasher.type, hasher.time_cost, hasher.memory_cost, hasher.parallelism, hasher.hash_len, hasher.salt_len)
     found = _dummy_hashes.get(key)
     if found is None:
-        found = _dummy_hashes[key] = hasher.hash("linli-timing-equaliser")
+        with _dummy_lock:  # one hash per parameters, even when the first unknown logins race
+            found = _dummy_hashes.get(key)
+            if found is None:
+                found = _dummy_hashes[key] = hasher.hash("linli-timing-equaliser")
     return found
 
 
-_dummy_hash(_hasher)  # the production one at import, as before: the first unknown login costs no more than later ones
+def prepare_dummy_hash() -> None:
+    """Make the dummy hash of the parameters in use, so that the first unknown login costs no more than
+    later ones. A full argon2id hash (~0.3–0.8 s of CPU): the gateway calls it in a worker thread once
+    it is serving (``gateway.app``'s lifespan), not at import, which made every command and every
+    start-up pay it; a login arriving before it is done waits for it (the lock)."""
+    _dummy_hash(_hasher)
 
 MIN_PASSWORD_LENGTH = 8
 #: argon2 hashes anything, but a megabyte "password" is a CPU attack, not a password.

@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from eth_account import Account
-
 from kernel.sdk import TypedStruct
 
 __all__ = [
@@ -73,6 +71,8 @@ def ballot_digest(chain_id: int, governance: str, proposal_id: int, support: int
 
 def sign_ballot(private_key: str | bytes, chain_id: int, governance: str, proposal_id: int, support: int, nonce: int = 0) -> SignedBallot:
     """Sign a ballot with a local key (custodial or the resident's own)."""
+    from eth_account import Account  # with web3's stack: on the first ballot, not at start-up
+
     account = Account.from_key(private_key)
     signed = account.unsafe_sign_hash(ballot_digest(chain_id, governance, proposal_id, support, account.address, nonce))
     return SignedBallot(proposal_id, support, account.address, nonce, bytes(signed.signature))
