@@ -248,9 +248,11 @@ class LinliGraphQLRouter(GraphQLRouter[GatewayContext, None]):
     def encode_json(self, data: object) -> str | bytes:
         """The response body by orjson (about a third of :func:`json.dumps`'s time on a 50-row
         page; non-ASCII text as UTF-8 instead of ``\\u`` escapes, the same JSON); what orjson
-        refuses (an integer beyond 64 bits in a JSON scalar, a non-string key) as before."""
+        refuses (an integer beyond 64 bits in a JSON scalar, a non-string key) as before. A str,
+        not bytes: the WebSocket protocols (graphql-transport-ws) send it as a text frame, and
+        bytes there broke every subscription's messages."""
         try:
-            return orjson.dumps(data)
+            return orjson.dumps(data).decode()
         except TypeError:
             return super().encode_json(data)
 

@@ -51,9 +51,12 @@ async def test_unacknowledged_critical_alarm_escalates_to_level_2_and_the_regula
     told = await safety.notifications(site)
     assert {n.account_id for n in told} == {guard.account_id}
     raised = (await _escalation(runtime, site, intrusion)).opened_at
+    # the leak's own clock: its alarm may be raised a moment after the intrusion's (each event
+    # is its own delivery; on a busy machine a second or more apart)
+    leaked = (await _escalation(runtime, site, water)).opened_at
     # 89 s: nothing; 91 s: the water leak's own 90 s passed (default for major would be 10 min)
-    assert await escalate(runtime, site, raised + timedelta(seconds=89)) == []
-    moved = await escalate(runtime, site, raised + timedelta(seconds=91))
+    assert await escalate(runtime, site, leaked + timedelta(seconds=89)) == []
+    moved = await escalate(runtime, site, leaked + timedelta(seconds=91))
     assert [m.subject_id for m in moved] == [str(node_uuid(water["id"]))]
     # 2 min 1 s: the critical intrusion (kernel default 2 min) goes to level 2 and the regulator
     moved = await escalate(runtime, site, raised + timedelta(minutes=2, seconds=1))
